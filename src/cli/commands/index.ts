@@ -1,0 +1,7 @@
+import type { Command } from '../command.ts';
+import { demoCommand } from './demo.ts';
+
+/** Every `gesso` subcommand, in the order `gesso --help` lists them. Add one line per command. */
+export const commands: Command[] = [
+  demoCommand,
+];
