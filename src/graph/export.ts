@@ -1,0 +1,117 @@
+/**
+ * Writes a built graph as an ONNX ModelProto. Only what the requested outputs depend on is
+ * emitted. Parameters become initializers (an inference model) or graph inputs (a training step,
+ * whose weights change every run).
+ */
+import { ShapeError } from '../core/errors.ts';
+import type { Graph, Node, Tensor } from './graph.ts';
+import { ATTR_TYPE, encodeModel, ONNX_DTYPE, type AttributeProtoObject, type ModelProtoObject, type NodeProtoObject, type TensorProtoObject, type ValueInfoProtoObject } from './onnx-proto.ts';
+import type { Attr, ConstData, DType, Shape } from './types.ts';
+
+export const OPSET = 18;
+
+export interface ExportOptions {
+  /** Output name -> tensor. */
+  outputs: Record<string, Tensor>;
+  /** 'initializers' bakes parameter values in; 'inputs' makes every parameter a graph input. */
+  params: 'initializers' | 'inputs';
+  /** Graph name and free-form metadata (model card fields, gesso version). */
+  name?: string;
+  metadata?: Record<string, string>;
+}
+
+export interface ExportedModel {
+  bytes: Uint8Array;
+  inputs: { name: string; shape: Shape; dtype: DType }[];
+  outputs: { name: string; shape: Shape; dtype: DType }[];
+}
+
+export function exportOnnx(g: Graph, options: ExportOptions): ExportedModel {
+  const outputEntries = Object.entries(options.outputs);
+  if (outputEntries.length === 0) throw new ShapeError('exportOnnx: no outputs requested');
+  const nodes = reachableNodes(outputEntries.map(([, t]) => t));
+  const used = new Set<string>();
+  for (const n of nodes) for (const t of n.inputs) if (t) used.add(t.name);
+  for (const [, t] of outputEntries) used.add(t.name);
+
+  const nodeProtos: NodeProtoObject[] = nodes.map(nodeToProto);
+  const outputs: ValueInfoProtoObject[] = [];
+  for (const [name, t] of outputEntries) {
+    if (t.graph !== g) throw new ShapeError(`exportOnnx: output "${name}" belongs to another graph`);
+    if (name !== t.name) nodeProtos.push({ op_type: 'Identity', name: `out_${name}`, input: [t.name], output: [name] });
+    outputs.push(valueInfo(name, t.shape, t.dtype));
+  }
+
+  const inputs: ValueInfoProtoObject[] = [];
+  const initializers: TensorProtoObject[] = [];
+  for (const t of g.inputs) if (used.has(t.name)) inputs.push(valueInfo(t.name, t.shape, t.dtype));
+  for (const p of g.params.values()) {
+    if (!used.has(p.name)) continue;
+    if (options.params === 'inputs') inputs.push(valueInfo(p.name, p.tensor.shape, 'float32'));
+    else initializers.push(tensorProto(p.name, { dtype: 'float32', dims: p.tensor.shape, data: p.value }));
+  }
+  for (const [name, c] of g.constants) if (used.has(name)) initializers.push(tensorProto(name, c));
+
+  const model: ModelProtoObject = {
+    ir_version: 8,
+    opset_import: [{ domain: '', version: OPSET }],
+    producer_name: 'gesso',
+    producer_version: '0.1.0',
+    graph: { name: options.name ?? 'gesso', node: nodeProtos, input: inputs, output: outputs, initializer: initializers },
+    metadata_props: Object.entries(options.metadata ?? {}).map(([key, value]) => ({ key, value })),
+  };
+  const describe = (v: ValueInfoProtoObject, t: { shape: Shape; dtype: DType }) => ({ name: v.name, shape: t.shape, dtype: t.dtype });
+  return {
+    bytes: encodeModel(model),
+    inputs: inputs.map((v) => describe(v, lookup(g, v.name))),
+    outputs: outputEntries.map(([name, t]) => ({ name, shape: t.shape, dtype: t.dtype })),
+  };
+}
+
+function lookup(g: Graph, name: string): { shape: Shape; dtype: DType } {
+  const t = g.inputs.find((i) => i.name === name) ?? g.params.get(name)?.tensor;
+  if (!t) throw new ShapeError(`exportOnnx: unknown input ${name}`);
+  return t;
+}
+
+/** Nodes the given tensors depend on, in build (= topological) order. */
+export function reachableNodes(targets: readonly Tensor[]): Node[] {
+  const seen = new Set<Node>();
+  const stack = targets.map((t) => t.node).filter((n): n is Node => n !== null);
+  while (stack.length > 0) {
+    const n = stack.pop() as Node;
+    if (seen.has(n)) continue;
+    seen.add(n);
+    for (const t of n.inputs) if (t?.node && !seen.has(t.node)) stack.push(t.node);
+  }
+  const g = targets[0]?.graph;
+  return g ? g.nodes.filter((n) => seen.has(n)) : [];
+}
+
+function nodeToProto(n: Node): NodeProtoObject {
+  return {
+    op_type: n.op,
+    name: n.name,
+    input: n.inputs.map((t) => (t ? t.name : '')),
+    output: n.outputs.map((t) => t.name),
+    attribute: Object.entries(n.attrs).map(([name, a]) => attrToProto(name, a)),
+  };
+}
+
+function attrToProto(name: string, a: Attr): AttributeProtoObject {
+  if ('i' in a) return { name, type: ATTR_TYPE.INT, i: a.i };
+  if ('f' in a) return { name, type: ATTR_TYPE.FLOAT, f: a.f };
+  if ('s' in a) return { name, type: ATTR_TYPE.STRING, s: new TextEncoder().encode(a.s) };
+  if ('ints' in a) return { name, type: ATTR_TYPE.INTS, ints: [...a.ints] };
+  if ('floats' in a) return { name, type: ATTR_TYPE.FLOATS, floats: [...a.floats] };
+  return { name, type: ATTR_TYPE.TENSOR, t: tensorProto(name, a.t) };
+}
+
+export function tensorProto(name: string, c: ConstData): TensorProtoObject {
+  const raw = new Uint8Array(c.data.buffer, c.data.byteOffset, c.data.byteLength);
+  return { name, dims: [...c.dims], data_type: ONNX_DTYPE[c.dtype], raw_data: raw };
+}
+
+function valueInfo(name: string, shape: Shape, dtype: DType): ValueInfoProtoObject {
+  return { name, type: { tensor_type: { elem_type: ONNX_DTYPE[dtype], shape: { dim: shape.map((d) => ({ dim_value: d })) } } } };
+}

@@ -1,0 +1,6 @@
+export * from './elementwise.ts';
+export * from './linalg.ts';
+export * from './reduce.ts';
+export * from './shape.ts';
+export * from './conv.ts';
+export type { Operand } from './util.ts';
