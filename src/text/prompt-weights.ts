@@ -13,8 +13,9 @@
  * wrapped in bos/eos and padded to maxLength (77), with a per-token weight array. The pipeline runs the
  * text encoder on every chunk and concatenates the outputs along the sequence axis ((1, 77·k, D)), as
  * A1111 does. A1111 chunks the negative prompt the same way and pads the shorter of the two with chunks
- * of the empty prompt so both have the same length; the pipeline should do likewise. As in A1111, when a chunk fills up and a comma occurred within the last `commaBacktrack` (20)
- * tokens, the text after that comma moves to the next chunk, so phrases are not split. A caller that
+ * of the empty prompt so both have the same length; the pipeline should do likewise. As in A1111, when
+ * a chunk fills up and a comma occurred within the last `commaBacktrack` (20) tokens, the text after
+ * that comma moves to the next chunk, so phrases are not split. A caller that
  * wants a bound passes `maxChunks` (default 8 = 600 tokens): later chunks are dropped and the result says
  * `truncated: true` so the caller can warn.
  */
