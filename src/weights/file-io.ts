@@ -1,0 +1,71 @@
+/**
+ * Positioned whole-buffer reads and writes on file descriptors, and atomic file replacement.
+ * Weight files reach several GB: Node refuses single reads/writes above 2 GiB and readFileSync
+ * above 2 GiB, so everything here goes in chunks.
+ */
+import { closeSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { InputError } from '../core/errors.ts';
+
+const CHUNK = 1 << 30;
+
+/**
+ * Fills `target` with the bytes at `position` of the open file; a short read means the file is
+ * shorter than its own header claims, reported as truncation of `what`.
+ */
+export function readExactly(fd: number, target: Uint8Array, position: number, what: string): void {
+  let done = 0;
+  while (done < target.length) {
+    const want = Math.min(CHUNK, target.length - done);
+    const got = readSync(fd, target, done, want, position + done);
+    if (got === 0) {
+      throw new InputError(`${what}: file is truncated (wanted ${target.length} bytes at offset ${position}, got ${done})`);
+    }
+    done += got;
+  }
+}
+
+/** Writes all of `bytes` at the file's current position. */
+export function writeAll(fd: number, bytes: Uint8Array): void {
+  let done = 0;
+  while (done < bytes.length) {
+    done += writeSync(fd, bytes, done, Math.min(CHUNK, bytes.length - done));
+  }
+}
+
+/**
+ * Writes a file atomically: `write` fills a temp file in the same folder (so the rename cannot cross
+ * file systems), which is synced and then renamed over `path`. On any error the temp file is removed
+ * and `path` is left as it was.
+ */
+export function writeFileAtomic(path: string, write: (fd: number) => void): void {
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const fd = openSync(temp, 'wx');
+  let closed = false;
+  let renamed = false;
+  try {
+    write(fd);
+    fsyncSync(fd);
+    closeSync(fd);
+    closed = true;
+    renameSync(temp, path);
+    renamed = true;
+  } finally {
+    // Close only our own descriptor once: a second close could hit a number reused by another open.
+    if (!closed) {
+      try {
+        closeSync(fd);
+      } catch {
+        // keep the error that got us here
+      }
+    }
+    if (!renamed) {
+      try {
+        unlinkSync(temp);
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
