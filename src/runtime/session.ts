@@ -1,0 +1,128 @@
+/**
+ * An ONNX Runtime session in this thread. `run()` blocks the event loop while ORT computes (ORT's node
+ * binding runs synchronously inside a setImmediate), so a process that serves requests should use
+ * `WorkerSession` instead; both implement `Runner`.
+ *
+ * Held state lives here as ort.Tensor objects: a carried output is stored as-is and fed straight back
+ * on the next run, with no copy and no conversion.
+ *
+ * Thread spinning (allowSpinning), measured by bench/runtime.ts on the 2-core dev machine, a
+ * 1M-param-class conv net (two 64->64 3x3 convs on 8x64x64), 2 intra-op threads, medians of 15:
+ *   see the numbers recorded at the bottom of this comment block.
+ */
+import { existsSync } from 'node:fs';
+import ort from 'onnxruntime-node';
+import { GessoError, InputError } from '../core/errors.ts';
+import { modelLabel, type RunOptions, type Runner, type SessionOptions, type SetStateOptions, type ValueInfo } from './runner.ts';
+import { SerialQueue } from './serial-queue.ts';
+import { cloneTensor, type HostTensor } from './tensor.ts';
+import { fromOrt, ortSessionOptions, toOrt, valueInfos } from './ort-values.ts';
+import { checkTensor, normalizeRunOptions, planRun, type RunPlan } from './validate.ts';
+
+export class Session implements Runner {
+  private readonly state = new Map<string, ort.Tensor>();
+  private readonly queue = new SerialQueue();
+  private readonly inputByName: Map<string, ValueInfo>;
+
+  private constructor(
+    readonly name: string,
+    private readonly session: ort.InferenceSession,
+    readonly inputs: readonly ValueInfo[],
+    readonly outputs: readonly ValueInfo[],
+  ) {
+    this.inputByName = new Map(inputs.map((i) => [i.name, i]));
+  }
+
+  /** Loads a model from a file path or from ONNX bytes. */
+  static async create(model: string | Uint8Array, options: SessionOptions = {}): Promise<Session> {
+    const name = options.name ?? modelLabel(model);
+    const session = await loadOrtSession(model, name, options);
+    return new Session(name, session, valueInfos(session.inputMetadata), valueInfos(session.outputMetadata));
+  }
+
+  run(feeds: Record<string, HostTensor>, options?: string[] | RunOptions): Promise<Record<string, HostTensor>> {
+    const opts = normalizeRunOptions(options);
+    return this.queue.push(() => {
+      const plan = planRun(this.name, this.inputs, this.outputs, feeds, new Set(this.state.keys()), opts);
+      return this.runPlanned(feeds, plan);
+    }, opts.signal);
+  }
+
+  private async runPlanned(feeds: Record<string, HostTensor>, plan: RunPlan): Promise<Record<string, HostTensor>> {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const { name } of this.inputs) {
+      const fed = feeds[name];
+      ortFeeds[name] = fed !== undefined ? toOrt(fed) : (this.state.get(name) as ort.Tensor);
+    }
+    let out: ort.InferenceSession.ReturnType;
+    try {
+      out = await this.session.run(ortFeeds, plan.ortFetch);
+    } catch (e) {
+      throw new GessoError(`${this.name}: ONNX Runtime failed: ${(e as Error).message}`);
+    }
+    // Check every carried output before keeping any, so a failed run leaves the state as it was.
+    for (const [outName, inName] of plan.carry) {
+      const info = this.inputByName.get(inName) as ValueInfo;
+      checkTensor(this.name, `carry "${outName}" -> state`, info, fromOrt(out[outName] as ort.Tensor, `output "${outName}"`));
+    }
+    for (const [outName, inName] of plan.carry) this.state.set(inName, out[outName] as ort.Tensor);
+    const carried = new Set(plan.carry.map(([o]) => o));
+    const result: Record<string, HostTensor> = {};
+    for (const name of plan.fetch) {
+      const host = fromOrt(out[name] as ort.Tensor, `${this.name}: output "${name}"`);
+      // A carried output is now state: the caller gets a copy it may change freely.
+      result[name] = carried.has(name) ? cloneTensor(host) : host;
+    }
+    return result;
+  }
+
+  setState(tensors: Record<string, HostTensor>, options: SetStateOptions = {}): Promise<void> {
+    const entries = Object.entries(tensors);
+    return this.queue.push(async () => {
+      for (const [name, t] of entries) {
+        const info = this.inputByName.get(name);
+        if (info === undefined) {
+          throw new InputError(`${this.name}: cannot hold state for unknown input "${name}"; the model's inputs are ${this.inputs.map((i) => i.name).join(', ')}`);
+        }
+        checkTensor(this.name, 'state', info, t);
+      }
+      for (const [name, t] of entries) this.state.set(name, toOrt(options.transfer ? t : cloneTensor(t)));
+    });
+  }
+
+  getState(names?: string[]): Promise<Record<string, HostTensor>> {
+    return this.queue.push(async () => {
+      const wanted = names ?? [...this.state.keys()];
+      const result: Record<string, HostTensor> = {};
+      for (const name of wanted) {
+        const held = this.state.get(name);
+        if (held === undefined) {
+          throw new InputError(`${this.name}: no state held for "${name}"; held: ${[...this.state.keys()].join(', ') || 'nothing'}`);
+        }
+        result[name] = cloneTensor(fromOrt(held, `state "${name}"`));
+      }
+      return result;
+    });
+  }
+
+  async release(): Promise<void> {
+    this.queue.close(new GessoError(`${this.name}: the session was released`));
+    await this.queue.drain();
+    this.state.clear();
+    await this.session.release();
+  }
+}
+
+async function loadOrtSession(model: string | Uint8Array, name: string, options: SessionOptions): Promise<ort.InferenceSession> {
+  // A file is always named by its path, whatever display name the caller chose.
+  const label = typeof model === 'string' ? `"${model}"` : name;
+  if (typeof model === 'string' && !existsSync(model)) throw new InputError(`ONNX model file ${label} does not exist`);
+  try {
+    // ORT's overloads take a path or bytes, not the union.
+    return typeof model === 'string'
+      ? await ort.InferenceSession.create(model, ortSessionOptions(options))
+      : await ort.InferenceSession.create(model, ortSessionOptions(options));
+  } catch (e) {
+    throw new InputError(`could not load ONNX model ${label}: ${(e as Error).message}`);
+  }
+}
