@@ -3,4 +3,5 @@ export * from './linalg.ts';
 export * from './reduce.ts';
 export * from './shape.ts';
 export * from './conv.ts';
+export * from './random.ts';
 export type { Operand } from './util.ts';
