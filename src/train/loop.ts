@@ -1,0 +1,65 @@
+/**
+ * The training loop: batches by step number (so a resumed run sees the same batches), a learning
+ * rate schedule, a progress bar, periodic checkpoints and sample hooks, and a hard stop on NaN/Inf.
+ */
+import { existsSync } from 'node:fs';
+import type { HostTensor } from '../runtime/tensor.ts';
+import type { LrSchedule } from './lr-schedule.ts';
+import { ProgressBar } from './progress.ts';
+import { TrainingDivergedError, type StepResult, type TrainSession } from './train-session.ts';
+
+export interface TrainLoopOptions {
+  session: TrainSession;
+  /** The batch for a 1-based step number; a pure function of the step makes resume exact. */
+  batch: (step: number) => Record<string, HostTensor> | Promise<Record<string, HostTensor>>;
+  /** Train until this many steps in total have been taken. */
+  steps: number;
+  lr: LrSchedule;
+  checkpoint?: { path: string; every: number; metadata?: Record<string, string> };
+  /** Called every `every` steps and after the last one (e.g. to write a sample grid). */
+  sample?: { every: number; run: (step: number) => Promise<void> };
+  /** Called after every step (loss curves, logs). */
+  onStep?: (result: StepResult, lr: number) => void;
+  label?: string;
+  /** No progress bar (tests). */
+  quiet?: boolean;
+  /** Resume from the checkpoint file if it exists. */
+  resume?: boolean;
+}
+
+export interface TrainLoopResult {
+  results: StepResult[];
+  resumedFrom: number;
+}
+
+export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
+  const { session } = o;
+  let resumedFrom = 0;
+  if (o.resume && o.checkpoint && existsSync(o.checkpoint.path)) {
+    await session.load(o.checkpoint.path);
+    resumedFrom = session.stepCount;
+  }
+  const bar = o.quiet ? null : new ProgressBar({ total: o.steps, label: o.label ?? 'train', unit: 'step' });
+  const results: StepResult[] = [];
+  let lastSaved = resumedFrom;
+  let smoothed = Number.NaN;
+  while (session.stepCount < o.steps) {
+    const step = session.stepCount + 1;
+    const lr = o.lr(step);
+    const result = await session.step(await o.batch(step), lr);
+    if (!Number.isFinite(result.loss) || !Number.isFinite(result.gradNorm)) {
+      const kept = o.checkpoint && lastSaved > 0 ? `; the last good checkpoint (step ${lastSaved}) is kept at ${o.checkpoint.path}` : '; no checkpoint was written yet';
+      throw new TrainingDivergedError(`training diverged at step ${step}: loss ${result.loss}, gradient norm ${result.gradNorm} (learning rate ${lr})${kept}`);
+    }
+    results.push(result);
+    o.onStep?.(result, lr);
+    smoothed = Number.isNaN(smoothed) ? result.loss : 0.9 * smoothed + 0.1 * result.loss;
+    bar?.update(step, { loss: smoothed, lr });
+    if (o.checkpoint && (step % o.checkpoint.every === 0 || step === o.steps)) {
+      await session.save(o.checkpoint.path, o.checkpoint.metadata);
+      lastSaved = step;
+    }
+    if (o.sample && (step % o.sample.every === 0 || step === o.steps)) await o.sample.run(step);
+  }
+  return { results, resumedFrom };
+}

@@ -1,0 +1,124 @@
+/**
+ * A training session: the training-step model loaded once, with parameters and optimizer state held
+ * by the runtime between steps (carried from `new.<name>` outputs to `<name>` inputs), so each step
+ * moves only the batch in and the loss out. Checkpoints hold the whole state in safetensors.
+ */
+import { GessoError, InputError } from '../core/errors.ts';
+import type { Graph } from '../graph/graph.ts';
+import type { TrainStep } from '../autodiff/train-step.ts';
+import { LR_INPUT, STEP_INPUT } from '../autodiff/train-step.ts';
+import type { Runner } from '../runtime/runner.ts';
+import { Session } from '../runtime/session.ts';
+import { WorkerSession } from '../runtime/worker-session.ts';
+import type { HostTensor } from '../runtime/tensor.ts';
+import { readSafetensors, toFloat32, writeSafetensors } from '../weights/safetensors.ts';
+
+export const CHECKPOINT_FORMAT = 'gesso-train-checkpoint-v1';
+
+export interface StepResult {
+  step: number;
+  loss: number;
+  gradNorm: number;
+  metrics: Record<string, number>;
+}
+
+export class TrainSession {
+  /** Number of optimizer steps taken (the next step is `stepCount + 1`). */
+  stepCount = 0;
+  private readonly inputNames: Set<string>;
+
+  private constructor(
+    readonly spec: TrainStep,
+    private readonly runner: Runner,
+    private readonly shapes: Map<string, readonly number[]>,
+  ) {
+    this.inputNames = new Set(spec.model.inputs.map((i) => i.name));
+  }
+
+  /** Loads the step model (in a worker thread unless `inProcess`) with the graph's initial parameters. */
+  static async create(g: Graph, spec: TrainStep, options: { inProcess?: boolean; threads?: number } = {}): Promise<TrainSession> {
+    const sessionOptions = { name: 'train step', ...(options.threads ? { intraOpThreads: options.threads } : {}) };
+    const runner = options.inProcess ? await Session.create(spec.model.bytes, sessionOptions) : await WorkerSession.create(spec.model.bytes, sessionOptions);
+    const shapes = new Map<string, readonly number[]>();
+    const initial: Record<string, HostTensor> = {};
+    for (const input of spec.model.inputs) {
+      const param = g.params.get(input.name);
+      if (param) {
+        initial[input.name] = { dtype: 'float32', dims: [...input.shape], data: Float32Array.from(param.value) };
+        shapes.set(input.name, input.shape);
+      }
+    }
+    for (const name of spec.state) {
+      const input = spec.model.inputs.find((i) => i.name === name);
+      if (!input) continue;
+      const paramName = name.slice(name.indexOf('.') + 1);
+      // EMA starts from the initial weights; optimizer moments start at zero.
+      const start = name.startsWith('ema.') ? Float32Array.from(g.params.get(paramName)?.value ?? []) : new Float32Array(input.shape.reduce((a, b) => a * b, 1));
+      initial[name] = { dtype: 'float32', dims: [...input.shape], data: start };
+      shapes.set(name, input.shape);
+    }
+    await runner.setState(initial, { transfer: true });
+    return new TrainSession(spec, runner, shapes);
+  }
+
+  /** One optimizer step on a batch (feeds for `spec.batchInputs`) at learning rate `lr`. */
+  async step(batch: Record<string, HostTensor>, lr: number): Promise<StepResult> {
+    const step = this.stepCount + 1;
+    const feeds: Record<string, HostTensor> = { ...batch };
+    // SGD never reads the step number, so the exported model may not have that input.
+    if (this.inputNames.has(STEP_INPUT)) feeds[STEP_INPUT] = { dtype: 'float32', dims: [], data: Float32Array.of(step) };
+    if (this.inputNames.has(LR_INPUT)) feeds[LR_INPUT] = { dtype: 'float32', dims: [], data: Float32Array.of(lr) };
+    const out = await this.runner.run(feeds, { fetch: this.spec.fetch, carry: this.spec.carry });
+    this.stepCount = step;
+    const scalar = (name: string): number => (out[name]?.data as Float32Array | undefined)?.[0] ?? Number.NaN;
+    const metrics: Record<string, number> = {};
+    for (const name of this.spec.fetch) if (name !== 'loss' && name !== 'grad_norm') metrics[name] = scalar(name);
+    return { step, loss: scalar('loss'), gradNorm: scalar('grad_norm'), metrics };
+  }
+
+  /** Current values of parameters (or of any held state, by name). */
+  async values(names: string[] = this.spec.params): Promise<Map<string, Float32Array>> {
+    const state = await this.runner.getState(names);
+    return new Map(Object.entries(state).map(([k, v]) => [k, v.data as Float32Array]));
+  }
+
+  /** Writes parameters, optimizer state and the step count (atomically: no half-written file). */
+  async save(path: string, metadata: Record<string, string> = {}): Promise<void> {
+    const state = await this.runner.getState();
+    const tensors: Record<string, { dtype: 'F32'; shape: number[]; data: Float32Array }> = {};
+    for (const [name, t] of Object.entries(state)) tensors[name] = { dtype: 'F32', shape: [...t.dims], data: t.data as Float32Array };
+    writeSafetensors(path, tensors, { ...metadata, format: CHECKPOINT_FORMAT, step: String(this.stepCount) });
+  }
+
+  /** Restores a checkpoint written by `save`; every tensor must match this model's names and shapes. */
+  async load(path: string): Promise<Record<string, string>> {
+    const file = readSafetensors(path, path);
+    if (file.metadata['format'] !== CHECKPOINT_FORMAT) {
+      throw new InputError(`${path}: not a gesso training checkpoint (format "${file.metadata['format'] ?? 'missing'}", expected "${CHECKPOINT_FORMAT}")`);
+    }
+    const state: Record<string, HostTensor> = {};
+    for (const [name, shape] of this.shapes) {
+      const t = file.tensors.get(name);
+      if (!t) throw new InputError(`${path}: checkpoint has no tensor "${name}" (was it written by another model?)`);
+      if (t.shape.join() !== shape.join()) throw new InputError(`${path}: tensor "${name}" has shape [${t.shape.join(', ')}], this model needs [${shape.join(', ')}]`);
+      state[name] = { dtype: 'float32', dims: [...shape], data: Float32Array.from(toFloat32(t)) };
+    }
+    const step = Number(file.metadata['step']);
+    if (!Number.isInteger(step) || step < 0) throw new InputError(`${path}: checkpoint step "${file.metadata['step']}" is not a whole number`);
+    await this.runner.setState(state, { transfer: true });
+    this.stepCount = step;
+    return file.metadata;
+  }
+
+  async release(): Promise<void> {
+    await this.runner.release();
+  }
+}
+
+/** Raised when a step yields a non-finite loss or gradient; the last good checkpoint is left as it was. */
+export class TrainingDivergedError extends GessoError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TrainingDivergedError';
+  }
+}
