@@ -1,0 +1,145 @@
+// What an image file says about how it was made: A1111 `parameters`, gesso's recipe, ComfyUI's graphs,
+// XMP provenance, plus any other text chunks. PNGs are parsed here (CRCs checked); other formats give
+// size and XMP through sharp. Also decodeImage, the one way gesso turns an image file into pixels.
+import { readFile, stat } from 'node:fs/promises';
+import sharp, { type Metadata, type OutputInfo } from 'sharp';
+import { InputError } from '../core/errors.ts';
+import { parseA1111Parameters, type A1111Parameters } from './a1111-parameters.ts';
+import { summariseComfyUiPrompt, type ComfyUiSummary } from './comfyui.ts';
+import { isJsonObject, tryParseJson, type JsonObject, type JsonValue } from './json.ts';
+import { decodeTextChunk, isPng, pngSize, readPngChunks } from './png-chunks.ts';
+import { PARAMETERS_KEYWORD, RECIPE_KEYWORD } from './write-image.ts';
+import { readXmpFields, XMP_KEYWORD, type XmpFields } from './xmp.ts';
+
+export interface ImageInfo {
+  path: string;
+  /** 'png', 'jpeg', 'webp', … */
+  format: string;
+  width: number;
+  height: number;
+  /** A1111 `parameters`, parsed; `parametersText` is the text as stored. */
+  a1111?: A1111Parameters;
+  parametersText?: string;
+  /** gesso's JSON recipe. */
+  recipe?: JsonObject;
+  /** ComfyUI's `prompt` (API graph) and `workflow` (UI graph) chunks, parsed, and a summary of the first. */
+  comfyui?: { prompt?: JsonValue; workflow?: JsonValue; summary?: ComfyUiSummary };
+  /** Fields read from the XMP packet, and the packet itself. */
+  xmp?: XmpFields & { packet: string };
+  /** IPTC DigitalSourceType URI from the XMP, if any. */
+  digitalSourceType?: string;
+  /** Text chunks not interpreted above, keyword -> text (a repeated keyword keeps its last text). */
+  otherText: Record<string, string>;
+  /** Things that were found but could not be read (e.g. a `gesso` chunk that is not JSON). */
+  warnings: string[];
+}
+
+async function readImageBytes(path: string): Promise<Uint8Array> {
+  try {
+    const info = await stat(path);
+    if (info.isDirectory()) throw new InputError(`${JSON.stringify(path)} is a folder, expected an image file`);
+    return new Uint8Array(await readFile(path));
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new InputError(`image file not found: ${JSON.stringify(path)}`);
+    throw new InputError(`cannot read image ${JSON.stringify(path)}: ${(err as Error).message}`);
+  }
+}
+
+function notAnImage(path: string, reason: string): InputError {
+  return new InputError(`${JSON.stringify(path)} is not an image gesso can read (expected PNG, JPEG, WebP, TIFF, GIF or AVIF): ${reason}`);
+}
+
+function readPngInfo(path: string, bytes: Uint8Array): ImageInfo {
+  const chunks = readPngChunks(bytes, JSON.stringify(path));
+  const { width, height } = pngSize(chunks);
+  const info: ImageInfo = { path, format: 'png', width, height, otherText: {}, warnings: [] };
+  const comfyui: NonNullable<ImageInfo['comfyui']> = {};
+  for (const chunk of chunks) {
+    const text = decodeTextChunk(chunk);
+    if (!text) continue;
+    const { keyword } = text;
+    if (keyword === PARAMETERS_KEYWORD) {
+      info.parametersText = text.text;
+      info.a1111 = parseA1111Parameters(text.text);
+    } else if (keyword === RECIPE_KEYWORD) {
+      const recipe = tryParseJson(text.text);
+      if (isJsonObject(recipe)) info.recipe = recipe;
+      else keepUnread(info, keyword, text.text, 'is not a JSON object');
+    } else if (keyword === 'prompt' || keyword === 'workflow') {
+      const graph = tryParseJson(text.text);
+      if (graph !== undefined) comfyui[keyword] = graph;
+      else keepUnread(info, keyword, text.text, 'is not JSON');
+    } else if (keyword === XMP_KEYWORD) {
+      addXmp(info, text.text);
+    } else {
+      info.otherText[keyword] = text.text;
+    }
+  }
+  if (comfyui.prompt !== undefined) {
+    const summary = summariseComfyUiPrompt(comfyui.prompt);
+    if (summary) comfyui.summary = summary;
+  }
+  if (Object.keys(comfyui).length > 0) info.comfyui = comfyui;
+  return info;
+}
+
+function keepUnread(info: ImageInfo, keyword: string, text: string, problem: string): void {
+  info.warnings.push(`text chunk ${JSON.stringify(keyword)} ${problem}; kept as plain text`);
+  info.otherText[keyword] = text;
+}
+
+function addXmp(info: ImageInfo, packet: string): void {
+  const fields = readXmpFields(packet);
+  info.xmp = { ...fields, packet };
+  if (fields.digitalSourceType !== undefined) info.digitalSourceType = fields.digitalSourceType;
+}
+
+/** Everything `path` says about how it was made. Throws InputError for a missing, corrupt or non-image file. */
+export async function readImageInfo(path: string): Promise<ImageInfo> {
+  const bytes = await readImageBytes(path);
+  if (isPng(bytes)) return readPngInfo(path, bytes);
+  let meta: Metadata;
+  try {
+    meta = await sharp(bytes).metadata();
+  } catch (err) {
+    throw notAnImage(path, (err as Error).message);
+  }
+  if (meta.width === undefined || meta.height === undefined) throw notAnImage(path, 'it has no width and height');
+  const info: ImageInfo = { path, format: meta.format ?? 'unknown', width: meta.width, height: meta.height, otherText: {}, warnings: [] };
+  if (meta.xmp) addXmp(info, meta.xmp.toString('utf-8'));
+  return info;
+}
+
+export interface DecodedImage {
+  /** (H, W, 3) RGB, row-major, values in [0, 1]: channel c of pixel (x, y) is at (y * width + x) * 3 + c. */
+  data: Float32Array;
+  width: number;
+  height: number;
+}
+
+/**
+ * Decodes any image sharp reads into RGB floats. EXIF orientation is applied (pixels come out upright),
+ * grey and CMYK are converted to sRGB, and transparency is flattened onto white.
+ */
+export async function decodeImage(path: string): Promise<DecodedImage> {
+  const bytes = await readImageBytes(path);
+  let raw: { data: Buffer; info: OutputInfo };
+  try {
+    raw = await sharp(bytes)
+      .rotate()
+      .flatten({ background: '#ffffff' })
+      .toColourspace('srgb')
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+  } catch (err) {
+    if (isPng(bytes)) readPngChunks(bytes, JSON.stringify(path)); // names the bad chunk, if that is the cause
+    throw notAnImage(path, (err as Error).message);
+  }
+  const { width, height, channels } = raw.info;
+  if (channels !== 3) throw notAnImage(path, `decoded to ${channels} channels, expected 3`);
+  const data = new Float32Array(raw.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = raw.data[i]! / 255;
+  return { data, width, height };
+}

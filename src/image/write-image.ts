@@ -1,0 +1,168 @@
+// Encodes pixels to PNG with sharp, then adds gesso's provenance chunks:
+//   `parameters`         A1111 settings text (tEXt, or iTXt when not ASCII), read by A1111, Civitai, …
+//   `gesso`              the full JSON recipe that reproduces the image (iTXt, zlib-compressed when large)
+//   `XML:com.adobe.xmp`  XMP with IPTC DigitalSourceType, the prompt and CreatorTool (uncompressed iTXt)
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { open, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import sharp from 'sharp';
+import { GessoError, InputError } from '../core/errors.ts';
+import { formatA1111Parameters, type A1111Parameters } from './a1111-parameters.ts';
+import { insertTextChunks, type PngTextToWrite } from './png-chunks.ts';
+import { buildXmpPacket, COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA, TRAINED_ALGORITHMIC_MEDIA, XMP_KEYWORD, type XmpFields } from './xmp.ts';
+
+export const PARAMETERS_KEYWORD = 'parameters';
+export const RECIPE_KEYWORD = 'gesso';
+export const CREATOR_TOOL = 'gesso';
+/** Recipes longer than this many characters are zlib-compressed in their iTXt chunk. */
+const COMPRESS_RECIPE_ABOVE = 2048;
+
+export interface ImageMetadata {
+  /** Settings written as A1111 `parameters` text. */
+  parameters?: A1111Parameters;
+  /**
+   * The full recipe as a JSON object (pipelines decide its content: model hash, scheduler config, every
+   * setting, seed, lineage). Any plain object that JSON.stringify accepts.
+   */
+  recipe?: object;
+  /** 'generated' (default): made from a prompt; 'edited': a user's image changed by a model (img2img, style). */
+  source?: 'generated' | 'edited';
+  /** Overrides for the XMP packet; description defaults to the prompt. */
+  xmp?: Partial<XmpFields>;
+}
+
+/** The text chunks gesso adds for this metadata, in the order they are written. */
+export function metadataChunks(metadata: ImageMetadata): PngTextToWrite[] {
+  const chunks: PngTextToWrite[] = [];
+  if (metadata.parameters) chunks.push({ keyword: PARAMETERS_KEYWORD, text: formatA1111Parameters(metadata.parameters) });
+  if (metadata.recipe !== undefined) {
+    const json = recipeJson(metadata.recipe);
+    chunks.push({ keyword: RECIPE_KEYWORD, text: json, type: 'iTXt', compress: json.length > COMPRESS_RECIPE_ABOVE });
+  }
+  const xmp: XmpFields = {
+    digitalSourceType: metadata.source === 'edited' ? COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA : TRAINED_ALGORITHMIC_MEDIA,
+    creatorTool: CREATOR_TOOL,
+    ...(metadata.parameters?.prompt !== undefined ? { description: metadata.parameters.prompt } : {}),
+    ...metadata.xmp,
+  };
+  chunks.push({ keyword: XMP_KEYWORD, text: buildXmpPacket(xmp), type: 'iTXt', compress: false });
+  return chunks;
+}
+
+function recipeJson(recipe: object): string {
+  if (recipe === null || Array.isArray(recipe)) throw new GessoError(`image recipe must be a JSON object, got ${Array.isArray(recipe) ? 'an array' : 'null'}`);
+  try {
+    return JSON.stringify(recipe);
+  } catch (err) {
+    throw new GessoError(`image recipe cannot be written as JSON: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * 8-bit samples from `pixels`. Float input is in [0, 1] and clamped; NaN is refused (it means a broken
+ * pipeline, and a black pixel would hide that).
+ */
+function toBytes(pixels: Float32Array | Uint8Array, width: number, channels: number): Uint8Array {
+  if (pixels instanceof Uint8Array) return pixels;
+  const out = new Uint8Array(pixels.length);
+  for (let i = 0; i < pixels.length; i++) {
+    const v = pixels[i]!;
+    if (Number.isNaN(v)) {
+      const pixel = Math.floor(i / channels);
+      throw new GessoError(`pixel data has NaN at x=${pixel % width}, y=${Math.floor(pixel / width)}, channel ${i % channels}`);
+    }
+    out[i] = Math.round((v < 0 ? 0 : v > 1 ? 1 : v) * 255);
+  }
+  return out;
+}
+
+function checkShape(pixels: Float32Array | Uint8Array, width: number, height: number, channels: number): void {
+  for (const [name, value] of [['width', width], ['height', height]] as const) {
+    if (!Number.isSafeInteger(value) || value < 1) throw new InputError(`image ${name} is ${value}, expected a positive integer`);
+  }
+  if (![1, 2, 3, 4].includes(channels)) throw new InputError(`image channels is ${channels}, expected 1 (grey), 2 (grey+alpha), 3 (RGB) or 4 (RGBA)`);
+  const expected = width * height * channels;
+  if (pixels.length !== expected) {
+    throw new InputError(`pixel data has ${pixels.length} values, expected ${width}x${height}x${channels} = ${expected} (HWC layout)`);
+  }
+}
+
+/**
+ * A PNG of `pixels` with gesso's metadata chunks.
+ *
+ * Layout is HWC, row-major, top row first: the value of channel c of pixel (x, y) is at
+ * `(y * width + x) * channels + c`. Channels are grey, grey+alpha, RGB or RGBA. A Float32Array holds
+ * values in [0, 1] (clamped, rounded to 8 bits); a Uint8Array holds 0-255.
+ */
+export async function encodePng(
+  pixels: Float32Array | Uint8Array,
+  width: number,
+  height: number,
+  channels: number,
+  metadata: ImageMetadata = {},
+): Promise<Uint8Array> {
+  checkShape(pixels, width, height, channels);
+  const chunks = metadataChunks(metadata);
+  const bytes = toBytes(pixels, width, channels);
+  const png = await sharp(bytes, { raw: { width, height, channels: channels as 1 | 2 | 3 | 4 } })
+    .png()
+    .toBuffer();
+  return insertTextChunks(new Uint8Array(png.buffer, png.byteOffset, png.byteLength), chunks);
+}
+
+/** Encodes as encodePng does, then writes `path` atomically (temp file + rename). Returns the bytes written. */
+export async function writeImageFile(
+  path: string,
+  pixels: Float32Array | Uint8Array,
+  width: number,
+  height: number,
+  channels: number,
+  metadata: ImageMetadata = {},
+): Promise<Uint8Array> {
+  if (!/\.png$/i.test(path)) throw new InputError(`cannot write image ${JSON.stringify(path)}: gesso writes PNG, expected a path ending in .png`);
+  const png = await encodePng(pixels, width, height, channels, metadata);
+  await writeFileAtomic(path, png);
+  return png;
+}
+
+function describeWriteError(path: string, err: NodeJS.ErrnoException): InputError {
+  const folder = dirname(path);
+  switch (err.code) {
+    case 'ENOENT':
+      if (!existsSync(folder)) return new InputError(`cannot write image ${JSON.stringify(path)}: folder ${JSON.stringify(folder)} does not exist`);
+      return new InputError(`cannot write image ${JSON.stringify(path)}: ${err.message}`);
+    case 'ENOTDIR':
+      return new InputError(`cannot write image ${JSON.stringify(path)}: ${JSON.stringify(folder)} is not a folder`);
+    case 'EISDIR':
+      return new InputError(`cannot write image ${JSON.stringify(path)}: it is a folder`);
+    case 'EACCES':
+    case 'EPERM':
+    case 'EROFS':
+      return new InputError(`cannot write image ${JSON.stringify(path)}: permission denied (${err.code})`);
+    case 'ENOSPC':
+      return new InputError(`cannot write image ${JSON.stringify(path)}: no space left on the device`);
+    default:
+      return new InputError(`cannot write image ${JSON.stringify(path)}: ${err.message}`);
+  }
+}
+
+/** Writes `bytes` to a temp file in the target folder, syncs it and renames it over `path`; on error removes the temp. */
+async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  let created = false;
+  try {
+    const file = await open(temp, 'wx');
+    created = true;
+    try {
+      await file.writeFile(bytes);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(temp, path);
+  } catch (err) {
+    if (created) await unlink(temp).catch(() => undefined);
+    throw describeWriteError(path, err as NodeJS.ErrnoException);
+  }
+}
