@@ -18,10 +18,18 @@ export interface ExportOptions {
   /** Graph name and free-form metadata (model card fields, gesso version). */
   name?: string;
   metadata?: Record<string, string>;
+  /**
+   * Store parameter initializers of at least `minBytes` (default 1 KiB) in a separate file named
+   * `location` beside the model, as ONNX external data: needed past protobuf's 2 GB limit, and lets
+   * the big weights be read without a protobuf copy.
+   */
+  externalData?: { location: string; minBytes?: number };
 }
 
 export interface ExportedModel {
   bytes: Uint8Array;
+  /** The external-data file's name and contents (views of the parameter arrays, in order). */
+  external?: { location: string; chunks: Uint8Array[] };
   inputs: { name: string; shape: Shape; dtype: DType }[];
   outputs: { name: string; shape: Shape; dtype: DType }[];
 }
@@ -44,11 +52,17 @@ export function exportOnnx(g: Graph, options: ExportOptions): ExportedModel {
 
   const inputs: ValueInfoProtoObject[] = [];
   const initializers: TensorProtoObject[] = [];
+  const external = options.externalData && options.params === 'initializers' ? { location: options.externalData.location, chunks: [] as Uint8Array[] } : undefined;
+  let externalOffset = 0;
   for (const t of g.inputs) if (used.has(t.name)) inputs.push(valueInfo(t.name, t.shape, t.dtype));
   for (const p of g.params.values()) {
     if (!used.has(p.name)) continue;
     if (options.params === 'inputs') inputs.push(valueInfo(p.name, p.tensor.shape, 'float32'));
-    else initializers.push(tensorProto(p.name, { dtype: 'float32', dims: p.tensor.shape, data: p.value }));
+    else if (external && p.value.byteLength >= (options.externalData?.minBytes ?? 1024)) {
+      initializers.push(externalTensorProto(p.name, p.tensor.shape, external.location, externalOffset, p.value.byteLength));
+      external.chunks.push(new Uint8Array(p.value.buffer, p.value.byteOffset, p.value.byteLength));
+      externalOffset += p.value.byteLength;
+    } else initializers.push(tensorProto(p.name, { dtype: 'float32', dims: p.tensor.shape, data: p.value }));
   }
   for (const [name, c] of g.constants) if (used.has(name)) initializers.push(tensorProto(name, c));
 
@@ -63,6 +77,7 @@ export function exportOnnx(g: Graph, options: ExportOptions): ExportedModel {
   const describe = (v: ValueInfoProtoObject, t: { shape: Shape; dtype: DType }) => ({ name: v.name, shape: t.shape, dtype: t.dtype });
   return {
     bytes: encodeModel(model),
+    ...(external ? { external } : {}),
     inputs: inputs.map((v) => describe(v, lookup(g, v.name))),
     outputs: outputEntries.map(([name, t]) => ({ name, shape: t.shape, dtype: t.dtype })),
   };
@@ -110,6 +125,20 @@ function attrToProto(name: string, a: Attr): AttributeProtoObject {
 export function tensorProto(name: string, c: ConstData): TensorProtoObject {
   const raw = new Uint8Array(c.data.buffer, c.data.byteOffset, c.data.byteLength);
   return { name, dims: [...c.dims], data_type: ONNX_DTYPE[c.dtype], raw_data: raw };
+}
+
+function externalTensorProto(name: string, dims: Shape, location: string, offset: number, length: number): TensorProtoObject {
+  return {
+    name,
+    dims: [...dims],
+    data_type: ONNX_DTYPE.float32,
+    data_location: 1, // EXTERNAL
+    external_data: [
+      { key: 'location', value: location },
+      { key: 'offset', value: String(offset) },
+      { key: 'length', value: String(length) },
+    ],
+  };
 }
 
 function valueInfo(name: string, shape: Shape, dtype: DType): ValueInfoProtoObject {
