@@ -4,7 +4,14 @@
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { Session } from './session.ts';
-import { serializeError, transferables, type WorkerInit, type WorkerReply, type WorkerRequest } from './worker-protocol.ts';
+import {
+  serializeError,
+  transferables,
+  type CloseRequest,
+  type WorkerInit,
+  type WorkerReply,
+  type WorkerRequest,
+} from './worker-protocol.ts';
 import type { HostTensor } from './tensor.ts';
 
 const port: MessagePort = parentPort ?? notInWorker();
@@ -20,7 +27,12 @@ try {
 
 function serve(session: Session): void {
   post({ kind: 'ready', name: session.name, inputs: [...session.inputs], outputs: [...session.outputs] });
-  port.on('message', (request: WorkerRequest) => {
+  port.on('message', (request: WorkerRequest | CloseRequest) => {
+    if (request.kind === 'close') {
+      // Session.release() waits for a run in progress; then nothing is left and the thread ends.
+      void session.release().finally(() => port.close());
+      return;
+    }
     handle(session, request).then(
       // Every tensor sent back is fresh (outputs, or copies of state), so its buffer can move.
       (value) => post({ kind: 'done', id: request.id, value }, value ? transferables(Object.values(value)) : []),

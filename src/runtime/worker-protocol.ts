@@ -16,6 +16,11 @@ export type WorkerRequest =
   | { id: number; kind: 'setState'; tensors: Record<string, HostTensor> }
   | { id: number; kind: 'getState'; names?: string[] };
 
+/** Asks the worker to free its session (after any run in progress) and end. */
+export interface CloseRequest {
+  kind: 'close';
+}
+
 export interface SerializedError {
   name: string;
   message: string;

@@ -4,8 +4,12 @@
  *
  * Calls are queued here and sent to the worker one at a time, so a queued run can still be aborted
  * (RunOptions.signal) and state changes apply in call order. A started run cannot be stopped inside
- * ORT; `release()` ends the worker, which stops it and rejects whatever was pending.
+ * ORT: `release()` rejects it at once, but the worker ends only when ORT returns. Never
+ * `worker.terminate()` during a run: onnxruntime-node 1.30 then throws a C++ exception from the
+ * native run and aborts the whole process ("terminate called after throwing an instance of
+ * 'Napi::Error'"). For the same reason, avoid `process.exit()` while a run is in progress.
  */
+import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { GessoError, InputError } from '../core/errors.ts';
 import { modelLabel, type RunOptions, type Runner, type SessionOptions, type SetStateOptions, type ValueInfo } from './runner.ts';
@@ -15,6 +19,7 @@ import { checkTensor, normalizeRunOptions, planRun } from './validate.ts';
 import {
   reviveError,
   transferables,
+  type CloseRequest,
   type WorkerInit,
   type WorkerReply,
   type WorkerRequest,
@@ -37,6 +42,7 @@ export class WorkerSession implements Runner {
   private readonly held = new Set<string>();
   private readonly inputByName: Map<string, ValueInfo>;
   private ended: Error | null = null;
+  private exited = false;
 
   private constructor(
     private readonly worker: Worker,
@@ -47,7 +53,10 @@ export class WorkerSession implements Runner {
     this.inputByName = new Map(inputs.map((i) => [i.name, i]));
     worker.on('message', (reply: WorkerReply) => this.onReply(reply));
     worker.on('error', (e) => this.end(new GessoError(`${name}: the session worker failed: ${e.message}`)));
-    worker.on('exit', (code) => this.end(new GessoError(`${name}: the session worker exited (code ${code})`)));
+    worker.on('exit', (code) => {
+      this.exited = true;
+      this.end(new GessoError(`${name}: the session worker exited (code ${code})`));
+    });
     // An idle worker must not keep the process alive; it is ref'd only while a reply is awaited.
     worker.unref();
   }
@@ -115,10 +124,19 @@ export class WorkerSession implements Runner {
     return this.queue.push(async () => (await this.send({ kind: 'getState', names }, [])) ?? {});
   }
 
-  /** Ends the worker at once: a run in progress stops, and pending calls reject. */
+  /**
+   * Rejects every pending call at once and ends the worker. A run in progress cannot be interrupted
+   * (see above), so the returned promise resolves when it has finished and the worker is gone.
+   */
   async release(): Promise<void> {
+    if (this.exited) return;
     this.end(new GessoError(`${this.name}: the session was released`));
-    await this.worker.terminate();
+    const gone = once(this.worker, 'exit');
+    // Keep the process alive until the worker ends: exiting during a run would abort the process.
+    this.worker.ref();
+    const close: CloseRequest = { kind: 'close' };
+    this.worker.postMessage(close);
+    await gone;
   }
 
   private send(request: Request, tensors: HostTensor[]): Promise<Record<string, HostTensor> | null> {
