@@ -24,6 +24,12 @@ export interface ExportOptions {
    * the big weights be read without a protobuf copy.
    */
   externalData?: { location: string; minBytes?: number };
+  /**
+   * Input/output name -> {axis: symbolic name}: dims to declare dynamic (e.g. `{ sample: { 0: 'batch' } }`).
+   * The graph is built at one example size; ops that bake sizes in must be written to allow this
+   * (reshape keeps leading dims as 0, `reshapeLike`), and a test at a second size proves it.
+   */
+  dynamicAxes?: Record<string, Record<number, string>>;
 }
 
 export interface ExportedModel {
@@ -47,14 +53,14 @@ export function exportOnnx(g: Graph, options: ExportOptions): ExportedModel {
   for (const [name, t] of outputEntries) {
     if (t.graph !== g) throw new ShapeError(`exportOnnx: output "${name}" belongs to another graph`);
     if (name !== t.name) nodeProtos.push({ op_type: 'Identity', name: `out_${name}`, input: [t.name], output: [name] });
-    outputs.push(valueInfo(name, t.shape, t.dtype));
+    outputs.push(valueInfo(name, t.shape, t.dtype, options.dynamicAxes?.[name]));
   }
 
   const inputs: ValueInfoProtoObject[] = [];
   const initializers: TensorProtoObject[] = [];
   const external = options.externalData && options.params === 'initializers' ? { location: options.externalData.location, chunks: [] as Uint8Array[] } : undefined;
   let externalOffset = 0;
-  for (const t of g.inputs) if (used.has(t.name)) inputs.push(valueInfo(t.name, t.shape, t.dtype));
+  for (const t of g.inputs) if (used.has(t.name)) inputs.push(valueInfo(t.name, t.shape, t.dtype, options.dynamicAxes?.[t.name]));
   for (const p of g.params.values()) {
     if (!used.has(p.name)) continue;
     if (options.params === 'inputs') inputs.push(valueInfo(p.name, p.tensor.shape, 'float32'));
@@ -141,6 +147,7 @@ function externalTensorProto(name: string, dims: Shape, location: string, offset
   };
 }
 
-function valueInfo(name: string, shape: Shape, dtype: DType): ValueInfoProtoObject {
-  return { name, type: { tensor_type: { elem_type: ONNX_DTYPE[dtype], shape: { dim: shape.map((d) => ({ dim_value: d })) } } } };
+function valueInfo(name: string, shape: Shape, dtype: DType, dynamic?: Record<number, string>): ValueInfoProtoObject {
+  const dim = shape.map((d, i) => (dynamic?.[i] !== undefined ? { dim_param: dynamic[i] } : { dim_value: d }));
+  return { name, type: { tensor_type: { elem_type: ONNX_DTYPE[dtype], shape: { dim } } } };
 }

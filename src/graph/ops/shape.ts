@@ -16,8 +16,23 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
     out[out.indexOf(-1)] = x.size / rest;
   }
   if (sizeOf(out) !== x.size) throw new ShapeError(`Reshape: ${formatShape(x.shape)} has ${x.size} elements, ${formatShape(shape)} needs ${sizeOf(out)}`);
+  // Emit 0 ("copy the input's dim") for leading dims that stay the same, and keep the caller's -1, so a
+  // model exported with a dynamic batch (or spatial) dim still reshapes right at other sizes.
+  const emitted = [...shape];
+  for (let i = 0; i < emitted.length && i < x.rank; i++) {
+    if (emitted[i] === x.shape[i]) emitted[i] = 0;
+    else break;
+  }
   const g = x.graph;
-  return g.addNode('Reshape', [x, g.int64s(out)], {}, [{ shape: out, dtype: x.dtype }])[0] as Tensor;
+  return g.addNode('Reshape', [x, g.int64s(emitted)], {}, [{ shape: out, dtype: x.dtype }])[0] as Tensor;
+}
+
+/** Reshape `x` to the runtime shape of `like` (stays right when `like`'s dims are dynamic). */
+export function reshapeLike(x: Tensor, like: Tensor): Tensor {
+  if (x.size !== like.size) throw new ShapeError(`Reshape: ${formatShape(x.shape)} has ${x.size} elements, ${formatShape(like.shape)} needs ${like.size}`);
+  const g = x.graph;
+  const target = g.addNode('Shape', [like], {}, [{ shape: [like.rank], dtype: 'int64' }])[0] as Tensor;
+  return g.addNode('Reshape', [x, target], {}, [{ shape: like.shape, dtype: x.dtype }])[0] as Tensor;
 }
 
 export function transpose(x: Tensor, perm: readonly number[]): Tensor {
