@@ -1,9 +1,11 @@
 import type { Command } from '../command.ts';
 import { demoCommand } from './demo.ts';
 import { infoCommand } from './info.ts';
+import { schedulersCommand } from './schedulers.ts';
 
 /** Every `gesso` subcommand, in the order `gesso --help` lists them. Add one line per command. */
 export const commands: Command[] = [
   demoCommand,
   infoCommand,
+  schedulersCommand,
 ];

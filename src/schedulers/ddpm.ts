@@ -1,0 +1,70 @@
+/**
+ * DDPM ancestral sampling (Ho, Jain & Abbeel 2020, eqs. 6–7), as diffusers' DDPMScheduler, on any
+ * sub-sequence of timesteps: with t' the plan's next timestep (or −1 after the last, ᾱ = 1),
+ *
+ *   β'_t  = 1 − ᾱ_t/ᾱ_t'
+ *   μ     = √ᾱ_t' β'_t/(1−ᾱ_t) · x0 + √(1−β'_t) (1−ᾱ_t')/(1−ᾱ_t) · x_t
+ *   x_t'  = μ + √var · z      (z only when t > 0)
+ *   var   = (1−ᾱ_t')/(1−ᾱ_t) · β'_t   (fixed_small, floored at 1e-20)   or   β'_t   (fixed_large)
+ */
+import type { Rng } from '../core/rng.ts';
+import type { SchedulerConfig } from './config.ts';
+import { NoiseSchedule } from './noise-schedule.ts';
+import { BasePlan, checkNumSteps, checkTimestepsInRange, img2imgStart, type StepUpdate } from './plan-base.ts';
+import { x0FromVp } from './prediction.ts';
+import type { SamplingPlan, Scheduler, StepState } from './scheduler.ts';
+import { clamped, weightedSum } from './tensor-math.ts';
+import { spacedTimesteps } from './timesteps.ts';
+
+export class DdpmScheduler implements Scheduler {
+  readonly name = 'DDPMScheduler';
+  readonly schedule: NoiseSchedule;
+
+  constructor(readonly config: Readonly<Required<SchedulerConfig>>) {
+    this.schedule = NoiseSchedule.fromConfig(config);
+  }
+
+  plan(numSteps: number, strength = 1): SamplingPlan {
+    const c = this.config;
+    checkNumSteps(this.name, numSteps, c.num_train_timesteps);
+    const all = spacedTimesteps(c.timestep_spacing, c.num_train_timesteps, numSteps, c.steps_offset);
+    checkTimestepsInRange(this.name, all, c.num_train_timesteps);
+    const begin = img2imgStart(this.name, numSteps, strength);
+    return new DdpmPlan(this, numSteps, all.slice(begin));
+  }
+}
+
+class DdpmPlan extends BasePlan {
+  readonly #scheduler: DdpmScheduler;
+
+  constructor(scheduler: DdpmScheduler, numSteps: number, timesteps: number[]) {
+    super(scheduler.name, numSteps, timesteps, null, 1);
+    this.#scheduler = scheduler;
+  }
+
+  addNoise(original: Float32Array, noise: Float32Array, stepIndex: number): Float32Array {
+    this.checkNoise(original, noise, stepIndex);
+    return this.#scheduler.schedule.addNoiseAt(original, noise, this.timesteps[stepIndex] as number);
+  }
+
+  protected takeStep(modelOutput: Float32Array, stepIndex: number, sample: Float32Array, _state: StepState, rng: Rng): StepUpdate {
+    const { config: c, schedule } = this.#scheduler;
+    const t = this.timesteps[stepIndex] as number;
+    const prevT = stepIndex + 1 < this.timesteps.length ? (this.timesteps[stepIndex + 1] as number) : -1;
+    const abT = schedule.alphaCumprod(t);
+    const abPrev = prevT >= 0 ? schedule.alphaCumprod(prevT) : 1;
+    const betaT = 1 - abT / abPrev; // β over the whole jump t → prevT
+
+    const rawX0 = x0FromVp(modelOutput, sample, Math.sqrt(abT), Math.sqrt(1 - abT), c.prediction_type); // (B, C, H, W)
+    const x0 = c.clip_sample ? clamped(rawX0, c.clip_sample_range) : rawX0;
+    const terms: [number, Float32Array][] = [
+      [(Math.sqrt(abPrev) * betaT) / (1 - abT), x0],
+      [(Math.sqrt(1 - betaT) * (1 - abPrev)) / (1 - abT), sample],
+    ];
+    if (t > 0) {
+      const variance = c.variance_type === 'fixed_large' ? betaT : Math.max(((1 - abPrev) / (1 - abT)) * betaT, 1e-20);
+      terms.push([Math.sqrt(variance), rng.normal(sample.length)]);
+    }
+    return { prevSample: weightedSum(terms), predOriginal: x0 };
+  }
+}
