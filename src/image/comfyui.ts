@@ -98,7 +98,12 @@ function pickSampler(nodes: Map<string, Node>): Node | undefined {
   const samplers = [...nodes.values()]
     .filter((n) => /KSampler/i.test(n.classType))
     .sort((a, b) => Number(a.id) - Number(b.id) || a.id.localeCompare(b.id));
-  const firstPass = samplers.find((s) => findUpstream(nodes, s, 'latent_image', (n) => /EmptyLatent/i.test(n.classType)) !== undefined);
+  // The nearest latent source upstream that is an empty latent or another sampler: only the former is a first pass.
+  const isFirstPass = (s: Node) => {
+    const source = findUpstream(nodes, s, 'latent_image', (n) => /EmptyLatent|KSampler/i.test(n.classType));
+    return source !== undefined && /EmptyLatent/i.test(source.classType);
+  };
+  const firstPass = samplers.find(isFirstPass);
   return firstPass ?? samplers[0];
 }
 

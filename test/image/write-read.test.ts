@@ -146,8 +146,8 @@ const comfyPrompt = {
   '8': { class_type: 'VAEDecode', inputs: { samples: ['3', 0], vae: ['4', 2] } },
   '9': { class_type: 'SaveImage', inputs: { filename_prefix: 'ComfyUI', images: ['8', 0] } },
   '10': { class_type: 'LoraLoader', inputs: { lora_name: 'ink.safetensors', strength_model: 0.8, strength_clip: 0.8, model: ['4', 0], clip: ['4', 1] } },
-  // A second, hires pass: the summary should describe the first pass (the one fed by an empty latent).
-  '11': {
+  // A second, hires pass with a lower id: the summary should describe the first pass (fed by an empty latent).
+  '2': {
     class_type: 'KSamplerAdvanced',
     inputs: { noise_seed: 7, steps: 10, cfg: 5, sampler_name: 'dpmpp_2m', scheduler: 'karras', model: ['4', 0], positive: ['6', 0], negative: ['7', 0], latent_image: ['3', 0] },
   },
