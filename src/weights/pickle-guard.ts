@@ -38,9 +38,18 @@ export function assertBytesNotPickle(bytes: Uint8Array, name: string): void {
 }
 
 export function detectPickleFile(path: string): PickleFinding | null {
-  const fd = openSync(path, 'r');
+  let fd: number;
   try {
-    const size = fstatSync(fd).size;
+    fd = openSync(path, 'r');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new InputError(`${path}: model file not found`);
+    throw error;
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw new InputError(`${path}: expected a model file, but this is not a regular file`);
+    const size = stat.size;
     return detectPickle({
       size,
       read(position, length) {

@@ -144,7 +144,7 @@ export function readSafetensors(source: string | Uint8Array, name = '<bytes>'): 
   }
 }
 
-/** Any tensor's values as float32 (F16/BF16 decoded; 64-bit integers may lose precision). */
+/** Any tensor's values as float32: F16/BF16 decoded, integers converted (64-bit ones may round); F32 data is returned as is, not copied. */
 export function toFloat32(tensor: SafetensorsTensor): Float32Array {
   const { dtype, data } = tensor;
   if (dtype === 'F32') return data as Float32Array;

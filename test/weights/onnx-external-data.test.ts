@@ -109,6 +109,8 @@ test('paths that leave the model folder are refused', () => {
   refused(modelFolder(addModel(externalW('/etc/passwd', 0, 16))), /"\/etc\/passwd" is an absolute path/);
   refused(modelFolder(addModel(externalW('C:\\weights.bin'))), /is an absolute path/);
   refused(modelFolder(addModel(externalW('.'))), /resolves outside the model folder|not a regular file/);
+  // ORT's internal tag for "offset is a memory address" must never come from a file.
+  refused(modelFolder(addModel(externalW('*/_ORT_MEM_ADDR_/*'))), /"\*\/_ORT_MEM_ADDR_\/\*" does not exist in the model folder/);
 });
 
 test('symlinks, hardlinks and missing files are refused', () => {

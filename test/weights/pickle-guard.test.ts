@@ -195,3 +195,9 @@ test('safetensors, ONNX, text and random files are not mistaken for pickles', ()
     assert.equal(detectPickleFile(path), null, name);
   }
 });
+
+test('a missing path or a folder gets a clear InputError', () => {
+  assert.throws(() => assertNotPickle(join(dir, 'nope.ckpt')), (e: Error) => e instanceof InputError && /nope\.ckpt: model file not found/.test(e.message));
+  assert.throws(() => assertNotPickle(dir), (e: Error) => e instanceof InputError && /not a regular file/.test(e.message));
+  assert.throws(() => readSafetensors(join(dir, 'nope.safetensors')), /model file not found/);
+});
