@@ -2,6 +2,7 @@
 // A PNG is an 8-byte signature followed by chunks: length (u32 BE), type (4 ASCII letters), data, CRC-32
 // of type + data. Text chunks: tEXt (Latin-1), zTXt (zlib-compressed Latin-1), iTXt (UTF-8, optionally
 // zlib-compressed, with a language tag and a translated keyword).
+import * as zlib from 'node:zlib';
 import { deflateSync, inflateSync } from 'node:zlib';
 import { InputError } from '../core/errors.ts';
 
@@ -51,7 +52,16 @@ const CRC_TABLE = (() => {
   return table;
 })();
 
+// zlib's native crc32 (Node >= 20.15) is ~10x faster than the table; older Node 20 lacks it.
+const nativeCrc32: ((data: Uint8Array) => number) | undefined = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
+
 export function crc32(bytes: Uint8Array, start = 0, end = bytes.length): number {
+  if (nativeCrc32) return nativeCrc32(bytes.subarray(start, end)) >>> 0;
+  return tableCrc32(bytes, start, end);
+}
+
+/** The portable CRC-32, exported so tests can check it against the native one. */
+export function tableCrc32(bytes: Uint8Array, start = 0, end = bytes.length): number {
   let c = 0xffffffff;
   for (let i = start; i < end; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { InputError } from '../../src/core/errors.ts';
-import { crc32, encodeChunk, encodeTextChunk, insertTextChunks, pngSize, readPngChunks, readPngText } from '../../src/image/png-chunks.ts';
+import { crc32, tableCrc32, encodeChunk, encodeTextChunk, insertTextChunks, pngSize, readPngChunks, readPngText } from '../../src/image/png-chunks.ts';
 
 async function plainPng(width = 4, height = 3): Promise<Uint8Array> {
   const pixels = new Uint8Array(width * height * 3).map((_, i) => (i * 37) % 256);
@@ -15,6 +15,9 @@ test('crc32 matches the standard check value', () => {
   assert.equal(crc32(new TextEncoder().encode('123456789')), 0xcbf43926);
   // The IEND chunk's CRC every PNG ends with.
   assert.equal(crc32(new TextEncoder().encode('IEND')), 0xae426082);
+  const bytes = new Uint8Array(10007).map((_, i) => (i * 131 + 7) % 256);
+  assert.equal(tableCrc32(new TextEncoder().encode('123456789')), 0xcbf43926);
+  assert.equal(tableCrc32(bytes, 3, 9000), crc32(bytes, 3, 9000));
 });
 
 test('tEXt, zTXt and iTXt (plain and compressed) round trip, before IDAT by default', async () => {
