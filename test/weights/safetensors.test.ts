@@ -195,3 +195,19 @@ test('zero-size tensors and an empty file with only a header are valid', () => {
   assert.equal(tensors.get('c')!.data.length, 0);
   assert.equal(readSafetensors(craft({})).tensors.size, 0);
 });
+
+test('interop: bytes match other implementations byte for byte', () => {
+  // Published fixtures: the reference implementation's unpadded header (huggingface/safetensors
+  // tensor.rs tests) and candle's output for one 2x2 F32 zeros tensor (header padded with spaces to 64).
+  const reference = latin1('<\0\0\0\0\0\0\0{"test":{"dtype":"I32","shape":[2,2],"data_offsets":[0,16]}}' + '\0'.repeat(16));
+  const test1 = readSafetensors(reference).tensors.get('test')!;
+  assert.equal(test1.dtype, 'I32');
+  assert.deepEqual(test1.shape, [2, 2]);
+  assert.deepEqual([...test1.data], [0, 0, 0, 0]);
+  const candle = latin1('@\0\0\0\0\0\0\0{"t":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]}}       ' + '\0'.repeat(16));
+  assert.deepEqual(encodeSafetensors({ t: { dtype: 'F32', shape: [2, 2], data: new Float32Array(4) } }), candle);
+});
+
+function latin1(s: string): Uint8Array {
+  return Uint8Array.from(s, (c) => c.charCodeAt(0));
+}
