@@ -1,0 +1,230 @@
+#!/usr/bin/env python3
+"""PyTorch CPU peer of `npm run bench:engine`.
+
+Builds the two reference workloads of bench/REFERENCE.md, times forward (no grad) and one training
+step (forward + MSE + backward + Adam), and a 2048^3 float32 MatMul, then prints ONE JSON line
+(the schema of bench/lib/results.ts). bench/engine.ts runs it with OPENBLAS_CORETYPE and
+OPENBLAS_L2_SIZE removed from this process's environment only (DESIGN.md section 6).
+
+  --count   only build both models and print their parameter counts and forward MACs
+            (MACs counted from real output shapes by hooks, to cross-check bench/lib/workloads.ts)
+"""
+import argparse
+import json
+import math
+import os
+import platform
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+THREADS = 2
+torch.set_num_threads(THREADS)
+
+GROUPS = 8
+ADAM = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8)
+
+
+class ResBlock(nn.Module):
+    """out = x + Conv(SiLU(GN(Conv(SiLU(GN(x))))))."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.norm1 = nn.GroupNorm(GROUPS, c, eps=1e-5, affine=True)
+        self.conv1 = nn.Conv2d(c, c, 3, padding=1)
+        self.norm2 = nn.GroupNorm(GROUPS, c, eps=1e-5, affine=True)
+        self.conv2 = nn.Conv2d(c, c, 3, padding=1)
+
+    def forward(self, x):  # (B, C, H, W)
+        h = self.conv1(F.silu(self.norm1(x)))
+        h = self.conv2(F.silu(self.norm2(h)))
+        return x + h
+
+
+class ConvNet(nn.Module):
+    """Reference conv net A (~0.96M parameters)."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 32, 3, padding=1)
+        self.res0 = ResBlock(32)
+        self.down1 = nn.Conv2d(32, 64, 3, stride=2, padding=1)
+        self.res1 = ResBlock(64)
+        self.down2 = nn.Conv2d(64, 128, 3, stride=2, padding=1)
+        self.res2a = ResBlock(128)
+        self.res2b = ResBlock(128)
+        self.up1 = nn.Conv2d(128, 64, 3, padding=1)
+        self.res3 = ResBlock(64)
+        self.up2 = nn.Conv2d(64, 32, 3, padding=1)
+        self.res4 = ResBlock(32)
+        self.head_norm = nn.GroupNorm(GROUPS, 32, eps=1e-5, affine=True)
+        self.head = nn.Conv2d(32, 3, 3, padding=1)
+
+    def forward(self, x):  # (B, 3, 64, 64)
+        h = self.res0(self.stem(x))  # (B, 32, 64, 64)
+        h = self.res1(self.down1(h))  # (B, 64, 32, 32)
+        h = self.res2b(self.res2a(self.down2(h)))  # (B, 128, 16, 16)
+        h = self.res3(self.up1(F.interpolate(h, scale_factor=2, mode="nearest")))  # (B, 64, 32, 32)
+        h = self.res4(self.up2(F.interpolate(h, scale_factor=2, mode="nearest")))  # (B, 32, 64, 64)
+        return self.head(F.silu(self.head_norm(h)))  # (B, 3, 64, 64)
+
+
+class TransformerBlock(nn.Module):
+    """Reference transformer block B: pre-LayerNorm, 4 heads of 64, MLP 256 -> 1024 -> 256, exact GELU."""
+
+    def __init__(self, width=256, heads=4, hidden=1024):
+        super().__init__()
+        self.heads = heads
+        self.head_dim = width // heads
+        self.ln1 = nn.LayerNorm(width, eps=1e-5)
+        self.q = nn.Linear(width, width)
+        self.k = nn.Linear(width, width)
+        self.v = nn.Linear(width, width)
+        self.o = nn.Linear(width, width)
+        self.ln2 = nn.LayerNorm(width, eps=1e-5)
+        self.w1 = nn.Linear(width, hidden)
+        self.w2 = nn.Linear(hidden, width)
+        self.attention_macs = 0  # set by forward, read by --count
+
+    def forward(self, x):  # (B, S, D)
+        b, s, d = x.shape
+        a = self.ln1(x)
+
+        def split(t):  # (B, S, D) -> (B, H, S, Dh)
+            return t.view(b, s, self.heads, self.head_dim).transpose(1, 2)
+
+        q, k, v = split(self.q(a)), split(self.k(a)), split(self.v(a))
+        scores = q @ k.transpose(-2, -1) / math.sqrt(self.head_dim)  # (B, H, S, S)
+        att = torch.softmax(scores, dim=-1) @ v  # (B, H, S, Dh)
+        self.attention_macs = 2 * b * self.heads * s * s * self.head_dim
+        h = x + self.o(att.transpose(1, 2).reshape(b, s, d))  # (B, S, D)
+        return h + self.w2(F.gelu(self.w1(self.ln2(h))))  # F.gelu default is the exact erf form
+
+
+def build(name):
+    """A workload's model and seeded input/target."""
+    torch.manual_seed(0)
+    if name == "convnet":
+        model, shape = ConvNet(), (8, 3, 64, 64)
+    else:
+        model, shape = TransformerBlock(), (8, 256, 256)
+    x = torch.randn(*shape)
+    y = torch.randn(*shape)
+    return model, x, y
+
+
+def count(name):
+    """Parameters and forward MACs (conv/linear from hooks on real output shapes, plus attention)."""
+    model, x, _ = build(name)
+    macs = [0]
+
+    def hook(module, _inputs, output):
+        if isinstance(module, nn.Conv2d):
+            kh, kw = module.kernel_size
+            macs[0] += output.numel() * (module.in_channels // module.groups) * kh * kw
+        elif isinstance(module, nn.Linear):
+            macs[0] += output.numel() * module.in_features
+
+    for m in model.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            m.register_forward_hook(hook)
+    with torch.no_grad():
+        model(x)
+    if isinstance(model, TransformerBlock):
+        macs[0] += model.attention_macs
+    return {"params": sum(p.numel() for p in model.parameters()), "macs": macs[0]}
+
+
+def time_rounds(fn, warmup, rounds):
+    for _ in range(warmup):
+        fn()
+    out = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - start) * 1000.0)
+    return out
+
+
+def time_workload(name, warmup, rounds):
+    model, x, y = build(name)
+    opt = torch.optim.Adam(model.parameters(), **ADAM)
+
+    def forward():
+        with torch.no_grad():
+            model(x)
+
+    def train_step():
+        opt.zero_grad(set_to_none=True)
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+
+    return {
+        "params": sum(p.numel() for p in model.parameters()),
+        "forward": {"ms": time_rounds(forward, warmup, rounds)},
+        "train": {"ms": time_rounds(train_step, warmup, rounds)},
+    }
+
+
+def time_matmul(n, warmup, rounds):
+    g = torch.Generator().manual_seed(1)
+    a = torch.randn(n, n, generator=g)
+    b = torch.randn(n, n, generator=g)
+    return {"n": n, "ms": time_rounds(lambda: torch.mm(a, b), warmup, rounds)}
+
+
+def loaded_blas():
+    """The BLAS shared libraries this process has mapped (which one torch really calls)."""
+    try:
+        with open("/proc/self/maps") as f:
+            libs = {line.split()[-1] for line in f if "blas" in line.lower() and "/" in line}
+        return sorted(os.path.basename(p) for p in libs)
+    except OSError:
+        return []
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="fewer rounds")
+    p.add_argument("--warmup", type=int, default=None)
+    p.add_argument("--rounds", type=int, default=None)
+    p.add_argument("--count", action="store_true", help="print parameter counts and MACs only")
+    args = p.parse_args()
+
+    if args.count:
+        print(json.dumps({"peer": "torch", "count": {n: count(n) for n in ("convnet", "transformer")}}))
+        return
+
+    warmup = args.warmup if args.warmup is not None else (1 if args.quick else 3)
+    rounds = args.rounds if args.rounds is not None else (3 if args.quick else 10)
+    if warmup < 0 or rounds < 1:
+        sys.exit(f"--warmup {warmup} must be >= 0 and --rounds {rounds} >= 1")
+
+    notes = []
+    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        if var in os.environ:
+            notes.append(f"{var} was set ({os.environ[var]}); expected it removed")
+    report = {"peer": "torch", "threads": torch.get_num_threads()}
+    print(f"torch: matmul {warmup}+{rounds} rounds", file=sys.stderr)
+    report["matmul"] = time_matmul(2048, warmup, rounds)
+    workloads = {}
+    for name in ("convnet", "transformer"):
+        print(f"torch: {name} forward/train {warmup}+{rounds} rounds", file=sys.stderr)
+        workloads[name] = time_workload(name, warmup, rounds)
+    report["workloads"] = workloads
+    report["versions"] = {
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "blas": ",".join(loaded_blas()) or "unknown",
+        "mkldnn": str(torch.backends.mkldnn.is_available()),
+    }
+    report["notes"] = notes
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()
