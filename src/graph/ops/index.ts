@@ -4,4 +4,5 @@ export * from './reduce.ts';
 export * from './shape.ts';
 export * from './conv.ts';
 export * from './random.ts';
+export * from './argmax.ts';
 export type { Operand } from './util.ts';
