@@ -117,11 +117,12 @@ async function loadOrtSession(model: string | Uint8Array, name: string, options:
   // A file is always named by its path, whatever display name the caller chose.
   const label = typeof model === 'string' ? `"${model}"` : name;
   if (typeof model === 'string' && !existsSync(model)) throw new InputError(`ONNX model file ${label} does not exist`);
+  const ortOptions = ortSessionOptions(options);
   try {
     // ORT's overloads take a path or bytes, not the union.
     return typeof model === 'string'
-      ? await ort.InferenceSession.create(model, ortSessionOptions(options))
-      : await ort.InferenceSession.create(model, ortSessionOptions(options));
+      ? await ort.InferenceSession.create(model, ortOptions)
+      : await ort.InferenceSession.create(model, ortOptions);
   } catch (e) {
     throw new InputError(`could not load ONNX model ${label}: ${(e as Error).message}`);
   }

@@ -30,7 +30,9 @@ test('in-process, the event loop does not tick while the model runs', async () =
   try {
     const { ticks, ms } = await ticksDuringRun(session);
     console.log(`in-process: ${ticks} ticks in ${ms.toFixed(0)} ms`);
-    assert.equal(ticks, 0);
+    // At most one: libuv caches the loop's clock, so the first tick can fall due just before the
+    // run starts. During the run itself (100+ intervals long) none fire.
+    assert.ok(ticks <= 1, `${ticks} ticks during an in-process run`);
   } finally {
     await session.release();
   }

@@ -2,6 +2,7 @@
  * Small ONNX models for the runtime tests, written directly as ModelProto objects (no graph builder).
  */
 import { encodeModel, ONNX_DTYPE, ATTR_TYPE, type AttributeProtoObject, type NodeProtoObject, type ValueInfoProtoObject } from '../../src/graph/onnx-proto.ts';
+import { Rng } from '../../src/core/rng.ts';
 import type { DType } from '../../src/runtime/tensor.ts';
 
 export function valueInfo(name: string, dtype: DType, dims: (number | string)[]): ValueInfoProtoObject {
@@ -90,5 +91,24 @@ export function matmulChainModel(size: number, count: number): Uint8Array {
     nodes,
     inputs: [valueInfo('x', 'float32', [size, size]), valueInfo('w', 'float32', [size, size])],
     outputs: [valueInfo('y', 'float32', [size, size])],
+  });
+}
+
+/**
+ * Two 3x3 convolutions (channels -> channels, pad 1) with a Relu between, weights as constants:
+ * a small conv net for timing thread options. x (batch, channels, size, size).
+ */
+export function convModel(batch: number, channels: number, size: number, seed = 1): Uint8Array {
+  const rng = new Rng(seed);
+  const weights = (): { dims: number[]; values: number[] } => ({
+    dims: [channels, channels, 3, 3],
+    values: Array.from(rng.normal(channels * channels * 9), (v) => v * 0.05),
+  });
+  const pads = [{ name: 'pads', type: ATTR_TYPE.INTS, ints: [1, 1, 1, 1] }];
+  return model({
+    nodes: [node('Conv', ['x', 'w1'], ['h'], pads), node('Relu', ['h'], ['r']), node('Conv', ['r', 'w2'], ['y'], pads)],
+    inputs: [valueInfo('x', 'float32', [batch, channels, size, size])],
+    outputs: [valueInfo('y', 'float32', [batch, channels, size, size])],
+    constants: { w1: weights(), w2: weights() },
   });
 }
