@@ -25,6 +25,12 @@ export interface MultiHeadAttentionConfig {
   /** Bias on the output projection; default true. */
   outBias?: boolean;
   init?: WeightInit;
+  /**
+   * Names of the four projections, so a model's parameters carry its checkpoint's names. Default
+   * diffusers' `to_q`, `to_k`, `to_v`, `to_out` (diffusers' state dicts say `to_out.0`; CLIP says
+   * `q_proj`, `k_proj`, `v_proj`, `out_proj`).
+   */
+  names?: { q?: string; k?: string; v?: string; out?: string };
 }
 
 export interface AttentionOptions {
@@ -61,17 +67,18 @@ export class MultiHeadAttention {
     this.contextDim = positiveInt(label, 'contextDim', config.contextDim ?? dim);
     const inner = this.heads * this.headDim;
     const qkv = { bias: config.qkvBias ?? false, init: config.init ?? 'pytorch' };
+    const names = { q: 'to_q', k: 'to_k', v: 'to_v', out: 'to_out', ...config.names };
     const parts = g.scope(name, () => ({
-      q: new Linear(g, 'to_q', { in: dim, out: inner, ...qkv }, rng),
-      k: new Linear(g, 'to_k', { in: this.contextDim, out: inner, ...qkv }, rng),
-      v: new Linear(g, 'to_v', { in: this.contextDim, out: inner, ...qkv }, rng),
-      out: new Linear(g, 'to_out', { in: inner, out: dim, bias: config.outBias ?? true, init: config.init ?? 'pytorch' }, rng),
+      q: new Linear(g, names.q, { in: dim, out: inner, ...qkv }, rng),
+      k: new Linear(g, names.k, { in: this.contextDim, out: inner, ...qkv }, rng),
+      v: new Linear(g, names.v, { in: this.contextDim, out: inner, ...qkv }, rng),
+      out: new Linear(g, names.out, { in: inner, out: dim, bias: config.outBias ?? true, init: config.init ?? 'pytorch' }, rng),
     }));
     this.toQ = parts.q;
     this.toK = parts.k;
     this.toV = parts.v;
     this.toOut = parts.out;
-    this.name = nameOf(this.toQ.weight, 'to_q.weight');
+    this.name = nameOf(this.toQ.weight, `${names.q}.weight`);
   }
 
   /** x (B, T, D), context (B, S, Dc) -> (B, T, D) */
@@ -81,7 +88,7 @@ export class MultiHeadAttention {
     expectInput(x.dtype === 'float32' && x.rank === 3 && x.shape[2] === dim, label, `float32 x (B, T, ${dim})`, x);
     const context = options.context ?? x;
     const [b, t] = x.shape as [number, number];
-    expectInput(context.dtype === 'float32' && context.rank === 3 && context.shape[0] === b && context.shape[2] === this.contextDim, label, `float32 context (${b}, S, ${this.contextDim}) for x ${formatShape(x.shape)}`, context, 'context');
+    expectInput(context.dtype === 'float32' && context.rank === 3 && context.shape[0] === b && context.shape[2] === this.contextDim, label, `float32 (${b}, S, ${this.contextDim}) for x ${formatShape(x.shape)}`, context, 'context');
     const s = context.shape[1] as number;
 
     const q = this.splitHeads(mul(this.toQ.forward(x), 1 / Math.sqrt(this.headDim))); // (B, H, T, dh), pre-scaled

@@ -1,7 +1,7 @@
 /** Linear: y = x Wᵀ + b over the last dim, with PyTorch's parameter layout. */
 import type { Rng } from '../core/rng.ts';
 import type { Graph, Tensor } from '../graph/graph.ts';
-import { gemm, reshape } from '../graph/ops/index.ts';
+import { add, gemm, matmul, reshape, transpose } from '../graph/ops/index.ts';
 import { initWeightAndBias, type WeightInit } from './init.ts';
 import { expectInput, nameOf, positiveInt } from './layer.ts';
 
@@ -39,9 +39,11 @@ export class Linear {
   forward(x: Tensor): Tensor {
     const { in: inF, out: outF } = this.config;
     expectInput(x.dtype === 'float32' && x.rank >= 1 && x.shape[x.rank - 1] === inF, `Linear "${this.name}" (in ${inF})`, `float32 (..., ${inF})`, x);
-    // Fold leading dims into rows so one Gemm (with the bias as C) does the work at any rank.
-    const rows = x.rank === 2 ? x : reshape(x, [-1, inF]); // (N, in)
-    const y = gemm(rows, this.weight, this.bias, { transB: true }); // (N, out)
-    return x.rank === 2 ? y : reshape(y, [...x.shape.slice(0, -1), outF]);
+    if (x.rank === 2) return gemm(x, this.weight, this.bias, { transB: true }); // (N, out)
+    if (x.rank === 1) return reshape(gemm(reshape(x, [1, inF]), this.weight, this.bias, { transB: true }), [outF]); // (out)
+    // Other ranks: MatMul with Wᵀ broadcasts over the leading dims, so no reshape bakes their sizes in and
+    // an export with dynamic batch/sequence dims stays right (ORT folds the Transpose of a constant weight).
+    const y = matmul(x, transpose(this.weight, [1, 0])); // (..., out)
+    return this.bias ? add(y, this.bias) : y;
   }
 }

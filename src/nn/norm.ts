@@ -4,7 +4,7 @@
  */
 import { InputError } from '../core/errors.ts';
 import type { Graph, Tensor } from '../graph/graph.ts';
-import { add, div, mul, reduceMean, reshape, sqrt, sub } from '../graph/ops/index.ts';
+import { add, div, mul, reduceMean, reshape, reshapeLike, sqrt, sub } from '../graph/ops/index.ts';
 import { ones, zeros } from './init.ts';
 import { expectInput, nameOf, positiveInt } from './layer.ts';
 
@@ -71,7 +71,8 @@ export class GroupNorm {
     const { groups, channels } = this.config;
     expectInput(x.dtype === 'float32' && x.rank >= 2 && x.shape[1] === channels, `GroupNorm "${this.name}" (${groups} groups, ${channels} channels)`, `float32 (N, ${channels}, ...)`, x);
     const grouped = reshape(x, [x.shape[0] as number, groups, -1]); // (N, G, C/G * H * W)
-    const y = reshape(normalize(grouped, [2], this.eps), [...x.shape]); // (N, C, H, W)
+    // Back to x's runtime shape, not a baked one, so an export with dynamic batch/spatial dims stays right.
+    const y = reshapeLike(normalize(grouped, [2], this.eps), x); // (N, C, H, W)
     return channelAffine(y, this.weight, this.bias);
   }
 }
