@@ -44,7 +44,7 @@ const A1111_ALIASES: readonly Alias[] = [
   { name: 'DDPM', className: 'DDPMScheduler', overrides: {} },
   { name: 'DDIM', className: 'DDIMScheduler', overrides: {} },
   { name: 'PLMS', className: 'PNDMScheduler', overrides: { skip_prk_steps: true } },
-  { name: 'Euler', className: 'EulerDiscreteScheduler', overrides: { use_karras_sigmas: false } },
+  { name: 'Euler', className: 'EulerDiscreteScheduler', overrides: {} },
   { name: 'Euler a', className: 'EulerAncestralDiscreteScheduler', overrides: {} },
   { name: 'DPM++ 2M', className: 'DPMSolverMultistepScheduler', overrides: { algorithm_type: 'dpmsolver++', solver_order: 2, use_karras_sigmas: false } },
   { name: 'DPM++ 2M Karras', className: 'DPMSolverMultistepScheduler', overrides: { algorithm_type: 'dpmsolver++', solver_order: 2, use_karras_sigmas: true } },
