@@ -1,4 +1,5 @@
 import type { Command } from '../command.ts';
+import { dataCommand } from './data.ts';
 import { demoCommand } from './demo.ts';
 import { infoCommand } from './info.ts';
 import { schedulersCommand } from './schedulers.ts';
@@ -6,6 +7,7 @@ import { schedulersCommand } from './schedulers.ts';
 /** Every `gesso` subcommand, in the order `gesso --help` lists them. Add one line per command. */
 export const commands: Command[] = [
   demoCommand,
+  dataCommand,
   infoCommand,
   schedulersCommand,
 ];
