@@ -86,8 +86,10 @@ export class Conv2d {
     const [ph, pw] = this.geo.padding;
     const [dh, dw] = this.geo.dilation;
     const [kh, kw] = this.geo.kernel;
-    const fits = (x.shape[2] as number) + 2 * ph >= dh * (kh - 1) + 1 && (x.shape[3] as number) + 2 * pw >= dw * (kw - 1) + 1;
-    expectInput(fits, `Conv2d "${this.name}" (kernel ${kh}x${kw}, padding ${ph},${pw}, dilation ${dh},${dw})`, 'spatial size at least the dilated kernel', x);
+    const [spanH, spanW] = [dh * (kh - 1) + 1, dw * (kw - 1) + 1];
+    const fits = (x.shape[2] as number) + 2 * ph >= spanH && (x.shape[3] as number) + 2 * pw >= spanW;
+    const label = `Conv2d "${this.name}" (kernel ${kh}x${kw}, padding ${ph},${pw}, dilation ${dh},${dw})`;
+    expectInput(fits, label, `(N, ${c.in}, H, W) whose padded H, W are at least the dilated kernel ${spanH}x${spanW}`, x);
     return conv(x, this.weight, this.bias, onnxOptions(this.geo));
   }
 }

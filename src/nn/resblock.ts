@@ -73,7 +73,7 @@ export class ResBlock {
       const tembDim = this.config.tembDim as number;
       if (!temb) throw new InputError(`${label}: built with tembDim ${tembDim}, so forward() needs a timestep embedding (N, ${tembDim})`);
       const n = x.shape[0] as number;
-      expectInput(temb.dtype === 'float32' && temb.rank === 2 && temb.shape[0] === n && temb.shape[1] === tembDim, label, `float32 temb (${n}, ${tembDim}) for x ${formatShape(x.shape)}`, temb, 'timestep embedding');
+      expectInput(temb.dtype === 'float32' && temb.rank === 2 && temb.shape[0] === n && temb.shape[1] === tembDim, label, `float32 (${n}, ${tembDim}) for x ${formatShape(x.shape)}`, temb, 'timestep embedding');
       const perChannel = reshape(this.timeEmbProj.forward(silu(temb)), [n, this.out, 1, 1]); // (N, out, 1, 1)
       h = add(h, perChannel);
     } else if (temb) {
