@@ -9,7 +9,8 @@ import {
 } from '../../src/nn/index.ts';
 import { gradCheck, type GradCase } from '../helpers/gradcheck.ts';
 import { RULES, type GradRule } from '../../src/autodiff/rules.ts';
-import { mul } from '../../src/graph/ops/index.ts';
+import { mul, reduceSum } from '../../src/graph/ops/index.ts';
+import { gradients } from '../../src/autodiff/grad.ts';
 import { randomizeParams } from './run-graph.ts';
 
 /** Every parameter tensor created so far, in creation order. */
@@ -119,4 +120,11 @@ test('sinusoidal timestep embedding: shapes for even and odd dims, float32 and i
   assert.deepEqual(sinusoidalTimestepEmbedding(ti, 33, { flipSinToCos: true, downscaleFreqShift: 0 }).shape, [5, 33]);
   assert.equal(sinusoidalTimestepEmbedding(ti, 8).dtype, 'float32');
   assert.equal(g.params.size, 0);
+});
+
+test('bilinear Upsample is forward only: autodiff refuses it with a clear error', () => {
+  const g = new Graph();
+  const x = g.input('x', [1, 2, 3, 3]);
+  const y = new Upsample({ mode: 'bilinear' }).forward(x);
+  assert.throws(() => gradients(reduceSum(y), [x]), /Resize .* nearest integer upsampling only/);
 });
