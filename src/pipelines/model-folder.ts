@@ -1,0 +1,373 @@
+/**
+ * Loads a Stable Diffusion model folder in the diffusers / optimum ONNX layout:
+ *
+ *   model_index.json                  which pipeline and components (a JSON object)
+ *   text_encoder/model.onnx           input_ids (B, 77) int32|int64 -> last_hidden_state (B, 77, D)
+ *   tokenizer/                        vocab.json + merges.txt (CLIP BPE) or gesso_tokenizer.json
+ *   unet/model.onnx (+ weight files)  sample (B, C|2C+1, h, w), timestep, encoder_hidden_states (B, S, D) -> (B, C, h, w)
+ *   vae_decoder/model.onnx            latent_sample (B, C, h, w) -> sample (B, 3, H, W) in [-1, 1]
+ *   vae_encoder/model.onnx            optional (img2img, inpaint): sample (B, 3, H, W) -> latents (C or 2C channels)
+ *   upscaler/model.onnx               optional, gesso's own: image (B, 3, h, w) in [-1, 1] -> upscaled (B, 3, 4h, 4w)
+ *   scheduler/scheduler_config.json   diffusers scheduler settings (beta schedule, prediction type …)
+ *   <component>/config.json           optional diffusers configs: vae scaling_factor, latent_channels,
+ *                                     block_out_channels; unet in_channels, sample_size
+ *
+ * Everything the pipeline needs (dtypes, fixed dims, hidden size, latent channels) is read from the
+ * sessions' metadata first and from the configs where the metadata leaves a dim symbolic; where both
+ * speak they must agree. Every ONNX file passes `validateOnnxFile` (not a pickle, not truncated,
+ * external data confined to its folder) before ONNX Runtime opens it. A safety_checker/ folder, if
+ * present, is not used.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { InputError } from '../core/errors.ts';
+import type { Runner, SessionOptions, ValueInfo } from '../runtime/runner.ts';
+import { Session } from '../runtime/session.ts';
+import { WorkerSession } from '../runtime/worker-session.ts';
+import { loadSchedulerConfig, lookupScheduler, type LoadedSchedulerConfig } from '../schedulers/index.ts';
+import { loadTokenizer } from '../text/load-tokenizer.ts';
+import type { Tokenizer } from '../text/tokenizer.ts';
+import { validateOnnxFile } from '../weights/onnx-external-data.ts';
+import { modelFolderHash, type ModelHash } from './model-hash.ts';
+import { checkFloatInput, fixedDim, pickOutput, refuseExtraInputs, requireInput } from './model-io.ts';
+
+/** diffusers' AutoencoderKL default (Stable Diffusion 1.x and 2.x). */
+export const DEFAULT_SCALING_FACTOR = 0.18215;
+const DEFAULT_LATENT_CHANNELS = 4;
+const DEFAULT_VAE_SCALE_FACTOR = 8;
+
+export type Component = 'text_encoder' | 'unet' | 'vae_decoder' | 'vae_encoder' | 'upscaler';
+
+export interface LoadModelOptions {
+  /** 'worker' (default): each model in a worker thread, so the event loop stays free. 'in-process' for scripts. */
+  runner?: 'worker' | 'in-process';
+  /** Passed to every session (threads, spinning). */
+  session?: SessionOptions;
+  /** Load upscaler/ when it is present (default true). */
+  upscaler?: boolean;
+}
+
+/** What the pipeline needs to know about a loaded model, read from sessions and configs. */
+export interface ModelSpec {
+  /** Latent channels C (4 for Stable Diffusion). */
+  latentChannels: number;
+  /** UNet input channels: C, or 2C + 1 for an inpainting UNet (latents, mask, masked-image latents). */
+  unetInChannels: number;
+  inpaint: boolean;
+  /** Text embedding width D (768 for SD 1.x, 1024 for SD 2.x). */
+  hiddenSize: number;
+  /** Pixels per latent along each axis: 2^(len(block_out_channels) - 1). */
+  vaeScaleFactor: number;
+  /** Latents = VAE latents × scalingFactor (vae config `scaling_factor`). */
+  scalingFactor: number;
+  /** UNet `sample` height/width when the model fixes them (in latents), else null. */
+  fixedLatentHeight: number | null;
+  fixedLatentWidth: number | null;
+  /** Default image size in pixels (unet sample_size × vaeScaleFactor, else 512). */
+  defaultWidth: number;
+  defaultHeight: number;
+  /** Token sequence length of encoder_hidden_states when the UNet fixes it (e.g. 77: one prompt chunk), else null. */
+  fixedSequence: number | null;
+  unet: { sample: ValueInfo; timestep: ValueInfo; hidden: ValueInfo; output: string; fixedBatch: number | null };
+  textEncoder: { inputIds: ValueInfo; output: string; fixedBatch: number | null };
+  vaeDecoder: { input: ValueInfo; output: string; fixedBatch: number | null };
+}
+
+export interface VaeEncoderSpec {
+  input: ValueInfo;
+  output: string;
+  fixedBatch: number | null;
+  /** Output channels: 2C (mean and log-variance: gesso takes the mean) or C (already sampled). */
+  outChannels: number;
+}
+
+export interface UpscalerSpec {
+  input: ValueInfo;
+  output: string;
+  fixedBatch: number | null;
+}
+
+interface Files {
+  textEncoder: string;
+  unet: string;
+  vaeDecoder: string;
+  vaeEncoder: string | null;
+  upscaler: string | null;
+  tokenizer: string;
+  schedulerConfig: string;
+}
+
+/** A loaded model folder: sessions, tokenizer, scheduler config and the derived spec. Call release() when done. */
+export class DiffusionModel {
+  private encoderLoad: Promise<{ runner: Runner; spec: VaeEncoderSpec }> | null = null;
+  private hashLoad: Promise<ModelHash> | null = null;
+
+  private constructor(
+    readonly dir: string,
+    readonly name: string,
+    readonly modelIndex: Record<string, unknown>,
+    readonly tokenizer: Tokenizer,
+    readonly scheduler: LoadedSchedulerConfig,
+    readonly textEncoder: Runner,
+    readonly unet: Runner,
+    readonly vaeDecoder: Runner,
+    readonly upscaler: { runner: Runner; spec: UpscalerSpec } | null,
+    readonly spec: ModelSpec,
+    private readonly files: Files,
+    private readonly options: LoadModelOptions,
+  ) {}
+
+  /** Loads and checks `dir`; errors name the file and what was expected. */
+  static async load(dir: string, options: LoadModelOptions = {}): Promise<DiffusionModel> {
+    const root = resolve(dir);
+    const files = findFiles(root, dir, options.upscaler ?? true);
+    const modelIndex = readJsonObject(join(root, 'model_index.json'), 'model_index.json') as Record<string, unknown>;
+    const scheduler = loadSchedulerConfig(files.schedulerConfig);
+    const tokenizer = await loadTokenizer(files.tokenizer);
+    const opened: Runner[] = [];
+    const open = async (path: string, label: string): Promise<Runner> => {
+      const runner = await createRunner(path, label, options);
+      opened.push(runner);
+      return runner;
+    };
+    try {
+      const [textEncoder, unet, vaeDecoder, upscalerRunner] = await Promise.all([
+        open(files.textEncoder, 'text_encoder/model.onnx'),
+        open(files.unet, 'unet/model.onnx'),
+        open(files.vaeDecoder, 'vae_decoder/model.onnx'),
+        files.upscaler ? open(files.upscaler, 'upscaler/model.onnx') : Promise.resolve(null),
+      ]);
+      const spec = deriveSpec(root, tokenizer, textEncoder, unet, vaeDecoder);
+      const upscaler = upscalerRunner ? { runner: upscalerRunner, spec: upscalerSpec(upscalerRunner) } : null;
+      return new DiffusionModel(root, basename(root), modelIndex, tokenizer, scheduler, textEncoder, unet, vaeDecoder, upscaler, spec, files, options);
+    } catch (e) {
+      await Promise.all(opened.map((r) => r.release().catch(() => undefined)));
+      throw e;
+    }
+  }
+
+  get hasVaeEncoder(): boolean {
+    return this.files.vaeEncoder !== null;
+  }
+
+  /** The scheduler the model folder names (model_index.json or scheduler_config.json), if gesso has it. */
+  get defaultScheduler(): string {
+    const fromConfig = this.scheduler.className;
+    const fromIndex = Array.isArray(this.modelIndex.scheduler) ? this.modelIndex.scheduler[1] : null;
+    for (const name of [fromConfig, fromIndex]) {
+      if (typeof name === 'string' && lookupScheduler(name)) return name;
+    }
+    return 'PNDMScheduler'; // Stable Diffusion 1.x's own choice
+  }
+
+  /** The VAE encoder (img2img, inpainting), loaded on first use. */
+  vaeEncoder(): Promise<{ runner: Runner; spec: VaeEncoderSpec }> {
+    const path = this.files.vaeEncoder;
+    if (path === null) {
+      return Promise.reject(new InputError(`model folder ${this.dir} has no vae_encoder/model.onnx; img2img and inpainting need it`));
+    }
+    this.encoderLoad ??= createRunner(path, 'vae_encoder/model.onnx', this.options).then((runner) => ({
+      runner,
+      spec: vaeEncoderSpec(runner, this.spec.latentChannels),
+    }));
+    return this.encoderLoad;
+  }
+
+  /** The model's identity for recipes and A1111's "Model hash" (see model-hash.ts); computed once. */
+  hash(): Promise<ModelHash> {
+    this.hashLoad ??= modelFolderHash(this.files.unet);
+    return this.hashLoad;
+  }
+
+  async release(): Promise<void> {
+    const runners = [this.textEncoder, this.unet, this.vaeDecoder];
+    if (this.upscaler) runners.push(this.upscaler.runner);
+    if (this.encoderLoad) runners.push(await this.encoderLoad.then((e) => e.runner, () => this.unet));
+    await Promise.all([...new Set(runners)].map((r) => r.release()));
+  }
+}
+
+function createRunner(path: string, label: string, options: LoadModelOptions): Promise<Runner> {
+  const sessionOptions: SessionOptions = { ...options.session, name: label };
+  return options.runner === 'in-process' ? Session.create(path, sessionOptions) : WorkerSession.create(path, sessionOptions);
+}
+
+/** Finds and validates every file before any session is created. */
+function findFiles(root: string, given: string, withUpscaler: boolean): Files {
+  if (!existsSync(root)) throw new InputError(`model folder ${given} does not exist`);
+  if (!statSync(root).isDirectory()) throw new InputError(`model path ${given} is a file; expected a model folder (diffusers ONNX layout)`);
+  const need = (rel: string, what: string): string => {
+    const path = join(root, rel);
+    if (!existsSync(path)) throw new InputError(`model folder ${given} has no ${rel} (${what})`);
+    return path;
+  };
+  const onnx = (rel: string, what: string): string => {
+    const path = need(rel, what);
+    validateOnnxFile(path);
+    return path;
+  };
+  const optionalOnnx = (rel: string): string | null => (existsSync(join(root, rel)) ? onnx(rel, '') : null);
+  need('model_index.json', 'the diffusers pipeline index');
+  const tokenizer = need('tokenizer', 'vocab.json + merges.txt for CLIP, or gesso_tokenizer.json');
+  return {
+    textEncoder: onnx('text_encoder/model.onnx', 'the text encoder: input_ids -> last_hidden_state'),
+    unet: onnx('unet/model.onnx', 'the UNet: sample, timestep, encoder_hidden_states -> noise prediction'),
+    vaeDecoder: onnx('vae_decoder/model.onnx', 'the VAE decoder: latent_sample -> sample'),
+    vaeEncoder: optionalOnnx('vae_encoder/model.onnx'),
+    upscaler: withUpscaler ? optionalOnnx('upscaler/model.onnx') : null,
+    tokenizer,
+    schedulerConfig: need('scheduler/scheduler_config.json', 'the diffusers scheduler settings'),
+  };
+}
+
+/** A JSON object from `path`, or null when the file does not exist (only when `optional`). */
+function readJsonObject(path: string, label: string, optional = false): Record<string, unknown> | null {
+  if (!existsSync(path)) {
+    if (optional) return null;
+    throw new InputError(`${label} does not exist (${path})`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new InputError(`${label} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InputError(`${label}: expected a JSON object`);
+  return value as Record<string, unknown>;
+}
+
+/** A positive integer field of a config, or undefined; a present but wrong value is an error. */
+function configInt(config: Record<string, unknown> | null, key: string, label: string): number | undefined {
+  const v = config?.[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new InputError(`${label}: ${key} is ${JSON.stringify(v)}; expected a positive integer`);
+  return v;
+}
+
+function configNumber(config: Record<string, unknown> | null, key: string, label: string): number | undefined {
+  const v = config?.[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new InputError(`${label}: ${key} is ${JSON.stringify(v)}; expected a positive number`);
+  return v;
+}
+
+/** `what` from the model metadata and from a config must agree when both give it. */
+function agree(what: string, fromModel: number | null, fromConfig: number | undefined, fallback: number): number {
+  if (fromModel !== null && fromConfig !== undefined && fromModel !== fromConfig) {
+    throw new InputError(`${what}: the ONNX model says ${fromModel} but the config says ${fromConfig}`);
+  }
+  return fromModel ?? fromConfig ?? fallback;
+}
+
+function checkRank(info: ValueInfo, rank: number, file: string, layout: string): void {
+  if (info.shape.length !== 0 && info.shape.length !== rank) {
+    throw new InputError(`${file}: input "${info.name}" has rank ${info.shape.length} [${info.shape.join(', ')}]; expected ${layout}`);
+  }
+}
+
+function deriveSpec(root: string, tokenizer: Tokenizer, textEncoder: Runner, unet: Runner, vaeDecoder: Runner): ModelSpec {
+  const vaeConfig = readJsonObject(join(root, 'vae_decoder/config.json'), 'vae_decoder/config.json', true);
+  const unetConfig = readJsonObject(join(root, 'unet/config.json'), 'unet/config.json', true);
+  const textConfig = readJsonObject(join(root, 'text_encoder/config.json'), 'text_encoder/config.json', true);
+
+  // Text encoder: (B, S) ids -> (B, S, D)
+  const TE = 'text_encoder/model.onnx';
+  const inputIds = requireInput(textEncoder, 'input_ids', TE, 'token ids (batch, sequence)');
+  refuseExtraInputs(textEncoder, ['input_ids'], TE);
+  if (inputIds.dtype !== 'int32' && inputIds.dtype !== 'int64') throw new InputError(`${TE}: input "input_ids" is ${inputIds.dtype}; expected int32 or int64`);
+  checkRank(inputIds, 2, TE, '(batch, sequence)');
+  const idsLength = fixedDim(inputIds, 1);
+  if (idsLength !== null && idsLength !== tokenizer.maxLength) {
+    throw new InputError(`${TE}: input_ids takes ${idsLength} tokens but the tokenizer in tokenizer/ makes sequences of ${tokenizer.maxLength}`);
+  }
+  const teOut = pickOutput(textEncoder, ['last_hidden_state'], TE);
+  const teHidden = agree(`${TE}: hidden size (output "${teOut.name}" dim 2 vs text_encoder/config.json hidden_size)`, fixedDim(teOut, 2), configInt(textConfig, 'hidden_size', 'text_encoder/config.json'), 0);
+
+  // VAE decoder: (B, C, h, w) -> (B, 3, H, W)
+  const VD = 'vae_decoder/model.onnx';
+  const vaeIn = vaeDecoder.inputs.length === 1 ? (vaeDecoder.inputs[0] as ValueInfo) : requireInput(vaeDecoder, 'latent_sample', VD, 'latents (B, C, h, w)');
+  refuseExtraInputs(vaeDecoder, [vaeIn.name], VD);
+  checkFloatInput(vaeIn, VD);
+  checkRank(vaeIn, 4, VD, '(batch, channels, height, width)');
+  const latentChannels = agree(`${VD}: latent channels (input dim 1 vs vae_decoder/config.json latent_channels)`, fixedDim(vaeIn, 1), configInt(vaeConfig, 'latent_channels', 'vae_decoder/config.json'), DEFAULT_LATENT_CHANNELS);
+  const vaeOut = pickOutput(vaeDecoder, ['sample'], VD);
+  const vaeOutChannels = fixedDim(vaeOut, 1);
+  if (vaeOutChannels !== null && vaeOutChannels !== 3) throw new InputError(`${VD}: output "${vaeOut.name}" has ${vaeOutChannels} channels; expected 3 (RGB)`);
+  const blocks = vaeConfig?.block_out_channels;
+  if (blocks !== undefined && (!Array.isArray(blocks) || blocks.length < 1)) throw new InputError('vae_decoder/config.json: block_out_channels must be a non-empty array');
+  const vaeScaleFactor = Array.isArray(blocks) ? 2 ** (blocks.length - 1) : DEFAULT_VAE_SCALE_FACTOR;
+  const scalingFactor = configNumber(vaeConfig, 'scaling_factor', 'vae_decoder/config.json') ?? DEFAULT_SCALING_FACTOR;
+
+  // UNet: sample (B, Cin, h, w), timestep, encoder_hidden_states (B, S, D) -> (B, C, h, w)
+  const UN = 'unet/model.onnx';
+  const sample = requireInput(unet, 'sample', UN, 'noisy latents (batch, channels, height, width)');
+  const timestep = requireInput(unet, 'timestep', UN, 'the diffusion timestep');
+  const hidden = requireInput(unet, 'encoder_hidden_states', UN, 'text embeddings (batch, sequence, hidden)');
+  refuseExtraInputs(unet, ['sample', 'timestep', 'encoder_hidden_states'], UN, ' (SDXL-style extra conditions are not supported)');
+  checkFloatInput(sample, UN);
+  checkFloatInput(hidden, UN);
+  checkRank(sample, 4, UN, '(batch, channels, height, width)');
+  checkRank(hidden, 3, UN, '(batch, sequence, hidden)');
+  if (!['int64', 'int32', 'float32', 'float16'].includes(timestep.dtype)) throw new InputError(`${UN}: input "timestep" is ${timestep.dtype}; expected int64, int32, float32 or float16`);
+  if (timestep.shape.length > 1) throw new InputError(`${UN}: input "timestep" has rank ${timestep.shape.length}; expected a scalar or (batch,)`);
+  const unetIn = agree(`${UN}: input channels (sample dim 1 vs unet/config.json in_channels)`, fixedDim(sample, 1), configInt(unetConfig, 'in_channels', 'unet/config.json'), latentChannels);
+  if (unetIn !== latentChannels && unetIn !== 2 * latentChannels + 1) {
+    throw new InputError(`${UN}: sample has ${unetIn} channels; expected ${latentChannels} (the VAE's latent channels) or ${2 * latentChannels + 1} (an inpainting UNet)`);
+  }
+  const unetOut = pickOutput(unet, ['out_sample'], UN);
+  const outChannels = fixedDim(unetOut, 1);
+  if (outChannels !== null && outChannels !== latentChannels) {
+    throw new InputError(`${UN}: output "${unetOut.name}" has ${outChannels} channels; expected ${latentChannels} (the VAE's latent channels)`);
+  }
+  const unetHidden = fixedDim(hidden, 2);
+  if (unetHidden !== null && teHidden !== 0 && unetHidden !== teHidden) {
+    throw new InputError(`${UN}: encoder_hidden_states has width ${unetHidden} but ${TE} outputs ${teHidden}; the two do not belong together`);
+  }
+  const hiddenSize = unetHidden ?? teHidden;
+  if (hiddenSize === 0) throw new InputError(`${TE}: cannot tell the hidden size (output dim 2 is symbolic and there is no text_encoder/config.json hidden_size)`);
+
+  const fixedLatentHeight = fixedDim(sample, 2);
+  const fixedLatentWidth = fixedDim(sample, 3);
+  const sampleSize = configInt(unetConfig, 'sample_size', 'unet/config.json');
+  const defaultSize = (fixed: number | null): number => (fixed ?? sampleSize ?? 512 / vaeScaleFactor) * vaeScaleFactor;
+  return {
+    latentChannels,
+    unetInChannels: unetIn,
+    inpaint: unetIn === 2 * latentChannels + 1,
+    hiddenSize,
+    vaeScaleFactor,
+    scalingFactor,
+    fixedLatentHeight,
+    fixedLatentWidth,
+    defaultWidth: defaultSize(fixedLatentWidth),
+    defaultHeight: defaultSize(fixedLatentHeight),
+    fixedSequence: fixedDim(hidden, 1),
+    unet: { sample, timestep, hidden, output: unetOut.name, fixedBatch: fixedDim(sample, 0) },
+    textEncoder: { inputIds, output: teOut.name, fixedBatch: fixedDim(inputIds, 0) },
+    vaeDecoder: { input: vaeIn, output: vaeOut.name, fixedBatch: fixedDim(vaeIn, 0) },
+  };
+}
+
+function vaeEncoderSpec(runner: Runner, latentChannels: number): VaeEncoderSpec {
+  const VE = 'vae_encoder/model.onnx';
+  const input = runner.inputs.length === 1 ? (runner.inputs[0] as ValueInfo) : requireInput(runner, 'sample', VE, 'an image (B, 3, H, W) in [-1, 1]');
+  refuseExtraInputs(runner, [input.name], VE);
+  checkFloatInput(input, VE);
+  checkRank(input, 4, VE, '(batch, 3, height, width)');
+  const out = pickOutput(runner, ['latent_sample', 'latent_parameters', 'latent_dist'], VE);
+  const outChannels = fixedDim(out, 1) ?? latentChannels;
+  if (outChannels !== latentChannels && outChannels !== 2 * latentChannels) {
+    throw new InputError(`${VE}: output "${out.name}" has ${outChannels} channels; expected ${latentChannels} (sampled latents) or ${2 * latentChannels} (mean and log-variance)`);
+  }
+  return { input, output: out.name, fixedBatch: fixedDim(input, 0), outChannels };
+}
+
+function upscalerSpec(runner: Runner): UpscalerSpec {
+  const UP = 'upscaler/model.onnx';
+  const input = runner.inputs.length === 1 ? (runner.inputs[0] as ValueInfo) : requireInput(runner, 'image', UP, 'an image (B, 3, h, w) in [-1, 1]');
+  refuseExtraInputs(runner, [input.name], UP);
+  checkFloatInput(input, UP);
+  checkRank(input, 4, UP, '(batch, 3, height, width)');
+  const out = pickOutput(runner, ['upscaled'], UP);
+  return { input, output: out.name, fixedBatch: fixedDim(input, 0) };
+}

@@ -1,0 +1,167 @@
+/**
+ * A generation request, its defaults, and the checks that turn it into settings the pipeline can run.
+ * Every check happens before any model runs, and each error names the bad value and what was expected.
+ */
+import { randomInt } from 'node:crypto';
+import { InputError } from '../core/errors.ts';
+import { createScheduler, type Scheduler, type SchedulerConfig } from '../schedulers/index.ts';
+import type { ImageSource } from './image-input.ts';
+import { MAX_SEED } from './latents.ts';
+import type { DiffusionModel } from './model-folder.ts';
+
+export interface GenerateRequest {
+  prompt: string;
+  negativePrompt?: string;
+  /** Denoising steps (default 20). */
+  steps?: number;
+  /** Classifier-free guidance scale (default 7, as A1111); 1 or less runs the prompt alone. */
+  cfgScale?: number;
+  /** diffusers class name or A1111 sampler name (default: the model's scheduler). */
+  scheduler?: string;
+  /** Settings over the model's scheduler_config.json (a recipe gives the exact config it was made with). */
+  schedulerConfig?: Partial<SchedulerConfig>;
+  /** 0..4294967295; image i of a batch uses seed + i (default: random). */
+  seed?: number;
+  /** Pixels, multiples of the VAE's scale factor (default: the model's size, or the init image's). */
+  width?: number;
+  height?: number;
+  /** Images made at once, seeds seed..seed + batchSize − 1 (default 1). */
+  batchSize?: number;
+  /** img2img / inpainting source image. */
+  initImage?: ImageSource;
+  /** How far from the init image to go, (0, 1] (default 0.75 for img2img, 1 for inpainting). */
+  strength?: number;
+  /** Inpainting mask: white repaints, black keeps. Needs initImage. */
+  mask?: ImageSource;
+  /** DDIM's η (default 0). */
+  eta?: number;
+  /** Run upscaler/ after decoding when the model has one (default true). */
+  upscale?: boolean;
+  /** Most 75-token prompt chunks to use (default 8). */
+  maxPromptChunks?: number;
+}
+
+export type Mode = 'txt2img' | 'img2img' | 'inpaint';
+
+/** A request with every default filled in and every value checked. */
+export interface Settings {
+  mode: Mode;
+  prompt: string;
+  negativePrompt: string;
+  steps: number;
+  cfgScale: number;
+  /** The name as asked for (or the model's default). */
+  schedulerName: string;
+  scheduler: Scheduler;
+  seed: number;
+  width: number;
+  height: number;
+  batchSize: number;
+  /** null for txt2img. */
+  strength: number | null;
+  eta: number;
+  upscale: boolean;
+  maxPromptChunks: number | undefined;
+}
+
+export const DEFAULT_STEPS = 20;
+export const DEFAULT_CFG = 7;
+export const MAX_STEPS = 1000;
+export const MAX_BATCH = 64;
+export const MAX_SIDE = 4096;
+const MAX_PROMPT_CHARS = 100_000;
+
+/**
+ * Checks `request` against `model`. `initSize` is the init image's size (after decoding) when there is one:
+ * without --size the image keeps it, rounded down to the VAE's multiple.
+ */
+export function resolveSettings(model: DiffusionModel, request: GenerateRequest, initSize: { width: number; height: number } | null): Settings {
+  if (typeof request.prompt !== 'string') throw new InputError(`prompt must be text, got ${typeof request.prompt}`);
+  const negativePrompt = request.negativePrompt ?? '';
+  if (typeof negativePrompt !== 'string') throw new InputError(`negative prompt must be text, got ${typeof negativePrompt}`);
+  for (const [what, text] of [['prompt', request.prompt], ['negative prompt', negativePrompt]] as const) {
+    if (text.length > MAX_PROMPT_CHARS) throw new InputError(`${what} has ${text.length} characters; at most ${MAX_PROMPT_CHARS} are accepted`);
+  }
+
+  const steps = integer('steps', request.steps ?? DEFAULT_STEPS, 1, MAX_STEPS);
+  const cfgScale = request.cfgScale ?? DEFAULT_CFG;
+  if (typeof cfgScale !== 'number' || !Number.isFinite(cfgScale) || cfgScale < 0 || cfgScale > 100) {
+    throw new InputError(`CFG scale ${cfgScale}: expected a number from 0 to 100`);
+  }
+  const batchSize = integer('batch size', request.batchSize ?? 1, 1, MAX_BATCH);
+  const seed = request.seed ?? randomInt(0, MAX_SEED - batchSize + 2);
+  integer('seed', seed, 0, MAX_SEED);
+  if (seed + batchSize - 1 > MAX_SEED) {
+    throw new InputError(`seed ${seed} with batch size ${batchSize} runs past the largest seed ${MAX_SEED} (image i uses seed + i); use a seed up to ${MAX_SEED - batchSize + 1}`);
+  }
+  const eta = request.eta ?? 0;
+  if (typeof eta !== 'number' || !(eta >= 0 && eta <= 1)) throw new InputError(`eta ${eta}: expected a number from 0 to 1`);
+
+  const hasInit = request.initImage !== undefined;
+  if (request.mask !== undefined && !hasInit) throw new InputError('a mask needs an init image to inpaint (--init IMAGE --mask MASK)');
+  if (request.strength !== undefined && !hasInit) throw new InputError('strength applies to img2img and inpainting; give an init image (--init IMAGE) or leave strength out');
+  const mode: Mode = request.mask !== undefined ? 'inpaint' : hasInit ? 'img2img' : 'txt2img';
+  const strength = mode === 'txt2img' ? null : (request.strength ?? (mode === 'inpaint' ? 1 : 0.75));
+  if (strength !== null && (typeof strength !== 'number' || !(strength > 0 && strength <= 1))) {
+    throw new InputError(`strength ${strength}: expected a number in (0, 1] (1 ignores the init image's content)`);
+  }
+  if (mode !== 'txt2img' && !model.hasVaeEncoder) throw new InputError(`${mode} needs vae_encoder/model.onnx, which model folder ${model.dir} does not have`);
+  if (model.spec.inpaint && !model.hasVaeEncoder) {
+    throw new InputError(`model folder ${model.dir} has an inpainting UNet but no vae_encoder/model.onnx; it needs one to encode the masked image`);
+  }
+
+  const { width, height } = resolveSize(model, request, initSize);
+
+  const upscale = request.upscale ?? model.upscaler !== null;
+  if (upscale && model.upscaler === null) throw new InputError(`upscaling was asked for, but model folder ${model.dir} has no upscaler/model.onnx`);
+
+  const schedulerName = request.scheduler ?? model.defaultScheduler;
+  const scheduler = createScheduler(schedulerName, { ...model.scheduler.config, ...request.schedulerConfig });
+  // Plan once now, so a bad steps/strength combination fails before any model runs.
+  scheduler.plan(steps, strength ?? 1, { eta });
+
+  if (request.maxPromptChunks !== undefined) integer('max prompt chunks', request.maxPromptChunks, 1, 64);
+  return {
+    mode,
+    prompt: request.prompt,
+    negativePrompt,
+    steps,
+    cfgScale,
+    schedulerName,
+    scheduler,
+    seed,
+    width,
+    height,
+    batchSize,
+    strength,
+    eta,
+    upscale,
+    maxPromptChunks: request.maxPromptChunks,
+  };
+}
+
+function resolveSize(model: DiffusionModel, request: GenerateRequest, initSize: { width: number; height: number } | null): { width: number; height: number } {
+  const spec = model.spec;
+  const s = spec.vaeScaleFactor;
+  const width = request.width ?? initSize?.width ?? spec.defaultWidth;
+  const height = request.height ?? initSize?.height ?? spec.defaultHeight;
+  for (const [what, v] of [['width', width], ['height', height]] as const) {
+    if (!Number.isInteger(v) || v < s || v > MAX_SIDE) throw new InputError(`${what} ${v}: expected a whole number of pixels from ${s} to ${MAX_SIDE}`);
+    if (v % s !== 0) {
+      const down = v - (v % s);
+      throw new InputError(`${what} ${v} is not a multiple of ${s} (the VAE's downscale factor); try ${down > 0 ? `${down} or ` : ''}${down + s}`);
+    }
+  }
+  const fh = spec.fixedLatentHeight;
+  const fw = spec.fixedLatentWidth;
+  if ((fh !== null && height / s !== fh) || (fw !== null && width / s !== fw)) {
+    const fixed = `${fw !== null ? fw * s : 'any'}x${fh !== null ? fh * s : 'any'}`;
+    throw new InputError(`this model's UNet takes only ${fixed} images (unet/model.onnx sample input is [${spec.unet.sample.shape.join(', ')}] in latents of 1/${s} size); got ${width}x${height}`);
+  }
+  return { width, height };
+}
+
+function integer(what: string, v: unknown, lo: number, hi: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) throw new InputError(`${what} ${String(v)}: expected a whole number from ${lo} to ${hi}`);
+  return v;
+}
