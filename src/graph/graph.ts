@@ -150,6 +150,25 @@ export class Graph {
     return outTensors;
   }
 
+  /**
+   * Replaces parameter values (trained weights from a session or a checkpoint). Every given name must be
+   * a parameter of this graph with the same size; with `complete`, every parameter must be given.
+   */
+  setValues(values: ReadonlyMap<string, Float32Array>, options: { complete?: boolean } = {}): void {
+    for (const [name, value] of values) {
+      const p = this.params.get(name);
+      if (!p) continue;
+      if (value.length !== p.value.length) {
+        throw new ShapeError(`parameter "${name}": got ${value.length} values, shape ${formatShape(p.tensor.shape)} needs ${p.value.length}`);
+      }
+      p.value = value;
+    }
+    if (options.complete) {
+      const missing = [...this.params.keys()].filter((n) => !values.has(n));
+      if (missing.length > 0) throw new ShapeError(`missing values for ${missing.length} parameters: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`);
+    }
+  }
+
   trainableParams(): Param[] {
     return [...this.params.values()].filter((p) => p.trainable);
   }
