@@ -1,6 +1,7 @@
 import type { Command } from '../command.ts';
 import { dataCommand } from './data.ts';
 import { demoCommand } from './demo.ts';
+import { generateCommand } from './generate.ts';
 import { infoCommand } from './info.ts';
 import { schedulersCommand } from './schedulers.ts';
 
@@ -8,6 +9,7 @@ import { schedulersCommand } from './schedulers.ts';
 export const commands: Command[] = [
   demoCommand,
   dataCommand,
+  generateCommand,
   infoCommand,
   schedulersCommand,
 ];

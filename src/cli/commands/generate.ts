@@ -1,0 +1,183 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { InputError } from '../../core/errors.ts';
+import { isJsonObject } from '../../image/json.ts';
+import { readImageInfo } from '../../image/read-info.ts';
+import { generate, type GenerateRequest } from '../../pipelines/generate.ts';
+import { DiffusionModel } from '../../pipelines/model-folder.ts';
+import { requestFromRecipe } from '../../pipelines/recipe.ts';
+import { DEFAULT_CFG, DEFAULT_STEPS } from '../../pipelines/settings.ts';
+import { ProgressBar } from '../../train/progress.ts';
+import type { Command } from '../command.ts';
+import { planOutput, writeImages } from '../generate-output.ts';
+
+/** gesso's own default model, in the repository's models/ folder. */
+export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../../../models/gesso-clipart-v1/', import.meta.url));
+
+const usage = `Usage: gesso generate "PROMPT" [options]
+       gesso generate --recipe IMAGE.png [options]
+
+Makes images from a text prompt with a Stable Diffusion model folder (diffusers ONNX layout), or
+restyles (--init) or repaints part of (--init + --mask) an image. Writes PNGs that carry the settings
+(A1111 "parameters", gesso recipe, IPTC AI-provenance XMP); \`gesso info IMAGE\` shows them.
+
+Options:
+  --model DIR         model folder (default: models/gesso-clipart-v1)
+  --negative TEXT     negative prompt
+  --steps N           denoising steps (default ${DEFAULT_STEPS})
+  --cfg X             classifier-free guidance scale (default ${DEFAULT_CFG}; 1 or less: prompt alone)
+  --scheduler NAME    e.g. "DPM++ 2M Karras", "Euler a", DDIMScheduler (default: the model's;
+                      \`gesso schedulers\` lists them)
+  --seed N            0..4294967295 (default: random); image i of a batch uses N + i
+  --size WxH          image size in pixels, multiples of 8 (default: the model's, or the init image's)
+  --batch N           images to make (default 1)
+  --init IMAGE        start from this image (img2img)
+  --strength S        how far from the init image to go, in (0, 1] (default 0.75; 1 with --mask)
+  --mask IMAGE        inpaint: white areas are repainted, black kept (needs --init)
+  --eta X             DDIM eta (default 0)
+  --no-upscale        skip the model's upscaler/ (if it has one)
+  --recipe IMAGE      re-make the image a gesso PNG's recipe describes; other options override it
+  --out FILE|DIR      a .png file, or a folder (default: ./outputs/)
+
+Prompts use A1111 emphasis: (word) x1.1, [word] /1.1, (word:1.3); BREAK starts a new 75-token chunk.
+Prompts longer than 8 chunks (600 tokens) are cut, with a warning.`;
+
+export const generateCommand: Command = {
+  name: 'generate',
+  summary: 'make images from a prompt (txt2img, img2img, inpainting) with a diffusion model folder',
+  usage,
+  async run(args: string[]): Promise<number> {
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args,
+        allowPositionals: true,
+        options: {
+          model: { type: 'string' },
+          negative: { type: 'string' },
+          steps: { type: 'string' },
+          cfg: { type: 'string' },
+          scheduler: { type: 'string' },
+          seed: { type: 'string' },
+          size: { type: 'string' },
+          batch: { type: 'string' },
+          init: { type: 'string' },
+          strength: { type: 'string' },
+          mask: { type: 'string' },
+          eta: { type: 'string' },
+          'no-upscale': { type: 'boolean', default: false },
+          recipe: { type: 'string' },
+          out: { type: 'string' },
+        },
+      });
+    } catch (err) {
+      throw new InputError(`gesso generate: ${(err as Error).message}`);
+    }
+    const { values, positionals } = parsed;
+    const { request, recipeModelHash } = await buildRequest(values, positionals);
+    const output = planOutput(values.out);
+    const modelDir = values.model ?? DEFAULT_MODEL_DIR;
+    if (values.model === undefined && !existsSync(modelDir)) throw new InputError('no default model at models/gesso-clipart-v1; pass --model DIR');
+
+    const model = await DiffusionModel.load(modelDir);
+    const controller = new AbortController();
+    // First Ctrl-C stops after the current step (ORT cannot stop mid-run); nothing is written.
+    const onInterrupt = (): void => controller.abort();
+    process.once('SIGINT', onInterrupt);
+    try {
+      let bar: ProgressBar | null = null;
+      const result = await generate(model, request, {
+        signal: controller.signal,
+        onStep: (e) => {
+          bar ??= new ProgressBar({ total: e.steps, label: 'generate', unit: 'step' });
+          bar.update(e.step, { unet: `${Math.round(e.unetMs)}ms` });
+        },
+      });
+      const madeWith = result.images[0]?.recipe.model.hash;
+      if (recipeModelHash !== undefined && madeWith !== recipeModelHash) {
+        result.warnings.push(`the recipe was made with model hash ${recipeModelHash}, this model's is ${madeWith}: the image will differ`);
+      }
+      for (const w of result.warnings) console.error(`gesso: warning: ${w}`);
+      const written = await writeImages(output, result.images);
+      const s = result.settings;
+      for (const [i, path] of written.entries()) {
+        const im = result.images[i]!;
+        console.log(`wrote ${path} (${im.width}x${im.height}, seed ${im.seed})`);
+      }
+      const t = result.timings;
+      const perStep = t.unetMs.length > 0 ? t.unetTotalMs / t.unetMs.length : 0;
+      console.log(
+        `${s.mode}, ${s.scheduler.name}, ${t.unetMs.length} UNet steps: ${(t.unetTotalMs / 1000).toFixed(2)} s (${perStep.toFixed(0)} ms/step), ` +
+          `VAE decode ${sum(t.vaeDecodeMs).toFixed(0)} ms${t.upscaleMs.length ? `, upscale ${sum(t.upscaleMs).toFixed(0)} ms` : ''}, total ${(t.totalMs / 1000).toFixed(2)} s`,
+      );
+      return 0;
+    } finally {
+      process.off('SIGINT', onInterrupt);
+      await model.release();
+    }
+  },
+};
+
+type Values = Record<string, string | boolean | undefined>;
+
+async function buildRequest(values: Values, positionals: string[]): Promise<{ request: GenerateRequest; recipeModelHash?: string }> {
+  const text = (key: string): string | undefined => (typeof values[key] === 'string' ? (values[key] as string) : undefined);
+  let request: GenerateRequest;
+  let recipeModelHash: string | undefined;
+  const recipePath = text('recipe');
+  if (recipePath !== undefined) {
+    const info = await readImageInfo(recipePath);
+    if (!info.recipe) throw new InputError(`${recipePath} carries no gesso recipe (it was not made by gesso generate)`);
+    request = requestFromRecipe(info.recipe, recipePath);
+    const model = info.recipe.model;
+    if (isJsonObject(model) && typeof model.hash === 'string') recipeModelHash = model.hash;
+    if (positionals.length > 0) request.prompt = positionals.join(' ');
+  } else {
+    if (positionals.length === 0) throw new InputError('gesso generate needs a prompt: gesso generate "a lighthouse at dusk"');
+    if (positionals.length > 1) throw new InputError(`gesso generate takes one prompt; quote it: gesso generate "${positionals.join(' ')}"`);
+    request = { prompt: positionals[0] as string };
+  }
+  const negative = text('negative');
+  if (negative !== undefined) request.negativePrompt = negative;
+  const steps = text('steps');
+  if (steps !== undefined) request.steps = parseNumber('--steps', steps);
+  const cfg = text('cfg');
+  if (cfg !== undefined) request.cfgScale = parseNumber('--cfg', cfg);
+  const scheduler = text('scheduler');
+  if (scheduler !== undefined) {
+    request.scheduler = scheduler;
+    delete request.schedulerConfig; // a recipe's config belongs to its own scheduler
+  }
+  const seed = text('seed');
+  if (seed !== undefined) request.seed = parseNumber('--seed', seed);
+  const size = text('size');
+  if (size !== undefined) {
+    const m = /^(\d+)x(\d+)$/i.exec(size.trim());
+    if (!m) throw new InputError(`--size "${size}": expected WIDTHxHEIGHT, e.g. 512x512`);
+    request.width = Number(m[1]);
+    request.height = Number(m[2]);
+  }
+  const batch = text('batch');
+  if (batch !== undefined) request.batchSize = parseNumber('--batch', batch);
+  const init = text('init');
+  if (init !== undefined) request.initImage = init;
+  const strength = text('strength');
+  if (strength !== undefined) request.strength = parseNumber('--strength', strength);
+  const mask = text('mask');
+  if (mask !== undefined) request.mask = mask;
+  const eta = text('eta');
+  if (eta !== undefined) request.eta = parseNumber('--eta', eta);
+  if (values['no-upscale'] === true) request.upscale = false;
+  return recipeModelHash !== undefined ? { request, recipeModelHash } : { request };
+}
+
+function parseNumber(flag: string, text: string): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value)) throw new InputError(`${flag} "${text}" is not a number`);
+  return value;
+}
+
+function sum(xs: readonly number[]): number {
+  return xs.reduce((a, b) => a + b, 0);
+}
