@@ -32,6 +32,7 @@ export function ortSessionOptions(options: SessionOptions): ort.InferenceSession
     executionProviders: ['cpu'],
     logSeverityLevel: options.logSeverityLevel ?? 4,
     intraOpNumThreads: options.intraOpThreads ?? threads.intraOp,
+    // Sequential mode (the default) has no inter-op pool, so this matters only for 'parallel'.
     interOpNumThreads: options.interOpThreads ?? threads.interOp,
     // The node binding flattens `extra` into session config keys: session.intra_op.allow_spinning etc.
     extra: { session: { intra_op: { allow_spinning: spin }, inter_op: { allow_spinning: spin } } },

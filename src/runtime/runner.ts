@@ -66,7 +66,8 @@ export interface Runner {
   readonly outputs: readonly ValueInfo[];
   /**
    * Runs the model once. Inputs missing from `feeds` come from the held state. Calls (run, setState,
-   * getState) are queued and take effect in the order they were made.
+   * getState) are queued and take effect in the order they were made. Leave the feeds' arrays alone
+   * until the run resolves: the in-process Session reads them when the run starts.
    */
   run(feeds: Record<string, HostTensor>, options?: string[] | RunOptions): Promise<Record<string, HostTensor>>;
   /** Holds tensors as values for the named inputs, kept between runs (merged with any state held). */

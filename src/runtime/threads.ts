@@ -9,7 +9,10 @@ import { InputError } from '../core/errors.ts';
 export interface ThreadConfig {
   /** Threads that split one op (a MatMul, a Conv) between them. */
   intraOp: number;
-  /** Threads that run independent ops at once; only used in 'parallel' execution mode. */
+  /**
+   * Threads that run independent ops at once; ORT uses them only in 'parallel' execution mode,
+   * where they share the same cores with the intra-op threads.
+   */
   interOp: number;
 }
 
@@ -20,7 +23,8 @@ export function defaultThreads(env: NodeJS.ProcessEnv = process.env): ThreadConf
     if (!Number.isInteger(n) || n < 1) {
       throw new InputError(`GESSO_THREADS="${fromEnv}": expected a whole number of threads, 1 or more`);
     }
-    return { intraOp: n, interOp: 1 };
+    return { intraOp: n, interOp: n };
   }
-  return { intraOp: availableParallelism(), interOp: 1 };
+  const cores = availableParallelism();
+  return { intraOp: cores, interOp: cores };
 }

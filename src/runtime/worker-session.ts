@@ -27,7 +27,10 @@ import {
 
 const BOOT = new URL('./session-worker-boot.mjs', import.meta.url);
 
-type Request = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
+/** Omit applied to each member of a union. */
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** A request before its id is assigned. */
+type Request = DistributiveOmit<WorkerRequest, 'id'>;
 
 interface Pending {
   resolve: (value: Record<string, HostTensor> | null) => void;
