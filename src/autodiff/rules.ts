@@ -7,8 +7,8 @@
 import { ShapeError } from '../core/errors.ts';
 import type { Node, Tensor } from '../graph/graph.ts';
 import {
-  cast, concat, convGeometry, convTranspose, cos, div, equal, exp, expand, greater, less, log,
-  matmul, maxPoolWithIndices, mul, neg, pad, pow, reduceSum, reshape, scatterAdd, sign, sin, slice, sub, transpose,
+  cast, concat, convGeometry, convTranspose, cos, depthToSpace, div, equal, exp, expand, greater, less, log,
+  matmul, maxPoolWithIndices, mul, neg, pad, pow, reduceSum, reshape, scatterAdd, sign, sin, slice, spaceToDepth, sub, transpose,
   transposeLast, where,
 } from '../graph/ops/index.ts';
 import { isFloat, sizeOf } from '../graph/types.ts';
@@ -252,6 +252,13 @@ export const RULES: Record<string, GradRule> = {
     const blocks = reshape(gy!, [nb, c, h, ho / h, w, wo / w]);
     return [reduceSum(blocks, [3, 5]), null, null];
   },
+  // DCR DepthToSpace and SpaceToDepth are each other's inverse, and both only permute elements.
+  DepthToSpace: (n, [gy]) => {
+    const mode = n.attrs['mode'];
+    if (mode && 's' in mode && mode.s !== 'DCR') throw new ShapeError(`autodiff: DepthToSpace ${n.name} has a gradient rule for DCR mode only, got ${mode.s}`);
+    return [spaceToDepth(gy!, intAttr(n, 'blocksize', 1))];
+  },
+  SpaceToDepth: (n, [gy]) => [depthToSpace(gy!, intAttr(n, 'blocksize', 1))],
 };
 
 /** Whether an op has a gradient rule, or is known to pass none. */

@@ -6,3 +6,4 @@ export * from './conv.ts';
 export * from './random.ts';
 export * from './argmax.ts';
 export type { Operand } from './util.ts';
+export * from './depth-space.ts';
