@@ -65,6 +65,11 @@ export interface BuildOptions {
   unlimited?: boolean;
   /** A render with less ink than this share of its pixels is blank. Default 0.002. */
   minInk?: number;
+  /**
+   * Keep at most this many pictures per category (a seeded choice), so one huge folder does not swamp
+   * the rest: openclipart has 1,378 near-identical "gramastar" line stars. 0 or absent: no cap.
+   */
+  maxPerCategory?: number;
   onProgress?: (p: BuildProgress) => void;
   /** More facts for report.json (e.g. the learned author stop-list). */
   extraReport?: Record<string, unknown>;
@@ -77,10 +82,12 @@ export interface BuildReport {
   seed: number;
   valFraction: number;
   counts: { found: number; kept: number; train: number; val: number; dropped: number };
-  dropped: { broken: number; blank: number; duplicate: number };
+  dropped: { broken: number; blank: number; duplicate: number; capped: number };
   broken: { source: string; error: string }[];
   blank: string[];
   duplicates: { source: string; duplicateOf: string }[];
+  /** Pictures left out by --max-per-category, per category. */
+  capped: Record<string, number>;
   /** Kept pictures per category path, largest first. */
   categories: Record<string, number>;
   /** Kept pictures per top-level category, largest first. */
@@ -177,7 +184,9 @@ export async function buildDataset(sources: readonly SourceImage[], options: Bui
     }
   }
 
-  const lines: ManifestLine[] = kept.map(({ src, record }) => {
+  const chosen = capPerCategory(kept, options, report);
+
+  const lines: ManifestLine[] = chosen.map(({ src, record }) => {
     const colors = record.colors ?? [];
     const caption =
       src.caption.kind === 'given' ? src.caption.text : composeCaption(src.caption.title, src.caption.context, colors);
@@ -285,6 +294,26 @@ export function splitUnit(seed: number, id: string): number {
   return (h >>> 0) / 4294967296;
 }
 
+/** The kept pictures less those over --max-per-category: each category keeps its lowest seeded draws. */
+function capPerCategory<T extends { src: SourceImage; record: RenderRecord }>(kept: T[], o: BuildOptions, report: BuildReport): T[] {
+  const max = o.maxPerCategory ?? 0;
+  if (max <= 0) return kept;
+  const byCategory = new Map<string, T[]>();
+  for (const k of kept) {
+    const list = byCategory.get(k.src.category) ?? [];
+    list.push(k);
+    byCategory.set(k.src.category, list);
+  }
+  const keep = new Set<T>();
+  for (const [category, list] of byCategory) {
+    // A draw independent of the train/val one (another seed stream), so the split stays balanced.
+    const ranked = list.map((k) => ({ k, u: splitUnit((o.seed ^ 0x5bd1e995) >>> 0, k.record.id) })).sort((a, b) => a.u - b.u);
+    ranked.slice(0, max).forEach(({ k }) => keep.add(k));
+    if (list.length > max) report.capped[category || '(root)'] = list.length - max;
+  }
+  return kept.filter((k) => keep.has(k));
+}
+
 /** Deletes images/ PNGs that are not in the manifest (duplicates, and leftovers of earlier builds). */
 function pruneImages(imagesDir: string, keep: Set<string>): void {
   for (const name of readdirSync(imagesDir)) {
@@ -300,10 +329,11 @@ function emptyReport(o: BuildOptions, found: number): BuildReport {
     seed: o.seed,
     valFraction: o.valFraction,
     counts: { found, kept: 0, train: 0, val: 0, dropped: 0 },
-    dropped: { broken: 0, blank: 0, duplicate: 0 },
+    dropped: { broken: 0, blank: 0, duplicate: 0, capped: 0 },
     broken: [],
     blank: [],
     duplicates: [],
+    capped: {},
     categories: {},
     topCategories: {},
     colors: {},
@@ -312,8 +342,9 @@ function emptyReport(o: BuildOptions, found: number): BuildReport {
 }
 
 function fillCounts(report: BuildReport, lines: readonly ManifestLine[]): void {
-  report.dropped = { broken: report.broken.length, blank: report.blank.length, duplicate: report.duplicates.length };
-  const dropped = report.dropped.broken + report.dropped.blank + report.dropped.duplicate;
+  const capped = Object.values(report.capped).reduce((a, b) => a + b, 0);
+  report.dropped = { broken: report.broken.length, blank: report.blank.length, duplicate: report.duplicates.length, capped };
+  const dropped = report.dropped.broken + report.dropped.blank + report.dropped.duplicate + capped;
   const val = lines.filter((l) => l.split === 'val').length;
   report.counts = { found: report.counts.found, kept: lines.length, train: lines.length - val, val, dropped };
   report.categories = countBy(lines, (l) => l.category || '(root)');

@@ -52,7 +52,7 @@ test('the folder builder keeps good pictures and drops broken, blank and duplica
     );
     const report = await buildDataset(sources, { outDir: out, name: 'test', size: 32, seed: 1, valFraction: 0.3 });
 
-    assert.deepEqual(report.dropped, { broken: 2, blank: 1, duplicate: 1 });
+    assert.deepEqual(report.dropped, { broken: 2, blank: 1, duplicate: 1, capped: 0 });
     assert.deepEqual(report.broken.map((b) => b.source), ['broken.png', 'broken.svg']);
     assert.ok(report.broken.every((b) => b.error.length > 0));
     assert.deepEqual(report.blank, ['blank.png']);
@@ -115,7 +115,7 @@ test('fit auto pads drawings and crops photos; --fit overrides it', async () => 
   }
 });
 
-test('the train/val split is fixed by the seed', async () => {
+test('the train/val split is fixed by the seed; --max-per-category caps a folder', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gesso-split-'));
   const out = join(dir, 'out');
   try {
@@ -133,6 +133,13 @@ test('the train/val split is fixed by the seed', async () => {
     assert.notDeepEqual(b, a);
     const val = a.filter((s) => s === 'val').length;
     assert.ok(val > 3 && val < 18, `${val} of 40 in val`);
+    // --max-per-category keeps a seeded choice of that many per folder, from resumed renders.
+    const capped = await buildDataset(await folderSources(join(dir, 'in')), { outDir: out, name: 't', size: 8, seed: 3, valFraction: 0.25, maxPerCategory: 10 });
+    assert.equal(capped.counts.kept, 10);
+    assert.equal(capped.time.rendered, 0);
+    assert.deepEqual(capped.capped, { '(root)': 30 });
+    assert.equal(capped.dropped.capped, 30);
+    assert.equal(readdirSync(join(out, 'images')).length, 10);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

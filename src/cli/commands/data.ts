@@ -34,7 +34,9 @@ Options for openclipart and folder:
   --size N            side of the square images in pixels (default 64)
   --seed S            seed of the train/val split and of --limit's sample (default 0)
   --val-fraction F    share of pictures in the val split (default 0.05)
-  --concurrency N     renders at once (default 2)`;
+  --concurrency N     renders at once (default 2)
+  --max-per-category N  keep at most N pictures per category folder, a seeded choice (default 0: all);
+                      e.g. openclipart's shapes/stars holds 1,378 near-identical faint line stars`;
 
 export const dataCommand: Command = {
   name: 'data',
@@ -55,6 +57,7 @@ const buildFlags = {
   seed: { type: 'string', default: '0' },
   'val-fraction': { type: 'string', default: '0.05' },
   concurrency: { type: 'string', default: '2' },
+  'max-per-category': { type: 'string', default: '0' },
 } as const;
 
 async function runOpenclipart(args: string[]): Promise<number> {
@@ -112,11 +115,12 @@ async function runSheet(args: string[]): Promise<number> {
   return 0;
 }
 
-function commonOptions(values: { size: string; seed: string; 'val-fraction': string; concurrency: string }): {
+function commonOptions(values: { size: string; seed: string; 'val-fraction': string; concurrency: string; 'max-per-category': string }): {
   size: number;
   seed: number;
   valFraction: number;
   concurrency: number;
+  maxPerCategory: number;
 } {
   const valFraction = Number(values['val-fraction']);
   if (values['val-fraction'].trim() === '' || !(valFraction >= 0 && valFraction < 1)) {
@@ -127,6 +131,7 @@ function commonOptions(values: { size: string; seed: string; 'val-fraction': str
     seed: intFlag('--seed', values.seed, 0, 0xffffffff),
     valFraction,
     concurrency: intFlag('--concurrency', values.concurrency, 1, 64),
+    maxPerCategory: intFlag('--max-per-category', values['max-per-category'], 0, Number.MAX_SAFE_INTEGER),
   };
 }
 
@@ -163,7 +168,8 @@ function progressPrinter(): (p: BuildProgress) => void {
 
 function printSummary(r: BuildReport, outDir: string): void {
   const d = r.dropped;
-  console.log(`kept ${r.counts.kept} of ${r.counts.found} (train ${r.counts.train}, val ${r.counts.val}); dropped ${d.broken} broken, ${d.blank} blank, ${d.duplicate} duplicates`);
+  const capped = d.capped > 0 ? `, ${d.capped} over --max-per-category` : '';
+  console.log(`kept ${r.counts.kept} of ${r.counts.found} (train ${r.counts.train}, val ${r.counts.val}); dropped ${d.broken} broken, ${d.blank} blank, ${d.duplicate} duplicates${capped}`);
   console.log(`time ${r.time.seconds.toFixed(1)} s (${r.time.rendered} rendered, ${r.time.msPerRender} ms each; ${r.time.resumed} resumed)`);
   console.log(`wrote ${outDir}/manifest.jsonl, ${outDir}/report.json and ${r.counts.kept} images in ${outDir}/images/`);
 }
