@@ -4,6 +4,7 @@ import { demoCommand } from './demo.ts';
 import { generateCommand } from './generate.ts';
 import { infoCommand } from './info.ts';
 import { schedulersCommand } from './schedulers.ts';
+import { trainCommand } from './train.ts';
 
 /** Every `gesso` subcommand, in the order `gesso --help` lists them. Add one line per command. */
 export const commands: Command[] = [
@@ -12,4 +13,5 @@ export const commands: Command[] = [
   generateCommand,
   infoCommand,
   schedulersCommand,
+  trainCommand,
 ];

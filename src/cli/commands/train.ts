@@ -1,0 +1,40 @@
+import { parseArgs } from 'node:util';
+import type { Command } from '../command.ts';
+import { InputError } from '../../core/errors.ts';
+import { trainDefaultModel } from '../../train/default-model/recipe.ts';
+
+const usage = `Usage: gesso train default [--quick] [--data DIR] [--run DIR] [--until vae|unet|export]
+
+Trains gesso's default text-to-image model (gesso-clipart-v1) from the Open Clip Art Library with
+gesso's own engine: a KL autoencoder, then a text encoder + UNet, then exports the model folder.
+Every stage checkpoints into the run folder and resumes where it stopped; run the same command again.
+
+  --data DIR    dataset from \`gesso data openclipart --size 64\` (default .cache/openclipart-64)
+  --run DIR     checkpoints, logs and sample grids (default .cache/train-default, or
+                .cache/train-default-quick with --quick)
+  --quick       a few steps per stage with tiny batches (tests)
+  --until S     stop after stage S`;
+
+export const trainCommand: Command = {
+  name: 'train',
+  summary: 'train gesso\'s default model (and, later, models on your own images)',
+  usage,
+  async run(args: string[]): Promise<number> {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { quick: { type: 'boolean', default: false }, data: { type: 'string' }, run: { type: 'string' }, until: { type: 'string' } },
+    });
+    const what = positionals[0];
+    if (what !== 'default') throw new InputError(`train: unknown target ${JSON.stringify(what ?? '')}; expected "default" (see gesso train --help)`);
+    const until = values.until;
+    if (until !== undefined && until !== 'vae' && until !== 'unet' && until !== 'export') throw new InputError(`train: --until ${JSON.stringify(until)}; expected vae, unet or export`);
+    await trainDefaultModel({
+      dataDir: values.data ?? '.cache/openclipart-64',
+      runDir: values.run ?? (values.quick ? '.cache/train-default-quick' : '.cache/train-default'),
+      quick: values.quick ?? false,
+      ...(until ? { until } : {}),
+    });
+    return 0;
+  },
+};

@@ -1,0 +1,77 @@
+/**
+ * The recipe of gesso's shipped default model, gesso-clipart-v1: every architecture setting and
+ * training hyper-parameter in one place, so the model card can print it and `--quick` can shrink it.
+ */
+import { unetConfig, type UNet2DConditionConfig } from '../../models/unet2d-condition.ts';
+import { vaeConfig, type AutoencoderKLConfig } from '../../models/autoencoder-kl.ts';
+
+export const MODEL_NAME = 'gesso-clipart-v1';
+export const IMAGE_SIZE = 64;
+
+export interface StageSchedule {
+  steps: number;
+  batch: number;
+  lr: number;
+  warmup: number;
+  checkpointEvery: number;
+  sampleEvery: number;
+}
+
+export interface DefaultRecipe {
+  seed: number;
+  vae: AutoencoderKLConfig;
+  /** Weight of the KL term against the per-pixel MSE (both are means). */
+  klWeight: number;
+  vaeTraining: StageSchedule;
+  text: { hiddenSize: number; layers: number; heads: number; maxLength: number; minWordCount: number; maxVocab: number };
+  unet: UNet2DConditionConfig;
+  unetTraining: StageSchedule & { captionDropout: number; emaDecay: number };
+  /** diffusers scheduler config used in training (noise schedule) and shipped for sampling. */
+  scheduler: Record<string, unknown>;
+}
+
+export function defaultRecipe(quick = false): DefaultRecipe {
+  const vae = vaeConfig({ block_out_channels: [16, 32, 64], layers_per_block: 1, latent_channels: 4, norm_num_groups: 8, sample_size: IMAGE_SIZE });
+  const textWidth = 128;
+  const unet = unetConfig({
+    sample_size: IMAGE_SIZE / 4,
+    in_channels: 4,
+    out_channels: 4,
+    block_out_channels: [64, 128, 128],
+    layers_per_block: 1,
+    down_block_types: ['CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'DownBlock2D'],
+    up_block_types: ['UpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D'],
+    cross_attention_dim: textWidth,
+    attention_head_dim: 4,
+    norm_num_groups: 32,
+  });
+  const stage = (steps: number, batch: number, lr: number): StageSchedule => ({
+    steps: quick ? 3 : steps,
+    batch: quick ? 2 : batch,
+    lr,
+    warmup: quick ? 1 : Math.min(200, Math.floor(steps / 20)),
+    checkpointEvery: quick ? 2 : 250,
+    sampleEvery: quick ? 3 : 500,
+  });
+  return {
+    seed: 1234,
+    vae,
+    klWeight: 1e-6,
+    vaeTraining: stage(1500, 12, 2e-3),
+    text: { hiddenSize: textWidth, layers: 2, heads: 4, maxLength: 16, minWordCount: 3, maxVocab: 4000 },
+    unet,
+    unetTraining: { ...stage(8000, 32, 1e-3), captionDropout: 0.1, emaDecay: 0.999 },
+    scheduler: {
+      _class_name: 'DDIMScheduler',
+      num_train_timesteps: 1000,
+      beta_start: 0.00085,
+      beta_end: 0.012,
+      beta_schedule: 'scaled_linear',
+      prediction_type: 'epsilon',
+      timestep_spacing: 'leading',
+      steps_offset: 1,
+      clip_sample: false,
+      set_alpha_to_one: false,
+    },
+  };
+}
