@@ -8,6 +8,7 @@
  *   pooler_output (B, D) = last_hidden_state at each row's end-of-text token, found as argmax(ids):
  *   the end token has the largest id in CLIP's vocabulary (49407), and argmax takes the first of ties,
  *   so padding with the end token itself (SD 1.x) or with "!" (id 0, SD 2.x) both find the right place.
+ *   Tokenizers whose end token is not the largest id (gesso's word tokenizer) pool at `eosTokenId` instead.
  * mlp = fc1 ─ quick_gelu (x·σ(1.702x), OpenAI CLIP: SD 1.x) or gelu (OpenCLIP: SD 2.x) ─ fc2.
  *
  * S is fixed at max_position_embeddings (77): the tokenizer pads every prompt chunk to it.
@@ -121,8 +122,12 @@ export class ClipTextEncoder {
     this.finalLayerNorm = parts.final;
   }
 
-  /** ids (B, S) int32/int64, S = max_position_embeddings -> { lastHiddenState (B, S, D), pooled (B, D) } */
-  forward(ids: Tensor): { lastHiddenState: Tensor; pooled: Tensor } {
+  /**
+   * ids (B, S) int32/int64, S = max_position_embeddings -> { lastHiddenState (B, S, D), pooled (B, D) }.
+   * `eosTokenId`: pool at the first occurrence of this id instead of at argmax(ids); needed when the end
+   * token is not the largest id (gesso's word tokenizer: 2).
+   */
+  forward(ids: Tensor, options: { eosTokenId?: number } = {}): { lastHiddenState: Tensor; pooled: Tensor } {
     const c = this.config;
     const [b, s] = ids.shape as [number, number];
     if (ids.rank !== 2 || s !== c.max_position_embeddings) throw new InputError(`CLIP text encoder: input_ids must be (B, ${c.max_position_embeddings}), got [${ids.shape.join(', ')}]`);
@@ -132,7 +137,8 @@ export class ClipTextEncoder {
 
     // Row b picks position argmax(ids[b]): a one-hot (B, 1, S) times last (B, S, D).
     const g = ids.graph;
-    const eos = reshape(argmax(ids, -1), [b, 1]); // (B, 1) int64
+    const isEos = options.eosTokenId === undefined ? ids : cast(equal(ids, g.scalar(options.eosTokenId, ids.dtype)), 'int32'); // (B, S)
+    const eos = reshape(argmax(isEos, -1), [b, 1]); // (B, 1) int64: the first maximum
     const positions = g.constant(BigInt64Array.from({ length: s }, (_, i) => BigInt(i)), [1, s], 'int64', 'positions');
     const onehot = reshape(cast(equal(eos, positions), 'float32'), [b, 1, s]); // (B, 1, S)
     const pooled = reshape(matmul(onehot, last), [b, c.hidden_size]); // (B, D)
@@ -144,6 +150,8 @@ export interface ClipBuildOptions extends BuildWeights {
   batch?: number;
   /** dtype of `input_ids`: int32 (diffusers' own ONNX export) or int64 (optimum). Default int32. */
   idsDtype?: 'int32' | 'int64';
+  /** Pool at the first token with this id rather than at argmax(ids) (see ClipTextEncoder.forward). */
+  eosTokenId?: number;
 }
 
 export interface BuiltClipText {
@@ -159,7 +167,7 @@ export function buildClipTextEncoder(config: ClipTextConfig, options: ClipBuildO
   const g = new Graph();
   const model = new ClipTextEncoder(g, config, new Rng(options.seed ?? 0), options.init ?? 'pytorch');
   const input = g.input('input_ids', [options.batch ?? 1, config.max_position_embeddings], options.idsDtype ?? 'int32');
-  const { lastHiddenState, pooled } = model.forward(input);
+  const { lastHiddenState, pooled } = model.forward(input, options.eosTokenId === undefined ? {} : { eosTokenId: options.eosTokenId });
   return { graph: g, model, config, input, lastHiddenState, pooled };
 }
 
