@@ -6,9 +6,14 @@
  * Held state lives here as ort.Tensor objects: a carried output is stored as-is and fed straight back
  * on the next run, with no copy and no conversion.
  *
- * Thread spinning (allowSpinning), measured by bench/runtime.ts on the 2-core dev machine, a
- * 1M-param-class conv net (two 64->64 3x3 convs on 8x64x64), 2 intra-op threads, medians of 15:
- *   see the numbers recorded at the bottom of this comment block.
+ * Thread spinning (SessionOptions.allowSpinning) is off by default. bench/runtime.ts, two 64->64 3x3
+ * convs on 8x64x64, 2 intra-op threads, on the 2-core dev machine under load from other jobs
+ * (load average 5-11, so absolute times are inflated; variants alternate within each round):
+ *   in-process  off 104 / 151 / 171 ms per run, on  86 / 154 / 191 ms   (CPU per run: off 47-57, on 55-61 ms)
+ *   worker      off 154 /  99 / 217 ms per run, on 205 / 129 / 232 ms   (CPU per run: off 49-57, on 66-74 ms)
+ *   main-thread timer lateness beside a worker run: off 1.7-6.6 ms mean, on 4.7-11.5 ms mean
+ * Spinning burns 15-35% more CPU for no reliable speed-up, and slows the worker case and the event
+ * loop beside it; it only ever won one in-process round.
  */
 import { existsSync } from 'node:fs';
 import ort from 'onnxruntime-node';
