@@ -1,6 +1,7 @@
 import type { Command } from '../command.ts';
 import { dataCommand } from './data.ts';
 import { demoCommand } from './demo.ts';
+import { evalCommand } from './eval.ts';
 import { generateCommand } from './generate.ts';
 import { infoCommand } from './info.ts';
 import { schedulersCommand } from './schedulers.ts';
@@ -11,6 +12,7 @@ export const commands: Command[] = [
   demoCommand,
   dataCommand,
   generateCommand,
+  evalCommand,
   infoCommand,
   schedulersCommand,
   trainCommand,

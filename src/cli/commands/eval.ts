@@ -1,0 +1,139 @@
+import { existsSync } from 'node:fs';
+import { writeFile, rename, mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { InputError } from '../../core/errors.ts';
+import { COLOR_TARGET, runDefaultEval } from '../../eval/default-eval.ts';
+import type { GenerationSettings } from '../../eval/generate-set.ts';
+import { DiffusionModel } from '../../pipelines/model-folder.ts';
+import type { Command } from '../command.ts';
+import { DEFAULT_MODEL_DIR } from './generate.ts';
+
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+const DEFAULT_DATA_DIR = join(REPO, '.cache/openclipart-64');
+const DEFAULT_CACHE_DIR = join(REPO, '.cache/eval');
+const DEFAULT_GRID = join(REPO, 'docs/default-model-grid.png');
+
+const usage = `Usage: gesso eval default [options]
+
+Measures a text-to-image model folder against the drawings it learned from, for its model card:
+VAE reconstruction PSNR, classification accuracy score (CAS) and its ceiling, colour adherence,
+Fréchet distance in the classifier's feature space; writes a labelled grid of samples.
+Progress goes to stderr; the last line of stdout is one JSON object with
+vae_psnr_db, cas, cas_ceiling, color_adherence, frechet.
+
+Options:
+  --model DIR        model folder (default: models/gesso-clipart-v1)
+  --data DIR         \`gesso data\` folder of the training drawings (default: .cache/openclipart-64,
+                     built by \`gesso data openclipart --size 64\`)
+  --quick            few images and a tiny classifier (for tests: numbers are not meaningful)
+  --steps N          denoising steps (default 20; 4 with --quick)
+  --cfg X            guidance scale (default 7)
+  --scheduler NAME   default: the model's
+  --size N           generate at N x N pixels (default: the model's size); images are measured at
+                     the dataset's size
+  --grid FILE        where to write the sample grid (default: docs/default-model-grid.png; with
+                     --quick, .cache/eval/quick-grid.png)
+  --no-grid          write no grid
+  --cache DIR        classifier cache (default: .cache/eval)
+  --report FILE      also write the full report (per-category numbers, hues, settings) as JSON`;
+
+export const evalCommand: Command = {
+  name: 'eval',
+  summary: 'measure a text-to-image model for its model card (gesso eval default)',
+  usage,
+  async run(args: string[]): Promise<number> {
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args,
+        allowPositionals: true,
+        options: {
+          model: { type: 'string' },
+          data: { type: 'string' },
+          quick: { type: 'boolean', default: false },
+          steps: { type: 'string' },
+          cfg: { type: 'string' },
+          scheduler: { type: 'string' },
+          size: { type: 'string' },
+          grid: { type: 'string' },
+          'no-grid': { type: 'boolean', default: false },
+          cache: { type: 'string' },
+          report: { type: 'string' },
+        },
+      });
+    } catch (err) {
+      throw new InputError(`gesso eval: ${(err as Error).message}`);
+    }
+    const { values, positionals } = parsed;
+    if (positionals.length !== 1 || positionals[0] !== 'default') {
+      throw new InputError(`gesso eval: expected the evaluation's name "default" (gesso eval default), got ${positionals.length === 0 ? 'none' : JSON.stringify(positionals.join(' '))}`);
+    }
+    const modelDir = values.model ?? DEFAULT_MODEL_DIR;
+    if (values.model === undefined && !existsSync(modelDir)) throw new InputError('no default model at models/gesso-clipart-v1; pass --model DIR');
+    const dataDir = values.data ?? DEFAULT_DATA_DIR;
+    if (!existsSync(join(dataDir, 'manifest.jsonl'))) {
+      throw new InputError(`${dataDir} is not a gesso data folder (no manifest.jsonl)${values.data === undefined ? '; build it with `gesso data openclipart --size 64` or pass --data DIR' : ''}`);
+    }
+    const generation: GenerationSettings = {};
+    if (values.steps !== undefined) generation.steps = wholeNumber('--steps', values.steps);
+    if (values.size !== undefined) generation.size = wholeNumber('--size', values.size);
+    if (values.cfg !== undefined) {
+      const cfg = Number(values.cfg);
+      if (!Number.isFinite(cfg)) throw new InputError(`--cfg ${values.cfg}: expected a number`);
+      generation.cfgScale = cfg;
+    }
+    if (values.scheduler !== undefined) generation.scheduler = values.scheduler;
+    const cacheDir = values.cache ?? DEFAULT_CACHE_DIR;
+    const gridPath = values['no-grid'] ? null : (values.grid ?? (values.quick ? join(cacheDir, 'quick-grid.png') : DEFAULT_GRID));
+
+    const model = await DiffusionModel.load(modelDir);
+    try {
+      const report = await runDefaultEval({
+        model,
+        dataDir,
+        quick: values.quick,
+        cacheDir,
+        gridPath,
+        generation,
+        log: (m) => console.error(`eval: ${m}`),
+      });
+      if (values.report !== undefined) await writeJsonAtomic(values.report, report);
+      const s = report.summary;
+      console.error(
+        [
+          `model ${report.model}: ${report.generation.scheduler}, ${report.generation.steps} steps, CFG ${report.generation.cfgScale}, ${report.generation.width}x${report.generation.height}, ${report.generation.seedsPerPrompt} seeds a prompt`,
+          `VAE PSNR        ${s.vae_psnr_db} dB over ${report.vae.images} val drawings (target >= 24)`,
+          `CAS             ${pct(s.cas)} of ${report.frechet.generated} generated (ceiling ${pct(s.cas_ceiling)}, chance ${pct(report.chance)}; target >= half the ceiling)`,
+          ...report.categories.map((c) => `  ${c.key.padEnd(30)} "${c.prompt}": CAS ${pct(c.casAccuracy)}, held-out ${pct(c.ceilingAccuracy)}${c.unknownWords.length ? `, unknown words: ${c.unknownWords.join(' ')}` : ''}`),
+          `colour          ${pct(s.color_adherence)} mean; ${report.color.map((c) => `${c.color} ${c.matches}/${c.seeds}${c.meetsTarget ? '' : ' (below ' + pct(COLOR_TARGET) + ')'}`).join(', ')}`,
+          `Fréchet         ${s.frechet} (${report.frechet.generated} generated vs ${report.frechet.real} val drawings; real held-out drawings score ${report.frechet.realReference ?? 'n/a'})`,
+          ...(report.grid ? [`grid            ${report.grid.path}`] : []),
+          `took ${report.seconds} s`,
+        ].join('\n'),
+      );
+      console.log(JSON.stringify(s));
+      return 0;
+    } finally {
+      await model.release();
+    }
+  },
+};
+
+function pct(x: number): string {
+  return `${(x * 100).toFixed(1)}%`;
+}
+
+function wholeNumber(flag: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new InputError(`${flag} ${text}: expected a whole number >= 1`);
+  return n;
+}
+
+async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temp = `${path}.${process.pid}.tmp`;
+  await writeFile(temp, `${JSON.stringify(value, null, 2)}\n`);
+  await rename(temp, path);
+}

@@ -1,0 +1,310 @@
+/**
+ * `gesso eval default`: the numbers of a text-to-image model folder's card, measured against the
+ * drawings it was trained on (a `gesso data` folder). Five measures:
+ *
+ *   vae_psnr_db      VAE reconstruction PSNR of the val split's drawings (vae-psnr.ts)
+ *   cas_ceiling      a classifier trained on real drawings of the 10 largest content categories
+ *                    (categories.ts, eval-classifier.ts): its mean per-category accuracy on held-out
+ *                    real drawings
+ *   cas              the same classifier's accuracy on images generated from each category's prompt
+ *                    (`seedsPerPrompt` seeds each): the classification accuracy score (Ravuri & Vinyals
+ *                    2019, "Classification Accuracy Score for Conditional Generative Models", here with
+ *                    the classifier trained on real data and tested on generated data)
+ *   color_adherence  for "a red|blue|green|yellow star", the share of seeds whose mean hue of coloured
+ *                    pixels lies in the named colour's range (hue.ts), averaged over the four colours
+ *   frechet          Fréchet distance (frechet.ts) between the classifier's pooled features of the
+ *                    generated category images and of the val split's drawings of those categories
+ *
+ * Generation uses the pipeline's `generate()` with the model's scheduler, 20 steps and CFG 7 (the
+ * pipeline's defaults) unless told otherwise, without the upscaler; images are measured at the
+ * dataset's size. A labelled grid (8 prompts × 4 seeds, through the upscaler when the model has one)
+ * is written for people to look at.
+ */
+import { Rng } from '../core/rng.ts';
+import { loadImageDataset } from '../data/dataset.ts';
+import type { DiffusionModel } from '../pipelines/model-folder.ts';
+import { generate } from '../pipelines/generate.ts';
+import { splitWords, WordTokenizer } from '../text/word-tokenizer.ts';
+import type { Tokenizer } from '../text/tokenizer.ts';
+import { chooseCategories, type ContentCategory } from './categories.ts';
+import { ClassifierRunner } from './classifier.ts';
+import { classifierRecipe, prepareClassifier } from './eval-classifier.ts';
+import { frechetDistance } from './frechet.ts';
+import { generateSet, planesToInput, type GeneratedSet, type GenerationSettings } from './generate-set.ts';
+import { imageHue, matchesColor, type HueName } from './hue.ts';
+import { writeLabelledGrid, type GridRow } from './labelled-grid.ts';
+import { vaeReconstructionPsnr } from './vae-psnr.ts';
+
+export const COLOR_PROMPTS: readonly { prompt: string; color: HueName }[] = [
+  { prompt: 'a red star', color: 'red' },
+  { prompt: 'a blue star', color: 'blue' },
+  { prompt: 'a green star', color: 'green' },
+  { prompt: 'a yellow star', color: 'yellow' },
+];
+
+/** The grid's prompts: objects the drawings' captions name (apple 18 captions, tree 27, house 13, dog 16, flower 16, clock 24, heart 11) and colours. */
+export const GRID_PROMPTS = ['a red apple', 'a blue star', 'a tree', 'a house', 'a dog', 'a yellow flower', 'a clock', 'a red heart'] as const;
+
+/** Seeds start here, so a rerun makes the same images. */
+export const FIRST_SEED = 1000;
+/** A match counts for the colour test when at least this share of a colour's seeds match. */
+export const COLOR_TARGET = 0.8;
+
+export interface DefaultEvalOptions {
+  model: DiffusionModel;
+  /** A `gesso data` folder: manifest.jsonl + images/. */
+  dataDir: string;
+  quick?: boolean;
+  /** Where the classifier is cached. */
+  cacheDir: string;
+  /** Grid PNG path; null writes none. */
+  gridPath: string | null;
+  generation?: GenerationSettings;
+  log?: (message: string) => void;
+}
+
+export interface EvalSummary {
+  vae_psnr_db: number;
+  cas: number;
+  cas_ceiling: number;
+  color_adherence: number;
+  frechet: number;
+}
+
+export interface CategoryReport extends ContentCategory {
+  train: number;
+  heldOut: number;
+  /** Held-out real drawings classified right. */
+  ceilingAccuracy: number;
+  /** Generated images classified as this category. */
+  casAccuracy: number;
+  /** How the generated images were classified: category key -> count. */
+  generatedAs: Record<string, number>;
+  unknownWords: string[];
+}
+
+export interface EvalReport {
+  summary: EvalSummary;
+  model: string;
+  data: string;
+  quick: boolean;
+  generation: GeneratedSet['settings'] & { seedsPerPrompt: number; firstSeed: number };
+  chance: number;
+  categories: CategoryReport[];
+  classifier: { path: string; trainedNow: boolean; featureDim: number; heldOutAccuracy: number; heldOutBalancedAccuracy: number };
+  color: { prompt: string; color: HueName; matches: number; seeds: number; share: number; meetsTarget: boolean; hues: (number | null)[]; unknownWords: string[] }[];
+  frechet: { generated: number; real: number; value: number; realReference: number | null; realReferenceCount: number };
+  vae: { images: number; meanPsnrDb: number; pooledPsnrDb: number };
+  grid: { path: string; prompts: string[]; seeds: number[]; unknownWords: Record<string, string[]> } | null;
+  seconds: number;
+}
+
+/** Words of `prompt` a word tokenizer does not know (they become <unk>); none for BPE tokenizers. */
+export function unknownWords(tokenizer: Tokenizer, prompt: string): string[] {
+  if (!(tokenizer instanceof WordTokenizer)) return [];
+  return splitWords(prompt, tokenizer.lowercase).filter((w) => tokenizer.tokenize(w)[0] === tokenizer.unkId);
+}
+
+const round = (x: number, digits = 4): number => Number(x.toFixed(digits));
+
+export async function runDefaultEval(o: DefaultEvalOptions): Promise<EvalReport> {
+  const started = performance.now();
+  const log = o.log ?? (() => {});
+  const quick = o.quick ?? false;
+  const { model } = o;
+  const seedsPerPrompt = quick ? 4 : 20;
+  const generation: GenerationSettings = { ...(quick ? { steps: 4 } : {}), ...o.generation };
+
+  log(`data: loading ${o.dataDir}`);
+  const dataset = await loadImageDataset(o.dataDir, { split: 'all' });
+  const size = dataset.size;
+  const categories = chooseCategories(dataset.items, 10);
+  const K = categories.length;
+  log(`categories: ${categories.map((c) => `${c.key} -> "${c.prompt}" (${c.count})`).join('; ')}`);
+
+  // 1. VAE reconstruction of the val split.
+  const valIndices = dataset.items.flatMap((item, i) => (item.split === 'val' ? [i] : []));
+  const vaeIndices = quick ? valIndices.slice(0, 8) : valIndices;
+  log(`vae: reconstructing ${vaeIndices.length} val drawings`);
+  const vae = await vaeReconstructionPsnr(model, dataset, vaeIndices);
+  log(`vae: ${vae.meanPsnrDb.toFixed(2)} dB`);
+
+  // 2. The classifier and its ceiling on held-out real drawings.
+  const prepared = await prepareClassifier(dataset, categories, classifierRecipe(quick), o.cacheDir, log);
+  const classifier = prepared.runner;
+  try {
+    const heldOut = prepared.split.heldOut;
+    const heldOutOut = await classifier.run(dataset.readBatch(heldOut.map((h) => h.index)), heldOut.length);
+    const heldOutPred = ClassifierRunner.predictions(heldOutOut.logits, K);
+    const ceilingPerClass = perClassAccuracy(heldOutPred, heldOut.map((h) => h.label), K);
+    const ceiling = mean(ceilingPerClass);
+    const heldOutAccuracy = heldOutPred.filter((p, i) => p === heldOut[i]?.label).length / heldOut.length;
+    log(`classifier: held-out accuracy ${(heldOutAccuracy * 100).toFixed(1)}%, per-category mean ${(ceiling * 100).toFixed(1)}%`);
+
+    // 3. Generated images per category prompt: CAS and features.
+    const perClassGenerated: GeneratedSet[] = [];
+    for (const c of categories) {
+      log(`generate: "${c.prompt}" x${seedsPerPrompt}`);
+      perClassGenerated.push(await generateSet(model, c.prompt, FIRST_SEED, seedsPerPrompt, size, generation));
+    }
+    const genPlanes = concatBytes(perClassGenerated.map((g) => g.planes));
+    const genCount = K * seedsPerPrompt;
+    const genOut = await classifier.run(planesToInput(genPlanes), genCount);
+    const genPred = ClassifierRunner.predictions(genOut.logits, K);
+    const genLabels = categories.flatMap((_, k) => new Array<number>(seedsPerPrompt).fill(k));
+    const casPerClass = perClassAccuracy(genPred, genLabels, K);
+    const cas = genPred.filter((p, i) => p === genLabels[i]).length / genCount;
+    log(`cas: ${(cas * 100).toFixed(1)}% (ceiling ${(ceiling * 100).toFixed(1)}%, chance ${(100 / K).toFixed(1)}%)`);
+
+    // 4. Fréchet distance to the val split's drawings of the categories, and a real-vs-real reference.
+    const F = classifier.featureDim;
+    const realVal = heldOut.filter((h) => h.split === 'val');
+    const realValOut = await classifier.run(dataset.readBatch(realVal.map((h) => h.index)), realVal.length);
+    const frechet = frechetDistance({ data: genOut.features, count: genCount, dim: F }, { data: realValOut.features, count: realVal.length, dim: F });
+    const reference = referenceSample(heldOut, K, seedsPerPrompt);
+    let realReference: number | null = null;
+    if (reference.length >= 2 && realVal.length >= 2) {
+      const refOut = await classifier.run(dataset.readBatch(reference), reference.length);
+      realReference = frechetDistance({ data: refOut.features, count: reference.length, dim: F }, { data: realValOut.features, count: realVal.length, dim: F });
+    }
+    log(`frechet: ${frechet.toFixed(3)} (real held-out drawings vs val: ${realReference?.toFixed(3) ?? 'n/a'})`);
+
+    // 5. Colour adherence.
+    const color: EvalReport['color'] = [];
+    for (const { prompt, color: name } of COLOR_PROMPTS) {
+      log(`generate: "${prompt}" x${seedsPerPrompt}`);
+      const set = await generateSet(model, prompt, FIRST_SEED, seedsPerPrompt, size, generation);
+      const plane = 3 * size * size;
+      const hues = set.seeds.map((_, i) => imageHue(set.pixels.subarray(i * plane, (i + 1) * plane), size, size));
+      const matches = hues.filter((h) => matchesColor(h, name)).length;
+      const share = matches / hues.length;
+      color.push({ prompt, color: name, matches, seeds: hues.length, share, meetsTarget: share >= COLOR_TARGET, hues: hues.map((h) => (h.hue === null ? null : round(h.hue, 1))), unknownWords: unknownWords(model.tokenizer, prompt) });
+      log(`color: "${prompt}" ${matches}/${hues.length}`);
+    }
+    const colorAdherence = mean(color.map((c) => c.share));
+
+    // 6. The grid.
+    let grid: EvalReport['grid'] = null;
+    if (o.gridPath !== null) grid = await writeGrid(model, o.gridPath, quick, generation, log);
+
+    const first = perClassGenerated[0] as GeneratedSet;
+    const report: EvalReport = {
+      summary: {
+        vae_psnr_db: round(vae.meanPsnrDb, 2),
+        cas: round(cas),
+        cas_ceiling: round(ceiling),
+        color_adherence: round(colorAdherence),
+        frechet: round(frechet, 3),
+      },
+      model: model.dir,
+      data: o.dataDir,
+      quick,
+      generation: { ...first.settings, seedsPerPrompt, firstSeed: FIRST_SEED },
+      chance: round(1 / K),
+      categories: categories.map((c, k) => ({
+        ...c,
+        coverage: round(c.coverage, 3),
+        precision: round(c.precision, 3),
+        train: prepared.split.train.filter((t) => t.label === k).length,
+        heldOut: heldOut.filter((h) => h.label === k).length,
+        ceilingAccuracy: round(ceilingPerClass[k] as number),
+        casAccuracy: round(casPerClass[k] as number),
+        generatedAs: histogram(genPred.slice(k * seedsPerPrompt, (k + 1) * seedsPerPrompt), categories),
+        unknownWords: unknownWords(model.tokenizer, c.prompt),
+      })),
+      classifier: { path: prepared.path, trainedNow: prepared.trained, featureDim: F, heldOutAccuracy: round(heldOutAccuracy), heldOutBalancedAccuracy: round(ceiling) },
+      color,
+      frechet: { generated: genCount, real: realVal.length, value: round(frechet, 3), realReference: realReference === null ? null : round(realReference, 3), realReferenceCount: reference.length },
+      vae: { images: vae.images, meanPsnrDb: round(vae.meanPsnrDb, 2), pooledPsnrDb: round(vae.pooledPsnrDb, 2) },
+      grid,
+      seconds: Math.round((performance.now() - started) / 1000),
+    };
+    return report;
+  } finally {
+    await classifier.release();
+  }
+}
+
+/** Accuracy of each class: the share of its items predicted as it (NaN-free: a class with no items counts 0). */
+export function perClassAccuracy(predicted: readonly number[], labels: readonly number[], classes: number): number[] {
+  const right = new Array<number>(classes).fill(0);
+  const total = new Array<number>(classes).fill(0);
+  labels.forEach((label, i) => {
+    total[label] = (total[label] as number) + 1;
+    if (predicted[i] === label) right[label] = (right[label] as number) + 1;
+  });
+  return right.map((r, k) => ((total[k] as number) === 0 ? 0 : r / (total[k] as number)));
+}
+
+function mean(xs: readonly number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+}
+
+function histogram(predicted: readonly number[], categories: readonly ContentCategory[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const p of predicted) {
+    const key = categories[p]?.key ?? String(p);
+    out[key] = (out[key] ?? 0) + 1;
+  }
+  return out;
+}
+
+function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/**
+ * Real drawings to compare with the val split the way the generated images are: up to `perClass` held-out
+ * drawings of each category taken from the train split (never trained on by the classifier, and not
+ * the val drawings themselves), chosen by a fixed seed. Their Fréchet distance to the val drawings is
+ * what a generator that draws exactly like the data would score with this many images.
+ */
+function referenceSample(heldOut: readonly { index: number; label: number; split: 'train' | 'val' }[], classes: number, perClass: number): number[] {
+  const rng = new Rng(4321);
+  const out: number[] = [];
+  for (let k = 0; k < classes; k++) {
+    const pool = heldOut.filter((h) => h.label === k && h.split === 'train').map((h) => h.index);
+    out.push(...rng.shuffle(pool).slice(0, perClass));
+  }
+  return out;
+}
+
+async function writeGrid(model: DiffusionModel, path: string, quick: boolean, generation: GenerationSettings, log: (m: string) => void): Promise<NonNullable<EvalReport['grid']>> {
+  const prompts = quick ? GRID_PROMPTS.slice(0, 2) : [...GRID_PROMPTS];
+  const seedCount = quick ? 2 : 4;
+  const upscale = model.upscaler !== null;
+  const rows: GridRow[] = [];
+  let cell = 0;
+  for (const prompt of prompts) {
+    log(`grid: "${prompt}"`);
+    const result = await generate(model, {
+      prompt,
+      seed: FIRST_SEED,
+      batchSize: seedCount,
+      upscale,
+      ...(generation.steps !== undefined ? { steps: generation.steps } : {}),
+      ...(generation.cfgScale !== undefined ? { cfgScale: generation.cfgScale } : {}),
+      ...(generation.scheduler !== undefined ? { scheduler: generation.scheduler } : {}),
+      ...(generation.size !== undefined ? { width: generation.size, height: generation.size } : {}),
+    });
+    const first = result.images[0];
+    // Upscaled cells show as they are; without an upscaler, magnified to at least 128 px by nearest neighbour.
+    cell ||= Math.max(first?.width ?? 0, 128);
+    rows.push({ label: prompt, cells: result.images.map((im) => ({ pixels: im.pixels, width: im.width, height: im.height })) });
+  }
+  const seeds = Array.from({ length: seedCount }, (_, i) => FIRST_SEED + i);
+  await writeLabelledGrid(path, rows, { cell, columnLabels: seeds.map((s) => `seed ${s}`) });
+  log(`grid: wrote ${path}`);
+  const unknown: Record<string, string[]> = {};
+  for (const p of prompts) {
+    const words = unknownWords(model.tokenizer, p);
+    if (words.length > 0) unknown[p] = words;
+  }
+  return { path, prompts, seeds, unknownWords: unknown };
+}

@@ -1,0 +1,122 @@
+// `gesso eval default --quick` end to end on a tiny random model and a tiny drawn dataset: the JSON
+// line, the report, the classifier cache, the grid. A random model must score CAS near chance while
+// the classifier, trained on easily told-apart drawings, scores well above it on real ones.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { evalCommand } from '../../src/cli/commands/eval.ts';
+import { InputError } from '../../src/core/errors.ts';
+import { Rng } from '../../src/core/rng.ts';
+import { loadImageDataset } from '../../src/data/dataset.ts';
+import { chooseCategories } from '../../src/eval/categories.ts';
+import type { EvalReport } from '../../src/eval/default-eval.ts';
+import { classifierRecipe, prepareClassifier } from '../../src/eval/eval-classifier.ts';
+import { writeTinySdModel } from '../../src/models/tiny-sd.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/gesso.js', import.meta.url));
+const SIZE = 64;
+let root = '';
+
+/** Category, caption, and how its drawings look: black squares, red discs, blue bars. */
+const KINDS = [
+  { category: 'shapes/stars', caption: 'black star, stars, shapes', rgb: [0, 0, 0], shape: 'square' },
+  { category: 'food/fruit', caption: 'red apple, fruit, food', rgb: [220, 30, 30], shape: 'disc' },
+  { category: 'animals/mammals', caption: 'blue whale, mammals, animals', rgb: [30, 60, 220], shape: 'bar' },
+] as const;
+
+async function writeDataset(dir: string): Promise<void> {
+  mkdirSync(join(dir, 'images'), { recursive: true });
+  const rng = new Rng(11);
+  const lines: string[] = [];
+  for (const [k, kind] of KINDS.entries()) {
+    for (let i = 0; i < 14; i++) {
+      const px = Buffer.alloc(SIZE * SIZE * 3, 255);
+      const cx = 20 + rng.int(24);
+      const cy = 20 + rng.int(24);
+      const r = 8 + rng.int(8);
+      for (let y = 0; y < SIZE; y++) {
+        for (let x = 0; x < SIZE; x++) {
+          const dx = x - cx;
+          const dy = y - cy;
+          const inside = kind.shape === 'square' ? Math.abs(dx) < r && Math.abs(dy) < r : kind.shape === 'disc' ? dx * dx + dy * dy < r * r : Math.abs(dx) < r + 6 && Math.abs(dy) < 3;
+          if (inside) px.set(kind.rgb, (y * SIZE + x) * 3);
+        }
+      }
+      const file = `images/${k}-${i}.png`;
+      await sharp(px, { raw: { width: SIZE, height: SIZE, channels: 3 } }).png().toFile(join(dir, file));
+      const split = i < 3 ? 'val' : 'train';
+      lines.push(JSON.stringify({ file, caption: kind.caption, category: kind.category, source: `test:${file}`, licence: 'CC0-1.0', split, colors: [] }));
+    }
+  }
+  writeFileSync(join(dir, 'manifest.jsonl'), `${lines.join('\n')}\n`);
+}
+
+before(async () => {
+  root = mkdtempSync(join(tmpdir(), 'gesso-eval-'));
+  await writeDataset(join(root, 'data'));
+  writeTinySdModel(join(root, 'model'), { variant: 'sd1', seed: 1 });
+});
+
+after(() => {
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+test('gesso eval default --quick: one JSON line last, a full report, a grid; a random model scores CAS near chance', async () => {
+  const reportPath = join(root, 'report.json');
+  const gridPath = join(root, 'grid.png');
+  const cache = join(root, 'cache');
+  const run = spawnSync(
+    process.execPath,
+    [BIN, 'eval', 'default', '--quick', '--model', join(root, 'model'), '--data', join(root, 'data'), '--size', '64', '--cache', cache, '--grid', gridPath, '--report', reportPath],
+    { encoding: 'utf8' },
+  );
+  assert.equal(run.status, 0, run.stderr);
+  const lines = run.stdout.trim().split('\n');
+  const summary = JSON.parse(lines.at(-1) as string) as Record<string, number>;
+  assert.deepEqual(Object.keys(summary).sort(), ['cas', 'cas_ceiling', 'color_adherence', 'frechet', 'vae_psnr_db']);
+  for (const [key, v] of Object.entries(summary)) assert.ok(Number.isFinite(v), `${key} is ${v}`);
+  assert.ok(summary.vae_psnr_db! >= 0 && summary.vae_psnr_db! < 100);
+  for (const key of ['cas', 'cas_ceiling', 'color_adherence']) assert.ok(summary[key]! >= 0 && summary[key]! <= 1, `${key} ${summary[key]}`);
+  assert.ok(summary.frechet! >= 0);
+
+  const report = JSON.parse(readFileSync(reportPath, 'utf8')) as EvalReport;
+  assert.deepEqual(report.summary, summary);
+  assert.deepEqual(report.categories.map((c) => [c.key, c.prompt]), [
+    ['animals/mammals', 'mammals'],
+    ['food/fruit', 'fruit'],
+    ['shapes/stars', 'a star'],
+  ]);
+  assert.equal(report.chance, 0.3333);
+  // Noise from a random model says nothing about the prompt: the classifier's guesses cannot follow it.
+  assert.ok(Math.abs(summary.cas! - 1 / 3) <= 0.25, `CAS ${summary.cas} of a random model should be near chance (1/3)`);
+  assert.ok(summary.cas_ceiling! >= 0.8, `the classifier should tell squares, discs and bars apart: ceiling ${summary.cas_ceiling}`);
+  assert.equal(report.generation.width, 64);
+  assert.equal(report.generation.steps, 4);
+  assert.equal(report.color.length, 4);
+  assert.equal(report.vae.images, 8);
+  assert.equal(report.frechet.generated, 12);
+  assert.equal(report.frechet.real, 9, 'the val split of the three categories');
+  assert.ok(run.stderr.includes('CAS'), 'a readable summary on stderr');
+
+  const meta = await sharp(gridPath).metadata();
+  assert.equal(meta.format, 'png');
+  assert.ok(meta.width! > 2 * 128 && meta.height! > 2 * 128, `grid ${meta.width}x${meta.height}`);
+
+  // The classifier was cached under a key of the data: preparing it again loads it.
+  const dataset = await loadImageDataset(join(root, 'data'));
+  const again = await prepareClassifier(dataset, chooseCategories(dataset.items), classifierRecipe(true), cache);
+  await again.runner.release();
+  assert.equal(again.trained, false);
+  assert.equal(again.path, report.classifier.path);
+});
+
+test('gesso eval: a missing data folder and a wrong evaluation name are clear errors', async () => {
+  await assert.rejects(evalCommand.run(['default', '--model', join(root, 'model'), '--data', join(root, 'nowhere')]), (e: Error) => e instanceof InputError && /nowhere is not a gesso data folder/.test(e.message));
+  await assert.rejects(evalCommand.run(['fancy']), (e: Error) => e instanceof InputError && /expected the evaluation's name "default"/.test(e.message));
+  await assert.rejects(evalCommand.run(['default', '--steps', '0', '--model', join(root, 'model'), '--data', join(root, 'data')]), /--steps 0: expected a whole number/);
+});
