@@ -10,6 +10,7 @@ import type { SamplingPlan, StepState } from '../schedulers/index.ts';
 import { latentPreview, type LatentPreview } from './latents.ts';
 import type { DiffusionModel } from './model-folder.ts';
 import { floatTensor, runBatched } from './model-io.ts';
+import { cropTopLeft, padEdges, roundUp } from './spatial.ts';
 import type { Conditioning } from './text-conditioning.ts';
 
 /** Thrown when the caller's AbortSignal fires; nothing has been written. */
@@ -180,20 +181,23 @@ async function runUnet(input: DenoiseInput, items: { x: Float32Array; hidden: Fl
   const cin = model.spec.unetInChannels;
   const S = conditioning.sequence;
   const D = conditioning.hidden;
+  // Pad to a size the UNet can take (spatial.ts); the prediction is cropped back below.
+  const H = model.spec.fixedLatentHeight ?? roundUp(h, model.spec.unetMultiple);
+  const W = model.spec.fixedLatentWidth ?? roundUp(w, model.spec.unetMultiple);
   const { data } = await runBatched(
     model.unet,
     items.length,
     spec.fixedBatch,
     (from, count, size) => {
       const pick = (k: number) => items[from + Math.min(k, count - 1)] as { x: Float32Array; hidden: Float32Array };
-      const sample = new Float32Array(size * cin * h * w); // (size, Cin, h, w)
+      const sample = new Float32Array(size * cin * H * W); // (size, Cin, H, W)
       const hidden = new Float32Array(size * S * D); // (size, S, D)
       for (let k = 0; k < size; k++) {
-        sample.set(pick(k).x, k * cin * h * w);
+        sample.set(padEdges(pick(k).x, cin, h, w, H, W), k * cin * H * W);
         hidden.set(pick(k).hidden, k * S * D);
       }
       return {
-        [spec.sample.name]: floatTensor(spec.sample, [size, cin, h, w], sample),
+        [spec.sample.name]: floatTensor(spec.sample, [size, cin, H, W], sample),
         [spec.timestep.name]: timestepTensor(spec.timestep.dtype, spec.timestep.shape, size, t),
         [spec.hidden.name]: floatTensor(spec.hidden, [size, S, D], hidden),
       };
@@ -201,11 +205,12 @@ async function runUnet(input: DenoiseInput, items: { x: Float32Array; hidden: Fl
     spec.output,
     signal,
   );
-  const n = model.spec.latentChannels * h * w;
+  const C = model.spec.latentChannels;
+  const n = C * H * W;
   if (data.length !== items.length * n) {
-    throw new GessoError(`unet/model.onnx: output "${spec.output}" has ${data.length / items.length} values per image; expected ${n} (C, h, w)`);
+    throw new GessoError(`unet/model.onnx: output "${spec.output}" has ${data.length / items.length} values per image; expected ${n} (${C}, ${H}, ${W})`);
   }
-  return items.map((_, k) => data.subarray(k * n, (k + 1) * n));
+  return items.map((_, k) => cropTopLeft(data.subarray(k * n, (k + 1) * n), C, H, W, h, w));
 }
 
 /**

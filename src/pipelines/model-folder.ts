@@ -60,6 +60,12 @@ export interface ModelSpec {
   vaeScaleFactor: number;
   /** Latents = VAE latents × scalingFactor (vae config `scaling_factor`). */
   scalingFactor: number;
+  /**
+   * Latent sizes the UNet can take are multiples of this: 2^(len(block_out_channels) − 1) from unet/config.json
+   * (8 for SD: exported UNets upsample by exactly 2, so their skips only meet at such sizes), 1 without a config.
+   * Other sizes are padded for the UNet call (see denoise.ts).
+   */
+  unetMultiple: number;
   /** UNet `sample` height/width when the model fixes them (in latents), else null. */
   fixedLatentHeight: number | null;
   fixedLatentWidth: number | null;
@@ -123,6 +129,7 @@ export class DiffusionModel {
     const files = findFiles(root, dir, options.upscaler ?? true);
     const modelIndex = readJsonObject(join(root, 'model_index.json'), 'model_index.json') as Record<string, unknown>;
     const scheduler = loadSchedulerConfig(files.schedulerConfig);
+    const configs = readConfigs(root);
     const tokenizer = await loadTokenizer(files.tokenizer);
     const opened: Runner[] = [];
     const open = async (path: string, label: string): Promise<Runner> => {
@@ -137,7 +144,7 @@ export class DiffusionModel {
         open(files.vaeDecoder, 'vae_decoder/model.onnx'),
         files.upscaler ? open(files.upscaler, 'upscaler/model.onnx') : Promise.resolve(null),
       ]);
-      const spec = deriveSpec(root, tokenizer, textEncoder, unet, vaeDecoder);
+      const spec = deriveSpec(configs, tokenizer, textEncoder, unet, vaeDecoder);
       const upscaler = upscalerRunner ? { runner: upscalerRunner, spec: upscalerSpec(upscalerRunner) } : null;
       return new DiffusionModel(root, basename(root), modelIndex, tokenizer, scheduler, textEncoder, unet, vaeDecoder, upscaler, spec, files, options);
     } catch (e) {
@@ -265,10 +272,19 @@ function checkRank(info: ValueInfo, rank: number, file: string, layout: string):
   }
 }
 
-function deriveSpec(root: string, tokenizer: Tokenizer, textEncoder: Runner, unet: Runner, vaeDecoder: Runner): ModelSpec {
-  const vaeConfig = readJsonObject(join(root, 'vae_decoder/config.json'), 'vae_decoder/config.json', true);
-  const unetConfig = readJsonObject(join(root, 'unet/config.json'), 'unet/config.json', true);
-  const textConfig = readJsonObject(join(root, 'text_encoder/config.json'), 'text_encoder/config.json', true);
+type JsonConfig = Record<string, unknown> | null;
+
+/** The optional diffusers/transformers configs, read before any session so a broken one fails fast. */
+function readConfigs(root: string): { vae: JsonConfig; unet: JsonConfig; text: JsonConfig } {
+  return {
+    vae: readJsonObject(join(root, 'vae_decoder/config.json'), 'vae_decoder/config.json', true),
+    unet: readJsonObject(join(root, 'unet/config.json'), 'unet/config.json', true),
+    text: readJsonObject(join(root, 'text_encoder/config.json'), 'text_encoder/config.json', true),
+  };
+}
+
+function deriveSpec(configs: ReturnType<typeof readConfigs>, tokenizer: Tokenizer, textEncoder: Runner, unet: Runner, vaeDecoder: Runner): ModelSpec {
+  const { vae: vaeConfig, unet: unetConfig, text: textConfig } = configs;
 
   // Text encoder: (B, S) ids -> (B, S, D)
   const TE = 'text_encoder/model.onnx';
@@ -326,6 +342,9 @@ function deriveSpec(root: string, tokenizer: Tokenizer, textEncoder: Runner, une
   const hiddenSize = unetHidden ?? teHidden;
   if (hiddenSize === 0) throw new InputError(`${TE}: cannot tell the hidden size (output dim 2 is symbolic and there is no text_encoder/config.json hidden_size)`);
 
+  const unetBlocks = unetConfig?.block_out_channels;
+  if (unetBlocks !== undefined && (!Array.isArray(unetBlocks) || unetBlocks.length < 1)) throw new InputError('unet/config.json: block_out_channels must be a non-empty array');
+  const unetMultiple = Array.isArray(unetBlocks) ? 2 ** (unetBlocks.length - 1) : 1;
   const fixedLatentHeight = fixedDim(sample, 2);
   const fixedLatentWidth = fixedDim(sample, 3);
   const sampleSize = configInt(unetConfig, 'sample_size', 'unet/config.json');
@@ -335,6 +354,7 @@ function deriveSpec(root: string, tokenizer: Tokenizer, textEncoder: Runner, une
     unetInChannels: unetIn,
     inpaint: unetIn === 2 * latentChannels + 1,
     hiddenSize,
+    unetMultiple,
     vaeScaleFactor,
     scalingFactor,
     fixedLatentHeight,

@@ -143,8 +143,11 @@ export function resolveSettings(model: DiffusionModel, request: GenerateRequest,
 function resolveSize(model: DiffusionModel, request: GenerateRequest, initSize: { width: number; height: number } | null): { width: number; height: number } {
   const spec = model.spec;
   const s = spec.vaeScaleFactor;
-  const width = request.width ?? initSize?.width ?? spec.defaultWidth;
-  const height = request.height ?? initSize?.height ?? spec.defaultHeight;
+  const fh = spec.fixedLatentHeight;
+  const fw = spec.fixedLatentWidth;
+  // A fixed-size UNet takes one size; so without --size, that size (an init image is resized to it).
+  const width = request.width ?? (fw !== null ? fw * s : (initSize?.width ?? spec.defaultWidth));
+  const height = request.height ?? (fh !== null ? fh * s : (initSize?.height ?? spec.defaultHeight));
   for (const [what, v] of [['width', width], ['height', height]] as const) {
     if (!Number.isInteger(v) || v < s || v > MAX_SIDE) throw new InputError(`${what} ${v}: expected a whole number of pixels from ${s} to ${MAX_SIDE}`);
     if (v % s !== 0) {
@@ -152,8 +155,6 @@ function resolveSize(model: DiffusionModel, request: GenerateRequest, initSize: 
       throw new InputError(`${what} ${v} is not a multiple of ${s} (the VAE's downscale factor); try ${down > 0 ? `${down} or ` : ''}${down + s}`);
     }
   }
-  const fh = spec.fixedLatentHeight;
-  const fw = spec.fixedLatentWidth;
   if ((fh !== null && height / s !== fh) || (fw !== null && width / s !== fw)) {
     const fixed = `${fw !== null ? fw * s : 'any'}x${fh !== null ? fh * s : 'any'}`;
     throw new InputError(`this model's UNet takes only ${fixed} images (unet/model.onnx sample input is [${spec.unet.sample.shape.join(', ')}] in latents of 1/${s} size); got ${width}x${height}`);

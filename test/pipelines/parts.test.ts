@@ -11,6 +11,7 @@ import { latentMask } from '../../src/pipelines/image-input.ts';
 import { latentPreview, SD1_LATENT_RGB, seededNoise, stack } from '../../src/pipelines/latents.ts';
 import { batchGroups, padBatch } from '../../src/pipelines/model-io.ts';
 import { pixelsToPlanes, planesToPixels } from '../../src/pipelines/pixels.ts';
+import { cropTopLeft, padEdges, roundUp } from '../../src/pipelines/spatial.ts';
 import { Rng } from '../../src/core/rng.ts';
 
 test('timestep feeds follow the UNet declaration: int64 truncates like diffusers, float keeps fractions', () => {
@@ -95,4 +96,14 @@ test('output paths: a .png file, FILE-<seed>.png for a batch, folders with gesso
   assert.deepEqual(outputPaths(folder, [{ seed: 5 }, { seed: 6 }]), [join(dir, 'gesso-5-2.png'), join(dir, 'gesso-6.png')]);
   assert.throws(() => planOutput(join(dir, 'missing', 'x.png')), InputError);
   assert.throws(() => planOutput(join(dir, 'x.jpg')), /PNG/);
+});
+
+test('UNet padding: edges replicated to a size the UNet takes, cropped back after', () => {
+  const x = new Float32Array([1, 2, 3, 4, 5, 6]); // (1, 2, 3)
+  const padded = padEdges(x, 1, 2, 3, 4, 4);
+  assert.deepEqual([...padded], [1, 2, 3, 3, 4, 5, 6, 6, 4, 5, 6, 6, 4, 5, 6, 6]);
+  assert.deepEqual([...cropTopLeft(padded, 1, 4, 4, 2, 3)], [...x]);
+  assert.equal(padEdges(x, 1, 2, 3, 2, 3), x, 'no copy when nothing to pad');
+  assert.equal(roundUp(5, 8), 8);
+  assert.equal(roundUp(16, 8), 16);
 });
