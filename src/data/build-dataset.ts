@@ -205,6 +205,8 @@ export async function buildDataset(sources: readonly SourceImage[], options: Bui
 }
 
 const DEFAULT_MIN_INK = 0.002;
+/** Bump when rendering or colour naming changes: logged renders of another version are redone. */
+const RENDER_VERSION = 2;
 
 function checkOptions(o: BuildOptions): void {
   if (!Number.isInteger(o.size) || o.size < 8 || o.size > 4096) {
@@ -241,7 +243,7 @@ async function renderOne(src: SourceImage, id: string, stamp: string, imagesDir:
 function readRenderLog(workDir: string, size: number, minInk: number): Map<string, RenderRecord> {
   const settingsPath = join(workDir, 'settings.json');
   const logPath = join(workDir, 'renders.jsonl');
-  const settings = JSON.stringify({ version: 1, size, minInk });
+  const settings = JSON.stringify({ version: RENDER_VERSION, size, minInk });
   const out = new Map<string, RenderRecord>();
   if (existsSync(settingsPath) && readFileSync(settingsPath, 'utf8') === settings && existsSync(logPath)) {
     for (const line of readFileSync(logPath, 'utf8').split('\n')) {

@@ -5,7 +5,8 @@
  *   value < 0.2                          black
  *   saturation < 0.15: value > 0.85      white, else gray
  *   hue 15–50 and (value < 0.65 or saturation < 0.4)   brown
- *   hue < 15 or ≥ 345                    red (pink when saturation < 0.45 and value > 0.75)
+ *   hue < 15 or ≥ 345                    red (brown when saturation < 0.6 and value < 0.6;
+ *                                        pink when saturation < 0.45 and value > 0.75)
  *   15–45 orange, 45–70 yellow, 70–165 green, 165–255 blue, 255–300 purple, 300–345 pink
  */
 
@@ -24,7 +25,10 @@ export function nameColor(r: number, g: number, b: number): ColorName {
   if (saturation < 0.15) return value > 0.85 ? 'white' : 'gray';
   const hue = hueDegrees(r, g, b, max, min);
   if (hue >= 15 && hue < 50 && (value < 0.65 || saturation < 0.4)) return 'brown';
-  if (hue < 15 || hue >= 345) return saturation < 0.45 && value > 0.75 ? 'pink' : 'red';
+  if (hue < 15 || hue >= 345) {
+    if (saturation < 0.6 && value < 0.6) return 'brown'; // dull dark red: cardboard, wood
+    return saturation < 0.45 && value > 0.75 ? 'pink' : 'red';
+  }
   if (hue < 45) return 'orange';
   if (hue < 70) return 'yellow';
   if (hue < 165) return 'green';

@@ -14,6 +14,9 @@ import type { ManifestLine } from './build-dataset.ts';
 
 export type SplitFilter = 'train' | 'val' | 'all';
 
+/** Byte value -> [-1, 1]: v / 127.5 - 1. */
+const TO_UNIT = Float32Array.from({ length: 256 }, (_, v) => v / 127.5 - 1);
+
 /** One picture of the dataset: its manifest line. */
 export type DatasetItem = ManifestLine;
 
@@ -79,9 +82,9 @@ export async function loadImageDataset(dir: string, options: LoadOptions = {}): 
         if (!Number.isInteger(index) || index < 0 || index >= items.length) {
           throw new RangeError(`batch index ${index} is not in 0..${items.length - 1}`);
         }
-        const src = index * 3 * plane;
+        const src = pixels.subarray(index * 3 * plane, (index + 1) * 3 * plane);
         const dst = b * 3 * plane;
-        for (let k = 0; k < 3 * plane; k++) out[dst + k] = (pixels[src + k] as number) / 127.5 - 1;
+        for (let k = 0; k < src.length; k++) out[dst + k] = TO_UNIT[src[k] as number] as number;
       });
       return out;
     },

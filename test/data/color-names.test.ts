@@ -18,6 +18,8 @@ test('nameColor names the palette by hue, saturation and value', () => {
     [255, 192, 203, 'pink'],
     [139, 69, 19, 'brown'],
     [210, 180, 140, 'brown'], // tan
+    [150, 100, 90, 'brown'], // dull dark red: cardboard
+    [128, 0, 0, 'red'], // maroon
     [10, 10, 10, 'black'],
     [0, 0, 40, 'black'],
     [128, 128, 128, 'gray'],
