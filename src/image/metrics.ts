@@ -1,0 +1,87 @@
+/**
+ * Full-reference image quality on 8-bit pixels: PSNR and SSIM. Both compare two images of the same
+ * layout; SSIM needs planar (C, H, W) data to filter each channel.
+ */
+import { InputError } from '../core/errors.ts';
+
+/** Peak signal-to-noise ratio in dB for 0–255 samples: 10·log10(255² / MSE); Infinity when identical. */
+export function psnr(a: Uint8Array, b: Uint8Array): number {
+  if (a.length !== b.length || a.length === 0) throw new InputError(`psnr: images have ${a.length} and ${b.length} samples; expected the same, non-zero count`);
+  let se = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = (a[i] as number) - (b[i] as number);
+    se += d * d;
+  }
+  const mse = se / a.length;
+  return mse === 0 ? Number.POSITIVE_INFINITY : 10 * Math.log10((255 * 255) / mse);
+}
+
+/** Mean of per-image PSNR over image pairs, as super-resolution benchmark tables report a test set. */
+export function meanPsnr(pairs: readonly [Uint8Array, Uint8Array][]): number {
+  const values = pairs.map(([a, b]) => Math.min(psnr(a, b), 100)); // identical pairs count as 100 dB, not Infinity
+  return values.reduce((s, v) => s + v, 0) / Math.max(1, values.length);
+}
+
+const WINDOW = 11;
+const SIGMA = 1.5;
+
+/**
+ * Mean structural similarity (Wang, Bovik, Sheikh & Simoncelli 2004): 11×11 Gaussian window with
+ * σ = 1.5, K1 = 0.01, K2 = 0.03, L = 255, over every window that fits inside the image ("valid"), for
+ * each channel of planar (channels, h, w) data, averaged over channels.
+ */
+export function ssim(a: Uint8Array, b: Uint8Array, channels: number, h: number, w: number): number {
+  if (a.length !== channels * h * w || b.length !== a.length) throw new InputError(`ssim: images have ${a.length} and ${b.length} samples; expected ${channels}x${h}x${w}`);
+  if (h < WINDOW || w < WINDOW) throw new InputError(`ssim: ${w}x${h} is smaller than the ${WINDOW}x${WINDOW} window`);
+  const c1 = (0.01 * 255) ** 2;
+  const c2 = (0.03 * 255) ** 2;
+  const plane = h * w;
+  let total = 0;
+  for (let c = 0; c < channels; c++) {
+    const x = Float64Array.from(a.subarray(c * plane, (c + 1) * plane));
+    const y = Float64Array.from(b.subarray(c * plane, (c + 1) * plane));
+    const xx = x.map((v) => v * v);
+    const yy = y.map((v) => v * v);
+    const xy = x.map((v, i) => v * (y[i] as number));
+    const [mx, my, sxx, syy, sxy] = [x, y, xx, yy, xy].map((p) => gaussianValid(p, h, w)) as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+    let sum = 0;
+    for (let i = 0; i < mx.length; i++) {
+      const ux = mx[i] as number;
+      const uy = my[i] as number;
+      const vx = (sxx[i] as number) - ux * ux;
+      const vy = (syy[i] as number) - uy * uy;
+      const cov = (sxy[i] as number) - ux * uy;
+      sum += ((2 * ux * uy + c1) * (2 * cov + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2));
+    }
+    total += sum / mx.length;
+  }
+  return total / channels;
+}
+
+/** Separable Gaussian filter keeping only full windows: (h, w) -> (h - 10, w - 10). */
+function gaussianValid(p: Float64Array, h: number, w: number): Float64Array {
+  const k = new Float64Array(WINDOW);
+  const half = (WINDOW - 1) / 2;
+  for (let i = 0; i < WINDOW; i++) k[i] = Math.exp(-((i - half) ** 2) / (2 * SIGMA * SIGMA));
+  const norm = k.reduce((s, v) => s + v, 0);
+  for (let i = 0; i < WINDOW; i++) k[i] = (k[i] as number) / norm;
+  const ow = w - WINDOW + 1;
+  const oh = h - WINDOW + 1;
+  const rows = new Float64Array(h * ow);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < ow; x++) {
+      let s = 0;
+      for (let i = 0; i < WINDOW; i++) s += (k[i] as number) * (p[y * w + x + i] as number);
+      rows[y * ow + x] = s;
+    }
+  }
+  const out = new Float64Array(oh * ow);
+  for (let y = 0; y < oh; y++) {
+    for (let x = 0; x < ow; x++) {
+      let s = 0;
+      for (let i = 0; i < WINDOW; i++) s += (k[i] as number) * (rows[(y + i) * ow + x] as number);
+      out[y * ow + x] = s;
+    }
+  }
+  return out;
+}
