@@ -103,6 +103,9 @@ async function run(model: DiffusionModel, request: GenerateRequest, options: Gen
   const w = width / s;
   const C = spec.latentChannels;
   const plan = settings.scheduler.plan(settings.steps, settings.strength ?? 1, { eta: settings.eta });
+  // Hashing a multi-GB UNet takes seconds: start it now, it overlaps the denoising (models run in workers).
+  const hashing = model.hash();
+  hashing.catch(() => undefined); // awaited in step 7; a failure is reported there
 
   // 3. Prompt and negative prompt -> (1, S, D) embeddings each.
   let t = performance.now();
@@ -174,7 +177,7 @@ async function run(model: DiffusionModel, request: GenerateRequest, options: Gen
   if (signal?.aborted) throw new GenerationCancelled('after decoding');
 
   // 7. Metadata: A1111 parameters and the recipe, each image with its own seed.
-  const hash = await model.hash();
+  const hash = await hashing;
   const initRecord = await sourceRecord(request.initImage);
   const maskRecord = await sourceRecord(request.mask);
   const images = decoded.map((image, index): GeneratedImage => {

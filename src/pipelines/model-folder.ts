@@ -173,16 +173,27 @@ export class DiffusionModel {
     if (path === null) {
       return Promise.reject(new InputError(`model folder ${this.dir} has no vae_encoder/model.onnx; img2img and inpainting need it`));
     }
-    this.encoderLoad ??= createRunner(path, 'vae_encoder/model.onnx', this.options).then((runner) => ({
-      runner,
-      spec: vaeEncoderSpec(runner, this.spec.latentChannels),
-    }));
+    this.encoderLoad ??= createRunner(path, 'vae_encoder/model.onnx', this.options).then(async (runner) => {
+      try {
+        return { runner, spec: vaeEncoderSpec(runner, this.spec.latentChannels) };
+      } catch (e) {
+        await runner.release();
+        throw e;
+      }
+    });
+    // A failed load is not kept: the next call tries again (and release() has nothing to free).
+    this.encoderLoad.catch(() => {
+      this.encoderLoad = null;
+    });
     return this.encoderLoad;
   }
 
   /** The model's identity for recipes and A1111's "Model hash" (see model-hash.ts); computed once. */
   hash(): Promise<ModelHash> {
     this.hashLoad ??= modelFolderHash(this.files.unet);
+    this.hashLoad.catch(() => {
+      this.hashLoad = null;
+    });
     return this.hashLoad;
   }
 
