@@ -5,7 +5,8 @@ import { Graph } from '../../src/graph/graph.ts';
 import { conv, convTranspose, gemm, matmul } from '../../src/graph/ops/index.ts';
 import { buildVaeDecoder, buildVaeEncoder } from '../../src/models/autoencoder-kl.ts';
 import { buildClipTextEncoder } from '../../src/models/clip-text-encoder.ts';
-import { buildSd15Unet, SD15_PARAM_COUNTS, SD15_TEXT, SD15_VAE } from '../../src/models/sd15-shapes.ts';
+import { buildSd15Unet, fastRandomWeights, SD15_PARAM_COUNTS, SD15_TEXT, SD15_VAE } from '../../src/models/sd15-shapes.ts';
+import { buildUNet2DCondition, unetConfig } from '../../src/models/unet2d-condition.ts';
 
 // Built with zero weights: zero-filled arrays are not touched, so 860M parameters cost no real memory.
 
@@ -43,4 +44,18 @@ test('countFlops: 2 x multiply-accumulates of MatMul, Gemm, Conv, ConvTranspose;
   assert.equal(countFlops(g), 2 * (512 * 27 + 512 * 20 + 126 * 10 + 45 * 4));
   assert.equal(countFlops(g, [m, c]), 2 * (126 * 10 + 45 * 4));
   assert.ok(up);
+});
+
+test('fastRandomWeights fills zero-built weights within the kaiming bound and leaves vectors alone', () => {
+  const cfg = unetConfig({ sample_size: 4, block_out_channels: [8, 16], layers_per_block: 1, norm_num_groups: 4, cross_attention_dim: 8, attention_head_dim: 2,
+    down_block_types: ['DownBlock2D', 'CrossAttnDownBlock2D'], up_block_types: ['CrossAttnUpBlock2D', 'UpBlock2D'] });
+  const { graph } = buildUNet2DCondition(cfg, { init: 'zeros' });
+  fastRandomWeights(graph, 5);
+  for (const p of graph.params.values()) {
+    const bound = 1 / Math.sqrt(p.tensor.shape.slice(1).reduce((a, b) => a * b, 1));
+    if (p.tensor.rank >= 2) {
+      assert.ok(p.value.some((v) => v !== 0), p.name);
+      assert.ok(p.value.every((v) => Math.abs(v) <= bound), p.name);
+    } else assert.ok(p.value.every((v) => v === (p.name.includes('norm') && p.name.endsWith('weight') ? 1 : 0)), p.name);
+  }
 });
