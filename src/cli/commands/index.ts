@@ -6,6 +6,7 @@ import { generateCommand } from './generate.ts';
 import { infoCommand } from './info.ts';
 import { schedulersCommand } from './schedulers.ts';
 import { trainCommand } from './train.ts';
+import { upscaleCommand } from './upscale.ts';
 
 /** Every `gesso` subcommand, in the order `gesso --help` lists them. Add one line per command. */
 export const commands: Command[] = [
@@ -16,4 +17,5 @@ export const commands: Command[] = [
   infoCommand,
   schedulersCommand,
   trainCommand,
+  upscaleCommand,
 ];
