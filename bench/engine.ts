@@ -103,8 +103,13 @@ async function main(): Promise<void> {
   // 4. gesso, in this process.
   const measurements: Measurement[] = [];
   for (const workload of WORKLOADS) {
-    log(`gesso ${workload}`);
-    const g = await gessoWorkload(workload, { ...rounds, threads: THREADS, seed: 1 });
+    log(`gesso ${workload}, ${rounds.warmup}+${rounds.rounds} rounds`);
+    const g = await gessoWorkload(workload, { ...rounds, threads: THREADS, seed: 1 }).catch((err: unknown): { skipped: string } => {
+      const message = err instanceof Error ? err.message : String(err);
+      notes.push(`gesso ${workload} failed: ${message}`);
+      log(`gesso ${workload} failed: ${message}`);
+      return { skipped: 'failed (see notes)' };
+    });
     if ('skipped' in g) {
       measurements.push({ workload, step: 'forward', peer: 'gesso', result: { skipped: g.skipped } });
       measurements.push({ workload, step: 'train', peer: 'gesso', result: { skipped: g.skipped } });

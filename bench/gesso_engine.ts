@@ -1,11 +1,23 @@
 /**
  * gesso's side of `npm run bench:engine`: the one function that plugs gesso's engine (graph builder
- * → ONNX → onnxruntime-node, training by gesso's own autodiff) into the benchmark. Everything else
- * in bench/ — peers, ceiling, FLOPs, table, BENCHMARKS.md — is already wired to this interface.
- * Until the engine can build and train the reference workloads it returns `{ skipped }`, and the
- * report says "skipped": no number is ever made up here.
+ * → ONNX → onnxruntime-node, training by gesso's own autodiff) into the benchmark; peers, ceiling,
+ * FLOPs, table and BENCHMARKS.md are all wired to this interface.
+ * Inference exports the forward graph with weights as initializers (ORT prepacks them); training
+ * runs the one-graph training step (forward + MSE + backward + Adam) with weights and Adam moments
+ * held in the session between steps. Both run in this thread, as each peer does in its process.
  */
-import type { WorkloadName } from './lib/workloads.ts';
+import { Rng } from '../src/core/rng.ts';
+import { Graph, type Tensor } from '../src/graph/graph.ts';
+import { exportOnnx } from '../src/graph/export.ts';
+import { mul, reduceMean, sub } from '../src/graph/ops/index.ts';
+import { buildTrainStep } from '../src/autodiff/train-step.ts';
+import { buildReferenceConvNet } from '../src/models/reference-convnet.ts';
+import { buildReferenceTransformerBlock } from '../src/models/reference-transformer.ts';
+import { Session } from '../src/runtime/session.ts';
+import type { HostTensor } from '../src/runtime/tensor.ts';
+import { TrainSession } from '../src/train/train-session.ts';
+import { timeRounds } from './lib/rounds.ts';
+import { ADAM, inputShape, type WorkloadName } from './lib/workloads.ts';
 
 export interface GessoRunOptions {
   /** Untimed runs before timing (session creation is never timed). */
@@ -30,24 +42,53 @@ export type GessoWorkloadResult =
     }
   | { skipped: string };
 
-/**
- * Times gesso on one reference workload of bench/REFERENCE.md.
- *
- * TODO(engine): wire the engine in here once it exists; nothing in src/models/ or src/autodiff/ can
- * build or train these workloads yet. The expected shape, with names to adapt to the real API:
- *
- *   const model = name === 'convnet' ? buildReferenceConvNet() : buildReferenceTransformerBlock(); // src/models/
- *   const infer = await createInferenceSession(model.forwardOnnx(), { threads: opts.threads });  // src/runtime/
- *   const train = await createTrainingStep(model, { loss: 'mse', optimizer: adam(ADAM), threads: opts.threads });
- *       // one ONNX graph: forward + loss + backward + Adam, weights and moments carried between runs
- *   const rng = new Rng(opts.seed);
- *   const x = rng.normal(size(inputShape(name))), y = rng.normal(size(inputShape(name)));
- *   const forwardMs = await timeRounds(() => infer.run({ x }), opts);        // bench/lib/rounds.ts
- *   const trainMs = await timeRounds(() => train.step({ x, y }), opts);
- *   return { forwardMs, trainMs, params: model.parameterCount() };
- *
- * Use ADAM and inputShape() from bench/lib/workloads.ts so gesso runs exactly the peers' workload.
- */
-export async function gessoWorkload(_name: WorkloadName, _opts: GessoRunOptions): Promise<GessoWorkloadResult> {
-  return { skipped: 'engine not built yet' };
+/** Seed of the weights' initialisation, the same for the inference and the training graph. */
+const WEIGHT_SEED = 0;
+
+/** A fresh graph holding the workload's model applied to an input `x`. */
+function buildGraph(name: WorkloadName): { g: Graph; x: Tensor; out: Tensor } {
+  const g = new Graph();
+  const rng = new Rng(WEIGHT_SEED);
+  const x = g.input('x', inputShape(name));
+  const model = name === 'convnet' ? buildReferenceConvNet(g, rng) : buildReferenceTransformerBlock(g, rng);
+  return { g, x, out: model.forward(x) };
+}
+
+function seeded(shape: number[], rng: Rng): HostTensor {
+  return { dtype: 'float32', dims: shape, data: rng.normal(shape.reduce((a, b) => a * b, 1)) };
+}
+
+async function timeForward(name: WorkloadName, x: HostTensor, opts: GessoRunOptions): Promise<{ ms: number[]; params: number }> {
+  const { g, out } = buildGraph(name);
+  const model = exportOnnx(g, { outputs: { y: out }, params: 'initializers', name: `${name}_forward` });
+  const session = await Session.create(model.bytes, { name: `${name} forward`, intraOpThreads: opts.threads });
+  try {
+    return { ms: await timeRounds(() => session.run({ x }), opts), params: g.paramCount() };
+  } finally {
+    await session.release();
+  }
+}
+
+async function timeTrain(name: WorkloadName, x: HostTensor, y: HostTensor, opts: GessoRunOptions): Promise<number[]> {
+  const { g, out } = buildGraph(name);
+  const target = g.input('y', inputShape(name));
+  const diff = sub(out, target);
+  const loss = reduceMean(mul(diff, diff)); // MSE over every element
+  const spec = buildTrainStep(g, { loss, optimizer: { kind: 'adam', beta1: ADAM.beta1, beta2: ADAM.beta2, eps: ADAM.eps } });
+  const session = await TrainSession.create(g, spec, { inProcess: true, threads: opts.threads });
+  try {
+    return await timeRounds(() => session.step({ x, y }, ADAM.lr), opts);
+  } finally {
+    await session.release();
+  }
+}
+
+/** Times gesso on one reference workload of bench/REFERENCE.md. */
+export async function gessoWorkload(name: WorkloadName, opts: GessoRunOptions): Promise<GessoWorkloadResult> {
+  const rng = new Rng(opts.seed);
+  const x = seeded(inputShape(name), rng);
+  const y = seeded(inputShape(name), rng);
+  const forward = await timeForward(name, x, opts);
+  const trainMs = await timeTrain(name, x, y, opts);
+  return { forwardMs: forward.ms, trainMs, params: forward.params };
 }

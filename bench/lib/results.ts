@@ -42,7 +42,8 @@ function msArray(v: unknown, where: string): number[] {
   return v as number[];
 }
 
-function parseStep(v: unknown, where: string): StepResult {
+/** Checks one step's result: `{ms: [...], backend?}` or `{skipped}`; throws naming `where`. */
+export function parseStepResult(v: unknown, where: string): StepResult {
   if (!isObject(v)) throw new GessoError(`${where}: expected {ms: [...]} or {skipped: "..."}, got ${JSON.stringify(v)}`);
   if (typeof v.skipped === 'string') return { skipped: v.skipped };
   const step: StepResult = { ms: msArray(v.ms, `${where}.ms`) };
@@ -67,8 +68,8 @@ export function parsePeerReport(value: unknown, source: string): PeerReport {
     if (w === undefined) continue;
     if (!isObject(w)) throw new GessoError(`${source}: workloads.${name} must be an object`);
     const result: WorkloadResult = {
-      forward: parseStep(w.forward, `${source}: workloads.${name}.forward`),
-      train: parseStep(w.train, `${source}: workloads.${name}.train`),
+      forward: parseStepResult(w.forward, `${source}: workloads.${name}.forward`),
+      train: parseStepResult(w.train, `${source}: workloads.${name}.train`),
     };
     if (typeof w.params === 'number') result.params = w.params;
     workloads[name] = result;
