@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { InputError } from '../src/core/errors.ts';
 import { gessoWorkload } from './gesso_engine.ts';
 import { writeSection } from './lib/benchmarks-md.ts';
-import { machineInfo, packageVersion } from './lib/machine.ts';
+import { busyWarning, currentLoad, machineInfo, packageVersion } from './lib/machine.ts';
 import { timeOrtMatmul } from './lib/ort-matmul.ts';
 import { runTfjsPeer, runTorchPeer, TORCH_UNSET_ENV, torchPython } from './lib/peers.ts';
 import { buildRows, headline, markdownTable, textTable, type Ceiling, type Measurement } from './lib/report.ts';
@@ -132,6 +132,10 @@ async function main(): Promise<void> {
     }
   }
 
+  const loadAtEnd = currentLoad();
+  const busy = busyWarning([machine.loadAverage, loadAtEnd], machine.nproc);
+  if (busy !== null) notes.unshift(busy);
+
   const rows = buildRows(measurements, ceiling);
   const versions: Record<string, string> = { 'onnxruntime-node': packageVersion('onnxruntime-node') };
   for (const name of flags.peers) Object.assign(versions, reports[name]?.versions ?? {});
@@ -146,7 +150,7 @@ async function main(): Promise<void> {
 
   if (flags.write) {
     const path = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
-    writeSection(path, 'engine', sectionBody({ machine, versions, mode, rounds, ceilingLine, table: markdownTable(rows), notes, torchOptions: flags.openblasCoretype }));
+    writeSection(path, 'engine', sectionBody({ machine, loadAtEnd, versions, mode, rounds, ceilingLine, table: markdownTable(rows), notes, torchOptions: flags.openblasCoretype }));
     log(`wrote the engine section of ${path}`);
   }
 
@@ -155,6 +159,8 @@ async function main(): Promise<void> {
     mode,
     gesso: gessoStatus === undefined ? 'ok' : `skipped: ${gessoStatus}`,
     threads: THREADS,
+    load_avg_start: machine.loadAverage,
+    load_avg_end: loadAtEnd,
   })));
 }
 
@@ -164,6 +170,7 @@ function fmt(v: number | null): string {
 
 interface SectionInput {
   machine: ReturnType<typeof machineInfo>;
+  loadAtEnd: number;
   versions: Record<string, string>;
   mode: string;
   rounds: { warmup: number; rounds: number };
@@ -182,7 +189,7 @@ function sectionBody(s: SectionInput): string {
     '',
     `Workloads, FLOP counting and peers: [bench/REFERENCE.md](bench/REFERENCE.md). Run ${m.date} (${s.mode}) at commit ${m.gitCommit}.`,
     '',
-    `- Machine: ${m.cpuModel}, nproc ${m.nproc}, ${m.simd}, ${m.memoryGiB} GiB; Node ${m.node}.`,
+    `- Machine: ${m.cpuModel}, nproc ${m.nproc}, ${m.simd}, ${m.memoryGiB} GiB; Node ${m.node}. 1-minute load average ${m.loadAverage} at the start, ${s.loadAtEnd} at the end.`,
     `- Versions: ${versions}.`,
     `- Rounds: PyTorch, ORT and gesso: median of ${s.rounds.rounds} after ${s.rounds.warmup} warm-up; tfjs: see the rounds column. ${THREADS} threads for ORT and PyTorch (python: ${torchPython()}, ${torchEnv}).`,
     `- Ceiling: ${s.ceilingLine}; "% of ceiling" divides by the larger.`,

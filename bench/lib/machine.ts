@@ -1,6 +1,6 @@
 /** What a benchmark result was measured on: date, CPU, cores, versions. */
 import { readFileSync } from 'node:fs';
-import { availableParallelism, totalmem } from 'node:os';
+import { availableParallelism, loadavg, totalmem } from 'node:os';
 import { execFileSync } from 'node:child_process';
 
 export interface MachineInfo {
@@ -13,6 +13,8 @@ export interface MachineInfo {
   memoryGiB: number;
   node: string;
   gitCommit: string;
+  /** 1-minute load average when this was read: above `nproc`, other work competed for the CPUs. */
+  loadAverage: number;
 }
 
 /** The `model name` of the first CPU in a /proc/cpuinfo text, or 'unknown'. */
@@ -53,7 +55,20 @@ export function machineInfo(): MachineInfo {
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     node: process.versions.node,
     gitCommit,
+    loadAverage: currentLoad(),
   };
+}
+
+/** The 1-minute load average, rounded to 0.1. */
+export function currentLoad(): number {
+  return Math.round(loadavg()[0] * 10) / 10;
+}
+
+/** A warning when the load average says other work shared the CPUs, else null. */
+export function busyWarning(loads: readonly number[], nproc: number): string | null {
+  const worst = Math.max(...loads);
+  if (worst <= nproc) return null;
+  return `machine busy: 1-minute load average up to ${worst} on ${nproc} CPUs during the run; times are inflated and ratios unreliable (engines suffer unequally from contention)`;
 }
 
 /** The installed version of an npm package, read from its package.json under node_modules. */

@@ -165,8 +165,8 @@ def time_workload(name, warmup, rounds):
 
     return {
         "params": sum(p.numel() for p in model.parameters()),
-        "forward": {"ms": time_rounds(forward, warmup, rounds)},
-        "train": {"ms": time_rounds(train_step, warmup, rounds)},
+        "forward": {"ms": time_rounds(forward, warmup, rounds), "backend": "cpu"},
+        "train": {"ms": time_rounds(train_step, warmup, rounds), "backend": "cpu"},
     }
 
 
@@ -181,8 +181,9 @@ def loaded_blas():
     """The BLAS shared libraries this process has mapped (which one torch really calls)."""
     try:
         with open("/proc/self/maps") as f:
-            libs = {line.split()[-1] for line in f if "blas" in line.lower() and "/" in line}
-        return sorted(os.path.basename(p) for p in libs)
+            libs = {os.path.basename(line.split()[-1]) for line in f if "/" in line}
+        # libblas.so.3 is Debian's alternatives name; the library behind it is the informative one
+        return sorted(lib for lib in libs if "openblas" in lib or "mkl_rt" in lib or "blis" in lib) or sorted(lib for lib in libs if "blas" in lib)
     except OSError:
         return []
 
@@ -220,7 +221,7 @@ def main():
         "torch": torch.__version__,
         "python": platform.python_version(),
         "blas": ",".join(loaded_blas()) or "unknown",
-        "mkldnn": str(torch.backends.mkldnn.is_available()),
+        "onednn": "available" if torch.backends.mkldnn.is_available() else "not available",
     }
     report["notes"] = notes
     print(json.dumps(report))

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpuModelFrom, machineInfo, packageVersion, simdFrom } from '../../bench/lib/machine.ts';
+import { busyWarning, cpuModelFrom, machineInfo, packageVersion, simdFrom } from '../../bench/lib/machine.ts';
 
 const cpuinfo = 'processor\t: 0\nmodel name\t: Intel(R) Xeon(R) Processor\nflags\t\t: fpu sse4_2 avx avx2 avx512f\n\nprocessor\t: 1\n';
 
@@ -17,4 +17,9 @@ test('machine info and package versions are read from this machine', () => {
   assert.equal(m.node, process.versions.node);
   assert.match(packageVersion('onnxruntime-node'), /^\d+\.\d+\.\d+/);
   assert.equal(packageVersion('no-such-package-gesso'), 'not installed');
+});
+
+test('a load average above the CPU count is flagged', () => {
+  assert.equal(busyWarning([0.5, 1.9], 2), null);
+  assert.match(busyWarning([0.5, 13.9], 2) ?? '', /load average up to 13.9 on 2 CPUs/);
 });
