@@ -220,7 +220,10 @@ export class UNet2DCondition {
     this.convOut = new Conv2d(g, 'conv_out', { in: ch[0] as number, out: c.out_channels, kernel: 3, padding: 1, init }, rng);
   }
 
-  /** sample (B, in, H, W), timestep (B,) int64/int32/float32, context (B, S, D) -> (B, out, H, W) */
+  /**
+   * sample (B, in, H, W), timestep (B,) int64/int32/float32, context (B, S, D) -> (B, out, H, W).
+   * A timestep of shape (1,) also serves any batch in the export (the time embedding broadcasts).
+   */
   forward(sample: Tensor, timestep: Tensor, context: Tensor): Tensor {
     const c = this.config;
     const levels = c.block_out_channels.length;

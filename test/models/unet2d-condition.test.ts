@@ -53,7 +53,7 @@ test('UNet batch items do not mix: item 1 of a batch of 3 equals that item run a
   assert.ok(maxAbsDiff(changed!.out_sample!.data, single!.out_sample!.data) > 1e-4);
 });
 
-test('timestep input: int64 and float32 variants compute the same thing', async () => {
+test('timestep input: int64 and float32 variants compute the same thing; a (1,) timestep serves the batch', async () => {
   const asInt = buildUNet2DCondition(TINY, { seed: 5, timestepDtype: 'int64' });
   const asFloat = buildUNet2DCondition(TINY, { seed: 5, timestepDtype: 'float32' });
   assert.equal(asInt.inputs.timestep.dtype, 'int64');
@@ -63,6 +63,10 @@ test('timestep input: int64 and float32 variants compute the same thing', async 
   const [a] = await runModel(exportUNet(asInt), [f]);
   const [b] = await runModel(exportUNet(asFloat), [{ ...f, timestep: f32([2], Float32Array.of(1, 981)) }]);
   assert.ok(maxAbsDiff(a!.out_sample!.data, b!.out_sample!.data) < 1e-5);
+  // One timestep of shape (1,) serves a whole batch (it broadcasts), as diffusers expands it.
+  const [shared] = await runModel(exportUNet(asInt), [{ ...f, timestep: i64([1], [981]) }]);
+  const [repeated] = await runModel(exportUNet(asInt), [{ ...f, timestep: i64([2], [981, 981]) }]);
+  assert.ok(maxAbsDiff(shared!.out_sample!.data, repeated!.out_sample!.data) < 1e-5);
   // A different timestep gives a different prediction.
   const [c] = await runModel(exportUNet(asFloat), [{ ...f, timestep: f32([2], Float32Array.of(2, 981)) }]);
   assert.ok(maxAbsDiff(c!.out_sample!.data.slice(0, 256), a!.out_sample!.data.slice(0, 256)) > 1e-6);
