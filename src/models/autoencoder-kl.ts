@@ -25,7 +25,7 @@ import { add, silu } from '../graph/ops/index.ts';
 import { Conv2d, GroupNorm, MultiHeadAttention, ResBlock, type WeightInit } from '../nn/index.ts';
 import { Downsample2D, Upsample2D } from './resample.ts';
 import { toImage, toTokens } from './transformer-2d.ts';
-import type { BuildWeights } from './unet2d-condition.ts';
+import type { BuildWeights } from './build-options.ts';
 
 export interface AutoencoderKLConfig {
   in_channels: number;

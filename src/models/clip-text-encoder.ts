@@ -19,7 +19,7 @@ import { exportOnnx, type ExportedModel } from '../graph/export.ts';
 import { Graph, type Tensor } from '../graph/graph.ts';
 import { add, argmax, cast, equal, gelu, matmul, mul, reshape, sigmoid } from '../graph/ops/index.ts';
 import { Embedding, LayerNorm, Linear, MultiHeadAttention, type WeightInit } from '../nn/index.ts';
-import type { BuildWeights } from './unet2d-condition.ts';
+import type { BuildWeights } from './build-options.ts';
 
 /** transformers' CLIPTextConfig fields gesso uses (plus the token ids it writes back to config.json). */
 export interface ClipTextConfig {

@@ -25,6 +25,7 @@ import { Graph, type Tensor } from '../graph/graph.ts';
 import type { DType } from '../graph/types.ts';
 import { concat, silu } from '../graph/ops/index.ts';
 import { Conv2d, GroupNorm, ResBlock, sinusoidalTimestepEmbedding, TimestepMLP, type WeightInit } from '../nn/index.ts';
+import type { BuildWeights } from './build-options.ts';
 import { Downsample2D, Upsample2D } from './resample.ts';
 import { Transformer2D } from './transformer-2d.ts';
 
@@ -142,13 +143,6 @@ export function headsPerLevel(c: UNet2DConditionConfig): number[] {
     if (ch < h) throw new InputError(`UNet config: ${key} ${h} heads at level ${i} exceed its ${ch} channels`);
   });
   return heads;
-}
-
-export interface BuildWeights {
-  /** Seeds the random initial weights; default 0. */
-  seed?: number;
-  /** 'pytorch' (default): PyTorch's default init. 'zeros': all zero, cheap (counting shapes, loading weights next). */
-  init?: WeightInit;
 }
 
 /** One down/up block's layers: resnets, optional attentions, optional resampler. */
