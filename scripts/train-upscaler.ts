@@ -18,6 +18,7 @@ const { values } = parseArgs({
     channels: { type: 'string' },
     blocks: { type: 'string' },
     'sample-every': { type: 'string' },
+    'eval-images': { type: 'string' },
     export: { type: 'string' },
     quick: { type: 'boolean', default: false },
     'no-resume': { type: 'boolean', default: false },
@@ -45,6 +46,7 @@ const result = await trainUpscaler({
   ...opt('channels', num('channels', values.channels)),
   ...opt('blocks', num('blocks', values.blocks)),
   ...opt('sampleEvery', num('sample-every', values['sample-every'])),
+  ...opt('evalImages', num('eval-images', values['eval-images'])),
   ...opt('exportTo', values.export),
 });
 console.log(JSON.stringify({ steps: result.steps, params: result.params, seconds: Math.round(result.seconds), metrics: result.metrics, files: result.files }, null, 2));

@@ -34,6 +34,11 @@ export interface TrainUpscalerOptions {
   outDir: string;
   /** Total optimizer steps (default 3000; 20 with `quick`). */
   steps?: number;
+  /**
+   * Stop after this step (checkpoint written) although the schedule runs to `steps`; a later call
+   * with `resume` goes on from there exactly as an uninterrupted run would.
+   */
+  stopAt?: number;
   /** Tiny settings for smoke tests: small batch and crops, few evaluation images. */
   quick?: boolean;
   /** Continue from `outDir/checkpoint.safetensors` when it exists (default true). */
@@ -164,7 +169,7 @@ export async function trainUpscaler(o: TrainUpscalerOptions): Promise<TrainUpsca
   try {
     result = await trainLoop({
       session,
-      steps,
+      steps: Math.min(o.stopAt ?? steps, steps),
       lr: warmupCosine({ lr: o.lr ?? 1e-3, warmupSteps: Math.min(100, Math.ceil(steps / 10)), totalSteps: steps, minLr: (o.lr ?? 1e-3) / 100 }),
       batch: (step) => {
         const pair = samplePairs(trainPlanes, { seed, step, batch, crop });
