@@ -3,7 +3,7 @@ import type { Command } from '../command.ts';
 import { InputError } from '../../core/errors.ts';
 import { trainDefaultModel } from '../../train/default-model/recipe.ts';
 
-const usage = `Usage: gesso train default [--quick] [--data DIR] [--run DIR] [--until vae|unet|export]
+const usage = `Usage: gesso train default [--quick] [--data DIR] [--run DIR] [--out DIR] [--until vae|unet|export]
 
 Trains gesso's default text-to-image model (gesso-clipart-v1) from the Open Clip Art Library with
 gesso's own engine: a KL autoencoder, then a text encoder + UNet, then exports the model folder.
@@ -12,6 +12,8 @@ Every stage checkpoints into the run folder and resumes where it stopped; run th
   --data DIR    dataset from \`gesso data openclipart --size 64\` (default .cache/openclipart-64)
   --run DIR     checkpoints, logs and sample grids (default .cache/train-default, or
                 .cache/train-default-quick with --quick)
+  --out DIR     the finished model folder (default models/gesso-clipart-v1, or
+                <run>/model with --quick)
   --quick       a few steps per stage with tiny batches (tests)
   --until S     stop after stage S`;
 
@@ -23,7 +25,7 @@ export const trainCommand: Command = {
     const { values, positionals } = parseArgs({
       args,
       allowPositionals: true,
-      options: { quick: { type: 'boolean', default: false }, data: { type: 'string' }, run: { type: 'string' }, until: { type: 'string' } },
+      options: { quick: { type: 'boolean', default: false }, data: { type: 'string' }, run: { type: 'string' }, out: { type: 'string' }, until: { type: 'string' } },
     });
     const what = positionals[0];
     if (what !== 'default') throw new InputError(`train: unknown target ${JSON.stringify(what ?? '')}; expected "default" (see gesso train --help)`);
@@ -32,6 +34,7 @@ export const trainCommand: Command = {
     await trainDefaultModel({
       dataDir: values.data ?? '.cache/openclipart-64',
       runDir: values.run ?? (values.quick ? '.cache/train-default-quick' : '.cache/train-default'),
+      outDir: values.out ?? (values.quick ? '.cache/train-default-quick/model' : 'models/gesso-clipart-v1'),
       quick: values.quick ?? false,
       ...(until ? { until } : {}),
     });

@@ -25,7 +25,7 @@ export interface DefaultRecipe {
   vaeTraining: StageSchedule;
   text: { hiddenSize: number; layers: number; heads: number; maxLength: number; minWordCount: number; maxVocab: number };
   unet: UNet2DConditionConfig;
-  unetTraining: StageSchedule & { captionDropout: number; emaDecay: number };
+  unetTraining: StageSchedule & { captionDropout: number; emaDecay: number; categoryCap: number };
   /** diffusers scheduler config used in training (noise schedule) and shipped for sampling. */
   scheduler: Record<string, unknown>;
 }
@@ -60,7 +60,7 @@ export function defaultRecipe(quick = false): DefaultRecipe {
     vaeTraining: stage(1500, 12, 2e-3),
     text: { hiddenSize: textWidth, layers: 2, heads: 4, maxLength: 16, minWordCount: 3, maxVocab: 4000 },
     unet,
-    unetTraining: { ...stage(8000, 32, 1e-3), captionDropout: 0.1, emaDecay: 0.999 },
+    unetTraining: { ...stage(8000, 32, 1e-3), captionDropout: 0.1, emaDecay: 0.999, categoryCap: 300 },
     scheduler: {
       _class_name: 'DDIMScheduler',
       num_train_timesteps: 1000,

@@ -7,18 +7,25 @@
  *   4. unet      text encoder + UNet with cross-attention, trained jointly on noise prediction
  *   5. export    the model folder in the diffusers ONNX layout, with its model card
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../core/errors.ts';
 import { loadImageDataset } from '../../data/dataset.ts';
 import { readSafetensors, toFloat32, writeSafetensors } from '../../weights/safetensors.ts';
-import { defaultRecipe, type DefaultRecipe } from './config.ts';
+import { WordTokenizer, saveWordTokenizer, loadWordTokenizer } from '../../text/word-tokenizer.ts';
+import { defaultRecipe, MODEL_NAME, type DefaultRecipe } from './config.ts';
 import { StageLog } from './stage-log.ts';
-import { trainVaeStage } from './vae-stage.ts';
+import { encodeMeans, trainVaeStage, vaeSessions } from './vae-stage.ts';
+import { buildCaptionTokenizer, textEncoderConfig } from './text-stage.ts';
+import { categoryWeights, trainUnetStage } from './unet-stage.ts';
+import { exportDefaultModel } from './export-stage.ts';
+import { sampleGrid } from './samples.ts';
 
 export interface TrainDefaultOptions {
   dataDir: string;
   runDir: string;
+  /** Where the finished model folder goes (default models/gesso-clipart-v1). */
+  outDir: string;
   quick: boolean;
   quiet?: boolean;
   /** Stop after this stage (for step-by-step runs). */
@@ -31,9 +38,9 @@ export function saveValues(path: string, values: ReadonlyMap<string, Float32Arra
   writeSafetensors(path, tensors, metadata);
 }
 
-export function loadValues(path: string): Map<string, Float32Array> {
+export function loadValues(path: string): { values: Map<string, Float32Array>; metadata: Record<string, string> } {
   const file = readSafetensors(path, path);
-  return new Map([...file.tensors].map(([name, t]) => [name, Float32Array.from(toFloat32(t))]));
+  return { values: new Map([...file.tensors].map(([name, t]) => [name, Float32Array.from(toFloat32(t))])), metadata: file.metadata };
 }
 
 export async function trainDefaultModel(o: TrainDefaultOptions): Promise<DefaultRecipe> {
@@ -43,10 +50,12 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
   }
   mkdirSync(join(o.runDir, 'samples'), { recursive: true });
   const log = new StageLog(join(o.runDir, 'log.jsonl'));
+  const started = Date.now();
   const train = await loadImageDataset(o.dataDir, { split: 'train' });
   const val = await loadImageDataset(o.dataDir, { split: 'val' });
   log.note(`data: ${train.items.length} train and ${val.items.length} validation drawings at ${train.size} px from ${o.dataDir}`);
 
+  // 2. VAE
   const vaeFinal = join(o.runDir, 'vae.final.safetensors');
   if (!existsSync(vaeFinal)) {
     const t0 = Date.now();
@@ -55,5 +64,65 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
     log.note(`vae: validation PSNR ${r.valPsnr.toFixed(2)} dB after ${recipe.vaeTraining.steps} steps (${((Date.now() - t0) / 60000).toFixed(1)} min)`);
   }
   if (o.until === 'vae') return recipe;
+  const vae = loadValues(vaeFinal).values;
+
+  // 3. Latents: the mean latent of every training drawing; the scaling factor makes their std 1 (as SD's 0.18215).
+  const latentsPath = join(o.runDir, 'latents.safetensors');
+  if (!existsSync(latentsPath)) {
+    const { encoder, decoder } = await vaeSessions(recipe.vae, vae);
+    const means = await encodeMeans(encoder, train.readBatch(train.items.map((_, i) => i)), train.items.length, recipe.vae);
+    await encoder.release();
+    await decoder.release();
+    let sum = 0;
+    let sq = 0;
+    for (const v of means) {
+      sum += v;
+      sq += v * v;
+    }
+    const mean = sum / means.length;
+    const std = Math.sqrt(sq / means.length - mean * mean);
+    writeSafetensors(latentsPath, { latents: { dtype: 'F32', shape: [means.length], data: means } }, { scaling_factor: String(1 / std), latent_mean: String(mean) });
+    log.note(`latents: ${train.items.length} drawings encoded; latent std ${std.toFixed(4)}, mean ${mean.toFixed(4)} -> scaling_factor ${(1 / std).toFixed(5)}`);
+  }
+  const latentFile = readSafetensors(latentsPath, latentsPath);
+  const scalingFactor = Number(latentFile.metadata['scaling_factor']);
+  recipe.vae.scaling_factor = scalingFactor;
+  const scaled = Float32Array.from(toFloat32(latentFile.tensors.get('latents') as NonNullable<ReturnType<typeof latentFile.tensors.get>>), (v) => v * scalingFactor);
+
+  // 4. Tokenizer, text encoder and UNet.
+  const tokenizerPath = join(o.runDir, 'gesso_tokenizer.json');
+  if (!existsSync(tokenizerPath)) await saveWordTokenizer(buildCaptionTokenizer(recipe, train), tokenizerPath);
+  const tokenizer: WordTokenizer = await loadWordTokenizer(tokenizerPath);
+  const textConfig = textEncoderConfig(recipe, tokenizer);
+  const snapshotDir = join(o.runDir, 'snapshot');
+  const unetFinal = join(o.runDir, 'unet.final.safetensors');
+  if (!existsSync(unetFinal)) {
+    const t0 = Date.now();
+    const values = await trainUnetStage({
+      recipe,
+      textConfig,
+      tokenizer,
+      latents: scaled,
+      captions: train.items.map((i) => i.caption),
+      weights: categoryWeights(train.items.map((i) => i.category), recipe.unetTraining.categoryCap),
+      runDir: o.runDir,
+      log,
+      ...(o.quiet !== undefined ? { quiet: o.quiet } : {}),
+      sample: async (step, values) => {
+        exportDefaultModel(snapshotDir, { recipe, vae: recipe.vae, vaeValues: vae, textConfig, tokenizer, unetValues: values });
+        await sampleGrid(snapshotDir, join(o.runDir, 'samples', `unet-step${String(step).padStart(6, '0')}.png`), { seeds: o.quick ? 1 : 4, steps: o.quick ? 2 : 20 });
+      },
+    });
+    saveValues(unetFinal, values, { seconds: String((Date.now() - t0) / 1000) });
+    log.note(`unet: ${recipe.unetTraining.steps} steps in ${((Date.now() - t0) / 60000).toFixed(1)} min, final loss ${log.last('unet_loss')?.toFixed(4)}`);
+  }
+  if (o.until === 'unet') return recipe;
+
+  // 5. Export the model folder.
+  const unetValues = loadValues(unetFinal).values;
+  const vaePsnr = Number(loadValues(vaeFinal).metadata['val_psnr_db']);
+  exportDefaultModel(o.outDir, { recipe, vae: recipe.vae, vaeValues: vae, textConfig, tokenizer, unetValues });
+  writeFileSync(join(o.outDir, 'training.json'), `${JSON.stringify({ model: MODEL_NAME, recipe, quick: o.quick, vaeValPsnrDb: vaePsnr, minutes: (Date.now() - started) / 60000, data: o.dataDir }, null, 2)}\n`);
+  log.note(`export: ${o.outDir} written (VAE PSNR ${vaePsnr.toFixed(2)} dB)`);
   return recipe;
 }

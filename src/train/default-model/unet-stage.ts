@@ -1,0 +1,138 @@
+/**
+ * Stage 4 of the default model: the text encoder and the UNet trained together on noise prediction
+ * (DDPM's ε-objective, Ho et al. 2020) over the VAE's scaled latents. Captions are dropped to "" with
+ * probability `captionDropout` so the same network gives the unconditional prediction that
+ * classifier-free guidance needs (Ho & Salimans, 2022). Noising happens on the host with the
+ * scheduler's own noise schedule, so training and sampling share one definition of ᾱ_t.
+ */
+import { join } from 'node:path';
+import { Rng } from '../../core/rng.ts';
+import { Graph } from '../../graph/graph.ts';
+import { mul, reduceMean, sub } from '../../graph/ops/index.ts';
+import { buildTrainStep } from '../../autodiff/train-step.ts';
+import { ClipTextEncoder, type ClipTextConfig } from '../../models/clip-text-encoder.ts';
+import { UNet2DCondition } from '../../models/unet2d-condition.ts';
+import { createNoiseSchedule } from '../../schedulers/index.ts';
+import type { SchedulerConfig } from '../../schedulers/config.ts';
+import type { WordTokenizer } from '../../text/word-tokenizer.ts';
+import type { HostTensor } from '../../runtime/tensor.ts';
+import { TrainSession } from '../train-session.ts';
+import { trainLoop } from '../loop.ts';
+import { warmupCosine } from '../lr-schedule.ts';
+import type { DefaultRecipe } from './config.ts';
+import type { StageLog } from './stage-log.ts';
+
+export interface UnetStageInput {
+  recipe: DefaultRecipe;
+  textConfig: ClipTextConfig;
+  tokenizer: WordTokenizer;
+  /** Scaled latents (N, L, h, w) of the training drawings and their captions. */
+  latents: Float32Array;
+  captions: readonly string[];
+  /** Relative sampling weight of each drawing (see categoryWeights). */
+  weights: readonly number[];
+  runDir: string;
+  log: StageLog;
+  quiet?: boolean;
+  /** Called with EMA weights every sampleEvery steps (writes a sample grid). */
+  sample?: (step: number, values: Map<string, Float32Array>) => Promise<void>;
+}
+
+/**
+ * Sampling weights that cap each category's share at `cap` drawings' worth: the library holds 1,378
+ * near-identical string-art stars (20% of it); unweighted, they would swamp everything else.
+ */
+export function categoryWeights(categories: readonly string[], cap: number): number[] {
+  const counts = new Map<string, number>();
+  for (const c of categories) counts.set(c, (counts.get(c) ?? 0) + 1);
+  return categories.map((c) => Math.min(1, cap / (counts.get(c) as number)));
+}
+
+export function buildUnetTraining(recipe: DefaultRecipe, textConfig: ClipTextConfig, batch: number) {
+  const g = new Graph();
+  const rng = new Rng(recipe.seed + 1);
+  const text = new ClipTextEncoder(g, textConfig, rng);
+  const unet = new UNet2DCondition(g, recipe.unet, rng);
+  const c = recipe.unet;
+  const ids = g.input('ids', [batch, textConfig.max_position_embeddings], 'int64');
+  const noisy = g.input('noisy', [batch, c.in_channels, c.sample_size, c.sample_size]);
+  const t = g.input('t', [batch], 'int64');
+  const noise = g.input('noise', [batch, c.out_channels, c.sample_size, c.sample_size]);
+  const context = text.forward(ids).lastHiddenState; // (B, S, D)
+  const d = sub(unet.forward(noisy, t, context), noise); // (B, L, h, w)
+  return { g, loss: reduceMean(mul(d, d)) };
+}
+
+export async function trainUnetStage(o: UnetStageInput): Promise<Map<string, Float32Array>> {
+  const { recipe, tokenizer, latents, captions } = o;
+  const s = recipe.unetTraining;
+  const c = recipe.unet;
+  const { g, loss } = buildUnetTraining(recipe, o.textConfig, s.batch);
+  const textParams = [...g.params.keys()].filter((n) => n.startsWith('text_model.'));
+  const textCount = textParams.reduce((n, k) => n + (g.params.get(k)?.value.length ?? 0), 0);
+  o.log.note(`text encoder: ${textCount} parameters (vocabulary ${tokenizer.vocabSize} words, ${tokenizer.maxLength} tokens); UNet: ${g.paramCount() - textCount} parameters`);
+  const session = await TrainSession.create(g, buildTrainStep(g, { loss, optimizer: { kind: 'adamw', weightDecay: 0.01 }, clipGradNorm: 1, emaDecay: s.emaDecay }));
+  const schedule = createNoiseSchedule(recipe.scheduler as Partial<SchedulerConfig>);
+  const latentSize = c.in_channels * c.sample_size * c.sample_size;
+  const n = captions.length;
+  const L = tokenizer.maxLength;
+  const emptyIds = tokenizer.encode('').ids;
+  const cumulative = new Float64Array(n);
+  o.weights.reduce((acc, w, i) => (cumulative[i] = acc + w), 0);
+  const total = cumulative[n - 1] as number;
+  const pick = (rng: Rng): number => {
+    // Binary search of the cumulative weights.
+    const u = rng.uniform() * total;
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((cumulative[mid] as number) > u) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  };
+  const emaValues = async (): Promise<Map<string, Float32Array>> => {
+    const names = session.spec.params;
+    const ema = await session.values(names.map((p) => `ema.${p}`));
+    return new Map(names.map((p) => [p, ema.get(`ema.${p}`) as Float32Array]));
+  };
+  try {
+    await trainLoop({
+      session,
+      steps: s.steps,
+      lr: warmupCosine({ lr: s.lr, warmupSteps: s.warmup, totalSteps: s.steps, minLr: s.lr / 10 }),
+      label: 'unet',
+      quiet: o.quiet ?? false,
+      resume: true,
+      checkpoint: { path: join(o.runDir, 'unet.safetensors'), every: s.checkpointEvery },
+      batch: (step): Record<string, HostTensor> => {
+        const rng = new Rng((recipe.seed * 104729 + step) >>> 0);
+        const x0 = new Float32Array(s.batch * latentSize);
+        const ids = new BigInt64Array(s.batch * L);
+        const ts: number[] = [];
+        for (let b = 0; b < s.batch; b++) {
+          const i = pick(rng);
+          x0.set(latents.subarray(i * latentSize, (i + 1) * latentSize), b * latentSize);
+          const tokens = rng.uniform() < s.captionDropout ? emptyIds : tokenizer.encode(captions[i] as string).ids;
+          for (let k = 0; k < L; k++) ids[b * L + k] = BigInt(tokens[k] as number);
+          ts.push(rng.int(schedule.numTrainTimesteps));
+        }
+        const eps = rng.normal(x0.length);
+        const noisy = schedule.addNoiseAt(x0, eps, ts);
+        const dims = [s.batch, c.in_channels, c.sample_size, c.sample_size];
+        return {
+          ids: { dtype: 'int64', dims: [s.batch, L], data: ids },
+          noisy: { dtype: 'float32', dims, data: noisy },
+          t: { dtype: 'int64', dims: [s.batch], data: BigInt64Array.from(ts.map((v) => BigInt(v))) },
+          noise: { dtype: 'float32', dims, data: eps },
+        };
+      },
+      onStep: (r) => o.log.point('unet_loss', r.step, r.loss),
+      ...(o.sample ? { sample: { every: s.sampleEvery, run: async (step: number) => (o.sample as NonNullable<typeof o.sample>)(step, await emaValues()) } } : {}),
+    });
+    return await emaValues();
+  } finally {
+    await session.release();
+  }
+}
