@@ -1,12 +1,19 @@
 /**
  * The training-step graph: forward, loss, backward, gradient clipping, optimizer update and EMA in
- * one ONNX model. Inputs: every parameter, every optimizer-state tensor, the batch, `step` and `lr`.
+ * one ONNX model. Inputs: every parameter, the optimizer state, the batch, `step` and `lr`.
  * Outputs: `loss`, metrics, `grad_norm`, and `new.<name>` for each parameter and state tensor, which
  * the runtime carries back into `<name>` for the next run (so weights never leave the session).
+ *
+ * Optimizer state layout:
+ * - 'flat' (default): the update runs on one flat buffer of all parameters: gradients are concatenated,
+ *   the optimizer's elementwise math runs once over the buffer (a few large kernels instead of a dozen
+ *   tiny ones per parameter), and the result is split back into parameters. State is one (P,) tensor
+ *   per slot: `opt.exp_avg`, `opt.exp_avg_sq`, `opt.momentum`, `opt.ema`.
+ * - 'per-param': one state tensor per parameter and slot (`exp_avg.<param>`, `ema.<param>`).
  */
 import { ShapeError } from '../core/errors.ts';
-import type { Graph, Tensor } from '../graph/graph.ts';
-import { add, div, maximum, mul, reduceSum, sqrt } from '../graph/ops/index.ts';
+import type { Graph, Param, Tensor } from '../graph/graph.ts';
+import { add, concat, div, maximum, mul, reduceSum, reshape, split, sqrt } from '../graph/ops/index.ts';
 import { exportOnnx, type ExportedModel } from '../graph/export.ts';
 import { gradients } from './grad.ts';
 import { applyOptimizer, stateSlots, type OptimizerConfig } from './optimizers.ts';
@@ -18,16 +25,27 @@ export interface TrainStepOptions {
   metrics?: Record<string, Tensor>;
   /** Scale gradients so their global L2 norm is at most this. */
   clipGradNorm?: number;
-  /** Keep an exponential moving average of the weights (`ema.<name>`), updated after each step. */
+  /** Keep an exponential moving average of the weights, updated after each step. */
   emaDecay?: number;
+  /** Default 'flat' (see the file comment). */
+  stateLayout?: 'flat' | 'per-param';
 }
+
+/** How each state tensor starts: zeros (optimizer moments) or the initial weights (EMA). */
+export type StateInit = 'zeros' | 'params';
 
 export interface TrainStep {
   model: ExportedModel;
-  /** Trainable parameter names, in graph order. */
+  /** Trainable parameter names, in graph order (the order of the flat buffer). */
   params: string[];
-  /** Optimizer and EMA state names (`<slot>.<param>`), each shaped like its parameter. */
+  /** Element count of each parameter, in `params` order. */
+  paramSizes: number[];
+  layout: 'flat' | 'per-param';
+  /** Optimizer and EMA state names, with how each starts. */
   state: string[];
+  stateInit: Record<string, StateInit>;
+  /** The state tensor(s) holding the EMA weights, or null without EMA. */
+  ema: string | null;
   /** Output name -> input name, for the runtime's carry option. */
   carry: Record<string, string>;
   /** Inputs the caller feeds each step (the batch), besides `step` and `lr`. */
@@ -38,62 +56,101 @@ export interface TrainStep {
 
 export const STEP_INPUT = 'step';
 export const LR_INPUT = 'lr';
+export const FLAT_PREFIX = 'opt.';
 
 export function buildTrainStep(g: Graph, options: TrainStepOptions): TrainStep {
   const { loss } = options;
   if (loss.graph !== g) throw new ShapeError('buildTrainStep: loss belongs to another graph');
+  const layout = options.stateLayout ?? 'flat';
   const step = g.input(STEP_INPUT, [], 'float32');
   const lr = g.input(LR_INPUT, [], 'float32');
   const params = g.trainableParams();
   if (params.length === 0) throw new ShapeError('buildTrainStep: the graph has no trainable parameters');
-  let grads = gradients(loss, params.map((p) => p.tensor)).map((gr, i) => {
+  const grads = gradients(loss, params.map((p) => p.tensor)).map((gr, i) => {
     if (!gr) throw new ShapeError(`buildTrainStep: the loss does not depend on parameter "${params[i]?.name}"`);
     return gr;
   });
+  const outputs: Record<string, Tensor> = { loss, ...(options.metrics ?? {}) };
+  const carry: Record<string, string> = {};
+  const stateInit: Record<string, StateInit> = {};
+  const addState = (name: string, shape: readonly number[], init: StateInit): Tensor => {
+    stateInit[name] = init;
+    return g.input(name, shape, 'float32');
+  };
+  const update = layout === 'flat' ? flatUpdate : perParamUpdate;
+  const gradNorm = update(params, grads, options, step, lr, outputs, carry, addState);
+  outputs['grad_norm'] = gradNorm;
+  const fetch = ['loss', 'grad_norm', ...Object.keys(options.metrics ?? {})];
 
+  const model = exportOnnx(g, { outputs, params: 'inputs', name: 'train_step' });
+  const state = Object.keys(stateInit);
+  const fixed = new Set([...params.map((p) => p.name), ...state, STEP_INPUT, LR_INPUT]);
+  const batchInputs = model.inputs.map((i) => i.name).filter((n) => !fixed.has(n) && !g.params.has(n));
+  const ema = options.emaDecay === undefined ? null : layout === 'flat' ? `${FLAT_PREFIX}ema` : 'ema.';
+  return { model, params: params.map((p) => p.name), paramSizes: params.map((p) => p.value.length), layout, state, stateInit, ema, carry, batchInputs, fetch };
+}
+
+type AddState = (name: string, shape: readonly number[], init: StateInit) => Tensor;
+
+function clipScale(norm: Tensor, maxNorm: number | undefined): Tensor | null {
+  // scale = max_norm / max(norm, max_norm): 1 when the norm is already small enough.
+  return maxNorm === undefined ? null : div(maxNorm, maximum(norm, maxNorm));
+}
+
+function flatUpdate(params: Param[], grads: Tensor[], o: TrainStepOptions, step: Tensor, lr: Tensor, outputs: Record<string, Tensor>, carry: Record<string, string>, addState: AddState): Tensor {
+  const sizes = params.map((p) => p.value.length);
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const flatten = (ts: Tensor[]): Tensor => (ts.length === 1 ? reshape(ts[0] as Tensor, [-1]) : concat(ts.map((t) => reshape(t, [-1])), 0)); // (P,)
+  let g = flatten(grads);
+  const norm = sqrt(reduceSum(mul(g, g)));
+  const scale = clipScale(norm, o.clipGradNorm);
+  if (scale) g = mul(g, scale);
+  const p = flatten(params.map((q) => q.tensor));
+  const state: Record<string, Tensor> = {};
+  for (const slot of stateSlots(o.optimizer)) state[slot] = addState(`${FLAT_PREFIX}${slot}`, [total], 'zeros');
+  const u = applyOptimizer(o.optimizer, p, g, state, step, lr);
+  const pieces = sizes.length === 1 ? [u.param] : split(u.param, sizes, 0);
+  params.forEach((q, i) => {
+    outputs[`new.${q.name}`] = reshape(pieces[i] as Tensor, [...q.tensor.shape]);
+    carry[`new.${q.name}`] = q.name;
+  });
+  for (const [slot, t] of Object.entries(u.state)) {
+    outputs[`new.${FLAT_PREFIX}${slot}`] = t;
+    carry[`new.${FLAT_PREFIX}${slot}`] = `${FLAT_PREFIX}${slot}`;
+  }
+  if (o.emaDecay !== undefined) {
+    const ema = addState(`${FLAT_PREFIX}ema`, [total], 'params');
+    outputs[`new.${FLAT_PREFIX}ema`] = add(mul(ema, o.emaDecay), mul(u.param, 1 - o.emaDecay));
+    carry[`new.${FLAT_PREFIX}ema`] = `${FLAT_PREFIX}ema`;
+  }
+  return norm;
+}
+
+function perParamUpdate(params: Param[], grads: Tensor[], o: TrainStepOptions, step: Tensor, lr: Tensor, outputs: Record<string, Tensor>, carry: Record<string, string>, addState: AddState): Tensor {
   let sumSq: Tensor | null = null;
   for (const gr of grads) {
     const s = reduceSum(mul(gr, gr));
     sumSq = sumSq ? add(sumSq, s) : s;
   }
-  const gradNorm = sqrt(sumSq as Tensor);
-  if (options.clipGradNorm !== undefined) {
-    // scale = max_norm / max(norm, max_norm): 1 when the norm is already small enough.
-    const scale = div(options.clipGradNorm, maximum(gradNorm, options.clipGradNorm));
-    grads = grads.map((gr) => mul(gr, scale));
-  }
-
-  const outputs: Record<string, Tensor> = { loss, grad_norm: gradNorm, ...(options.metrics ?? {}) };
-  const fetch = Object.keys(outputs);
-  const carry: Record<string, string> = {};
-  const stateNames: string[] = [];
-  const slots = stateSlots(options.optimizer);
+  const norm = sqrt(sumSq as Tensor);
+  const scale = clipScale(norm, o.clipGradNorm);
+  const slots = stateSlots(o.optimizer);
   params.forEach((p, i) => {
+    const gr = scale ? mul(grads[i] as Tensor, scale) : (grads[i] as Tensor);
     const state: Record<string, Tensor> = {};
-    for (const slot of slots) {
-      const name = `${slot}.${p.name}`;
-      state[slot] = g.input(name, p.tensor.shape, 'float32');
-      stateNames.push(name);
-    }
-    const update = applyOptimizer(options.optimizer, p.tensor, grads[i] as Tensor, state, step, lr);
-    outputs[`new.${p.name}`] = update.param;
+    for (const slot of slots) state[slot] = addState(`${slot}.${p.name}`, p.tensor.shape, 'zeros');
+    const u = applyOptimizer(o.optimizer, p.tensor, gr, state, step, lr);
+    outputs[`new.${p.name}`] = u.param;
     carry[`new.${p.name}`] = p.name;
-    for (const [slot, t] of Object.entries(update.state)) {
+    for (const [slot, t] of Object.entries(u.state)) {
       outputs[`new.${slot}.${p.name}`] = t;
       carry[`new.${slot}.${p.name}`] = `${slot}.${p.name}`;
     }
-    if (options.emaDecay !== undefined) {
-      const name = `ema.${p.name}`;
-      const ema = g.input(name, p.tensor.shape, 'float32');
-      stateNames.push(name);
-      outputs[`new.${name}`] = add(mul(ema, options.emaDecay), mul(update.param, 1 - options.emaDecay));
-      carry[`new.${name}`] = name;
+    if (o.emaDecay !== undefined) {
+      const ema = addState(`ema.${p.name}`, p.tensor.shape, 'params');
+      outputs[`new.ema.${p.name}`] = add(mul(ema, o.emaDecay), mul(u.param, 1 - o.emaDecay));
+      carry[`new.ema.${p.name}`] = `ema.${p.name}`;
     }
   });
-
-  const model = exportOnnx(g, { outputs, params: 'inputs', name: 'train_step' });
-  const fixed = new Set([...params.map((p) => p.name), ...stateNames, STEP_INPUT, LR_INPUT]);
-  const batchInputs = model.inputs.map((i) => i.name).filter((n) => !fixed.has(n) && !g.params.has(n));
-  return { model, params: params.map((p) => p.name), state: stateNames, carry, batchInputs, fetch };
+  return norm;
 }
-

@@ -48,12 +48,24 @@ export class TrainSession {
         shapes.set(input.name, input.shape);
       }
     }
+    const flatParams = (): Float32Array => {
+      const out = new Float32Array(spec.paramSizes.reduce((a, b) => a + b, 0));
+      let offset = 0;
+      for (const name of spec.params) {
+        const v = g.params.get(name)?.value as Float32Array;
+        out.set(v, offset);
+        offset += v.length;
+      }
+      return out;
+    };
     for (const name of spec.state) {
       const input = spec.model.inputs.find((i) => i.name === name);
       if (!input) continue;
-      const paramName = name.slice(name.indexOf('.') + 1);
-      // EMA starts from the initial weights; optimizer moments start at zero.
-      const start = name.startsWith('ema.') ? Float32Array.from(g.params.get(paramName)?.value ?? []) : new Float32Array(input.shape.reduce((a, b) => a * b, 1));
+      const size = input.shape.reduce((a, b) => a * b, 1);
+      let start: Float32Array;
+      if (spec.stateInit[name] === 'zeros') start = new Float32Array(size);
+      else if (spec.layout === 'flat') start = flatParams();
+      else start = Float32Array.from(g.params.get(name.slice(name.indexOf('.') + 1))?.value ?? new Float32Array(size));
       initial[name] = { dtype: 'float32', dims: [...input.shape], data: start };
       shapes.set(name, input.shape);
     }
@@ -80,6 +92,25 @@ export class TrainSession {
   async values(names: string[] = this.spec.params): Promise<Map<string, Float32Array>> {
     const state = await this.runner.getState(names);
     return new Map(Object.entries(state).map(([k, v]) => [k, v.data as Float32Array]));
+  }
+
+  /** The EMA weights by parameter name (the training step must have been built with emaDecay). */
+  async emaValues(): Promise<Map<string, Float32Array>> {
+    const { spec } = this;
+    if (!spec.ema) throw new GessoError('this training step keeps no EMA of the weights (build it with emaDecay)');
+    if (spec.layout === 'per-param') {
+      const ema = await this.values(spec.params.map((p) => `ema.${p}`));
+      return new Map(spec.params.map((p) => [p, ema.get(`ema.${p}`) as Float32Array]));
+    }
+    const flat = (await this.values([spec.ema])).get(spec.ema) as Float32Array;
+    const out = new Map<string, Float32Array>();
+    let offset = 0;
+    spec.params.forEach((p, i) => {
+      const n = spec.paramSizes[i] as number;
+      out.set(p, flat.slice(offset, offset + n));
+      offset += n;
+    });
+    return out;
   }
 
   /** Writes parameters, optimizer state and the step count (atomically: no half-written file). */

@@ -124,17 +124,41 @@ test('gradient clipping caps the global norm; warmup + cosine schedule has the d
   assert.ok(Math.abs(lr(110) - 0.1) < 1e-9);
 });
 
-test('EMA of weights follows the update rule', async () => {
-  const g = new Graph();
-  const w = g.param('w', [1], Float32Array.of(1));
-  const x = g.input('x', [1]);
-  const loss = op.reduceSum(op.mul(w, x)); // dL/dw = x
-  const spec = buildTrainStep(g, { loss, optimizer: { kind: 'sgd' }, emaDecay: 0.5 });
-  const session = await TrainSession.create(g, spec, { inProcess: true });
-  await session.step({ x: f32([1], Float32Array.of(1)) }, 0.1); // w: 1 -> 0.9, ema: 0.5*1 + 0.5*0.9
-  const v = await session.values(['w', 'ema.w']);
-  assert.ok(Math.abs(v.get('ema.w')![0]! - 0.95) < 1e-6);
-  await session.release();
+test('EMA of weights follows the update rule, in both state layouts', async () => {
+  for (const stateLayout of ['flat', 'per-param'] as const) {
+    const g = new Graph();
+    const w = g.param('w', [1], Float32Array.of(1));
+    const u = g.param('u', [2], Float32Array.of(2, 3));
+    const x = g.input('x', [1]);
+    const loss = op.reduceSum(op.add(op.mul(w, x), op.reduceSum(u))); // dL/dw = x, dL/du = 1
+    const spec = buildTrainStep(g, { loss, optimizer: { kind: 'sgd' }, emaDecay: 0.5, stateLayout });
+    const session = await TrainSession.create(g, spec, { inProcess: true });
+    await session.step({ x: f32([1], Float32Array.of(1)) }, 0.1); // w: 1 -> 0.9, ema: 0.5*1 + 0.5*0.9
+    const ema = await session.emaValues();
+    assert.ok(Math.abs(ema.get('w')![0]! - 0.95) < 1e-6, stateLayout);
+    assert.ok(Math.abs(ema.get('u')![1]! - 2.95) < 1e-6, stateLayout);
+    await session.release();
+  }
+});
+
+test('flat and per-parameter optimizer state take identical steps', async () => {
+  const run = async (stateLayout: 'flat' | 'per-param') => {
+    const { g, loss, batch } = buildSmallConvnet(4);
+    const spec = buildTrainStep(g, { loss, optimizer: { kind: 'adamw' }, clipGradNorm: 0.5, stateLayout });
+    const session = await TrainSession.create(g, spec, { inProcess: true });
+    for (let i = 0; i < 3; i++) await session.step(batch, 1e-2);
+    const v = await session.values();
+    await session.release();
+    return v;
+  };
+  const flat = await run('flat');
+  const per = await run('per-param');
+  for (const [name, v] of flat) {
+    const other = per.get(name)!;
+    let worst = 0;
+    for (let i = 0; i < v.length; i++) worst = Math.max(worst, Math.abs(v[i]! - other[i]!));
+    assert.ok(worst < 1e-5, `${name} differs by ${worst}`);
+  }
 });
 
 test('a checkpoint resumes exactly: 20 steps straight = 10 steps, save, new session, load, 10 steps', async () => {

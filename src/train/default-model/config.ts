@@ -31,16 +31,17 @@ export interface DefaultRecipe {
 }
 
 export function defaultRecipe(quick = false): DefaultRecipe {
-  const vae = vaeConfig({ block_out_channels: [16, 32, 64], layers_per_block: 1, latent_channels: 4, norm_num_groups: 8, sample_size: IMAGE_SIZE });
+  // --quick exercises every stage end to end with tiny networks (tests); the shipped sizes are below.
+  const vae = vaeConfig({ block_out_channels: quick ? [8, 8, 8] : [16, 32, 64], layers_per_block: 1, latent_channels: 4, norm_num_groups: 8, sample_size: IMAGE_SIZE });
   const textWidth = 128;
   const unet = unetConfig({
     sample_size: IMAGE_SIZE / 4,
     in_channels: 4,
     out_channels: 4,
-    block_out_channels: [64, 128, 128],
+    block_out_channels: quick ? [32, 32] : [64, 128, 128],
     layers_per_block: 1,
-    down_block_types: ['CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'DownBlock2D'],
-    up_block_types: ['UpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D'],
+    down_block_types: quick ? ['CrossAttnDownBlock2D', 'DownBlock2D'] : ['CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'DownBlock2D'],
+    up_block_types: quick ? ['UpBlock2D', 'CrossAttnUpBlock2D'] : ['UpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D'],
     cross_attention_dim: textWidth,
     attention_head_dim: 4,
     norm_num_groups: 32,
@@ -58,7 +59,7 @@ export function defaultRecipe(quick = false): DefaultRecipe {
     vae,
     klWeight: 1e-6,
     vaeTraining: stage(1500, 12, 2e-3),
-    text: { hiddenSize: textWidth, layers: 2, heads: 4, maxLength: 16, minWordCount: 3, maxVocab: 4000 },
+    text: { hiddenSize: textWidth, layers: quick ? 1 : 2, heads: 4, maxLength: 16, minWordCount: quick ? 1 : 3, maxVocab: 4000 },
     unet,
     unetTraining: { ...stage(8000, 32, 1e-3), captionDropout: 0.1, emaDecay: 0.999, categoryCap: 300 },
     scheduler: {

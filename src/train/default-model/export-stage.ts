@@ -30,7 +30,7 @@ export function exportDefaultModel(dir: string, o: ExportInput): void {
   vaeEncoder.graph.setValues(o.vaeValues);
   const vaeDecoder = buildVaeDecoder(o.vae, { init: 'zeros' });
   vaeDecoder.graph.setValues(o.vaeValues);
-  const textEncoder = buildClipTextEncoder(o.textConfig, { init: 'zeros', idsDtype: 'int64' });
+  const textEncoder = buildClipTextEncoder(o.textConfig, { init: 'zeros', idsDtype: 'int64', eosTokenId: o.tokenizer.eosId });
   textEncoder.graph.setValues(o.unetValues, { complete: true });
   const unet = buildUNet2DCondition(o.recipe.unet, { init: 'zeros', sequence: o.textConfig.max_position_embeddings, timestepDtype: 'int64' });
   unet.graph.setValues(o.unetValues, { complete: true });

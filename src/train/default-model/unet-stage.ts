@@ -92,11 +92,7 @@ export async function trainUnetStage(o: UnetStageInput): Promise<Map<string, Flo
     }
     return lo;
   };
-  const emaValues = async (): Promise<Map<string, Float32Array>> => {
-    const names = session.spec.params;
-    const ema = await session.values(names.map((p) => `ema.${p}`));
-    return new Map(names.map((p) => [p, ema.get(`ema.${p}`) as Float32Array]));
-  };
+  const emaValues = (): Promise<Map<string, Float32Array>> => session.emaValues();
   try {
     await trainLoop({
       session,

@@ -104,7 +104,7 @@ export async function trainVaeStage(recipe: DefaultRecipe, train: ImageDataset, 
   const s = recipe.vaeTraining;
   const { g, loss, metrics } = buildVaeTraining(cfg, s.batch, recipe.klWeight, recipe.seed);
   log.note(`VAE: ${g.paramCount()} parameters, block_out_channels ${JSON.stringify(cfg.block_out_channels)}, latent ${cfg.latent_channels}×${cfg.sample_size / 4}×${cfg.sample_size / 4}`);
-  const session = await TrainSession.create(g, buildTrainStep(g, { loss, metrics, optimizer: { kind: 'adamw', weightDecay: 0 }, clipGradNorm: 1 }));
+  const session = await TrainSession.create(g, buildTrainStep(g, { loss, metrics, optimizer: { kind: 'adamw', weightDecay: 0 }, clipGradNorm: 1, stateLayout: 'per-param' }));
   const valImages = val.readBatch(val.items.map((_, i) => i));
   const shown = 8;
   const f = 2 ** (cfg.block_out_channels.length - 1);
