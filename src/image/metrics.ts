@@ -36,52 +36,65 @@ export function ssim(a: Uint8Array, b: Uint8Array, channels: number, h: number, 
   const c1 = (0.01 * 255) ** 2;
   const c2 = (0.03 * 255) ** 2;
   const plane = h * w;
+  const k = gaussianWindow();
+  const ow = w - WINDOW + 1;
+  const oh = h - WINDOW + 1;
+  // Local means of x, y, x², y², xy: one horizontal pass filling five row buffers, then a vertical pass.
+  const rows = Array.from({ length: 5 }, () => new Float64Array(h * ow));
+  const [rx, ry, rxx, ryy, rxy] = rows as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
   let total = 0;
   for (let c = 0; c < channels; c++) {
-    const x = Float64Array.from(a.subarray(c * plane, (c + 1) * plane));
-    const y = Float64Array.from(b.subarray(c * plane, (c + 1) * plane));
-    const xx = x.map((v) => v * v);
-    const yy = y.map((v) => v * v);
-    const xy = x.map((v, i) => v * (y[i] as number));
-    const [mx, my, sxx, syy, sxy] = [x, y, xx, yy, xy].map((p) => gaussianValid(p, h, w)) as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
-    let sum = 0;
-    for (let i = 0; i < mx.length; i++) {
-      const ux = mx[i] as number;
-      const uy = my[i] as number;
-      const vx = (sxx[i] as number) - ux * ux;
-      const vy = (syy[i] as number) - uy * uy;
-      const cov = (sxy[i] as number) - ux * uy;
-      sum += ((2 * ux * uy + c1) * (2 * cov + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2));
+    const base = c * plane;
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < ow; x++) {
+        let sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
+        for (let i = 0; i < WINDOW; i++) {
+          const wk = k[i] as number;
+          const va = a[base + y * w + x + i] as number;
+          const vb = b[base + y * w + x + i] as number;
+          sx += wk * va;
+          sy += wk * vb;
+          sxx += wk * va * va;
+          syy += wk * vb * vb;
+          sxy += wk * va * vb;
+        }
+        const o = y * ow + x;
+        rx[o] = sx;
+        ry[o] = sy;
+        rxx[o] = sxx;
+        ryy[o] = syy;
+        rxy[o] = sxy;
+      }
     }
-    total += sum / mx.length;
+    let sum = 0;
+    for (let y = 0; y < oh; y++) {
+      for (let x = 0; x < ow; x++) {
+        let ux = 0, uy = 0, exx = 0, eyy = 0, exy = 0;
+        for (let i = 0; i < WINDOW; i++) {
+          const wk = k[i] as number;
+          const o = (y + i) * ow + x;
+          ux += wk * (rx[o] as number);
+          uy += wk * (ry[o] as number);
+          exx += wk * (rxx[o] as number);
+          eyy += wk * (ryy[o] as number);
+          exy += wk * (rxy[o] as number);
+        }
+        const vx = exx - ux * ux;
+        const vy = eyy - uy * uy;
+        const cov = exy - ux * uy;
+        sum += ((2 * ux * uy + c1) * (2 * cov + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2));
+      }
+    }
+    total += sum / (oh * ow);
   }
   return total / channels;
 }
 
-/** Separable Gaussian filter keeping only full windows: (h, w) -> (h - 10, w - 10). */
-function gaussianValid(p: Float64Array, h: number, w: number): Float64Array {
+/** The normalized 1-D Gaussian window (σ = 1.5, 11 taps). */
+function gaussianWindow(): Float64Array {
   const k = new Float64Array(WINDOW);
   const half = (WINDOW - 1) / 2;
   for (let i = 0; i < WINDOW; i++) k[i] = Math.exp(-((i - half) ** 2) / (2 * SIGMA * SIGMA));
   const norm = k.reduce((s, v) => s + v, 0);
-  for (let i = 0; i < WINDOW; i++) k[i] = (k[i] as number) / norm;
-  const ow = w - WINDOW + 1;
-  const oh = h - WINDOW + 1;
-  const rows = new Float64Array(h * ow);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < ow; x++) {
-      let s = 0;
-      for (let i = 0; i < WINDOW; i++) s += (k[i] as number) * (p[y * w + x + i] as number);
-      rows[y * ow + x] = s;
-    }
-  }
-  const out = new Float64Array(oh * ow);
-  for (let y = 0; y < oh; y++) {
-    for (let x = 0; x < ow; x++) {
-      let s = 0;
-      for (let i = 0; i < WINDOW; i++) s += (k[i] as number) * (rows[(y + i) * ow + x] as number);
-      out[y * ow + x] = s;
-    }
-  }
-  return out;
+  return k.map((v) => v / norm);
 }
