@@ -149,7 +149,9 @@ export async function trainVaeStage(recipe: DefaultRecipe, train: ImageDataset, 
       sample: { every: s.sampleEvery, run: async (step) => void (await evaluate(step)) },
     });
     const values = await session.values();
-    const valPsnr = log.last('vae_val_psnr') ?? (await evaluate(s.steps));
+    const points = log.get('vae_val_psnr');
+    const lastPoint = points[points.length - 1];
+    const valPsnr = lastPoint && lastPoint[0] === s.steps ? lastPoint[1] : await evaluate(s.steps);
     return { values, valPsnr };
   } finally {
     await session.release();
