@@ -20,6 +20,7 @@ import { buildCaptionTokenizer, textEncoderConfig } from './text-stage.ts';
 import { categoryWeights, trainUnetStage } from './unet-stage.ts';
 import { exportDefaultModel } from './export-stage.ts';
 import { sampleGrid } from './samples.ts';
+import { modelCard, readJsonIfPresent, writeLossCurves } from './model-card.ts';
 
 export interface TrainDefaultOptions {
   dataDir: string;
@@ -118,11 +119,32 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
   }
   if (o.until === 'unet') return recipe;
 
-  // 5. Export the model folder.
-  const unetValues = loadValues(unetFinal).values;
-  const vaePsnr = Number(loadValues(vaeFinal).metadata['val_psnr_db']);
-  exportDefaultModel(o.outDir, { recipe, vae: recipe.vae, vaeValues: vae, textConfig, tokenizer, unetValues });
-  writeFileSync(join(o.outDir, 'training.json'), `${JSON.stringify({ model: MODEL_NAME, recipe, quick: o.quick, vaeValPsnrDb: vaePsnr, minutes: (Date.now() - started) / 60000, data: o.dataDir }, null, 2)}\n`);
-  log.note(`export: ${o.outDir} written (VAE PSNR ${vaePsnr.toFixed(2)} dB)`);
+  // 5. Export the model folder, with its model card and loss curves.
+  const unet = loadValues(unetFinal);
+  const vaeFile = loadValues(vaeFinal);
+  const vaePsnr = Number(vaeFile.metadata['val_psnr_db']);
+  const count = (values: ReadonlyMap<string, Float32Array>, keep: (name: string) => boolean): number => [...values].reduce((n, [k, v]) => n + (keep(k) ? v.length : 0), 0);
+  const upscalerConfig = readJsonIfPresent(join(o.outDir, 'upscaler', 'config.json'));
+  const card = modelCard({
+    recipe,
+    log,
+    params: {
+      vae: count(vae, () => true),
+      text: count(unet.values, (k) => k.startsWith('text_model.')),
+      unet: count(unet.values, (k) => !k.startsWith('text_model.')),
+      ...(typeof upscalerConfig?.['parameters'] === 'number' ? { upscaler: upscalerConfig['parameters'] } : {}),
+    },
+    dataset: { dir: o.dataDir, train: train.items.length, val: val.items.length },
+    vaePsnr,
+    minutes: { vae: Number(vaeFile.metadata['seconds']) / 60, unet: Number(unet.metadata['seconds']) / 60 },
+    evaluation: readJsonIfPresent(join(o.outDir, 'eval.json')),
+    upscalerMetrics: readJsonIfPresent(join(o.outDir, 'upscaler', 'metrics.json')),
+  });
+  const evalResults = readJsonIfPresent(join(o.outDir, 'eval.json'));
+  exportDefaultModel(o.outDir, { recipe, vae: recipe.vae, vaeValues: vae, textConfig, tokenizer, unetValues: unet.values, modelCard: card });
+  if (evalResults) writeFileSync(join(o.outDir, 'eval.json'), `${JSON.stringify(evalResults, null, 2)}\n`);
+  await writeLossCurves(log, join(o.outDir, 'loss-curves.png'));
+  writeFileSync(join(o.outDir, 'training.json'), `${JSON.stringify({ model: MODEL_NAME, recipe, quick: o.quick, vaeValPsnrDb: vaePsnr, data: o.dataDir, trainDrawings: train.items.length, valDrawings: val.items.length }, null, 2)}\n`);
+  log.note(`export: ${o.outDir} written (VAE PSNR ${vaePsnr.toFixed(2)} dB, ${Math.round((Date.now() - started) / 1000)} s this run)`);
   return recipe;
 }

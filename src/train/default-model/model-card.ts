@@ -1,0 +1,122 @@
+/**
+ * The default model's card (README.md in the model folder) and its loss curves, written from what the
+ * run recorded: the recipe, the run log, the evaluation (`eval.json`, from `npm run eval:default`) and
+ * the upscaler's metrics, so every number in it was measured by a command anyone can run.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { plotLines } from '../../image/plot.ts';
+import type { DefaultRecipe } from './config.ts';
+import { MODEL_NAME } from './config.ts';
+import type { StageLog } from './stage-log.ts';
+
+export interface CardFacts {
+  recipe: DefaultRecipe;
+  log: StageLog;
+  params: { vae: number; text: number; unet: number; upscaler?: number };
+  dataset: { dir: string; train: number; val: number };
+  vaePsnr: number;
+  minutes: { vae?: number; unet?: number };
+  /** Model-folder-relative eval results, when `npm run eval:default` has written them. */
+  evaluation?: Record<string, unknown> | null;
+  upscalerMetrics?: Record<string, unknown> | null;
+}
+
+export async function writeLossCurves(log: StageLog, path: string): Promise<void> {
+  const smooth = (pts: readonly [number, number][], k = 25): [number, number][] =>
+    pts.map(([x], i) => {
+      const window = pts.slice(Math.max(0, i - k), i + 1);
+      return [x, window.reduce((s, p) => s + p[1], 0) / window.length];
+    });
+  const png = await plotLines(
+    [
+      { name: 'VAE loss (MSE + KL)', points: smooth(log.get('vae_loss')) },
+      { name: 'UNet loss (ε MSE)', points: smooth(log.get('unet_loss')) },
+    ],
+    { title: `${MODEL_NAME}: training loss (moving average of 25 steps)`, xLabel: 'step', yLabel: 'loss', logY: true },
+  );
+  writeFileSync(path, png);
+}
+
+const fmt = (v: unknown, digits = 3): string => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : 'not measured');
+
+export function modelCard(f: CardFacts): string {
+  const r = f.recipe;
+  const ev = f.evaluation ?? null;
+  const up = f.upscalerMetrics ?? null;
+  const total = f.params.vae + f.params.text + f.params.unet + (f.params.upscaler ?? 0);
+  return `# ${MODEL_NAME}
+
+gesso's default text-to-image model: small, trained by gesso itself (its own graph builder, autodiff and
+ONNX Runtime, on 2 CPU cores) on public-domain drawings, so a fresh install makes images with no download.
+It is a latent diffusion model in the diffusers ONNX layout, loaded by the same pipeline as Stable Diffusion.
+
+## Data and licence
+
+- **Open Clip Art Library** (Debian package \`openclipart-svg\`), CC0 1.0 (public domain). Rendered at 64 px
+  onto white squares by \`gesso data openclipart --size 64\`: ${f.dataset.train} training and ${f.dataset.val}
+  validation drawings; broken, blank and duplicate renders dropped (see \`docs/data.md\`).
+- Captions come from the library's folder and file names with author names removed, plus colour names
+  measured from the pixels ("red apple bitten with black, fruit, food").
+- Each category's share of training samples is capped at ${r.unetTraining.categoryCap} drawings' worth
+  (the library holds 1,378 near-identical string-art stars).
+- This model's weights are released under CC0 1.0 as well.
+
+## Architecture
+
+| part | architecture | parameters |
+| --- | --- | ---: |
+| VAE | AutoencoderKL, block_out_channels ${JSON.stringify(r.vae.block_out_channels)}, ${r.vae.layers_per_block} ResNet block per level, latent ${r.vae.latent_channels}×16×16 for 64×64×3, scaling_factor ${fmt(r.vae.scaling_factor, 5)} | ${f.params.vae.toLocaleString('en')} |
+| text encoder | CLIP-style causal transformer, ${r.text.layers} layers, width ${r.text.hiddenSize}, ${r.text.heads} heads, gesso word tokenizer (${r.text.maxLength} tokens) | ${f.params.text.toLocaleString('en')} |
+| UNet | UNet2DConditionModel, block_out_channels ${JSON.stringify(r.unet.block_out_channels)}, down ${JSON.stringify(r.unet.down_block_types)}, cross-attention dim ${r.unet.cross_attention_dim}, ε-prediction | ${f.params.unet.toLocaleString('en')} |
+| upscaler | 4× residual CNN (64 → 256 px), depth-to-space upsampling, bilinear skip | ${f.params.upscaler?.toLocaleString('en') ?? 'n/a'} |
+| total | | ${total.toLocaleString('en')} |
+
+Noise schedule and default sampler: \`${String(r.scheduler['_class_name'])}\`, scaled_linear betas 0.00085–0.012, 1000 training steps.
+
+## Training
+
+| stage | steps | batch | learning rate | time |
+| --- | ---: | ---: | --- | --- |
+| VAE (MSE + ${r.klWeight} · KL) | ${r.vaeTraining.steps} | ${r.vaeTraining.batch} | AdamW ${r.vaeTraining.lr}, warmup ${r.vaeTraining.warmup}, cosine | ${fmt(f.minutes.vae, 1)} min |
+| text encoder + UNet (caption dropout ${r.unetTraining.captionDropout}, EMA ${r.unetTraining.emaDecay}) | ${r.unetTraining.steps} | ${r.unetTraining.batch} | AdamW ${r.unetTraining.lr}, warmup ${r.unetTraining.warmup}, cosine | ${fmt(f.minutes.unet, 1)} min |
+
+Loss curves: \`loss-curves.png\` in this folder. Times are wall-clock on the 2-core development machine,
+which was shared with other jobs during the run.
+
+Reproduce (the data step needs \`apt-get install openclipart-svg\`):
+
+\`\`\`sh
+node bin/gesso.js data openclipart --size 64
+node bin/gesso.js train default
+npm run eval:default
+\`\`\`
+
+## Metrics (\`npm run eval:default\`)
+
+| metric | value | target |
+| --- | --- | --- |
+| VAE reconstruction PSNR, validation drawings | ${fmt(ev?.['vae_psnr_db'] ?? f.vaePsnr, 2)} dB | ≥ 24 dB |
+| classifier accuracy on held-out real drawings (ceiling) | ${fmt(ev?.['cas_ceiling'])} | |
+| classification accuracy score (CAS), 20 generated per category | ${fmt(ev?.['cas'])} | ≥ ceiling / 2, chance 0.1 |
+| colour adherence ("a red/blue/green/yellow star", 20 seeds each) | ${fmt(ev?.['color_adherence'])} | ≥ 0.8 |
+| Fréchet distance, generated vs real validation (classifier features) | ${fmt(ev?.['frechet'], 2)} | lower is better |
+| upscaler PSNR at 256 px vs bicubic | ${up ? `${fmt(up['psnr_gesso'] ?? up['gesso_psnr_db'], 2)} dB vs ${fmt(up['psnr_bicubic'] ?? up['bicubic_psnr_db'], 2)} dB` : 'see upscaler/'} | above bicubic |
+
+${ev ? '' : 'The evaluation has not been run on this export yet.\n'}
+## Known limits
+
+- 64 px drawings (256 px with the upscaler): icons and simple shapes, not photographs or detailed scenes.
+- The vocabulary is the words of the captions (${r.text.maxVocab} at most, those seen ${r.text.minWordCount}+ times); other words map to \`<unk>\`.
+- A short training run on 2 CPU cores: shapes and colours follow the prompt more reliably than subjects.
+- Captions carry the library's biases: many icons, stars and signs; few people and scenes.
+`;
+}
+
+export function readJsonIfPresent(path: string): Record<string, unknown> | null {
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>) : null;
+}
+
+export function cardPath(dir: string): string {
+  return join(dir, 'README.md');
+}
