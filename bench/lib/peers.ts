@@ -28,10 +28,12 @@ export interface PeerRunOptions {
 export interface TorchRunOptions extends PeerRunOptions {
   /** Opt-in OPENBLAS_CORETYPE for the torch child (set after the removal above). */
   openblasCoretype?: string;
+  /** Time only the 2048³ MatMul (the ceiling), no workloads. */
+  matmulOnly?: boolean;
 }
 
 export async function runTorchPeer(opts: TorchRunOptions): Promise<PeerReport> {
-  const args = [`${PEERS_DIR}torch_engine.py`, ...(opts.quick ? ['--quick'] : [])];
+  const args = [`${PEERS_DIR}torch_engine.py`, ...(opts.quick ? ['--quick'] : []), ...(opts.matmulOnly === true ? ['--matmul-only'] : [])];
   const setEnv: Record<string, string> = opts.openblasCoretype === undefined ? {} : { OPENBLAS_CORETYPE: opts.openblasCoretype };
   const json = await runJsonChild(torchPython(), args, 'torch peer', {
     unsetEnv: TORCH_UNSET_ENV,
