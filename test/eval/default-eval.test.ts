@@ -14,7 +14,7 @@ import { InputError } from '../../src/core/errors.ts';
 import { Rng } from '../../src/core/rng.ts';
 import { loadImageDataset } from '../../src/data/dataset.ts';
 import { chooseCategories } from '../../src/eval/categories.ts';
-import type { EvalReport } from '../../src/eval/default-eval.ts';
+import type { EvalReport, EvalSummary } from '../../src/eval/default-eval.ts';
 import { classifierRecipe, prepareClassifier } from '../../src/eval/eval-classifier.ts';
 import { writeTinySdModel } from '../../src/models/tiny-sd.ts';
 
@@ -66,13 +66,13 @@ after(() => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
-test('gesso eval default --quick: one JSON line last, a full report, a grid; a random model scores CAS near chance', async () => {
-  const reportPath = join(root, 'report.json');
+test('gesso eval default --quick: one JSON line last, eval.json in the model folder, a grid; a random model scores CAS near chance', async () => {
+  const reportPath = join(root, 'model', 'eval.json'); // the default: beside the model, for its card
   const gridPath = join(root, 'grid.png');
   const cache = join(root, 'cache');
   const run = spawnSync(
     process.execPath,
-    [BIN, 'eval', 'default', '--quick', '--model', join(root, 'model'), '--data', join(root, 'data'), '--size', '64', '--cache', cache, '--grid', gridPath, '--report', reportPath],
+    [BIN, 'eval', 'default', '--quick', '--model', join(root, 'model'), '--data', join(root, 'data'), '--size', '64', '--cache', cache, '--grid', gridPath],
     { encoding: 'utf8' },
   );
   assert.equal(run.status, 0, run.stderr);
@@ -84,8 +84,9 @@ test('gesso eval default --quick: one JSON line last, a full report, a grid; a r
   for (const key of ['cas', 'cas_ceiling', 'color_adherence']) assert.ok(summary[key]! >= 0 && summary[key]! <= 1, `${key} ${summary[key]}`);
   assert.ok(summary.frechet! >= 0);
 
-  const report = JSON.parse(readFileSync(reportPath, 'utf8')) as EvalReport;
-  assert.deepEqual(report.summary, summary);
+  const file = JSON.parse(readFileSync(reportPath, 'utf8')) as EvalSummary & { details: Omit<EvalReport, 'summary'> };
+  const { details: report, ...top } = file;
+  assert.deepEqual(top, summary, 'the file holds the five numbers at the top level');
   assert.deepEqual(report.categories.map((c) => [c.key, c.prompt]), [
     ['animals/mammals', 'mammals'],
     ['food/fruit', 'fruit'],

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { writeFile, rename, mkdir } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -37,7 +37,10 @@ Options:
                      --quick, .cache/eval/quick-grid.png)
   --no-grid          write no grid
   --cache DIR        classifier cache (default: .cache/eval)
-  --report FILE      also write the full report (per-category numbers, hues, settings) as JSON`;
+  --report FILE      where to write the results as JSON: the five numbers at the top level, and
+                     under "details" every number behind them (per category, per colour, settings)
+                     (default: eval.json in the model folder, which the model card is written from)
+  --no-report        write no JSON file`;
 
 export const evalCommand: Command = {
   name: 'eval',
@@ -61,6 +64,7 @@ export const evalCommand: Command = {
           'no-grid': { type: 'boolean', default: false },
           cache: { type: 'string' },
           report: { type: 'string' },
+          'no-report': { type: 'boolean', default: false },
         },
       });
     } catch (err) {
@@ -99,8 +103,18 @@ export const evalCommand: Command = {
         generation,
         log: (m) => console.error(`eval: ${m}`),
       });
-      if (values.report !== undefined) await writeJsonAtomic(values.report, report);
       const s = report.summary;
+      const reportPath = values['no-report'] ? null : (values.report ?? join(modelDir, 'eval.json'));
+      if (reportPath !== null) {
+        const { summary, ...details } = report;
+        try {
+          await writeJsonAtomic(reportPath, { ...summary, details });
+          console.error(`eval: wrote ${reportPath}`);
+        } catch (e) {
+          // The numbers are still printed below: a long run is not lost to a read-only folder.
+          console.error(`gesso: warning: could not write ${reportPath}: ${(e as Error).message}`);
+        }
+      }
       console.error(
         [
           `model ${report.model}: ${report.generation.scheduler}, ${report.generation.steps} steps, CFG ${report.generation.cfgScale}, ${report.generation.width}x${report.generation.height}, ${report.generation.seedsPerPrompt} seeds a prompt`,
@@ -134,6 +148,11 @@ function wholeNumber(flag: string, text: string): number {
 async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const temp = `${path}.${process.pid}.tmp`;
-  await writeFile(temp, `${JSON.stringify(value, null, 2)}\n`);
-  await rename(temp, path);
+  try {
+    await writeFile(temp, `${JSON.stringify(value, null, 2)}\n`);
+    await rename(temp, path);
+  } catch (e) {
+    await rm(temp, { force: true });
+    throw e;
+  }
 }
