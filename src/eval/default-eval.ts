@@ -158,12 +158,14 @@ export async function runDefaultEval(o: DefaultEvalOptions): Promise<EvalReport>
 
     // 4. Fréchet distance to the val split's drawings of the categories, and a real-vs-real reference.
     const F = classifier.featureDim;
-    const realVal = heldOut.filter((h) => h.split === 'val');
+    // The val split of these categories; a dataset with (almost) no val split falls back to every held-out drawing.
+    const valOnly = heldOut.filter((h) => h.split === 'val');
+    const realVal = valOnly.length >= 2 ? valOnly : heldOut;
     const realValOut = await classifier.run(dataset.readBatch(realVal.map((h) => h.index)), realVal.length);
     const frechet = frechetDistance({ data: genOut.features, count: genCount, dim: F }, { data: realValOut.features, count: realVal.length, dim: F });
     const reference = referenceSample(heldOut, K, seedsPerPrompt);
     let realReference: number | null = null;
-    if (reference.length >= 2 && realVal.length >= 2) {
+    if (reference.length >= 2 && realVal === valOnly) {
       const refOut = await classifier.run(dataset.readBatch(reference), reference.length);
       realReference = frechetDistance({ data: refOut.features, count: reference.length, dim: F }, { data: realValOut.features, count: realVal.length, dim: F });
     }
