@@ -7,6 +7,7 @@
 import { ShapeError } from '../core/errors.ts';
 import type { Node, Tensor } from '../graph/graph.ts';
 import {
+  add, reciprocal, reduceMean, sqrt,
   cast, concat, convGeometry, convTranspose, cos, depthToSpace, div, equal, exp, expand, greater, less, log,
   matmul, maxPoolWithIndices, mul, neg, pad, pow, reduceSum, reshape, scatterAdd, sign, sin, slice, spaceToDepth, sub, transpose,
   transposeLast, where,
@@ -239,6 +240,21 @@ export const RULES: Record<string, GradRule> = {
     const [, idx] = maxPoolWithIndices(x, { kernel: intsAttr(n, 'kernel_shape'), strides: intsAttr(n, 'strides'), pads: intsAttr(n, 'pads') });
     const flat = scatterAdd(zeros(x, [x.size]), reshape(idx, [-1]), reshape(gy!, [-1]));
     return [reshape(flat, [...x.shape])];
+  },
+  InstanceNormalization: (n, [gy]) => {
+    // Statistics are recomputed from x (cheaper to store nothing); dx is the standard normalisation
+    // backward: inv · (dx̂ − mean(dx̂) − x̂ · mean(dx̂ · x̂)) over the normalised axes.
+    const [x, scale] = [input(n, 0), input(n, 1)];
+    const axes = x.shape.map((_, i) => i).slice(2);
+    const eps = floatAttr(n, 'epsilon', 1e-5);
+    const centred = sub(x, reduceMean(x, axes, true));
+    const inv = reciprocal(sqrt(add(reduceMean(mul(centred, centred), axes, true), eps)));
+    const xhat = mul(centred, inv);
+    const perChannel = [x.shape[1] as number, ...axes.map(() => 1)];
+    const dxhat = mul(gy!, reshape(scale, perChannel));
+    const dx = mul(inv, sub(sub(dxhat, reduceMean(dxhat, axes, true)), mul(xhat, reduceMean(mul(dxhat, xhat), axes, true))));
+    const outer = [0, ...axes];
+    return [dx, reduceSum(mul(gy!, xhat), outer), reduceSum(gy!, outer)];
   },
   Resize: (n, [gy]) => {
     const x = input(n, 0);

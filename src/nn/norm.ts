@@ -4,16 +4,29 @@
  */
 import { InputError } from '../core/errors.ts';
 import type { Graph, Tensor } from '../graph/graph.ts';
-import { add, div, mul, reduceMean, reshape, reshapeLike, sqrt, sub } from '../graph/ops/index.ts';
+import { add, div, instanceNormalization, mul, reduceMean, reshape, reshapeLike, sqrt, sub } from '../graph/ops/index.ts';
 import { ones, zeros } from './init.ts';
 import { expectInput, nameOf, positiveInt } from './layer.ts';
 
-/** (x - mean) / sqrt(var + eps) over `axes`. */
+/** (x - mean) / sqrt(var + eps) over `axes`, from primitive ops (any axes). */
 export function normalize(x: Tensor, axes: readonly number[], eps: number): Tensor {
   const mean = reduceMean(x, axes, true);
   const centered = sub(x, mean);
   const variance = reduceMean(mul(centered, centered), axes, true);
   return div(centered, sqrt(add(variance, eps)));
+}
+
+/**
+ * Per (n, c) normalisation of x (N, C, L...) over the remaining axes: one ONNX InstanceNormalization
+ * kernel instead of six elementwise passes (it has its own gradient rule). C must be a static size;
+ * N and L may be dynamic in an export.
+ */
+export function normalizePerChannel(x: Tensor, eps: number): Tensor {
+  const c = x.shape[1] as number;
+  const g = x.graph;
+  const unitScale = g.constant(new Float32Array(c).fill(1), [c], 'float32', 'norm_scale');
+  const zeroBias = g.constant(new Float32Array(c), [c], 'float32', 'norm_bias');
+  return instanceNormalization(x, unitScale, zeroBias, eps);
 }
 
 function checkEps(label: string, eps: number): number {
@@ -72,7 +85,7 @@ export class GroupNorm {
     expectInput(x.dtype === 'float32' && x.rank >= 2 && x.shape[1] === channels, `GroupNorm "${this.name}" (${groups} groups, ${channels} channels)`, `float32 (N, ${channels}, ...)`, x);
     const grouped = reshape(x, [x.shape[0] as number, groups, -1]); // (N, G, C/G * H * W)
     // Back to x's runtime shape, not a baked one, so an export with dynamic batch/spatial dims stays right.
-    const y = reshapeLike(normalize(grouped, [2], this.eps), x); // (N, C, H, W)
+    const y = reshapeLike(normalizePerChannel(grouped, this.eps), x); // (N, C, H, W)
     return channelAffine(y, this.weight, this.bias);
   }
 }
@@ -105,7 +118,8 @@ export class LayerNorm {
   forward(x: Tensor): Tensor {
     const { dim } = this.config;
     expectInput(x.dtype === 'float32' && x.rank >= 1 && x.shape[x.rank - 1] === dim, `LayerNorm "${this.name}" (dim ${dim})`, `float32 (..., ${dim})`, x);
-    let y = normalize(x, [x.rank - 1], this.eps); // (..., D)
+    // Every row of D features as its own instance: a (rows, 1, D) view keeps the row count dynamic.
+    let y = reshapeLike(normalizePerChannel(reshape(x, [-1, 1, dim]), this.eps), x); // (..., D)
     if (this.weight) y = mul(y, this.weight);
     if (this.bias) y = add(y, this.bias);
     return y;
@@ -138,7 +152,6 @@ export class InstanceNorm {
   forward(x: Tensor): Tensor {
     const { channels } = this.config;
     expectInput(x.dtype === 'float32' && x.rank >= 3 && x.shape[1] === channels, `InstanceNorm "${this.name}" (${channels} channels)`, `float32 (N, ${channels}, H, W)`, x);
-    const spatial = x.shape.map((_, i) => i).slice(2);
-    return channelAffine(normalize(x, spatial, this.eps), this.weight, this.bias);
+    return channelAffine(normalizePerChannel(x, this.eps), this.weight, this.bias); // statistics over all of H, W
   }
 }

@@ -174,6 +174,22 @@ const cases: Record<string, GradCase> = {
       return { wrt: [x], out: op.maxPool(x, { kernel: [3, 3], strides: [2, 2], pads: 1 }) };
     },
   },
+  'InstanceNormalization (x, scale, bias)': {
+    build: (g) => {
+      const x = g.input('x', [2, 3, 4, 5]);
+      const scale = g.input('scale', [3]);
+      const bias = g.input('bias', [3]);
+      return { wrt: [x, scale, bias], out: op.instanceNormalization(x, scale, bias, 1e-5) };
+    },
+  },
+  'InstanceNormalization (rank 3)': {
+    build: (g) => {
+      const x = g.input('x', [2, 4, 6]);
+      const scale = g.input('scale', [4]);
+      const bias = g.input('bias', [4]);
+      return { wrt: [x, scale, bias], out: op.instanceNormalization(x, scale, bias, 1e-3) };
+    },
+  },
   'Resize (nearest 2x)': {
     build: (g) => {
       const x = g.input('x', [1, 2, 3, 4]);

@@ -7,3 +7,4 @@ export * from './random.ts';
 export * from './argmax.ts';
 export type { Operand } from './util.ts';
 export * from './depth-space.ts';
+export * from './norm.ts';
