@@ -63,7 +63,7 @@ export function defaultRecipe(quick = false): DefaultRecipe {
     vaeTraining: stage(1250, 12, 2e-3),
     text: { hiddenSize: textWidth, layers: quick ? 1 : 2, heads: 4, maxLength: 16, minWordCount: quick ? 1 : 3, maxVocab: 4000 },
     unet,
-    unetTraining: { ...stage(2400, 16, 1e-3), captionDropout: 0.1, emaDecay: 0.998, categoryCap: 300 },
+    unetTraining: { ...stage(4000, 16, 1e-3), captionDropout: 0.1, emaDecay: 0.998, categoryCap: 300 },
     scheduler: {
       _class_name: 'DDIMScheduler',
       num_train_timesteps: 1000,
