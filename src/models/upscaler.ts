@@ -42,6 +42,8 @@ export interface UpscalerConfigJson {
   channels: number;
   blocks: number;
   residual_scale: number;
+  /** Trainable parameter count (read by the model card). */
+  parameters: number;
 }
 
 export function upscalerConfig(partial: Partial<UpscalerConfig> = {}): UpscalerConfig {
@@ -53,7 +55,14 @@ export function upscalerConfig(partial: Partial<UpscalerConfig> = {}): UpscalerC
 }
 
 export function upscalerConfigJson(c: UpscalerConfig): UpscalerConfigJson {
-  return { _class_name: UPSCALER_CLASS, scale: UPSCALER_SCALE, channels: c.channels, blocks: c.blocks, residual_scale: c.residualScale };
+  return { _class_name: UPSCALER_CLASS, scale: UPSCALER_SCALE, channels: c.channels, blocks: c.blocks, residual_scale: c.residualScale, parameters: upscalerParamCount(c) };
+}
+
+/** Weights and biases of every 3×3 conv: head, 2 per block, body_out, two upsampling convs, tail. */
+export function upscalerParamCount(c: UpscalerConfig): number {
+  const conv = (cin: number, cout: number): number => cin * cout * 9 + cout;
+  const ch = c.channels;
+  return conv(3, ch) + (2 * c.blocks + 1) * conv(ch, ch) + 2 * conv(ch, 4 * ch) + conv(ch, 3);
 }
 
 export interface Upscaler {

@@ -82,7 +82,8 @@ export interface TrainUpscalerResult {
   /** (step, loss) of every step, including steps before a resume. */
   losses: [number, number][];
   metrics: UpscalerMetrics;
-  files: { checkpoint: string; samples: string; lossCurve: string; metrics: string; model?: string; config?: string };
+  /** `model`, `config` and `modelMetrics` (upscaler/metrics.json) when exported. */
+  files: { checkpoint: string; samples: string; lossCurve: string; metrics: string; model?: string; config?: string; modelMetrics?: string };
 }
 
 interface History {
@@ -220,14 +221,10 @@ export async function trainUpscaler(o: TrainUpscalerOptions): Promise<TrainUpsca
     writeBytes(files.metrics, new TextEncoder().encode(`${JSON.stringify(summary, null, 2)}\n`));
     for (const [method, s] of Object.entries(metrics.scores)) log(`upscaler: ${method.padEnd(10)} PSNR ${s.psnr.toFixed(2)} dB  SSIM ${s.ssim.toFixed(4)}  (${metrics.images} val images, ${size / UPSCALE} -> ${size} px)`);
 
-    let exported: { model: string; config: string } | undefined;
+    let exported: { model: string; config: string; metrics?: string } | undefined;
     if (o.exportTo !== undefined) {
-      exported = exportToFolder(o.exportTo, config, values, {
-        steps: String(steps),
-        data: `${train.items.length} drawings of ${o.dataDir}`,
-        psnr_gesso: metrics.scores.gesso.psnr.toFixed(2),
-        psnr_bicubic: metrics.scores.bicubic.psnr.toFixed(2),
-      });
+      const card = modelCardMetrics(metrics, { steps, trainSeconds, train: train.items.length, dataDir: o.dataDir, batch, crop });
+      exported = exportToFolder(o.exportTo, config, values, Object.fromEntries(Object.entries(card).map(([k, v]) => [k, String(v)])), card);
       log(`upscaler: exported ${exported.model}`);
     }
     return {
@@ -238,25 +235,62 @@ export async function trainUpscaler(o: TrainUpscalerOptions): Promise<TrainUpsca
       seconds: trainSeconds,
       losses: history.losses,
       metrics,
-      files: { checkpoint: files.checkpoint, samples: files.samples, lossCurve: files.lossCurve, metrics: files.metrics, ...(exported ?? {}) },
+      files: {
+        checkpoint: files.checkpoint,
+        samples: files.samples,
+        lossCurve: files.lossCurve,
+        metrics: files.metrics,
+        ...(exported ? { model: exported.model, config: exported.config, ...(exported.metrics ? { modelMetrics: exported.metrics } : {}) } : {}),
+      },
     };
   } finally {
     await session.release();
   }
 }
 
+/** The flat numbers a model card prints (`upscaler/metrics.json`): PSNR/SSIM per method and how they were made. */
+export function modelCardMetrics(m: UpscalerMetrics, run: { steps: number; trainSeconds: number; train: number; dataDir: string; batch: number; crop: number }): Record<string, number | string> {
+  const out: Record<string, number | string> = {};
+  for (const [method, s] of Object.entries(m.scores)) {
+    const key = method === 'sharpCubic' ? 'sharp_cubic' : method;
+    out[`psnr_${key}`] = Number(s.psnr.toFixed(2));
+    out[`ssim_${key}`] = Number(s.ssim.toFixed(4));
+  }
+  return {
+    ...out,
+    val_images: m.images,
+    size: m.size,
+    input_size: m.size / UPSCALE,
+    steps: run.steps,
+    batch: run.batch,
+    crop: run.crop,
+    train_images: run.train,
+    train_seconds: Math.round(run.trainSeconds),
+    data: run.dataDir,
+  };
+}
+
 /**
- * Writes `<modelDir>/upscaler/model.onnx` and `config.json` (created if missing; other components of
- * the model folder are left alone). Both files are written to temp names first.
+ * Writes `<modelDir>/upscaler/model.onnx`, `config.json` and, when given, `metrics.json` (created if
+ * missing; other components of the model folder are left alone). Each file is written to a temp name first.
  */
-export function exportToFolder(modelDir: string, config: UpscalerConfig, values: ReadonlyMap<string, Float32Array>, metadata: Record<string, string> = {}): { model: string; config: string } {
+export function exportToFolder(
+  modelDir: string,
+  config: UpscalerConfig,
+  values: ReadonlyMap<string, Float32Array>,
+  metadata: Record<string, string> = {},
+  metrics?: Record<string, number | string>,
+): { model: string; config: string; metrics?: string } {
   const dir = join(modelDir, 'upscaler');
   mkdirSync(dir, { recursive: true });
   const model = join(dir, 'model.onnx');
   const configPath = join(dir, 'config.json');
   saveOnnx(model, exportUpscaler(config, values, metadata));
   writeBytes(configPath, new TextEncoder().encode(`${JSON.stringify(upscalerConfigJson(config), null, 2)}\n`));
-  return { model, config: configPath };
+  if (!metrics) return { model, config: configPath };
+  const metricsPath = join(dir, 'metrics.json');
+  writeBytes(metricsPath, new TextEncoder().encode(`${JSON.stringify(metrics, null, 2)}\n`));
+  return { model, config: configPath, metrics: metricsPath };
 }
 
 function planes(d: ImageDataset): ImagePlanes {

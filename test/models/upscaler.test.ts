@@ -14,7 +14,7 @@ import { Graph } from '../../src/graph/graph.ts';
 import { abs, reduceMean, sub } from '../../src/graph/ops/index.ts';
 import { bilinearUpscale } from '../../src/image/bicubic.ts';
 import { readImageInfo } from '../../src/image/read-info.ts';
-import { buildUpscaler, exportUpscaler, upscalerConfig } from '../../src/models/upscaler.ts';
+import { buildUpscaler, exportUpscaler, upscalerConfig, upscalerParamCount } from '../../src/models/upscaler.ts';
 import { loadUpscaler } from '../../src/pipelines/upscaler.ts';
 import { Session } from '../../src/runtime/session.ts';
 import { exportToFolder } from '../../src/train/upscaler-training.ts';
@@ -39,6 +39,7 @@ test('the graph gives (B, 3, 4h, 4w), and C=32 N=4 has the expected parameter co
   const expected = conv(3, 32) + 8 * conv(32, 32) + conv(32, 32) + 2 * conv(32, 128) + conv(32, 3);
   assert.equal(big.paramCount(), expected);
   assert.equal(big.paramCount(), 158979);
+  assert.equal(upscalerParamCount(upscalerConfig()), 158979);
 });
 
 test('exported once, the model runs at two batch sizes and spatial sizes (dynamic axes)', async () => {
@@ -96,7 +97,9 @@ test('exportToFolder writes upscaler/model.onnx and config.json that loadUpscale
   writeFileSync(join(dir, 'model_index.json'), '{"keep": true}');
   const files = exportToFolder(dir, upscalerConfig(small), randomValues(small));
   assert.equal(readFileSync(join(dir, 'model_index.json'), 'utf8'), '{"keep": true}', 'other files are left alone');
-  assert.deepEqual(JSON.parse(readFileSync(files.config, 'utf8')), { _class_name: 'GessoUpscaler', scale: 4, channels: 8, blocks: 2, residual_scale: 0.1 });
+  const g = new Graph();
+  buildUpscaler(g, new Rng(0), small).forward(g.input('x', [1, 3, 4, 4]));
+  assert.deepEqual(JSON.parse(readFileSync(files.config, 'utf8')), { _class_name: 'GessoUpscaler', scale: 4, channels: 8, blocks: 2, residual_scale: 0.1, parameters: g.paramCount() });
   for (const where of [dir, join(dir, 'upscaler')]) {
     const up = await loadUpscaler(where);
     try {

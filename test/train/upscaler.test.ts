@@ -88,9 +88,13 @@ test('a short run on tiny drawings lowers the loss, writes its files, exports, a
   assert.ok(run.metrics.scores.bicubic.psnr > run.metrics.scores.nearest.psnr, 'bicubic beats nearest on drawings');
   assert.ok(Number.isFinite(run.metrics.scores.gesso.psnr) && run.metrics.scores.gesso.ssim > 0);
 
+  const card = JSON.parse(readFileSync(join(model, 'upscaler', 'metrics.json'), 'utf8')) as Record<string, number>;
+  assert.equal(card['psnr_gesso'], Number(run.metrics.scores.gesso.psnr.toFixed(2)));
+  assert.equal(card['psnr_bicubic'], Number(run.metrics.scores.bicubic.psnr.toFixed(2)));
+  assert.equal(card['steps'], 60);
   const up = await loadUpscaler(model);
   try {
-    assert.deepEqual(up.config, { _class_name: 'GessoUpscaler', scale: 4, channels: 8, blocks: 1, residual_scale: 0.1 });
+    assert.deepEqual(up.config, { _class_name: 'GessoUpscaler', scale: 4, channels: 8, blocks: 1, residual_scale: 0.1, parameters: run.params });
     assert.equal((await up.upscale(new Float32Array(3 * 16 * 16), 16, 16)).width, 64);
   } finally {
     await up.release();
