@@ -82,7 +82,8 @@ Noise schedule and default sampler: \`${String(r.scheduler['_class_name'])}\`, s
 | text encoder + UNet (caption dropout ${r.unetTraining.captionDropout}, EMA ${r.unetTraining.emaDecay}) | ${r.unetTraining.steps} | ${r.unetTraining.batch} | AdamW ${r.unetTraining.lr}, warmup ${r.unetTraining.warmup}, cosine | ${fmt(f.minutes.unet, 1)} min |
 
 Loss curves: \`loss-curves.png\` in this folder. Times are wall-clock on the 2-core development machine,
-which was shared with other jobs during the run.
+from a stage's first log line to its last across resumed runs; the machine was shared with other jobs
+(load average 5–15) for most of the VAE stage.
 
 Reproduce (the data step needs \`apt-get install openclipart-svg\`):
 
@@ -96,7 +97,7 @@ npm run eval:default
 
 | metric | value | target |
 | --- | --- | --- |
-| VAE reconstruction PSNR, validation drawings | ${fmt(ev?.['vae_psnr_db'] ?? f.vaePsnr, 2)} dB | ≥ 24 dB |
+| VAE reconstruction PSNR, validation drawings (mean over drawings; in brackets from the pooled MSE, as training logs it) | ${fmt(ev?.['vae_psnr_db'], 2)} dB (${fmt(f.vaePsnr, 2)} dB) | ≥ 24 dB |
 | classifier accuracy on held-out real drawings (ceiling) | ${fmt(ev?.['cas_ceiling'])} | |
 | classification accuracy score (CAS), 20 generated per category | ${fmt(ev?.['cas'])} | ≥ ceiling / 2, chance 0.1 |
 | colour adherence ("a red/blue/green/yellow star", 20 seeds each) | ${fmt(ev?.['color_adherence'])} | ≥ 0.8 |

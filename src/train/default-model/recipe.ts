@@ -44,6 +44,10 @@ export function loadValues(path: string): { values: Map<string, Float32Array>; m
   return { values: new Map([...file.tensors].map(([name, t]) => [name, Float32Array.from(toFloat32(t))])), metadata: file.metadata };
 }
 
+function optional<K extends string>(key: K, value: number | undefined): Partial<Record<K, number>> {
+  return value === undefined ? {} : ({ [key]: value } as Partial<Record<K, number>>);
+}
+
 export async function trainDefaultModel(o: TrainDefaultOptions): Promise<DefaultRecipe> {
   const recipe = defaultRecipe(o.quick);
   if (!existsSync(join(o.dataDir, 'manifest.jsonl'))) {
@@ -136,7 +140,10 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
     },
     dataset: { dir: o.dataDir, train: train.items.length, val: val.items.length },
     vaePsnr,
-    minutes: { vae: Number(vaeFile.metadata['seconds']) / 60, unet: Number(unet.metadata['seconds']) / 60 },
+    minutes: {
+      ...optional('vae', log.minutesBetween('VAE:', 'vae:')),
+      ...optional('unet', log.minutesBetween('text encoder:', 'unet:')),
+    },
     evaluation: readJsonIfPresent(join(o.outDir, 'eval.json')),
     upscalerMetrics: readJsonIfPresent(join(o.outDir, 'upscaler', 'metrics.json')),
   });

@@ -3,13 +3,15 @@ import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 
 export class StageLog {
   private readonly series = new Map<string, [number, number][]>();
+  private readonly notes: { text: string; at: number }[] = [];
 
   constructor(private readonly path: string) {
     if (existsSync(path)) {
       for (const line of readFileSync(path, 'utf8').split('\n')) {
         if (!line.trim()) continue;
-        const e = JSON.parse(line) as { series?: string; x?: number; y?: number };
+        const e = JSON.parse(line) as { series?: string; x?: number; y?: number; note?: string; at?: string };
         if (e.series !== undefined && e.x !== undefined && e.y !== undefined) this.push(e.series, e.x, e.y);
+        if (e.note !== undefined && e.at !== undefined) this.notes.push({ text: e.note, at: Date.parse(e.at) });
       }
     }
   }
@@ -28,8 +30,20 @@ export class StageLog {
   }
 
   note(text: string): void {
-    appendFileSync(this.path, `${JSON.stringify({ note: text, at: new Date().toISOString() })}\n`);
+    const at = new Date();
+    this.notes.push({ text, at: at.getTime() });
+    appendFileSync(this.path, `${JSON.stringify({ note: text, at: at.toISOString() })}\n`);
     console.log(text);
+  }
+
+  /**
+   * Wall-clock minutes from the first note starting with `from` to the last starting with `to`: a stage's
+   * whole duration across resumed runs (including any time it sat stopped between them).
+   */
+  minutesBetween(from: string, to: string): number | undefined {
+    const start = this.notes.find((n) => n.text.startsWith(from));
+    const end = [...this.notes].reverse().find((n) => n.text.startsWith(to));
+    return start && end && end.at >= start.at ? (end.at - start.at) / 60000 : undefined;
   }
 
   get(name: string): readonly [number, number][] {
