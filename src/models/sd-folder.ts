@@ -32,7 +32,7 @@ export const DIFFUSERS_VERSION = '0.25.0';
 export const TRANSFORMERS_VERSION = '4.36.0';
 
 /** OpenAI CLIP's BPE vocabulary shipped with gesso's shared data (see its README). */
-export const DEFAULT_CLIP_BPE_DIR = new URL('../../../shared/data/clip-bpe/', import.meta.url).pathname;
+export const DEFAULT_CLIP_BPE_DIR = new URL('../../assets/clip-bpe/', import.meta.url).pathname;
 
 export type PipelineClass = 'OnnxStableDiffusionPipeline' | 'OnnxStableDiffusionInpaintPipeline';
 

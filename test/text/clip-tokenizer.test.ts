@@ -7,7 +7,7 @@ import { InputError } from '../../src/core/errors.ts';
 import { ClipTokenizer, loadClipTokenizer } from '../../src/text/clip-tokenizer.ts';
 import { loadTokenizer } from '../../src/text/load-tokenizer.ts';
 
-const BPE_DIR = new URL('../../../shared/data/clip-bpe/', import.meta.url).pathname;
+const BPE_DIR = new URL('../../assets/clip-bpe/', import.meta.url).pathname;
 const tok = await loadClipTokenizer(BPE_DIR);
 const vocab: Record<string, number> = JSON.parse(await readFile(join(BPE_DIR, 'vocab.json'), 'utf8'));
 const idToToken = new Map(Object.entries(vocab).map(([t, id]) => [id, t]));

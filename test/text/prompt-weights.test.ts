@@ -6,7 +6,7 @@ import { applyTokenWeights, parsePromptWeights, weightedTokens } from '../../src
 import { WordTokenizer } from '../../src/text/word-tokenizer.ts';
 import type { Tokenizer } from '../../src/text/tokenizer.ts';
 
-const BPE_DIR = new URL('../../../shared/data/clip-bpe/', import.meta.url).pathname;
+const BPE_DIR = new URL('../../assets/clip-bpe/', import.meta.url).pathname;
 const clip = await loadClipTokenizer(BPE_DIR);
 const BOS = 49406;
 const EOS = 49407;
