@@ -31,7 +31,7 @@ import { exportUNet, type BuiltUNet, type UNet2DConditionConfig } from './unet2d
 export const DIFFUSERS_VERSION = '0.25.0';
 export const TRANSFORMERS_VERSION = '4.36.0';
 
-/** OpenAI CLIP's BPE vocabulary shipped with gesso's shared data (see its README). */
+/** OpenAI CLIP's BPE vocabulary (MIT), vendored in assets/clip-bpe (see its README and LICENSE). */
 export const DEFAULT_CLIP_BPE_DIR = new URL('../../assets/clip-bpe/', import.meta.url).pathname;
 
 export type PipelineClass = 'OnnxStableDiffusionPipeline' | 'OnnxStableDiffusionInpaintPipeline';
