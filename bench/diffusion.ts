@@ -146,7 +146,9 @@ async function sd15Part(flags: Flags, rounds: RoundsOptions, notes: string[], lo
     const runArgs = ['--model', join(dir, 'model.onnx'), ...latentArgs, '--sequence', '77', '--warmup', String(rounds.warmup), '--rounds', String(rounds.rounds), '--threads', String(THREADS)];
     const run = await runPart(join(REPO, 'bench', 'diffusion_unet_run.ts'), runArgs, 'sd15 run', { timeoutMs: 90 * 60_000 });
     loads.push(currentLoad());
-    return { ok: parseSd15(build, run) };
+    const result = parseSd15(build, run);
+    if (result.warmupMs.length > 0) notes.push(`SD 1.5 UNet warm-up step${result.warmupMs.length > 1 ? 's' : ''} (not in the median): ${result.warmupMs.map((v) => `${(v / 1000).toFixed(1)} s`).join(', ')}; timed steps: ${result.ms.map((v) => `${(v / 1000).toFixed(1)} s`).join(', ')}`);
+    return { ok: result };
   } catch (err) {
     notes.push(`SD 1.5 UNet failed: ${errorMessage(err)}`);
     return { skipped: 'failed (see notes)' };

@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   const rounds = { warmup: intFlag('warmup', values.warmup, 1, 0), rounds: intFlag('rounds', values.rounds, 3, 1) };
   const threads = intFlag('threads', values.threads, 2, 1);
 
-  let t = performance.now();
+  const t = performance.now();
   const session = await Session.create(values.model, { name: 'unet', intraOpThreads: threads });
   const loadMs = performance.now() - t;
   try {
@@ -71,14 +71,15 @@ async function main(): Promise<void> {
       timestep: timestepTensor(timestep.dtype, timestep.shape, batch, TIMESTEP), // (B,)
       encoder_hidden_states: normal([batch, sequence, hidden], rng), // (B, S, D)
     };
-    let round = 0;
-    t = performance.now();
+    // Every run's time, warm-ups included: on a shared machine a warm-up may be the one quiet run.
+    const each: number[] = [];
     const ms = await timeRounds(async () => {
+      const start = performance.now();
       await session.run(feeds);
-      round += 1;
-      process.stderr.write(`unet run ${round}/${rounds.warmup + rounds.rounds}: ${((performance.now() - t) / 1000).toFixed(1)} s since the first\n`);
+      each.push(performance.now() - start);
+      process.stderr.write(`unet run ${each.length}/${rounds.warmup + rounds.rounds}: ${(each.at(-1) as number / 1000).toFixed(1)} s\n`);
     }, rounds);
-    printPartResult({ part: 'unet-run', batch, latent, sequence, threads, load_ms: loadMs, warmup: rounds.warmup, ms });
+    printPartResult({ part: 'unet-run', batch, latent, sequence, threads, load_ms: loadMs, warmup: rounds.warmup, warmup_ms: each.slice(0, rounds.warmup), ms });
   } finally {
     await session.release();
   }

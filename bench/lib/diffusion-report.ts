@@ -54,6 +54,8 @@ export interface Sd15Result {
   buildRssBytes: number;
   loadMs: number;
   warmup: number;
+  /** The warm-up runs' times (not in the median). */
+  warmupMs: number[];
   /** Timed UNet runs. */
   ms: number[];
   runRssBytes: number;
@@ -124,6 +126,7 @@ export function parseSd15(build: PartResult, run: PartResult): Sd15Result {
     buildRssBytes: build.maxRssBytes,
     loadMs: r('load_ms'),
     warmup: r('warmup'),
+    warmupMs: run.fields.warmup_ms === undefined || (Array.isArray(run.fields.warmup_ms) && run.fields.warmup_ms.length === 0) ? [] : numbersField(run.fields, 'warmup_ms', 'sd15 run'),
     ms: numbersField(run.fields, 'ms', 'sd15 run'),
     runRssBytes: run.maxRssBytes,
   };

@@ -34,7 +34,7 @@ const SD15_FLOPS = 1_606_546_882_560;
 
 function sd15(): Sd15Result {
   const build = parsePartResult({ latent: 64, batch: 2, sequence: 77, params: 859_520_964, flops: SD15_FLOPS, data_bytes: 3_438_083_840, build_ms: 7000, save_ms: 7000, max_rss_bytes: 3300 * MIB }, 'build');
-  const run = parsePartResult({ load_ms: 20_000, warmup: 1, ms: [20_000, 30_000, 25_000], max_rss_bytes: 3500 * MIB }, 'run');
+  const run = parsePartResult({ load_ms: 20_000, warmup: 1, warmup_ms: [15_000], ms: [20_000, 30_000, 25_000], max_rss_bytes: 3500 * MIB }, 'run');
   return parseSd15(build, run);
 }
 
@@ -53,6 +53,9 @@ test('part results need a peak RSS and well-formed fields', () => {
   const noTimes = parsePartResult({ load_ms: 1, warmup: 1, ms: [], max_rss_bytes: 1 }, 'run');
   const build = parsePartResult({ latent: 64, batch: 2, sequence: 77, params: 1, flops: 1, data_bytes: 1, build_ms: 1, save_ms: 1, max_rss_bytes: 1 }, 'build');
   assert.throws(() => parseSd15(build, noTimes), /"ms"/);
+  assert.deepEqual(sd15().warmupMs, [15_000]);
+  const badWarmup = parsePartResult({ load_ms: 1, warmup: 1, warmup_ms: ['x'], ms: [1], max_rss_bytes: 1 }, 'run');
+  assert.throws(() => parseSd15(build, badWarmup), /warmup_ms/);
 });
 
 test('default-model medians pool every step of every image; whole image is the median total', () => {
