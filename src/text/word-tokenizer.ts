@@ -13,6 +13,9 @@ import { wrapAndPad, type EncodedText, type Tokenizer } from './tokenizer.ts';
 
 export const WORD_TOKENIZER_FILE = 'gesso_tokenizer.json';
 export const WORD_SPECIALS = ['<pad>', '<bos>', '<eos>', '<unk>'] as const;
+
+/** Dropped when outside the vocabulary (see WordTokenizer.tokenize). */
+const ARTICLES = new Set(['a', 'an', 'the']);
 const WORD = /[\p{L}\p{N}]+/gu;
 
 export interface WordTokenizerJson {
@@ -63,8 +66,19 @@ export class WordTokenizer implements Tokenizer {
     this.lowercase = options.lowercase ?? true;
   }
 
+  /**
+   * Word ids; a word outside the vocabulary is `<unk>`, except English articles, which are dropped:
+   * captions built from file names never contain them, so "a red star" would otherwise carry an
+   * `<unk>` the model only ever saw standing for a rare content word.
+   */
   tokenize(text: string): number[] {
-    return splitWords(text, this.lowercase).map((w) => this.ids.get(w) ?? this.unkId);
+    const ids: number[] = [];
+    for (const w of splitWords(text, this.lowercase)) {
+      const id = this.ids.get(w);
+      if (id !== undefined) ids.push(id);
+      else if (!ARTICLES.has(w)) ids.push(this.unkId);
+    }
+    return ids;
   }
 
   encode(text: string): EncodedText {

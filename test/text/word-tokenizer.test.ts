@@ -96,3 +96,11 @@ test('malformed gesso_tokenizer.json is refused naming the file and the field', 
     await rm(dir, { recursive: true });
   }
 });
+
+test('articles outside the vocabulary are dropped, other unknown words become <unk>', () => {
+  const tok = new WordTokenizer(['<pad>', '<bos>', '<eos>', '<unk>', 'red', 'star'], { maxLength: 8 });
+  assert.deepEqual(tok.tokenize('a red star'), [4, 5]);
+  assert.deepEqual(tok.tokenize('The red zebra'), [4, 3]);
+  const withArticle = new WordTokenizer(['<pad>', '<bos>', '<eos>', '<unk>', 'a', 'star'], { maxLength: 8 });
+  assert.deepEqual(withArticle.tokenize('a star'), [4, 5]); // kept when the vocabulary has it
+});
