@@ -13,6 +13,7 @@ import { buildConvAutoencoder } from '../models/conv-autoencoder.ts';
 import { Session } from '../runtime/session.ts';
 import type { ImageDataset } from '../data/dataset.ts';
 import { batchToGrid, stackGrids, type GridImage } from '../image/grid.ts';
+import { psnrFromMse } from '../image/psnr.ts';
 import { trainLoop } from './loop.ts';
 import { warmupCosine } from './lr-schedule.ts';
 import { TrainSession } from './train-session.ts';
@@ -68,7 +69,7 @@ export async function autoencoderCheck(o: AutoencoderCheckOptions): Promise<Auto
     for (let i = 0; i < out.length; i++) se += ((out[i] as number) - (valBatch[i] as number)) ** 2;
     const mse = se / out.length;
     // Pixels in [0, 1] are (v + 1) / 2, so their MSE is mse / 4.
-    evals.push({ step, mse, psnr: 10 * Math.log10(1 / (mse / 4)) });
+    evals.push({ step, mse, psnr: psnrFromMse(mse / 4) });
     grids.push(batchToGrid(out.subarray(0, show * 3 * size * size), [show, 3, size, size], { scale: 2 }));
   };
 

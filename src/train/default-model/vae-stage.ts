@@ -14,6 +14,7 @@ import { Session } from '../../runtime/session.ts';
 import type { Runner } from '../../runtime/runner.ts';
 import { batchToGrid, stackGrids } from '../../image/grid.ts';
 import { writeImageFile } from '../../image/write-image.ts';
+import { psnr as pixelPsnr } from '../../image/psnr.ts';
 import { TrainSession } from '../train-session.ts';
 import { trainLoop } from '../loop.ts';
 import { warmupCosine } from '../lr-schedule.ts';
@@ -88,15 +89,10 @@ export async function decodeLatents(decoder: Runner, latents: Float32Array, n: n
   return out;
 }
 
-/** PSNR in dB of [-1, 1] images, measured on [0, 1] pixels after clamping. */
+/** PSNR in dB of [-1, 1] images, measured on [0, 1] pixels after clamping (pooled over all pixels). */
 export function psnr(a: Float32Array, b: Float32Array): number {
-  let se = 0;
-  for (let i = 0; i < a.length; i++) {
-    const x = (Math.max(-1, Math.min(1, a[i] as number)) + 1) / 2;
-    const y = (Math.max(-1, Math.min(1, b[i] as number)) + 1) / 2;
-    se += (x - y) ** 2;
-  }
-  return 10 * Math.log10(1 / (se / a.length));
+  const unit = (v: Float32Array): Float32Array => v.map((x) => (Math.max(-1, Math.min(1, x)) + 1) / 2);
+  return pixelPsnr(unit(a), unit(b));
 }
 
 export async function trainVaeStage(recipe: DefaultRecipe, train: ImageDataset, val: ImageDataset, runDir: string, log: StageLog, quiet = false): Promise<VaeStageResult> {
