@@ -9,6 +9,12 @@ function printHelp(): void {
   console.log('\nRun `gesso <command> --help` for the options of one command.');
 }
 
+/** node:util parseArgs errors (unknown flag, missing value): the user's mistake, reported as such. */
+function isFlagError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
+}
+
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
@@ -30,8 +36,8 @@ async function main(argv: string[]): Promise<number> {
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (err) {
-  if (err instanceof GessoError) {
-    console.error(`gesso: ${err.message}`);
+  if (err instanceof GessoError || isFlagError(err)) {
+    console.error(`gesso: ${(err as Error).message}`);
     process.exitCode = 2;
   } else {
     throw err;

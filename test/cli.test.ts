@@ -1,0 +1,23 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+
+const gesso = (...args: string[]) => spawnSync(process.execPath, ['bin/gesso.js', ...args], { encoding: 'utf8' });
+
+test('gesso --help lists every command', () => {
+  const r = gesso('--help');
+  assert.equal(r.status, 0);
+  for (const name of ['demo', 'data', 'generate', 'eval', 'info', 'schedulers', 'train', 'upscale']) assert.match(r.stdout, new RegExp(`\\n  ${name}\\s`));
+});
+
+test('an unknown command or flag is a clear error, exit code 2, no stack trace', () => {
+  const unknown = gesso('paint');
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stderr, /unknown command "paint"; expected one of: demo/);
+  for (const args of [['train', 'default', '--bogus'], ['data', 'openclipart', '--nope'], ['schedulers', '--steps']]) {
+    const r = gesso(...args);
+    assert.equal(r.status, 2, args.join(' '));
+    assert.match(r.stderr, /^gesso: .*(--bogus|--nope|--steps)/, args.join(' '));
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  }
+});
