@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { InputError } from '../core/errors.ts';
 import { Rng } from '../core/rng.ts';
 import { learnAuthorWords, stripAuthor } from './author-words.ts';
-import type { SourceImage } from './build-dataset.ts';
+import { buildDataset, type BuildOptions, type BuildReport, type SourceImage } from './build-dataset.ts';
 import { cleanWords, fileStem } from './caption-words.ts';
 import { COLOR_NAMES } from './color-names.ts';
 import { folderPhrases } from './compose-caption.ts';
@@ -190,4 +190,40 @@ export async function openclipartSources(root: string, options: { limit?: number
     }),
   );
   return { sources, found: relPaths.length, authorWords: [...authors].sort() };
+}
+
+/**
+ * Renders (a seeded selection of) the Open Clip Art Library into a `gesso data` folder: what
+ * `gesso data openclipart` runs, callable by training recipes that need the data at another size.
+ */
+export async function buildOpenclipartDataset(o: {
+  outDir: string;
+  size: number;
+  seed?: number;
+  valFraction?: number;
+  limit?: number;
+  root?: string;
+  concurrency?: number;
+  maxPerCategory?: number;
+  onProgress?: BuildOptions['onProgress'];
+  log?: (line: string) => void;
+}): Promise<BuildReport> {
+  const root = findOpenclipartRoot(o.root);
+  const seed = o.seed ?? 0;
+  const log = o.log ?? (() => {});
+  log(`openclipart: reading ${root}`);
+  const selection = await openclipartSources(root, { seed, ...(o.limit === undefined ? {} : { limit: o.limit }) });
+  log(`openclipart: ${selection.found} SVGs, ${selection.authorWords.length} author words learned; rendering ${selection.sources.length} at ${o.size}px into ${o.outDir}`);
+  return buildDataset(selection.sources, {
+    outDir: o.outDir,
+    size: o.size,
+    seed,
+    valFraction: o.valFraction ?? 0.05,
+    ...(o.concurrency !== undefined ? { concurrency: o.concurrency } : {}),
+    ...(o.maxPerCategory !== undefined ? { maxPerCategory: o.maxPerCategory } : {}),
+    name: OPENCLIPART_PACKAGE,
+    unlimited: true, // the package's own files, trusted: some are large
+    ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+    extraReport: { root, libraryFiles: selection.found, limit: o.limit ?? null, authorStopList: selection.authorWords },
+  });
 }

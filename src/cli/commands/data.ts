@@ -6,7 +6,7 @@ import { InputError } from '../../core/errors.ts';
 import { buildDataset, type BuildProgress, type BuildReport } from '../../data/build-dataset.ts';
 import { contactSheet } from '../../data/contact-sheet.ts';
 import { folderSources, type FitChoice } from '../../data/folder-source.ts';
-import { findOpenclipartRoot, openclipartSources } from '../../data/openclipart.ts';
+import { buildOpenclipartDataset } from '../../data/openclipart.ts';
 
 const usage = `Usage: gesso data <openclipart|folder|sheet> [options]
 
@@ -64,18 +64,14 @@ async function runOpenclipart(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { ...buildFlags, limit: { type: 'string' }, root: { type: 'string' } }, allowPositionals: false });
   const common = commonOptions(values);
   const limit = values.limit === undefined ? undefined : intFlag('--limit', values.limit, 1, Number.MAX_SAFE_INTEGER);
-  const root = findOpenclipartRoot(values.root);
   const outDir = values.out ?? `.cache/openclipart-${common.size}`;
-  console.log(`openclipart: reading ${root}`);
-  const selection = await openclipartSources(root, { seed: common.seed, ...(limit === undefined ? {} : { limit }) });
-  console.log(`openclipart: ${selection.found} SVGs, ${selection.authorWords.length} author words learned; rendering ${selection.sources.length} at ${common.size}px into ${outDir}`);
-  const report = await buildDataset(selection.sources, {
+  const report = await buildOpenclipartDataset({
     ...common,
     outDir,
-    name: 'openclipart-svg',
-    unlimited: true, // the package's own files, trusted: some are large
+    ...(limit === undefined ? {} : { limit }),
+    ...(values.root === undefined ? {} : { root: values.root }),
     onProgress: progressPrinter(),
-    extraReport: { root, libraryFiles: selection.found, limit: limit ?? null, authorStopList: selection.authorWords },
+    log: (line) => console.log(line),
   });
   printSummary(report, outDir);
   return 0;

@@ -80,6 +80,7 @@ Noise schedule and default sampler: \`${String(r.scheduler['_class_name'])}\`, s
 | --- | ---: | ---: | --- | --- |
 | VAE (MSE + ${r.klWeight} · KL) | ${r.vaeTraining.steps} | ${r.vaeTraining.batch} | AdamW ${r.vaeTraining.lr}, warmup ${r.vaeTraining.warmup}, cosine | ${fmt(f.minutes.vae, 1)} min |
 | text encoder + UNet (caption dropout ${r.unetTraining.captionDropout}, EMA ${r.unetTraining.emaDecay}) | ${r.unetTraining.steps} | ${r.unetTraining.batch} | AdamW ${r.unetTraining.lr}, warmup ${r.unetTraining.warmup}, cosine | ${fmt(f.minutes.unet, 1)} min |
+| upscaler (L1 on ${up?.['crop'] ?? '?'} px crops of ${up?.['train_images'] ?? '?'} drawings at 256 px) | ${up?.['steps'] ?? '?'} | ${up?.['batch'] ?? '?'} | Adam, warmup, cosine | ${typeof up?.['train_seconds'] === 'number' ? fmt(up['train_seconds'] / 60, 1) : 'not measured'} min |
 
 Loss curves: \`loss-curves.png\` in this folder. Times are wall-clock on the 2-core development machine,
 from a stage's first log line to its last across resumed runs; the machine was shared with other jobs
