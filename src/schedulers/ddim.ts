@@ -13,7 +13,7 @@ import { InputError } from '../core/errors.ts';
 import type { Rng } from '../core/rng.ts';
 import type { SchedulerConfig } from './config.ts';
 import { NoiseSchedule } from './noise-schedule.ts';
-import { BasePlan, checkNumSteps, checkTimestepsInRange, img2imgStart, type StepUpdate } from './plan-base.ts';
+import { AlphaPlan, checkNumSteps, checkTimestepsInRange, img2imgStart, type StepUpdate } from './plan-base.ts';
 import { epsFromVp, x0FromVp } from './prediction.ts';
 import type { PlanOptions, SamplingPlan, Scheduler, StepState } from './scheduler.ts';
 import { clamped, weightedSum } from './tensor-math.ts';
@@ -39,25 +39,19 @@ export class DdimScheduler implements Scheduler {
   }
 }
 
-class DdimPlan extends BasePlan {
-  readonly #scheduler: DdimScheduler;
+class DdimPlan extends AlphaPlan<DdimScheduler> {
   readonly #stride: number;
   readonly #eta: number;
 
   constructor(scheduler: DdimScheduler, numSteps: number, timesteps: number[], eta: number) {
-    super(scheduler.name, numSteps, timesteps, null, 1);
-    this.#scheduler = scheduler;
+    super(scheduler, numSteps, timesteps);
     this.#stride = Math.floor(scheduler.config.num_train_timesteps / numSteps);
     this.#eta = eta;
   }
 
-  addNoise(original: Float32Array, noise: Float32Array, stepIndex: number): Float32Array {
-    this.checkNoise(original, noise, stepIndex);
-    return this.#scheduler.schedule.addNoiseAt(original, noise, this.timesteps[stepIndex] as number);
-  }
 
   protected takeStep(modelOutput: Float32Array, stepIndex: number, sample: Float32Array, _state: StepState, rng: Rng): StepUpdate {
-    const { config: c, schedule } = this.#scheduler;
+    const { config: c, schedule } = this.scheduler;
     const t = this.timesteps[stepIndex] as number;
     const prevT = t - this.#stride;
     const abT = schedule.alphaCumprod(t);

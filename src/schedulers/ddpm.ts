@@ -10,7 +10,7 @@
 import type { Rng } from '../core/rng.ts';
 import type { SchedulerConfig } from './config.ts';
 import { NoiseSchedule } from './noise-schedule.ts';
-import { BasePlan, checkNumSteps, checkTimestepsInRange, img2imgStart, type StepUpdate } from './plan-base.ts';
+import { AlphaPlan, checkNumSteps, checkTimestepsInRange, img2imgStart, type StepUpdate } from './plan-base.ts';
 import { x0FromVp } from './prediction.ts';
 import type { SamplingPlan, Scheduler, StepState } from './scheduler.ts';
 import { clamped, weightedSum } from './tensor-math.ts';
@@ -34,21 +34,12 @@ export class DdpmScheduler implements Scheduler {
   }
 }
 
-class DdpmPlan extends BasePlan {
-  readonly #scheduler: DdpmScheduler;
+class DdpmPlan extends AlphaPlan<DdpmScheduler> {
 
-  constructor(scheduler: DdpmScheduler, numSteps: number, timesteps: number[]) {
-    super(scheduler.name, numSteps, timesteps, null, 1);
-    this.#scheduler = scheduler;
-  }
 
-  addNoise(original: Float32Array, noise: Float32Array, stepIndex: number): Float32Array {
-    this.checkNoise(original, noise, stepIndex);
-    return this.#scheduler.schedule.addNoiseAt(original, noise, this.timesteps[stepIndex] as number);
-  }
 
   protected takeStep(modelOutput: Float32Array, stepIndex: number, sample: Float32Array, _state: StepState, rng: Rng): StepUpdate {
-    const { config: c, schedule } = this.#scheduler;
+    const { config: c, schedule } = this.scheduler;
     const t = this.timesteps[stepIndex] as number;
     const prevT = stepIndex + 1 < this.timesteps.length ? (this.timesteps[stepIndex + 1] as number) : -1;
     const abT = schedule.alphaCumprod(t);

@@ -16,7 +16,7 @@ import { InputError } from '../core/errors.ts';
 import type { Rng } from '../core/rng.ts';
 import type { SchedulerConfig } from './config.ts';
 import { NoiseSchedule } from './noise-schedule.ts';
-import { BasePlan, checkNumSteps, checkStrength, type StepUpdate } from './plan-base.ts';
+import { AlphaPlan, checkNumSteps, checkStrength, type StepUpdate } from './plan-base.ts';
 import { x0FromVp } from './prediction.ts';
 import type { SamplingPlan, Scheduler, StepState } from './scheduler.ts';
 import { clamped, weightedSum } from './tensor-math.ts';
@@ -54,21 +54,12 @@ export class LcmScheduler implements Scheduler {
   }
 }
 
-class LcmPlan extends BasePlan {
-  readonly #scheduler: LcmScheduler;
+class LcmPlan extends AlphaPlan<LcmScheduler> {
 
-  constructor(scheduler: LcmScheduler, numSteps: number, timesteps: number[]) {
-    super(scheduler.name, numSteps, timesteps, null, 1);
-    this.#scheduler = scheduler;
-  }
 
-  addNoise(original: Float32Array, noise: Float32Array, stepIndex: number): Float32Array {
-    this.checkNoise(original, noise, stepIndex);
-    return this.#scheduler.schedule.addNoiseAt(original, noise, this.timesteps[stepIndex] as number);
-  }
 
   protected takeStep(modelOutput: Float32Array, stepIndex: number, sample: Float32Array, _state: StepState, rng: Rng): StepUpdate {
-    const { config: c, schedule } = this.#scheduler;
+    const { config: c, schedule } = this.scheduler;
     const t = this.timesteps[stepIndex] as number;
     const ab = schedule.alphaCumprod(t);
 

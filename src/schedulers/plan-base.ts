@@ -2,6 +2,7 @@
 import { InputError } from '../core/errors.ts';
 import type { Rng } from '../core/rng.ts';
 import type { SamplingPlan, StepResult, StepState } from './scheduler.ts';
+import type { NoiseSchedule } from './noise-schedule.ts';
 
 /** Checks a step count against the training schedule (diffusers raises the same errors). */
 export function checkNumSteps(schedulerName: string, numSteps: number, numTrain: number): void {
@@ -112,4 +113,19 @@ export interface StepUpdate {
   history?: readonly Float32Array[];
   heldSample?: Float32Array | null;
   heldOutput?: Float32Array | null;
+}
+
+/**
+ * Plans of the schedulers that step in ᾱ_t rather than σ (DDPM, DDIM, PNDM, LCM): no input scaling,
+ * initial noise σ 1, and img2img noise added at a plan timestep by the scheduler's noise schedule.
+ */
+export abstract class AlphaPlan<S extends { readonly name: string; readonly schedule: NoiseSchedule }> extends BasePlan {
+  constructor(protected readonly scheduler: S, numSteps: number, timesteps: readonly number[]) {
+    super(scheduler.name, numSteps, timesteps, null, 1);
+  }
+
+  addNoise(original: Float32Array, noise: Float32Array, stepIndex: number): Float32Array {
+    this.checkNoise(original, noise, stepIndex);
+    return this.scheduler.schedule.addNoiseAt(original, noise, this.timesteps[stepIndex] as number);
+  }
 }

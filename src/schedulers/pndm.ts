@@ -18,7 +18,7 @@
 import { InputError } from '../core/errors.ts';
 import type { SchedulerConfig } from './config.ts';
 import { NoiseSchedule } from './noise-schedule.ts';
-import { BasePlan, checkNumSteps, checkTimestepsInRange, img2imgStart, type StepUpdate } from './plan-base.ts';
+import { AlphaPlan, checkNumSteps, checkTimestepsInRange, img2imgStart, type StepUpdate } from './plan-base.ts';
 import type { SamplingPlan, Scheduler, StepState } from './scheduler.ts';
 import { weightedSum } from './tensor-math.ts';
 import { spacedTimesteps } from './timesteps.ts';
@@ -61,22 +61,16 @@ export class PndmScheduler implements Scheduler {
   }
 }
 
-class PndmPlan extends BasePlan {
-  readonly #scheduler: PndmScheduler;
+class PndmPlan extends AlphaPlan<PndmScheduler> {
   readonly #stride: number;
   readonly #prkCalls: number;
 
   constructor(scheduler: PndmScheduler, numSteps: number, timesteps: number[], stride: number, prkCalls: number) {
-    super(scheduler.name, numSteps, timesteps, null, 1);
-    this.#scheduler = scheduler;
+    super(scheduler, numSteps, timesteps);
     this.#stride = stride;
     this.#prkCalls = prkCalls;
   }
 
-  addNoise(original: Float32Array, noise: Float32Array, stepIndex: number): Float32Array {
-    this.checkNoise(original, noise, stepIndex);
-    return this.#scheduler.schedule.addNoiseAt(original, noise, this.timesteps[stepIndex] as number);
-  }
 
   protected takeStep(modelOutput: Float32Array, stepIndex: number, sample: Float32Array, state: StepState): StepUpdate {
     return stepIndex < this.#prkCalls ? this.#prkStep(modelOutput, stepIndex, sample, state) : this.#plmsStep(modelOutput, stepIndex, sample, state);
@@ -142,7 +136,7 @@ class PndmPlan extends BasePlan {
 
   /** φ(x, t → prevT, model output), after turning v into ε; also the x0 it implies. */
   #transfer(x: Float32Array, t: number, prevT: number, output: Float32Array): { prevSample: Float32Array; predOriginal: Float32Array } {
-    const { config: c, schedule } = this.#scheduler;
+    const { config: c, schedule } = this.scheduler;
     const ab = schedule.alphaCumprod(t);
     const abPrev = prevT >= 0 ? schedule.alphaCumprod(prevT) : c.set_alpha_to_one ? 1 : schedule.alphaCumprod(0);
     const eps = c.prediction_type === 'v_prediction' ? weightedSum([[Math.sqrt(ab), output], [Math.sqrt(1 - ab), x]]) : output;
