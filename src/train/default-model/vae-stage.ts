@@ -100,6 +100,8 @@ export async function trainVaeStage(recipe: DefaultRecipe, train: ImageDataset, 
   const s = recipe.vaeTraining;
   const { g, loss, metrics } = buildVaeTraining(cfg, s.batch, recipe.klWeight, recipe.seed);
   log.note(`VAE: ${g.paramCount()} parameters, block_out_channels ${JSON.stringify(cfg.block_out_channels)}, latent ${cfg.latent_channels}×${cfg.sample_size / 4}×${cfg.sample_size / 4}`);
+  // Per-parameter optimizer state: the shipped model's VAE checkpoint was written in that layout before the
+  // flat one existed, and a resumed run must read it back (the VAE is small, so the flat layout's speed-up is too).
   const session = await TrainSession.create(g, buildTrainStep(g, { loss, metrics, optimizer: { kind: 'adamw', weightDecay: 0 }, clipGradNorm: 1, stateLayout: 'per-param' }));
   const valImages = val.readBatch(val.items.map((_, i) => i));
   const shown = 8;
