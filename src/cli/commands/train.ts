@@ -18,8 +18,6 @@ Every stage checkpoints into the run folder and resumes where it stopped; run th
   --until S     stop after stage S`;
 
 export const trainCommand: Command = {
-  name: 'train',
-  summary: 'train gesso\'s default model (and, later, models on your own images)',
   usage,
   async run(args: string[]): Promise<number> {
     const { values, positionals } = parseArgs({
