@@ -79,8 +79,15 @@ function parseFlags(argv: string[]): Flags {
     if (!(PARTS as readonly string[]).includes(p)) throw new InputError(`--only: unknown part "${p}"; expected a comma-separated subset of ${PARTS.join(',')}`);
   }
   const latent = values['sd15-latent'] === undefined ? SD15_LATENT : Number(values['sd15-latent']);
-  if (!Number.isInteger(latent) || latent < 8 || latent % 8 !== 0) throw new InputError(`--sd15-latent ${values['sd15-latent']}: expected a multiple of 8 (64 is 512×512)`);
-  return { quick: values.quick === true, write: values['no-write'] !== true && latent === SD15_LATENT, model: values.model ?? DEFAULT_MODEL, parts: parts as PartName[], sd15Latent: latent };
+  if (!Number.isInteger(latent) || latent < 8 || latent % 8 !== 0)
+    throw new InputError(`--sd15-latent ${values['sd15-latent']}: expected a multiple of 8 (64 is 512×512)`);
+  return {
+    quick: values.quick === true,
+    write: values['no-write'] !== true && latent === SD15_LATENT,
+    model: values.model ?? DEFAULT_MODEL,
+    parts: parts as PartName[],
+    sd15Latent: latent,
+  };
 }
 
 function errorMessage(err: unknown): string {
@@ -129,7 +136,8 @@ function freeBytes(dir: string): number {
 
 async function sd15Part(flags: Flags, rounds: RoundsOptions, notes: string[], loads: number[]): Promise<Outcome<Sd15Result>> {
   const free = freeBytes(tmpdir());
-  if (free < SD15_DISK_BYTES) return { skipped: `${tmpdir()} has ${(free / 2 ** 30).toFixed(1)} GiB free; the SD 1.5 UNet needs ${SD15_DISK_BYTES / 2 ** 30} GiB` };
+  if (free < SD15_DISK_BYTES)
+    return { skipped: `${tmpdir()} has ${(free / 2 ** 30).toFixed(1)} GiB free; the SD 1.5 UNet needs ${SD15_DISK_BYTES / 2 ** 30} GiB` };
   const dir = mkdtempSync(join(tmpdir(), 'gesso-bench-sd15-'));
   // An interrupted run still removes the 3.4 GB folder (the children get the same signal).
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -143,11 +151,26 @@ async function sd15Part(flags: Flags, rounds: RoundsOptions, notes: string[], lo
     const latentArgs = ['--latent', String(flags.sd15Latent), '--batch', '2'];
     const build = await runPart(join(REPO, 'bench', 'diffusion_sd15_build.ts'), ['--out', dir, ...latentArgs], 'sd15 build', { timeoutMs: 15 * 60_000 });
     log(`SD 1.5 UNet: load and time ${rounds.warmup}+${rounds.rounds} steps (child process)`);
-    const runArgs = ['--model', join(dir, 'model.onnx'), ...latentArgs, '--sequence', '77', '--warmup', String(rounds.warmup), '--rounds', String(rounds.rounds), '--threads', String(THREADS)];
+    const runArgs = [
+      '--model',
+      join(dir, 'model.onnx'),
+      ...latentArgs,
+      '--sequence',
+      '77',
+      '--warmup',
+      String(rounds.warmup),
+      '--rounds',
+      String(rounds.rounds),
+      '--threads',
+      String(THREADS),
+    ];
     const run = await runPart(join(REPO, 'bench', 'diffusion_unet_run.ts'), runArgs, 'sd15 run', { timeoutMs: 90 * 60_000 });
     loads.push(currentLoad());
     const result = parseSd15(build, run);
-    if (result.warmupMs.length > 0) notes.push(`SD 1.5 UNet warm-up step${result.warmupMs.length > 1 ? 's' : ''} (not in the median): ${result.warmupMs.map((v) => `${(v / 1000).toFixed(1)} s`).join(', ')}; timed steps: ${result.ms.map((v) => `${(v / 1000).toFixed(1)} s`).join(', ')}`);
+    if (result.warmupMs.length > 0)
+      notes.push(
+        `SD 1.5 UNet warm-up step${result.warmupMs.length > 1 ? 's' : ''} (not in the median): ${result.warmupMs.map((v) => `${(v / 1000).toFixed(1)} s`).join(', ')}; timed steps: ${result.ms.map((v) => `${(v / 1000).toFixed(1)} s`).join(', ')}`,
+      );
     return { ok: result };
   } catch (err) {
     notes.push(`SD 1.5 UNet failed: ${errorMessage(err)}`);
@@ -184,16 +207,20 @@ async function main(): Promise<void> {
   const torch = await torchCeiling(quick, notes);
 
   // 2. Default model.
-  const def: Outcome<DefaultModelResult> = flags.parts.includes('default') ? await defaultPart(flags, label, defaultRounds, notes) : { skipped: 'not asked for (--only)' };
+  const def: Outcome<DefaultModelResult> = flags.parts.includes('default')
+    ? await defaultPart(flags, label, defaultRounds, notes)
+    : { skipped: 'not asked for (--only)' };
 
   // 3. SD 1.5-shaped UNet, and whether a PyTorch peer for it could run.
   const sd15Loads: number[] = [];
   let sd15: Outcome<Sd15Result> = { skipped: 'not asked for (--only)' };
   if (flags.parts.includes('sd15')) {
     sd15 = await sd15Part(flags, sd15Rounds, notes, sd15Loads);
-    notes.push((await diffusersImportable())
-      ? 'PyTorch peer for the SD 1.5 UNet not written yet, though diffusers is importable'
-      : `no PyTorch peer for the SD 1.5 UNet: diffusers is not importable by ${torchPython()}`);
+    notes.push(
+      (await diffusersImportable())
+        ? 'PyTorch peer for the SD 1.5 UNet not written yet, though diffusers is importable'
+        : `no PyTorch peer for the SD 1.5 UNet: diffusers is not importable by ${torchPython()}`,
+    );
   }
 
   // 1. Ceiling, second half: the machine is shared, so the ceiling is measured on both sides of the parts.
@@ -216,20 +243,42 @@ async function main(): Promise<void> {
   if (flags.write) {
     const path = join(REPO, 'BENCHMARKS.md');
     const versions = `onnxruntime-node ${packageVersion('onnxruntime-node')}${torch.version === null ? '' : `, torch ${torch.version}`}`;
-    writeSection(path, 'diffusion', diffusionSection({ threads: THREADS, machine, loadAtEnd, sd15Loads, mode, versions, ceilingLine, def, sd15, rounds: { defaultRounds, sd15Rounds }, table: diffusionMarkdownTable(rows), notes, label }));
+    writeSection(
+      path,
+      'diffusion',
+      diffusionSection({
+        threads: THREADS,
+        machine,
+        loadAtEnd,
+        sd15Loads,
+        mode,
+        versions,
+        ceilingLine,
+        def,
+        sd15,
+        rounds: { defaultRounds, sd15Rounds },
+        table: diffusionMarkdownTable(rows),
+        notes,
+        label,
+      }),
+    );
     log(`wrote the diffusion section of ${relative(process.cwd(), path) || path}`);
   }
 
-  console.log(JSON.stringify(diffusionHeadline(def, sd15, ceiling, {
-    bench: 'diffusion',
-    mode,
-    ort_matmul_gflops: Number(Math.max(ortStart, ortEnd).toFixed(1)),
-    torch_matmul_gflops: torch.gflops === null ? null : Number(torch.gflops.toFixed(1)),
-    threads: THREADS,
-    load_avg_start: machine.loadAverage,
-    load_avg_sd15: sd15Loads,
-    load_avg_end: loadAtEnd,
-  })));
+  console.log(
+    JSON.stringify(
+      diffusionHeadline(def, sd15, ceiling, {
+        bench: 'diffusion',
+        mode,
+        ort_matmul_gflops: Number(Math.max(ortStart, ortEnd).toFixed(1)),
+        torch_matmul_gflops: torch.gflops === null ? null : Number(torch.gflops.toFixed(1)),
+        threads: THREADS,
+        load_avg_start: machine.loadAverage,
+        load_avg_sd15: sd15Loads,
+        load_avg_end: loadAtEnd,
+      }),
+    ),
+  );
 }
 
 await main();

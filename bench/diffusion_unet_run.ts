@@ -63,7 +63,8 @@ async function main(): Promise<void> {
   try {
     const channels = input(session, 'sample').shape[1];
     const hidden = input(session, 'encoder_hidden_states').shape[2];
-    if (typeof channels !== 'number' || typeof hidden !== 'number') throw new InputError(`${session.name}: sample channels and hidden width must be fixed dims`);
+    if (typeof channels !== 'number' || typeof hidden !== 'number')
+      throw new InputError(`${session.name}: sample channels and hidden width must be fixed dims`);
     const timestep = input(session, 'timestep');
     const rng = new Rng(1);
     const feeds: Record<string, HostTensor> = {
@@ -77,9 +78,19 @@ async function main(): Promise<void> {
       const start = performance.now();
       await session.run(feeds);
       each.push(performance.now() - start);
-      process.stderr.write(`unet run ${each.length}/${rounds.warmup + rounds.rounds}: ${(each.at(-1) as number / 1000).toFixed(1)} s\n`);
+      process.stderr.write(`unet run ${each.length}/${rounds.warmup + rounds.rounds}: ${((each.at(-1) as number) / 1000).toFixed(1)} s\n`);
     }, rounds);
-    printPartResult({ part: 'unet-run', batch, latent, sequence, threads, load_ms: loadMs, warmup: rounds.warmup, warmup_ms: each.slice(0, rounds.warmup), ms });
+    printPartResult({
+      part: 'unet-run',
+      batch,
+      latent,
+      sequence,
+      threads,
+      load_ms: loadMs,
+      warmup: rounds.warmup,
+      warmup_ms: each.slice(0, rounds.warmup),
+      ms,
+    });
   } finally {
     await session.release();
   }

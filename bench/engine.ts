@@ -44,10 +44,12 @@ function parseFlags(argv: string[]): { quick: boolean; write: boolean; peers: Pe
   });
   const peers = (values.peers ?? '').split(',').filter((p) => p !== '');
   for (const p of peers) {
-    if (!(KNOWN_PEERS as readonly string[]).includes(p)) throw new InputError(`--peers: unknown peer "${p}"; expected a comma-separated subset of ${KNOWN_PEERS.join(',')}`);
+    if (!(KNOWN_PEERS as readonly string[]).includes(p))
+      throw new InputError(`--peers: unknown peer "${p}"; expected a comma-separated subset of ${KNOWN_PEERS.join(',')}`);
   }
   const coretype = values['openblas-coretype'];
-  if (coretype !== undefined && !/^[A-Za-z0-9_]+$/.test(coretype)) throw new InputError(`--openblas-coretype "${coretype}" is not an OpenBLAS core name like Haswell or SkylakeX`);
+  if (coretype !== undefined && !/^[A-Za-z0-9_]+$/.test(coretype))
+    throw new InputError(`--openblas-coretype "${coretype}" is not an OpenBLAS core name like Haswell or SkylakeX`);
   return { quick: values.quick === true, write: values['no-write'] !== true, peers: peers as PeerName[], openblasCoretype: coretype };
 }
 
@@ -67,12 +69,14 @@ async function runPeer(name: PeerName, run: () => Promise<PeerReport>, notes: st
 function peerMeasurements(name: PeerName, report: PeerReport | null, failed: string): Measurement[] {
   return WORKLOADS.flatMap((workload) => {
     const w = report?.workloads[workload];
-    return (['forward', 'train'] as const).map((step): Measurement => ({
-      workload,
-      step,
-      peer: name,
-      result: w === undefined ? { skipped: report === null ? failed : 'not reported' } : w[step],
-    }));
+    return (['forward', 'train'] as const).map(
+      (step): Measurement => ({
+        workload,
+        step,
+        peer: name,
+        result: w === undefined ? { skipped: report === null ? failed : 'not reported' } : w[step],
+      }),
+    );
   });
 }
 
@@ -128,7 +132,8 @@ async function main(): Promise<void> {
     for (const n of report?.notes ?? []) notes.push(`${name}: ${n}`);
     for (const workload of WORKLOADS) {
       const p = report?.workloads[workload]?.params;
-      if (p !== undefined && p !== workloadParams(workload)) notes.push(`${name} ${workload} has ${p} parameters; REFERENCE.md says ${workloadParams(workload)}`);
+      if (p !== undefined && p !== workloadParams(workload))
+        notes.push(`${name} ${workload} has ${p} parameters; REFERENCE.md says ${workloadParams(workload)}`);
     }
   }
 
@@ -150,18 +155,26 @@ async function main(): Promise<void> {
 
   if (flags.write) {
     const path = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
-    writeSection(path, 'engine', sectionBody({ machine, loadAtEnd, versions, mode, rounds, ceilingLine, table: markdownTable(rows), notes, torchOptions: flags.openblasCoretype }));
+    writeSection(
+      path,
+      'engine',
+      sectionBody({ machine, loadAtEnd, versions, mode, rounds, ceilingLine, table: markdownTable(rows), notes, torchOptions: flags.openblasCoretype }),
+    );
     log(`wrote the engine section of ${path}`);
   }
 
-  console.log(JSON.stringify(headline(rows, ceiling, {
-    bench: 'engine',
-    mode,
-    gesso: gessoStatus === undefined ? 'ok' : `skipped: ${gessoStatus}`,
-    threads: THREADS,
-    load_avg_start: machine.loadAverage,
-    load_avg_end: loadAtEnd,
-  })));
+  console.log(
+    JSON.stringify(
+      headline(rows, ceiling, {
+        bench: 'engine',
+        mode,
+        gesso: gessoStatus === undefined ? 'ok' : `skipped: ${gessoStatus}`,
+        threads: THREADS,
+        load_avg_start: machine.loadAverage,
+        load_avg_end: loadAtEnd,
+      }),
+    ),
+  );
 }
 
 function fmt(v: number | null): string {
@@ -182,7 +195,9 @@ interface SectionInput {
 
 function sectionBody(s: SectionInput): string {
   const m = s.machine;
-  const versions = Object.entries(s.versions).map(([k, v]) => `${k} ${v}`).join(', ');
+  const versions = Object.entries(s.versions)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
   const torchEnv = `${TORCH_UNSET_ENV.join(' and ')} removed from its environment${s.torchOptions === undefined ? '' : `, then OPENBLAS_CORETYPE=${s.torchOptions} set`}`;
   return [
     '## Engine: reference conv net and transformer block (`npm run bench:engine`)',

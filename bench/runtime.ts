@@ -59,7 +59,10 @@ async function spinning(): Promise<void> {
   for (const where of ['in-process', 'worker'] as const) {
     const open = (o: SessionOptions): Promise<Runner> => (where === 'worker' ? WorkerSession.create(bytes, o) : Session.create(bytes, o));
     const runners = { off: await open({ intraOpThreads: 2, allowSpinning: false }), on: await open({ intraOpThreads: 2, allowSpinning: true }) };
-    const results = { off: [] as { ms: number; cpu: number; late: number; maxLate: number }[], on: [] as { ms: number; cpu: number; late: number; maxLate: number }[] };
+    const results = {
+      off: [] as { ms: number; cpu: number; late: number; maxLate: number }[],
+      on: [] as { ms: number; cpu: number; late: number; maxLate: number }[],
+    };
     for (const r of Object.values(runners)) await r.run({ x }, ['y']);
     for (let round = 0; round < ROUNDS; round++) {
       for (const mode of round % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const)) {

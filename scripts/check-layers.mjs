@@ -6,8 +6,15 @@ import { dirname, join, normalize, relative, sep } from 'node:path';
 /** Layer of each folder of src/ (index.ts, the public API, sits on top). Lower layers never import higher ones. */
 export const LAYERS = {
   core: 0,
-  graph: 1, weights: 1, schedulers: 1, text: 1, image: 1, runtime: 1,
-  autodiff: 2, nn: 2, data: 2,
+  graph: 1,
+  weights: 1,
+  schedulers: 1,
+  text: 1,
+  image: 1,
+  runtime: 1,
+  autodiff: 2,
+  nn: 2,
+  data: 2,
   models: 3,
   pipelines: 4,
   train: 5,
@@ -58,7 +65,9 @@ export function checkLayers(srcRoot) {
         if (target === from) continue;
         const targetRank = LAYERS[target];
         if (targetRank === undefined || targetRank >= rank) {
-          problems.push(`${relative('.', file)}: imports ${spec} (src/${target}/, layer ${targetRank ?? '?'}) from src/${from}/ (layer ${rank}); imports must go to lower layers`);
+          problems.push(
+            `${relative('.', file)}: imports ${spec} (src/${target}/, layer ${targetRank ?? '?'}) from src/${from}/ (layer ${rank}); imports must go to lower layers`,
+          );
         }
       } else {
         const pkg = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];

@@ -12,7 +12,7 @@ export function quickStartCommands(readme) {
   const section = readme.split(/^## Quick start\s*$/m)[1];
   if (section === undefined) throw new Error('README.md has no "## Quick start" section');
   const block = section.match(/```sh\n([\s\S]*?)```/);
-  if (!block) throw new Error('README.md\'s Quick start has no ```sh block');
+  if (!block) throw new Error("README.md's Quick start has no ```sh block");
   return block[1]
     .split('\n')
     .map((line) => line.replace(/\s+#\s.*$/, '').trim())

@@ -49,4 +49,6 @@ const result = await trainUpscaler({
   ...opt('evalImages', num('eval-images', values['eval-images'])),
   ...opt('exportTo', values.export),
 });
-console.log(JSON.stringify({ steps: result.steps, params: result.params, seconds: Math.round(result.seconds), metrics: result.metrics, files: result.files }, null, 2));
+console.log(
+  JSON.stringify({ steps: result.steps, params: result.params, seconds: Math.round(result.seconds), metrics: result.metrics, files: result.files }, null, 2),
+);

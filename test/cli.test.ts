@@ -14,7 +14,11 @@ test('an unknown command or flag is a clear error, exit code 2, no stack trace',
   const unknown = gesso('paint');
   assert.equal(unknown.status, 2);
   assert.match(unknown.stderr, /unknown command "paint"; expected one of: demo/);
-  for (const args of [['train', 'default', '--bogus'], ['data', 'openclipart', '--nope'], ['schedulers', '--steps']]) {
+  for (const args of [
+    ['train', 'default', '--bogus'],
+    ['data', 'openclipart', '--nope'],
+    ['schedulers', '--steps'],
+  ]) {
     const r = gesso(...args);
     assert.equal(r.status, 2, args.join(' '));
     assert.match(r.stderr, /^gesso: .*(--bogus|--nope|--steps)/, args.join(' '));

@@ -41,7 +41,11 @@ test('a model built at one size runs at another when its dims are exported as dy
   const grouped = op.reshape(h, [2, 2, -1]); // (B, G, C/G*H*W)
   const centred = op.sub(grouped, op.reduceMean(grouped, [2], true));
   const y = op.resize(op.reshapeLike(centred, h), 2); // (B, C, 2H, 2W)
-  const model = exportOnnx(g, { outputs: { y }, params: 'initializers', dynamicAxes: { x: { 0: 'batch', 2: 'height', 3: 'width' }, y: { 0: 'batch', 2: 'h2', 3: 'w2' } } });
+  const model = exportOnnx(g, {
+    outputs: { y },
+    params: 'initializers',
+    dynamicAxes: { x: { 0: 'batch', 2: 'height', 3: 'width' }, y: { 0: 'batch', 2: 'h2', 3: 'w2' } },
+  });
   const s = await Session.create(model.bytes);
   assert.deepEqual(s.inputs[0]?.shape, ['batch', 4, 'height', 'width']);
   const out = await s.run({ x: { dtype: 'float32', dims: [3, 4, 6, 10], data: rng.normal(3 * 4 * 60) } });

@@ -42,11 +42,16 @@ export function runChild(command: string, args: readonly string[], opts: ChildOp
     let stdout = '';
     let stderr = '';
     let timedOut = false;
-    const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, opts.timeoutMs);
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
+    const timer =
+      opts.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            child.kill('SIGKILL');
+          }, opts.timeoutMs);
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       stderr += chunk;
       if (opts.echoStderr !== false) {
@@ -67,7 +72,10 @@ export function runChild(command: string, args: readonly string[], opts: ChildOp
 
 /** The last non-empty line of `stdout`, parsed as JSON; throws a GessoError saying what came instead. */
 export function lastJsonLine(stdout: string, source: string): unknown {
-  const lines = stdout.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
+  const lines = stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
   const last = lines.at(-1);
   if (last === undefined) throw new GessoError(`${source} printed nothing on stdout; expected one JSON line`);
   try {

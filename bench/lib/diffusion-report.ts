@@ -126,7 +126,10 @@ export function parseSd15(build: PartResult, run: PartResult): Sd15Result {
     buildRssBytes: build.maxRssBytes,
     loadMs: r('load_ms'),
     warmup: r('warmup'),
-    warmupMs: run.fields.warmup_ms === undefined || (Array.isArray(run.fields.warmup_ms) && run.fields.warmup_ms.length === 0) ? [] : numbersField(run.fields, 'warmup_ms', 'sd15 run'),
+    warmupMs:
+      run.fields.warmup_ms === undefined || (Array.isArray(run.fields.warmup_ms) && run.fields.warmup_ms.length === 0)
+        ? []
+        : numbersField(run.fields, 'warmup_ms', 'sd15 run'),
     ms: numbersField(run.fields, 'ms', 'sd15 run'),
     runRssBytes: run.maxRssBytes,
   };
@@ -139,7 +142,14 @@ export function pctOfCeiling(flops: number, ms: number, ceilingGflops: number | 
 }
 
 /** Medians of the default model's timed rounds; the step median pools every step of every round. */
-export function defaultMedians(r: DefaultModelResult): { stepMs: number; textEncoderMs: number; vaeDecodeMs: number; upscaleMs: number; imageMs: number; unetEvals: number } {
+export function defaultMedians(r: DefaultModelResult): {
+  stepMs: number;
+  textEncoderMs: number;
+  vaeDecodeMs: number;
+  upscaleMs: number;
+  imageMs: number;
+  unetEvals: number;
+} {
   return {
     stepMs: median(r.rounds.flatMap((x) => x.unetMs)),
     textEncoderMs: median(r.rounds.map((x) => x.textEncoderMs)),
@@ -166,7 +176,16 @@ export interface DiffusionRow {
 const MIB = 2 ** 20;
 
 function flopRow(part: string, measurement: string, runs: number, ms: number, flops: number, ceiling: number | null, rss: number | null): DiffusionRow {
-  return { part, measurement, runs: String(runs), medianMs: ms, gflop: flops / 1e9, pctOfCeiling: pctOfCeiling(flops, ms, ceiling), peakRssBytes: rss, status: 'ok' };
+  return {
+    part,
+    measurement,
+    runs: String(runs),
+    medianMs: ms,
+    gflop: flops / 1e9,
+    pctOfCeiling: pctOfCeiling(flops, ms, ceiling),
+    peakRssBytes: rss,
+    status: 'ok',
+  };
 }
 
 function timeRow(part: string, measurement: string, runs: string, ms: number, rss: number | null = null, status = 'ok'): DiffusionRow {
@@ -188,7 +207,17 @@ export function diffusionRows(def: Outcome<DefaultModelResult>, sd15: Outcome<Sd
     const m = defaultMedians(r);
     const n = r.rounds.length;
     const part = r.model;
-    rows.push(flopRow(part, `UNet step (batch ${r.unetBatch}, ${r.latent[0]}×${r.latent[1]} latent, ${r.sequence} tokens)`, n * m.unetEvals, m.stepMs, r.unetFlops, ceiling, null));
+    rows.push(
+      flopRow(
+        part,
+        `UNet step (batch ${r.unetBatch}, ${r.latent[0]}×${r.latent[1]} latent, ${r.sequence} tokens)`,
+        n * m.unetEvals,
+        m.stepMs,
+        r.unetFlops,
+        ceiling,
+        null,
+      ),
+    );
     rows.push(timeRow(part, 'text encoder (prompt + negative)', String(n), m.textEncoderMs));
     rows.push(timeRow(part, `VAE decode (${r.width}×${r.height})`, String(n), m.vaeDecodeMs));
     if (r.upscale) rows.push(timeRow(part, `upscale (${r.width}×${r.height} → ${r.outWidth}×${r.outHeight})`, String(n), m.upscaleMs));
@@ -201,10 +230,26 @@ export function diffusionRows(def: Outcome<DefaultModelResult>, sd15: Outcome<Sd
     const part = 'SD 1.5 UNet';
     const px = r.latent * 8;
     const stepMs = median(r.ms);
-    rows.push(timeRow(part, `build with random weights + save (${(r.dataBytes / 1e9).toFixed(2)} GB external data)`, '1', r.buildMs + r.saveMs, r.buildRssBytes));
+    rows.push(
+      timeRow(part, `build with random weights + save (${(r.dataBytes / 1e9).toFixed(2)} GB external data)`, '1', r.buildMs + r.saveMs, r.buildRssBytes),
+    );
     rows.push(timeRow(part, 'ORT session load', '1', r.loadMs));
-    rows.push(flopRow(part, `UNet step (batch ${r.batch}, ${r.latent}×${r.latent} latent = ${px}×${px}, ${r.sequence} tokens)`, r.ms.length, stepMs, r.flops, ceiling, r.runRssBytes));
-    rows.push({ ...flopRow(part, `${IMAGE_STEPS} steps, UNet only`, r.ms.length, IMAGE_STEPS * stepMs, IMAGE_STEPS * r.flops, ceiling, null), runs: '', status: `${IMAGE_STEPS} × step median` });
+    rows.push(
+      flopRow(
+        part,
+        `UNet step (batch ${r.batch}, ${r.latent}×${r.latent} latent = ${px}×${px}, ${r.sequence} tokens)`,
+        r.ms.length,
+        stepMs,
+        r.flops,
+        ceiling,
+        r.runRssBytes,
+      ),
+    );
+    rows.push({
+      ...flopRow(part, `${IMAGE_STEPS} steps, UNet only`, r.ms.length, IMAGE_STEPS * stepMs, IMAGE_STEPS * r.flops, ceiling, null),
+      runs: '',
+      status: `${IMAGE_STEPS} × step median`,
+    });
   }
   return rows;
 }
@@ -215,14 +260,27 @@ function cells(r: DiffusionRow): string[] {
   const num = (v: number | null, digits: number): string => (v === null ? '' : v.toFixed(digits));
   const gflops = r.gflop !== null && r.medianMs !== null ? (r.gflop * 1000) / r.medianMs : null;
   const time = r.medianMs === null ? r.status : r.status === 'ok' ? num(r.medianMs, 1) : `${num(r.medianMs, 1)} (${r.status})`;
-  return [r.part, r.measurement, r.runs, time, num(r.gflop, 1), num(gflops, 1), num(r.pctOfCeiling, 1), r.peakRssBytes === null ? '' : (r.peakRssBytes / MIB).toFixed(0)];
+  return [
+    r.part,
+    r.measurement,
+    r.runs,
+    time,
+    num(r.gflop, 1),
+    num(gflops, 1),
+    num(r.pctOfCeiling, 1),
+    r.peakRssBytes === null ? '' : (r.peakRssBytes / MIB).toFixed(0),
+  ];
 }
 
 /** A fixed-width table for the console. */
 export function diffusionTextTable(rows: readonly DiffusionRow[]): string {
   const body = rows.map(cells);
   const widths = HEADERS.map((h, i) => Math.max(h.length, ...body.map((c) => c[i].length)));
-  const line = (c: string[]): string => c.map((v, i) => (i >= 2 ? v.padStart(widths[i]) : v.padEnd(widths[i]))).join('  ').trimEnd();
+  const line = (c: string[]): string =>
+    c
+      .map((v, i) => (i >= 2 ? v.padStart(widths[i]) : v.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [line(HEADERS), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }
 
@@ -238,7 +296,12 @@ const mib = (bytes: number): number => Math.round(bytes / MIB);
  * The headline JSON (the benchmark's last line): SD 1.5's step time and % of ceiling, the default
  * model's step and whole-image times, peak RSS of each part; null for a part that did not run.
  */
-export function diffusionHeadline(def: Outcome<DefaultModelResult>, sd15: Outcome<Sd15Result>, ceiling: number | null, extra: Record<string, unknown>): Record<string, unknown> {
+export function diffusionHeadline(
+  def: Outcome<DefaultModelResult>,
+  sd15: Outcome<Sd15Result>,
+  ceiling: number | null,
+  extra: Record<string, unknown>,
+): Record<string, unknown> {
   const s = 'ok' in sd15 ? sd15.ok : null;
   const d = 'ok' in def ? def.ok : null;
   const dm = d === null ? null : defaultMedians(d);

@@ -34,9 +34,10 @@ export function diffusionSection(s: DiffusionSectionInput): string {
   const m = s.machine;
   const sd15Load = s.sd15Loads.length === 2 ? `, ${s.sd15Loads[0]} → ${s.sd15Loads[1]} across the SD 1.5 part` : '';
   const { defaultRounds: dr, sd15Rounds: sr } = s.rounds;
-  const defaultLine = 'skipped' in s.def
-    ? `- Default model (${s.label}): skipped: ${s.def.skipped}.`
-    : `- Default model (${s.label}): \`generate()\` as \`gesso generate\` runs it (sessions in worker threads), its own scheduler, CFG in one UNet batch, prompt "a red apple", seed 1; median of ${dr.rounds} images after ${dr.warmup} warm-up, the step median pooling every step of those images. UNet FLOPs from a graph rebuilt from its unet/config.json at the shapes the pipeline feeds it.`;
+  const defaultLine =
+    'skipped' in s.def
+      ? `- Default model (${s.label}): skipped: ${s.def.skipped}.`
+      : `- Default model (${s.label}): \`generate()\` as \`gesso generate\` runs it (sessions in worker threads), its own scheduler, CFG in one UNet batch, prompt "a red apple", seed 1; median of ${dr.rounds} images after ${dr.warmup} warm-up, the step median pooling every step of those images. UNet FLOPs from a graph rebuilt from its unet/config.json at the shapes the pipeline feeds it.`;
   return [
     '## Diffusion: default model and an SD 1.5-shaped UNet (`npm run bench:diffusion`)',
     '',

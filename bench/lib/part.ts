@@ -25,10 +25,12 @@ export interface PartResult {
 
 /** Reads a part's JSON line: an object with a positive `max_rss_bytes`; throws naming `source`. */
 export function parsePartResult(value: unknown, source: string): PartResult {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new GessoError(`${source}: expected a JSON object, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new GessoError(`${source}: expected a JSON object, got ${JSON.stringify(value)}`);
   const fields = value as Record<string, unknown>;
   const rss = fields.max_rss_bytes;
-  if (typeof rss !== 'number' || !Number.isFinite(rss) || rss <= 0) throw new GessoError(`${source}: field "max_rss_bytes" must be a positive number, got ${JSON.stringify(rss)}`);
+  if (typeof rss !== 'number' || !Number.isFinite(rss) || rss <= 0)
+    throw new GessoError(`${source}: field "max_rss_bytes" must be a positive number, got ${JSON.stringify(rss)}`);
   return { fields, maxRssBytes: rss };
 }
 

@@ -55,7 +55,18 @@ export function buildRows(measurements: readonly Measurement[], ceiling: Ceiling
   };
   return measurements.map((m): Row => {
     if (!isTimed(m.result)) {
-      return { workload: m.workload, step: m.step, peer: m.peer, backend: '', rounds: 0, medianMs: null, gflops: null, pctOfCeiling: null, gessoSpeedup: null, status: m.result.skipped };
+      return {
+        workload: m.workload,
+        step: m.step,
+        peer: m.peer,
+        backend: '',
+        rounds: 0,
+        medianMs: null,
+        gflops: null,
+        pctOfCeiling: null,
+        gessoSpeedup: null,
+        status: m.result.skipped,
+      };
     }
     const ms = median(m.result.ms);
     const gflops = gflopsPerSecond(stepFlops(m.workload, m.step), ms);
@@ -97,7 +108,11 @@ function cells(r: Row): string[] {
 export function textTable(rows: readonly Row[]): string {
   const body = rows.map(cells);
   const widths = HEADERS.map((h, i) => Math.max(h.length, ...body.map((c) => c[i].length)));
-  const line = (c: string[]): string => c.map((v, i) => (i >= 4 ? v.padStart(widths[i]) : v.padEnd(widths[i]))).join('  ').trimEnd();
+  const line = (c: string[]): string =>
+    c
+      .map((v, i) => (i >= 4 ? v.padStart(widths[i]) : v.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [line(HEADERS), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }
 

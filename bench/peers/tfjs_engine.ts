@@ -59,11 +59,14 @@ async function timeForward(name: WorkloadName, warmup: number, rounds: number): 
   const p: Params = (key) => tensors.get(key) ?? missing(key);
   const x = seededTensor(tfjsInputShape(name), 1);
   try {
-    const ms = await timeRounds(async () => {
-      const y = tf.tidy(() => forward(name, p, x));
-      await y.data(); // wasm computes synchronously; reading back keeps every backend honest
-      y.dispose();
-    }, { warmup, rounds });
+    const ms = await timeRounds(
+      async () => {
+        const y = tf.tidy(() => forward(name, p, x));
+        await y.data(); // wasm computes synchronously; reading back keeps every backend honest
+        y.dispose();
+      },
+      { warmup, rounds },
+    );
     return { ms, backend: 'wasm' };
   } finally {
     x.dispose();
@@ -146,7 +149,9 @@ async function main(): Promise<void> {
   const notes: string[] = [];
   await useBackend('wasm');
   const multithread = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
-  notes.push(`wasm backend: ${getThreadsCount()} thread(s), SIMD (tfjs reports WASM_HAS_MULTITHREAD_SUPPORT=${String(multithread)} in Node ${process.versions.node})`);
+  notes.push(
+    `wasm backend: ${getThreadsCount()} thread(s), SIMD (tfjs reports WASM_HAS_MULTITHREAD_SUPPORT=${String(multithread)} in Node ${process.versions.node})`,
+  );
   if (tf.getKernel('Conv2DBackpropFilter', 'wasm') === undefined) {
     notes.push('wasm backend has no Conv2DBackpropFilter kernel, so training runs on the cpu backend');
   }

@@ -7,10 +7,40 @@
 import { ShapeError } from '../core/errors.ts';
 import type { Node, Tensor } from '../graph/graph.ts';
 import {
-  add, reciprocal, reduceMean, sqrt,
-  cast, concat, convGeometry, convTranspose, cos, depthToSpace, div, equal, exp, expand, greater, less, log,
-  matmul, maxPoolWithIndices, mul, neg, pad, pow, reduceSum, reshape, scatterAdd, sign, sin, slice, spaceToDepth, sub, transpose,
-  transposeLast, where,
+  add,
+  reciprocal,
+  reduceMean,
+  sqrt,
+  cast,
+  concat,
+  convGeometry,
+  convTranspose,
+  cos,
+  depthToSpace,
+  div,
+  equal,
+  exp,
+  expand,
+  greater,
+  less,
+  log,
+  matmul,
+  maxPoolWithIndices,
+  mul,
+  neg,
+  pad,
+  pow,
+  reduceSum,
+  reshape,
+  scatterAdd,
+  sign,
+  sin,
+  slice,
+  spaceToDepth,
+  sub,
+  transpose,
+  transposeLast,
+  where,
 } from '../graph/ops/index.ts';
 import { isFloat, sizeOf } from '../graph/types.ts';
 import { convInputGrad, convTransposeInputGrad, convWeightGrad } from './conv-grads.ts';
@@ -203,7 +233,12 @@ export const RULES: Record<string, GradRule> = {
     const rest = data.shape.slice(1);
     const m = idx.size;
     // One-hot (M, V) from the indices, then dData = onehotᵀ @ dY: no scatter kernel needed.
-    const ids = data.graph.constant(BigInt64Array.from({ length: vocab }, (_, i) => BigInt(i)), [1, vocab], 'int64', 'vocab_ids');
+    const ids = data.graph.constant(
+      BigInt64Array.from({ length: vocab }, (_, i) => BigInt(i)),
+      [1, vocab],
+      'int64',
+      'vocab_ids',
+    );
     const onehot = cast(equal(reshape(cast(idx, 'int64'), [m, 1]), ids), 'float32');
     const dData = matmul(transposeLast(onehot), reshape(gy!, [m, sizeOf(rest)]));
     return [reshape(dData, [...data.shape]), null];
@@ -211,7 +246,12 @@ export const RULES: Record<string, GradRule> = {
 
   Conv: (n, [gy]) => {
     const [x, w] = [input(n, 0), input(n, 1)];
-    const geo = convGeometry(w.rank - 2, { strides: intsAttr(n, 'strides'), pads: intsAttr(n, 'pads'), dilations: intsAttr(n, 'dilations'), group: intAttr(n, 'group', 1) });
+    const geo = convGeometry(w.rank - 2, {
+      strides: intsAttr(n, 'strides'),
+      pads: intsAttr(n, 'pads'),
+      dilations: intsAttr(n, 'dilations'),
+      group: intAttr(n, 'group', 1),
+    });
     const kernel = [w.shape[2], w.shape[3]] as [number, number];
     return [convInputGrad(x, w, gy!, geo), convWeightGrad(x, gy!, kernel, geo), n.inputs[2] ? reduceSum(gy!, [0, 2, 3]) : null];
   },
@@ -232,7 +272,11 @@ export const RULES: Record<string, GradRule> = {
     // Each input cell receives 1/area of every window it is in: a depthwise transposed conv with a flat kernel.
     const w = x.graph.constant(new Float32Array(c * area).fill(1 / area), [c, 1, ...kernel], 'float32', 'avgpool_grad_kernel');
     const gyShape = gy!.shape;
-    const outputPadding = kernel.map((k, i) => (x.shape[2 + i] as number) - ((strides[i] as number) * ((gyShape[2 + i] as number) - 1) + k - (pads[i] as number) - (pads[i + kernel.length] as number)));
+    const outputPadding = kernel.map(
+      (k, i) =>
+        (x.shape[2 + i] as number) -
+        ((strides[i] as number) * ((gyShape[2 + i] as number) - 1) + k - (pads[i] as number) - (pads[i + kernel.length] as number)),
+    );
     return [convTranspose(gy!, w, null, { strides, pads, group: c, outputPadding })];
   },
   MaxPool: (n, [gy]) => {

@@ -66,7 +66,10 @@ export function buildTrainStep(g: Graph, options: TrainStepOptions): TrainStep {
   const lr = g.input(LR_INPUT, [], 'float32');
   const params = g.trainableParams();
   if (params.length === 0) throw new ShapeError('buildTrainStep: the graph has no trainable parameters');
-  const grads = gradients(loss, params.map((p) => p.tensor)).map((gr, i) => {
+  const grads = gradients(
+    loss,
+    params.map((p) => p.tensor),
+  ).map((gr, i) => {
     if (!gr) throw new ShapeError(`buildTrainStep: the loss does not depend on parameter "${params[i]?.name}"`);
     return gr;
   });
@@ -97,10 +100,25 @@ function clipScale(norm: Tensor, maxNorm: number | undefined): Tensor | null {
   return maxNorm === undefined ? null : div(maxNorm, maximum(norm, maxNorm));
 }
 
-function flatUpdate(params: Param[], grads: Tensor[], o: TrainStepOptions, step: Tensor, lr: Tensor, outputs: Record<string, Tensor>, carry: Record<string, string>, addState: AddState): Tensor {
+function flatUpdate(
+  params: Param[],
+  grads: Tensor[],
+  o: TrainStepOptions,
+  step: Tensor,
+  lr: Tensor,
+  outputs: Record<string, Tensor>,
+  carry: Record<string, string>,
+  addState: AddState,
+): Tensor {
   const sizes = params.map((p) => p.value.length);
   const total = sizes.reduce((a, b) => a + b, 0);
-  const flatten = (ts: Tensor[]): Tensor => (ts.length === 1 ? reshape(ts[0] as Tensor, [-1]) : concat(ts.map((t) => reshape(t, [-1])), 0)); // (P,)
+  const flatten = (ts: Tensor[]): Tensor =>
+    ts.length === 1
+      ? reshape(ts[0] as Tensor, [-1])
+      : concat(
+          ts.map((t) => reshape(t, [-1])),
+          0,
+        ); // (P,)
   let g = flatten(grads);
   const norm = sqrt(reduceSum(mul(g, g)));
   const scale = clipScale(norm, o.clipGradNorm);
@@ -126,7 +144,16 @@ function flatUpdate(params: Param[], grads: Tensor[], o: TrainStepOptions, step:
   return norm;
 }
 
-function perParamUpdate(params: Param[], grads: Tensor[], o: TrainStepOptions, step: Tensor, lr: Tensor, outputs: Record<string, Tensor>, carry: Record<string, string>, addState: AddState): Tensor {
+function perParamUpdate(
+  params: Param[],
+  grads: Tensor[],
+  o: TrainStepOptions,
+  step: Tensor,
+  lr: Tensor,
+  outputs: Record<string, Tensor>,
+  carry: Record<string, string>,
+  addState: AddState,
+): Tensor {
   let sumSq: Tensor | null = null;
   for (const gr of grads) {
     const s = reduceSum(mul(gr, gr));

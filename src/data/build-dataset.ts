@@ -16,9 +16,7 @@ import { encodePng, renderSquare, type Fit } from './render-square.ts';
  */
 
 /** How a picture's caption is made: given verbatim (a caption file), or composed from words and colours. */
-export type CaptionRecipe =
-  | { kind: 'given'; text: string }
-  | { kind: 'compose'; title: string; context: readonly string[] };
+export type CaptionRecipe = { kind: 'given'; text: string } | { kind: 'compose'; title: string; context: readonly string[] };
 
 /** One picture to put in the dataset. */
 export interface SourceImage {
@@ -188,8 +186,7 @@ export async function buildDataset(sources: readonly SourceImage[], options: Bui
 
   const lines: ManifestLine[] = chosen.map(({ src, record }) => {
     const colors = record.colors ?? [];
-    const caption =
-      src.caption.kind === 'given' ? src.caption.text : composeCaption(src.caption.title, src.caption.context, colors);
+    const caption = src.caption.kind === 'given' ? src.caption.text : composeCaption(src.caption.title, src.caption.context, colors);
     const split = splitUnit(options.seed, record.id) < options.valFraction ? 'val' : 'train';
     return { file: `images/${record.id}.png`, caption, category: src.category, source: src.source, licence: src.licence, split, colors };
   });
@@ -198,7 +195,7 @@ export async function buildDataset(sources: readonly SourceImage[], options: Bui
 
   fillCounts(report, lines);
   const seconds = (Date.now() - started) / 1000;
-  report.time = { seconds, rendered, resumed, msPerRender: rendered > 0 ? Math.round((seconds * 1000) / rendered * 10) / 10 : 0 };
+  report.time = { seconds, rendered, resumed, msPerRender: rendered > 0 ? Math.round(((seconds * 1000) / rendered) * 10) / 10 : 0 };
   Object.assign(report, options.extraReport ?? {});
   writeFileAtomic(join(outDir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
   return report;
@@ -227,7 +224,7 @@ async function renderOne(src: SourceImage, id: string, stamp: string, imagesDir:
     const input = await readFile(src.path);
     result = await renderSquare(input, src.isSvg, { size: o.size, fit: src.fit, unlimited: o.unlimited ?? false });
   } catch (err) {
-    return { ...base, status: 'broken', error: err instanceof Error ? err.message.split('\n')[0] ?? err.message : String(err) };
+    return { ...base, status: 'broken', error: err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err) };
   }
   if (result.inkFraction < (o.minInk ?? DEFAULT_MIN_INK)) return { ...base, status: 'blank' };
   const png = await encodePng(result.rgb, o.size);

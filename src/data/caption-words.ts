@@ -6,10 +6,26 @@
 
 /** Words that describe the file, not the picture. */
 const NOISE_WORDS = new Set([
-  'clipart', 'svg', 'png', 'jpg', 'jpeg', 'webp', 'icon', 'icons',
+  'clipart',
+  'svg',
+  'png',
+  'jpg',
+  'jpeg',
+  'webp',
+  'icon',
+  'icons',
   // openclipart and icon-theme habits: "_bw" (black-and-white version; colours are measured instead),
   // "alt1" variants, GNOME stock/mime icon prefixes, "copy"/"final"/"untitled" leftovers.
-  'bw', 'alt', 'gnome', 'mime', 'stock', 'copy', 'final', 'untitled', 'version', 'ver',
+  'bw',
+  'alt',
+  'gnome',
+  'mime',
+  'stock',
+  'copy',
+  'final',
+  'untitled',
+  'version',
+  'ver',
 ]);
 
 /** Words with digits that still mean something in a caption. */
@@ -21,7 +37,10 @@ export function splitWords(text: string): string[] {
     .normalize('NFD')
     .replace(/[\u0300-\u036f]/g, '')
     .replace(/([a-z]{2,})([A-Z][a-z])/g, '$1 $2');
-  return folded.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w.length > 0);
+  return folded
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((w) => w.length > 0);
 }
 
 /**

@@ -10,9 +10,7 @@
  *   15–45 orange, 45–70 yellow, 70–165 green, 165–255 blue, 255–300 purple, 300–345 pink
  */
 
-export const COLOR_NAMES = [
-  'red', 'orange', 'yellow', 'green', 'blue', 'purple', 'pink', 'brown', 'black', 'gray', 'white',
-] as const;
+export const COLOR_NAMES = ['red', 'orange', 'yellow', 'green', 'blue', 'purple', 'pink', 'brown', 'black', 'gray', 'white'] as const;
 export type ColorName = (typeof COLOR_NAMES)[number];
 
 /** The palette name of one colour given as 0–255 channels. */
@@ -62,11 +60,7 @@ export interface DominantColorOptions {
  * An image whose visible pixels are all white is ["white"]; one with no visible pixel is [].
  * `pixels` is interleaved 8-bit (H, W, channels) with 3 (RGB) or 4 (RGBA) channels.
  */
-export function dominantColors(
-  pixels: Uint8Array,
-  channels: 3 | 4,
-  options: DominantColorOptions = {},
-): ColorName[] {
+export function dominantColors(pixels: Uint8Array, channels: 3 | 4, options: DominantColorOptions = {}): ColorName[] {
   const minShare = options.minShare ?? 0.25;
   const max = options.max ?? 3;
   const counts = new Map<ColorName, number>();
@@ -84,5 +78,8 @@ export function dominantColors(
   }
   if (ink === 0) return opaque > 0 ? ['white'] : [];
   const ranked = [...counts.entries()].sort((a, b) => b[1] - a[1] || COLOR_NAMES.indexOf(a[0]) - COLOR_NAMES.indexOf(b[0]));
-  return ranked.filter(([, n], i) => i === 0 || n >= minShare * ink).slice(0, max).map(([name]) => name);
+  return ranked
+    .filter(([, n], i) => i === 0 || n >= minShare * ink)
+    .slice(0, max)
+    .map(([name]) => name);
 }

@@ -45,9 +45,7 @@ export async function contactSheet(dir: string, options: ContactSheetOptions = {
   const texts = chosen.flatMap((item, i) => {
     const x = (i % columns) * cellW + PAD;
     const y = Math.floor(i / columns) * cellH + PAD + cell + LINE_HEIGHT;
-    return wrap(item.caption, charsPerLine, CAPTION_LINES).map(
-      (line, k) => `<text x="${x}" y="${y + k * LINE_HEIGHT}">${escapeXml(line)}</text>`,
-    );
+    return wrap(item.caption, charsPerLine, CAPTION_LINES).map((line, k) => `<text x="${x}" y="${y + k * LINE_HEIGHT}">${escapeXml(line)}</text>`);
   });
   // Grey frames show where each square ends, so off-centre renders stand out.
   const frames = chosen.map(

@@ -45,7 +45,10 @@ export async function folderSources(root: string, options: { fit?: FitChoice } =
       licence: licenceFor(root, relDir, licences),
       isSvg,
       fit: fit !== 'auto' ? fit : isSvg || (await hasAlpha(path)) ? 'pad' : 'crop',
-      caption: given !== undefined ? { kind: 'given', text: given } : { kind: 'compose', title: cleanWords(fileStem(relPath)).join(' '), context: folderPhrases(relDir) },
+      caption:
+        given !== undefined
+          ? { kind: 'given', text: given }
+          : { kind: 'compose', title: cleanWords(fileStem(relPath)).join(' '), context: folderPhrases(relDir) },
     });
   }
   return out;

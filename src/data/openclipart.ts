@@ -213,7 +213,9 @@ export async function buildOpenclipartDataset(o: {
   const log = o.log ?? (() => {});
   log(`openclipart: reading ${root}`);
   const selection = await openclipartSources(root, { seed, ...(o.limit === undefined ? {} : { limit: o.limit }) });
-  log(`openclipart: ${selection.found} SVGs, ${selection.authorWords.length} author words learned; rendering ${selection.sources.length} at ${o.size}px into ${o.outDir}`);
+  log(
+    `openclipart: ${selection.found} SVGs, ${selection.authorWords.length} author words learned; rendering ${selection.sources.length} at ${o.size}px into ${o.outDir}`,
+  );
   return buildDataset(selection.sources, {
     outDir: o.outDir,
     size: o.size,

@@ -51,9 +51,7 @@ export async function renderSquare(input: Buffer, isSvg: boolean, options: Rende
   const margin = fit === 'pad' ? Math.round(size * (options.margin ?? 1 / 16)) : 0;
   const inner = size - 2 * margin;
 
-  const picture = isSvg
-    ? await renderSvgDrawing(input, SVG_SUPERSAMPLE * inner, unlimited)
-    : await decodeRaster(input, unlimited, fit === 'pad');
+  const picture = isSvg ? await renderSvgDrawing(input, SVG_SUPERSAMPLE * inner, unlimited) : await decodeRaster(input, unlimited, fit === 'pad');
   const transparent = { r: 255, g: 255, b: 255, alpha: 0 };
   let square: Buffer;
   if (picture === null) {
@@ -177,5 +175,7 @@ function cropRgba(image: Rgba, box: Box): Rgba {
 
 /** Encodes (size, size, 3) RGB as PNG. */
 export function encodePng(rgb: Buffer, size: number): Promise<Buffer> {
-  return sharp(rgb, { raw: { width: size, height: size, channels: 3 } }).png({ compressionLevel: 6 }).toBuffer();
+  return sharp(rgb, { raw: { width: size, height: size, channels: 3 } })
+    .png({ compressionLevel: 6 })
+    .toBuffer();
 }

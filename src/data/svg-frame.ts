@@ -25,7 +25,10 @@ const ROOT_TAG = /<svg\b[^>]*>/;
  */
 export function svgPageBox(svgLatin1: string, fallback: { width: number; height: number }): Box {
   const tag = ROOT_TAG.exec(svgLatin1)?.[0] ?? '';
-  const viewBox = attribute(tag, 'viewBox')?.trim().split(/[\s,]+/).map(Number);
+  const viewBox = attribute(tag, 'viewBox')
+    ?.trim()
+    .split(/[\s,]+/)
+    .map(Number);
   if (viewBox && viewBox.length === 4 && viewBox.every(Number.isFinite) && (viewBox[2] as number) > 0 && (viewBox[3] as number) > 0) {
     return { x: viewBox[0] as number, y: viewBox[1] as number, width: viewBox[2] as number, height: viewBox[3] as number };
   }
@@ -40,7 +43,10 @@ export function reframeSvg(svgLatin1: string, region: Box, widthPx: number, heig
   if (!match) throw new Error('no <svg> root element');
   const tag = match[0]
     .replace(/\s(width|height|viewBox|preserveAspectRatio)\s*=\s*("[^"]*"|'[^']*')/g, '')
-    .replace(/^<svg\b/, `<svg width="${widthPx}" height="${heightPx}" viewBox="${region.x} ${region.y} ${region.width} ${region.height}" preserveAspectRatio="none"`);
+    .replace(
+      /^<svg\b/,
+      `<svg width="${widthPx}" height="${heightPx}" viewBox="${region.x} ${region.y} ${region.width} ${region.height}" preserveAspectRatio="none"`,
+    );
   return svgLatin1.slice(0, match.index) + tag + svgLatin1.slice(match.index + match[0].length);
 }
 

@@ -45,7 +45,11 @@ export interface ContentCategory {
 
 /** The category key of a manifest category path: its first two folders. */
 export function categoryKey(category: string): string {
-  return category.split('/').filter((p) => p.length > 0).slice(0, 2).join('/');
+  return category
+    .split('/')
+    .filter((p) => p.length > 0)
+    .slice(0, 2)
+    .join('/');
 }
 
 /** Whether `words` contains `phrase` (a word list) as a contiguous run. */
@@ -121,6 +125,7 @@ export function chooseCategories(items: readonly DatasetItem[], n = 10): Content
     .filter((c) => c.qualifies)
     .slice(0, n)
     .map(({ qualifies: _, ...c }) => c);
-  if (chosen.length < 2) throw new InputError(`the dataset has ${chosen.length} content categories whose folder names its captions use; the classification score needs at least 2`);
+  if (chosen.length < 2)
+    throw new InputError(`the dataset has ${chosen.length} content categories whose folder names its captions use; the classification score needs at least 2`);
   return chosen;
 }

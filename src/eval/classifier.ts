@@ -152,7 +152,8 @@ export class ClassifierRunner {
   async run(images: Float32Array, count: number): Promise<{ logits: Float32Array; features: Float32Array }> {
     const { size, classes } = this.config;
     const plane = 3 * size * size;
-    if (images.length !== count * plane) throw new InputError(`classifier input: ${count} images of 3x${size}x${size} need ${count * plane} values, got ${images.length}`);
+    if (images.length !== count * plane)
+      throw new InputError(`classifier input: ${count} images of 3x${size}x${size} need ${count * plane} values, got ${images.length}`);
     const F = this.featureDim;
     const logits = new Float32Array(count * classes);
     const features = new Float32Array(count * F);
@@ -192,9 +193,11 @@ export function saveClassifier(path: string, trained: TrainedClassifier, extra: 
 
 export function loadClassifier(path: string): { trained: TrainedClassifier; metadata: Record<string, string> } {
   const file = readSafetensors(path, path);
-  if (file.metadata['format'] !== CLASSIFIER_FORMAT) throw new InputError(`${path}: not a gesso evaluation classifier (format "${file.metadata['format'] ?? 'missing'}")`);
+  if (file.metadata['format'] !== CLASSIFIER_FORMAT)
+    throw new InputError(`${path}: not a gesso evaluation classifier (format "${file.metadata['format'] ?? 'missing'}")`);
   const config = JSON.parse(file.metadata['config'] ?? 'null') as ClassifierNetConfig | null;
-  if (!config || !Number.isInteger(config.classes) || !Number.isInteger(config.size) || !Array.isArray(config.widths)) throw new InputError(`${path}: classifier config is missing or malformed`);
+  if (!config || !Number.isInteger(config.classes) || !Number.isInteger(config.size) || !Array.isArray(config.widths))
+    throw new InputError(`${path}: classifier config is missing or malformed`);
   const values = new Map<string, Float32Array>();
   for (const [name, t] of file.tensors) values.set(name, Float32Array.from(toFloat32(t)));
   return { trained: { config, values }, metadata: file.metadata };

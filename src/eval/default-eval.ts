@@ -92,7 +92,16 @@ export interface EvalReport {
   chance: number;
   categories: CategoryReport[];
   classifier: { path: string; trainedNow: boolean; featureDim: number; heldOutAccuracy: number; heldOutBalancedAccuracy: number };
-  color: { prompt: string; color: HueName; matches: number; seeds: number; share: number; meetsTarget: boolean; hues: (number | null)[]; unknownWords: string[] }[];
+  color: {
+    prompt: string;
+    color: HueName;
+    matches: number;
+    seeds: number;
+    share: number;
+    meetsTarget: boolean;
+    hues: (number | null)[];
+    unknownWords: string[];
+  }[];
   frechet: { generated: number; real: number; value: number; realReference: number | null; realReferenceCount: number };
   vae: { images: number; meanPsnrDb: number; pooledPsnrDb: number };
   grid: { path: string; prompts: string[]; seeds: number[]; unknownWords: Record<string, string[]> } | null;
@@ -136,7 +145,11 @@ export async function runDefaultEval(o: DefaultEvalOptions): Promise<EvalReport>
     const heldOut = prepared.split.heldOut;
     const heldOutOut = await classifier.run(dataset.readBatch(heldOut.map((h) => h.index)), heldOut.length);
     const heldOutPred = ClassifierRunner.predictions(heldOutOut.logits, K);
-    const ceilingPerClass = perClassAccuracy(heldOutPred, heldOut.map((h) => h.label), K);
+    const ceilingPerClass = perClassAccuracy(
+      heldOutPred,
+      heldOut.map((h) => h.label),
+      K,
+    );
     const ceiling = mean(ceilingPerClass);
     const heldOutAccuracy = heldOutPred.filter((p, i) => p === heldOut[i]?.label).length / heldOut.length;
     log(`classifier: held-out accuracy ${(heldOutAccuracy * 100).toFixed(1)}%, per-category mean ${(ceiling * 100).toFixed(1)}%`);
@@ -180,7 +193,16 @@ export async function runDefaultEval(o: DefaultEvalOptions): Promise<EvalReport>
       const hues = set.seeds.map((_, i) => imageHue(set.pixels.subarray(i * plane, (i + 1) * plane), size, size));
       const matches = hues.filter((h) => matchesColor(h, name)).length;
       const share = matches / hues.length;
-      color.push({ prompt, color: name, matches, seeds: hues.length, share, meetsTarget: share >= COLOR_TARGET, hues: hues.map((h) => (h.hue === null ? null : round(h.hue, 1))), unknownWords: unknownWords(model.tokenizer, prompt) });
+      color.push({
+        prompt,
+        color: name,
+        matches,
+        seeds: hues.length,
+        share,
+        meetsTarget: share >= COLOR_TARGET,
+        hues: hues.map((h) => (h.hue === null ? null : round(h.hue, 1))),
+        unknownWords: unknownWords(model.tokenizer, prompt),
+      });
       log(`color: "${prompt}" ${matches}/${hues.length}`);
     }
     const colorAdherence = mean(color.map((c) => c.share));
@@ -214,9 +236,21 @@ export async function runDefaultEval(o: DefaultEvalOptions): Promise<EvalReport>
         generatedAs: histogram(genPred.slice(k * seedsPerPrompt, (k + 1) * seedsPerPrompt), categories),
         unknownWords: unknownWords(model.tokenizer, c.prompt),
       })),
-      classifier: { path: prepared.path, trainedNow: prepared.trained, featureDim: F, heldOutAccuracy: round(heldOutAccuracy), heldOutBalancedAccuracy: round(ceiling) },
+      classifier: {
+        path: prepared.path,
+        trainedNow: prepared.trained,
+        featureDim: F,
+        heldOutAccuracy: round(heldOutAccuracy),
+        heldOutBalancedAccuracy: round(ceiling),
+      },
       color,
-      frechet: { generated: genCount, real: realVal.length, value: round(frechet, 3), realReference: realReference === null ? null : round(realReference, 3), realReferenceCount: reference.length },
+      frechet: {
+        generated: genCount,
+        real: realVal.length,
+        value: round(frechet, 3),
+        realReference: realReference === null ? null : round(realReference, 3),
+        realReferenceCount: reference.length,
+      },
       vae: { images: vae.images, meanPsnrDb: round(vae.meanPsnrDb, 2), pooledPsnrDb: round(vae.pooledPsnrDb, 2) },
       grid,
       seconds: Math.round((performance.now() - started) / 1000),
@@ -277,7 +311,13 @@ function referenceSample(heldOut: readonly { index: number; label: number; split
   return out;
 }
 
-async function writeGrid(model: DiffusionModel, path: string, quick: boolean, generation: GenerationSettings, log: (m: string) => void): Promise<NonNullable<EvalReport['grid']>> {
+async function writeGrid(
+  model: DiffusionModel,
+  path: string,
+  quick: boolean,
+  generation: GenerationSettings,
+  log: (m: string) => void,
+): Promise<NonNullable<EvalReport['grid']>> {
   const prompts = quick ? GRID_PROMPTS.slice(0, 2) : [...GRID_PROMPTS];
   const seedCount = quick ? 2 : 4;
   const upscale = model.upscaler !== null;

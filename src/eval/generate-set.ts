@@ -31,7 +31,14 @@ export interface GeneratedSet {
 }
 
 /** Generates seeds firstSeed..firstSeed + count − 1 of `prompt` and returns them at `size` px. */
-export async function generateSet(model: DiffusionModel, prompt: string, firstSeed: number, count: number, size: number, settings: GenerationSettings = {}): Promise<GeneratedSet> {
+export async function generateSet(
+  model: DiffusionModel,
+  prompt: string,
+  firstSeed: number,
+  count: number,
+  size: number,
+  settings: GenerationSettings = {},
+): Promise<GeneratedSet> {
   const plane = size * size;
   const planes = new Uint8Array(count * 3 * plane);
   const pixels = new Float32Array(count * 3 * plane);
@@ -74,7 +81,10 @@ async function toSize(pixels: Float32Array, width: number, height: number, size:
   const bytes = new Uint8Array(pixels.length);
   for (let i = 0; i < pixels.length; i++) bytes[i] = Math.round(Math.min(1, Math.max(0, pixels[i] as number)) * 255);
   if (width === size && height === size) return bytes;
-  const out = await sharp(bytes, { raw: { width, height, channels: 3 } }).resize(size, size, { fit: 'fill', kernel: 'lanczos3' }).raw().toBuffer();
+  const out = await sharp(bytes, { raw: { width, height, channels: 3 } })
+    .resize(size, size, { fit: 'fill', kernel: 'lanczos3' })
+    .raw()
+    .toBuffer();
   return new Uint8Array(out.buffer, out.byteOffset, out.length);
 }
 

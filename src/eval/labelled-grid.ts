@@ -69,11 +69,13 @@ export async function labelledGridPng(rows: readonly GridRow[], o: LabelledGridO
   });
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><g font-family="DejaVu Sans, sans-serif" fill="#222">${texts.join('')}</g></svg>`;
   composites.push({ input: Buffer.from(svg), left: 0, top: 0 });
-  return sharp({ create: { width, height, channels: 3, background: { r: 255, g: 255, b: 255 } } })
-    .composite(composites)
-    // A 256-colour palette: drawings lose nothing visible, and the file is about 1/6 the size (docs/ stays small).
-    .png({ palette: true, compressionLevel: 9 })
-    .toBuffer();
+  return (
+    sharp({ create: { width, height, channels: 3, background: { r: 255, g: 255, b: 255 } } })
+      .composite(composites)
+      // A 256-colour palette: drawings lose nothing visible, and the file is about 1/6 the size (docs/ stays small).
+      .png({ palette: true, compressionLevel: 9 })
+      .toBuffer()
+  );
 }
 
 /** Writes the grid to `path` (temp file + rename: no half-written PNG). */

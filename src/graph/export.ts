@@ -5,7 +5,16 @@
  */
 import { ShapeError } from '../core/errors.ts';
 import type { Graph, Node, Tensor } from './graph.ts';
-import { ATTR_TYPE, encodeModel, ONNX_DTYPE, type AttributeProtoObject, type ModelProtoObject, type NodeProtoObject, type TensorProtoObject, type ValueInfoProtoObject } from './onnx-proto.ts';
+import {
+  ATTR_TYPE,
+  encodeModel,
+  ONNX_DTYPE,
+  type AttributeProtoObject,
+  type ModelProtoObject,
+  type NodeProtoObject,
+  type TensorProtoObject,
+  type ValueInfoProtoObject,
+} from './onnx-proto.ts';
 import type { Attr, ConstData, DType, Shape } from './types.ts';
 
 export const OPSET = 18;
@@ -58,7 +67,8 @@ export function exportOnnx(g: Graph, options: ExportOptions): ExportedModel {
 
   const inputs: ValueInfoProtoObject[] = [];
   const initializers: TensorProtoObject[] = [];
-  const external = options.externalData && options.params === 'initializers' ? { location: options.externalData.location, chunks: [] as Uint8Array[] } : undefined;
+  const external =
+    options.externalData && options.params === 'initializers' ? { location: options.externalData.location, chunks: [] as Uint8Array[] } : undefined;
   let externalOffset = 0;
   for (const t of g.inputs) if (used.has(t.name)) inputs.push(valueInfo(t.name, t.shape, t.dtype, options.dynamicAxes?.[t.name]));
   for (const p of g.params.values()) {

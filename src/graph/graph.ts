@@ -165,7 +165,8 @@ export class Graph {
     }
     if (options.complete) {
       const missing = [...this.params.keys()].filter((n) => !values.has(n));
-      if (missing.length > 0) throw new ShapeError(`missing values for ${missing.length} parameters: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`);
+      if (missing.length > 0)
+        throw new ShapeError(`missing values for ${missing.length} parameters: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`);
     }
   }
 

@@ -14,13 +14,7 @@ export interface ConstData {
 }
 
 /** One ONNX attribute, tagged with its ONNX type so ints and floats never get confused. */
-export type Attr =
-  | { i: number }
-  | { f: number }
-  | { s: string }
-  | { ints: readonly number[] }
-  | { floats: readonly number[] }
-  | { t: ConstData };
+export type Attr = { i: number } | { f: number } | { s: string } | { ints: readonly number[] } | { floats: readonly number[] } | { t: ConstData };
 
 export function sizeOf(shape: Shape): number {
   let n = 1;

@@ -74,7 +74,9 @@ export function a1111SettingPairs(p: A1111Parameters): [string, string][] {
   for (const [key, value] of pairs) {
     if (value === undefined) continue;
     if (!KEY.test(key)) {
-      throw new InputError(`A1111 parameter key ${JSON.stringify(key)} is invalid: expected letters, digits, '_', ' ', '-' or '/', starting with a letter or digit`);
+      throw new InputError(
+        `A1111 parameter key ${JSON.stringify(key)} is invalid: expected letters, digits, '_', ' ', '-' or '/', starting with a letter or digit`,
+      );
     }
     if (typeof value === 'number' && !Number.isFinite(value)) throw new InputError(`A1111 parameter ${key} is ${value}, expected a finite number`);
     out.push([key, String(value)]);

@@ -95,9 +95,7 @@ function promptText(nodes: Map<string, Node>, sampler: Node, input: string): str
 
 /** The sampler to describe: a KSampler fed by an empty latent (the first pass), else the first sampler by node id. */
 function pickSampler(nodes: Map<string, Node>): Node | undefined {
-  const samplers = [...nodes.values()]
-    .filter((n) => /KSampler/i.test(n.classType))
-    .sort((a, b) => Number(a.id) - Number(b.id) || a.id.localeCompare(b.id));
+  const samplers = [...nodes.values()].filter((n) => /KSampler/i.test(n.classType)).sort((a, b) => Number(a.id) - Number(b.id) || a.id.localeCompare(b.id));
   // The nearest latent source upstream that is an empty latent or another sampler: only the former is a first pass.
   const isFirstPass = (s: Node) => {
     const source = findUpstream(nodes, s, 'latent_image', (n) => /EmptyLatent|KSampler/i.test(n.classType));

@@ -31,7 +31,8 @@ const SIGMA = 1.5;
  * each channel of planar (channels, h, w) data, averaged over channels.
  */
 export function ssim(a: Uint8Array, b: Uint8Array, channels: number, h: number, w: number): number {
-  if (a.length !== channels * h * w || b.length !== a.length) throw new InputError(`ssim: images have ${a.length} and ${b.length} samples; expected ${channels}x${h}x${w}`);
+  if (a.length !== channels * h * w || b.length !== a.length)
+    throw new InputError(`ssim: images have ${a.length} and ${b.length} samples; expected ${channels}x${h}x${w}`);
   if (h < WINDOW || w < WINDOW) throw new InputError(`ssim: ${w}x${h} is smaller than the ${WINDOW}x${WINDOW} window`);
   const c1 = (0.01 * 255) ** 2;
   const c2 = (0.03 * 255) ** 2;
@@ -47,7 +48,11 @@ export function ssim(a: Uint8Array, b: Uint8Array, channels: number, h: number, 
     const base = c * plane;
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < ow; x++) {
-        let sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
+        let sx = 0,
+          sy = 0,
+          sxx = 0,
+          syy = 0,
+          sxy = 0;
         for (let i = 0; i < WINDOW; i++) {
           const wk = k[i] as number;
           const va = a[base + y * w + x + i] as number;
@@ -69,7 +74,11 @@ export function ssim(a: Uint8Array, b: Uint8Array, channels: number, h: number, 
     let sum = 0;
     for (let y = 0; y < oh; y++) {
       for (let x = 0; x < ow; x++) {
-        let ux = 0, uy = 0, exx = 0, eyy = 0, exy = 0;
+        let ux = 0,
+          uy = 0,
+          exx = 0,
+          eyy = 0,
+          exy = 0;
         for (let i = 0; i < WINDOW; i++) {
           const wk = k[i] as number;
           const o = (y + i) * ow + x;

@@ -65,14 +65,20 @@ export function plotSvg(series: readonly PlotSeries[], options: PlotOptions): st
     if (s.points.length === 0) return;
     const colour = COLOURS[i % COLOURS.length] as string;
     const pts = s.points.map(([x, y]) => `${f(px(x))},${f(py(y))}`).join(' ');
-    parts.push(s.points.length === 1 ? `<circle cx="${f(px(s.points[0]![0]))}" cy="${f(py(s.points[0]![1]))}" r="3" fill="${colour}"/>` : `<polyline points="${pts}" fill="none" stroke="${colour}" stroke-width="1.5"/>`);
+    parts.push(
+      s.points.length === 1
+        ? `<circle cx="${f(px(s.points[0]![0]))}" cy="${f(py(s.points[0]![1]))}" r="3" fill="${colour}"/>`
+        : `<polyline points="${pts}" fill="none" stroke="${colour}" stroke-width="1.5"/>`,
+    );
     const ly = MARGIN.top + 14 + i * 16;
     parts.push(`<line x1="${MARGIN.left + plotW - 150}" y1="${ly - 4}" x2="${MARGIN.left + plotW - 130}" y2="${ly - 4}" stroke="${colour}" stroke-width="2"/>`);
     parts.push(`<text x="${MARGIN.left + plotW - 124}" y="${ly}">${esc(s.name)}</text>`);
   });
   parts.push(`<text x="${width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${esc(options.title)}</text>`);
   parts.push(`<text x="${MARGIN.left + plotW / 2}" y="${height - 10}" text-anchor="middle">${esc(options.xLabel)}</text>`);
-  parts.push(`<text transform="translate(16 ${MARGIN.top + plotH / 2}) rotate(-90)" text-anchor="middle">${esc(options.yLabel + (logY ? ' (log)' : ''))}</text>`);
+  parts.push(
+    `<text transform="translate(16 ${MARGIN.top + plotH / 2}) rotate(-90)" text-anchor="middle">${esc(options.yLabel + (logY ? ' (log)' : ''))}</text>`,
+  );
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="DejaVu Sans, sans-serif" font-size="12" fill="#222">${parts.join('')}</svg>`;
 }
 

@@ -103,9 +103,7 @@ export function readPngChunks(png: Uint8Array, label = 'PNG data'): PngChunk[] {
     const dataStart = offset + 8;
     const end = dataStart + length + 4;
     if (end > png.length) {
-      throw new InputError(
-        `${label} is truncated: chunk ${type} at byte ${offset} needs ${length + 12} bytes but only ${png.length - offset} remain`,
-      );
+      throw new InputError(`${label} is truncated: chunk ${type} at byte ${offset} needs ${length + 12} bytes but only ${png.length - offset} remain`);
     }
     const stored = view.getUint32(dataStart + length);
     const computed = crc32(png, offset + 4, dataStart + length);

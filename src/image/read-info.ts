@@ -127,12 +127,7 @@ export async function decodeImage(path: string): Promise<DecodedImage> {
   const bytes = await readImageBytes(path);
   let raw: { data: Buffer; info: OutputInfo };
   try {
-    raw = await sharp(bytes)
-      .rotate()
-      .flatten({ background: '#ffffff' })
-      .toColourspace('srgb')
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
+    raw = await sharp(bytes).rotate().flatten({ background: '#ffffff' }).toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   } catch (err) {
     if (isPng(bytes)) readPngChunks(bytes, JSON.stringify(path)); // names the bad chunk, if that is the cause
     throw notAnImage(path, (err as Error).message);

@@ -78,7 +78,10 @@ function toBytes(pixels: Float32Array | Uint8Array, width: number, channels: num
 }
 
 function checkShape(pixels: Float32Array | Uint8Array, width: number, height: number, channels: number): void {
-  for (const [name, value] of [['width', width], ['height', height]] as const) {
+  for (const [name, value] of [
+    ['width', width],
+    ['height', height],
+  ] as const) {
     if (!Number.isSafeInteger(value) || value < 1) throw new InputError(`image ${name} is ${value}, expected a positive integer`);
   }
   if (![1, 2, 3, 4].includes(channels)) throw new InputError(`image channels is ${channels}, expected 1 (grey), 2 (grey+alpha), 3 (RGB) or 4 (RGBA)`);

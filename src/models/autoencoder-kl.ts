@@ -63,7 +63,8 @@ const UNSUPPORTED: Record<string, readonly unknown[]> = {
 /** A full config from a diffusers config.json object (or a partial one), checked. */
 export function vaeConfig(raw: Partial<AutoencoderKLConfig> & Record<string, unknown> = {}): AutoencoderKLConfig {
   for (const [key, allowed] of Object.entries(UNSUPPORTED)) {
-    if (!allowed.some((v) => v === raw[key])) throw new InputError(`VAE config: ${key} ${JSON.stringify(raw[key])} is not supported (gesso builds ${JSON.stringify(allowed[0])})`);
+    if (!allowed.some((v) => v === raw[key]))
+      throw new InputError(`VAE config: ${key} ${JSON.stringify(raw[key])} is not supported (gesso builds ${JSON.stringify(allowed[0])})`);
   }
   const c: AutoencoderKLConfig = { ...VAE_DEFAULTS };
   for (const key of Object.keys(VAE_DEFAULTS) as (keyof AutoencoderKLConfig)[]) {
@@ -72,9 +73,11 @@ export function vaeConfig(raw: Partial<AutoencoderKLConfig> & Record<string, unk
   for (const key of ['in_channels', 'out_channels', 'layers_per_block', 'latent_channels', 'norm_num_groups', 'sample_size'] as const) {
     if (!Number.isInteger(c[key]) || c[key] <= 0) throw new InputError(`VAE config: ${key} ${JSON.stringify(c[key])} must be a positive integer`);
   }
-  if (!Array.isArray(c.block_out_channels) || c.block_out_channels.length === 0) throw new InputError(`VAE config: block_out_channels ${JSON.stringify(c.block_out_channels)} must be a non-empty list`);
+  if (!Array.isArray(c.block_out_channels) || c.block_out_channels.length === 0)
+    throw new InputError(`VAE config: block_out_channels ${JSON.stringify(c.block_out_channels)} must be a non-empty list`);
   c.block_out_channels.forEach((ch, i) => {
-    if (!Number.isInteger(ch) || ch <= 0 || ch % c.norm_num_groups !== 0) throw new InputError(`VAE config: block_out_channels[${i}] ${ch} must be a positive multiple of norm_num_groups ${c.norm_num_groups}`);
+    if (!Number.isInteger(ch) || ch <= 0 || ch % c.norm_num_groups !== 0)
+      throw new InputError(`VAE config: block_out_channels[${i}] ${ch} must be a positive multiple of norm_num_groups ${c.norm_num_groups}`);
   });
   if (!(c.scaling_factor > 0)) throw new InputError(`VAE config: scaling_factor ${c.scaling_factor} must be > 0`);
   return c;
@@ -131,7 +134,12 @@ export class VaeEncoder {
   readonly convOut: Conv2d;
   readonly quantConv: Conv2d;
 
-  constructor(g: Graph, readonly config: AutoencoderKLConfig, rng: Rng, init: WeightInit = 'pytorch') {
+  constructor(
+    g: Graph,
+    readonly config: AutoencoderKLConfig,
+    rng: Rng,
+    init: WeightInit = 'pytorch',
+  ) {
     const c = config;
     const ch = c.block_out_channels;
     const groups = c.norm_num_groups;
@@ -139,13 +147,22 @@ export class VaeEncoder {
     const latent2 = 2 * c.latent_channels;
     const parts = g.scope('encoder', () => ({
       convIn: new Conv2d(g, 'conv_in', { in: c.in_channels, out: ch[0] as number, kernel: 3, padding: 1, init }, rng),
-      down: g.scope('down_blocks', () => ch.map((outC, i) => g.scope(String(i), () => {
-        const inC = i === 0 ? (ch[0] as number) : (ch[i - 1] as number);
-        return {
-          resnets: g.scope('resnets', () => Array.from({ length: c.layers_per_block }, (_, j) => new ResBlock(g, String(j), { in: j === 0 ? inC : outC, out: outC, groups, eps: 1e-6, init }, rng))),
-          downsample: i < ch.length - 1 ? g.scope('downsamplers', () => new Downsample2D(g, '0', outC, 0, rng, init)) : null,
-        };
-      }))),
+      down: g.scope('down_blocks', () =>
+        ch.map((outC, i) =>
+          g.scope(String(i), () => {
+            const inC = i === 0 ? (ch[0] as number) : (ch[i - 1] as number);
+            return {
+              resnets: g.scope('resnets', () =>
+                Array.from(
+                  { length: c.layers_per_block },
+                  (_, j) => new ResBlock(g, String(j), { in: j === 0 ? inC : outC, out: outC, groups, eps: 1e-6, init }, rng),
+                ),
+              ),
+              downsample: i < ch.length - 1 ? g.scope('downsamplers', () => new Downsample2D(g, '0', outC, 0, rng, init)) : null,
+            };
+          }),
+        ),
+      ),
       mid: new MidBlock(g, 'mid_block', last, groups, rng, init),
       convNormOut: new GroupNorm(g, 'conv_norm_out', { groups, channels: last, eps: 1e-6 }),
       convOut: new Conv2d(g, 'conv_out', { in: last, out: latent2, kernel: 3, padding: 1, init }, rng),
@@ -175,7 +192,12 @@ export class VaeDecoder {
   readonly convNormOut: GroupNorm;
   readonly convOut: Conv2d;
 
-  constructor(g: Graph, readonly config: AutoencoderKLConfig, rng: Rng, init: WeightInit = 'pytorch') {
+  constructor(
+    g: Graph,
+    readonly config: AutoencoderKLConfig,
+    rng: Rng,
+    init: WeightInit = 'pytorch',
+  ) {
     const c = config;
     const groups = c.norm_num_groups;
     const reversed = [...c.block_out_channels].reverse();
@@ -184,13 +206,22 @@ export class VaeDecoder {
     const parts = g.scope('decoder', () => ({
       convIn: new Conv2d(g, 'conv_in', { in: c.latent_channels, out: last, kernel: 3, padding: 1, init }, rng),
       mid: new MidBlock(g, 'mid_block', last, groups, rng, init),
-      up: g.scope('up_blocks', () => reversed.map((outC, i) => g.scope(String(i), () => {
-        const inC = i === 0 ? last : (reversed[i - 1] as number);
-        return {
-          resnets: g.scope('resnets', () => Array.from({ length: c.layers_per_block + 1 }, (_, j) => new ResBlock(g, String(j), { in: j === 0 ? inC : outC, out: outC, groups, eps: 1e-6, init }, rng))),
-          upsample: i < reversed.length - 1 ? g.scope('upsamplers', () => new Upsample2D(g, '0', outC, rng, init)) : null,
-        };
-      }))),
+      up: g.scope('up_blocks', () =>
+        reversed.map((outC, i) =>
+          g.scope(String(i), () => {
+            const inC = i === 0 ? last : (reversed[i - 1] as number);
+            return {
+              resnets: g.scope('resnets', () =>
+                Array.from(
+                  { length: c.layers_per_block + 1 },
+                  (_, j) => new ResBlock(g, String(j), { in: j === 0 ? inC : outC, out: outC, groups, eps: 1e-6, init }, rng),
+                ),
+              ),
+              upsample: i < reversed.length - 1 ? g.scope('upsamplers', () => new Upsample2D(g, '0', outC, rng, init)) : null,
+            };
+          }),
+        ),
+      ),
       convNormOut: new GroupNorm(g, 'conv_norm_out', { groups, channels: reversed[reversed.length - 1] as number, eps: 1e-6 }),
       convOut: new Conv2d(g, 'conv_out', { in: reversed[reversed.length - 1] as number, out: c.out_channels, kernel: 3, padding: 1, init }, rng),
     }));

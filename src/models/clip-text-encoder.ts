@@ -62,8 +62,10 @@ export function clipTextConfig(raw: Partial<ClipTextConfig> & Record<string, unk
   for (const key of ['vocab_size', 'hidden_size', 'intermediate_size', 'num_hidden_layers', 'num_attention_heads', 'max_position_embeddings'] as const) {
     if (!Number.isInteger(c[key]) || c[key] <= 0) throw new InputError(`CLIP text config: ${key} ${JSON.stringify(c[key])} must be a positive integer`);
   }
-  if (c.hidden_size % c.num_attention_heads !== 0) throw new InputError(`CLIP text config: hidden_size ${c.hidden_size} must divide by num_attention_heads ${c.num_attention_heads}`);
-  if (c.hidden_act !== 'quick_gelu' && c.hidden_act !== 'gelu') throw new InputError(`CLIP text config: hidden_act "${String(c.hidden_act)}" is not supported; expected "quick_gelu" or "gelu"`);
+  if (c.hidden_size % c.num_attention_heads !== 0)
+    throw new InputError(`CLIP text config: hidden_size ${c.hidden_size} must divide by num_attention_heads ${c.num_attention_heads}`);
+  if (c.hidden_act !== 'quick_gelu' && c.hidden_act !== 'gelu')
+    throw new InputError(`CLIP text config: hidden_act "${String(c.hidden_act)}" is not supported; expected "quick_gelu" or "gelu"`);
   if (!(c.layer_norm_eps > 0)) throw new InputError(`CLIP text config: layer_norm_eps ${c.layer_norm_eps} must be > 0`);
   return c;
 }
@@ -75,14 +77,28 @@ class ClipEncoderLayer {
   readonly fc1: Linear;
   readonly fc2: Linear;
 
-  constructor(g: Graph, name: string, readonly config: ClipTextConfig, rng: Rng, init: WeightInit) {
+  constructor(
+    g: Graph,
+    name: string,
+    readonly config: ClipTextConfig,
+    rng: Rng,
+    init: WeightInit,
+  ) {
     const d = config.hidden_size;
     const eps = config.layer_norm_eps;
     const parts = g.scope(name, () => ({
       ln1: new LayerNorm(g, 'layer_norm1', { dim: d, eps }),
-      attn: new MultiHeadAttention(g, 'self_attn', { dim: d, heads: config.num_attention_heads, qkvBias: true, init, names: { q: 'q_proj', k: 'k_proj', v: 'v_proj', out: 'out_proj' } }, rng),
+      attn: new MultiHeadAttention(
+        g,
+        'self_attn',
+        { dim: d, heads: config.num_attention_heads, qkvBias: true, init, names: { q: 'q_proj', k: 'k_proj', v: 'v_proj', out: 'out_proj' } },
+        rng,
+      ),
       ln2: new LayerNorm(g, 'layer_norm2', { dim: d, eps }),
-      mlp: g.scope('mlp', () => [new Linear(g, 'fc1', { in: d, out: config.intermediate_size, init }, rng), new Linear(g, 'fc2', { in: config.intermediate_size, out: d, init }, rng)]),
+      mlp: g.scope('mlp', () => [
+        new Linear(g, 'fc1', { in: d, out: config.intermediate_size, init }, rng),
+        new Linear(g, 'fc2', { in: config.intermediate_size, out: d, init }, rng),
+      ]),
     }));
     ({ ln1: this.layerNorm1, attn: this.selfAttn, ln2: this.layerNorm2 } = parts);
     [this.fc1, this.fc2] = parts.mlp as [Linear, Linear];
@@ -103,7 +119,12 @@ export class ClipTextEncoder {
   readonly layers: ClipEncoderLayer[];
   readonly finalLayerNorm: LayerNorm;
 
-  constructor(g: Graph, readonly config: ClipTextConfig, rng: Rng, init: WeightInit = 'pytorch') {
+  constructor(
+    g: Graph,
+    readonly config: ClipTextConfig,
+    rng: Rng,
+    init: WeightInit = 'pytorch',
+  ) {
     const c = config;
     // transformers initialises both embeddings with normal(0, 0.02).
     const embedding = (name: string, num: number): Embedding => {
@@ -114,7 +135,9 @@ export class ClipTextEncoder {
     };
     const parts = g.scope('text_model', () => ({
       embeddings: g.scope('embeddings', () => [embedding('token_embedding', c.vocab_size), embedding('position_embedding', c.max_position_embeddings)]),
-      layers: g.scope('encoder', () => g.scope('layers', () => Array.from({ length: c.num_hidden_layers }, (_, i) => new ClipEncoderLayer(g, String(i), c, rng, init)))),
+      layers: g.scope('encoder', () =>
+        g.scope('layers', () => Array.from({ length: c.num_hidden_layers }, (_, i) => new ClipEncoderLayer(g, String(i), c, rng, init))),
+      ),
       final: new LayerNorm(g, 'final_layer_norm', { dim: c.hidden_size, eps: c.layer_norm_eps }),
     }));
     [this.tokenEmbedding, this.positionEmbedding] = parts.embeddings as [Embedding, Embedding];
@@ -130,7 +153,8 @@ export class ClipTextEncoder {
   forward(ids: Tensor, options: { eosTokenId?: number } = {}): { lastHiddenState: Tensor; pooled: Tensor } {
     const c = this.config;
     const [b, s] = ids.shape as [number, number];
-    if (ids.rank !== 2 || s !== c.max_position_embeddings) throw new InputError(`CLIP text encoder: input_ids must be (B, ${c.max_position_embeddings}), got [${ids.shape.join(', ')}]`);
+    if (ids.rank !== 2 || s !== c.max_position_embeddings)
+      throw new InputError(`CLIP text encoder: input_ids must be (B, ${c.max_position_embeddings}), got [${ids.shape.join(', ')}]`);
     let h = add(this.tokenEmbedding.forward(ids), this.positionEmbedding.weight); // (B, S, D)
     for (const layer of this.layers) h = layer.forward(h);
     const last = this.finalLayerNorm.forward(h); // (B, S, D)
@@ -139,7 +163,12 @@ export class ClipTextEncoder {
     const g = ids.graph;
     const isEos = options.eosTokenId === undefined ? ids : cast(equal(ids, g.scalar(options.eosTokenId, ids.dtype)), 'int32'); // (B, S)
     const eos = reshape(argmax(isEos, -1), [b, 1]); // (B, 1) int64: the first maximum
-    const positions = g.constant(BigInt64Array.from({ length: s }, (_, i) => BigInt(i)), [1, s], 'int64', 'positions');
+    const positions = g.constant(
+      BigInt64Array.from({ length: s }, (_, i) => BigInt(i)),
+      [1, s],
+      'int64',
+      'positions',
+    );
     const onehot = reshape(cast(equal(eos, positions), 'float32'), [b, 1, s]); // (B, 1, S)
     const pooled = reshape(matmul(onehot, last), [b, c.hidden_size]); // (B, D)
     return { lastHiddenState: last, pooled };

@@ -44,7 +44,12 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 }
 
 /** Loads from a file path, or from an already-read safetensors file (`name` labels errors). */
-export function loadWeightsIntoGraph(g: Graph, source: string | SafetensorsFile, options: LoadWeightsOptions = {}, name = typeof source === 'string' ? source : 'safetensors'): LoadWeightsReport {
+export function loadWeightsIntoGraph(
+  g: Graph,
+  source: string | SafetensorsFile,
+  options: LoadWeightsOptions = {},
+  name = typeof source === 'string' ? source : 'safetensors',
+): LoadWeightsReport {
   const file = typeof source === 'string' ? readSafetensors(source, source) : source;
   const prefix = options.prefix ?? '';
   const taken = new Set<string>();
@@ -67,13 +72,18 @@ export function loadWeightsIntoGraph(g: Graph, source: string | SafetensorsFile,
     values.set(p.name, Float32Array.from(toFloat32(t)));
   }
   if (missing.length > 0) {
-    const shown = missing.slice(0, 5).map((m) => `"${m}"`).join(', ');
+    const shown = missing
+      .slice(0, 5)
+      .map((m) => `"${m}"`)
+      .join(', ');
     throw new InputError(`${name}: ${missing.length} of the model's ${g.params.size} parameters are missing, e.g. ${shown}${missing.length > 5 ? ' …' : ''}`);
   }
   const ignored = new Set([...ALWAYS_IGNORED, ...(options.ignore ?? [])].map((n) => `${prefix}${n}`));
   const unused = [...file.tensors.keys()].filter((k) => k.startsWith(prefix) && !taken.has(k) && !ignored.has(k));
   if (options.strict && unused.length > 0) {
-    throw new InputError(`${name}: ${unused.length} tensors are not parameters of this model, e.g. "${unused.slice(0, 5).join('", "')}" (is it a checkpoint of another architecture or config?)`);
+    throw new InputError(
+      `${name}: ${unused.length} tensors are not parameters of this model, e.g. "${unused.slice(0, 5).join('", "')}" (is it a checkpoint of another architecture or config?)`,
+    );
   }
   for (const [paramName, value] of values) (g.params.get(paramName) as { value: Float32Array }).value = value;
   return { loaded: values.size, unused };

@@ -12,7 +12,14 @@ export class Downsample2D {
   readonly conv: Conv2d;
 
   /** `padding` 1: UNet (symmetric); 0: VAE (asymmetric pad (0, 1, 0, 1) before the conv). */
-  constructor(g: Graph, name: string, channels: number, readonly padding: 0 | 1, rng: Rng, init: WeightInit = 'pytorch') {
+  constructor(
+    g: Graph,
+    name: string,
+    channels: number,
+    readonly padding: 0 | 1,
+    rng: Rng,
+    init: WeightInit = 'pytorch',
+  ) {
     this.conv = g.scope(name, () => new Conv2d(g, 'conv', { in: channels, out: channels, kernel: 3, stride: 2, padding, init }, rng));
   }
 

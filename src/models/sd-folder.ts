@@ -32,13 +32,11 @@ import { exportUNet, type BuiltUNet, type UNet2DConditionConfig } from './unet2d
 export const DIFFUSERS_VERSION = '0.25.0';
 export const TRANSFORMERS_VERSION = '4.36.0';
 
-
 export type PipelineClass = 'OnnxStableDiffusionPipeline' | 'OnnxStableDiffusionInpaintPipeline';
 
 export type TokenizerSpec =
   /** CLIP BPE from `dir` (default DEFAULT_CLIP_BPE_DIR); `padToken` "<|endoftext|>" (SD 1.x) or "!" (SD 2.x). */
-  | { kind: 'clip'; dir?: string; padToken?: '<|endoftext|>' | '!'; maxLength?: number }
-  | { kind: 'word'; tokenizer: WordTokenizer };
+  { kind: 'clip'; dir?: string; padToken?: '<|endoftext|>' | '!'; maxLength?: number } | { kind: 'word'; tokenizer: WordTokenizer };
 
 export interface SdFolderComponents {
   pipeline: PipelineClass;
@@ -166,8 +164,10 @@ function writeTokenizer(dir: string, spec: TokenizerSpec, text: ClipTextConfig):
   mkdirSync(dir);
   if (spec.kind === 'word') {
     const t = spec.tokenizer;
-    if (t.maxLength !== text.max_position_embeddings) throw new InputError(`word tokenizer max length ${t.maxLength} must equal the text encoder's max_position_embeddings ${text.max_position_embeddings}`);
-    if (t.vocabSize > text.vocab_size) throw new InputError(`word tokenizer has ${t.vocabSize} tokens, more than the text encoder's vocab_size ${text.vocab_size}`);
+    if (t.maxLength !== text.max_position_embeddings)
+      throw new InputError(`word tokenizer max length ${t.maxLength} must equal the text encoder's max_position_embeddings ${text.max_position_embeddings}`);
+    if (t.vocabSize > text.vocab_size)
+      throw new InputError(`word tokenizer has ${t.vocabSize} tokens, more than the text encoder's vocab_size ${text.vocab_size}`);
     writeJson(join(dir, WORD_TOKENIZER_FILE), t.toJSON());
     return;
   }
@@ -177,7 +177,8 @@ function writeTokenizer(dir: string, spec: TokenizerSpec, text: ClipTextConfig):
     copyFileSync(join(source, file), join(dir, file));
   }
   const maxLength = spec.maxLength ?? text.max_position_embeddings;
-  if (maxLength !== text.max_position_embeddings) throw new InputError(`tokenizer max length ${maxLength} must equal the text encoder's max_position_embeddings ${text.max_position_embeddings}`);
+  if (maxLength !== text.max_position_embeddings)
+    throw new InputError(`tokenizer max length ${maxLength} must equal the text encoder's max_position_embeddings ${text.max_position_embeddings}`);
   const pad = spec.padToken ?? '<|endoftext|>';
   const special = {
     bos_token: addedToken('<|startoftext|>'),
@@ -204,12 +205,16 @@ function checkComponents(c: SdFolderComponents): void {
   const unet = c.unet.config;
   const text = c.textEncoder.config;
   const vae = c.vaeDecoder.config;
-  if (unet.cross_attention_dim !== text.hidden_size) throw new InputError(`unet cross_attention_dim ${unet.cross_attention_dim} must equal the text encoder's hidden_size ${text.hidden_size}`);
+  if (unet.cross_attention_dim !== text.hidden_size)
+    throw new InputError(`unet cross_attention_dim ${unet.cross_attention_dim} must equal the text encoder's hidden_size ${text.hidden_size}`);
   const expectIn = c.pipeline === 'OnnxStableDiffusionInpaintPipeline' ? 2 * vae.latent_channels + 1 : vae.latent_channels;
-  if (unet.in_channels !== expectIn) throw new InputError(`${c.pipeline}: unet in_channels ${unet.in_channels} must be ${expectIn} for ${vae.latent_channels} latent channels`);
-  if (unet.out_channels !== vae.latent_channels) throw new InputError(`unet out_channels ${unet.out_channels} must equal the VAE's latent_channels ${vae.latent_channels}`);
+  if (unet.in_channels !== expectIn)
+    throw new InputError(`${c.pipeline}: unet in_channels ${unet.in_channels} must be ${expectIn} for ${vae.latent_channels} latent channels`);
+  if (unet.out_channels !== vae.latent_channels)
+    throw new InputError(`unet out_channels ${unet.out_channels} must equal the VAE's latent_channels ${vae.latent_channels}`);
   if (JSON.stringify(c.vaeEncoder.config) !== JSON.stringify(vae)) throw new InputError('vae_encoder and vae_decoder were built from different VAE configs');
-  if (typeof c.scheduler._class_name !== 'string' || c.scheduler._class_name === '') throw new InputError('scheduler config needs a _class_name (e.g. "PNDMScheduler")');
+  if (typeof c.scheduler._class_name !== 'string' || c.scheduler._class_name === '')
+    throw new InputError('scheduler config needs a _class_name (e.g. "PNDMScheduler")');
 }
 
 /** Writes the folder (see the file comment). `dir` must not exist unless `overwrite`. */
@@ -238,13 +243,19 @@ export function writeSdFolder(dir: string, c: SdFolderComponents, options: Write
     saveOnnx(join(unet, 'model.onnx'), exportUNet(c.unet, { externalData: 'model.onnx_data' }));
     writeJson(join(unet, 'config.json'), unetConfigJson(c.unet.config));
 
-    for (const [name, model] of [['vae_encoder', exportVaeEncoder(c.vaeEncoder)], ['vae_decoder', exportVaeDecoder(c.vaeDecoder)]] as const) {
+    for (const [name, model] of [
+      ['vae_encoder', exportVaeEncoder(c.vaeEncoder)],
+      ['vae_decoder', exportVaeDecoder(c.vaeDecoder)],
+    ] as const) {
       const d = component(name);
       saveOnnx(join(d, 'model.onnx'), model);
       writeJson(join(d, 'config.json'), vaeConfigJson(c.vaeDecoder.config));
     }
 
-    writeJson(join(component('scheduler'), 'scheduler_config.json'), { ...c.scheduler, _diffusers_version: c.scheduler['_diffusers_version'] ?? DIFFUSERS_VERSION });
+    writeJson(join(component('scheduler'), 'scheduler_config.json'), {
+      ...c.scheduler,
+      _diffusers_version: c.scheduler['_diffusers_version'] ?? DIFFUSERS_VERSION,
+    });
     if (c.modelCard !== undefined) writeFileSync(join(temp, 'README.md'), c.modelCard);
 
     if (existsSync(target)) {

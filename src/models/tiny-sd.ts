@@ -75,7 +75,11 @@ export const SD2_SCHEDULER = {
 export function tinySdSpec(variant: TinySdVariant): Omit<TinySdModel, 'dir'> {
   const v2 = variant === 'sd2-v';
   const text = clipTextConfig({
-    hidden_size: 32, intermediate_size: 128, num_hidden_layers: 2, num_attention_heads: 4, projection_dim: 32,
+    hidden_size: 32,
+    intermediate_size: 128,
+    num_hidden_layers: 2,
+    num_attention_heads: 4,
+    projection_dim: 32,
     hidden_act: v2 ? 'gelu' : 'quick_gelu',
   });
   const unet = unetConfig({
@@ -91,7 +95,14 @@ export function tinySdSpec(variant: TinySdVariant): Omit<TinySdModel, 'dir'> {
     norm_num_groups: 8,
     use_linear_projection: v2,
   });
-  const vae = vaeConfig({ block_out_channels: [8, 16, 32, 32], layers_per_block: 1, norm_num_groups: 8, latent_channels: 4, sample_size: 512, scaling_factor: 0.18215 });
+  const vae = vaeConfig({
+    block_out_channels: [8, 16, 32, 32],
+    layers_per_block: 1,
+    norm_num_groups: 8,
+    latent_channels: 4,
+    sample_size: 512,
+    scaling_factor: 0.18215,
+  });
   return {
     variant,
     pipeline: variant === 'inpaint' ? 'OnnxStableDiffusionInpaintPipeline' : 'OnnxStableDiffusionPipeline',
@@ -128,15 +139,19 @@ export function writeTinySdModel(dir: string, options: TinySdOptions): TinySdMod
   const vaeSeed = seed();
   const vaeEncoder = buildVaeEncoder(spec.vae, { seed: vaeSeed, height: 64, width: 64 });
   const vaeDecoder = buildVaeDecoder(spec.vae, { seed: vaeSeed + 1, height: 64, width: 64 });
-  writeSdFolder(dir, {
-    pipeline: spec.pipeline,
-    textEncoder,
-    unet,
-    vaeEncoder,
-    vaeDecoder,
-    tokenizer: { kind: 'clip', padToken: options.variant === 'sd2-v' ? '!' : '<|endoftext|>' },
-    scheduler: spec.scheduler,
-    modelCard: CARD(spec, options.seed),
-  }, { overwrite: options.overwrite ?? false });
+  writeSdFolder(
+    dir,
+    {
+      pipeline: spec.pipeline,
+      textEncoder,
+      unet,
+      vaeEncoder,
+      vaeDecoder,
+      tokenizer: { kind: 'clip', padToken: options.variant === 'sd2-v' ? '!' : '<|endoftext|>' },
+      scheduler: spec.scheduler,
+      modelCard: CARD(spec, options.seed),
+    },
+    { overwrite: options.overwrite ?? false },
+  );
   return { dir, ...spec };
 }

@@ -33,7 +33,13 @@ class GegluFeedForward {
   readonly proj: Linear;
   readonly out: Linear;
 
-  constructor(g: Graph, name: string, readonly dim: number, rng: Rng, init: WeightInit) {
+  constructor(
+    g: Graph,
+    name: string,
+    readonly dim: number,
+    rng: Rng,
+    init: WeightInit,
+  ) {
     const inner = 4 * dim;
     [this.proj, this.out] = g.scope(name, () =>
       g.scope('net', () => [
@@ -99,7 +105,12 @@ export class Transformer2D {
   readonly blocks: BasicTransformerBlock[];
   readonly projOut: Linear | Conv2d;
 
-  constructor(g: Graph, name: string, readonly config: Transformer2DConfig, rng: Rng) {
+  constructor(
+    g: Graph,
+    name: string,
+    readonly config: Transformer2DConfig,
+    rng: Rng,
+  ) {
     const { channels, init } = config;
     const inner = config.heads * config.headDim;
     const proj = (n: string, from: number, to: number): Linear | Conv2d =>

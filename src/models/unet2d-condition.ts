@@ -100,7 +100,8 @@ const UNSUPPORTED: Record<string, readonly unknown[]> = {
 /** A full config from a diffusers config.json object (or a partial one), checked; unknown keys are ignored. */
 export function unetConfig(raw: Partial<UNet2DConditionConfig> & Record<string, unknown> = {}): UNet2DConditionConfig {
   for (const [key, allowed] of Object.entries(UNSUPPORTED)) {
-    if (!allowed.some((v) => v === raw[key])) throw new InputError(`UNet config: ${key} ${JSON.stringify(raw[key])} is not supported (gesso builds ${JSON.stringify(allowed[0])})`);
+    if (!allowed.some((v) => v === raw[key]))
+      throw new InputError(`UNet config: ${key} ${JSON.stringify(raw[key])} is not supported (gesso builds ${JSON.stringify(allowed[0])})`);
   }
   const c: UNet2DConditionConfig = { ...UNET_DEFAULTS };
   for (const key of Object.keys(UNET_DEFAULTS) as (keyof UNet2DConditionConfig)[]) {
@@ -110,14 +111,25 @@ export function unetConfig(raw: Partial<UNet2DConditionConfig> & Record<string, 
   const posInt = (key: string, v: unknown): void => {
     if (!Number.isInteger(v) || (v as number) <= 0) throw new InputError(`UNet config: ${key} ${JSON.stringify(v)} must be a positive integer`);
   };
-  for (const key of ['sample_size', 'in_channels', 'out_channels', 'layers_per_block', 'cross_attention_dim', 'norm_num_groups', 'transformer_layers_per_block'] as const) posInt(key, c[key]);
-  if (!Array.isArray(c.block_out_channels) || levels === 0) throw new InputError(`UNet config: block_out_channels ${JSON.stringify(c.block_out_channels)} must be a non-empty list`);
+  for (const key of [
+    'sample_size',
+    'in_channels',
+    'out_channels',
+    'layers_per_block',
+    'cross_attention_dim',
+    'norm_num_groups',
+    'transformer_layers_per_block',
+  ] as const)
+    posInt(key, c[key]);
+  if (!Array.isArray(c.block_out_channels) || levels === 0)
+    throw new InputError(`UNet config: block_out_channels ${JSON.stringify(c.block_out_channels)} must be a non-empty list`);
   c.block_out_channels.forEach((ch, i) => {
     posInt(`block_out_channels[${i}]`, ch);
     if (ch % c.norm_num_groups !== 0) throw new InputError(`UNet config: block_out_channels[${i}] ${ch} must divide by norm_num_groups ${c.norm_num_groups}`);
   });
   const listOf = <T extends string>(key: string, v: unknown, allowed: readonly T[]): void => {
-    if (!Array.isArray(v) || v.length !== levels) throw new InputError(`UNet config: ${key} ${JSON.stringify(v)} must list ${levels} block types (one per block_out_channels entry)`);
+    if (!Array.isArray(v) || v.length !== levels)
+      throw new InputError(`UNet config: ${key} ${JSON.stringify(v)} must list ${levels} block types (one per block_out_channels entry)`);
     v.forEach((t, i) => {
       if (!allowed.includes(t as T)) throw new InputError(`UNet config: ${key}[${i}] "${String(t)}" is not supported; expected one of ${allowed.join(', ')}`);
     });
@@ -161,7 +173,12 @@ export class UNet2DCondition {
   readonly convNormOut: GroupNorm;
   readonly convOut: Conv2d;
 
-  constructor(g: Graph, readonly config: UNet2DConditionConfig, rng: Rng, init: WeightInit = 'pytorch') {
+  constructor(
+    g: Graph,
+    readonly config: UNet2DConditionConfig,
+    rng: Rng,
+    init: WeightInit = 'pytorch',
+  ) {
     const c = config;
     const ch = c.block_out_channels;
     const levels = ch.length;
@@ -171,24 +188,39 @@ export class UNet2DCondition {
       new ResBlock(g, name, { in: inC, out: outC, groups: c.norm_num_groups, eps: c.norm_eps, tembDim, init }, rng);
     const attn = (name: string, channels: number, level: number): Transformer2D => {
       const h = heads[level] as number;
-      return new Transformer2D(g, name, {
-        channels, heads: h, headDim: Math.floor(channels / h), crossAttentionDim: c.cross_attention_dim, groups: c.norm_num_groups,
-        useLinearProjection: c.use_linear_projection, layers: c.transformer_layers_per_block, init,
-      }, rng);
+      return new Transformer2D(
+        g,
+        name,
+        {
+          channels,
+          heads: h,
+          headDim: Math.floor(channels / h),
+          crossAttentionDim: c.cross_attention_dim,
+          groups: c.norm_num_groups,
+          useLinearProjection: c.use_linear_projection,
+          layers: c.transformer_layers_per_block,
+          init,
+        },
+        rng,
+      );
     };
 
     this.convIn = new Conv2d(g, 'conv_in', { in: c.in_channels, out: ch[0] as number, kernel: 3, padding: 1, init }, rng);
     this.timeEmbedding = new TimestepMLP(g, 'time_embedding', { in: ch[0] as number, dim: tembDim, init }, rng);
 
-    this.down = g.scope('down_blocks', () => ch.map((outC, i) => g.scope(String(i), () => {
-      const inC = i === 0 ? (ch[0] as number) : (ch[i - 1] as number);
-      const cross = c.down_block_types[i] === 'CrossAttnDownBlock2D';
-      return {
-        resnets: g.scope('resnets', () => Array.from({ length: c.layers_per_block }, (_, j) => res(String(j), j === 0 ? inC : outC, outC))),
-        attentions: cross ? g.scope('attentions', () => Array.from({ length: c.layers_per_block }, (_, j) => attn(String(j), outC, i))) : null,
-        resample: i < levels - 1 ? g.scope('downsamplers', () => new Downsample2D(g, '0', outC, 1, rng, init)) : null,
-      };
-    })));
+    this.down = g.scope('down_blocks', () =>
+      ch.map((outC, i) =>
+        g.scope(String(i), () => {
+          const inC = i === 0 ? (ch[0] as number) : (ch[i - 1] as number);
+          const cross = c.down_block_types[i] === 'CrossAttnDownBlock2D';
+          return {
+            resnets: g.scope('resnets', () => Array.from({ length: c.layers_per_block }, (_, j) => res(String(j), j === 0 ? inC : outC, outC))),
+            attentions: cross ? g.scope('attentions', () => Array.from({ length: c.layers_per_block }, (_, j) => attn(String(j), outC, i))) : null,
+            resample: i < levels - 1 ? g.scope('downsamplers', () => new Downsample2D(g, '0', outC, 1, rng, init)) : null,
+          };
+        }),
+      ),
+    );
 
     const last = ch[levels - 1] as number;
     this.mid = g.scope('mid_block', () => {
@@ -198,17 +230,23 @@ export class UNet2DCondition {
 
     // Up level i mirrors down level (levels-1-i); each resnet takes one skip, the last one the level's input skip.
     const reversed = [...ch].reverse();
-    this.up = g.scope('up_blocks', () => reversed.map((outC, i) => g.scope(String(i), () => {
-      const prevOut = i === 0 ? last : (reversed[i - 1] as number);
-      const skipIn = reversed[Math.min(i + 1, levels - 1)] as number;
-      const n = c.layers_per_block + 1;
-      const cross = c.up_block_types[i] === 'CrossAttnUpBlock2D';
-      return {
-        resnets: g.scope('resnets', () => Array.from({ length: n }, (_, j) => res(String(j), (j === 0 ? prevOut : outC) + (j === n - 1 ? skipIn : outC), outC))),
-        attentions: cross ? g.scope('attentions', () => Array.from({ length: n }, (_, j) => attn(String(j), outC, levels - 1 - i))) : null,
-        resample: i < levels - 1 ? g.scope('upsamplers', () => new Upsample2D(g, '0', outC, rng, init)) : null,
-      };
-    })));
+    this.up = g.scope('up_blocks', () =>
+      reversed.map((outC, i) =>
+        g.scope(String(i), () => {
+          const prevOut = i === 0 ? last : (reversed[i - 1] as number);
+          const skipIn = reversed[Math.min(i + 1, levels - 1)] as number;
+          const n = c.layers_per_block + 1;
+          const cross = c.up_block_types[i] === 'CrossAttnUpBlock2D';
+          return {
+            resnets: g.scope('resnets', () =>
+              Array.from({ length: n }, (_, j) => res(String(j), (j === 0 ? prevOut : outC) + (j === n - 1 ? skipIn : outC), outC)),
+            ),
+            attentions: cross ? g.scope('attentions', () => Array.from({ length: n }, (_, j) => attn(String(j), outC, levels - 1 - i))) : null,
+            resample: i < levels - 1 ? g.scope('upsamplers', () => new Upsample2D(g, '0', outC, rng, init)) : null,
+          };
+        }),
+      ),
+    );
 
     this.convNormOut = new GroupNorm(g, 'conv_norm_out', { groups: c.norm_num_groups, channels: ch[0] as number, eps: c.norm_eps });
     this.convOut = new Conv2d(g, 'conv_out', { in: ch[0] as number, out: c.out_channels, kernel: 3, padding: 1, init }, rng);
@@ -226,7 +264,10 @@ export class UNet2DCondition {
     const factor = 2 ** (levels - 1);
     if (height % factor !== 0 || width % factor !== 0) throw new InputError(`UNet: sample size ${height}x${width} must divide by ${factor} (2^(levels-1))`);
 
-    const tSin = sinusoidalTimestepEmbedding(timestep, c.block_out_channels[0] as number, { flipSinToCos: c.flip_sin_to_cos, downscaleFreqShift: c.freq_shift }); // (B, C0)
+    const tSin = sinusoidalTimestepEmbedding(timestep, c.block_out_channels[0] as number, {
+      flipSinToCos: c.flip_sin_to_cos,
+      downscaleFreqShift: c.freq_shift,
+    }); // (B, C0)
     const temb = this.timeEmbedding.forward(tSin); // (B, 4·C0)
 
     let h = this.convIn.forward(sample); // (B, C0, H, W)

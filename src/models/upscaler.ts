@@ -55,7 +55,14 @@ export function upscalerConfig(partial: Partial<UpscalerConfig> = {}): UpscalerC
 }
 
 export function upscalerConfigJson(c: UpscalerConfig): UpscalerConfigJson {
-  return { _class_name: UPSCALER_CLASS, scale: UPSCALER_SCALE, channels: c.channels, blocks: c.blocks, residual_scale: c.residualScale, parameters: upscalerParamCount(c) };
+  return {
+    _class_name: UPSCALER_CLASS,
+    scale: UPSCALER_SCALE,
+    channels: c.channels,
+    blocks: c.blocks,
+    residual_scale: c.residualScale,
+    parameters: upscalerParamCount(c),
+  };
 }
 
 /** Weights and biases of every 3×3 conv: head, 2 per block, body_out, two upsampling convs, tail. */
@@ -75,9 +82,12 @@ export interface Upscaler {
 export function buildUpscaler(g: Graph, rng: Rng, partial: Partial<UpscalerConfig> = {}): Upscaler {
   const config = upscalerConfig(partial);
   const c = config.channels;
-  const conv = (name: string, cin: number, cout: number, init: 'pytorch' | 'zeros' = 'pytorch') => new Conv2d(g, name, { in: cin, out: cout, kernel: 3, padding: 1, init }, rng);
+  const conv = (name: string, cin: number, cout: number, init: 'pytorch' | 'zeros' = 'pytorch') =>
+    new Conv2d(g, name, { in: cin, out: cout, kernel: 3, padding: 1, init }, rng);
   const head = conv('head', 3, c);
-  const body = g.scope('body', () => Array.from({ length: config.blocks }, (_, i) => g.scope(String(i), () => ({ conv1: conv('conv1', c, c), conv2: conv('conv2', c, c) }))));
+  const body = g.scope('body', () =>
+    Array.from({ length: config.blocks }, (_, i) => g.scope(String(i), () => ({ conv1: conv('conv1', c, c), conv2: conv('conv2', c, c) }))),
+  );
   const bodyOut = conv('body_out', c, c);
   const up = g.scope('up', () => [conv('0', c, 4 * c), conv('1', c, 4 * c)]);
   // Zero tail: the untrained net is exactly bilinear upsampling, and training only adds detail.

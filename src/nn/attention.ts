@@ -58,11 +58,17 @@ export class MultiHeadAttention {
   readonly headDim: number;
   readonly contextDim: number;
 
-  constructor(g: Graph, name: string, readonly config: MultiHeadAttentionConfig, rng: Rng) {
+  constructor(
+    g: Graph,
+    name: string,
+    readonly config: MultiHeadAttentionConfig,
+    rng: Rng,
+  ) {
     const label = `MultiHeadAttention "${name}"`;
     const dim = positiveInt(label, 'dim', config.dim);
     this.heads = positiveInt(label, 'heads', config.heads);
-    if (config.headDim === undefined && dim % this.heads !== 0) throw new InputError(`${label}: dim ${dim} must divide by heads ${this.heads} (or give headDim)`);
+    if (config.headDim === undefined && dim % this.heads !== 0)
+      throw new InputError(`${label}: dim ${dim} must divide by heads ${this.heads} (or give headDim)`);
     this.headDim = positiveInt(label, 'headDim', config.headDim ?? dim / this.heads);
     this.contextDim = positiveInt(label, 'contextDim', config.contextDim ?? dim);
     const inner = this.heads * this.headDim;
@@ -88,7 +94,13 @@ export class MultiHeadAttention {
     expectInput(x.dtype === 'float32' && x.rank === 3 && x.shape[2] === dim, label, `float32 x (B, T, ${dim})`, x);
     const context = options.context ?? x;
     const [b, t] = x.shape as [number, number];
-    expectInput(context.dtype === 'float32' && context.rank === 3 && context.shape[0] === b && context.shape[2] === this.contextDim, label, `float32 (${b}, S, ${this.contextDim}) for x ${formatShape(x.shape)}`, context, 'context');
+    expectInput(
+      context.dtype === 'float32' && context.rank === 3 && context.shape[0] === b && context.shape[2] === this.contextDim,
+      label,
+      `float32 (${b}, S, ${this.contextDim}) for x ${formatShape(x.shape)}`,
+      context,
+      'context',
+    );
     const s = context.shape[1] as number;
 
     const q = this.splitHeads(mul(this.toQ.forward(x), 1 / Math.sqrt(this.headDim))); // (B, H, T, dh), pre-scaled
@@ -114,7 +126,9 @@ export class MultiHeadAttention {
   private applyMask(scores: Tensor, mask: Tensor, label: string): Tensor {
     const fits = mask.rank <= 4 && mask.shape.every((d, i) => d === 1 || d === scores.shape[4 - mask.rank + i]);
     if (!fits || (mask.dtype !== 'bool' && mask.dtype !== 'float32')) {
-      throw new ShapeError(`${label}: mask ${mask.dtype} ${formatShape(mask.shape)} must be bool or float32 and broadcast to scores ${formatShape(scores.shape)} (B, heads, T, S)`);
+      throw new ShapeError(
+        `${label}: mask ${mask.dtype} ${formatShape(mask.shape)} must be bool or float32 and broadcast to scores ${formatShape(scores.shape)} (B, heads, T, S)`,
+      );
     }
     return mask.dtype === 'bool' ? where(mask, scores, MASKED) : add(scores, mask);
   }

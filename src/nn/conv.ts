@@ -72,7 +72,12 @@ export class Conv2d {
   readonly name: string;
   private readonly geo: Geometry;
 
-  constructor(g: Graph, name: string, readonly config: Conv2dConfig, rng: Rng) {
+  constructor(
+    g: Graph,
+    name: string,
+    readonly config: Conv2dConfig,
+    rng: Rng,
+  ) {
     this.geo = geometry(`Conv2d "${name}"`, config);
     const [kh, kw] = this.geo.kernel;
     [this.weight, this.bias] = convParams(g, name, config, [config.out, config.in / this.geo.groups, kh, kw], rng);
@@ -103,7 +108,12 @@ export class ConvTranspose2d {
   private readonly geo: Geometry;
   private readonly outputPadding: [number, number];
 
-  constructor(g: Graph, name: string, readonly config: ConvTranspose2dConfig, rng: Rng) {
+  constructor(
+    g: Graph,
+    name: string,
+    readonly config: ConvTranspose2dConfig,
+    rng: Rng,
+  ) {
     const label = `ConvTranspose2d "${name}"`;
     this.geo = geometry(label, config);
     this.outputPadding = pair(label, 'outputPadding', config.outputPadding ?? 0, 0);

@@ -24,7 +24,10 @@ export class Dropout {
   readonly training: boolean;
   private readonly seeds: Rng | null;
 
-  constructor(readonly p: number, options: DropoutOptions = {}) {
+  constructor(
+    readonly p: number,
+    options: DropoutOptions = {},
+  ) {
     if (!(p >= 0 && p < 1)) throw new InputError(`Dropout: p ${p} must be in [0, 1)`);
     this.training = options.training ?? false;
     const seed = options.seed;

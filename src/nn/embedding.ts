@@ -18,7 +18,12 @@ export class Embedding {
   readonly weight: Tensor;
   readonly name: string;
 
-  constructor(g: Graph, name: string, readonly config: EmbeddingConfig, rng: Rng) {
+  constructor(
+    g: Graph,
+    name: string,
+    readonly config: EmbeddingConfig,
+    rng: Rng,
+  ) {
     const label = `Embedding "${name}"`;
     const num = positiveInt(label, 'num', config.num);
     const dim = positiveInt(label, 'dim', config.dim);

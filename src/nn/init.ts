@@ -73,7 +73,12 @@ export function normal(rng: Rng, n: number, std = 1): Float32Array {
  * Initial weight and bias of a Linear or convolution, drawn in PyTorch's order (weight first).
  * The bias is drawn only when the layer has one, so the stream matches a layer built without bias.
  */
-export function initWeightAndBias(rng: Rng, init: WeightInit, weightShape: Shape, biasSize: number | null): { weight: Float32Array; bias: Float32Array | null } {
+export function initWeightAndBias(
+  rng: Rng,
+  init: WeightInit,
+  weightShape: Shape,
+  biasSize: number | null,
+): { weight: Float32Array; bias: Float32Array | null } {
   const n = sizeOf(weightShape);
   switch (init) {
     case 'pytorch': {

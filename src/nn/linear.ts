@@ -21,15 +21,17 @@ export class Linear {
   readonly bias: Tensor | null;
   readonly name: string;
 
-  constructor(g: Graph, name: string, readonly config: LinearConfig, rng: Rng) {
+  constructor(
+    g: Graph,
+    name: string,
+    readonly config: LinearConfig,
+    rng: Rng,
+  ) {
     const label = `Linear "${name}"`;
     const inF = positiveInt(label, 'in', config.in);
     const outF = positiveInt(label, 'out', config.out);
     const init = initWeightAndBias(rng, config.init ?? 'pytorch', [outF, inF], config.bias === false ? null : outF);
-    const [weight, bias] = g.scope(name, () => [
-      g.param('weight', [outF, inF], init.weight),
-      init.bias ? g.param('bias', [outF], init.bias) : null,
-    ]);
+    const [weight, bias] = g.scope(name, () => [g.param('weight', [outF, inF], init.weight), init.bias ? g.param('bias', [outF], init.bias) : null]);
     this.weight = weight as Tensor;
     this.bias = bias ?? null;
     this.name = nameOf(this.weight, 'weight');

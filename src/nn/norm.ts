@@ -70,7 +70,11 @@ export class GroupNorm {
   readonly name: string;
   private readonly eps: number;
 
-  constructor(g: Graph, name: string, readonly config: GroupNormConfig) {
+  constructor(
+    g: Graph,
+    name: string,
+    readonly config: GroupNormConfig,
+  ) {
     const label = `GroupNorm "${name}"`;
     const groups = positiveInt(label, 'groups', config.groups);
     const channels = positiveInt(label, 'channels', config.channels);
@@ -82,7 +86,12 @@ export class GroupNorm {
   /** (N, C, *) -> (N, C, *), statistics per sample over each group of C/groups channels and all positions. */
   forward(x: Tensor): Tensor {
     const { groups, channels } = this.config;
-    expectInput(x.dtype === 'float32' && x.rank >= 2 && x.shape[1] === channels, `GroupNorm "${this.name}" (${groups} groups, ${channels} channels)`, `float32 (N, ${channels}, ...)`, x);
+    expectInput(
+      x.dtype === 'float32' && x.rank >= 2 && x.shape[1] === channels,
+      `GroupNorm "${this.name}" (${groups} groups, ${channels} channels)`,
+      `float32 (N, ${channels}, ...)`,
+      x,
+    );
     const grouped = reshape(x, [x.shape[0] as number, groups, -1]); // (N, G, C/G * H * W)
     // Back to x's runtime shape, not a baked one, so an export with dynamic batch/spatial dims stays right.
     const y = reshapeLike(normalizePerChannel(grouped, this.eps), x); // (N, C, H, W)
@@ -107,7 +116,11 @@ export class LayerNorm {
   readonly name: string;
   private readonly eps: number;
 
-  constructor(g: Graph, name: string, readonly config: LayerNormConfig) {
+  constructor(
+    g: Graph,
+    name: string,
+    readonly config: LayerNormConfig,
+  ) {
     const label = `LayerNorm "${name}"`;
     const dim = positiveInt(label, 'dim', config.dim);
     this.eps = checkEps(label, config.eps ?? 1e-5);
@@ -141,7 +154,11 @@ export class InstanceNorm {
   readonly name: string;
   private readonly eps: number;
 
-  constructor(g: Graph, name: string, readonly config: InstanceNormConfig) {
+  constructor(
+    g: Graph,
+    name: string,
+    readonly config: InstanceNormConfig,
+  ) {
     const label = `InstanceNorm "${name}"`;
     const channels = positiveInt(label, 'channels', config.channels);
     this.eps = checkEps(label, config.eps ?? 1e-5);
@@ -151,7 +168,12 @@ export class InstanceNorm {
   /** (N, C, H, W) -> (N, C, H, W); any rank >= 3. */
   forward(x: Tensor): Tensor {
     const { channels } = this.config;
-    expectInput(x.dtype === 'float32' && x.rank >= 3 && x.shape[1] === channels, `InstanceNorm "${this.name}" (${channels} channels)`, `float32 (N, ${channels}, H, W)`, x);
+    expectInput(
+      x.dtype === 'float32' && x.rank >= 3 && x.shape[1] === channels,
+      `InstanceNorm "${this.name}" (${channels} channels)`,
+      `float32 (N, ${channels}, H, W)`,
+      x,
+    );
     return channelAffine(normalizePerChannel(x, this.eps), this.weight, this.bias); // statistics over all of H, W
   }
 }

@@ -44,12 +44,18 @@ export class ResBlock {
   readonly in: number;
   readonly out: number;
 
-  constructor(g: Graph, name: string, readonly config: ResBlockConfig, rng: Rng) {
+  constructor(
+    g: Graph,
+    name: string,
+    readonly config: ResBlockConfig,
+    rng: Rng,
+  ) {
     const label = `ResBlock "${name}"`;
     this.in = positiveInt(label, 'in', config.in);
     this.out = positiveInt(label, 'out', config.out ?? config.in);
     const groups = config.groups ?? 32;
-    if (this.in % groups !== 0 || this.out % groups !== 0) throw new InputError(`${label}: in ${this.in} and out ${this.out} channels must divide by groups ${groups}`);
+    if (this.in % groups !== 0 || this.out % groups !== 0)
+      throw new InputError(`${label}: in ${this.in} and out ${this.out} channels must divide by groups ${groups}`);
     const eps = config.eps ?? 1e-6;
     const init = config.init ?? 'pytorch';
     const parts = g.scope(name, () => ({
@@ -73,7 +79,13 @@ export class ResBlock {
       const tembDim = this.config.tembDim as number;
       if (!temb) throw new InputError(`${label}: built with tembDim ${tembDim}, so forward() needs a timestep embedding (N, ${tembDim})`);
       const n = x.shape[0] as number;
-      expectInput(temb.dtype === 'float32' && temb.rank === 2 && temb.shape[0] === n && temb.shape[1] === tembDim, label, `float32 (${n}, ${tembDim}) for x ${formatShape(x.shape)}`, temb, 'timestep embedding');
+      expectInput(
+        temb.dtype === 'float32' && temb.rank === 2 && temb.shape[0] === n && temb.shape[1] === tembDim,
+        label,
+        `float32 (${n}, ${tembDim}) for x ${formatShape(x.shape)}`,
+        temb,
+        'timestep embedding',
+      );
       const perChannel = reshape(this.timeEmbProj.forward(silu(temb)), [n, this.out, 1, 1]); // (N, out, 1, 1)
       h = add(h, perChannel);
     } else if (temb) {

@@ -108,11 +108,18 @@ export async function denoise(input: DenoiseInput): Promise<DenoiseResult> {
     const started = performance.now();
     let prediction: Float32Array[];
     if (!guided) {
-      prediction = await runUnet(input, inputs.map((x) => ({ x, hidden: conditioning.cond })), t);
+      prediction = await runUnet(
+        input,
+        inputs.map((x) => ({ x, hidden: conditioning.cond })),
+        t,
+      );
     } else {
       const uncond = inputs.map((x) => ({ x, hidden: conditioning.uncond }));
       const cond = inputs.map((x) => ({ x, hidden: conditioning.cond }));
-      const both = input.cfgMode === 'separate' ? [...(await runUnet(input, uncond, t)), ...(await runUnet(input, cond, t))] : await runUnet(input, [...uncond, ...cond], t);
+      const both =
+        input.cfgMode === 'separate'
+          ? [...(await runUnet(input, uncond, t)), ...(await runUnet(input, cond, t))]
+          : await runUnet(input, [...uncond, ...cond], t);
       // 4. Classifier-free guidance: ε = ε_uncond + scale · (ε_cond − ε_uncond)
       prediction = latents.map((_, b) => guide(both[b] as Float32Array, both[B + b] as Float32Array, cfgScale));
     }

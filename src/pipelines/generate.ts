@@ -132,7 +132,12 @@ async function run(model: DiffusionModel, request: GenerateRequest, options: Gen
       // The image with the repainted area blanked (0 in [-1, 1] is mid-grey).
       const masked = new Float32Array(3 * width * height);
       if (planes) for (let i = 0; i < masked.length; i++) masked[i] = (mask[i % (width * height)] as number) < 0.5 ? (planes[i] as number) : 0;
-      inpaint = { mask: latentMask(mask, width, height, s), maskedImageLatents: await encodeImage(model, masked, width, height, signal), imageLatents: null, noise };
+      inpaint = {
+        mask: latentMask(mask, width, height, s),
+        maskedImageLatents: await encodeImage(model, masked, width, height, signal),
+        imageLatents: null,
+        noise,
+      };
     } else if (settings.mode === 'inpaint') {
       inpaint = { mask: latentMask(mask, width, height, s), maskedImageLatents: null, imageLatents, noise };
     }

@@ -57,7 +57,9 @@ export async function encodeImage(model: DiffusionModel, planes: Float32Array, w
   const s = model.spec.vaeScaleFactor;
   const [, channels, h, w] = dims;
   if (dims.length !== 4 || (channels !== C && channels !== 2 * C) || h !== height / s || w !== width / s) {
-    throw new GessoError(`vae_encoder/model.onnx: output "${spec.output}" is [${dims.join(', ')}]; expected (1, ${C} or ${2 * C}, ${height / s}, ${width / s})`);
+    throw new GessoError(
+      `vae_encoder/model.onnx: output "${spec.output}" is [${dims.join(', ')}]; expected (1, ${C} or ${2 * C}, ${height / s}, ${width / s})`,
+    );
   }
   const latents = data.slice(0, C * h * w); // (C, h, w): the mean when there are 2C channels
   for (let i = 0; i < latents.length; i++) latents[i] = (latents[i] as number) * model.spec.scalingFactor;
@@ -65,7 +67,13 @@ export async function encodeImage(model: DiffusionModel, planes: Float32Array, w
 }
 
 /** (C, h, w) latents -> (3, H, W) image in [-1, 1]. */
-export async function decodeLatents(model: DiffusionModel, latents: Float32Array, h: number, w: number, signal?: AbortSignal): Promise<{ planes: Float32Array; width: number; height: number }> {
+export async function decodeLatents(
+  model: DiffusionModel,
+  latents: Float32Array,
+  h: number,
+  w: number,
+  signal?: AbortSignal,
+): Promise<{ planes: Float32Array; width: number; height: number }> {
   const spec = model.spec.vaeDecoder;
   const C = model.spec.latentChannels;
   const scaled = new Float32Array(latents.length);
@@ -86,7 +94,13 @@ export async function decodeLatents(model: DiffusionModel, latents: Float32Array
 }
 
 /** (3, H, W) in [-1, 1] -> (3, fH, fW) in [-1, 1] through upscaler/model.onnx. */
-export async function upscaleImage(model: DiffusionModel, planes: Float32Array, width: number, height: number, signal?: AbortSignal): Promise<{ planes: Float32Array; width: number; height: number }> {
+export async function upscaleImage(
+  model: DiffusionModel,
+  planes: Float32Array,
+  width: number,
+  height: number,
+  signal?: AbortSignal,
+): Promise<{ planes: Float32Array; width: number; height: number }> {
   const up = model.upscaler;
   if (up === null) throw new GessoError(`model folder ${model.dir} has no upscaler/model.onnx`);
   const { data, dims } = await runBatched(
@@ -129,7 +143,8 @@ export interface LatentPreview {
  */
 export function latentPreview(latents: Float32Array, channels: number, h: number, w: number): LatentPreview {
   const n = h * w;
-  const factors = channels === 4 ? SD1_LATENT_RGB : Array.from({ length: channels }, (_, c) => [0, 1, 2].map((k) => (k === c % 3 ? 1 / Math.ceil(channels / 3) : 0)));
+  const factors =
+    channels === 4 ? SD1_LATENT_RGB : Array.from({ length: channels }, (_, c) => [0, 1, 2].map((k) => (k === c % 3 ? 1 / Math.ceil(channels / 3) : 0)));
   const out = new Float32Array(n * 3); // (h, w, 3)
   for (let i = 0; i < n; i++) {
     for (let k = 0; k < 3; k++) {

@@ -201,7 +201,13 @@ export class DiffusionModel {
   async release(): Promise<void> {
     const runners = [this.textEncoder, this.unet, this.vaeDecoder];
     if (this.upscaler) runners.push(this.upscaler.runner);
-    if (this.encoderLoad) runners.push(await this.encoderLoad.then((e) => e.runner, () => this.unet));
+    if (this.encoderLoad)
+      runners.push(
+        await this.encoderLoad.then(
+          (e) => e.runner,
+          () => this.unet,
+        ),
+      );
     await Promise.all([...new Set(runners)].map((r) => r.release()));
   }
 }
@@ -309,7 +315,12 @@ function deriveSpec(configs: ReturnType<typeof readConfigs>, tokenizer: Tokenize
     throw new InputError(`${TE}: input_ids takes ${idsLength} tokens but the tokenizer in tokenizer/ makes sequences of ${tokenizer.maxLength}`);
   }
   const teOut = pickOutput(textEncoder, ['last_hidden_state'], TE);
-  const teHidden = agree(`${TE}: hidden size (output "${teOut.name}" dim 2 vs text_encoder/config.json hidden_size)`, fixedDim(teOut, 2), configInt(textConfig, 'hidden_size', 'text_encoder/config.json'), 0);
+  const teHidden = agree(
+    `${TE}: hidden size (output "${teOut.name}" dim 2 vs text_encoder/config.json hidden_size)`,
+    fixedDim(teOut, 2),
+    configInt(textConfig, 'hidden_size', 'text_encoder/config.json'),
+    0,
+  );
 
   // VAE decoder: (B, C, h, w) -> (B, 3, H, W)
   const VD = 'vae_decoder/model.onnx';
@@ -317,12 +328,18 @@ function deriveSpec(configs: ReturnType<typeof readConfigs>, tokenizer: Tokenize
   refuseExtraInputs(vaeDecoder, [vaeIn.name], VD);
   checkFloatInput(vaeIn, VD);
   checkRank(vaeIn, 4, VD, '(batch, channels, height, width)');
-  const latentChannels = agree(`${VD}: latent channels (input dim 1 vs vae_decoder/config.json latent_channels)`, fixedDim(vaeIn, 1), configInt(vaeConfig, 'latent_channels', 'vae_decoder/config.json'), DEFAULT_LATENT_CHANNELS);
+  const latentChannels = agree(
+    `${VD}: latent channels (input dim 1 vs vae_decoder/config.json latent_channels)`,
+    fixedDim(vaeIn, 1),
+    configInt(vaeConfig, 'latent_channels', 'vae_decoder/config.json'),
+    DEFAULT_LATENT_CHANNELS,
+  );
   const vaeOut = pickOutput(vaeDecoder, ['sample'], VD);
   const vaeOutChannels = fixedDim(vaeOut, 1);
   if (vaeOutChannels !== null && vaeOutChannels !== 3) throw new InputError(`${VD}: output "${vaeOut.name}" has ${vaeOutChannels} channels; expected 3 (RGB)`);
   const blocks = vaeConfig?.block_out_channels;
-  if (blocks !== undefined && (!Array.isArray(blocks) || blocks.length < 1)) throw new InputError('vae_decoder/config.json: block_out_channels must be a non-empty array');
+  if (blocks !== undefined && (!Array.isArray(blocks) || blocks.length < 1))
+    throw new InputError('vae_decoder/config.json: block_out_channels must be a non-empty array');
   const vaeScaleFactor = Array.isArray(blocks) ? 2 ** (blocks.length - 1) : DEFAULT_VAE_SCALE_FACTOR;
   const scalingFactor = configNumber(vaeConfig, 'scaling_factor', 'vae_decoder/config.json') ?? DEFAULT_SCALING_FACTOR;
 
@@ -336,11 +353,19 @@ function deriveSpec(configs: ReturnType<typeof readConfigs>, tokenizer: Tokenize
   checkFloatInput(hidden, UN);
   checkRank(sample, 4, UN, '(batch, channels, height, width)');
   checkRank(hidden, 3, UN, '(batch, sequence, hidden)');
-  if (!['int64', 'int32', 'float32', 'float16'].includes(timestep.dtype)) throw new InputError(`${UN}: input "timestep" is ${timestep.dtype}; expected int64, int32, float32 or float16`);
+  if (!['int64', 'int32', 'float32', 'float16'].includes(timestep.dtype))
+    throw new InputError(`${UN}: input "timestep" is ${timestep.dtype}; expected int64, int32, float32 or float16`);
   if (timestep.shape.length > 1) throw new InputError(`${UN}: input "timestep" has rank ${timestep.shape.length}; expected a scalar or (batch,)`);
-  const unetIn = agree(`${UN}: input channels (sample dim 1 vs unet/config.json in_channels)`, fixedDim(sample, 1), configInt(unetConfig, 'in_channels', 'unet/config.json'), latentChannels);
+  const unetIn = agree(
+    `${UN}: input channels (sample dim 1 vs unet/config.json in_channels)`,
+    fixedDim(sample, 1),
+    configInt(unetConfig, 'in_channels', 'unet/config.json'),
+    latentChannels,
+  );
   if (unetIn !== latentChannels && unetIn !== 2 * latentChannels + 1) {
-    throw new InputError(`${UN}: sample has ${unetIn} channels; expected ${latentChannels} (the VAE's latent channels) or ${2 * latentChannels + 1} (an inpainting UNet)`);
+    throw new InputError(
+      `${UN}: sample has ${unetIn} channels; expected ${latentChannels} (the VAE's latent channels) or ${2 * latentChannels + 1} (an inpainting UNet)`,
+    );
   }
   const unetOut = pickOutput(unet, ['out_sample'], UN);
   const outChannels = fixedDim(unetOut, 1);
@@ -352,10 +377,12 @@ function deriveSpec(configs: ReturnType<typeof readConfigs>, tokenizer: Tokenize
     throw new InputError(`${UN}: encoder_hidden_states has width ${unetHidden} but ${TE} outputs ${teHidden}; the two do not belong together`);
   }
   const hiddenSize = unetHidden ?? teHidden;
-  if (hiddenSize === 0) throw new InputError(`${TE}: cannot tell the hidden size (output dim 2 is symbolic and there is no text_encoder/config.json hidden_size)`);
+  if (hiddenSize === 0)
+    throw new InputError(`${TE}: cannot tell the hidden size (output dim 2 is symbolic and there is no text_encoder/config.json hidden_size)`);
 
   const unetBlocks = unetConfig?.block_out_channels;
-  if (unetBlocks !== undefined && (!Array.isArray(unetBlocks) || unetBlocks.length < 1)) throw new InputError('unet/config.json: block_out_channels must be a non-empty array');
+  if (unetBlocks !== undefined && (!Array.isArray(unetBlocks) || unetBlocks.length < 1))
+    throw new InputError('unet/config.json: block_out_channels must be a non-empty array');
   const unetMultiple = Array.isArray(unetBlocks) ? 2 ** (unetBlocks.length - 1) : 1;
   const fixedLatentHeight = fixedDim(sample, 2);
   const fixedLatentWidth = fixedDim(sample, 3);
@@ -389,7 +416,9 @@ function vaeEncoderSpec(runner: Runner, latentChannels: number): VaeEncoderSpec 
   const out = pickOutput(runner, ['latent_sample', 'latent_parameters', 'latent_dist'], VE);
   const outChannels = fixedDim(out, 1) ?? latentChannels;
   if (outChannels !== latentChannels && outChannels !== 2 * latentChannels) {
-    throw new InputError(`${VE}: output "${out.name}" has ${outChannels} channels; expected ${latentChannels} (sampled latents) or ${2 * latentChannels} (mean and log-variance)`);
+    throw new InputError(
+      `${VE}: output "${out.name}" has ${outChannels} channels; expected ${latentChannels} (sampled latents) or ${2 * latentChannels} (mean and log-variance)`,
+    );
   }
   return { input, output: out.name, fixedBatch: fixedDim(input, 0), outChannels };
 }

@@ -28,6 +28,8 @@ export async function modelFolderHash(unetPath: string): Promise<ModelHash> {
   if (external.length === 0) return { short: autoV2(main), sha256: main, files: ['model.onnx'] };
   const lines = [main];
   for (const location of external) lines.push(`${location}:${await cachedSha256File(join(dirname(unetPath), location))}`);
-  const sha256 = createHash('sha256').update(`${lines.join('\n')}\n`).digest('hex');
+  const sha256 = createHash('sha256')
+    .update(`${lines.join('\n')}\n`)
+    .digest('hex');
   return { short: autoV2(sha256), sha256, files: ['model.onnx', ...external] };
 }

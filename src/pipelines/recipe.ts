@@ -112,8 +112,10 @@ export function buildA1111Parameters(r: ImageRecordInput): A1111Parameters {
  * read from their recorded paths.
  */
 export function requestFromRecipe(recipe: JsonObject, where: string): GenerateRequest {
-  if (recipe.format !== RECIPE_FORMAT) throw new InputError(`${where}: not a gesso generate recipe (format ${JSON.stringify(recipe.format ?? null)}, expected "${RECIPE_FORMAT}")`);
-  if (recipe.version !== RECIPE_VERSION) throw new InputError(`${where}: recipe version ${JSON.stringify(recipe.version)}; this gesso reads version ${RECIPE_VERSION}`);
+  if (recipe.format !== RECIPE_FORMAT)
+    throw new InputError(`${where}: not a gesso generate recipe (format ${JSON.stringify(recipe.format ?? null)}, expected "${RECIPE_FORMAT}")`);
+  if (recipe.version !== RECIPE_VERSION)
+    throw new InputError(`${where}: recipe version ${JSON.stringify(recipe.version)}; this gesso reads version ${RECIPE_VERSION}`);
   const str = (key: string): string => {
     const v = recipe[key];
     if (typeof v !== 'string') throw new InputError(`${where}: recipe field ${key} is ${JSON.stringify(v ?? null)}; expected text`);

@@ -79,7 +79,10 @@ export function resolveSettings(model: DiffusionModel, request: GenerateRequest,
   if (typeof request.prompt !== 'string') throw new InputError(`prompt must be text, got ${typeof request.prompt}`);
   const negativePrompt = request.negativePrompt ?? '';
   if (typeof negativePrompt !== 'string') throw new InputError(`negative prompt must be text, got ${typeof negativePrompt}`);
-  for (const [what, text] of [['prompt', request.prompt], ['negative prompt', negativePrompt]] as const) {
+  for (const [what, text] of [
+    ['prompt', request.prompt],
+    ['negative prompt', negativePrompt],
+  ] as const) {
     if (text.length > MAX_PROMPT_CHARS) throw new InputError(`${what} has ${text.length} characters; at most ${MAX_PROMPT_CHARS} are accepted`);
   }
 
@@ -92,14 +95,17 @@ export function resolveSettings(model: DiffusionModel, request: GenerateRequest,
   const seed = request.seed ?? randomInt(0, MAX_SEED - batchSize + 2);
   integer('seed', seed, 0, MAX_SEED);
   if (seed + batchSize - 1 > MAX_SEED) {
-    throw new InputError(`seed ${seed} with batch size ${batchSize} runs past the largest seed ${MAX_SEED} (image i uses seed + i); use a seed up to ${MAX_SEED - batchSize + 1}`);
+    throw new InputError(
+      `seed ${seed} with batch size ${batchSize} runs past the largest seed ${MAX_SEED} (image i uses seed + i); use a seed up to ${MAX_SEED - batchSize + 1}`,
+    );
   }
   const eta = request.eta ?? 0;
   if (typeof eta !== 'number' || !(eta >= 0 && eta <= 1)) throw new InputError(`eta ${eta}: expected a number from 0 to 1`);
 
   const hasInit = request.initImage !== undefined;
   if (request.mask !== undefined && !hasInit) throw new InputError('a mask needs an init image to inpaint (--init IMAGE --mask MASK)');
-  if (request.strength !== undefined && !hasInit) throw new InputError('strength applies to img2img and inpainting; give an init image (--init IMAGE) or leave strength out');
+  if (request.strength !== undefined && !hasInit)
+    throw new InputError('strength applies to img2img and inpainting; give an init image (--init IMAGE) or leave strength out');
   const mode: Mode = request.mask !== undefined ? 'inpaint' : hasInit ? 'img2img' : 'txt2img';
   const strength = mode === 'txt2img' ? null : (request.strength ?? (mode === 'inpaint' ? 1 : 0.75));
   if (strength !== null && (typeof strength !== 'number' || !(strength > 0 && strength <= 1))) {
@@ -148,7 +154,10 @@ function resolveSize(model: DiffusionModel, request: GenerateRequest, initSize: 
   // A fixed-size UNet takes one size; so without --size, that size (an init image is resized to it).
   const width = request.width ?? (fw !== null ? fw * s : (initSize?.width ?? spec.defaultWidth));
   const height = request.height ?? (fh !== null ? fh * s : (initSize?.height ?? spec.defaultHeight));
-  for (const [what, v] of [['width', width], ['height', height]] as const) {
+  for (const [what, v] of [
+    ['width', width],
+    ['height', height],
+  ] as const) {
     if (!Number.isInteger(v) || v < s || v > MAX_SIDE) throw new InputError(`${what} ${v}: expected a whole number of pixels from ${s} to ${MAX_SIDE}`);
     if (v % s !== 0) {
       const down = v - (v % s);
@@ -157,12 +166,15 @@ function resolveSize(model: DiffusionModel, request: GenerateRequest, initSize: 
   }
   if ((fh !== null && height / s !== fh) || (fw !== null && width / s !== fw)) {
     const fixed = `${fw !== null ? fw * s : 'any'}x${fh !== null ? fh * s : 'any'}`;
-    throw new InputError(`this model's UNet takes only ${fixed} images (unet/model.onnx sample input is [${spec.unet.sample.shape.join(', ')}] in latents of 1/${s} size); got ${width}x${height}`);
+    throw new InputError(
+      `this model's UNet takes only ${fixed} images (unet/model.onnx sample input is [${spec.unet.sample.shape.join(', ')}] in latents of 1/${s} size); got ${width}x${height}`,
+    );
   }
   return { width, height };
 }
 
 function integer(what: string, v: unknown, lo: number, hi: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) throw new InputError(`${what} ${String(v)}: expected a whole number from ${lo} to ${hi}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi)
+    throw new InputError(`${what} ${String(v)}: expected a whole number from ${lo} to ${hi}`);
   return v;
 }

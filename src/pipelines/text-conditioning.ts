@@ -61,9 +61,10 @@ export async function encodePrompts(model: DiffusionModel, prompt: string, negat
   // 1. Chunk both prompts.
   const pos = weightedTokens(tokenizer, prompt, { maxChunks });
   const neg = weightedTokens(tokenizer, negativePrompt, { maxChunks });
-  const warnings = [truncationWarning('prompt', pos, maxChunks, tokenizer.maxLength), truncationWarning('negative prompt', neg, maxChunks, tokenizer.maxLength)].filter(
-    (w): w is string => w !== null,
-  );
+  const warnings = [
+    truncationWarning('prompt', pos, maxChunks, tokenizer.maxLength),
+    truncationWarning('negative prompt', neg, maxChunks, tokenizer.maxLength),
+  ].filter((w): w is string => w !== null);
 
   // 2. Same chunk count for both (exactly the fixed count when the UNet fixes it).
   const chunks = fixed !== null ? maxChunks : Math.max(pos.chunks.length, neg.chunks.length);

@@ -27,7 +27,9 @@ export function findUpscalerDir(dir: string): string {
   for (const candidate of [join(dir, 'upscaler'), dir]) {
     if (existsSync(join(candidate, 'model.onnx')) && existsSync(join(candidate, 'config.json'))) return candidate;
   }
-  throw new InputError(`${JSON.stringify(dir)} has no upscaler: expected upscaler/model.onnx and upscaler/config.json in it (train one with scripts/train-upscaler.ts)`);
+  throw new InputError(
+    `${JSON.stringify(dir)} has no upscaler: expected upscaler/model.onnx and upscaler/config.json in it (train one with scripts/train-upscaler.ts)`,
+  );
 }
 
 export function readUpscalerConfig(dir: string): UpscalerConfigJson {
@@ -47,15 +49,21 @@ export function readUpscalerConfig(dir: string): UpscalerConfigJson {
 export async function loadUpscaler(modelDir: string, options: { threads?: number } = {}): Promise<LoadedUpscaler> {
   const dir = findUpscalerDir(modelDir);
   const config = readUpscalerConfig(dir);
-  const session = await Session.create(join(dir, 'model.onnx'), { name: join(dir, 'model.onnx'), ...(options.threads ? { intraOpThreads: options.threads } : {}) });
+  const session = await Session.create(join(dir, 'model.onnx'), {
+    name: join(dir, 'model.onnx'),
+    ...(options.threads ? { intraOpThreads: options.threads } : {}),
+  });
   return {
     dir,
     config,
     async upscale(planes, width, height) {
       if (width > MAX_UPSCALE_INPUT_SIDE || height > MAX_UPSCALE_INPUT_SIDE) {
-        throw new InputError(`image is ${width}x${height}; the upscaler takes at most ${MAX_UPSCALE_INPUT_SIDE} px a side (the result is ${config.scale}× that): downscale it first`);
+        throw new InputError(
+          `image is ${width}x${height}; the upscaler takes at most ${MAX_UPSCALE_INPUT_SIDE} px a side (the result is ${config.scale}× that): downscale it first`,
+        );
       }
-      if (planes.length !== 3 * width * height) throw new InputError(`image of ${width}x${height} has ${planes.length} values; expected (3, ${height}, ${width})`);
+      if (planes.length !== 3 * width * height)
+        throw new InputError(`image of ${width}x${height} has ${planes.length} values; expected (3, ${height}, ${width})`);
       const out = await session.run({ [UPSCALER_INPUT]: { dtype: 'float32', dims: [1, 3, height, width], data: planes } }, [UPSCALER_OUTPUT]);
       const result = out[UPSCALER_OUTPUT];
       const [, c, h, w] = result?.dims ?? [];

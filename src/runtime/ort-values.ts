@@ -19,9 +19,7 @@ export function fromOrt(t: ort.Tensor, what: string): HostTensor {
 
 export function valueInfos(metadata: readonly ort.InferenceSession.ValueMetadata[]): ValueInfo[] {
   return metadata.map((m) =>
-    m.isTensor
-      ? { name: m.name, dtype: m.type as ModelDType, shape: [...m.shape] }
-      : { name: m.name, dtype: 'non-tensor', shape: [] },
+    m.isTensor ? { name: m.name, dtype: m.type as ModelDType, shape: [...m.shape] } : { name: m.name, dtype: 'non-tensor', shape: [] },
   );
 }
 

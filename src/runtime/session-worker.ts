@@ -4,14 +4,7 @@
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { Session } from './session.ts';
-import {
-  serializeError,
-  transferables,
-  type CloseRequest,
-  type WorkerInit,
-  type WorkerReply,
-  type WorkerRequest,
-} from './worker-protocol.ts';
+import { serializeError, transferables, type CloseRequest, type WorkerInit, type WorkerReply, type WorkerRequest } from './worker-protocol.ts';
 import type { HostTensor } from './tensor.ts';
 
 const port: MessagePort = parentPort ?? notInWorker();

@@ -87,7 +87,9 @@ export class Session implements Runner {
       for (const [name, t] of entries) {
         const info = this.inputByName.get(name);
         if (info === undefined) {
-          throw new InputError(`${this.name}: cannot hold state for unknown input "${name}"; the model's inputs are ${this.inputs.map((i) => i.name).join(', ')}`);
+          throw new InputError(
+            `${this.name}: cannot hold state for unknown input "${name}"; the model's inputs are ${this.inputs.map((i) => i.name).join(', ')}`,
+          );
         }
         checkTensor(this.name, 'state', info, t);
       }
@@ -125,9 +127,7 @@ async function loadOrtSession(model: string | Uint8Array, name: string, options:
   const ortOptions = ortSessionOptions(options);
   try {
     // ORT's overloads take a path or bytes, not the union.
-    return typeof model === 'string'
-      ? await ort.InferenceSession.create(model, ortOptions)
-      : await ort.InferenceSession.create(model, ortOptions);
+    return typeof model === 'string' ? await ort.InferenceSession.create(model, ortOptions) : await ort.InferenceSession.create(model, ortOptions);
   } catch (e) {
     throw new InputError(`could not load ONNX model ${label}: ${(e as Error).message}`);
   }

@@ -58,11 +58,7 @@ export function describeType(dtype: string, dims: readonly (number | string)[]):
  * A tensor of dtype and dims. `data` may be the matching typed array (kept, not copied), a plain
  * array of numbers (or bigints for int64), or omitted for zeros.
  */
-export function tensor(
-  dtype: DType,
-  dims: readonly number[],
-  data?: TensorData | readonly (number | bigint)[],
-): HostTensor {
+export function tensor(dtype: DType, dims: readonly number[], data?: TensorData | readonly (number | bigint)[]): HostTensor {
   if (!isDType(dtype)) throw new InputError(`unknown dtype "${String(dtype)}": expected one of ${DTYPES.join(', ')}`);
   for (const d of dims) {
     if (!Number.isInteger(d) || d < 0) {
@@ -77,9 +73,7 @@ export function tensor(
   }
   if (Array.isArray(data)) return { dtype, dims: [...dims], data: fromPlainArray(dtype, data) };
   if (!(data instanceof Kind)) {
-    throw new InputError(
-      `tensor ${describeType(dtype, dims)}: data is a ${data.constructor.name}, expected a ${Kind.name}`,
-    );
+    throw new InputError(`tensor ${describeType(dtype, dims)}: data is a ${data.constructor.name}, expected a ${Kind.name}`);
   }
   return { dtype, dims: [...dims], data: data as TensorData };
 }

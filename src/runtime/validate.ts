@@ -37,9 +37,7 @@ export function checkTensor(modelName: string, role: string, info: ValueInfo, t:
   // ORT reports an input with no declared shape as [], the same as a scalar: leave that rank to ORT.
   if (info.shape.length > 0) {
     if (t.dims.length !== info.shape.length) {
-      throw new InputError(
-        `${where}: expected ${expected}, got ${got} (rank ${t.dims.length}, expected rank ${info.shape.length})`,
-      );
+      throw new InputError(`${where}: expected ${expected}, got ${got} (rank ${t.dims.length}, expected rank ${info.shape.length})`);
     }
     info.shape.forEach((want, axis) => {
       if (typeof want === 'number' && t.dims[axis] !== want) {

@@ -16,20 +16,11 @@ import { modelLabel, type RunOptions, type Runner, type SessionOptions, type Set
 import { SerialQueue } from './serial-queue.ts';
 import { cloneTensor, type HostTensor } from './tensor.ts';
 import { checkTensor, normalizeRunOptions, planRun } from './validate.ts';
-import {
-  reviveError,
-  transferables,
-  type CloseRequest,
-  type WorkerInit,
-  type WorkerReply,
-  type WorkerRequest,
-} from './worker-protocol.ts';
+import { reviveError, transferables, type CloseRequest, type WorkerInit, type WorkerReply, type WorkerRequest } from './worker-protocol.ts';
 
 // Compiled (dist/*.js): the worker body runs as it is. From sources (tests, development under tsx):
 // a boot file registers tsx inside the worker first, since workers do not inherit a loader registered in code.
-const BOOT = import.meta.url.endsWith('.ts')
-  ? new URL('./session-worker-boot.mjs', import.meta.url)
-  : new URL('./session-worker.js', import.meta.url);
+const BOOT = import.meta.url.endsWith('.ts') ? new URL('./session-worker-boot.mjs', import.meta.url) : new URL('./session-worker.js', import.meta.url);
 
 /** Omit applied to each member of a union. */
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -113,7 +104,9 @@ export class WorkerSession implements Runner {
       for (const [name, t] of Object.entries(tensors)) {
         const info = this.inputByName.get(name);
         if (info === undefined) {
-          throw new InputError(`${this.name}: cannot hold state for unknown input "${name}"; the model's inputs are ${this.inputs.map((i) => i.name).join(', ')}`);
+          throw new InputError(
+            `${this.name}: cannot hold state for unknown input "${name}"; the model's inputs are ${this.inputs.map((i) => i.name).join(', ')}`,
+          );
         }
         checkTensor(this.name, 'state', info, t);
       }
@@ -175,9 +168,6 @@ export class WorkerSession implements Runner {
   }
 }
 
-function mapTensors(
-  tensors: Record<string, HostTensor>,
-  f: (t: HostTensor) => HostTensor,
-): Record<string, HostTensor> {
+function mapTensors(tensors: Record<string, HostTensor>, f: (t: HostTensor) => HostTensor): Record<string, HostTensor> {
   return Object.fromEntries(Object.entries(tensors).map(([k, t]) => [k, f(t)]));
 }

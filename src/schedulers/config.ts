@@ -75,7 +75,8 @@ const UNSUPPORTED: Record<string, { allowed: readonly unknown[]; why: string }> 
 
 type Check = (value: unknown, where: string) => unknown;
 
-const num = (lo: number, hi: number, opts: { integer?: boolean; openLo?: boolean; openHi?: boolean } = {}): Check =>
+const num =
+  (lo: number, hi: number, opts: { integer?: boolean; openLo?: boolean; openHi?: boolean } = {}): Check =>
   (value, where) => {
     const okType = typeof value === 'number' && Number.isFinite(value) && (!opts.integer || Number.isInteger(value));
     const okLo = okType && (opts.openLo ? (value as number) > lo : (value as number) >= lo);
@@ -92,14 +93,19 @@ const bool: Check = (value, where) => {
   return value;
 };
 
-const oneOf = (allowed: readonly string[]): Check => (value, where) => {
-  if (typeof value !== 'string' || !allowed.includes(value)) {
-    throw new InputError(`${where} is ${show(value)}; expected one of ${allowed.join(', ')}`);
-  }
-  return value;
-};
+const oneOf =
+  (allowed: readonly string[]): Check =>
+  (value, where) => {
+    if (typeof value !== 'string' || !allowed.includes(value)) {
+      throw new InputError(`${where} is ${show(value)}; expected one of ${allowed.join(', ')}`);
+    }
+    return value;
+  };
 
-const nullable = (check: Check): Check => (value, where) => (value === null ? null : check(value, where));
+const nullable =
+  (check: Check): Check =>
+  (value, where) =>
+    value === null ? null : check(value, where);
 
 const betaList: Check = (value, where) => {
   if (!Array.isArray(value) || value.length < 2) {
@@ -161,7 +167,9 @@ export function validateSchedulerConfig(raw: unknown, source = 'scheduler config
     }
   }
   if ('variance_type' in input && (input.variance_type === 'learned' || input.variance_type === 'learned_range')) {
-    throw new InputError(`${source}: variance_type "${String(input.variance_type)}" needs a model that predicts its variance, which gesso does not support; expected one of ${VARIANCE_TYPES.join(', ')}`);
+    throw new InputError(
+      `${source}: variance_type "${String(input.variance_type)}" needs a model that predicts its variance, which gesso does not support; expected one of ${VARIANCE_TYPES.join(', ')}`,
+    );
   }
   const out: Record<string, unknown> = {};
   for (const key of KNOWN_FIELDS) {
@@ -172,7 +180,9 @@ export function validateSchedulerConfig(raw: unknown, source = 'scheduler config
   }
   const config = out as Partial<SchedulerConfig>;
   if (config.trained_betas && config.num_train_timesteps !== undefined && config.trained_betas.length !== config.num_train_timesteps) {
-    throw new InputError(`${source}: trained_betas has ${config.trained_betas.length} values but num_train_timesteps is ${config.num_train_timesteps}; they must match`);
+    throw new InputError(
+      `${source}: trained_betas has ${config.trained_betas.length} values but num_train_timesteps is ${config.num_train_timesteps}; they must match`,
+    );
   }
   if (config.trained_betas && config.num_train_timesteps === undefined) config.num_train_timesteps = config.trained_betas.length;
   if (config.beta_start !== undefined && config.beta_end !== undefined && config.beta_start > config.beta_end) {

@@ -49,7 +49,6 @@ class DdimPlan extends AlphaPlan<DdimScheduler> {
     this.#eta = eta;
   }
 
-
   protected takeStep(modelOutput: Float32Array, stepIndex: number, sample: Float32Array, _state: StepState, rng: Rng): StepUpdate {
     const { config: c, schedule } = this.scheduler;
     const t = this.timesteps[stepIndex] as number;

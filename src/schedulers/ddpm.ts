@@ -35,9 +35,6 @@ export class DdpmScheduler implements Scheduler {
 }
 
 class DdpmPlan extends AlphaPlan<DdpmScheduler> {
-
-
-
   protected takeStep(modelOutput: Float32Array, stepIndex: number, sample: Float32Array, _state: StepState, rng: Rng): StepUpdate {
     const { config: c, schedule } = this.scheduler;
     const t = this.timesteps[stepIndex] as number;

@@ -58,7 +58,9 @@ export function resolveConfig(className: SchedulerClassName, config: Partial<Sch
   const checked = validateSchedulerConfig(config, `${className} config`);
   const full: Required<SchedulerConfig> = { ...COMMON, ...CLASS_DEFAULTS[className], ...checked };
   if (full.trained_betas && full.trained_betas.length !== full.num_train_timesteps) {
-    throw new InputError(`${className} config: trained_betas has ${full.trained_betas.length} values but num_train_timesteps is ${full.num_train_timesteps}; they must match`);
+    throw new InputError(
+      `${className} config: trained_betas has ${full.trained_betas.length} values but num_train_timesteps is ${full.num_train_timesteps}; they must match`,
+    );
   }
   if (!full.trained_betas && full.beta_start > full.beta_end) {
     throw new InputError(`${className} config: beta_start ${full.beta_start} is larger than beta_end ${full.beta_end}; betas must not decrease`);

@@ -64,7 +64,10 @@ class DpmPlan extends BasePlan {
   addNoise(original: Float32Array, noise: Float32Array, stepIndex: number): Float32Array {
     this.checkNoise(original, noise, stepIndex);
     const { alpha, sigma } = vpFromSigma(this.#sigma(stepIndex));
-    return weightedSum([[alpha, original], [sigma, noise]]);
+    return weightedSum([
+      [alpha, original],
+      [sigma, noise],
+    ]);
   }
 
   protected takeStep(modelOutput: Float32Array, stepIndex: number, sample: Float32Array, state: StepState): StepUpdate {
@@ -99,7 +102,10 @@ class DpmPlan extends BasePlan {
     const h = t.lambda - s0.lambda;
     const expm1 = Math.exp(-h) - 1; // −1 when the target σ is 0
     const m0 = d[d.length - 1] as Float32Array;
-    const first: [number, Float32Array][] = [[t.sigma / s0.sigma, sample], [-t.alpha * expm1, m0]];
+    const first: [number, Float32Array][] = [
+      [t.sigma / s0.sigma, sample],
+      [-t.alpha * expm1, m0],
+    ];
     if (order === 1) return weightedSum(first);
 
     const s1 = point(i - 1);

@@ -41,5 +41,9 @@ function ancestralStep(sample: Float32Array, x0: Float32Array, sigma: number, ne
   const down = Math.sqrt(Math.max(0, nextSigma ** 2 - up ** 2));
   const ratio = (down - sigma) / sigma;
   const noise = rng.normal(sample.length); // drawn every step, as diffusers does, so seeds line up
-  return weightedSum([[1 + ratio, sample], [-ratio, x0], [up, noise]]);
+  return weightedSum([
+    [1 + ratio, sample],
+    [-ratio, x0],
+    [up, noise],
+  ]);
 }

@@ -36,7 +36,10 @@ export class EulerScheduler implements Scheduler {
 /** One Euler step from sigmas[i] to sigmas[i+1]. */
 function eulerStep(sample: Float32Array, x0: Float32Array, sigma: number, nextSigma: number): Float32Array {
   const ratio = (nextSigma - sigma) / sigma; // dt/σ
-  return weightedSum([[1 + ratio, sample], [-ratio, x0]]);
+  return weightedSum([
+    [1 + ratio, sample],
+    [-ratio, x0],
+  ]);
 }
 
 /** How one sigma-based step moves the sample, given its x0 estimate. */
@@ -47,7 +50,15 @@ export class SigmaPlan extends BasePlan {
   readonly #config: Readonly<Required<SchedulerConfig>>;
   readonly #update: SigmaUpdate;
 
-  constructor(name: string, numSteps: number, timesteps: number[], sigmas: number[], initNoiseSigma: number, config: Readonly<Required<SchedulerConfig>>, update: SigmaUpdate) {
+  constructor(
+    name: string,
+    numSteps: number,
+    timesteps: number[],
+    sigmas: number[],
+    initNoiseSigma: number,
+    config: Readonly<Required<SchedulerConfig>>,
+    update: SigmaUpdate,
+  ) {
     super(name, numSteps, timesteps, sigmas, initNoiseSigma);
     this.#config = config;
     this.#update = update;
@@ -61,7 +72,10 @@ export class SigmaPlan extends BasePlan {
 
   addNoise(original: Float32Array, noise: Float32Array, stepIndex: number): Float32Array {
     this.checkNoise(original, noise, stepIndex);
-    return weightedSum([[1, original], [this.#sigma(stepIndex), noise]]);
+    return weightedSum([
+      [1, original],
+      [this.#sigma(stepIndex), noise],
+    ]);
   }
 
   protected takeStep(modelOutput: Float32Array, stepIndex: number, sample: Float32Array, _state: StepState, rng: Rng): StepUpdate {

@@ -30,7 +30,9 @@ export class LcmScheduler implements Scheduler {
 
   constructor(readonly config: Readonly<Required<SchedulerConfig>>) {
     if (config.original_inference_steps > config.num_train_timesteps) {
-      throw new InputError(`${this.name}: original_inference_steps ${config.original_inference_steps} exceeds num_train_timesteps ${config.num_train_timesteps}`);
+      throw new InputError(
+        `${this.name}: original_inference_steps ${config.original_inference_steps} exceeds num_train_timesteps ${config.num_train_timesteps}`,
+      );
     }
     this.schedule = NoiseSchedule.fromConfig(config);
   }
@@ -47,17 +49,20 @@ export class LcmScheduler implements Scheduler {
     const usable = Math.floor(original * strength);
     const origin = Array.from({ length: usable }, (_, i) => (usable - i) * k - 1); // descending
     if (numSteps > origin.length) {
-      throw new InputError(`${this.name}: strength ${strength} leaves ${origin.length} of ${original} distillation timesteps, fewer than steps ${numSteps}; raise strength or lower steps`);
+      throw new InputError(
+        `${this.name}: strength ${strength} leaves ${origin.length} of ${original} distillation timesteps, fewer than steps ${numSteps}; raise strength or lower steps`,
+      );
     }
     const indices = linspace(0, origin.length, numSteps, false).map(Math.floor);
-    return new LcmPlan(this, numSteps, indices.map((i) => origin[i] as number));
+    return new LcmPlan(
+      this,
+      numSteps,
+      indices.map((i) => origin[i] as number),
+    );
   }
 }
 
 class LcmPlan extends AlphaPlan<LcmScheduler> {
-
-
-
   protected takeStep(modelOutput: Float32Array, stepIndex: number, sample: Float32Array, _state: StepState, rng: Rng): StepUpdate {
     const { config: c, schedule } = this.scheduler;
     const t = this.timesteps[stepIndex] as number;
@@ -69,11 +74,20 @@ class LcmPlan extends AlphaPlan<LcmScheduler> {
 
     const rawX0 = x0FromVp(modelOutput, sample, Math.sqrt(ab), Math.sqrt(1 - ab), c.prediction_type); // (B, C, H, W)
     const x0 = c.clip_sample ? clamped(rawX0, c.clip_sample_range) : rawX0;
-    const denoised = weightedSum([[cOut, x0], [cSkip, sample]]);
+    const denoised = weightedSum([
+      [cOut, x0],
+      [cSkip, sample],
+    ]);
     if (stepIndex === this.timesteps.length - 1) return { prevSample: denoised, predOriginal: denoised };
 
     const abNext = schedule.alphaCumprod(this.timesteps[stepIndex + 1] as number);
     const noise = rng.normal(sample.length);
-    return { prevSample: weightedSum([[Math.sqrt(abNext), denoised], [Math.sqrt(1 - abNext), noise]]), predOriginal: denoised };
+    return {
+      prevSample: weightedSum([
+        [Math.sqrt(abNext), denoised],
+        [Math.sqrt(1 - abNext), noise],
+      ]),
+      predOriginal: denoised,
+    };
   }
 }

@@ -122,7 +122,9 @@ export class NoiseSchedule {
 }
 
 /** Betas from diffusers' config fields (`trained_betas` wins over the named schedules). */
-export function betasFromConfig(config: Pick<SchedulerConfig, 'num_train_timesteps' | 'beta_start' | 'beta_end' | 'beta_schedule' | 'trained_betas'>): Float64Array {
+export function betasFromConfig(
+  config: Pick<SchedulerConfig, 'num_train_timesteps' | 'beta_start' | 'beta_end' | 'beta_schedule' | 'trained_betas'>,
+): Float64Array {
   const n = config.num_train_timesteps;
   if (config.trained_betas) return Float64Array.from(config.trained_betas);
   switch (config.beta_schedule) {

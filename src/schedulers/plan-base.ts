@@ -40,7 +40,12 @@ export function checkTimestepsInRange(schedulerName: string, timesteps: readonly
   }
 }
 
-export function makeState(stepsTaken: number, history: readonly Float32Array[] = [], heldSample: Float32Array | null = null, heldOutput: Float32Array | null = null): StepState {
+export function makeState(
+  stepsTaken: number,
+  history: readonly Float32Array[] = [],
+  heldSample: Float32Array | null = null,
+  heldOutput: Float32Array | null = null,
+): StepState {
   return Object.freeze({ stepsTaken, history: Object.freeze([...history]), heldSample, heldOutput });
 }
 
@@ -71,7 +76,9 @@ export abstract class BasePlan implements SamplingPlan {
   step(modelOutput: Float32Array, stepIndex: number, sample: Float32Array, state: StepState, rng: Rng): StepResult {
     this.checkIndex(stepIndex);
     if (stepIndex !== state.stepsTaken) {
-      throw new RangeError(`${this.schedulerName}: step ${stepIndex} called with a state after ${state.stepsTaken} steps; run steps in order, passing each returned state on`);
+      throw new RangeError(
+        `${this.schedulerName}: step ${stepIndex} called with a state after ${state.stepsTaken} steps; run steps in order, passing each returned state on`,
+      );
     }
     if (modelOutput.length !== sample.length) {
       throw new RangeError(`${this.schedulerName}: model output has ${modelOutput.length} values but the sample has ${sample.length}`);
@@ -120,7 +127,11 @@ export interface StepUpdate {
  * initial noise σ 1, and img2img noise added at a plan timestep by the scheduler's noise schedule.
  */
 export abstract class AlphaPlan<S extends { readonly name: string; readonly schedule: NoiseSchedule }> extends BasePlan {
-  constructor(protected readonly scheduler: S, numSteps: number, timesteps: readonly number[]) {
+  constructor(
+    protected readonly scheduler: S,
+    numSteps: number,
+    timesteps: readonly number[],
+  ) {
     super(scheduler.name, numSteps, timesteps, null, 1);
   }
 

@@ -29,7 +29,9 @@ export class PndmScheduler implements Scheduler {
 
   constructor(readonly config: Readonly<Required<SchedulerConfig>>) {
     if (config.prediction_type === 'sample') {
-      throw new InputError(`${this.name}: prediction_type "sample" is not supported by PNDM; expected epsilon or v_prediction (use DDIM for sample-predicting models)`);
+      throw new InputError(
+        `${this.name}: prediction_type "sample" is not supported by PNDM; expected epsilon or v_prediction (use DDIM for sample-predicting models)`,
+      );
     }
     this.schedule = NoiseSchedule.fromConfig(config);
   }
@@ -47,12 +49,19 @@ export class PndmScheduler implements Scheduler {
       // it as concat(ts[:-1], ts[-2:-1], ts[-1:]) on ascending ts, which for one step is just [t_0].
       all = numSteps === 1 ? base : [base[0] as number, base[1] as number, ...base.slice(1)];
     } else {
-      if (numSteps < 4) throw new InputError(`${this.name}: the Runge–Kutta warm-up (skip_prk_steps false) needs at least 4 steps, got ${numSteps}; set skip_prk_steps to true`);
-      if (strength < 1) throw new InputError(`${this.name}: img2img (strength ${strength}) needs skip_prk_steps true; the Runge–Kutta warm-up cannot start midway`);
+      if (numSteps < 4)
+        throw new InputError(
+          `${this.name}: the Runge–Kutta warm-up (skip_prk_steps false) needs at least 4 steps, got ${numSteps}; set skip_prk_steps to true`,
+        );
+      if (strength < 1)
+        throw new InputError(`${this.name}: img2img (strength ${strength}) needs skip_prk_steps true; the Runge–Kutta warm-up cannot start midway`);
       const top = base.slice(0, 4).reverse(); // the 4 largest, ascending
       const half = Math.floor(stride / 2);
       const withMid = top.flatMap((t) => [t, t + half]).slice(0, -1); // t, t + r/2, … (7 values)
-      const prk = withMid.flatMap((t) => [t, t]).slice(1, -1).reverse(); // 12 calls: t, t−r/2, t−r/2, t−r per RK step
+      const prk = withMid
+        .flatMap((t) => [t, t])
+        .slice(1, -1)
+        .reverse(); // 12 calls: t, t−r/2, t−r/2, t−r per RK step
       prkCalls = prk.length;
       all = [...prk, ...base.slice(3)];
     }
@@ -70,7 +79,6 @@ class PndmPlan extends AlphaPlan<PndmScheduler> {
     this.#stride = stride;
     this.#prkCalls = prkCalls;
   }
-
 
   protected takeStep(modelOutput: Float32Array, stepIndex: number, sample: Float32Array, state: StepState): StepUpdate {
     return stepIndex < this.#prkCalls ? this.#prkStep(modelOutput, stepIndex, sample, state) : this.#plmsStep(modelOutput, stepIndex, sample, state);
@@ -97,14 +105,29 @@ class PndmPlan extends AlphaPlan<PndmScheduler> {
       eps = modelOutput;
       heldSample = sample;
     } else if (n === 1 && counter === 1) {
-      eps = weightedSum([[0.5, modelOutput], [0.5, e[0] as Float32Array]]);
+      eps = weightedSum([
+        [0.5, modelOutput],
+        [0.5, e[0] as Float32Array],
+      ]);
       from = state.heldSample ?? sample;
     } else if (n === 2) {
-      eps = weightedSum([[1.5, e[1] as Float32Array], [-0.5, e[0] as Float32Array]]);
+      eps = weightedSum([
+        [1.5, e[1] as Float32Array],
+        [-0.5, e[0] as Float32Array],
+      ]);
     } else if (n === 3) {
-      eps = weightedSum([[23 / 12, e[2] as Float32Array], [-16 / 12, e[1] as Float32Array], [5 / 12, e[0] as Float32Array]]);
+      eps = weightedSum([
+        [23 / 12, e[2] as Float32Array],
+        [-16 / 12, e[1] as Float32Array],
+        [5 / 12, e[0] as Float32Array],
+      ]);
     } else {
-      eps = weightedSum([[55 / 24, e[3] as Float32Array], [-59 / 24, e[2] as Float32Array], [37 / 24, e[1] as Float32Array], [-9 / 24, e[0] as Float32Array]]);
+      eps = weightedSum([
+        [55 / 24, e[3] as Float32Array],
+        [-59 / 24, e[2] as Float32Array],
+        [37 / 24, e[1] as Float32Array],
+        [-9 / 24, e[0] as Float32Array],
+      ]);
     }
     return { ...this.#transfer(from, t, prevT, eps), history, heldSample };
   }
@@ -125,10 +148,16 @@ class PndmPlan extends AlphaPlan<PndmScheduler> {
       heldSample = sample;
       eps = modelOutput;
     } else if (call === 1 || call === 2) {
-      acc = weightedSum([[1, acc as Float32Array], [1 / 3, modelOutput]]);
+      acc = weightedSum([
+        [1, acc as Float32Array],
+        [1 / 3, modelOutput],
+      ]);
       eps = modelOutput;
     } else {
-      eps = weightedSum([[1, acc as Float32Array], [1 / 6, modelOutput]]);
+      eps = weightedSum([
+        [1, acc as Float32Array],
+        [1 / 6, modelOutput],
+      ]);
       acc = null;
     }
     return { ...this.#transfer(heldSample ?? sample, t, prevT, eps), history, heldSample, heldOutput: acc };
@@ -139,11 +168,23 @@ class PndmPlan extends AlphaPlan<PndmScheduler> {
     const { config: c, schedule } = this.scheduler;
     const ab = schedule.alphaCumprod(t);
     const abPrev = prevT >= 0 ? schedule.alphaCumprod(prevT) : c.set_alpha_to_one ? 1 : schedule.alphaCumprod(0);
-    const eps = c.prediction_type === 'v_prediction' ? weightedSum([[Math.sqrt(ab), output], [Math.sqrt(1 - ab), x]]) : output;
+    const eps =
+      c.prediction_type === 'v_prediction'
+        ? weightedSum([
+            [Math.sqrt(ab), output],
+            [Math.sqrt(1 - ab), x],
+          ])
+        : output;
     const denom = ab * Math.sqrt(1 - abPrev) + Math.sqrt(ab * (1 - ab) * abPrev);
     return {
-      prevSample: weightedSum([[Math.sqrt(abPrev / ab), x], [-(abPrev - ab) / denom, eps]]),
-      predOriginal: weightedSum([[1 / Math.sqrt(ab), x], [-Math.sqrt(1 - ab) / Math.sqrt(ab), eps]]),
+      prevSample: weightedSum([
+        [Math.sqrt(abPrev / ab), x],
+        [-(abPrev - ab) / denom, eps],
+      ]),
+      predOriginal: weightedSum([
+        [1 / Math.sqrt(ab), x],
+        [-Math.sqrt(1 - ab) / Math.sqrt(ab), eps],
+      ]),
     };
   }
 }

@@ -16,9 +16,15 @@ import { weightedSum } from './tensor-math.ts';
 export function x0FromVp(output: Float32Array, sample: Float32Array, alpha: number, sigma: number, type: PredictionType): Float32Array {
   switch (type) {
     case 'epsilon':
-      return weightedSum([[1 / alpha, sample], [-sigma / alpha, output]]);
+      return weightedSum([
+        [1 / alpha, sample],
+        [-sigma / alpha, output],
+      ]);
     case 'v_prediction':
-      return weightedSum([[alpha, sample], [-sigma, output]]);
+      return weightedSum([
+        [alpha, sample],
+        [-sigma, output],
+      ]);
     case 'sample':
       return Float32Array.from(output);
   }
@@ -30,9 +36,15 @@ export function epsFromVp(output: Float32Array, sample: Float32Array, x0: Float3
     case 'epsilon':
       return Float32Array.from(output);
     case 'v_prediction':
-      return weightedSum([[alpha, output], [sigma, sample]]);
+      return weightedSum([
+        [alpha, output],
+        [sigma, sample],
+      ]);
     case 'sample':
-      return weightedSum([[1 / sigma, sample], [-alpha / sigma, x0]]);
+      return weightedSum([
+        [1 / sigma, sample],
+        [-alpha / sigma, x0],
+      ]);
   }
 }
 
@@ -40,9 +52,15 @@ export function epsFromVp(output: Float32Array, sample: Float32Array, x0: Float3
 export function x0FromSigma(output: Float32Array, sample: Float32Array, sigma: number, type: PredictionType): Float32Array {
   switch (type) {
     case 'epsilon':
-      return weightedSum([[1, sample], [-sigma, output]]);
+      return weightedSum([
+        [1, sample],
+        [-sigma, output],
+      ]);
     case 'v_prediction':
-      return weightedSum([[1 / (sigma * sigma + 1), sample], [-sigma / Math.sqrt(sigma * sigma + 1), output]]);
+      return weightedSum([
+        [1 / (sigma * sigma + 1), sample],
+        [-sigma / Math.sqrt(sigma * sigma + 1), output],
+      ]);
     case 'sample':
       return Float32Array.from(output);
   }

@@ -24,12 +24,21 @@ interface ClassEntry {
 }
 
 const CLASSES: Record<SchedulerClassName, ClassEntry> = {
-  DDPMScheduler: { make: (c) => new DdpmScheduler(c), description: 'DDPM ancestral sampling; stochastic, needs many steps (the training process run backwards)' },
+  DDPMScheduler: {
+    make: (c) => new DdpmScheduler(c),
+    description: 'DDPM ancestral sampling; stochastic, needs many steps (the training process run backwards)',
+  },
   DDIMScheduler: { make: (c) => new DdimScheduler(c), description: 'DDIM; deterministic with eta 0, eta 1 adds DDPM-like noise' },
   PNDMScheduler: { make: (c) => new PndmScheduler(c), description: 'PNDM/PLMS linear multistep; Stable Diffusion 1.x default (skip_prk_steps true)' },
   EulerDiscreteScheduler: { make: (c) => new EulerScheduler(c), description: 'Euler ODE steps over sigmas; deterministic, optional Karras sigmas' },
-  EulerAncestralDiscreteScheduler: { make: (c) => new EulerAncestralScheduler(c), description: 'Euler with fresh noise each step; varied results, does not converge with more steps' },
-  DPMSolverMultistepScheduler: { make: (c) => new DpmSolverMultistepScheduler(c), description: 'DPM-Solver++ multistep (2M); good images in 15-25 steps, optional Karras sigmas' },
+  EulerAncestralDiscreteScheduler: {
+    make: (c) => new EulerAncestralScheduler(c),
+    description: 'Euler with fresh noise each step; varied results, does not converge with more steps',
+  },
+  DPMSolverMultistepScheduler: {
+    make: (c) => new DpmSolverMultistepScheduler(c),
+    description: 'DPM-Solver++ multistep (2M); good images in 15-25 steps, optional Karras sigmas',
+  },
   LCMScheduler: { make: (c) => new LcmScheduler(c), description: 'Latent Consistency Model sampling; 2-8 steps, for LCM-distilled models only' },
 };
 

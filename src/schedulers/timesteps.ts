@@ -60,7 +60,10 @@ export function spacedTimesteps(spacing: TimestepSpacing, numTrain: number, n: n
 export function dpmSpacedTimesteps(spacing: TimestepSpacing, numTrain: number, n: number, stepsOffset: number): number[] {
   switch (spacing) {
     case 'linspace':
-      return linspace(0, numTrain - 1, n + 1).map(roundHalfEven).reverse().slice(0, n);
+      return linspace(0, numTrain - 1, n + 1)
+        .map(roundHalfEven)
+        .reverse()
+        .slice(0, n);
     case 'leading': {
       const ratio = Math.floor(numTrain / (n + 1));
       return Array.from({ length: n }, (_, i) => (n - i) * ratio + stepsOffset);

@@ -23,7 +23,5 @@ export async function loadTokenizer(dir: string): Promise<Tokenizer> {
   if (names.includes(WORD_TOKENIZER_FILE)) return loadWordTokenizer(join(dir, WORD_TOKENIZER_FILE));
   if (names.includes('vocab.json') || names.includes('merges.txt')) return loadClipTokenizer(dir);
   if (names.includes('tokenizer') && (await stat(join(dir, 'tokenizer'))).isDirectory()) return loadTokenizer(join(dir, 'tokenizer'));
-  throw new InputError(
-    `${dir} holds no tokenizer: expected ${WORD_TOKENIZER_FILE} (gesso word tokenizer) or vocab.json + merges.txt (CLIP BPE)`,
-  );
+  throw new InputError(`${dir} holds no tokenizer: expected ${WORD_TOKENIZER_FILE} (gesso word tokenizer) or vocab.json + merges.txt (CLIP BPE)`);
 }

@@ -131,7 +131,8 @@ export class TrainSession {
     for (const [name, shape] of this.shapes) {
       const t = file.tensors.get(name);
       if (!t) throw new InputError(`${path}: checkpoint has no tensor "${name}" (was it written by another model?)`);
-      if (t.shape.join() !== shape.join()) throw new InputError(`${path}: tensor "${name}" has shape [${t.shape.join(', ')}], this model needs [${shape.join(', ')}]`);
+      if (t.shape.join() !== shape.join())
+        throw new InputError(`${path}: tensor "${name}" has shape [${t.shape.join(', ')}], this model needs [${shape.join(', ')}]`);
       state[name] = { dtype: 'float32', dims: [...shape], data: Float32Array.from(toFloat32(t)) };
     }
     const step = Number(file.metadata['step']);

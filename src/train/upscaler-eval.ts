@@ -87,7 +87,10 @@ export async function upscaleWithSharp(set: EvalSet, kernel: 'linear' | 'cubic')
   const out = new Uint8Array(set.count * 3 * s * s);
   for (let i = 0; i < set.count; i++) {
     const hwc = planarToInterleaved(set.low.subarray(i * 3 * small * small, (i + 1) * 3 * small * small), small * small);
-    const big = await sharp(hwc, { raw: { width: small, height: small, channels: 3 } }).resize(s, s, { kernel, fit: 'fill' }).raw().toBuffer();
+    const big = await sharp(hwc, { raw: { width: small, height: small, channels: 3 } })
+      .resize(s, s, { kernel, fit: 'fill' })
+      .raw()
+      .toBuffer();
     out.set(interleavedToPlanar(big, s * s), i * 3 * s * s);
   }
   return out;
@@ -108,12 +111,18 @@ export function score(set: EvalSet, outputs: Uint8Array): Scores {
 }
 
 /** The sample grid: one row per image, columns LR (nearest ×4) | bicubic | gesso | original, with a header. */
-export async function sampleGridPng(set: EvalSet, columns: { nearest: Uint8Array; bicubic: Uint8Array; gesso: Uint8Array }, title: string): Promise<Uint8Array> {
+export async function sampleGridPng(
+  set: EvalSet,
+  columns: { nearest: Uint8Array; bicubic: Uint8Array; gesso: Uint8Array },
+  title: string,
+): Promise<Uint8Array> {
   const s = set.size;
   const per = 3 * s * s;
   const batch = new Float32Array(set.count * 4 * per);
   for (let i = 0; i < set.count; i++) {
-    [columns.nearest, columns.bicubic, columns.gesso, set.high].forEach((source, k) => toSigned(source.subarray(i * per, (i + 1) * per), batch, (i * 4 + k) * per));
+    [columns.nearest, columns.bicubic, columns.gesso, set.high].forEach((source, k) =>
+      toSigned(source.subarray(i * per, (i + 1) * per), batch, (i * 4 + k) * per),
+    );
   }
   const grid = batchToGrid(batch, [set.count * 4, 3, s, s], { cols: 4, gap: 4 });
   const header = 26;

@@ -26,7 +26,17 @@ export interface ImagePlanes {
  * (3, H, W) bytes at `offset` in `src` (row stride `stride`) -> (3, H/f, W/f) box averages, rounded.
  * `out` receives the result at `outOffset`.
  */
-export function boxDownscale(src: Uint8Array, offset: number, stride: number, planeSize: number, h: number, w: number, f: number, out: Uint8Array, outOffset = 0): void {
+export function boxDownscale(
+  src: Uint8Array,
+  offset: number,
+  stride: number,
+  planeSize: number,
+  h: number,
+  w: number,
+  f: number,
+  out: Uint8Array,
+  outOffset = 0,
+): void {
   const oh = h / f;
   const ow = w / f;
   const area = f * f;
@@ -74,7 +84,8 @@ export function stepRng(seed: number, step: number): Rng {
 export function samplePairs(images: ImagePlanes, o: { seed: number; step: number; batch: number; crop: number }): PairBatch {
   const { size, count, pixels } = images;
   const { crop, batch } = o;
-  if (crop % UPSCALE !== 0 || crop > size || crop < UPSCALE) throw new InputError(`crop ${crop} must be a multiple of ${UPSCALE} between ${UPSCALE} and the image size ${size}`);
+  if (crop % UPSCALE !== 0 || crop > size || crop < UPSCALE)
+    throw new InputError(`crop ${crop} must be a multiple of ${UPSCALE} between ${UPSCALE} and the image size ${size}`);
   const rng = stepRng(o.seed, o.step);
   const plane = size * size;
   const small = crop / UPSCALE;

@@ -24,7 +24,19 @@ import { writeAll, writeFileAtomic } from '../weights/file-io.ts';
 import { trainLoop } from './loop.ts';
 import { warmupCosine } from './lr-schedule.ts';
 import { TrainSession } from './train-session.ts';
-import { evalSet, firstImages, sampleGridPng, score, upscaleClassic, upscaleNearest, upscaleWithModel, upscaleWithSharp, type EvalSet, type Method, type Scores } from './upscaler-eval.ts';
+import {
+  evalSet,
+  firstImages,
+  sampleGridPng,
+  score,
+  upscaleClassic,
+  upscaleNearest,
+  upscaleWithModel,
+  upscaleWithSharp,
+  type EvalSet,
+  type Method,
+  type Scores,
+} from './upscaler-eval.ts';
 import { samplePairs, UPSCALE, type ImagePlanes } from './upscaler-pairs.ts';
 
 export interface TrainUpscalerOptions {
@@ -107,13 +119,17 @@ export async function trainUpscaler(o: TrainUpscalerOptions): Promise<TrainUpsca
   const size = train.size;
   const crop = o.crop ?? Math.min(quick ? 64 : 128, size);
   if (size % UPSCALE !== 0 || crop % UPSCALE !== 0 || crop > size) {
-    throw new InputError(`upscaler training: images of ${o.dataDir} are ${size} px and crops ${crop} px; both must be multiples of ${UPSCALE}, crops at most the image size`);
+    throw new InputError(
+      `upscaler training: images of ${o.dataDir} are ${size} px and crops ${crop} px; both must be multiples of ${UPSCALE}, crops at most the image size`,
+    );
   }
   const trainPlanes = planes(train);
   const fullSet = firstImages(evalSet(planes(val)), o.evalImages ?? (quick ? 8 : val.items.length));
   const trackSet = firstImages(fullSet, o.trackImages ?? (quick ? 4 : 16));
   const showSet = pickShown(fullSet, 4);
-  log(`upscaler: ${train.items.length} train and ${val.items.length} val drawings at ${size} px; C=${config.channels}, N=${config.blocks}; batch ${batch} of ${crop} px crops (inputs ${crop / UPSCALE} px), ${steps} steps`);
+  log(
+    `upscaler: ${train.items.length} train and ${val.items.length} val drawings at ${size} px; C=${config.channels}, N=${config.blocks}; batch ${batch} of ${crop} px crops (inputs ${crop / UPSCALE} px), ${steps} steps`,
+  );
 
   // Training graph: fixed batch and crop sizes (the exported inference model is size-agnostic).
   const g = new Graph();
@@ -163,7 +179,9 @@ export async function trainUpscaler(o: TrainUpscalerOptions): Promise<TrainUpsca
     writeBytes(join(files.samples, 'latest.png'), grid);
     writeBytes(files.lossCurve, await lossCurvePng(history));
     writeBytes(files.history, new TextEncoder().encode(JSON.stringify(history)));
-    log(`upscaler: step ${step}: PSNR ${psnr.toFixed(2)} dB on ${trackSet.count} val images (bicubic ${trackBicubic.toFixed(2)} dB); wrote ${join(files.samples, name)}`);
+    log(
+      `upscaler: step ${step}: PSNR ${psnr.toFixed(2)} dB on ${trackSet.count} val images (bicubic ${trackBicubic.toFixed(2)} dB); wrote ${join(files.samples, name)}`,
+    );
   };
 
   let result: Awaited<ReturnType<typeof trainLoop>>;
@@ -179,7 +197,11 @@ export async function trainUpscaler(o: TrainUpscalerOptions): Promise<TrainUpsca
           high: { dtype: 'float32', dims: [...high.shape], data: pair.high },
         };
       },
-      checkpoint: { path: files.checkpoint, every: o.checkpointEvery ?? (quick ? steps : 200), metadata: { model: 'GessoUpscaler', config: JSON.stringify(config) } },
+      checkpoint: {
+        path: files.checkpoint,
+        every: o.checkpointEvery ?? (quick ? steps : 200),
+        metadata: { model: 'GessoUpscaler', config: JSON.stringify(config) },
+      },
       sample: { every: o.sampleEvery ?? (quick ? steps : 250), run: writeProgress },
       onStep: (r) => {
         while (history.losses.length > 0 && (history.losses[history.losses.length - 1] as [number, number])[0] >= r.step) history.losses.pop();
@@ -219,7 +241,10 @@ export async function trainUpscaler(o: TrainUpscalerOptions): Promise<TrainUpsca
       metrics,
     };
     writeBytes(files.metrics, new TextEncoder().encode(`${JSON.stringify(summary, null, 2)}\n`));
-    for (const [method, s] of Object.entries(metrics.scores)) log(`upscaler: ${method.padEnd(10)} PSNR ${s.psnr.toFixed(2)} dB  SSIM ${s.ssim.toFixed(4)}  (${metrics.images} val images, ${size / UPSCALE} -> ${size} px)`);
+    for (const [method, s] of Object.entries(metrics.scores))
+      log(
+        `upscaler: ${method.padEnd(10)} PSNR ${s.psnr.toFixed(2)} dB  SSIM ${s.ssim.toFixed(4)}  (${metrics.images} val images, ${size / UPSCALE} -> ${size} px)`,
+      );
 
     let exported: { model: string; config: string; metrics?: string } | undefined;
     if (o.exportTo !== undefined) {
@@ -249,7 +274,10 @@ export async function trainUpscaler(o: TrainUpscalerOptions): Promise<TrainUpsca
 }
 
 /** The flat numbers a model card prints (`upscaler/metrics.json`): PSNR/SSIM per method and how they were made. */
-export function modelCardMetrics(m: UpscalerMetrics, run: { steps: number; trainSeconds: number; train: number; dataDir: string; batch: number; crop: number }): Record<string, number | string> {
+export function modelCardMetrics(
+  m: UpscalerMetrics,
+  run: { steps: number; trainSeconds: number; train: number; dataDir: string; batch: number; crop: number },
+): Record<string, number | string> {
   const out: Record<string, number | string> = {};
   for (const [method, s] of Object.entries(m.scores)) {
     const key = method === 'sharpCubic' ? 'sharp_cubic' : method;

@@ -28,8 +28,28 @@ const KNOWN_KEYS = new Set(['location', 'offset', 'length', 'checksum']);
 
 // TensorProto.DataType -> bytes per element (4-bit types: half a byte; STRING has no fixed size).
 const ELEMENT_BYTES: Record<number, number> = {
-  1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8, 14: 8, 15: 16, 16: 2,
-  17: 1, 18: 1, 19: 1, 20: 1, 21: 0.5, 22: 0.5, 23: 0.5,
+  1: 4,
+  2: 1,
+  3: 1,
+  4: 2,
+  5: 2,
+  6: 4,
+  7: 8,
+  9: 1,
+  10: 2,
+  11: 8,
+  12: 4,
+  13: 8,
+  14: 8,
+  15: 16,
+  16: 2,
+  17: 1,
+  18: 1,
+  19: 1,
+  20: 1,
+  21: 0.5,
+  22: 0.5,
+  23: 0.5,
 };
 
 /**
@@ -73,8 +93,7 @@ function checkScan(path: string, scan: OnnxScan): OnnxExternalDataSummary {
     }
     if (info.offset + length > size) {
       throw new InputError(
-        `${what}: external data bytes ${info.offset}..${info.offset + length} lie beyond the end of ` +
-          `${JSON.stringify(info.location)} (${size} bytes)`,
+        `${what}: external data bytes ${info.offset}..${info.offset + length} lie beyond the end of ` + `${JSON.stringify(info.location)} (${size} bytes)`,
       );
     }
     externalBytes += length;

@@ -244,18 +244,20 @@ function scan(name: string, src: ByteSource): OnnxScan {
       field === 1 || field === 2 ? sub(wire, 'SparseTensorProto.values/indices', end, walkTensor(`${where}.sparse`)) : false,
     );
 
-  const walkGraph = (where: string, depth: number): ((stop: number) => void) => (stop: number) => {
-    if (depth > MAX_DEPTH) c.fail(`subgraphs nested deeper than ${MAX_DEPTH}`, stop);
-    fields(c, stop, (field, wire, end) => {
-      if (field === 1) return sub(wire, 'GraphProto.node', end, walkNode(`${where}.node`, depth));
-      if (field === 5) {
-        if (depth === 0 && where === 'graph') result.initializerCount++;
-        return sub(wire, 'GraphProto.initializer', end, walkTensor(`${where}.initializer`));
-      }
-      if (field === 15) return sub(wire, 'GraphProto.sparse_initializer', end, walkSparse(`${where}.sparse_initializer`));
-      return false;
-    });
-  };
+  const walkGraph =
+    (where: string, depth: number): ((stop: number) => void) =>
+    (stop: number) => {
+      if (depth > MAX_DEPTH) c.fail(`subgraphs nested deeper than ${MAX_DEPTH}`, stop);
+      fields(c, stop, (field, wire, end) => {
+        if (field === 1) return sub(wire, 'GraphProto.node', end, walkNode(`${where}.node`, depth));
+        if (field === 5) {
+          if (depth === 0 && where === 'graph') result.initializerCount++;
+          return sub(wire, 'GraphProto.initializer', end, walkTensor(`${where}.initializer`));
+        }
+        if (field === 15) return sub(wire, 'GraphProto.sparse_initializer', end, walkSparse(`${where}.sparse_initializer`));
+        return false;
+      });
+    };
 
   const walkNode = (where: string, depth: number) => (stop: number) =>
     fields(c, stop, (field, wire, end) => {

@@ -14,10 +14,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { InputError } from '../core/errors.ts';
 
-export type PickleFinding =
-  | { kind: 'pickle'; protocol: number | null }
-  | { kind: 'torch-zip'; pickleEntry: string }
-  | { kind: 'zip' };
+export type PickleFinding = { kind: 'pickle'; protocol: number | null } | { kind: 'torch-zip'; pickleEntry: string } | { kind: 'zip' };
 
 /** Reads `length` bytes at `position` (fewer at the end of the data). */
 export type ByteSource = { size: number; read(position: number, length: number): Uint8Array };
@@ -104,21 +101,72 @@ function looksLikeSafetensors(head: Uint8Array, size: number): boolean {
 }
 
 type Arg =
-  | 0 | 1 | 2 | 4 | 8 // fixed-size binary argument
-  | 'len1' | 'len4' | 'len8' // length prefix, then that many bytes
-  | 'int' | 'long' | 'float' | 'quoted' | 'line' | 'global'; // protocol-0 text lines
+  | 0
+  | 1
+  | 2
+  | 4
+  | 8 // fixed-size binary argument
+  | 'len1'
+  | 'len4'
+  | 'len8' // length prefix, then that many bytes
+  | 'int'
+  | 'long'
+  | 'float'
+  | 'quoted'
+  | 'line'
+  | 'global'; // protocol-0 text lines
 
 const OPCODES = new Map<number, Arg>([
   ...[...'(.012NQRabd}elo])stu'].map((c): [number, Arg] => [c.charCodeAt(0), 0]),
-  [ord('F'), 'float'], [ord('I'), 'int'], [ord('L'), 'long'], [ord('S'), 'quoted'],
-  [ord('P'), 'line'], [ord('V'), 'line'], [ord('g'), 'int'], [ord('p'), 'int'],
-  [ord('c'), 'global'], [ord('i'), 'global'],
-  [ord('J'), 4], [ord('K'), 1], [ord('M'), 2], [ord('h'), 1], [ord('j'), 4], [ord('q'), 1], [ord('r'), 4], [ord('G'), 8],
-  [ord('T'), 'len4'], [ord('U'), 'len1'], [ord('X'), 'len4'], [ord('B'), 'len4'], [ord('C'), 'len1'],
+  [ord('F'), 'float'],
+  [ord('I'), 'int'],
+  [ord('L'), 'long'],
+  [ord('S'), 'quoted'],
+  [ord('P'), 'line'],
+  [ord('V'), 'line'],
+  [ord('g'), 'int'],
+  [ord('p'), 'int'],
+  [ord('c'), 'global'],
+  [ord('i'), 'global'],
+  [ord('J'), 4],
+  [ord('K'), 1],
+  [ord('M'), 2],
+  [ord('h'), 1],
+  [ord('j'), 4],
+  [ord('q'), 1],
+  [ord('r'), 4],
+  [ord('G'), 8],
+  [ord('T'), 'len4'],
+  [ord('U'), 'len1'],
+  [ord('X'), 'len4'],
+  [ord('B'), 'len4'],
+  [ord('C'), 'len1'],
   // protocol 2+: 0x80 PROTO … 0x98 READONLY_BUFFER
-  [0x80, 1], [0x81, 0], [0x82, 1], [0x83, 2], [0x84, 4], [0x85, 0], [0x86, 0], [0x87, 0], [0x88, 0], [0x89, 0],
-  [0x8a, 'len1'], [0x8b, 'len4'], [0x8c, 'len1'], [0x8d, 'len8'], [0x8e, 'len8'], [0x8f, 0], [0x90, 0],
-  [0x91, 0], [0x92, 0], [0x93, 0], [0x94, 0], [0x95, 8], [0x96, 'len8'], [0x97, 0], [0x98, 0],
+  [0x80, 1],
+  [0x81, 0],
+  [0x82, 1],
+  [0x83, 2],
+  [0x84, 4],
+  [0x85, 0],
+  [0x86, 0],
+  [0x87, 0],
+  [0x88, 0],
+  [0x89, 0],
+  [0x8a, 'len1'],
+  [0x8b, 'len4'],
+  [0x8c, 'len1'],
+  [0x8d, 'len8'],
+  [0x8e, 'len8'],
+  [0x8f, 0],
+  [0x90, 0],
+  [0x91, 0],
+  [0x92, 0],
+  [0x93, 0],
+  [0x94, 0],
+  [0x95, 8],
+  [0x96, 'len8'],
+  [0x97, 0],
+  [0x98, 0],
 ]);
 
 function ord(c: string): number {

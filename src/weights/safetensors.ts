@@ -11,15 +11,19 @@ import { readExactly, writeAll, writeFileAtomic } from './file-io.ts';
 import { assertBytesNotPickle, assertNotPickle } from './pickle-guard.ts';
 import { bfloat16ToFloat32, float16ToFloat32 } from './half.ts';
 
-export type SafetensorsDtype =
-  | 'F64' | 'F32' | 'F16' | 'BF16'
-  | 'I64' | 'I32' | 'I16' | 'I8'
-  | 'U64' | 'U32' | 'U16' | 'U8'
-  | 'BOOL' | 'F8_E4M3' | 'F8_E5M2';
+export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U64' | 'U32' | 'U16' | 'U8' | 'BOOL' | 'F8_E4M3' | 'F8_E5M2';
 
 export type TensorData =
-  | Float64Array | Float32Array | BigInt64Array | BigUint64Array
-  | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array;
+  | Float64Array
+  | Float32Array
+  | BigInt64Array
+  | BigUint64Array
+  | Int32Array
+  | Uint32Array
+  | Int16Array
+  | Uint16Array
+  | Int8Array
+  | Uint8Array;
 
 /** F16/BF16 data are raw bit patterns (Uint16Array); F8 and BOOL are bytes (Uint8Array). */
 export interface SafetensorsTensor {
@@ -313,9 +317,7 @@ function planLayout(target: string, tensors: TensorInput, metadata: Record<strin
       throw new InputError(`${target}: metadata value for ${JSON.stringify(key)} must be a string, got ${typeof value}`);
     }
   }
-  const ordered = list.sort(
-    ([an, at], [bn, bt]) => DTYPES[bt.dtype].bytes - DTYPES[at.dtype].bytes || (an < bn ? -1 : an > bn ? 1 : 0),
-  );
+  const ordered = list.sort(([an, at], [bn, bt]) => DTYPES[bt.dtype].bytes - DTYPES[at.dtype].bytes || (an < bn ? -1 : an > bn ? 1 : 0));
   // JSON written by hand: object key order in JS moves integer-like names first.
   const parts: string[] = [];
   const metaKeys = Object.keys(metadata).sort();
@@ -352,6 +354,8 @@ function checkTensorInput(target: string, name: string, tensor: SafetensorsTenso
   }
   const expected = tensor.shape.reduce((n, d) => n * d, 1) * bytes;
   if (tensor.data.byteLength !== expected) {
-    throw new InputError(`${what} has ${tensor.data.byteLength} bytes of data but dtype ${tensor.dtype} with shape [${tensor.shape.join(', ')}] needs ${expected}`);
+    throw new InputError(
+      `${what} has ${tensor.data.byteLength} bytes of data but dtype ${tensor.dtype} with shape [${tensor.shape.join(', ')}] needs ${expected}`,
+    );
   }
 }

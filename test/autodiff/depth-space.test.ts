@@ -32,7 +32,12 @@ function depthToSpaceReference(x: Float32Array, [n, cIn, h, w]: number[], b: num
   return out;
 }
 
-async function run(g: Graph, outputs: Record<string, Tensor>, feeds: Record<string, { dims: number[]; data: Float32Array }>, dynamicAxes?: Record<string, Record<number, string>>) {
+async function run(
+  g: Graph,
+  outputs: Record<string, Tensor>,
+  feeds: Record<string, { dims: number[]; data: Float32Array }>,
+  dynamicAxes?: Record<string, Record<number, string>>,
+) {
   const model = exportOnnx(g, { outputs, params: 'initializers', ...(dynamicAxes ? { dynamicAxes } : {}) });
   const session = await Session.create(model.bytes);
   try {
@@ -68,7 +73,10 @@ test('exported with dynamic H and W, the ops run right at another size (no size 
   const out = await run(g, { y, z }, { x: { dims, data } }, { x: dyn, y: dyn, z: dyn });
   assert.deepEqual(out['y']!.dims, [3, 2, 10, 14]);
   assert.deepEqual(Array.from(out['y']!.data as Float32Array), Array.from(depthToSpaceReference(data, dims, 2)));
-  assert.deepEqual(Array.from(out['z']!.data as Float32Array), Array.from(data, (v) => v * 2));
+  assert.deepEqual(
+    Array.from(out['z']!.data as Float32Array),
+    Array.from(data, (v) => v * 2),
+  );
 });
 
 test('bad block sizes and shapes are ShapeErrors naming the shape', () => {

@@ -8,7 +8,8 @@ test('removed variables are gone in the child only', async () => {
   process.env.GESSO_BENCH_TEST_VAR = 'parent';
   process.env.GESSO_BENCH_KEEP_VAR = 'kept';
   try {
-    const script = 'console.log(JSON.stringify({ gone: process.env.GESSO_BENCH_TEST_VAR ?? null, kept: process.env.GESSO_BENCH_KEEP_VAR, set: process.env.GESSO_BENCH_SET_VAR }))';
+    const script =
+      'console.log(JSON.stringify({ gone: process.env.GESSO_BENCH_TEST_VAR ?? null, kept: process.env.GESSO_BENCH_KEEP_VAR, set: process.env.GESSO_BENCH_SET_VAR }))';
     const json = await runJsonChild(node, ['-e', script], 'env child', { unsetEnv: ['GESSO_BENCH_TEST_VAR'], setEnv: { GESSO_BENCH_SET_VAR: 'child' } });
     assert.deepEqual(json, { gone: null, kept: 'kept', set: 'child' });
     assert.equal(process.env.GESSO_BENCH_TEST_VAR, 'parent');

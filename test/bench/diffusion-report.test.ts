@@ -20,20 +20,57 @@ import { parsePartResult, type PartResult } from '../../bench/lib/part.ts';
 const MIB = 2 ** 20;
 
 function defaultPart(): PartResult {
-  const round = (unet: number[], total: number): Record<string, unknown> => ({ unet_ms: unet, text_encoder_ms: 5, vae_decode_ms: 20, upscale_ms: 30, total_ms: total });
-  return parsePartResult({
-    part: 'default-model', model: 'gesso-clipart-v1', scheduler: 'DDIMScheduler', steps: 3, cfg_scale: 7, width: 64, height: 64, out_width: 256, out_height: 256,
-    upscale: true, unet_batch: 2, latent: [16, 16], sequence: 16, unet_params: 1000, unet_flops: 2e9, load_ms: 100, warmup: 1,
-    rounds: [round([10, 12, 14], 300), round([11, 13, 100], 400), round([9, 10, 11], 350)],
-    max_rss_bytes: 500 * MIB,
-  }, 'default');
+  const round = (unet: number[], total: number): Record<string, unknown> => ({
+    unet_ms: unet,
+    text_encoder_ms: 5,
+    vae_decode_ms: 20,
+    upscale_ms: 30,
+    total_ms: total,
+  });
+  return parsePartResult(
+    {
+      part: 'default-model',
+      model: 'gesso-clipart-v1',
+      scheduler: 'DDIMScheduler',
+      steps: 3,
+      cfg_scale: 7,
+      width: 64,
+      height: 64,
+      out_width: 256,
+      out_height: 256,
+      upscale: true,
+      unet_batch: 2,
+      latent: [16, 16],
+      sequence: 16,
+      unet_params: 1000,
+      unet_flops: 2e9,
+      load_ms: 100,
+      warmup: 1,
+      rounds: [round([10, 12, 14], 300), round([11, 13, 100], 400), round([9, 10, 11], 350)],
+      max_rss_bytes: 500 * MIB,
+    },
+    'default',
+  );
 }
 
 /** SD 1.5's counted FLOPs for one CFG step (batch 2 at 64×64), as src/graph/flops.ts gives them. */
 const SD15_FLOPS = 1_606_546_882_560;
 
 function sd15(): Sd15Result {
-  const build = parsePartResult({ latent: 64, batch: 2, sequence: 77, params: 859_520_964, flops: SD15_FLOPS, data_bytes: 3_438_083_840, build_ms: 7000, save_ms: 7000, max_rss_bytes: 3300 * MIB }, 'build');
+  const build = parsePartResult(
+    {
+      latent: 64,
+      batch: 2,
+      sequence: 77,
+      params: 859_520_964,
+      flops: SD15_FLOPS,
+      data_bytes: 3_438_083_840,
+      build_ms: 7000,
+      save_ms: 7000,
+      max_rss_bytes: 3300 * MIB,
+    },
+    'build',
+  );
   const run = parsePartResult({ load_ms: 20_000, warmup: 1, warmup_ms: [15_000], ms: [20_000, 30_000, 25_000], max_rss_bytes: 3500 * MIB }, 'run');
   return parseSd15(build, run);
 }
@@ -101,15 +138,35 @@ test('headline carries the default model when it ran', () => {
   assert.equal(h.sd15, 'skipped: not asked for (--only)');
 });
 
-const machine: MachineInfo = { date: '2026-11-26T15:00:00.000Z', nproc: 2, cpuModel: 'Test CPU', simd: 'avx512f', memoryGiB: 24, node: '20.0.0', gitCommit: 'abc1234', loadAverage: 5.5 };
+const machine: MachineInfo = {
+  date: '2026-11-26T15:00:00.000Z',
+  nproc: 2,
+  cpuModel: 'Test CPU',
+  simd: 'avx512f',
+  memoryGiB: 24,
+  node: '20.0.0',
+  gitCommit: 'abc1234',
+  loadAverage: 5.5,
+};
 
 function section(over: Partial<DiffusionSectionInput> = {}): string {
   const def: Outcome<never> = { skipped: 'models/gesso-clipart-v1 not present' };
   const rows = diffusionRows(def, { ok: sd15() }, 100);
   return diffusionSection({
-    threads: 2, machine, loadAtEnd: 4, sd15Loads: [5, 6], mode: '--quick', versions: 'onnxruntime-node 1.30.0', ceilingLine: 'ORT 100 GFLOP/s',
-    def, sd15: { ok: sd15() }, rounds: { defaultRounds: { warmup: 1, rounds: 3 }, sd15Rounds: { warmup: 1, rounds: 2 } },
-    table: diffusionMarkdownTable(rows), notes: ['machine busy'], label: 'models/gesso-clipart-v1', ...over,
+    threads: 2,
+    machine,
+    loadAtEnd: 4,
+    sd15Loads: [5, 6],
+    mode: '--quick',
+    versions: 'onnxruntime-node 1.30.0',
+    ceilingLine: 'ORT 100 GFLOP/s',
+    def,
+    sd15: { ok: sd15() },
+    rounds: { defaultRounds: { warmup: 1, rounds: 3 }, sd15Rounds: { warmup: 1, rounds: 2 } },
+    table: diffusionMarkdownTable(rows),
+    notes: ['machine busy'],
+    label: 'models/gesso-clipart-v1',
+    ...over,
   });
 }
 

@@ -12,12 +12,23 @@ test('median of odd and even counts, input left unsorted', () => {
 
 test('timeRounds runs warm-up plus rounds and times only the rounds', async () => {
   let calls = 0;
-  const ms = await timeRounds(async () => { calls++; }, { warmup: 2, rounds: 3 });
+  const ms = await timeRounds(
+    async () => {
+      calls++;
+    },
+    { warmup: 2, rounds: 3 },
+  );
   assert.equal(calls, 5);
   assert.equal(ms.length, 3);
   assert.ok(ms.every((t) => t >= 0));
-  await assert.rejects(timeRounds(() => {}, { warmup: 0, rounds: 0 }), /rounds 0/);
-  await assert.rejects(timeRounds(() => {}, { warmup: -1, rounds: 1 }), /warmup -1/);
+  await assert.rejects(
+    timeRounds(() => {}, { warmup: 0, rounds: 0 }),
+    /rounds 0/,
+  );
+  await assert.rejects(
+    timeRounds(() => {}, { warmup: -1, rounds: 1 }),
+    /warmup -1/,
+  );
 });
 
 test('GFLOP/s from FLOPs and milliseconds', () => {

@@ -1,9 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import {
-  convNetForwardMacs, convNetParams, forwardFlops, trainFlops, transformerForwardMacs, transformerParams,
-} from '../../bench/lib/workloads.ts';
+import { convNetForwardMacs, convNetParams, forwardFlops, trainFlops, transformerForwardMacs, transformerParams } from '../../bench/lib/workloads.ts';
 import { torchPython } from '../../bench/lib/peers.ts';
 
 test('parameter counts match the spec counted by hand', () => {

@@ -14,9 +14,16 @@ import { Rng } from '../../src/core/rng.ts';
 async function makeDataset(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'gesso-dataset-'));
   mkdirSync(join(dir, 'in'));
-  const colours: [string, string][] = [['red', '#ff0000'], ['green', '#00ff00'], ['blue', '#0000ff'], ['black', '#000000']];
+  const colours: [string, string][] = [
+    ['red', '#ff0000'],
+    ['green', '#00ff00'],
+    ['blue', '#0000ff'],
+    ['black', '#000000'],
+  ];
   for (const [name, hex] of colours) {
-    await sharp({ create: { width: 16, height: 16, channels: 3, background: hex } }).png().toFile(join(dir, 'in', `${name}.png`));
+    await sharp({ create: { width: 16, height: 16, channels: 3, background: hex } })
+      .png()
+      .toFile(join(dir, 'in', `${name}.png`));
   }
   // Left half black, right half white: checks the pixel layout (x runs fastest within a row).
   await sharp({ create: { width: 16, height: 16, channels: 3, background: '#ffffff' } })
@@ -43,7 +50,7 @@ test('loadImageDataset reads every image once and gives (B, 3, H, W) batches in 
     assert.deepEqual([at(0, 0, 5, 5), at(0, 1, 5, 5), at(0, 2, 5, 5)], [1, -1, -1]); // red
     assert.deepEqual([at(1, 0, 0, 15), at(1, 1, 0, 15), at(1, 2, 0, 15)], [-1, -1, 1]); // blue
     assert.deepEqual([at(2, 0, 3, 2), at(2, 2, 3, 2), at(2, 1, 3, 12)], [-1, -1, 1]); // half: black left, white right
-    assert.equal(batch.subarray(2 * 3 * plane).filter((v) => v === 1).length, 3 * plane / 2);
+    assert.equal(batch.subarray(2 * 3 * plane).filter((v) => v === 1).length, (3 * plane) / 2);
     assert.deepEqual(ds.captions([index('red')]), [ds.items[index('red')]?.caption]);
     const sample = ds.sampleIndices(new Rng(1), 8);
     assert.equal(sample.length, 8);

@@ -28,8 +28,13 @@ async function makeFolder(): Promise<string> {
   writeFileSync(join(dir, 'photos', 'sky.txt'), '  a blue square\nin the sky  \n');
   await (await square('#00aa00', 60, 40)).webp({ lossless: true }).toFile(join(dir, 'photos', 'leaf.webp'));
   writeFileSync(join(dir, 'photos', 'LICENSE'), 'SPDX-License-Identifier: CC-BY-4.0\n');
-  writeFileSync(join(dir, 'star.svg'), '<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"><polygon points="50,5 61,38 95,38 68,59 79,92 50,72 21,92 32,59 5,38 39,38" fill="#ffd700"/></svg>');
-  await sharp({ create: { width: 30, height: 30, channels: 3, background: '#ffffff' } }).png().toFile(join(dir, 'blank.png'));
+  writeFileSync(
+    join(dir, 'star.svg'),
+    '<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"><polygon points="50,5 61,38 95,38 68,59 79,92 50,72 21,92 32,59 5,38 39,38" fill="#ffd700"/></svg>',
+  );
+  await sharp({ create: { width: 30, height: 30, channels: 3, background: '#ffffff' } })
+    .png()
+    .toFile(join(dir, 'blank.png'));
   writeFileSync(join(dir, 'broken.png'), Buffer.from('\x89PNG\r\n\x1a\nthis is not really a png'));
   writeFileSync(join(dir, 'broken.svg'), '<svg xmlns="http://www.w3.org/2000/svg" width="10"');
   writeFileSync(join(dir, 'notes.txt'), 'not a caption: no picture is called notes');
@@ -38,7 +43,10 @@ async function makeFolder(): Promise<string> {
 }
 
 function readManifest(out: string): ManifestLine[] {
-  return readFileSync(join(out, 'manifest.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as ManifestLine);
+  return readFileSync(join(out, 'manifest.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as ManifestLine);
 }
 
 test('the folder builder keeps good pictures and drops broken, blank and duplicate ones', async () => {
@@ -53,7 +61,10 @@ test('the folder builder keeps good pictures and drops broken, blank and duplica
     const report = await buildDataset(sources, { outDir: out, name: 'test', size: 32, seed: 1, valFraction: 0.3 });
 
     assert.deepEqual(report.dropped, { broken: 2, blank: 1, duplicate: 1, capped: 0 });
-    assert.deepEqual(report.broken.map((b) => b.source), ['broken.png', 'broken.svg']);
+    assert.deepEqual(
+      report.broken.map((b) => b.source),
+      ['broken.png', 'broken.svg'],
+    );
     assert.ok(report.broken.every((b) => b.error.length > 0));
     assert.deepEqual(report.blank, ['blank.png']);
     assert.deepEqual(report.duplicates, [{ source: 'fruit/red/apple_copy.png', duplicateOf: 'fruit/red/apple_01.png' }]);
@@ -121,7 +132,9 @@ test('the train/val split is fixed by the seed; --max-per-category caps a folder
   try {
     mkdirSync(join(dir, 'in'));
     for (let i = 0; i < 40; i++) {
-      await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: i * 6, g: 100, b: 200 - i * 4 } } }).png().toFile(join(dir, 'in', `c${i}.png`));
+      await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: i * 6, g: 100, b: 200 - i * 4 } } })
+        .png()
+        .toFile(join(dir, 'in', `c${i}.png`));
     }
     const splits = async (seed: number): Promise<string[]> => {
       await buildDataset(await folderSources(join(dir, 'in')), { outDir: out, name: 't', size: 8, seed, valFraction: 0.25 });
@@ -134,7 +147,14 @@ test('the train/val split is fixed by the seed; --max-per-category caps a folder
     const val = a.filter((s) => s === 'val').length;
     assert.ok(val > 3 && val < 18, `${val} of 40 in val`);
     // --max-per-category keeps a seeded choice of that many per folder, from resumed renders.
-    const capped = await buildDataset(await folderSources(join(dir, 'in')), { outDir: out, name: 't', size: 8, seed: 3, valFraction: 0.25, maxPerCategory: 10 });
+    const capped = await buildDataset(await folderSources(join(dir, 'in')), {
+      outDir: out,
+      name: 't',
+      size: 8,
+      seed: 3,
+      valFraction: 0.25,
+      maxPerCategory: 10,
+    });
     assert.equal(capped.counts.kept, 10);
     assert.equal(capped.time.rendered, 0);
     assert.deepEqual(capped.capped, { '(root)': 30 });
@@ -156,7 +176,10 @@ test('licence files are read as SPDX ids', () => {
 test('gesso data folder: bad input is an InputError that names it', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gesso-cli-'));
   try {
-    await assert.rejects(dataCommand.run(['folder', join(dir, 'missing')]), (e: unknown) => e instanceof InputError && /missing is not a folder/.test(e.message));
+    await assert.rejects(
+      dataCommand.run(['folder', join(dir, 'missing')]),
+      (e: unknown) => e instanceof InputError && /missing is not a folder/.test(e.message),
+    );
     await assert.rejects(dataCommand.run(['folder', dir]), /holds no .png/);
     await assert.rejects(dataCommand.run(['folder', dir, '--size', 'big']), /--size big is not an integer/);
     await assert.rejects(dataCommand.run(['folder', dir, '--fit', 'stretch']), /--fit stretch is not auto, crop or pad/);

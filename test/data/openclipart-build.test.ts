@@ -25,7 +25,10 @@ test('openclipart --limit 40 builds a captioned CC0 dataset of centred 64-px ren
     assert.equal(report.counts.kept + report.counts.dropped, 40);
     assert.ok(report.counts.kept >= 35, `kept ${report.counts.kept}`);
 
-    const lines = readFileSync(join(out, 'manifest.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as ManifestLine);
+    const lines = readFileSync(join(out, 'manifest.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as ManifestLine);
     assert.equal(lines.length, report.counts.kept);
     for (const l of lines) {
       assert.deepEqual(Object.keys(l), ['file', 'caption', 'category', 'source', 'licence', 'split', 'colors']);
@@ -39,8 +42,12 @@ test('openclipart --limit 40 builds a captioned CC0 dataset of centred 64-px ren
     // Renders are on white: the corners of every image are white.
     for (const l of lines) {
       const { data } = await sharp(join(out, l.file)).raw().toBuffer({ resolveWithObject: true });
-      const corner = (x: number, y: number): number => Math.min(data[(y * 64 + x) * 3] as number, data[(y * 64 + x) * 3 + 1] as number, data[(y * 64 + x) * 3 + 2] as number);
-      assert.ok([corner(0, 0), corner(63, 0), corner(0, 63), corner(63, 63)].every((v) => v > 240), `${l.source} corners are not white`);
+      const corner = (x: number, y: number): number =>
+        Math.min(data[(y * 64 + x) * 3] as number, data[(y * 64 + x) * 3 + 1] as number, data[(y * 64 + x) * 3 + 2] as number);
+      assert.ok(
+        [corner(0, 0), corner(63, 0), corner(0, 63), corner(63, 63)].every((v) => v > 240),
+        `${l.source} corners are not white`,
+      );
     }
   } finally {
     rmSync(out, { recursive: true, force: true });
@@ -48,7 +55,10 @@ test('openclipart --limit 40 builds a captioned CC0 dataset of centred 64-px ren
 });
 
 test('a missing library is an InputError naming the package and how to install it', () => {
-  assert.throws(() => findOpenclipartRoot('/nonexistent/openclipart'), (e: unknown) => e instanceof InputError && /--root \/nonexistent\/openclipart/.test(e.message));
+  assert.throws(
+    () => findOpenclipartRoot('/nonexistent/openclipart'),
+    (e: unknown) => e instanceof InputError && /--root \/nonexistent\/openclipart/.test(e.message),
+  );
   assert.throws(
     () => findOpenclipartRoot(undefined, '/nonexistent/share/openclipart/svg', 'openclipart-svg-not-a-package'),
     (e: unknown) =>

@@ -59,10 +59,14 @@ test('transparency is flattened onto white, not black', async () => {
 
 test('an SVG drawn outside its page is rendered whole, and a tiny drawing on a big page fills the square', async () => {
   // Half the square lies left of the page (x < 0): rendering the page alone would cut it.
-  const offPage = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"><rect x="-50" y="25" width="100" height="50" fill="#00f"/></svg>');
+  const offPage = Buffer.from(
+    '<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"><rect x="-50" y="25" width="100" height="50" fill="#00f"/></svg>',
+  );
   const a = await renderSquare(offPage, true, { size: 64, fit: 'pad' });
   assertNear(inkBounds(a.rgb, 64), { left: 4, right: 59, top: 18, bottom: 45 });
-  const tiny = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="210mm" height="297mm"><rect x="300" y="400" width="20" height="20" fill="#0a0"/></svg>');
+  const tiny = Buffer.from(
+    '<svg xmlns="http://www.w3.org/2000/svg" width="210mm" height="297mm"><rect x="300" y="400" width="20" height="20" fill="#0a0"/></svg>',
+  );
   const b = await renderSquare(tiny, true, { size: 64, fit: 'pad' });
   assertNear(inkBounds(b.rgb, 64), { left: 4, right: 59, top: 4, bottom: 59 });
   assert.deepEqual(b.colors, ['green']);

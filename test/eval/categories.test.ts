@@ -7,7 +7,10 @@ import { perClassAccuracy } from '../../src/eval/default-eval.ts';
 
 function items(spec: [category: string, caption: string, n: number][]): DatasetItem[] {
   return spec.flatMap(([category, caption, n]) =>
-    Array.from({ length: n }, (_, i): DatasetItem => ({ file: `images/${category}-${i}.png`, caption, category, source: 's', licence: 'CC0-1.0', split: 'train', colors: [] })),
+    Array.from(
+      { length: n },
+      (_, i): DatasetItem => ({ file: `images/${category}-${i}.png`, caption, category, source: 's', licence: 'CC0-1.0', split: 'train', colors: [] }),
+    ),
   );
 }
 
@@ -40,7 +43,10 @@ test('prompts: the singular with an article when captions use it, else the folde
   assert.equal(byKey.get('unsorted')?.qualifies, false);
 
   const chosen = chooseCategories(data, 3);
-  assert.deepEqual(chosen.map((c) => c.key), ['shapes/stars', 'signs_and_symbols/flags', 'people/clothing']);
+  assert.deepEqual(
+    chosen.map((c) => c.key),
+    ['shapes/stars', 'signs_and_symbols/flags', 'people/clothing'],
+  );
   assert.equal(chosen[2]?.coverage, 1);
   assert.equal(chosen[2]?.precision, 1);
   assert.throws(() => chooseCategories(items([['unsorted', 'gray thing', 5]])), /at least 2/);

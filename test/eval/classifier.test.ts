@@ -91,9 +91,13 @@ test('classifier net: logits (B, K) and features (B, widths[3]); a saved classif
 test('held-out split: val drawings first, topped up from train; the cache key follows pixels and labels', () => {
   const size = 2;
   const items: DatasetItem[] = [];
-  const spec: [string, number, number][] = [['food/fruit', 2, 18], ['shapes/stars', 0, 6]];
+  const spec: [string, number, number][] = [
+    ['food/fruit', 2, 18],
+    ['shapes/stars', 0, 6],
+  ];
   for (const [category, val, train] of spec) {
-    for (let i = 0; i < val + train; i++) items.push({ file: `${category}-${i}`, caption: '', category, source: '', licence: '', split: i < val ? 'val' : 'train', colors: [] });
+    for (let i = 0; i < val + train; i++)
+      items.push({ file: `${category}-${i}`, caption: '', category, source: '', licence: '', split: i < val ? 'val' : 'train', colors: [] });
   }
   const pixels = new Uint8Array(items.length * 3 * size * size).fill(7);
   const dataset = { dir: '', items, size, pixels } as unknown as ImageDataset;
@@ -106,7 +110,10 @@ test('held-out split: val drawings first, topped up from train; the cache key fo
   assert.equal(split.heldOut.filter((h) => h.label === 1).length, 3);
   assert.equal(split.train.length, 26 - 7, 'the other 19 train');
   const heldSet = new Set(split.heldOut.map((h) => h.index));
-  assert.ok(split.train.every((t) => !heldSet.has(t.index)), 'train and held-out are disjoint');
+  assert.ok(
+    split.train.every((t) => !heldSet.has(t.index)),
+    'train and held-out are disjoint',
+  );
 
   const key = classifierKey(dataset, categories, recipe, split);
   assert.equal(classifierKey(dataset, categories, recipe, split), key);

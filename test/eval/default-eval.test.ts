@@ -43,12 +43,19 @@ async function writeDataset(dir: string): Promise<void> {
         for (let x = 0; x < SIZE; x++) {
           const dx = x - cx;
           const dy = y - cy;
-          const inside = kind.shape === 'square' ? Math.abs(dx) < r && Math.abs(dy) < r : kind.shape === 'disc' ? dx * dx + dy * dy < r * r : Math.abs(dx) < r + 6 && Math.abs(dy) < 3;
+          const inside =
+            kind.shape === 'square'
+              ? Math.abs(dx) < r && Math.abs(dy) < r
+              : kind.shape === 'disc'
+                ? dx * dx + dy * dy < r * r
+                : Math.abs(dx) < r + 6 && Math.abs(dy) < 3;
           if (inside) px.set(kind.rgb, (y * SIZE + x) * 3);
         }
       }
       const file = `images/${k}-${i}.png`;
-      await sharp(px, { raw: { width: SIZE, height: SIZE, channels: 3 } }).png().toFile(join(dir, file));
+      await sharp(px, { raw: { width: SIZE, height: SIZE, channels: 3 } })
+        .png()
+        .toFile(join(dir, file));
       const split = i < 3 ? 'val' : 'train';
       lines.push(JSON.stringify({ file, caption: kind.caption, category: kind.category, source: `test:${file}`, licence: 'CC0-1.0', split, colors: [] }));
     }
@@ -87,11 +94,14 @@ test('gesso eval default --quick: one JSON line last, eval.json in the model fol
   const file = JSON.parse(readFileSync(reportPath, 'utf8')) as EvalSummary & { details: Omit<EvalReport, 'summary'> };
   const { details: report, ...top } = file;
   assert.deepEqual(top, summary, 'the file holds the five numbers at the top level');
-  assert.deepEqual(report.categories.map((c) => [c.key, c.prompt]), [
-    ['animals/mammals', 'mammals'],
-    ['food/fruit', 'fruit'],
-    ['shapes/stars', 'a star'],
-  ]);
+  assert.deepEqual(
+    report.categories.map((c) => [c.key, c.prompt]),
+    [
+      ['animals/mammals', 'mammals'],
+      ['food/fruit', 'fruit'],
+      ['shapes/stars', 'a star'],
+    ],
+  );
   assert.equal(report.chance, 0.3333);
   // Noise from a random model says nothing about the prompt: the classifier's guesses cannot follow it.
   assert.ok(Math.abs(summary.cas! - 1 / 3) <= 0.25, `CAS ${summary.cas} of a random model should be near chance (1/3)`);
@@ -117,7 +127,13 @@ test('gesso eval default --quick: one JSON line last, eval.json in the model fol
 });
 
 test('gesso eval: a missing data folder and a wrong evaluation name are clear errors', async () => {
-  await assert.rejects(evalCommand.run(['default', '--model', join(root, 'model'), '--data', join(root, 'nowhere')]), (e: Error) => e instanceof InputError && /nowhere is not a gesso data folder/.test(e.message));
+  await assert.rejects(
+    evalCommand.run(['default', '--model', join(root, 'model'), '--data', join(root, 'nowhere')]),
+    (e: Error) => e instanceof InputError && /nowhere is not a gesso data folder/.test(e.message),
+  );
   await assert.rejects(evalCommand.run(['fancy']), (e: Error) => e instanceof InputError && /expected the evaluation's name "default"/.test(e.message));
-  await assert.rejects(evalCommand.run(['default', '--steps', '0', '--model', join(root, 'model'), '--data', join(root, 'data')]), /--steps 0: expected a whole number/);
+  await assert.rejects(
+    evalCommand.run(['default', '--steps', '0', '--model', join(root, 'model'), '--data', join(root, 'data')]),
+    /--steps 0: expected a whole number/,
+  );
 });

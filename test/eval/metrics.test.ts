@@ -86,7 +86,8 @@ test('Jacobi eigen-decomposition reconstructs a random symmetric matrix; the squ
   const rng = new Rng(3);
   const b = rng.normal(d * d);
   const m = new Float64Array(d * d); // BᵀB: symmetric PSD
-  for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) for (let k = 0; k < d; k++) m[i * d + j] = (m[i * d + j] as number) + (b[k * d + i] as number) * (b[k * d + j] as number);
+  for (let i = 0; i < d; i++)
+    for (let j = 0; j < d; j++) for (let k = 0; k < d; k++) m[i * d + j] = (m[i * d + j] as number) + (b[k * d + i] as number) * (b[k * d + j] as number);
   const { values, vectors } = symmetricEigen(m, d);
   for (let i = 0; i < d; i++) {
     for (let j = 0; j < d; j++) {
@@ -113,7 +114,14 @@ test('Fréchet distance: hand-computed 2-D cases', () => {
   close(frechetDistanceFromStats(s1, s2), 8 - 2 * Math.sqrt(3), 1e-9);
   close(frechetDistanceFromStats(s2, s1), 8 - 2 * Math.sqrt(3), 1e-9, 'symmetric');
   // diag(1, 4) vs diag(4, 1), same mean: 10 − 2 tr(diag(2, 2)) = 2.
-  close(frechetDistanceFromStats({ dim: 2, mean: Float64Array.of(1, 1), cov: Float64Array.of(1, 0, 0, 4) }, { dim: 2, mean: Float64Array.of(1, 1), cov: Float64Array.of(4, 0, 0, 1) }), 2, 1e-9);
+  close(
+    frechetDistanceFromStats(
+      { dim: 2, mean: Float64Array.of(1, 1), cov: Float64Array.of(1, 0, 0, 4) },
+      { dim: 2, mean: Float64Array.of(1, 1), cov: Float64Array.of(4, 0, 0, 1) },
+    ),
+    2,
+    1e-9,
+  );
 });
 
 test('Fréchet distance of feature sets: identical sets give 0, a shift by v gives |v|², stats use N − 1', () => {

@@ -48,7 +48,13 @@ export async function gradCheck(c: GradCase, seed = 1): Promise<GradCheckResult>
     const feeds: Record<string, HostTensor> = {};
     for (const inp of model.inputs) {
       const param = g.params.get(inp.name);
-      const data = param ? param.value : (c.sample ?? ((rr, n) => rr.normal(n)))(rng, inp.shape.reduce((a, b) => a * b, 1), inp.name);
+      const data = param
+        ? param.value
+        : (c.sample ?? ((rr, n) => rr.normal(n)))(
+            rng,
+            inp.shape.reduce((a, b) => a * b, 1),
+            inp.name,
+          );
       feeds[inp.name] = { dtype: 'float32', dims: [...inp.shape], data: Float32Array.from(data) };
     }
     const base = await session.run(feeds);

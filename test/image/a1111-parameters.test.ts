@@ -77,7 +77,7 @@ test('parses Forge output with no negative prompt', () => {
 
 test('format then parse gives back every setting', () => {
   const cases: A1111Parameters[] = [
-    { prompt: 'one line' , steps: 4, seed: 0, cfgScale: 1.5 },
+    { prompt: 'one line', steps: 4, seed: 0, cfgScale: 1.5 },
     {
       prompt: 'line one\nline two: with a colon, and commas',
       negativePrompt: 'neg one\nneg two',

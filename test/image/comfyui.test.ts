@@ -13,7 +13,17 @@ test('follows links through conditioning nodes and to seed/text widget nodes', (
     '6': { class_type: 'Seed (rgthree)', inputs: { seed: 42 } },
     '7': {
       class_type: 'KSamplerAdvanced',
-      inputs: { noise_seed: ['6', 0], steps: 30, cfg: 6, sampler_name: 'dpmpp_2m', scheduler: 'karras', model: ['1', 0], positive: ['4', 0], negative: ['3', 0], latent_image: ['5', 0] },
+      inputs: {
+        noise_seed: ['6', 0],
+        steps: 30,
+        cfg: 6,
+        sampler_name: 'dpmpp_2m',
+        scheduler: 'karras',
+        model: ['1', 0],
+        positive: ['4', 0],
+        negative: ['3', 0],
+        latent_image: ['5', 0],
+      },
     },
   };
   assert.deepEqual(summariseComfyUiPrompt(graph), {

@@ -48,7 +48,7 @@ test('psnr and ssim: known values, identical images, noise lowers both', () => {
   assert.equal(meanPsnr([[a, a]]), 100);
   assert.throws(() => psnr(a, new Uint8Array(3)), InputError);
 
-  const img = randomBytes(3 * 24 * 24, 2).map((v, i) => ((i % 24) < 12 ? v / 4 : 200 + v / 5)); // structure plus texture
+  const img = randomBytes(3 * 24 * 24, 2).map((v, i) => (i % 24 < 12 ? v / 4 : 200 + v / 5)); // structure plus texture
   assert.ok(Math.abs(ssim(img, img, 3, 24, 24) - 1) < 1e-12);
   const rng = new Rng(3);
   const noisy = (amp: number): Uint8Array => img.map((v) => Math.max(0, Math.min(255, Math.round(v + amp * rng.gaussian()))));
@@ -61,7 +61,14 @@ test('psnr and ssim: known values, identical images, noise lowers both', () => {
 test('plotLines draws a PNG of the asked size; log axes skip y <= 0; no points is an InputError', async () => {
   const series = [
     { name: 'loss', points: Array.from({ length: 50 }, (_, i): [number, number] => [i + 1, 1 / (i + 1)]) },
-    { name: 'val <psnr> & co', points: [[10, 0.5], [40, 0], [45, Number.NaN]] as [number, number][] },
+    {
+      name: 'val <psnr> & co',
+      points: [
+        [10, 0.5],
+        [40, 0],
+        [45, Number.NaN],
+      ] as [number, number][],
+    },
   ];
   const png = await plotLines(series, { title: 'Loss', xLabel: 'step', yLabel: 'L1', logY: true, width: 400, height: 240 });
   const meta = await sharp(png).metadata();

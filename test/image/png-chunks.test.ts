@@ -7,7 +7,11 @@ import { crc32, tableCrc32, encodeChunk, encodeTextChunk, insertTextChunks, pngS
 
 async function plainPng(width = 4, height = 3): Promise<Uint8Array> {
   const pixels = new Uint8Array(width * height * 3).map((_, i) => (i * 37) % 256);
-  return new Uint8Array(await sharp(pixels, { raw: { width, height, channels: 3 } }).png().toBuffer());
+  return new Uint8Array(
+    await sharp(pixels, { raw: { width, height, channels: 3 } })
+      .png()
+      .toBuffer(),
+  );
 }
 
 test('crc32 matches the standard check value', () => {
@@ -79,11 +83,14 @@ test('a non-PNG, a truncated PNG, a bad CRC and a missing IEND are clear errors'
   const png = await plainPng();
   assert.throws(() => readPngChunks(new TextEncoder().encode('GIF89a not a png at all'), 'x.gif'), /x\.gif is not a PNG file: expected the PNG signature/);
   const iend = readPngChunks(png).at(-1)!.offset;
-  assert.throws(() => readPngChunks(png.subarray(0, iend - 3)), (err: Error) => {
-    assert.ok(err instanceof InputError);
-    assert.match(err.message, /truncated: chunk IDAT at byte \d+ needs \d+ bytes but only \d+ remain/);
-    return true;
-  });
+  assert.throws(
+    () => readPngChunks(png.subarray(0, iend - 3)),
+    (err: Error) => {
+      assert.ok(err instanceof InputError);
+      assert.match(err.message, /truncated: chunk IDAT at byte \d+ needs \d+ bytes but only \d+ remain/);
+      return true;
+    },
+  );
   const bad = png.slice();
   const ihdrDataByte = 8 + 8 + 2; // inside IHDR's width field
   bad[ihdrDataByte] ^= 0xff;

@@ -149,7 +149,17 @@ const comfyPrompt = {
   // A second, hires pass with a lower id: the summary should describe the first pass (fed by an empty latent).
   '2': {
     class_type: 'KSamplerAdvanced',
-    inputs: { noise_seed: 7, steps: 10, cfg: 5, sampler_name: 'dpmpp_2m', scheduler: 'karras', model: ['4', 0], positive: ['6', 0], negative: ['7', 0], latent_image: ['3', 0] },
+    inputs: {
+      noise_seed: 7,
+      steps: 10,
+      cfg: 5,
+      sampler_name: 'dpmpp_2m',
+      scheduler: 'karras',
+      model: ['4', 0],
+      positive: ['6', 0],
+      negative: ['7', 0],
+      latent_image: ['3', 0],
+    },
   },
 };
 const comfyWorkflow = {
@@ -164,7 +174,11 @@ const comfyWorkflow = {
 
 test('a ComfyUI PNG is read: prompt and workflow parsed, KSampler settings summarised', async () => {
   const pixels = new Uint8Array(8 * 8 * 3).fill(90);
-  const plain = new Uint8Array(await sharp(pixels, { raw: { width: 8, height: 8, channels: 3 } }).png().toBuffer());
+  const plain = new Uint8Array(
+    await sharp(pixels, { raw: { width: 8, height: 8, channels: 3 } })
+      .png()
+      .toBuffer(),
+  );
   const png = insertTextChunks(plain, [
     { keyword: 'prompt', text: JSON.stringify(comfyPrompt) },
     { keyword: 'workflow', text: JSON.stringify(comfyWorkflow) },
@@ -230,7 +244,13 @@ test('a JPEG gives its size and XMP source type', async () => {
   const path = join(dir, 'photo.jpg');
   const xmp = `<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about=""
     xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/" Iptc4xmpExt:DigitalSourceType="http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture"/></rdf:RDF></x:xmpmeta>`;
-  writeFileSync(path, await sharp(new Uint8Array(5 * 3 * 3).fill(200), { raw: { width: 5, height: 3, channels: 3 } }).jpeg().withXmp(xmp).toBuffer());
+  writeFileSync(
+    path,
+    await sharp(new Uint8Array(5 * 3 * 3).fill(200), { raw: { width: 5, height: 3, channels: 3 } })
+      .jpeg()
+      .withXmp(xmp)
+      .toBuffer(),
+  );
   const info = await readImageInfo(path);
   assert.deepEqual([info.format, info.width, info.height], ['jpeg', 5, 3]);
   assert.equal(info.digitalSourceType, 'http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture');

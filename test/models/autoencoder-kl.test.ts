@@ -11,8 +11,14 @@ const TINY = vaeConfig({ block_out_channels: [4, 8, 8, 8], layers_per_block: 1, 
 test('VAE encoder built at 1x3x32x32 runs at batch 2, 48x64 as one built at that size; output is mean and log-variance', async () => {
   const dynamic = exportVaeEncoder(buildVaeEncoder(TINY, { seed: 1, height: 32, width: 32 }));
   const fixed = exportVaeEncoder(buildVaeEncoder(TINY, { seed: 1, batch: 2, height: 48, width: 64 }));
-  assert.deepEqual(dynamic.inputs.map((i) => i.name), ['sample']);
-  assert.deepEqual(dynamic.outputs.map((o) => [o.name, o.shape[1]]), [['latent_sample', 8]]);
+  assert.deepEqual(
+    dynamic.inputs.map((i) => i.name),
+    ['sample'],
+  );
+  assert.deepEqual(
+    dynamic.outputs.map((o) => [o.name, o.shape[1]]),
+    [['latent_sample', 8]],
+  );
   const rng = new Rng(1);
   const big = { sample: f32([2, 3, 48, 64], rng.normal(2 * 3 * 48 * 64)) };
   const [a, small] = await runModel(dynamic, [big, { sample: f32([1, 3, 32, 32], rng.normal(3 * 32 * 32)) }]);
@@ -26,8 +32,14 @@ test('VAE encoder built at 1x3x32x32 runs at batch 2, 48x64 as one built at that
 test('VAE decoder built at 4x4 latents runs at batch 3, 5x7 latents as one built at that size', async () => {
   const dynamic = exportVaeDecoder(buildVaeDecoder(TINY, { seed: 2, height: 32, width: 32 }));
   const fixed = exportVaeDecoder(buildVaeDecoder(TINY, { seed: 2, batch: 3, height: 40, width: 56 }));
-  assert.deepEqual(dynamic.inputs.map((i) => [i.name, i.shape[1]]), [['latent_sample', 4]]);
-  assert.deepEqual(dynamic.outputs.map((o) => o.name), ['sample']);
+  assert.deepEqual(
+    dynamic.inputs.map((i) => [i.name, i.shape[1]]),
+    [['latent_sample', 4]],
+  );
+  assert.deepEqual(
+    dynamic.outputs.map((o) => o.name),
+    ['sample'],
+  );
   const rng = new Rng(2);
   const big = { latent_sample: f32([3, 4, 5, 7], rng.normal(3 * 4 * 5 * 7)) };
   const [a] = await runModel(dynamic, [big]);
@@ -43,12 +55,24 @@ test('VAE parameter names are diffusers AutoencoderKL state-dict names; SD 1.5 V
   const names = new Set([...enc.graph.params.keys(), ...dec.graph.params.keys()]);
   assert.equal(names.size, 248);
   for (const n of [
-    'encoder.conv_in.weight', 'encoder.down_blocks.0.downsamplers.0.conv.weight', 'encoder.down_blocks.1.resnets.0.conv_shortcut.weight',
-    'encoder.mid_block.attentions.0.group_norm.weight', 'encoder.mid_block.attentions.0.to_q.bias', 'encoder.mid_block.attentions.0.to_out.0.weight',
-    'encoder.conv_norm_out.bias', 'encoder.conv_out.weight', 'quant_conv.weight', 'post_quant_conv.bias',
-    'decoder.conv_in.weight', 'decoder.mid_block.resnets.1.norm2.weight', 'decoder.up_blocks.0.upsamplers.0.conv.weight',
-    'decoder.up_blocks.2.resnets.0.conv_shortcut.weight', 'decoder.up_blocks.3.resnets.2.conv2.bias', 'decoder.conv_out.bias',
-  ]) assert.ok(names.has(n), n);
+    'encoder.conv_in.weight',
+    'encoder.down_blocks.0.downsamplers.0.conv.weight',
+    'encoder.down_blocks.1.resnets.0.conv_shortcut.weight',
+    'encoder.mid_block.attentions.0.group_norm.weight',
+    'encoder.mid_block.attentions.0.to_q.bias',
+    'encoder.mid_block.attentions.0.to_out.0.weight',
+    'encoder.conv_norm_out.bias',
+    'encoder.conv_out.weight',
+    'quant_conv.weight',
+    'post_quant_conv.bias',
+    'decoder.conv_in.weight',
+    'decoder.mid_block.resnets.1.norm2.weight',
+    'decoder.up_blocks.0.upsamplers.0.conv.weight',
+    'decoder.up_blocks.2.resnets.0.conv_shortcut.weight',
+    'decoder.up_blocks.3.resnets.2.conv2.bias',
+    'decoder.conv_out.bias',
+  ])
+    assert.ok(names.has(n), n);
   assert.equal(vaeScaleFactor(SD15_VAE), 8);
 });
 

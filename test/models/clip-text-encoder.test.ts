@@ -19,8 +19,14 @@ test('CLIP text encoder: batch 1 and 3 from one build; int32 and int64 input_ids
   const rows = [tokens([320, 736, 3055], EOS), tokens([1929], EOS), tokens([539, 320, 2368, 539, 1125], 0)];
   const asInt32 = exportClipTextEncoder(buildClipTextEncoder(TINY, { seed: 1, idsDtype: 'int32' }));
   const asInt64 = exportClipTextEncoder(buildClipTextEncoder(TINY, { seed: 1, idsDtype: 'int64', batch: 2 }));
-  assert.deepEqual(asInt32.inputs.map((i) => [i.name, i.dtype]), [['input_ids', 'int32']]);
-  assert.deepEqual(asInt32.outputs.map((o) => o.name), ['last_hidden_state', 'pooler_output']);
+  assert.deepEqual(
+    asInt32.inputs.map((i) => [i.name, i.dtype]),
+    [['input_ids', 'int32']],
+  );
+  assert.deepEqual(
+    asInt32.outputs.map((o) => o.name),
+    ['last_hidden_state', 'pooler_output'],
+  );
   const [three, one] = await runModel(asInt32, [{ input_ids: i32([3, 77], rows.flat()) }, { input_ids: i32([1, 77], rows[1]!) }]);
   const [three64] = await runModel(asInt64, [{ input_ids: i64([3, 77], rows.flat()) }]);
   assert.deepEqual(three!.last_hidden_state!.dims, [3, 77, 16]);
@@ -53,14 +59,19 @@ test('the encoder is causal: a token changes the states at and after it, never b
   assert.ok(maxAbsDiff(at(0, 10), at(1, 10)) > 1e-4, 'a later position');
 });
 
-test('CLIP parameter names follow transformers (196 tensors in ViT-L/14\'s text model); config errors name the field', () => {
+test("CLIP parameter names follow transformers (196 tensors in ViT-L/14's text model); config errors name the field", () => {
   const names = new Set(buildClipTextEncoder(SD15_TEXT, { init: 'zeros' }).graph.params.keys());
   assert.equal(names.size, 196);
   for (const n of [
-    'text_model.embeddings.token_embedding.weight', 'text_model.embeddings.position_embedding.weight',
-    'text_model.encoder.layers.0.self_attn.q_proj.weight', 'text_model.encoder.layers.11.self_attn.out_proj.bias',
-    'text_model.encoder.layers.5.mlp.fc1.weight', 'text_model.encoder.layers.5.layer_norm2.bias', 'text_model.final_layer_norm.weight',
-  ]) assert.ok(names.has(n), n);
+    'text_model.embeddings.token_embedding.weight',
+    'text_model.embeddings.position_embedding.weight',
+    'text_model.encoder.layers.0.self_attn.q_proj.weight',
+    'text_model.encoder.layers.11.self_attn.out_proj.bias',
+    'text_model.encoder.layers.5.mlp.fc1.weight',
+    'text_model.encoder.layers.5.layer_norm2.bias',
+    'text_model.final_layer_norm.weight',
+  ])
+    assert.ok(names.has(n), n);
   assert.throws(() => clipTextConfig({ hidden_size: 10, num_attention_heads: 3 }), /hidden_size 10 must divide by num_attention_heads 3/);
   assert.throws(() => clipTextConfig({ hidden_act: 'relu' as 'gelu' }), /hidden_act "relu"/);
 });

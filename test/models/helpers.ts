@@ -16,7 +16,10 @@ export function i32(dims: number[], values: readonly number[]): HostTensor {
 }
 
 /** Loads `model`, runs each feed set in turn, releases the session; returns float32 outputs per run. */
-export async function runModel(model: ExportedModel | string, feedSets: Record<string, HostTensor>[]): Promise<Record<string, { dims: number[]; data: Float32Array }>[]> {
+export async function runModel(
+  model: ExportedModel | string,
+  feedSets: Record<string, HostTensor>[],
+): Promise<Record<string, { dims: number[]; data: Float32Array }>[]> {
   const session = await Session.create(typeof model === 'string' ? model : model.bytes);
   try {
     const results = [];

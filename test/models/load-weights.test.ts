@@ -8,13 +8,22 @@ import { encodeSafetensors, readSafetensors, type SafetensorsTensor } from '../.
 import { f32, i64, maxAbsDiff, runModel } from './helpers.ts';
 
 const CONV = unetConfig({
-  sample_size: 4, block_out_channels: [8, 16], layers_per_block: 1, norm_num_groups: 4, cross_attention_dim: 8, attention_head_dim: 2,
-  down_block_types: ['DownBlock2D', 'CrossAttnDownBlock2D'], up_block_types: ['CrossAttnUpBlock2D', 'UpBlock2D'],
+  sample_size: 4,
+  block_out_channels: [8, 16],
+  layers_per_block: 1,
+  norm_num_groups: 4,
+  cross_attention_dim: 8,
+  attention_head_dim: 2,
+  down_block_types: ['DownBlock2D', 'CrossAttnDownBlock2D'],
+  up_block_types: ['CrossAttnUpBlock2D', 'UpBlock2D'],
 });
 const LINEAR = unetConfig({ ...CONV, use_linear_projection: true });
 
 /** The graph's parameters as a safetensors file (F32, or F16 for the names in `half`). */
-function checkpoint(params: Iterable<{ name: string; tensor: { shape: readonly number[] }; value: Float32Array }>, options: { prefix?: string; half?: Set<string>; extra?: Record<string, SafetensorsTensor> } = {}) {
+function checkpoint(
+  params: Iterable<{ name: string; tensor: { shape: readonly number[] }; value: Float32Array }>,
+  options: { prefix?: string; half?: Set<string>; extra?: Record<string, SafetensorsTensor> } = {},
+) {
   const tensors: Record<string, SafetensorsTensor> = { ...options.extra };
   for (const p of params) {
     tensors[`${options.prefix ?? ''}${p.name}`] = options.half?.has(p.name)
@@ -26,7 +35,9 @@ function checkpoint(params: Iterable<{ name: string; tensor: { shape: readonly n
 
 async function outputOf(built: ReturnType<typeof buildUNet2DCondition>): Promise<Float32Array> {
   const rng = new Rng(9);
-  const [out] = await runModel(exportUNet(built), [{ sample: f32([1, 4, 4, 4], rng.normal(64)), timestep: i64([1], [300]), encoder_hidden_states: f32([1, 77, 8], rng.normal(616)) }]);
+  const [out] = await runModel(exportUNet(built), [
+    { sample: f32([1, 4, 4, 4], rng.normal(64)), timestep: i64([1], [300]), encoder_hidden_states: f32([1, 77, 8], rng.normal(616)) },
+  ]);
   return out!.out_sample!.data;
 }
 
@@ -57,16 +68,25 @@ test('missing tensors, wrong shapes and (in strict mode) foreign tensors are ref
   const target = buildUNet2DCondition(CONV, { seed: 2 });
   const original = Float32Array.from(target.graph.params.get('conv_in.weight')!.value);
   const all = [...source.graph.params.values()];
-  assert.throws(() => loadWeightsIntoGraph(target.graph, checkpoint(all.filter((p) => p.name !== 'conv_out.bias'))), /1 of the model's \d+ parameters are missing, e.g. "conv_out.bias"/);
+  assert.throws(
+    () => loadWeightsIntoGraph(target.graph, checkpoint(all.filter((p) => p.name !== 'conv_out.bias'))),
+    /1 of the model's \d+ parameters are missing, e.g. "conv_out.bias"/,
+  );
   const wrong = all.map((p) => (p.name === 'conv_out.weight' ? { ...p, tensor: { shape: [4, 8, 1, 9] }, value: new Float32Array(4 * 8 * 9) } : p));
-  assert.throws(() => loadWeightsIntoGraph(target.graph, checkpoint(wrong)), /"conv_out.weight" has shape \[4, 8, 1, 9\], the model's parameter needs \[4, 8, 3, 3\]/);
+  assert.throws(
+    () => loadWeightsIntoGraph(target.graph, checkpoint(wrong)),
+    /"conv_out.weight" has shape \[4, 8, 1, 9\], the model's parameter needs \[4, 8, 3, 3\]/,
+  );
   const extra = { 'exp_avg.conv_in.weight': { dtype: 'F32' as const, shape: [1], data: new Float32Array(1) } };
-  assert.throws(() => loadWeightsIntoGraph(target.graph, checkpoint(all, { extra }), { strict: true }), /not parameters of this model, e.g. "exp_avg.conv_in.weight"/);
+  assert.throws(
+    () => loadWeightsIntoGraph(target.graph, checkpoint(all, { extra }), { strict: true }),
+    /not parameters of this model, e.g. "exp_avg.conv_in.weight"/,
+  );
   assert.deepEqual(target.graph.params.get('conv_in.weight')!.value, original);
   assert.deepEqual(loadWeightsIntoGraph(target.graph, checkpoint(all, { extra })).unused, ['exp_avg.conv_in.weight']);
 });
 
-test('preferEma takes a training checkpoint\'s averaged weights', () => {
+test("preferEma takes a training checkpoint's averaged weights", () => {
   const source = buildUNet2DCondition(CONV, { seed: 1 });
   const target = buildUNet2DCondition(CONV, { seed: 2 });
   const ema = new Float32Array(8).fill(0.25);

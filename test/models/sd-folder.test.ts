@@ -19,10 +19,24 @@ after(() => rmSync(root, { recursive: true, force: true }));
 const WORDS = new WordTokenizer(['<pad>', '<bos>', '<eos>', '<unk>', 'red', 'apple', 'blue', 'sky'], { maxLength: 16 });
 
 function components(overrides: { cross?: number; words?: WordTokenizer } = {}): SdFolderComponents {
-  const text = clipTextConfig({ vocab_size: 8, hidden_size: 8, intermediate_size: 16, num_hidden_layers: 1, num_attention_heads: 2, max_position_embeddings: 16, hidden_act: 'gelu' });
+  const text = clipTextConfig({
+    vocab_size: 8,
+    hidden_size: 8,
+    intermediate_size: 16,
+    num_hidden_layers: 1,
+    num_attention_heads: 2,
+    max_position_embeddings: 16,
+    hidden_act: 'gelu',
+  });
   const unet = unetConfig({
-    sample_size: 4, block_out_channels: [8, 16], layers_per_block: 1, norm_num_groups: 4, cross_attention_dim: overrides.cross ?? 8, attention_head_dim: 2,
-    down_block_types: ['DownBlock2D', 'CrossAttnDownBlock2D'], up_block_types: ['CrossAttnUpBlock2D', 'UpBlock2D'],
+    sample_size: 4,
+    block_out_channels: [8, 16],
+    layers_per_block: 1,
+    norm_num_groups: 4,
+    cross_attention_dim: overrides.cross ?? 8,
+    attention_head_dim: 2,
+    down_block_types: ['DownBlock2D', 'CrossAttnDownBlock2D'],
+    up_block_types: ['CrossAttnUpBlock2D', 'UpBlock2D'],
   });
   const vae = vaeConfig({ block_out_channels: [4, 4], layers_per_block: 1, norm_num_groups: 2, sample_size: 8 });
   return {
@@ -37,7 +51,7 @@ function components(overrides: { cross?: number; words?: WordTokenizer } = {}): 
   };
 }
 
-test('a folder with gesso\'s word tokenizer: the tokenizer loads and the text encoder pools at its end token', async () => {
+test("a folder with gesso's word tokenizer: the tokenizer loads and the text encoder pools at its end token", async () => {
   const dir = join(root, 'words');
   writeSdFolder(dir, components());
   assert.equal(readFileSync(join(dir, 'README.md'), 'utf8'), '# test model\n');
@@ -52,11 +66,18 @@ test('a folder with gesso\'s word tokenizer: the tokenizer loads and the text en
 
 test('components that do not fit together are refused before anything is written', () => {
   const dir = join(root, 'mismatch');
-  assert.throws(() => writeSdFolder(dir, components({ cross: 16 })), (e: Error) => e instanceof InputError && /cross_attention_dim 16 .* hidden_size 8/.test(e.message));
+  assert.throws(
+    () => writeSdFolder(dir, components({ cross: 16 })),
+    (e: Error) => e instanceof InputError && /cross_attention_dim 16 .* hidden_size 8/.test(e.message),
+  );
   const tooLong = new WordTokenizer(['<pad>', '<bos>', '<eos>', '<unk>'], { maxLength: 20 });
   assert.throws(() => writeSdFolder(dir, components({ words: tooLong })), /max length 20 must equal .* 16/);
   assert.equal(existsSync(dir), false);
-  assert.deepEqual(readdirSync(root).filter((f) => f.startsWith('.')), [], 'no temporary folder left behind');
+  assert.deepEqual(
+    readdirSync(root).filter((f) => f.startsWith('.')),
+    [],
+    'no temporary folder left behind',
+  );
 });
 
 test('a failure part-way leaves neither the folder nor a temporary one; an existing folder is kept unless overwrite', () => {
@@ -65,7 +86,10 @@ test('a failure part-way leaves neither the folder nor a temporary one; an exist
   c.tokenizer = { kind: 'clip', dir: join(root, 'no-such-bpe') };
   assert.throws(() => writeSdFolder(dir, c), /has no vocab.json/);
   assert.equal(existsSync(dir), false);
-  assert.deepEqual(readdirSync(root).filter((f) => f.startsWith('.')), []);
+  assert.deepEqual(
+    readdirSync(root).filter((f) => f.startsWith('.')),
+    [],
+  );
   const kept = join(root, 'words');
   assert.throws(() => writeSdFolder(kept, components()), /already exists/);
   assert.ok(existsSync(join(kept, 'unet/model.onnx')));

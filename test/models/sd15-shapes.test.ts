@@ -10,7 +10,7 @@ import { buildUNet2DCondition, unetConfig } from '../../src/models/unet2d-condit
 
 // Built with zero weights: zero-filled arrays are not touched, so 860M parameters cost no real memory.
 
-test('SD 1.5 UNet: diffusers\' published 859,520,964 parameters; about 803 GFLOPs per sample at a 64x64 latent', () => {
+test("SD 1.5 UNet: diffusers' published 859,520,964 parameters; about 803 GFLOPs per sample at a 64x64 latent", () => {
   const unet = buildSd15Unet({ init: 'zeros', batch: 1 });
   assert.equal(SD15_PARAM_COUNTS.unet, 859_520_964);
   assert.equal(unet.graph.paramCount(), SD15_PARAM_COUNTS.unet);
@@ -47,15 +47,33 @@ test('countFlops: 2 x multiply-accumulates of MatMul, Gemm, Conv, ConvTranspose;
 });
 
 test('fastRandomWeights fills zero-built weights within the kaiming bound and leaves vectors alone', () => {
-  const cfg = unetConfig({ sample_size: 4, block_out_channels: [8, 16], layers_per_block: 1, norm_num_groups: 4, cross_attention_dim: 8, attention_head_dim: 2,
-    down_block_types: ['DownBlock2D', 'CrossAttnDownBlock2D'], up_block_types: ['CrossAttnUpBlock2D', 'UpBlock2D'] });
+  const cfg = unetConfig({
+    sample_size: 4,
+    block_out_channels: [8, 16],
+    layers_per_block: 1,
+    norm_num_groups: 4,
+    cross_attention_dim: 8,
+    attention_head_dim: 2,
+    down_block_types: ['DownBlock2D', 'CrossAttnDownBlock2D'],
+    up_block_types: ['CrossAttnUpBlock2D', 'UpBlock2D'],
+  });
   const { graph } = buildUNet2DCondition(cfg, { init: 'zeros' });
   fastRandomWeights(graph, 5);
   for (const p of graph.params.values()) {
     const bound = 1 / Math.sqrt(p.tensor.shape.slice(1).reduce((a, b) => a * b, 1));
     if (p.tensor.rank >= 2) {
-      assert.ok(p.value.some((v) => v !== 0), p.name);
-      assert.ok(p.value.every((v) => Math.abs(v) <= bound), p.name);
-    } else assert.ok(p.value.every((v) => v === (p.name.includes('norm') && p.name.endsWith('weight') ? 1 : 0)), p.name);
+      assert.ok(
+        p.value.some((v) => v !== 0),
+        p.name,
+      );
+      assert.ok(
+        p.value.every((v) => Math.abs(v) <= bound),
+        p.name,
+      );
+    } else
+      assert.ok(
+        p.value.every((v) => v === (p.name.includes('norm') && p.name.endsWith('weight') ? 1 : 0)),
+        p.name,
+      );
   }
 });

@@ -7,15 +7,30 @@ import { gradCheck, type GradCase } from '../helpers/gradcheck.ts';
 
 // Two levels, cross-attention at the second (as the tiny SD models), 2 heads of width 4.
 const TINY = unetConfig({
-  sample_size: 4, block_out_channels: [8, 8], layers_per_block: 1, norm_num_groups: 4, cross_attention_dim: 6, attention_head_dim: 2,
-  down_block_types: ['DownBlock2D', 'CrossAttnDownBlock2D'], up_block_types: ['CrossAttnUpBlock2D', 'UpBlock2D'],
+  sample_size: 4,
+  block_out_channels: [8, 8],
+  layers_per_block: 1,
+  norm_num_groups: 4,
+  cross_attention_dim: 6,
+  attention_head_dim: 2,
+  down_block_types: ['DownBlock2D', 'CrossAttnDownBlock2D'],
+  up_block_types: ['CrossAttnUpBlock2D', 'UpBlock2D'],
 });
 
 const ATTN = 'down_blocks.1.attentions.0.transformer_blocks.0';
 const CHECKED = [
-  'conv_in.weight', 'time_embedding.linear_1.weight', 'down_blocks.0.resnets.0.conv1.weight',
-  `${ATTN}.attn1.to_q.weight`, `${ATTN}.attn2.to_k.weight`, `${ATTN}.attn2.to_v.weight`, `${ATTN}.ff.net.0.proj.weight`, `${ATTN}.norm2.weight`,
-  'down_blocks.1.attentions.0.proj_in.weight', 'up_blocks.0.attentions.1.proj_out.bias', 'mid_block.attentions.0.norm.bias', 'conv_out.weight',
+  'conv_in.weight',
+  'time_embedding.linear_1.weight',
+  'down_blocks.0.resnets.0.conv1.weight',
+  `${ATTN}.attn1.to_q.weight`,
+  `${ATTN}.attn2.to_k.weight`,
+  `${ATTN}.attn2.to_v.weight`,
+  `${ATTN}.ff.net.0.proj.weight`,
+  `${ATTN}.norm2.weight`,
+  'down_blocks.1.attentions.0.proj_in.weight',
+  'up_blocks.0.attentions.1.proj_out.bias',
+  'mid_block.attentions.0.norm.bias',
+  'conv_out.weight',
 ];
 
 const unetCase: GradCase = {
@@ -46,7 +61,10 @@ test('the UNet gradient check can fail: a wrong Softmax rule breaks it', async (
   RULES['Softmax'] = (n, gys) => right(n, gys).map((gx) => (gx ? mul(gx, 1.5) : null));
   try {
     const { failures } = await gradCheck(unetCase, 7);
-    assert.ok(failures.some((f) => f.includes('attn2.to_k')), failures.join('\n'));
+    assert.ok(
+      failures.some((f) => f.includes('attn2.to_k')),
+      failures.join('\n'),
+    );
   } finally {
     RULES['Softmax'] = right;
   }

@@ -10,8 +10,14 @@ import { f32 } from './helpers.ts';
 
 // Two levels, cross-attention at the second (as the tiny SD models), 2 heads of width 4.
 const TINY = unetConfig({
-  sample_size: 4, block_out_channels: [8, 8], layers_per_block: 1, norm_num_groups: 4, cross_attention_dim: 6, attention_head_dim: 2,
-  down_block_types: ['DownBlock2D', 'CrossAttnDownBlock2D'], up_block_types: ['CrossAttnUpBlock2D', 'UpBlock2D'],
+  sample_size: 4,
+  block_out_channels: [8, 8],
+  layers_per_block: 1,
+  norm_num_groups: 4,
+  cross_attention_dim: 6,
+  attention_head_dim: 2,
+  down_block_types: ['DownBlock2D', 'CrossAttnDownBlock2D'],
+  up_block_types: ['CrossAttnUpBlock2D', 'UpBlock2D'],
 });
 
 test('a tiny UNet overfits one batch of noise prediction (buildTrainStep + TrainSession)', async () => {

@@ -8,9 +8,16 @@ import { f32, i64, maxAbs, maxAbsDiff, runModel } from './helpers.ts';
 
 // SD 1.x-shaped but tiny: attention at the second level only, 4 heads (the attention_head_dim quirk).
 const TINY = unetConfig({
-  sample_size: 8, in_channels: 4, out_channels: 4, block_out_channels: [16, 32], layers_per_block: 1,
-  down_block_types: ['DownBlock2D', 'CrossAttnDownBlock2D'], up_block_types: ['CrossAttnUpBlock2D', 'UpBlock2D'],
-  cross_attention_dim: 12, attention_head_dim: 4, norm_num_groups: 4,
+  sample_size: 8,
+  in_channels: 4,
+  out_channels: 4,
+  block_out_channels: [16, 32],
+  layers_per_block: 1,
+  down_block_types: ['DownBlock2D', 'CrossAttnDownBlock2D'],
+  up_block_types: ['CrossAttnUpBlock2D', 'UpBlock2D'],
+  cross_attention_dim: 12,
+  attention_head_dim: 4,
+  norm_num_groups: 4,
 });
 
 function feeds(rng: Rng, b: number, h: number, w: number, t: number[], inC = 4) {
@@ -74,8 +81,18 @@ test('timestep input: int64 and float32 variants compute the same thing; a (1,) 
 
 test('the exported UNet declares SD ONNX names, dtypes and dynamic dims', () => {
   const m = exportUNet(buildUNet2DCondition(TINY, { timestepDtype: 'float32' }));
-  assert.deepEqual(m.inputs.map((i) => [i.name, i.dtype]), [['sample', 'float32'], ['timestep', 'float32'], ['encoder_hidden_states', 'float32']]);
-  assert.deepEqual(m.outputs.map((o) => o.name), ['out_sample']);
+  assert.deepEqual(
+    m.inputs.map((i) => [i.name, i.dtype]),
+    [
+      ['sample', 'float32'],
+      ['timestep', 'float32'],
+      ['encoder_hidden_states', 'float32'],
+    ],
+  );
+  assert.deepEqual(
+    m.outputs.map((o) => o.name),
+    ['out_sample'],
+  );
 });
 
 test('attention_head_dim is the number of heads (diffusers quirk): SD 1.5 has 8 heads of 40..160, SD 2 heads of width 64', () => {
@@ -96,20 +113,32 @@ test('parameter names are diffusers state-dict names', () => {
   const names = new Set(buildUNet2DCondition(SD15_UNET, { init: 'zeros', height: 8, width: 8, sequence: 4 }).graph.params.keys());
   assert.equal(names.size, 686); // tensors in SD 1.5's diffusion_pytorch_model.safetensors
   for (const n of [
-    'conv_in.weight', 'time_embedding.linear_1.weight', 'time_embedding.linear_2.bias',
-    'down_blocks.0.resnets.0.time_emb_proj.weight', 'down_blocks.0.attentions.1.proj_in.weight',
+    'conv_in.weight',
+    'time_embedding.linear_1.weight',
+    'time_embedding.linear_2.bias',
+    'down_blocks.0.resnets.0.time_emb_proj.weight',
+    'down_blocks.0.attentions.1.proj_in.weight',
     'down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_out.0.weight',
     'down_blocks.1.attentions.0.transformer_blocks.0.attn2.to_k.weight',
     'down_blocks.2.attentions.1.transformer_blocks.0.ff.net.0.proj.weight',
-    'down_blocks.2.downsamplers.0.conv.weight', 'down_blocks.1.resnets.0.conv_shortcut.weight',
-    'mid_block.attentions.0.transformer_blocks.0.norm3.bias', 'mid_block.resnets.1.conv2.weight',
-    'up_blocks.0.resnets.2.conv_shortcut.weight', 'up_blocks.2.upsamplers.0.conv.weight',
-    'up_blocks.3.attentions.2.proj_out.bias', 'conv_norm_out.weight', 'conv_out.bias',
-  ]) assert.ok(names.has(n), n);
+    'down_blocks.2.downsamplers.0.conv.weight',
+    'down_blocks.1.resnets.0.conv_shortcut.weight',
+    'mid_block.attentions.0.transformer_blocks.0.norm3.bias',
+    'mid_block.resnets.1.conv2.weight',
+    'up_blocks.0.resnets.2.conv_shortcut.weight',
+    'up_blocks.2.upsamplers.0.conv.weight',
+    'up_blocks.3.attentions.2.proj_out.bias',
+    'conv_norm_out.weight',
+    'conv_out.bias',
+  ])
+    assert.ok(names.has(n), n);
 });
 
 test('UNet config: unsupported features and inconsistent lists are refused with the field named', () => {
-  assert.throws(() => unetConfig({ class_embed_type: 'timestep' }), (e: Error) => e instanceof InputError && /class_embed_type/.test(e.message));
+  assert.throws(
+    () => unetConfig({ class_embed_type: 'timestep' }),
+    (e: Error) => e instanceof InputError && /class_embed_type/.test(e.message),
+  );
   assert.throws(() => unetConfig({ time_cond_proj_dim: 256 }), /time_cond_proj_dim/);
   assert.throws(() => unetConfig({ block_out_channels: [32, 64] }), /down_block_types .* must list 2/);
   assert.throws(() => unetConfig({ attention_head_dim: [8, 8] }), /attention_head_dim/);

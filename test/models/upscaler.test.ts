@@ -45,16 +45,25 @@ test('the graph gives (B, 3, 4h, 4w), and C=32 N=4 has the expected parameter co
 test('exported once, the model runs at two batch sizes and spatial sizes (dynamic axes)', async () => {
   const config = upscalerConfig(small);
   const model = exportUpscaler(config, randomValues(small));
-  assert.deepEqual(model.inputs.map((i) => i.name), ['image']);
+  assert.deepEqual(
+    model.inputs.map((i) => i.name),
+    ['image'],
+  );
   const session = await Session.create(model.bytes);
   try {
-    for (const dims of [[1, 3, 16, 16], [3, 3, 7, 12]]) {
+    for (const dims of [
+      [1, 3, 16, 16],
+      [3, 3, 7, 12],
+    ]) {
       const [b, , h, w] = dims as [number, number, number, number];
       const out = await session.run({ image: { dtype: 'float32', dims, data: new Rng(2).uniformArray(b * 3 * h * w, -1, 1) } });
       const up = out['upscaled']!;
       assert.deepEqual(up.dims, [b, 3, 4 * h, 4 * w]);
       const values = up.data as Float32Array;
-      assert.ok(values.every((v) => v >= -1 && v <= 1), 'output is clipped to [-1, 1]');
+      assert.ok(
+        values.every((v) => v >= -1 && v <= 1),
+        'output is clipped to [-1, 1]',
+      );
       assert.ok(values.some((v) => v > -1 && v < 1));
     }
   } finally {
@@ -86,7 +95,10 @@ test('autodiff reaches every parameter and skips the bilinear skip, which has no
   const target = g.input('target', [2, 3, 16, 16]);
   const loss = reduceMean(abs(sub(buildUpscaler(g, new Rng(0), small).forward(x), target)));
   const params = g.trainableParams();
-  const grads = gradients(loss, params.map((p) => p.tensor));
+  const grads = gradients(
+    loss,
+    params.map((p) => p.tensor),
+  );
   grads.forEach((gr, i) => assert.ok(gr, `no gradient for ${params[i]?.name}`));
   // The skip is a bilinear Resize, which has no gradient rule: asking for d loss / d x must fail on it.
   assert.throws(() => gradients(loss, [x]), /Resize .* nearest integer upsampling only/);
@@ -99,7 +111,14 @@ test('exportToFolder writes upscaler/model.onnx and config.json that loadUpscale
   assert.equal(readFileSync(join(dir, 'model_index.json'), 'utf8'), '{"keep": true}', 'other files are left alone');
   const g = new Graph();
   buildUpscaler(g, new Rng(0), small).forward(g.input('x', [1, 3, 4, 4]));
-  assert.deepEqual(JSON.parse(readFileSync(files.config, 'utf8')), { _class_name: 'GessoUpscaler', scale: 4, channels: 8, blocks: 2, residual_scale: 0.1, parameters: g.paramCount() });
+  assert.deepEqual(JSON.parse(readFileSync(files.config, 'utf8')), {
+    _class_name: 'GessoUpscaler',
+    scale: 4,
+    channels: 8,
+    blocks: 2,
+    residual_scale: 0.1,
+    parameters: g.paramCount(),
+  });
   for (const where of [dir, join(dir, 'upscaler')]) {
     const up = await loadUpscaler(where);
     try {
@@ -131,7 +150,9 @@ test('gesso upscale writes a 4× PNG marked as an edit, with a recipe', async ()
   const dir = mkdtempSync(join(tmpdir(), 'gesso-upscale-cli-'));
   exportToFolder(join(dir, 'model'), upscalerConfig(small), randomValues(small));
   // A transparent PNG: flattened onto white before upscaling.
-  await sharp({ create: { width: 12, height: 10, channels: 4, background: { r: 200, g: 30, b: 30, alpha: 0.5 } } }).png().toFile(join(dir, 'in.png'));
+  await sharp({ create: { width: 12, height: 10, channels: 4, background: { r: 200, g: 30, b: 30, alpha: 0.5 } } })
+    .png()
+    .toFile(join(dir, 'in.png'));
   const said = await capture([join(dir, 'in.png'), '--model', join(dir, 'model')]);
   const out = join(dir, 'in-x4.png');
   assert.match(said, /wrote .*in-x4\.png \(48x40 from 12x10/);
@@ -146,17 +167,27 @@ test('gesso upscale: missing file, non-image, bad flags, no upscaler and oversiz
   const dir = mkdtempSync(join(tmpdir(), 'gesso-upscale-bad-'));
   exportToFolder(join(dir, 'model'), upscalerConfig(small), randomValues(small));
   const model = ['--model', join(dir, 'model')];
-  await assert.rejects(capture([join(dir, 'missing.png'), ...model]), (e: Error) => e instanceof InputError && /image file not found: .*missing\.png/.test(e.message));
+  await assert.rejects(
+    capture([join(dir, 'missing.png'), ...model]),
+    (e: Error) => e instanceof InputError && /image file not found: .*missing\.png/.test(e.message),
+  );
   writeFileSync(join(dir, 'notes.png'), 'this is text, not a picture');
-  await assert.rejects(capture([join(dir, 'notes.png'), ...model]), (e: Error) => e instanceof InputError && /notes\.png" is not an image gesso can read/.test(e.message));
+  await assert.rejects(
+    capture([join(dir, 'notes.png'), ...model]),
+    (e: Error) => e instanceof InputError && /notes\.png" is not an image gesso can read/.test(e.message),
+  );
   await assert.rejects(capture([...model]), /expected one input image, got none/);
   await assert.rejects(capture(['a.png', 'b.png', ...model]), /expected one input image, got "a\.png", "b\.png"/);
-  await sharp({ create: { width: 8, height: 8, channels: 3, background: '#fff' } }).png().toFile(join(dir, 'ok.png'));
+  await sharp({ create: { width: 8, height: 8, channels: 3, background: '#fff' } })
+    .png()
+    .toFile(join(dir, 'ok.png'));
   await assert.rejects(capture([join(dir, 'ok.png'), '--model', dir]), /has no upscaler: expected upscaler\/model\.onnx/);
   await assert.rejects(capture([join(dir, 'ok.png'), '--model', join(dir, 'nowhere')]), /model folder .*nowhere" does not exist/);
   await assert.rejects(capture([join(dir, 'ok.png'), '--out', join(dir, 'ok.png'), ...model]), /is the input image/);
   await assert.rejects(capture([join(dir, 'ok.png'), '--out', join(dir, 'ok.jpg'), ...model]), /expected a path ending in \.png/);
   await assert.rejects(capture([join(dir, 'ok.png'), '--threads', 'two', ...model]), /--threads "two"/);
-  await sharp({ create: { width: 520, height: 8, channels: 3, background: '#fff' } }).png().toFile(join(dir, 'wide.png'));
+  await sharp({ create: { width: 520, height: 8, channels: 3, background: '#fff' } })
+    .png()
+    .toFile(join(dir, 'wide.png'));
   await assert.rejects(capture([join(dir, 'wide.png'), ...model]), /520x8; gesso upscale takes at most 512 px a side/);
 });

@@ -4,11 +4,32 @@ import assert from 'node:assert/strict';
 import { Rng } from '../../src/core/rng.ts';
 import { Graph } from '../../src/graph/graph.ts';
 import {
-  Conv2d, ConvTranspose2d, Embedding, GELU, GroupNorm, InstanceNorm, LayerNorm, Linear, MultiHeadAttention,
-  ResBlock, Sequential, SiLU, sinusoidalTimestepEmbedding, Upsample,
+  Conv2d,
+  ConvTranspose2d,
+  Embedding,
+  GELU,
+  GroupNorm,
+  InstanceNorm,
+  LayerNorm,
+  Linear,
+  MultiHeadAttention,
+  ResBlock,
+  Sequential,
+  SiLU,
+  sinusoidalTimestepEmbedding,
+  Upsample,
 } from '../../src/nn/index.ts';
 import {
-  attentionRef, bilinearRef, conv2dRef, convTranspose2dRef, groupNormRef, layerNormRef, linearRef, siluRef, timestepRef, type ConvGeo,
+  attentionRef,
+  bilinearRef,
+  conv2dRef,
+  convTranspose2dRef,
+  groupNormRef,
+  layerNormRef,
+  linearRef,
+  siluRef,
+  timestepRef,
+  type ConvGeo,
 } from './reference.ts';
 import { maxAbsDiff, paramValue, randomizeParams, runGraph } from './run-graph.ts';
 
@@ -44,7 +65,12 @@ test('Linear without bias on (N, in)', async () => {
 
 const convCases: { name: string; x: number[]; cfg: ConstructorParameters<typeof Conv2d>[2]; geo: ConvGeo }[] = [
   { name: '3x3, padding 1', x: [2, 3, 5, 5], cfg: { in: 3, out: 4, kernel: 3, padding: 1 }, geo: { stride: [1, 1], pad: [1, 1], dil: [1, 1], groups: 1 } },
-  { name: 'stride 2, dilation 2, groups 2, 3x2 kernel, no bias', x: [1, 4, 9, 8], cfg: { in: 4, out: 6, kernel: [3, 2], stride: 2, padding: [2, 1], dilation: 2, groups: 2, bias: false }, geo: { stride: [2, 2], pad: [2, 1], dil: [2, 2], groups: 2 } },
+  {
+    name: 'stride 2, dilation 2, groups 2, 3x2 kernel, no bias',
+    x: [1, 4, 9, 8],
+    cfg: { in: 4, out: 6, kernel: [3, 2], stride: 2, padding: [2, 1], dilation: 2, groups: 2, bias: false },
+    geo: { stride: [2, 2], pad: [2, 1], dil: [2, 2], groups: 2 },
+  },
 ];
 for (const c of convCases) {
   test(`Conv2d ${c.name} matches a naive loop`, async () => {
@@ -126,13 +152,23 @@ test('Embedding looks up rows by int64 and int32 ids', async () => {
   assert.deepEqual(y.shape, [2, 3, 3]);
   const idList = [6, 0, 3, 3, 1, 5];
   const id32List = [2, 4, 6, 0];
-  const out = await runGraph(g, { y, z: emb.forward(ids32) }, {
-    ids: { dtype: 'int64', dims: [2, 3], data: BigInt64Array.from(idList.map(BigInt)) },
-    ids32: { dtype: 'int32', dims: [4], data: Int32Array.from(id32List) },
-  });
+  const out = await runGraph(
+    g,
+    { y, z: emb.forward(ids32) },
+    {
+      ids: { dtype: 'int64', dims: [2, 3], data: BigInt64Array.from(idList.map(BigInt)) },
+      ids32: { dtype: 'int32', dims: [4], data: Int32Array.from(id32List) },
+    },
+  );
   const table = paramValue(g, 'tok.weight');
-  close(out['y']!, idList.flatMap((i) => Array.from(table.subarray(i * 3, i * 3 + 3))));
-  close(out['z']!, id32List.flatMap((i) => Array.from(table.subarray(i * 3, i * 3 + 3))));
+  close(
+    out['y']!,
+    idList.flatMap((i) => Array.from(table.subarray(i * 3, i * 3 + 3))),
+  );
+  close(
+    out['z']!,
+    id32List.flatMap((i) => Array.from(table.subarray(i * 3, i * 3 + 3))),
+  );
 });
 
 function attnWeights(g: Graph, name: string) {
@@ -154,7 +190,10 @@ test('MultiHeadAttention, 2 heads, self-attention and causal self-attention', as
   const out = await runGraph(g, { y: attn.forward(x), c: attn.forward(x, { causal: true }) }, { x: xv });
   const w = attnWeights(g, 'attn');
   close(out['y']!, attentionRef(xv, xv, [2, 4, 6], [4, 6], 2, 3, w));
-  close(out['c']!, attentionRef(xv, xv, [2, 4, 6], [4, 6], 2, 3, w, (_b, _h, t, s) => s <= t));
+  close(
+    out['c']!,
+    attentionRef(xv, xv, [2, 4, 6], [4, 6], 2, 3, w, (_b, _h, t, s) => s <= t),
+  );
 });
 
 test('MultiHeadAttention, 2 heads, cross-attention to a wider context with bool and float masks', async () => {
@@ -171,7 +210,11 @@ test('MultiHeadAttention, 2 heads, cross-attention to a wider context with bool 
   assert.deepEqual(y.shape, [2, 3, 4]);
   const xv = rng.normal(x.size);
   const cv = rng.normal(ctx.size);
-  const out = await runGraph(g, { y, m: attn.forward(x, { context: ctx, mask: boolMask }), f: attn.forward(x, { context: ctx, mask: floatMask }) }, { x: xv, ctx: cv });
+  const out = await runGraph(
+    g,
+    { y, m: attn.forward(x, { context: ctx, mask: boolMask }), f: attn.forward(x, { context: ctx, mask: floatMask }) },
+    { x: xv, ctx: cv },
+  );
   const w = attnWeights(g, 'xattn');
   close(out['y']!, attentionRef(xv, cv, [2, 3, 4], [5, 7], 2, 3, w));
   const masked = attentionRef(xv, cv, [2, 3, 4], [5, 7], 2, 3, w, (b, _h, _t, s) => keep[b * 5 + s] === 1);
@@ -194,8 +237,14 @@ test('SiLU and GELU (exact and tanh) match their formulas', async () => {
   };
   const xsArr = Array.from(xs);
   close(out['s']!, xsArr.map(siluRef));
-  close(out['e']!, xsArr.map((v) => 0.5 * v * (1 + erf(v / Math.SQRT2))));
-  close(out['t']!, xsArr.map((v) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)))));
+  close(
+    out['e']!,
+    xsArr.map((v) => 0.5 * v * (1 + erf(v / Math.SQRT2))),
+  );
+  close(
+    out['t']!,
+    xsArr.map((v) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)))),
+  );
 });
 
 test('Upsample nearest x2 copies pixels; bilinear x2 matches align_corners=False', async () => {
@@ -239,7 +288,11 @@ test('timestep embedding values: DDPM default, SD convention (flip, shift 0), od
   close(out['odd']!, oddPadded, 2e-4);
   // Spot values written down by hand: t = 1, dim 8, DDPM: freqs exp(-ln(1e4) i / 3) = 1, 0.046416, 0.0021544, 0.0001.
   const row1 = Array.from(out['ddpm']!.subarray(8, 16));
-  close(row1, [Math.sin(1), Math.sin(0.046416), Math.sin(0.0021544), Math.sin(0.0001), Math.cos(1), Math.cos(0.046416), Math.cos(0.0021544), Math.cos(0.0001)], 1e-5);
+  close(
+    row1,
+    [Math.sin(1), Math.sin(0.046416), Math.sin(0.0021544), Math.sin(0.0001), Math.cos(1), Math.cos(0.046416), Math.cos(0.0021544), Math.cos(0.0001)],
+    1e-5,
+  );
 });
 
 test('ResBlock with time embedding and a 1x1 shortcut matches the composed reference', async () => {
@@ -268,7 +321,10 @@ test('ResBlock with time embedding and a 1x1 shortcut matches the composed refer
   hv = groupNormRef(hv, n, cout, s, 2, 1e-6, p('norm2.weight'), p('norm2.bias')).map(siluRef);
   hv = conv2dRef(hv, [n, cout, h, w], p('conv2.weight'), [cout, cout, 3, 3], p('conv2.bias'), geo3).y;
   const skip = conv2dRef(xv, [n, cin, h, w], p('conv_shortcut.weight'), [cout, cin, 1, 1], p('conv_shortcut.bias'), geo1).y;
-  close(out['y']!, hv.map((v, i) => v + (skip[i] as number)));
+  close(
+    out['y']!,
+    hv.map((v, i) => v + (skip[i] as number)),
+  );
 });
 
 test('ResBlock without channel change adds x itself; zeroInitLast starts as the identity', async () => {

@@ -4,8 +4,21 @@ import assert from 'node:assert/strict';
 import type { Rng } from '../../src/core/rng.ts';
 import { Graph, type Tensor } from '../../src/graph/graph.ts';
 import {
-  Conv2d, ConvTranspose2d, Embedding, GELU, GroupNorm, InstanceNorm, LayerNorm, Linear, MultiHeadAttention, ResBlock,
-  Sequential, SiLU, sinusoidalTimestepEmbedding, TimestepMLP, Upsample,
+  Conv2d,
+  ConvTranspose2d,
+  Embedding,
+  GELU,
+  GroupNorm,
+  InstanceNorm,
+  LayerNorm,
+  Linear,
+  MultiHeadAttention,
+  ResBlock,
+  Sequential,
+  SiLU,
+  sinusoidalTimestepEmbedding,
+  TimestepMLP,
+  Upsample,
 } from '../../src/nn/index.ts';
 import { gradCheck, type GradCase } from '../helpers/gradcheck.ts';
 import { RULES, type GradRule } from '../../src/autodiff/rules.ts';
@@ -52,18 +65,27 @@ const cases: Record<string, GradCase> = {
     const x = g.input('x', [1, 4, 3, 3]);
     return { inputs: [x], out: new ConvTranspose2d(g, 'up', { in: 4, out: 2, kernel: 4, stride: 2, padding: 1, groups: 2 }, rng).forward(x) };
   }),
-  GroupNorm: layerCase((g) => {
-    const x = g.input('x', [2, 6, 3, 3]);
-    return { inputs: [x], out: new GroupNorm(g, 'gn', { groups: 3, channels: 6 }).forward(x) };
-  }, { paramMean: 1 }),
-  LayerNorm: layerCase((g) => {
-    const x = g.input('x', [2, 3, 6]);
-    return { inputs: [x], out: new LayerNorm(g, 'ln', { dim: 6 }).forward(x) };
-  }, { paramMean: 1 }),
-  'InstanceNorm (affine)': layerCase((g) => {
-    const x = g.input('x', [2, 3, 3, 4]);
-    return { inputs: [x], out: new InstanceNorm(g, 'in', { channels: 3, affine: true }).forward(x) };
-  }, { paramMean: 1 }),
+  GroupNorm: layerCase(
+    (g) => {
+      const x = g.input('x', [2, 6, 3, 3]);
+      return { inputs: [x], out: new GroupNorm(g, 'gn', { groups: 3, channels: 6 }).forward(x) };
+    },
+    { paramMean: 1 },
+  ),
+  LayerNorm: layerCase(
+    (g) => {
+      const x = g.input('x', [2, 3, 6]);
+      return { inputs: [x], out: new LayerNorm(g, 'ln', { dim: 6 }).forward(x) };
+    },
+    { paramMean: 1 },
+  ),
+  'InstanceNorm (affine)': layerCase(
+    (g) => {
+      const x = g.input('x', [2, 3, 3, 4]);
+      return { inputs: [x], out: new InstanceNorm(g, 'in', { channels: 3, affine: true }).forward(x) };
+    },
+    { paramMean: 1 },
+  ),
   'Embedding (repeated ids)': layerCase((g, rng) => {
     const ids = g.constant(BigInt64Array.from([1n, 5n, 1n, 0n, 6n, 5n]), [2, 3], 'int64');
     return { inputs: [], out: new Embedding(g, 'tok', { num: 7, dim: 3 }, rng).forward(ids) };
@@ -85,7 +107,12 @@ const cases: Record<string, GradCase> = {
   }),
   'SiLU, GELU (tanh), Upsample nearest in a Sequential with a Conv2d': layerCase((g, rng) => {
     const x = g.input('x', [1, 2, 3, 3]);
-    const net = new Sequential(new SiLU(), new Upsample(), new Conv2d(g, 'conv', { in: 2, out: 2, kernel: 3, padding: 1 }, rng), new GELU({ approximate: 'tanh' }));
+    const net = new Sequential(
+      new SiLU(),
+      new Upsample(),
+      new Conv2d(g, 'conv', { in: 2, out: 2, kernel: 3, padding: 1 }, rng),
+      new GELU({ approximate: 'tanh' }),
+    );
     return { inputs: [x], out: net.forward(x) };
   }),
   TimestepMLP: layerCase((g, rng) => {

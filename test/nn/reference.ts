@@ -53,14 +53,21 @@ export function conv2dRef(x: Arr, [n, c, h, wd]: number[], w: Arr, [o, , kh, kw]
 }
 
 /** Transposed convolution by scattering: x (N, C, H, W), w (C, O/g, kh, kw) -> (N, O, Ho, Wo). */
-export function convTranspose2dRef(x: Arr, [n, c, h, wd]: number[], w: Arr, [, og, kh, kw]: number[], b: Arr | null, geo: ConvGeo, outPad: [number, number]): { y: Float64Array; shape: number[] } {
+export function convTranspose2dRef(
+  x: Arr,
+  [n, c, h, wd]: number[],
+  w: Arr,
+  [, og, kh, kw]: number[],
+  b: Arr | null,
+  geo: ConvGeo,
+  outPad: [number, number],
+): { y: Float64Array; shape: number[] } {
   const o = og * geo.groups;
   const ho = (h - 1) * geo.stride[0] - 2 * geo.pad[0] + geo.dil[0] * (kh - 1) + outPad[0] + 1;
   const wo = (wd - 1) * geo.stride[1] - 2 * geo.pad[1] + geo.dil[1] * (kw - 1) + outPad[1] + 1;
   const cg = c / geo.groups;
   const y = new Float64Array(n * o * ho * wo);
-  for (let ni = 0; ni < n; ni++)
-    for (let oi = 0; oi < o; oi++) for (let p = 0; p < ho * wo; p++) y[(ni * o + oi) * ho * wo + p] = b ? (b[oi] as number) : 0;
+  for (let ni = 0; ni < n; ni++) for (let oi = 0; oi < o; oi++) for (let p = 0; p < ho * wo; p++) y[(ni * o + oi) * ho * wo + p] = b ? (b[oi] as number) : 0;
   for (let ni = 0; ni < n; ni++)
     for (let ci = 0; ci < c; ci++) {
       const grp = Math.floor(ci / cg);
@@ -114,7 +121,8 @@ export function layerNormRef(x: Arr, rows: number, d: number, eps: number, w: Ar
     let v = 0;
     for (let i = 0; i < d; i++) v += ((x[r * d + i] as number) - mean) ** 2;
     v /= d;
-    for (let i = 0; i < d; i++) y[r * d + i] = (((x[r * d + i] as number) - mean) / Math.sqrt(v + eps)) * (w ? (w[i] as number) : 1) + (b ? (b[i] as number) : 0);
+    for (let i = 0; i < d; i++)
+      y[r * d + i] = (((x[r * d + i] as number) - mean) / Math.sqrt(v + eps)) * (w ? (w[i] as number) : 1) + (b ? (b[i] as number) : 0);
   }
   return y;
 }
@@ -132,7 +140,13 @@ export interface AttnWeights {
  * allowed(b, h, t, s) says whether query t may attend to key s.
  */
 export function attentionRef(
-  x: Arr, ctx: Arr, [bsz, t, d]: number[], [s, dc]: number[], heads: number, dh: number, p: AttnWeights,
+  x: Arr,
+  ctx: Arr,
+  [bsz, t, d]: number[],
+  [s, dc]: number[],
+  heads: number,
+  dh: number,
+  p: AttnWeights,
   allowed: (b: number, h: number, t: number, s: number) => boolean = () => true,
 ): Float64Array {
   const inner = heads * dh;

@@ -6,7 +6,11 @@ import { Session } from '../../src/runtime/session.ts';
 import type { HostTensor } from '../../src/runtime/tensor.ts';
 
 /** Runs `outputs` with parameters baked in as initializers; feeds are float32 unless given as HostTensor. */
-export async function runGraph(g: Graph, outputs: Record<string, Tensor>, feeds: Record<string, Float32Array | HostTensor>): Promise<Record<string, Float32Array>> {
+export async function runGraph(
+  g: Graph,
+  outputs: Record<string, Tensor>,
+  feeds: Record<string, Float32Array | HostTensor>,
+): Promise<Record<string, Float32Array>> {
   const model = exportOnnx(g, { outputs, params: 'initializers' });
   const session = await Session.create(model.bytes);
   try {

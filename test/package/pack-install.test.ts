@@ -18,7 +18,10 @@ function run(cmd: string, args: string[], cwd: string): string {
 test('the packed tarball installs and works from JavaScript, TypeScript and its binary', { timeout: 600_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'gesso-pack-'));
   try {
-    const packed = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], REPO)) as { filename: string; files: { path: string }[] }[];
+    const packed = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], REPO)) as {
+      filename: string;
+      files: { path: string }[];
+    }[];
     const info = packed[0]!;
     const paths = new Set(info.files.map((f) => f.path));
     for (const needed of ['dist/index.js', 'dist/index.d.ts', 'bin/gesso.js', 'LICENSE', 'models/gesso-clipart-v1/unet/model.onnx']) {
@@ -68,7 +71,16 @@ export const bad: Error = new InputError('x');
       join(app, 'tsconfig.json'),
       JSON.stringify({
         // gesso is a Node library: its declarations use Node's types (Buffer), as a Node project has them.
-        compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: false, typeRoots: [join(REPO, 'node_modules/@types')], types: ['node'] },
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+          typeRoots: [join(REPO, 'node_modules/@types')],
+          types: ['node'],
+        },
         files: ['typed.ts'],
       }),
     );

@@ -38,14 +38,11 @@ test('bad settings are refused with a clear message and no UNet step runs', asyn
   ];
   for (const [change, pattern] of cases) {
     let steps = 0;
-    await assert.rejects(
-      generate(model, { ...ok, ...change }, { onStep: () => void steps++ }),
-      (e: unknown) => {
-        assert.ok(e instanceof InputError, `${JSON.stringify(change).slice(0, 80)}: expected InputError, got ${String(e)}`);
-        assert.match(e.message, pattern);
-        return true;
-      },
-    );
+    await assert.rejects(generate(model, { ...ok, ...change }, { onStep: () => void steps++ }), (e: unknown) => {
+      assert.ok(e instanceof InputError, `${JSON.stringify(change).slice(0, 80)}: expected InputError, got ${String(e)}`);
+      assert.match(e.message, pattern);
+      return true;
+    });
     assert.equal(steps, 0);
   }
 });
@@ -94,11 +91,14 @@ function withFixedSize(model: DiffusionModel, h: number, w: number): DiffusionMo
 
 test('a UNet with a fixed sample size refuses other sizes and defaults to its own', async () => {
   const fixed = withFixedSize(await tinyModel('sd1'), 4, 6);
-  assert.throws(() => resolveSettings(fixed, { prompt: 'x', width: 64, height: 64 }, null), (e: unknown) => {
-    assert.ok(e instanceof InputError);
-    assert.match(e.message, /takes only 48x32 images \(unet\/model\.onnx sample input is \[batch, 4, 4, 6\].*got 64x64/);
-    return true;
-  });
+  assert.throws(
+    () => resolveSettings(fixed, { prompt: 'x', width: 64, height: 64 }, null),
+    (e: unknown) => {
+      assert.ok(e instanceof InputError);
+      assert.match(e.message, /takes only 48x32 images \(unet\/model\.onnx sample input is \[batch, 4, 4, 6\].*got 64x64/);
+      return true;
+    },
+  );
   const settings = resolveSettings(fixed, { prompt: 'x' }, null);
   assert.equal(settings.width, 48);
   assert.equal(settings.height, 32);

@@ -31,7 +31,21 @@ test('flags and folders are checked before the model loads', async () => {
 
 test('Ctrl-C (SIGINT) stops between steps, exits 2 and writes nothing', async () => {
   const outDir = join(scratchDir(), 'interrupted');
-  const child = spawn(process.execPath, [GESSO, 'generate', 'a cat', '--model', tinyFolder('sd1'), '--steps', '500', '--scheduler', 'DDIM', '--size', '64x64', '--out', outDir]);
+  const child = spawn(process.execPath, [
+    GESSO,
+    'generate',
+    'a cat',
+    '--model',
+    tinyFolder('sd1'),
+    '--steps',
+    '500',
+    '--scheduler',
+    'DDIM',
+    '--size',
+    '64x64',
+    '--out',
+    outDir,
+  ]);
   let stderr = '';
   let sent = false;
   child.stderr.setEncoding('utf8');

@@ -20,8 +20,23 @@ test('gesso generate writes a PNG whose metadata gives back every setting; --rec
   const model = tinyFolder('sd1');
   const out = join(scratchDir(), 'lighthouse.png');
   const r = gesso([
-    'a (red:1.2) lighthouse, dusk', '--model', model, '--negative', 'fog, blur', '--steps', '3', '--cfg', '6.5',
-    '--scheduler', 'Euler a', '--seed', '77', '--size', '64x48', '--out', out,
+    'a (red:1.2) lighthouse, dusk',
+    '--model',
+    model,
+    '--negative',
+    'fog, blur',
+    '--steps',
+    '3',
+    '--cfg',
+    '6.5',
+    '--scheduler',
+    'Euler a',
+    '--seed',
+    '77',
+    '--size',
+    '64x48',
+    '--out',
+    out,
   ]);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /wrote .*lighthouse\.png \(64x48, seed 77\)/);

@@ -39,7 +39,10 @@ test('a batch of 3 equals three single runs with seeds s, s+1, s+2 (ancestral an
       assert.ok(single && fromBatch);
       assert.equal(fromBatch.seed, 40 + i);
       assert.equal(fromBatch.parameters.seed, 40 + i, 'each image records its own seed');
-      assert.ok(maxDiff(fromBatch.pixels, single.pixels) <= 1e-5, `${scheduler} image ${i}: batch and single differ by ${maxDiff(fromBatch.pixels, single.pixels)}`);
+      assert.ok(
+        maxDiff(fromBatch.pixels, single.pixels) <= 1e-5,
+        `${scheduler} image ${i}: batch and single differ by ${maxDiff(fromBatch.pixels, single.pixels)}`,
+      );
     }
   }
 });
@@ -59,7 +62,8 @@ test('classifier-free guidance in one UNet batch equals cond and uncond run sepa
 
 test('guidance matters: CFG 7.5 and CFG 1 (prompt alone) give different images; the negative prompt changes the image', async () => {
   const model = await tinyModel('sd1');
-  const run = async (r: Partial<GenerateRequest>): Promise<Float32Array> => (await generate(model, { ...base, seed: 3, ...r })).images[0]?.pixels as Float32Array;
+  const run = async (r: Partial<GenerateRequest>): Promise<Float32Array> =>
+    (await generate(model, { ...base, seed: 3, ...r })).images[0]?.pixels as Float32Array;
   const guided = await run({});
   assert.ok(maxDiff(guided, await run({ cfgScale: 1 })) > 1e-3);
   assert.ok(maxDiff(guided, await run({ negativePrompt: 'something else entirely' })) > 1e-3);
@@ -70,13 +74,17 @@ test('cancellation stops between steps and returns no image', async () => {
   const controller = new AbortController();
   const seen: number[] = [];
   await assert.rejects(
-    generate(model, { ...base, steps: 10, scheduler: 'Euler' }, {
-      signal: controller.signal,
-      onStep: (e) => {
-        seen.push(e.step);
-        if (e.step === 2) controller.abort();
+    generate(
+      model,
+      { ...base, steps: 10, scheduler: 'Euler' },
+      {
+        signal: controller.signal,
+        onStep: (e) => {
+          seen.push(e.step);
+          if (e.step === 2) controller.abort();
+        },
       },
-    }),
+    ),
     (e: unknown) => e instanceof GenerationCancelled && /after 2 of 10 steps/.test((e as Error).message),
   );
   assert.deepEqual(seen, [1, 2], 'no step ran after the abort');

@@ -63,7 +63,17 @@ test('img2img keeps more of the init image at low strength (latents: a random UN
   const distance = async (strength: number): Promise<number> => {
     const plan = createScheduler('DDIM', model.scheduler.config).plan(20, strength);
     const { rngs, noise } = seededNoise(4, 1, init.length);
-    const out = await denoise({ model, plan, latents: [plan.addNoise(init, noise[0] as Float32Array, 0)], rngs, conditioning, cfgScale: 1, h: 8, w: 8, inpaint: null });
+    const out = await denoise({
+      model,
+      plan,
+      latents: [plan.addNoise(init, noise[0] as Float32Array, 0)],
+      rngs,
+      conditioning,
+      cfgScale: 1,
+      h: 8,
+      w: 8,
+      inpaint: null,
+    });
     let d = 0;
     for (let i = 0; i < init.length; i++) d += Math.abs((out.latents[0]?.[i] as number) - (init[i] as number));
     return d / init.length;

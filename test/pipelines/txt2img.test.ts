@@ -13,16 +13,24 @@ for (const variant of VARIANTS) {
     for (const scheduler of schedulerNames()) {
       const steps = 3;
       const previews: number[] = [];
-      const result = await generate(model, { prompt: 'a (red:1.2) lighthouse, [fog]', negativePrompt: 'blurry', scheduler, steps, seed: 5, width: 64, height: 48 }, {
-        onStep: (e) => {
-          const p = e.preview();
-          assert.equal(p.data.length, 8 * 6 * 3, 'preview is (h, w, 3) at latent size');
-          assert.ok(p.data.every((v) => v >= 0 && v <= 1));
-          previews.push(e.step);
+      const result = await generate(
+        model,
+        { prompt: 'a (red:1.2) lighthouse, [fog]', negativePrompt: 'blurry', scheduler, steps, seed: 5, width: 64, height: 48 },
+        {
+          onStep: (e) => {
+            const p = e.preview();
+            assert.equal(p.data.length, 8 * 6 * 3, 'preview is (h, w, 3) at latent size');
+            assert.ok(p.data.every((v) => v >= 0 && v <= 1));
+            previews.push(e.step);
+          },
         },
-      });
+      );
       const calls = createScheduler(scheduler, model.scheduler.config).plan(steps).timesteps.length;
-      assert.deepEqual(previews, Array.from({ length: calls }, (_, i) => i + 1), `${scheduler}: one callback per UNet step, in order`);
+      assert.deepEqual(
+        previews,
+        Array.from({ length: calls }, (_, i) => i + 1),
+        `${scheduler}: one callback per UNet step, in order`,
+      );
       assert.equal(result.timings.unetMs.length, calls);
       assert.equal(result.images.length, 1);
       const [image] = result.images;
@@ -31,7 +39,10 @@ for (const variant of VARIANTS) {
       assert.equal(image.height, 48);
       assert.ok(image.pixels instanceof Float32Array);
       assert.equal(image.pixels.length, 64 * 48 * 3);
-      assert.ok(image.pixels.every((v) => v >= 0 && v <= 1), `${scheduler}: pixels in [0, 1]`);
+      assert.ok(
+        image.pixels.every((v) => v >= 0 && v <= 1),
+        `${scheduler}: pixels in [0, 1]`,
+      );
       const distinct = new Set(image.pixels).size;
       assert.ok(distinct > 100, `${scheduler}: the image is not flat (${distinct} distinct values)`);
       assert.equal(image.parameters.steps, steps);

@@ -50,16 +50,24 @@ test('a model with upscaler/ writes 4x images by default; upscale: false skips i
     assert.equal(small.width, 32);
     assert.equal(plain.timings.upscaleMs.length, 0);
     // Nearest 4x of the plain image: pixel (x, y) of the big one is pixel (x/4, y/4) of the small one.
-    for (const [x, y] of [[0, 0], [127, 95], [50, 13]] as const) {
+    for (const [x, y] of [
+      [0, 0],
+      [127, 95],
+      [50, 13],
+    ] as const) {
       for (let c = 0; c < 3; c++) {
         assert.equal(big.pixels[(y * 128 + x) * 3 + c], small.pixels[(Math.floor(y / 4) * 32 + Math.floor(x / 4)) * 3 + c]);
       }
     }
-    await assert.rejects(DiffusionModel.load(dir, { runner: 'in-process', upscaler: false }).then(async (m) => {
-      const has = m.upscaler !== null;
-      await m.release();
-      if (!has) throw new Error('not loaded');
-    }), /not loaded/, 'upscaler: false does not load it');
+    await assert.rejects(
+      DiffusionModel.load(dir, { runner: 'in-process', upscaler: false }).then(async (m) => {
+        const has = m.upscaler !== null;
+        await m.release();
+        if (!has) throw new Error('not loaded');
+      }),
+      /not loaded/,
+      'upscaler: false does not load it',
+    );
   } finally {
     await model.release();
   }
@@ -82,12 +90,21 @@ test('runBatched feeds a fixed-batch model exactly its batch, padding the last g
     release: async () => undefined,
   };
   const items = new Float32Array([1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 5, 5, 5]); // 5 items of 3
-  const { data, dims } = await runBatched(doubler, 5, 2, (from, count, size) => {
-    const x = new Float32Array(size * 3);
-    for (let k = 0; k < size; k++) x.set(items.subarray((from + Math.min(k, count - 1)) * 3, (from + Math.min(k, count - 1) + 1) * 3), k * 3);
-    return { x: { dtype: 'float32', dims: [size, 3], data: x } };
-  }, 'y');
+  const { data, dims } = await runBatched(
+    doubler,
+    5,
+    2,
+    (from, count, size) => {
+      const x = new Float32Array(size * 3);
+      for (let k = 0; k < size; k++) x.set(items.subarray((from + Math.min(k, count - 1)) * 3, (from + Math.min(k, count - 1) + 1) * 3), k * 3);
+      return { x: { dtype: 'float32', dims: [size, 3], data: x } };
+    },
+    'y',
+  );
   assert.deepEqual(seen, [2, 2, 2]);
   assert.deepEqual(dims, [5, 3]);
-  assert.deepEqual([...data], [...items].map((v) => v * 2));
+  assert.deepEqual(
+    [...data],
+    [...items].map((v) => v * 2),
+  );
 });

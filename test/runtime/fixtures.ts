@@ -38,11 +38,7 @@ export function model(spec: GraphSpec): Uint8Array {
 /** y = x * w + b with a symbolic batch dim; t_next = timestep + 1 (int64). */
 export function affineModel(): Uint8Array {
   return model({
-    nodes: [
-      node('Mul', ['x', 'w'], ['xw']),
-      node('Add', ['xw', 'b'], ['y']),
-      node('Add', ['timestep', 'one'], ['t_next']),
-    ],
+    nodes: [node('Mul', ['x', 'w'], ['xw']), node('Add', ['xw', 'b'], ['y']), node('Add', ['timestep', 'one'], ['t_next'])],
     inputs: [valueInfo('x', 'float32', ['batch', 3]), valueInfo('w', 'float32', [3]), valueInfo('b', 'float32', [3]), valueInfo('timestep', 'int64', [1])],
     outputs: [valueInfo('y', 'float32', ['batch', 3]), valueInfo('t_next', 'int64', [1])],
     constants: { one: { dtype: 'int64', dims: [1], values: [1] } },

@@ -177,8 +177,11 @@ for (const [kind, open] of RUNNERS) {
         const calls = [step(0), step(1), step(99, controller.signal), runner.getState(['w']), step(2)];
         controller.abort();
         const settled = await Promise.allSettled(calls);
-        assert.deepEqual(settled.map((s) => s.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
-                assert.deepEqual((settled[3] as PromiseFulfilledResult<Record<string, HostTensor>>).value.w.data, referenceTraining(2, new Float32Array(N)).w);
+        assert.deepEqual(
+          settled.map((s) => s.status),
+          ['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled'],
+        );
+        assert.deepEqual((settled[3] as PromiseFulfilledResult<Record<string, HostTensor>>).value.w.data, referenceTraining(2, new Float32Array(N)).w);
         assert.deepEqual((await runner.getState(['w'])).w.data, referenceTraining(3, new Float32Array(N)).w);
       } finally {
         await runner.release();

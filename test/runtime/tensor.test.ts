@@ -20,7 +20,10 @@ test('tensor keeps a matching typed array and converts plain arrays', () => {
 });
 
 test('tensor refuses data of the wrong length or kind, and bad dims', () => {
-  assert.throws(() => tensor('float32', [2, 3], new Float32Array(5)), (e: Error) => e instanceof InputError && e.message === 'tensor float32 [2, 3]: needs 6 values, got 5');
+  assert.throws(
+    () => tensor('float32', [2, 3], new Float32Array(5)),
+    (e: Error) => e instanceof InputError && e.message === 'tensor float32 [2, 3]: needs 6 values, got 5',
+  );
   assert.throws(() => tensor('int64', [2], new Int32Array(2)), /tensor int64 \[2\]: data is a Int32Array, expected a BigInt64Array/);
   assert.throws(() => tensor('float32', [2, -1]), /dim -1 is not a non-negative integer/);
   assert.throws(() => tensor('float32', [1.5]), /dim 1.5/);

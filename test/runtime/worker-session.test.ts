@@ -52,7 +52,10 @@ test('setState with transfer: true moves the buffers; state stays in the worker'
     assert.equal(w.data.length, 0);
     await session.run({ g: tensor('float32', [4], [1, 1, 1, 1]) }, { fetch: ['loss'], carry: { 'new.w': 'w', 'new.m.w': 'm.w' } });
     const state = await session.getState(['w']);
-    assert.deepEqual([...state.w.data], [1, 2, 3, 4].map((v) => Math.fround(v - Math.fround(0.1))));
+    assert.deepEqual(
+      [...state.w.data],
+      [1, 2, 3, 4].map((v) => Math.fround(v - Math.fround(0.1))),
+    );
   } finally {
     await session.release();
   }

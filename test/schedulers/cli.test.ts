@@ -21,7 +21,15 @@ test('gesso schedulers is registered and lists every class with its A1111 names'
   assert.equal(await commands.find((c) => c.name === 'schedulers')?.load(), schedulersCommand);
   const { code, out } = await capture([]);
   assert.equal(code, 0);
-  for (const name of ['DDPMScheduler', 'DDIMScheduler', 'PNDMScheduler', 'EulerDiscreteScheduler', 'EulerAncestralDiscreteScheduler', 'DPMSolverMultistepScheduler', 'LCMScheduler']) {
+  for (const name of [
+    'DDPMScheduler',
+    'DDIMScheduler',
+    'PNDMScheduler',
+    'EulerDiscreteScheduler',
+    'EulerAncestralDiscreteScheduler',
+    'DPMSolverMultistepScheduler',
+    'LCMScheduler',
+  ]) {
     assert.match(out, new RegExp(`^${name} `, 'm'));
   }
   assert.match(out, /DPMSolverMultistepScheduler\s+DPM\+\+ 2M, DPM\+\+ 2M Karras\s+\S/);

@@ -20,10 +20,12 @@ const STEP_COUNTS = [1, 2, 4, 10, 25];
 const SIZE = 2 * 4 * 3 * 3; // (B=2, C=4, H=3, W=3)
 
 /** Every registry name (class names and A1111 aliases) with each config it is tested under. */
-const CASES = listSchedulers().flatMap((s) => [s.name, ...s.aliases]).flatMap((name) => [
-  { name, label: `${name} (SD 1.5 config)`, config: SD15 },
-  { name, label: `${name} (defaults)`, config: {} },
-]);
+const CASES = listSchedulers()
+  .flatMap((s) => [s.name, ...s.aliases])
+  .flatMap((name) => [
+    { name, label: `${name} (SD 1.5 config)`, config: SD15 },
+    { name, label: `${name} (defaults)`, config: {} },
+  ]);
 
 /** Model calls per plan, from diffusers' documented behaviour (PNDM repeats a timestep; PRK adds 9). */
 function expectedCalls(schedulerName: string, config: Readonly<Required<SchedulerConfig>>, steps: number): number {
@@ -90,7 +92,10 @@ for (const { name, label, config } of CASES) {
       const ts = plan.timesteps;
       assert.equal(ts.length, expectedCalls(scheduler.name, scheduler.config, steps), `${steps} steps: plan length`);
       assert.equal(plan.numSteps, steps);
-      assert.ok(ts.every((t) => Number.isFinite(t) && t >= 0 && t <= T - 1), `${steps} steps: timesteps in range: ${ts.join(',')}`);
+      assert.ok(
+        ts.every((t) => Number.isFinite(t) && t >= 0 && t <= T - 1),
+        `${steps} steps: timesteps in range: ${ts.join(',')}`,
+      );
       for (let i = 1; i < ts.length; i++) {
         // PNDM evaluates some timesteps twice by design; everything else strictly decreases.
         if (scheduler.name === 'PNDMScheduler') assert.ok((ts[i] as number) <= (ts[i - 1] as number), `${steps} steps: ${ts.join(',')}`);
@@ -98,7 +103,10 @@ for (const { name, label, config } of CASES) {
       }
       if (plan.sigmas) {
         assert.equal(plan.sigmas.length, ts.length + 1);
-        assert.ok(plan.sigmas.every((s, i) => i === 0 || s <= (plan.sigmas as readonly number[])[i - 1]!), 'sigmas do not increase');
+        assert.ok(
+          plan.sigmas.every((s, i) => i === 0 || s <= (plan.sigmas as readonly number[])[i - 1]!),
+          'sigmas do not increase',
+        );
       }
       assert.ok(plan.initNoiseSigma > 0 && Number.isFinite(plan.initNoiseSigma));
       assert.ok(Object.isFrozen(plan.timesteps), 'plan timesteps are frozen');
@@ -138,8 +146,13 @@ for (const { name, label, config } of CASES) {
 test('contract: every scheduler class is covered', () => {
   const names = new Set(CASES.map((c) => createScheduler(c.name, c.config).name));
   assert.deepEqual([...names].sort(), [
-    'DDIMScheduler', 'DDPMScheduler', 'DPMSolverMultistepScheduler', 'EulerAncestralDiscreteScheduler',
-    'EulerDiscreteScheduler', 'LCMScheduler', 'PNDMScheduler',
+    'DDIMScheduler',
+    'DDPMScheduler',
+    'DPMSolverMultistepScheduler',
+    'EulerAncestralDiscreteScheduler',
+    'EulerDiscreteScheduler',
+    'LCMScheduler',
+    'PNDMScheduler',
   ]);
 });
 

@@ -64,7 +64,10 @@ test('listSchedulers covers the seven classes with their A1111 names', () => {
 });
 
 test('bad config values name the field, the value and what is allowed', () => {
-  const bad = (config: Record<string, unknown>): (() => unknown) => () => createScheduler('DDIM', config as Partial<SchedulerConfig>);
+  const bad =
+    (config: Record<string, unknown>): (() => unknown) =>
+    () =>
+      createScheduler('DDIM', config as Partial<SchedulerConfig>);
   rejects(bad({ beta_schedule: 'cubic' }), /beta_schedule is "cubic"/, /linear, scaled_linear, squaredcos_cap_v2/);
   rejects(bad({ prediction_type: 'noise' }), /prediction_type is "noise"/, /epsilon, v_prediction, sample/);
   rejects(bad({ timestep_spacing: 'even' }), /timestep_spacing is "even"/, /leading, trailing, linspace/);
@@ -80,7 +83,11 @@ test('bad config values name the field, the value and what is allowed', () => {
   rejects(bad({ thresholding: true }), /thresholding is true/, /set it to false/);
   rejects(bad({ rescale_betas_zero_snr: true }), /rescale_betas_zero_snr is true/, /not support/);
   rejects(bad({ variance_type: 'learned_range' }), /variance_type "learned_range"/);
-  rejects(() => createScheduler('DPMSolverMultistepScheduler', { algorithm_type: 'sde-dpmsolver++' } as unknown as Partial<SchedulerConfig>), /algorithm_type is "sde-dpmsolver\+\+"/, /dpmsolver\+\+/);
+  rejects(
+    () => createScheduler('DPMSolverMultistepScheduler', { algorithm_type: 'sde-dpmsolver++' } as unknown as Partial<SchedulerConfig>),
+    /algorithm_type is "sde-dpmsolver\+\+"/,
+    /dpmsolver\+\+/,
+  );
   rejects(() => createScheduler('DPMSolverMultistepScheduler', { solver_order: 4 }), /solver_order is 4/);
   rejects(() => createScheduler('PLMS', { prediction_type: 'sample' }), /prediction_type "sample" is not supported by PNDM/);
   rejects(() => createScheduler('PNDMScheduler').plan(3), /at least 4 steps/);
@@ -100,23 +107,46 @@ test('loadSchedulerConfig reads a diffusers scheduler_config.json and names the 
       return path;
     };
     // Stable Diffusion 1.5's file, as exported (unknown keys are fine)
-    const sd = write('sd15.json', JSON.stringify({
-      _class_name: 'PNDMScheduler', _diffusers_version: '0.6.0', beta_end: 0.012, beta_schedule: 'scaled_linear',
-      beta_start: 0.00085, num_train_timesteps: 1000, set_alpha_to_one: false, skip_prk_steps: true, steps_offset: 1,
-      trained_betas: null, clip_sample: false, some_future_option: 3,
-    }));
+    const sd = write(
+      'sd15.json',
+      JSON.stringify({
+        _class_name: 'PNDMScheduler',
+        _diffusers_version: '0.6.0',
+        beta_end: 0.012,
+        beta_schedule: 'scaled_linear',
+        beta_start: 0.00085,
+        num_train_timesteps: 1000,
+        set_alpha_to_one: false,
+        skip_prk_steps: true,
+        steps_offset: 1,
+        trained_betas: null,
+        clip_sample: false,
+        some_future_option: 3,
+      }),
+    );
     const loaded = loadSchedulerConfig(sd);
     assert.equal(loaded.className, 'PNDMScheduler');
     assert.equal(loaded.config.steps_offset, 1);
     assert.equal(loaded.config.trained_betas, null);
     assert.ok(!('some_future_option' in loaded.config));
-    assert.deepEqual(createScheduler(loaded.className ?? 'PNDMScheduler', loaded.config).plan(50).timesteps.slice(0, 3), [981, 961, 961]);
+    assert.deepEqual(
+      createScheduler(loaded.className ?? 'PNDMScheduler', loaded.config)
+        .plan(50)
+        .timesteps.slice(0, 3),
+      [981, 961, 961],
+    );
     // an unknown class name is fine: the caller picks a sampler
-    assert.equal(loadSchedulerConfig(write('unipc.json', '{"_class_name": "UniPCMultistepScheduler", "beta_start": 0.00085}')).className, 'UniPCMultistepScheduler');
+    assert.equal(
+      loadSchedulerConfig(write('unipc.json', '{"_class_name": "UniPCMultistepScheduler", "beta_start": 0.00085}')).className,
+      'UniPCMultistepScheduler',
+    );
     assert.equal(loadSchedulerConfig(write('bare.json', '{}')).className, null);
 
     const cubic = write('cubic.json', '{"beta_schedule": "cubic"}');
-    rejects(() => loadSchedulerConfig(cubic), new RegExp(`${escape(cubic)}: beta_schedule is "cubic"; expected one of linear, scaled_linear, squaredcos_cap_v2`));
+    rejects(
+      () => loadSchedulerConfig(cubic),
+      new RegExp(`${escape(cubic)}: beta_schedule is "cubic"; expected one of linear, scaled_linear, squaredcos_cap_v2`),
+    );
     const broken = write('broken.json', '{"beta_start": 0.00085,');
     rejects(() => loadSchedulerConfig(broken), new RegExp(`${escape(broken)} is not valid JSON`));
     rejects(() => loadSchedulerConfig(write('list.json', '[1, 2]')), /expected a JSON object of scheduler settings, got an array of 2/);

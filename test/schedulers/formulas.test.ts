@@ -48,11 +48,17 @@ test('linear and squaredcos_cap_v2 betas follow their definitions', () => {
   assert.equal(cos.betas()[999], 0.999, 'the last cosine β is capped at 0.999');
 });
 
-test('DDIM picks diffusers\' timesteps for 20 steps: leading (offset 1), trailing, linspace', () => {
+test("DDIM picks diffusers' timesteps for 20 steps: leading (offset 1), trailing, linspace", () => {
   const leading = createScheduler('DDIM', { ...SD, timestep_spacing: 'leading', steps_offset: 1 }).plan(20).timesteps;
-  assert.deepEqual(leading, Array.from({ length: 20 }, (_, i) => 951 - 50 * i)); // 951, 901, …, 1
+  assert.deepEqual(
+    leading,
+    Array.from({ length: 20 }, (_, i) => 951 - 50 * i),
+  ); // 951, 901, …, 1
   const trailing = createScheduler('DDIM', { ...SD, timestep_spacing: 'trailing' }).plan(20).timesteps;
-  assert.deepEqual(trailing, Array.from({ length: 20 }, (_, i) => 999 - 50 * i)); // 999, 949, …, 49
+  assert.deepEqual(
+    trailing,
+    Array.from({ length: 20 }, (_, i) => 999 - 50 * i),
+  ); // 999, 949, …, 49
   const linspace = createScheduler('DDIM', { ...SD, timestep_spacing: 'linspace' }).plan(20).timesteps;
   assert.deepEqual(linspace.slice(0, 4), [999, 946, 894, 841]); // round(999·k/19) for k = 19, 18, 17, 16
   assert.deepEqual(linspace.slice(-3), [105, 53, 0]);
@@ -114,7 +120,7 @@ test('Karras sigmas (rho 7): endpoints σ_max, σ_min, strictly decreasing, eq. 
   close(k[2]!, ((10 ** (1 / 7) + 0.1 ** (1 / 7)) / 2) ** 7, 1e-12, 'karras midpoint');
 });
 
-test('Euler\'s sigmas come from alphas_cumprod: σ = √((1−ᾱ)/ᾱ) at its timesteps, interpolated when fractional', () => {
+test("Euler's sigmas come from alphas_cumprod: σ = √((1−ᾱ)/ᾱ) at its timesteps, interpolated when fractional", () => {
   const ten = createScheduler('Euler', SD).plan(10);
   assert.deepEqual(ten.timesteps, [999, 888, 777, 666, 555, 444, 333, 222, 111, 0]); // linspace(0, 999, 10), reversed
   ten.timesteps.forEach((t, i) => close(ten.sigmas![i]!, sdSigma(t), 1e-9, `σ at t=${t}`));

@@ -44,7 +44,12 @@ for (const spacing of ['leading', 'trailing'] as const) {
   test(`DDIM (eta 0, ${spacing}) with the exact noise recovers x0: epsilon, v_prediction and sample models`, () => {
     for (const prediction of ['epsilon', 'v_prediction', 'sample'] as const) {
       for (const steps of [1, 5, 20, 50]) {
-        const plan = createScheduler('DDIM', { ...SD, timestep_spacing: spacing, steps_offset: spacing === 'leading' ? 1 : 0, prediction_type: prediction }).plan(steps);
+        const plan = createScheduler('DDIM', {
+          ...SD,
+          timestep_spacing: spacing,
+          steps_offset: spacing === 'leading' ? 1 : 0,
+          prediction_type: prediction,
+        }).plan(steps);
         // The model answers with the true ε (or the v / x0 it implies at that timestep): fixed noise, no oracle.
         const model = (_x: Float32Array, i: number): Float32Array => {
           const ab = sdAlphaBar(plan.timesteps[i]!);
@@ -113,7 +118,7 @@ test('an ε oracle (the noise implied by the current sample) ends at x0 with Eul
   }
 });
 
-test('PNDM (PLMS) follows diffusers\' first steps: a Heun warm-up on the repeated timestep, then Adams–Bashforth', () => {
+test("PNDM (PLMS) follows diffusers' first steps: a Heun warm-up on the repeated timestep, then Adams–Bashforth", () => {
   const plan = createScheduler('PLMS', { ...SD, steps_offset: 1, set_alpha_to_one: false }).plan(4);
   assert.deepEqual(plan.timesteps, [751, 501, 501, 251, 1]);
   /** PNDM's transfer φ(x, t → t', ε) (Liu et al. 2022, eq. 11), written from the paper. */
@@ -134,10 +139,45 @@ test('PNDM (PLMS) follows diffusers\' first steps: a Heun warm-up on the repeate
   const lin = (terms: [number, Float32Array][]): Float32Array => e0.map((_, k) => terms.reduce((s, [w, e]) => s + w * e[k]!, 0));
   const expect = [
     phi(xs[0]!, 751, 501, e0), // first guess
-    phi(xs[0]!, 751, 501, lin([[0.5, e0], [0.5, e1]])), // redo from the same start with the averaged ε
-    phi(xs[2]!, 501, 251, lin([[1.5, e2], [-0.5, e0]])), // e1 is not kept
-    phi(xs[3]!, 251, 1, lin([[23 / 12, e3], [-16 / 12, e2], [5 / 12, e0]])),
-    phi(xs[4]!, 1, -249, lin([[55 / 24, e4], [-59 / 24, e3], [37 / 24, e2], [-9 / 24, e0]])),
+    phi(
+      xs[0]!,
+      751,
+      501,
+      lin([
+        [0.5, e0],
+        [0.5, e1],
+      ]),
+    ), // redo from the same start with the averaged ε
+    phi(
+      xs[2]!,
+      501,
+      251,
+      lin([
+        [1.5, e2],
+        [-0.5, e0],
+      ]),
+    ), // e1 is not kept
+    phi(
+      xs[3]!,
+      251,
+      1,
+      lin([
+        [23 / 12, e3],
+        [-16 / 12, e2],
+        [5 / 12, e0],
+      ]),
+    ),
+    phi(
+      xs[4]!,
+      1,
+      -249,
+      lin([
+        [55 / 24, e4],
+        [-59 / 24, e3],
+        [37 / 24, e2],
+        [-9 / 24, e0],
+      ]),
+    ),
   ];
   expect.forEach((e, i) => assert.ok(maxDiff(xs[i + 1]!, e) < 1e-5, `call ${i}: off by ${maxDiff(xs[i + 1]!, e)}`));
   assert.equal(state.history.length, 4, 'PLMS keeps four ε');

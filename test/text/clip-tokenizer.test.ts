@@ -157,7 +157,10 @@ test('bad tokenizer folders give errors naming the file', async () => {
   await rejectsNaming(await tempTokenizerDir({ 'merges.txt': '#version: 0.2\ni n\nt h e\n' }, ['vocab.json']), /merges\.txt line 3: expected two symbols/);
   await rejectsNaming(await tempTokenizerDir({ 'merges.txt': '#version: 0.2\n' }, ['vocab.json']), /merges\.txt has no merges/);
   await rejectsNaming(await tempTokenizerDir({ 'tokenizer_config.json': '{nope' }), /tokenizer_config\.json is not valid JSON/);
-  await rejectsNaming(await tempTokenizerDir({ 'special_tokens_map.json': '{"pad_token": "<pad>"}' }), /pad_token "<pad>".*special_tokens_map\.json.*not in .*vocab\.json/);
+  await rejectsNaming(
+    await tempTokenizerDir({ 'special_tokens_map.json': '{"pad_token": "<pad>"}' }),
+    /pad_token "<pad>".*special_tokens_map\.json.*not in .*vocab\.json/,
+  );
   await rejectsNaming(await tempTokenizerDir({ 'special_tokens_map.json': '{"pad_token": 5}' }), /special_tokens_map\.json: pad_token must be a string/);
   await rejectsNaming(await tempTokenizerDir({}, []), /holds no tokenizer.*gesso_tokenizer\.json.*vocab\.json \+ merges\.txt/);
   await rejectsNaming(join(tmpdir(), 'gesso-no-such-dir-xyz'), /does not exist/);

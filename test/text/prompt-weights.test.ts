@@ -19,7 +19,14 @@ const B = 'BREAK';
 // Expected weights follow A1111's rules: "(" ×1.1, "[" ÷1.1, "(x:w)" ×w, nested multiply, open brackets close at the end.
 const table: Row[] = [
   ['normal text', [['normal text', 1]]],
-  ['an (important) word', [['an ', 1], ['important', 1.1], [' word', 1]]],
+  [
+    'an (important) word',
+    [
+      ['an ', 1],
+      ['important', 1.1],
+      [' word', 1],
+    ],
+  ],
   ['((word))', [['word', 1.1 * 1.1]]],
   ['(((a)))', [['a', 1.1 * 1.1 * 1.1]]],
   ['[word]', [['word', 1 / 1.1]]],
@@ -29,26 +36,91 @@ const table: Row[] = [
   ['(x: 1.25 )', [['x', 1.25]]],
   ['(x:.5)', [['x', 0.5]]],
   ['(x:-1)', [['x', -1]]],
-  ['(red:1.5) (apple)', [['red', 1.5], [' ', 1], ['apple', 1.1]]],
-  ['((a) b)', [['a', 1.21], [' b', 1.1]]],
-  ['(a [b] c)', [['a ', 1.1], ['b', 1], [' c', 1.1]]],
+  [
+    '(red:1.5) (apple)',
+    [
+      ['red', 1.5],
+      [' ', 1],
+      ['apple', 1.1],
+    ],
+  ],
+  [
+    '((a) b)',
+    [
+      ['a', 1.21],
+      [' b', 1.1],
+    ],
+  ],
+  [
+    '(a [b] c)',
+    [
+      ['a ', 1.1],
+      ['b', 1],
+      [' c', 1.1],
+    ],
+  ],
   // A1111's documented example: nested weight inside an unclosed bracket, square brackets, trailing unclosed "(".
-  ['a (((house:1.3)) [on] a (hill:0.5), sun, (((sky))).', [
-    ['a ', 1], ['house', 1.3 * 1.1 * 1.1], [' ', 1.1], ['on', 1], [' a ', 1.1], ['hill', 0.55], [', sun, ', 1.1], ['sky', 1.4641], ['.', 1.1],
-  ]],
+  [
+    'a (((house:1.3)) [on] a (hill:0.5), sun, (((sky))).',
+    [
+      ['a ', 1],
+      ['house', 1.3 * 1.1 * 1.1],
+      [' ', 1.1],
+      ['on', 1],
+      [' a ', 1.1],
+      ['hill', 0.55],
+      [', sun, ', 1.1],
+      ['sky', 1.4641],
+      ['.', 1.1],
+    ],
+  ],
   ['(unnecessary)(parens)', [['unnecessaryparens', 1.1]]], // equal neighbours merge
   ['(unbalanced', [['unbalanced', 1.1]]],
   ['[unbalanced square', [['unbalanced square', 1 / 1.1]]],
   ['a) b] c', [['a) b] c', 1]]], // unmatched closers are text
-  ['a (b:1.5]c)', [['a ', 1], ['b:1.5]c', 1.1]]],
+  [
+    'a (b:1.5]c)',
+    [
+      ['a ', 1],
+      ['b:1.5]c', 1.1],
+    ],
+  ],
   ['time 10:30) ok', [['time 10:30) ok', 1]]], // ":30)" with no open "(" is text
   ['\\(literal\\]', [['(literal]', 1]]],
   ['a \\\\ b', [['a \\ b', 1]]],
   ['a\\b', [['ab', 1]]], // a lone backslash is dropped, as in A1111
-  ['a BREAK b', [['a', 1], [B, 1], ['b', 1]]],
-  ['BREAK a', [['', 1], [B, 1], ['a', 1]]],
-  ['a BREAK', [['a', 1], [B, 1], ['', 1]]],
-  ['(a BREAK b:1.5)', [['a', 1.5], [B, 1], ['b', 1.5]]],
+  [
+    'a BREAK b',
+    [
+      ['a', 1],
+      [B, 1],
+      ['b', 1],
+    ],
+  ],
+  [
+    'BREAK a',
+    [
+      ['', 1],
+      [B, 1],
+      ['a', 1],
+    ],
+  ],
+  [
+    'a BREAK',
+    [
+      ['a', 1],
+      [B, 1],
+      ['', 1],
+    ],
+  ],
+  [
+    '(a BREAK b:1.5)',
+    [
+      ['a', 1.5],
+      [B, 1],
+      ['b', 1.5],
+    ],
+  ],
   ['aBREAK BREAKb break', [['aBREAK BREAKb break', 1]]], // only the whole upper-case word
   ['', [['', 1]]],
 ];
@@ -56,7 +128,11 @@ const table: Row[] = [
 test(`parse table (${table.length} cases)`, () => {
   for (const [prompt, expected] of table) {
     const got = parsePromptWeights(prompt);
-    assert.deepEqual(got.map((f) => f.text), expected.map(([t]) => t), `texts of ${JSON.stringify(prompt)}`);
+    assert.deepEqual(
+      got.map((f) => f.text),
+      expected.map(([t]) => t),
+      `texts of ${JSON.stringify(prompt)}`,
+    );
     got.forEach((f, i) => {
       assert.ok(Math.abs(f.weight - expected[i][1]) < 1e-12, `${JSON.stringify(prompt)} fragment ${i}: weight ${f.weight}, expected ${expected[i][1]}`);
       assert.equal(f.isBreak === true, expected[i][0] === B && f.text === B, `${JSON.stringify(prompt)} fragment ${i} break flag`);
@@ -65,7 +141,10 @@ test(`parse table (${table.length} cases)`, () => {
 });
 
 test('a weight that is not a number is an InputError naming it', () => {
-  assert.throws(() => parsePromptWeights('(a:1.2.3)'), (e: unknown) => e instanceof InputError && /"1\.2\.3"/.test(e.message));
+  assert.throws(
+    () => parsePromptWeights('(a:1.2.3)'),
+    (e: unknown) => e instanceof InputError && /"1\.2\.3"/.test(e.message),
+  );
   assert.throws(() => parsePromptWeights('(a:.)'), InputError);
 });
 

@@ -16,9 +16,7 @@ test('words are runs of letters/digits, lower-cased', () => {
 
 test('buildWordVocab: specials first, then by count, ties alphabetical; minCount and maxSize', () => {
   // counts: a 3, apple 3, red 3, 2024 1, café 1, green 1, in 1, the 1, tree 1, wine 1
-  assert.deepEqual(buildWordVocab(captions), [
-    '<pad>', '<bos>', '<eos>', '<unk>', 'a', 'apple', 'red', '2024', 'café', 'green', 'in', 'the', 'tree', 'wine',
-  ]);
+  assert.deepEqual(buildWordVocab(captions), ['<pad>', '<bos>', '<eos>', '<unk>', 'a', 'apple', 'red', '2024', 'café', 'green', 'in', 'the', 'tree', 'wine']);
   assert.deepEqual(buildWordVocab(captions, { minCount: 2 }), ['<pad>', '<bos>', '<eos>', '<unk>', 'a', 'apple', 'red']);
   assert.deepEqual(buildWordVocab(captions, { maxSize: 6 }), ['<pad>', '<bos>', '<eos>', '<unk>', 'a', 'apple']);
   assert.deepEqual(buildWordVocab([]), ['<pad>', '<bos>', '<eos>', '<unk>']);
@@ -63,7 +61,10 @@ test('save then loadTokenizer gives the same tokenizer; no temp file is left', a
 });
 
 test('case-sensitive tokenizer keeps case', () => {
-  const tok = wordTokenizerFromJson({ type: 'gesso-word', version: 1, max_length: 6, lowercase: false, vocab: ['<pad>', '<bos>', '<eos>', '<unk>', 'Red'] }, 'x.json');
+  const tok = wordTokenizerFromJson(
+    { type: 'gesso-word', version: 1, max_length: 6, lowercase: false, vocab: ['<pad>', '<bos>', '<eos>', '<unk>', 'Red'] },
+    'x.json',
+  );
   assert.deepEqual(tok.tokenize('Red red'), [4, 3]);
 });
 

@@ -9,9 +9,13 @@ import { autoencoderCheck } from '../../src/train/autoencoder-check.ts';
 
 const hasClipart = spawnSync('dpkg', ['-s', 'openclipart-svg']).status === 0;
 
-test('a conv autoencoder trained on real drawings reconstructs held-out ones better', { skip: hasClipart ? false : 'openclipart-svg is not installed (apt-get install openclipart-svg)' }, async () => {
+test('a conv autoencoder trained on real drawings reconstructs held-out ones better', {
+  skip: hasClipart ? false : 'openclipart-svg is not installed (apt-get install openclipart-svg)',
+}, async () => {
   const dir = join(mkdtempSync(join(tmpdir(), 'gesso-ae-')), 'data');
-  execFileSync(process.execPath, ['bin/gesso.js', 'data', 'openclipart', '--size', '32', '--limit', '300', '--out', dir, '--val-fraction', '0.1'], { stdio: 'ignore' });
+  execFileSync(process.execPath, ['bin/gesso.js', 'data', 'openclipart', '--size', '32', '--limit', '300', '--out', dir, '--val-fraction', '0.1'], {
+    stdio: 'ignore',
+  });
   const train = await loadImageDataset(dir, { split: 'train' });
   const val = await loadImageDataset(dir, { split: 'val' });
   assert.ok(train.items.length > 200 && val.items.length >= 10, `${train.items.length} train, ${val.items.length} val`);

@@ -10,14 +10,28 @@ import { generate } from '../../src/pipelines/generate.ts';
 
 const hasClipart = spawnSync('dpkg', ['-s', 'openclipart-svg']).status === 0;
 
-test('gesso train default --quick runs every stage (upscaler included), exports a loadable SD-layout folder and resumes', { skip: hasClipart ? false : 'openclipart-svg is not installed' }, async () => {
+test('gesso train default --quick runs every stage (upscaler included), exports a loadable SD-layout folder and resumes', {
+  skip: hasClipart ? false : 'openclipart-svg is not installed',
+}, async () => {
   const root = mkdtempSync(join(tmpdir(), 'gesso-default-'));
   const dataDir = join(root, 'data');
-  execFileSync(process.execPath, ['bin/gesso.js', 'data', 'openclipart', '--size', '64', '--limit', '40', '--out', dataDir, '--val-fraction', '0.2'], { stdio: 'ignore' });
+  execFileSync(process.execPath, ['bin/gesso.js', 'data', 'openclipart', '--size', '64', '--limit', '40', '--out', dataDir, '--val-fraction', '0.2'], {
+    stdio: 'ignore',
+  });
   const runDir = join(root, 'run');
   const outDir = join(root, 'model');
   await trainDefaultModel({ dataDir, runDir, outDir, quick: true, quiet: true });
-  for (const f of ['model_index.json', 'upscaler/model.onnx', 'unet/model.onnx', 'text_encoder/model.onnx', 'tokenizer/gesso_tokenizer.json', 'vae_decoder/model.onnx', 'vae_encoder/model.onnx', 'scheduler/scheduler_config.json', 'training.json']) {
+  for (const f of [
+    'model_index.json',
+    'upscaler/model.onnx',
+    'unet/model.onnx',
+    'text_encoder/model.onnx',
+    'tokenizer/gesso_tokenizer.json',
+    'vae_decoder/model.onnx',
+    'vae_encoder/model.onnx',
+    'scheduler/scheduler_config.json',
+    'training.json',
+  ]) {
     assert.ok(existsSync(join(outDir, f)), `missing ${f}`);
   }
   assert.ok(existsSync(join(runDir, 'samples', 'unet-step000003.png')), 'a sample grid was written during training');

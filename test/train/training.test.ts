@@ -169,7 +169,15 @@ test('a checkpoint resumes exactly: 20 steps straight = 10 steps, save, new sess
     const session = await TrainSession.create(g, spec);
     // Batches depend only on the step number, so a resumed run sees the same data.
     const batchAt = (step: number) => ({ ...batch, y: f32([4, 5], new Rng(step).normal(20)) });
-    const res = await trainLoop({ session, batch: batchAt, steps, lr: warmupCosine({ lr: 1e-2, warmupSteps: 3, totalSteps: 20 }), quiet: true, resume, checkpoint: { path, every: 5 } });
+    const res = await trainLoop({
+      session,
+      batch: batchAt,
+      steps,
+      lr: warmupCosine({ lr: 1e-2, warmupSteps: 3, totalSteps: 20 }),
+      quiet: true,
+      resume,
+      checkpoint: { path, every: 5 },
+    });
     const values = await session.values([...spec.params, ...spec.state]);
     await session.release();
     return { res, values };

@@ -26,8 +26,20 @@ async function makeDrawings(count: number, val: number): Promise<string> {
         : `<path d="M${pick(64)} ${pick(64)} L${pick(64)} ${pick(64)} L${pick(64)} ${pick(64)}" fill="none" stroke="${fill}" stroke-width="${1 + pick(3)}"/>`;
     });
     const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect width="64" height="64" fill="#fff"/>${shapes.join('')}</svg>`;
-    await sharp(Buffer.from(svg)).png().toFile(join(dir, 'images', `${i}.png`));
-    lines.push(JSON.stringify({ file: `images/${i}.png`, caption: 'shapes', category: 'test', source: `${i}.svg`, licence: 'CC0', split: i < count - val ? 'train' : 'val', colors: [] }));
+    await sharp(Buffer.from(svg))
+      .png()
+      .toFile(join(dir, 'images', `${i}.png`));
+    lines.push(
+      JSON.stringify({
+        file: `images/${i}.png`,
+        caption: 'shapes',
+        category: 'test',
+        source: `${i}.svg`,
+        licence: 'CC0',
+        split: i < count - val ? 'train' : 'val',
+        colors: [],
+      }),
+    );
   }
   writeFileSync(join(dir, 'manifest.jsonl'), `${lines.join('\n')}\n`);
   return dir;
@@ -77,12 +89,22 @@ test('a short run on tiny drawings lowers the loss, writes its files, exports, a
   const last = mean(run.losses.slice(-8));
   assert.ok(last < first * 0.8, `loss ${first.toFixed(4)} -> ${last.toFixed(4)}`);
   assert.equal(run.losses.length, 60);
-  for (const f of ['checkpoint.safetensors', 'history.json', 'loss.png', 'metrics.json', 'samples/step-000030.png', 'samples/step-000060.png', 'samples/latest.png']) {
+  for (const f of [
+    'checkpoint.safetensors',
+    'history.json',
+    'loss.png',
+    'metrics.json',
+    'samples/step-000030.png',
+    'samples/step-000060.png',
+    'samples/latest.png',
+  ]) {
     assert.ok(existsSync(join(out, 'run', f)), `${f} is written`);
   }
   const grid = await sharp(join(out, 'run', 'samples', 'latest.png')).metadata();
   assert.equal(grid.width, 4 * 64 + 5 * 4, 'four 64 px columns: input, bicubic, gesso, original');
-  const metrics = JSON.parse(readFileSync(run.files.metrics, 'utf8')) as { metrics: { images: number; scores: Record<string, { psnr: number; ssim: number }> } };
+  const metrics = JSON.parse(readFileSync(run.files.metrics, 'utf8')) as {
+    metrics: { images: number; scores: Record<string, { psnr: number; ssim: number }> };
+  };
   assert.equal(metrics.metrics.images, 4);
   assert.deepEqual(Object.keys(metrics.metrics.scores).sort(), ['bicubic', 'bilinear', 'gesso', 'nearest', 'sharpCubic']);
   assert.ok(run.metrics.scores.bicubic.psnr > run.metrics.scores.nearest.psnr, 'bicubic beats nearest on drawings');
@@ -106,7 +128,7 @@ test('a short run on tiny drawings lowers the loss, writes its files, exports, a
   assert.equal(stopped.losses.length, 3);
   const resumed = await trainUpscaler({ ...common, outDir: join(out, 'split'), steps: 6, sampleEvery: 100, evalImages: 1 });
   assert.equal(resumed.resumedFrom, 3);
-  assert.equal(resumed.losses.length, 6, 'the history carries the first run\'s losses');
+  assert.equal(resumed.losses.length, 6, "the history carries the first run's losses");
   resumed.losses.forEach(([step, loss], i) => {
     const [s2, l2] = straight.losses[i] as [number, number];
     assert.equal(step, s2);

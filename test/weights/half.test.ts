@@ -13,8 +13,16 @@ import { Rng } from '../../src/core/rng.ts';
 
 test('binary16 known bit patterns (IEEE 754)', () => {
   const cases: [number, number][] = [
-    [1, 0x3c00], [-2, 0xc000], [0.5, 0x3800], [65504, 0x7bff], [2 ** -14, 0x0400], [2 ** -24, 0x0001],
-    [0, 0x0000], [Infinity, 0x7c00], [-Infinity, 0xfc00], [1 / 3, 0x3555],
+    [1, 0x3c00],
+    [-2, 0xc000],
+    [0.5, 0x3800],
+    [65504, 0x7bff],
+    [2 ** -14, 0x0400],
+    [2 ** -24, 0x0001],
+    [0, 0x0000],
+    [Infinity, 0x7c00],
+    [-Infinity, 0xfc00],
+    [1 / 3, 0x3555],
   ];
   for (const [value, bits] of cases) {
     assert.equal(numberToFloat16Bits(value), bits, `encode ${value}`);

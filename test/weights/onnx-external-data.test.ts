@@ -141,7 +141,18 @@ test('byte ranges must lie inside the file and match the tensor size', () => {
   const bad = externalW('weights.bin');
   bad.external_data!.push({ key: 'offset', value: '0' });
   refused(modelFolder(addModel(bad)), /key "offset" appears twice/);
-  refused(modelFolder(addModel({ ...externalW('weights.bin'), external_data: [{ key: 'location', value: 'weights.bin' }, { key: 'offset', value: '-8' }] })), /offset "-8" is not a non-negative integer/);
+  refused(
+    modelFolder(
+      addModel({
+        ...externalW('weights.bin'),
+        external_data: [
+          { key: 'location', value: 'weights.bin' },
+          { key: 'offset', value: '-8' },
+        ],
+      }),
+    ),
+    /offset "-8" is not a non-negative integer/,
+  );
   refused(modelFolder(addModel({ ...externalW('weights.bin'), external_data: [{ key: 'basepath', value: '/' }] })), /unknown external_data key "basepath"/);
   refused(modelFolder(addModel({ ...externalW('weights.bin'), external_data: [] })), /no location is given/);
 });
@@ -186,7 +197,9 @@ test('the scanner sees the same tensors as a full decode and skips raw_data with
   const big = new Uint8Array(3 << 20).fill(7); // 3 MB of raw_data, larger than the read window
   const graph: GraphProtoObject = {
     name: 'g',
-    node: [{ op_type: 'Constant', output: ['k'], attribute: [{ name: 'value', type: 4, t: { name: 'k', dims: [2], data_type: 7, raw_data: new Uint8Array(16) } }] }],
+    node: [
+      { op_type: 'Constant', output: ['k'], attribute: [{ name: 'value', type: 4, t: { name: 'k', dims: [2], data_type: 7, raw_data: new Uint8Array(16) } }] },
+    ],
     initializer: [
       { name: 'a', dims: [786432], data_type: 1, raw_data: big },
       { name: 'b', dims: [2, 3], data_type: 1, float_data: [1, 2, 3, 4, 5, 6] },

@@ -133,9 +133,32 @@ test('a pickle named .safetensors is refused by readSafetensors, and as .onnx by
 test('PyTorch zip checkpoints are refused, found by local header or central directory (zip64 too)', () => {
   const pkl = PICKLES.protocol2[0];
   const cases: [string, Uint8Array][] = [
-    ['first.ckpt', buildZip([['archive/data.pkl', pkl], ['archive/data/0', new Uint8Array(16)], ['archive/version', latin1('3\n')]])],
-    ['later.pt', buildZip([['archive/version', latin1('3\n')], ['archive/data/0', new Uint8Array(16)], ['archive/data.pkl', pkl]])],
-    ['zip64.safetensors', buildZip([['archive/version', latin1('3\n')], ['model/data.pkl', pkl]], true)],
+    [
+      'first.ckpt',
+      buildZip([
+        ['archive/data.pkl', pkl],
+        ['archive/data/0', new Uint8Array(16)],
+        ['archive/version', latin1('3\n')],
+      ]),
+    ],
+    [
+      'later.pt',
+      buildZip([
+        ['archive/version', latin1('3\n')],
+        ['archive/data/0', new Uint8Array(16)],
+        ['archive/data.pkl', pkl],
+      ]),
+    ],
+    [
+      'zip64.safetensors',
+      buildZip(
+        [
+          ['archive/version', latin1('3\n')],
+          ['model/data.pkl', pkl],
+        ],
+        true,
+      ),
+    ],
   ];
   for (const [name, bytes] of cases) {
     const path = join(dir, name);
@@ -179,7 +202,11 @@ test('safetensors, ONNX, text and random files are not mistaken for pickles', ()
   assert.equal(detectPickleFile(stPath), null);
   assert.equal(readSafetensors(stPath).tensors.size, 1);
   st = encodeSafetensors({});
-  const onnx = encodeModel({ ir_version: 8, opset_import: [{ version: 17 }], graph: { name: 'g', node: [{ op_type: 'Identity', input: ['x'], output: ['y'] }] } });
+  const onnx = encodeModel({
+    ir_version: 8,
+    opset_import: [{ version: 17 }],
+    graph: { name: 'g', node: [{ op_type: 'Identity', input: ['x'], output: ['y'] }] },
+  });
   const rng = new Rng(9);
   const samples: [string, Uint8Array][] = [
     ['empty.safetensors', st],
@@ -197,7 +224,13 @@ test('safetensors, ONNX, text and random files are not mistaken for pickles', ()
 });
 
 test('a missing path or a folder gets a clear InputError', () => {
-  assert.throws(() => assertNotPickle(join(dir, 'nope.ckpt')), (e: Error) => e instanceof InputError && /nope\.ckpt: model file not found/.test(e.message));
-  assert.throws(() => assertNotPickle(dir), (e: Error) => e instanceof InputError && /not a regular file/.test(e.message));
+  assert.throws(
+    () => assertNotPickle(join(dir, 'nope.ckpt')),
+    (e: Error) => e instanceof InputError && /nope\.ckpt: model file not found/.test(e.message),
+  );
+  assert.throws(
+    () => assertNotPickle(dir),
+    (e: Error) => e instanceof InputError && /not a regular file/.test(e.message),
+  );
   assert.throws(() => readSafetensors(join(dir, 'nope.safetensors')), /model file not found/);
 });

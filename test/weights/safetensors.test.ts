@@ -19,21 +19,21 @@ test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 function everyDtype(): Record<string, SafetensorsTensor> {
   return {
-    'f64': { dtype: 'F64', shape: [3], data: new Float64Array([1.5, -2.25, 1e300]) },
-    'f32': { dtype: 'F32', shape: [2, 2], data: new Float32Array([0.5, -1, 3.25, 1e-20]) },
-    'f16': { dtype: 'F16', shape: [3], data: float32ToFloat16([1, -2, 0.5]) },
-    'bf16': { dtype: 'BF16', shape: [3], data: float32ToBfloat16([1, -2, 0.5]) },
-    'i64': { dtype: 'I64', shape: [2], data: new BigInt64Array([-(2n ** 62n), 2n ** 62n + 1n]) },
-    'i32': { dtype: 'I32', shape: [2], data: new Int32Array([-7, 2 ** 31 - 1]) },
-    'i16': { dtype: 'I16', shape: [3], data: new Int16Array([-32768, 0, 32767]) },
-    'i8': { dtype: 'I8', shape: [3], data: new Int8Array([-128, 1, 127]) },
-    'u8': { dtype: 'U8', shape: [1, 3], data: new Uint8Array([0, 128, 255]) },
-    'bool': { dtype: 'BOOL', shape: [2], data: new Uint8Array([1, 0]) },
-    'u16': { dtype: 'U16', shape: [1], data: new Uint16Array([65535]) },
-    'u32': { dtype: 'U32', shape: [1], data: new Uint32Array([4294967295]) },
-    'u64': { dtype: 'U64', shape: [1], data: new BigUint64Array([2n ** 64n - 1n]) },
-    'empty': { dtype: 'F32', shape: [0, 4], data: new Float32Array(0) },
-    'scalar': { dtype: 'F32', shape: [], data: new Float32Array([42]) },
+    f64: { dtype: 'F64', shape: [3], data: new Float64Array([1.5, -2.25, 1e300]) },
+    f32: { dtype: 'F32', shape: [2, 2], data: new Float32Array([0.5, -1, 3.25, 1e-20]) },
+    f16: { dtype: 'F16', shape: [3], data: float32ToFloat16([1, -2, 0.5]) },
+    bf16: { dtype: 'BF16', shape: [3], data: float32ToBfloat16([1, -2, 0.5]) },
+    i64: { dtype: 'I64', shape: [2], data: new BigInt64Array([-(2n ** 62n), 2n ** 62n + 1n]) },
+    i32: { dtype: 'I32', shape: [2], data: new Int32Array([-7, 2 ** 31 - 1]) },
+    i16: { dtype: 'I16', shape: [3], data: new Int16Array([-32768, 0, 32767]) },
+    i8: { dtype: 'I8', shape: [3], data: new Int8Array([-128, 1, 127]) },
+    u8: { dtype: 'U8', shape: [1, 3], data: new Uint8Array([0, 128, 255]) },
+    bool: { dtype: 'BOOL', shape: [2], data: new Uint8Array([1, 0]) },
+    u16: { dtype: 'U16', shape: [1], data: new Uint16Array([65535]) },
+    u32: { dtype: 'U32', shape: [1], data: new Uint32Array([4294967295]) },
+    u64: { dtype: 'U64', shape: [1], data: new BigUint64Array([2n ** 64n - 1n]) },
+    empty: { dtype: 'F32', shape: [0, 4], data: new Float32Array(0) },
+    scalar: { dtype: 'F32', shape: [], data: new Float32Array([42]) },
   };
 }
 
@@ -73,7 +73,10 @@ test('reading bytes gives zero-copy views; layout is aligned and deterministic',
   }
   // Largest dtypes first, then by name.
   const order = ['f64', 'i64', 'u64', 'empty', 'f32', 'i32', 'scalar', 'u32', 'bf16', 'f16', 'i16', 'u16', 'bool', 'i8', 'u8'];
-  assert.deepEqual(header.entries.map((e) => e.name), order);
+  assert.deepEqual(
+    header.entries.map((e) => e.name),
+    order,
+  );
 });
 
 test('misaligned tensors in foreign bytes are copied, with the right values', () => {
@@ -97,7 +100,10 @@ test('writing is atomic: no temp file left, bad input leaves the old file intact
   assert.throws(() => writeSafetensors(path, { a: { dtype: 'F32', shape: [1], data: new Float32Array(1) } }, { k: 3 as never }), /must be a string/);
   assert.throws(() => writeSafetensors(path, { __metadata__: { dtype: 'U8', shape: [0], data: new Uint8Array(0) } }), /reserved/);
   assert.deepEqual(readFileSync(path), before);
-  assert.deepEqual(readdirSync(dir).filter((f) => f.includes('atomic')), ['atomic.safetensors']);
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.includes('atomic')),
+    ['atomic.safetensors'],
+  );
   assert.equal(existsSync(join(dir, 'never.safetensors')), false);
 });
 
@@ -142,7 +148,11 @@ test('header that is not JSON, or not an object', () => {
   refuses('notjson.safetensors', craft('{"a": '), /not valid UTF-8 JSON/);
   refuses('array.safetensors', craft('[1,2]'), /expected a JSON object, got an array/);
   refuses('null.safetensors', craft('null'), /expected a JSON object, got null/);
-  refuses('badutf8.safetensors', craft('{"ab":1}').map((b, i) => (i === 10 ? 0xff : b)), /not valid UTF-8 JSON/);
+  refuses(
+    'badutf8.safetensors',
+    craft('{"ab":1}').map((b, i) => (i === 10 ? 0xff : b)),
+    /not valid UTF-8 JSON/,
+  );
 });
 
 test('unknown dtype, bad shape, byte length mismatch', () => {
@@ -160,14 +170,14 @@ test('offsets out of range, reversed, overflowing, overlapping, leaving holes', 
   const data = new Uint8Array(8);
   refuses('range.safetensors', craft({ a: t('U8', [16], [0, 16]) }, data), /"a" ends at data byte 16 but the data buffer has only 8 bytes/);
   refuses('reversed.safetensors', craft({ a: t('U8', [4], [8, 4]) }, data), /reversed data_offsets \[8, 4\]/);
-  refuses('overflow.safetensors', craft('{"a":{"dtype":"U8","shape":[1],"data_offsets":[18446744073709551615,18446744073709551616]}}', data), /beyond 9007199254740991 \(overflow\)/);
+  refuses(
+    'overflow.safetensors',
+    craft('{"a":{"dtype":"U8","shape":[1],"data_offsets":[18446744073709551615,18446744073709551616]}}', data),
+    /beyond 9007199254740991 \(overflow\)/,
+  );
   refuses('negoffset.safetensors', craft({ a: t('U8', [0], [-4, -4]) }, data), /data_offsets \[-4,-4\]; expected \[begin, end\]/);
   refuses('threeoffsets.safetensors', craft({ a: t('U8', [0], [0, 0, 0]) }, data), /expected \[begin, end\]/);
-  refuses(
-    'overlap.safetensors',
-    craft({ a: t('U8', [6], [0, 6]), b: t('U8', [4], [4, 8]) }, data),
-    /tensors "a" and "b" overlap/,
-  );
+  refuses('overlap.safetensors', craft({ a: t('U8', [6], [0, 6]), b: t('U8', [4], [4, 8]) }, data), /tensors "a" and "b" overlap/);
   refuses('hole.safetensors', craft({ a: t('U8', [2], [0, 2]), b: t('U8', [4], [4, 8]) }, data), /hole in the data buffer: bytes 2..4/);
   refuses('tail.safetensors', craft({ a: t('U8', [4], [0, 4]) }, data), /bytes 4..8 after the last tensor/);
   refuses('lead.safetensors', craft({ a: t('U8', [4], [4, 8]) }, data), /hole in the data buffer: bytes 0..4/);

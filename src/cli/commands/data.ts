@@ -87,7 +87,13 @@ async function runFolder(args: string[]): Promise<number> {
   const sources = await folderSources(dir, { fit: fit as FitChoice });
   if (sources.length === 0) throw new InputError(`${dir} holds no .png .jpg .jpeg .webp or .svg pictures`);
   console.log(`folder: ${sources.length} pictures in ${dir}; rendering at ${common.size}px into ${outDir}`);
-  const report = await buildDataset(sources, { ...common, outDir, name: basename(resolve(dir)), onProgress: progressPrinter(), extraReport: { root: resolve(dir), fit } });
+  const report = await buildDataset(sources, {
+    ...common,
+    outDir,
+    name: basename(resolve(dir)),
+    onProgress: progressPrinter(),
+    extraReport: { root: resolve(dir), fit },
+  });
   printSummary(report, outDir);
   return 0;
 }
@@ -163,7 +169,9 @@ function progressPrinter(): (p: BuildProgress) => void {
 function printSummary(r: BuildReport, outDir: string): void {
   const d = r.dropped;
   const capped = d.capped > 0 ? `, ${d.capped} over --max-per-category` : '';
-  console.log(`kept ${r.counts.kept} of ${r.counts.found} (train ${r.counts.train}, val ${r.counts.val}); dropped ${d.broken} broken, ${d.blank} blank, ${d.duplicate} duplicates${capped}`);
+  console.log(
+    `kept ${r.counts.kept} of ${r.counts.found} (train ${r.counts.train}, val ${r.counts.val}); dropped ${d.broken} broken, ${d.blank} blank, ${d.duplicate} duplicates${capped}`,
+  );
   console.log(`time ${r.time.seconds.toFixed(1)} s (${r.time.rendered} rendered, ${r.time.msPerRender} ms each; ${r.time.resumed} resumed)`);
   console.log(`wrote ${outDir}/manifest.jsonl, ${outDir}/report.json and ${r.counts.kept} images in ${outDir}/images/`);
 }

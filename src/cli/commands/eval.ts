@@ -69,13 +69,17 @@ export const evalCommand: Command = {
     }
     const { values, positionals } = parsed;
     if (positionals.length !== 1 || positionals[0] !== 'default') {
-      throw new InputError(`gesso eval: expected the evaluation's name "default" (gesso eval default), got ${positionals.length === 0 ? 'none' : JSON.stringify(positionals.join(' '))}`);
+      throw new InputError(
+        `gesso eval: expected the evaluation's name "default" (gesso eval default), got ${positionals.length === 0 ? 'none' : JSON.stringify(positionals.join(' '))}`,
+      );
     }
     const modelDir = values.model ?? DEFAULT_MODEL_DIR;
     if (values.model === undefined && !existsSync(modelDir)) throw new InputError('no default model at models/gesso-clipart-v1; pass --model DIR');
     const dataDir = values.data ?? DEFAULT_DATA_DIR;
     if (!existsSync(join(dataDir, 'manifest.jsonl'))) {
-      throw new InputError(`${dataDir} is not a gesso data folder (no manifest.jsonl)${values.data === undefined ? '; build it with `gesso data openclipart --size 64` or pass --data DIR' : ''}`);
+      throw new InputError(
+        `${dataDir} is not a gesso data folder (no manifest.jsonl)${values.data === undefined ? '; build it with `gesso data openclipart --size 64` or pass --data DIR' : ''}`,
+      );
     }
     const generation: GenerationSettings = {};
     if (values.steps !== undefined) generation.steps = wholeNumber('--steps', values.steps);
@@ -117,7 +121,10 @@ export const evalCommand: Command = {
           `model ${report.model}: ${report.generation.scheduler}, ${report.generation.steps} steps, CFG ${report.generation.cfgScale}, ${report.generation.width}x${report.generation.height}, ${report.generation.seedsPerPrompt} seeds a prompt`,
           `VAE PSNR        ${s.vae_psnr_db} dB over ${report.vae.images} val drawings (target >= 24)`,
           `CAS             ${pct(s.cas)} of ${report.frechet.generated} generated (ceiling ${pct(s.cas_ceiling)}, chance ${pct(report.chance)}; target >= half the ceiling)`,
-          ...report.categories.map((c) => `  ${c.key.padEnd(30)} "${c.prompt}": CAS ${pct(c.casAccuracy)}, held-out ${pct(c.ceilingAccuracy)}${c.unknownWords.length ? `, unknown words: ${c.unknownWords.join(' ')}` : ''}`),
+          ...report.categories.map(
+            (c) =>
+              `  ${c.key.padEnd(30)} "${c.prompt}": CAS ${pct(c.casAccuracy)}, held-out ${pct(c.ceilingAccuracy)}${c.unknownWords.length ? `, unknown words: ${c.unknownWords.join(' ')}` : ''}`,
+          ),
           `colour          ${pct(s.color_adherence)} mean; ${report.color.map((c) => `${c.color} ${c.matches}/${c.seeds}${c.meetsTarget ? '' : ' (below ' + pct(COLOR_TARGET) + ')'}`).join(', ')}`,
           `Fréchet         ${s.frechet} (${report.frechet.generated} generated vs ${report.frechet.real} val drawings; real held-out drawings score ${report.frechet.realReference ?? 'n/a'})`,
           ...(report.grid ? [`grid            ${report.grid.path}`] : []),

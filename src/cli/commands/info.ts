@@ -16,7 +16,9 @@ const SOURCE_MEANINGS: Record<string, string> = {
 /** `label: value` with continuation lines of a multi-line value indented under the value. */
 function field(label: string, value: string | number, width = 18): string {
   const pad = ' '.repeat(width + 2);
-  return `  ${(label + ':').padEnd(width)}${String(value).split('\n').join('\n' + pad)}`;
+  return `  ${(label + ':').padEnd(width)}${String(value)
+    .split('\n')
+    .join('\n' + pad)}`;
 }
 
 function section(title: string, lines: string[]): string[] {
@@ -84,9 +86,27 @@ export function formatImageInfo(info: ImageInfo): string {
     );
   }
 
-  if (info.recipe) lines.push(...section('gesso recipe', JSON.stringify(info.recipe, null, 2).split('\n').map((l) => '  ' + l)));
-  lines.push(...section('Other text', Object.entries(info.otherText).map(([k, v]) => field(k, v))));
-  lines.push(...section('Warnings', info.warnings.map((w) => '  ' + w)));
+  if (info.recipe)
+    lines.push(
+      ...section(
+        'gesso recipe',
+        JSON.stringify(info.recipe, null, 2)
+          .split('\n')
+          .map((l) => '  ' + l),
+      ),
+    );
+  lines.push(
+    ...section(
+      'Other text',
+      Object.entries(info.otherText).map(([k, v]) => field(k, v)),
+    ),
+  );
+  lines.push(
+    ...section(
+      'Warnings',
+      info.warnings.map((w) => '  ' + w),
+    ),
+  );
   return lines.join('\n');
 }
 

@@ -40,10 +40,18 @@ export const schedulersCommand: Command = {
     const config: Partial<SchedulerConfig> = values.config ? loadSchedulerConfig(values.config).config : {};
     const plan = createScheduler(name, config).plan(steps, strength);
     if (values.json) {
-      console.log(JSON.stringify({ scheduler: plan.schedulerName, steps, strength, timesteps: plan.timesteps, sigmas: plan.sigmas, initNoiseSigma: plan.initNoiseSigma }, null, 2));
+      console.log(
+        JSON.stringify(
+          { scheduler: plan.schedulerName, steps, strength, timesteps: plan.timesteps, sigmas: plan.sigmas, initNoiseSigma: plan.initNoiseSigma },
+          null,
+          2,
+        ),
+      );
       return 0;
     }
-    console.log(`${plan.schedulerName}: ${plan.timesteps.length} model calls for ${steps} steps${strength < 1 ? ` at strength ${strength}` : ''}, initial noise sigma ${round(plan.initNoiseSigma)}`);
+    console.log(
+      `${plan.schedulerName}: ${plan.timesteps.length} model calls for ${steps} steps${strength < 1 ? ` at strength ${strength}` : ''}, initial noise sigma ${round(plan.initNoiseSigma)}`,
+    );
     console.log(`timesteps: ${plan.timesteps.map(round).join(', ')}`);
     if (plan.sigmas) console.log(`sigmas:    ${plan.sigmas.map(round).join(', ')}`);
     return 0;

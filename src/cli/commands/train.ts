@@ -23,12 +23,19 @@ export const trainCommand: Command = {
     const { values, positionals } = parseArgs({
       args,
       allowPositionals: true,
-      options: { quick: { type: 'boolean', default: false }, data: { type: 'string' }, run: { type: 'string' }, out: { type: 'string' }, until: { type: 'string' } },
+      options: {
+        quick: { type: 'boolean', default: false },
+        data: { type: 'string' },
+        run: { type: 'string' },
+        out: { type: 'string' },
+        until: { type: 'string' },
+      },
     });
     const what = positionals[0];
     if (what !== 'default') throw new InputError(`train: unknown target ${JSON.stringify(what ?? '')}; expected "default" (see gesso train --help)`);
     const until = values.until;
-    if (until !== undefined && until !== 'vae' && until !== 'unet' && until !== 'export') throw new InputError(`train: --until ${JSON.stringify(until)}; expected vae, unet or export`);
+    if (until !== undefined && until !== 'vae' && until !== 'unet' && until !== 'export')
+      throw new InputError(`train: --until ${JSON.stringify(until)}; expected vae, unet or export`);
     await trainDefaultModel({
       dataDir: values.data ?? '.cache/openclipart-64',
       runDir: values.run ?? (values.quick ? '.cache/train-default-quick' : '.cache/train-default'),

@@ -30,7 +30,10 @@ export const upscaleCommand: Command = {
       throw new InputError(`upscale: ${(err as Error).message} (see gesso upscale --help)`);
     }
     const { values, positionals } = parsed;
-    if (positionals.length !== 1) throw new InputError(`upscale: expected one input image, got ${positionals.length === 0 ? 'none' : positionals.map((p) => JSON.stringify(p)).join(', ')} (see gesso upscale --help)`);
+    if (positionals.length !== 1)
+      throw new InputError(
+        `upscale: expected one input image, got ${positionals.length === 0 ? 'none' : positionals.map((p) => JSON.stringify(p)).join(', ')} (see gesso upscale --help)`,
+      );
     const input = positionals[0] as string;
     const out = values.out ?? join(dirname(input), `${basename(input, extname(input))}-x4.png`);
     if (resolve(out) === resolve(input)) throw new InputError(`upscale: --out ${JSON.stringify(out)} is the input image; choose another file`);
@@ -42,7 +45,9 @@ export const upscaleCommand: Command = {
 
     const image = await decodeImage(input);
     if (image.width > MAX_UPSCALE_INPUT_SIDE || image.height > MAX_UPSCALE_INPUT_SIDE) {
-      throw new InputError(`upscale: ${JSON.stringify(input)} is ${image.width}x${image.height}; gesso upscale takes at most ${MAX_UPSCALE_INPUT_SIDE} px a side (no tiling yet): downscale it first`);
+      throw new InputError(
+        `upscale: ${JSON.stringify(input)} is ${image.width}x${image.height}; gesso upscale takes at most ${MAX_UPSCALE_INPUT_SIDE} px a side (no tiling yet): downscale it first`,
+      );
     }
     const modelDir = values.model ?? DEFAULT_MODEL_DIR;
     const upscaler = await loadUpscaler(modelDir, threads ? { threads } : {});

@@ -10,7 +10,8 @@ import { normAxis } from './util.ts';
  */
 export function argmax(x: Tensor, axis = -1, keepdims = false): Tensor {
   const a = normAxis('ArgMax', axis, x.rank);
-  if (x.dtype === 'bool' || x.dtype === 'float16') throw new ShapeError(`ArgMax: ${x.dtype} ${formatShape(x.shape)} is not supported; cast to float32 or an integer type`);
+  if (x.dtype === 'bool' || x.dtype === 'float16')
+    throw new ShapeError(`ArgMax: ${x.dtype} ${formatShape(x.shape)} is not supported; cast to float32 or an integer type`);
   const shape = keepdims ? x.shape.map((d, i) => (i === a ? 1 : d)) : x.shape.filter((_, i) => i !== a);
   const attrs = { axis: { i: a }, keepdims: { i: keepdims ? 1 : 0 }, select_last_index: { i: 0 } };
   return x.graph.addNode('ArgMax', [x], attrs, [{ shape, dtype: 'int64' }])[0] as Tensor;

@@ -39,7 +39,9 @@ export function conv(x: Tensor, w: Tensor, b: Tensor | null, options: ConvOption
   const [n, c] = x.shape as [number, number];
   const [o, cg] = w.shape as [number, number];
   if (c !== cg * geo.group || o % geo.group !== 0) {
-    throw new ShapeError(`Conv: input ${formatShape(x.shape)} has ${c} channels, weight ${formatShape(w.shape)} with group ${geo.group} expects ${cg * geo.group}`);
+    throw new ShapeError(
+      `Conv: input ${formatShape(x.shape)} has ${c} channels, weight ${formatShape(w.shape)} with group ${geo.group} expects ${cg * geo.group}`,
+    );
   }
   if (b && (b.rank !== 1 || b.shape[0] !== o)) throw new ShapeError(`Conv: bias ${formatShape(b.shape)} does not match ${o} output channels`);
   const out = [n, o];
@@ -58,18 +60,26 @@ export function conv(x: Tensor, w: Tensor, b: Tensor | null, options: ConvOption
 /** ConvTranspose: x (N, C, H, W), w (C, O/group, kH, kW) -> (N, O, H', W'). */
 export function convTranspose(x: Tensor, w: Tensor, b: Tensor | null, options: ConvTransposeOptions = {}): Tensor {
   const spatial = w.rank - 2;
-  if (x.rank !== w.rank || spatial < 1) throw new ShapeError(`ConvTranspose: input ${formatShape(x.shape)} and weight ${formatShape(w.shape)} ranks do not fit`);
+  if (x.rank !== w.rank || spatial < 1)
+    throw new ShapeError(`ConvTranspose: input ${formatShape(x.shape)} and weight ${formatShape(w.shape)} ranks do not fit`);
   const geo = convGeometry(spatial, options);
   const outputPadding = [...(options.outputPadding ?? new Array<number>(spatial).fill(0))];
   const [n, c] = x.shape as [number, number];
-  if (w.shape[0] !== c) throw new ShapeError(`ConvTranspose: input ${formatShape(x.shape)} has ${c} channels, weight ${formatShape(w.shape)} expects ${w.shape[0]}`);
+  if (w.shape[0] !== c)
+    throw new ShapeError(`ConvTranspose: input ${formatShape(x.shape)} has ${c} channels, weight ${formatShape(w.shape)} expects ${w.shape[0]}`);
   const o = (w.shape[1] as number) * geo.group;
   if (b && (b.rank !== 1 || b.shape[0] !== o)) throw new ShapeError(`ConvTranspose: bias ${formatShape(b.shape)} does not match ${o} output channels`);
   const out = [n, o];
   for (let i = 0; i < spatial; i++) {
     const size = x.shape[2 + i] as number;
     const k = w.shape[2 + i] as number;
-    const d = (geo.strides[i] as number) * (size - 1) + (outputPadding[i] as number) + (geo.dilations[i] as number) * (k - 1) + 1 - (geo.pads[i] as number) - (geo.pads[i + spatial] as number);
+    const d =
+      (geo.strides[i] as number) * (size - 1) +
+      (outputPadding[i] as number) +
+      (geo.dilations[i] as number) * (k - 1) +
+      1 -
+      (geo.pads[i] as number) -
+      (geo.pads[i + spatial] as number);
     if (d <= 0) throw new ShapeError(`ConvTranspose: output size ${d} from input ${formatShape(x.shape)}`);
     out.push(d);
   }
@@ -115,13 +125,17 @@ export function maxPool(x: Tensor, o: PoolOptions): Tensor {
 export function maxPoolWithIndices(x: Tensor, o: PoolOptions): [Tensor, Tensor] {
   const { shape, strides, pads } = poolShape('MaxPool', x, o);
   const attrs = { kernel_shape: { ints: o.kernel }, strides: { ints: strides }, pads: { ints: pads } };
-  const [y, idx] = x.graph.addNode('MaxPool', [x], attrs, [{ shape, dtype: x.dtype }, { shape, dtype: 'int64' }]);
+  const [y, idx] = x.graph.addNode('MaxPool', [x], attrs, [
+    { shape, dtype: x.dtype },
+    { shape, dtype: 'int64' },
+  ]);
   return [y as Tensor, idx as Tensor];
 }
 
 /** Scatters `updates` into `data` at `indices` along `axis`, adding where indices repeat. */
 export function scatterAdd(data: Tensor, indices: Tensor, updates: Tensor, axis = 0): Tensor {
-  if (indices.shape.join() !== updates.shape.join()) throw new ShapeError(`ScatterElements: indices ${formatShape(indices.shape)} and updates ${formatShape(updates.shape)} differ`);
+  if (indices.shape.join() !== updates.shape.join())
+    throw new ShapeError(`ScatterElements: indices ${formatShape(indices.shape)} and updates ${formatShape(updates.shape)} differ`);
   const attrs = { axis: { i: axis }, reduction: { s: 'add' } };
   return data.graph.addNode('ScatterElements', [data, indices, updates], attrs, [{ shape: data.shape, dtype: data.dtype }])[0] as Tensor;
 }

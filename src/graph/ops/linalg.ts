@@ -25,7 +25,10 @@ export function gemm(a: Tensor, b: Tensor, c: Tensor | null, opts: { transA?: bo
   if (a.rank !== 2 || b.rank !== 2) throw new ShapeError(`Gemm: needs rank-2 A and B, got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
   const [m, k] = opts.transA ? [a.shape[1]!, a.shape[0]!] : [a.shape[0]!, a.shape[1]!];
   const [k2, n] = opts.transB ? [b.shape[1]!, b.shape[0]!] : [b.shape[0]!, b.shape[1]!];
-  if (k !== k2) throw new ShapeError(`Gemm: inner dims differ: A ${formatShape(a.shape)}${opts.transA ? 'ᵀ' : ''} and B ${formatShape(b.shape)}${opts.transB ? 'ᵀ' : ''} (${k} vs ${k2})`);
+  if (k !== k2)
+    throw new ShapeError(
+      `Gemm: inner dims differ: A ${formatShape(a.shape)}${opts.transA ? 'ᵀ' : ''} and B ${formatShape(b.shape)}${opts.transB ? 'ᵀ' : ''} (${k} vs ${k2})`,
+    );
   if (c) broadcastShapes('Gemm (C)', [m, n], c.shape);
   const attrs = {
     transA: { i: opts.transA ? 1 : 0 },

@@ -102,7 +102,8 @@ export function slice(x: Tensor, starts: readonly number[], ends: readonly numbe
 export function split(x: Tensor, sizes: readonly number[], axis: number): Tensor[] {
   const a = normAxis('Split', axis, x.rank);
   const total = sizes.reduce((s, v) => s + v, 0);
-  if (total !== x.shape[a]) throw new ShapeError(`Split: sizes ${formatShape(sizes)} add up to ${total}, axis ${a} of ${formatShape(x.shape)} is ${x.shape[a]}`);
+  if (total !== x.shape[a])
+    throw new ShapeError(`Split: sizes ${formatShape(sizes)} add up to ${total}, axis ${a} of ${formatShape(x.shape)} is ${x.shape[a]}`);
   const g = x.graph;
   const outs = sizes.map((s) => {
     const shape = [...x.shape];

@@ -32,7 +32,13 @@ export interface DefaultRecipe {
 
 export function defaultRecipe(quick = false): DefaultRecipe {
   // --quick exercises every stage end to end with tiny networks (tests); the shipped sizes are below.
-  const vae = vaeConfig({ block_out_channels: quick ? [8, 8, 8] : [16, 32, 64], layers_per_block: 1, latent_channels: 4, norm_num_groups: 8, sample_size: IMAGE_SIZE });
+  const vae = vaeConfig({
+    block_out_channels: quick ? [8, 8, 8] : [16, 32, 64],
+    layers_per_block: 1,
+    latent_channels: 4,
+    norm_num_groups: 8,
+    sample_size: IMAGE_SIZE,
+  });
   const textWidth = 128;
   const unet = unetConfig({
     sample_size: IMAGE_SIZE / 4,

@@ -42,16 +42,20 @@ export function exportDefaultModel(dir: string, o: ExportInput): void {
     cpSync(upscaler, join(keep, 'upscaler'), { recursive: true });
   }
   try {
-    writeSdFolder(dir, {
-      pipeline: 'OnnxStableDiffusionPipeline',
-      textEncoder,
-      unet,
-      vaeEncoder,
-      vaeDecoder,
-      tokenizer: { kind: 'word', tokenizer: o.tokenizer },
-      scheduler: o.recipe.scheduler as Record<string, unknown> & { _class_name: string },
-      ...(o.modelCard !== undefined ? { modelCard: o.modelCard } : {}),
-    }, { overwrite: true });
+    writeSdFolder(
+      dir,
+      {
+        pipeline: 'OnnxStableDiffusionPipeline',
+        textEncoder,
+        unet,
+        vaeEncoder,
+        vaeDecoder,
+        tokenizer: { kind: 'word', tokenizer: o.tokenizer },
+        scheduler: o.recipe.scheduler as Record<string, unknown> & { _class_name: string },
+        ...(o.modelCard !== undefined ? { modelCard: o.modelCard } : {}),
+      },
+      { overwrite: true },
+    );
     if (keep) cpSync(join(keep, 'upscaler'), upscaler, { recursive: true });
   } finally {
     if (keep) rmSync(keep, { recursive: true, force: true });

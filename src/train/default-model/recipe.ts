@@ -56,7 +56,9 @@ function optional<K extends string>(key: K, value: number | undefined): Partial<
 export async function trainDefaultModel(o: TrainDefaultOptions): Promise<DefaultRecipe> {
   const recipe = defaultRecipe(o.quick);
   if (!existsSync(join(o.dataDir, 'manifest.jsonl'))) {
-    throw new InputError(`no dataset at ${o.dataDir}: run \`gesso data openclipart --size 64 --out ${o.dataDir}\` first (needs apt-get install openclipart-svg)`);
+    throw new InputError(
+      `no dataset at ${o.dataDir}: run \`gesso data openclipart --size 64 --out ${o.dataDir}\` first (needs apt-get install openclipart-svg)`,
+    );
   }
   mkdirSync(join(o.runDir, 'samples'), { recursive: true });
   const log = new StageLog(join(o.runDir, 'log.jsonl'));
@@ -91,13 +93,22 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
     }
     const mean = sum / means.length;
     const std = Math.sqrt(sq / means.length - mean * mean);
-    writeSafetensors(latentsPath, { latents: { dtype: 'F32', shape: [means.length], data: means } }, { scaling_factor: String(1 / std), latent_mean: String(mean) });
-    log.note(`latents: ${train.items.length} drawings encoded; latent std ${std.toFixed(4)}, mean ${mean.toFixed(4)} -> scaling_factor ${(1 / std).toFixed(5)}`);
+    writeSafetensors(
+      latentsPath,
+      { latents: { dtype: 'F32', shape: [means.length], data: means } },
+      { scaling_factor: String(1 / std), latent_mean: String(mean) },
+    );
+    log.note(
+      `latents: ${train.items.length} drawings encoded; latent std ${std.toFixed(4)}, mean ${mean.toFixed(4)} -> scaling_factor ${(1 / std).toFixed(5)}`,
+    );
   }
   const latentFile = readSafetensors(latentsPath, latentsPath);
   const scalingFactor = Number(latentFile.metadata['scaling_factor']);
   recipe.vae.scaling_factor = scalingFactor;
-  const scaled = Float32Array.from(toFloat32(latentFile.tensors.get('latents') as NonNullable<ReturnType<typeof latentFile.tensors.get>>), (v) => v * scalingFactor);
+  const scaled = Float32Array.from(
+    toFloat32(latentFile.tensors.get('latents') as NonNullable<ReturnType<typeof latentFile.tensors.get>>),
+    (v) => v * scalingFactor,
+  );
 
   // 4. Tokenizer, text encoder and UNet.
   const tokenizerPath = join(o.runDir, 'gesso_tokenizer.json');
@@ -114,13 +125,19 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
       tokenizer,
       latents: scaled,
       captions: train.items.map((i) => i.caption),
-      weights: categoryWeights(train.items.map((i) => i.category), recipe.unetTraining.categoryCap),
+      weights: categoryWeights(
+        train.items.map((i) => i.category),
+        recipe.unetTraining.categoryCap,
+      ),
       runDir: o.runDir,
       log,
       ...(o.quiet !== undefined ? { quiet: o.quiet } : {}),
       sample: async (step, values) => {
         exportDefaultModel(snapshotDir, { recipe, vae: recipe.vae, vaeValues: vae, textConfig, tokenizer, unetValues: values });
-        await sampleGrid(snapshotDir, join(o.runDir, 'samples', `unet-step${String(step).padStart(6, '0')}.png`), { seeds: o.quick ? 1 : 4, steps: o.quick ? 2 : 20 });
+        await sampleGrid(snapshotDir, join(o.runDir, 'samples', `unet-step${String(step).padStart(6, '0')}.png`), {
+          seeds: o.quick ? 1 : 4,
+          steps: o.quick ? 2 : 20,
+        });
       },
     });
     saveValues(unetFinal, values, { seconds: String((Date.now() - t0) / 1000) });
@@ -134,7 +151,13 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
     const hiDir = o.upscalerDataDir ?? (o.quick ? join(o.runDir, 'openclipart-256') : '.cache/openclipart-256');
     if (!existsSync(join(hiDir, 'manifest.jsonl'))) {
       // 2,500 drawings at 256 px are 490 MB decoded in memory: enough for a 158k-parameter upscaler.
-      await buildOpenclipartDataset({ outDir: hiDir, size: 256, limit: o.quick ? 24 : 2500, valFraction: o.quick ? 0.25 : 0.05, log: (line) => log.note(line) });
+      await buildOpenclipartDataset({
+        outDir: hiDir,
+        size: 256,
+        limit: o.quick ? 24 : 2500,
+        valFraction: o.quick ? 0.25 : 0.05,
+        log: (line) => log.note(line),
+      });
     }
     const t0 = Date.now();
     const up = await trainUpscaler({
@@ -152,7 +175,8 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
   const unet = loadValues(unetFinal);
   const vaeFile = loadValues(vaeFinal);
   const vaePsnr = Number(vaeFile.metadata['val_psnr_db']);
-  const count = (values: ReadonlyMap<string, Float32Array>, keep: (name: string) => boolean): number => [...values].reduce((n, [k, v]) => n + (keep(k) ? v.length : 0), 0);
+  const count = (values: ReadonlyMap<string, Float32Array>, keep: (name: string) => boolean): number =>
+    [...values].reduce((n, [k, v]) => n + (keep(k) ? v.length : 0), 0);
   const upscalerConfig = readJsonIfPresent(join(o.outDir, 'upscaler', 'config.json'));
   const card = modelCard({
     recipe,
@@ -176,7 +200,10 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
   exportDefaultModel(o.outDir, { recipe, vae: recipe.vae, vaeValues: vae, textConfig, tokenizer, unetValues: unet.values, modelCard: card });
   if (evalResults) writeFileSync(join(o.outDir, 'eval.json'), `${JSON.stringify(evalResults, null, 2)}\n`);
   await writeLossCurves(log, join(o.outDir, 'loss-curves.png'));
-  writeFileSync(join(o.outDir, 'training.json'), `${JSON.stringify({ model: MODEL_NAME, recipe, quick: o.quick, vaeValPsnrDb: vaePsnr, data: o.dataDir, trainDrawings: train.items.length, valDrawings: val.items.length }, null, 2)}\n`);
+  writeFileSync(
+    join(o.outDir, 'training.json'),
+    `${JSON.stringify({ model: MODEL_NAME, recipe, quick: o.quick, vaeValPsnrDb: vaePsnr, data: o.dataDir, trainDrawings: train.items.length, valDrawings: val.items.length }, null, 2)}\n`,
+  );
   log.note(`export: ${o.outDir} written (VAE PSNR ${vaePsnr.toFixed(2)} dB, ${Math.round((Date.now() - started) / 1000)} s this run)`);
   return recipe;
 }

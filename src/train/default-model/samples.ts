@@ -6,7 +6,11 @@ import { writeImageFile } from '../../image/write-image.ts';
 export const SAMPLE_PROMPTS = ['a red star', 'a blue star', 'a green tree', 'a yellow sun', 'a cat', 'a house', 'a car', 'a red apple'];
 
 /** Rows of prompts, columns of seeds, each cell `size` px (as generated, no upscaling). */
-export async function sampleGrid(modelDir: string, outPath: string, options: { prompts?: string[]; seeds?: number; steps?: number; cfg?: number } = {}): Promise<void> {
+export async function sampleGrid(
+  modelDir: string,
+  outPath: string,
+  options: { prompts?: string[]; seeds?: number; steps?: number; cfg?: number } = {},
+): Promise<void> {
   const prompts = options.prompts ?? SAMPLE_PROMPTS;
   const seeds = options.seeds ?? 4;
   const model = await DiffusionModel.load(modelDir, { runner: 'in-process', upscaler: false });

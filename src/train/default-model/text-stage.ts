@@ -5,7 +5,10 @@ import type { ImageDataset } from '../../data/dataset.ts';
 import type { DefaultRecipe } from './config.ts';
 
 export function buildCaptionTokenizer(recipe: DefaultRecipe, train: ImageDataset): WordTokenizer {
-  const vocab = buildWordVocab(train.items.map((i) => i.caption), { minCount: recipe.text.minWordCount, maxSize: recipe.text.maxVocab });
+  const vocab = buildWordVocab(
+    train.items.map((i) => i.caption),
+    { minCount: recipe.text.minWordCount, maxSize: recipe.text.maxVocab },
+  );
   return new WordTokenizer(vocab, { maxLength: recipe.text.maxLength });
 }
 

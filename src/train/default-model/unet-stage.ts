@@ -70,8 +70,13 @@ export async function trainUnetStage(o: UnetStageInput): Promise<Map<string, Flo
   const { g, loss } = buildUnetTraining(recipe, o.textConfig, s.batch);
   const textParams = [...g.params.keys()].filter((n) => n.startsWith('text_model.'));
   const textCount = textParams.reduce((n, k) => n + (g.params.get(k)?.value.length ?? 0), 0);
-  o.log.note(`text encoder: ${textCount} parameters (vocabulary ${tokenizer.vocabSize} words, ${tokenizer.maxLength} tokens); UNet: ${g.paramCount() - textCount} parameters`);
-  const session = await TrainSession.create(g, buildTrainStep(g, { loss, optimizer: { kind: 'adamw', weightDecay: 0.01 }, clipGradNorm: 1, emaDecay: s.emaDecay }));
+  o.log.note(
+    `text encoder: ${textCount} parameters (vocabulary ${tokenizer.vocabSize} words, ${tokenizer.maxLength} tokens); UNet: ${g.paramCount() - textCount} parameters`,
+  );
+  const session = await TrainSession.create(
+    g,
+    buildTrainStep(g, { loss, optimizer: { kind: 'adamw', weightDecay: 0.01 }, clipGradNorm: 1, emaDecay: s.emaDecay }),
+  );
   const schedule = createNoiseSchedule(recipe.scheduler as Partial<SchedulerConfig>);
   const latentSize = c.in_channels * c.sample_size * c.sample_size;
   const n = captions.length;
@@ -125,7 +130,9 @@ export async function trainUnetStage(o: UnetStageInput): Promise<Map<string, Flo
         };
       },
       onStep: (r) => o.log.point('unet_loss', r.step, r.loss),
-      ...(o.sample ? { sample: { every: s.sampleEvery, run: async (step: number) => (o.sample as NonNullable<typeof o.sample>)(step, await emaValues()) } } : {}),
+      ...(o.sample
+        ? { sample: { every: s.sampleEvery, run: async (step: number) => (o.sample as NonNullable<typeof o.sample>)(step, await emaValues()) } }
+        : {}),
     });
     return await emaValues();
   } finally {

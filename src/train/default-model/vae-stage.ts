@@ -8,7 +8,15 @@ import { Rng } from '../../core/rng.ts';
 import { Graph } from '../../graph/graph.ts';
 import { add, clip, exp, mul, reduceMean, split, sub } from '../../graph/ops/index.ts';
 import { buildTrainStep } from '../../autodiff/train-step.ts';
-import { VaeDecoder, VaeEncoder, buildVaeDecoder, buildVaeEncoder, exportVaeDecoder, exportVaeEncoder, type AutoencoderKLConfig } from '../../models/autoencoder-kl.ts';
+import {
+  VaeDecoder,
+  VaeEncoder,
+  buildVaeDecoder,
+  buildVaeEncoder,
+  exportVaeDecoder,
+  exportVaeEncoder,
+  type AutoencoderKLConfig,
+} from '../../models/autoencoder-kl.ts';
 import type { ImageDataset } from '../../data/dataset.ts';
 import { Session } from '../../runtime/session.ts';
 import type { Runner } from '../../runtime/runner.ts';
@@ -48,7 +56,10 @@ function buildVaeTraining(cfg: AutoencoderKLConfig, batch: number, klWeight: num
 }
 
 /** Encoder (mean latents) and decoder sessions from trained values: the exact ONNX the model ships. */
-export async function vaeSessions(cfg: AutoencoderKLConfig, values: ReadonlyMap<string, Float32Array>): Promise<{ encoder: Runner; decoder: Runner; encoderOnnx: Uint8Array; decoderOnnx: Uint8Array }> {
+export async function vaeSessions(
+  cfg: AutoencoderKLConfig,
+  values: ReadonlyMap<string, Float32Array>,
+): Promise<{ encoder: Runner; decoder: Runner; encoderOnnx: Uint8Array; decoderOnnx: Uint8Array }> {
   const enc = buildVaeEncoder(cfg, { init: 'zeros' });
   enc.graph.setValues(values);
   const dec = buildVaeDecoder(cfg, { init: 'zeros' });
@@ -95,14 +106,26 @@ export function psnr(a: Float32Array, b: Float32Array): number {
   return pixelPsnr(unit(a), unit(b));
 }
 
-export async function trainVaeStage(recipe: DefaultRecipe, train: ImageDataset, val: ImageDataset, runDir: string, log: StageLog, quiet = false): Promise<VaeStageResult> {
+export async function trainVaeStage(
+  recipe: DefaultRecipe,
+  train: ImageDataset,
+  val: ImageDataset,
+  runDir: string,
+  log: StageLog,
+  quiet = false,
+): Promise<VaeStageResult> {
   const cfg = recipe.vae;
   const s = recipe.vaeTraining;
   const { g, loss, metrics } = buildVaeTraining(cfg, s.batch, recipe.klWeight, recipe.seed);
-  log.note(`VAE: ${g.paramCount()} parameters, block_out_channels ${JSON.stringify(cfg.block_out_channels)}, latent ${cfg.latent_channels}×${cfg.sample_size / 4}×${cfg.sample_size / 4}`);
+  log.note(
+    `VAE: ${g.paramCount()} parameters, block_out_channels ${JSON.stringify(cfg.block_out_channels)}, latent ${cfg.latent_channels}×${cfg.sample_size / 4}×${cfg.sample_size / 4}`,
+  );
   // Per-parameter optimizer state: the shipped model's VAE checkpoint was written in that layout before the
   // flat one existed, and a resumed run must read it back (the VAE is small, so the flat layout's speed-up is too).
-  const session = await TrainSession.create(g, buildTrainStep(g, { loss, metrics, optimizer: { kind: 'adamw', weightDecay: 0 }, clipGradNorm: 1, stateLayout: 'per-param' }));
+  const session = await TrainSession.create(
+    g,
+    buildTrainStep(g, { loss, metrics, optimizer: { kind: 'adamw', weightDecay: 0 }, clipGradNorm: 1, stateLayout: 'per-param' }),
+  );
   const valImages = val.readBatch(val.items.map((_, i) => i));
   const shown = 8;
   const f = 2 ** (cfg.block_out_channels.length - 1);
