@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   const rounds = intFlag('rounds', values.rounds, 3, 1);
   const threads = intFlag('threads', values.threads, 2, 1);
 
-  let t = performance.now();
+  const t = performance.now();
   const model = await DiffusionModel.load(values.model, { session: { intraOpThreads: threads } });
   const loadMs = performance.now() - t;
   try {

@@ -5,7 +5,7 @@
  * faster than expressing dW as a transposed convolution.
  */
 import type { Tensor } from '../graph/graph.ts';
-import { concat, conv, convGeometry, convTranspose, matmul, pad, reshape, slice, transpose, transposeLast, type ConvOptions } from '../graph/ops/index.ts';
+import { concat, conv, type convGeometry, convTranspose, matmul, pad, reshape, slice, transpose, transposeLast, type ConvOptions } from '../graph/ops/index.ts';
 
 type Geometry = ReturnType<typeof convGeometry>;
 

@@ -40,7 +40,10 @@ export function learnAuthorWords(entries: readonly AuthorEvidence[]): Set<string
   const addEvidence = (word: string, group: string): void => {
     evidenceCount.set(word, (evidenceCount.get(word) ?? 0) + 1);
     let groups = evidenceGroups.get(word);
-    if (!groups) evidenceGroups.set(word, (groups = new Set()));
+    if (!groups) {
+      groups = new Set();
+      evidenceGroups.set(word, groups);
+    }
     groups.add(group);
   };
 

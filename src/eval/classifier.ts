@@ -162,8 +162,8 @@ export class ClassifierRunner {
       const chunk = new Float32Array(this.batch * plane); // padded with zeros past n
       chunk.set(images.subarray(from * plane, (from + n) * plane));
       const out = await this.session.run({ x: { dtype: 'float32', dims: [this.batch, 3, size, size], data: chunk } });
-      logits.set((out['logits']?.data as Float32Array).subarray(0, n * classes), from * classes);
-      features.set((out['features']?.data as Float32Array).subarray(0, n * F), from * F);
+      logits.set((out['logits']!.data as Float32Array).subarray(0, n * classes), from * classes);
+      features.set((out['features']!.data as Float32Array).subarray(0, n * F), from * F);
     }
     return { logits, features };
   }

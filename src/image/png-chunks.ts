@@ -119,7 +119,7 @@ export function readPngChunks(png: Uint8Array, label = 'PNG data'): PngChunk[] {
 /** Width and height from the IHDR chunk (which the spec requires to come first). */
 export function pngSize(chunks: PngChunk[]): { width: number; height: number } {
   const ihdr = chunks[0];
-  if (!ihdr || ihdr.type !== 'IHDR' || ihdr.data.length < 8) {
+  if (ihdr?.type !== 'IHDR' || ihdr.data.length < 8) {
     throw new InputError(`PNG is corrupt: expected an IHDR chunk first, found ${ihdr?.type ?? 'no chunk'}`);
   }
   const view = new DataView(ihdr.data.buffer, ihdr.data.byteOffset, ihdr.data.byteLength);

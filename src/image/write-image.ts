@@ -72,7 +72,7 @@ function toBytes(pixels: Float32Array | Uint8Array, width: number, channels: num
       const pixel = Math.floor(i / channels);
       throw new GessoError(`pixel data has NaN at x=${pixel % width}, y=${Math.floor(pixel / width)}, channel ${i % channels}`);
     }
-    out[i] = Math.round((v < 0 ? 0 : v > 1 ? 1 : v) * 255);
+    out[i] = Math.round((v < 0 ? 0 : Math.min(v, 1)) * 255);
   }
   return out;
 }

@@ -151,7 +151,7 @@ export function latentPreview(latents: Float32Array, channels: number, h: number
       let v = 0;
       for (let c = 0; c < channels; c++) v += (latents[c * n + i] as number) * (factors[c]?.[k] ?? 0);
       const p = (v + 1) / 2;
-      out[i * 3 + k] = p < 0 ? 0 : p > 1 ? 1 : p;
+      out[i * 3 + k] = p < 0 ? 0 : Math.min(p, 1);
     }
   }
   return { data: out, width: w, height: h };

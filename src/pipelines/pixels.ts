@@ -10,7 +10,7 @@ export function planesToPixels(planes: Float32Array, width: number, height: numb
   for (let c = 0; c < 3; c++) {
     for (let i = 0; i < n; i++) {
       const v = ((planes[c * n + i] as number) + 1) / 2;
-      out[i * 3 + c] = v < 0 ? 0 : v > 1 ? 1 : v;
+      out[i * 3 + c] = v < 0 ? 0 : Math.min(v, 1);
     }
   }
   return out;

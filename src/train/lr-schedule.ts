@@ -1,7 +1,5 @@
 /** Learning-rate schedules: linear warmup, then cosine decay to `minLr` (Loshchilov & Hutter, SGDR). */
-export interface LrSchedule {
-  (step: number): number;
-}
+export type LrSchedule = (step: number) => number;
 
 export function warmupCosine(opts: { lr: number; warmupSteps?: number; totalSteps: number; minLr?: number }): LrSchedule {
   const warmup = opts.warmupSteps ?? 0;

@@ -355,7 +355,10 @@ export function pickShown(set: EvalSet, n: number): EvalSet {
 async function lossCurvePng(h: History): Promise<Uint8Array> {
   // An exponential moving average makes the trend readable under per-batch noise.
   let ema = Number.NaN;
-  const smooth = h.losses.map(([x, y]): [number, number] => [x, (ema = Number.isNaN(ema) ? y : 0.98 * ema + 0.02 * y)]);
+  const smooth = h.losses.map(([x, y]): [number, number] => {
+    ema = Number.isNaN(ema) ? y : 0.98 * ema + 0.02 * y;
+    return [x, ema];
+  });
   return plotLines(
     [
       { name: 'L1 loss (per step)', points: h.losses },

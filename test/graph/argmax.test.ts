@@ -23,9 +23,9 @@ test('ArgMax: int64 indices along an axis, first index on ties, for float, int32
       i: { dtype: 'int32', dims: [2, 4], data: Int32Array.of(49406, 320, 49407, 49407, 7, 0, 0, 0) },
       l: { dtype: 'int64', dims: [2, 4], data: BigInt64Array.of(1n, 9n, 3n, 3n, 2n, 0n, 3n, 4n) },
     });
-    assert.deepEqual([...(out.af?.data as BigInt64Array)], [1n, 0n]);
-    assert.deepEqual([...(out.ai?.data as BigInt64Array)], [2n, 0n]);
-    assert.deepEqual([...(out.al?.data as BigInt64Array)], [1n, 0n, 0n, 1n]);
+    assert.deepEqual([...(out.af!.data as BigInt64Array)], [1n, 0n]);
+    assert.deepEqual([...(out.ai!.data as BigInt64Array)], [2n, 0n]);
+    assert.deepEqual([...(out.al!.data as BigInt64Array)], [1n, 0n, 0n, 1n]);
   } finally {
     await session.release();
   }

@@ -63,7 +63,7 @@ export async function gradCheck(c: GradCase, seed = 1): Promise<GradCheckResult>
       const data = Float32Array.from(feed.data as Float32Array);
       data[index] = (data[index] as number) + delta;
       const res = await session.run({ ...feeds, [name]: { ...feed, data } }, ['loss']);
-      return (res['loss']?.data as Float32Array)[0] as number;
+      return (res['loss']!.data as Float32Array)[0] as number;
     };
     const failures: string[] = [];
     let worst = 0;

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { InputError } from '../../core/errors.ts';
 import { loadImageDataset } from '../../data/dataset.ts';
 import { readSafetensors, toFloat32, writeSafetensors } from '../../weights/safetensors.ts';
-import { WordTokenizer, saveWordTokenizer, loadWordTokenizer } from '../../text/word-tokenizer.ts';
+import { type WordTokenizer, saveWordTokenizer, loadWordTokenizer } from '../../text/word-tokenizer.ts';
 import { defaultRecipe, MODEL_NAME, type DefaultRecipe } from './config.ts';
 import { StageLog } from './stage-log.ts';
 import { encodeMeans, trainVaeStage, vaeSessions } from './vae-stage.ts';
