@@ -55,6 +55,14 @@ try {
     assert.match(run(process.execPath, ['make.mjs'], app), /^\d+x\d+$/m);
     assert.ok(readFileSync(join(app, 'api.png')).subarray(0, 8).equals(PNG));
 
+    // The README's library example, as written there.
+    const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+    const example = readme.split('## gesso as a library')[1]?.match(/```js\n([\s\S]*?)```/)?.[1];
+    assert.ok(example, 'README.md has a ```js example under "gesso as a library"');
+    writeFileSync(join(app, 'readme-example.mjs'), example);
+    assert.match(run(process.execPath, ['readme-example.mjs'], app), /Steps: 20, Sampler: DPM\+\+ 2M, Schedule type: Karras[\s\S]*trainedAlgorithmicMedia/);
+    assert.ok(readFileSync(join(app, 'star.png')).subarray(0, 8).equals(PNG));
+
     // TypeScript: the declarations resolve and a typed use of the API compiles.
     writeFileSync(
       join(app, 'typed.ts'),
