@@ -76,7 +76,7 @@ function unreduce(n: Node, gy: Tensor): Tensor {
 }
 
 /** Ops whose outputs carry no gradient (comparisons, integer and shape plumbing). */
-const NO_GRADIENT = new Set(['Shape', 'Equal', 'Greater', 'Less', 'Not', 'Sign', 'ScatterElements', 'RandomUniformLike', 'ArgMax']);
+const NO_GRADIENT = new Set(['Shape', 'Equal', 'Greater', 'Less', 'Not', 'Sign', 'ScatterElements', 'RandomUniformLike', 'RandomNormalLike', 'ArgMax']);
 
 export const RULES: Record<string, GradRule> = {
   Add: (n, [gy]) => [sumTo(gy!, input(n, 0).shape), sumTo(gy!, input(n, 1).shape)],

@@ -21,7 +21,7 @@ import { InputError } from '../core/errors.ts';
 import { Rng } from '../core/rng.ts';
 import { exportOnnx, type ExportedModel } from '../graph/export.ts';
 import { Graph, type Tensor } from '../graph/graph.ts';
-import { add, silu } from '../graph/ops/index.ts';
+import { add, clip, exp, mul, randomNormalLike, silu, split } from '../graph/ops/index.ts';
 import { Conv2d, GroupNorm, MultiHeadAttention, ResBlock, type WeightInit } from '../nn/index.ts';
 import { Downsample2D, Upsample2D } from './resample.ts';
 import { toImage, toTokens } from './transformer-2d.ts';
@@ -246,6 +246,11 @@ export interface VaeBuildOptions extends BuildWeights {
   /** Example image height/width in pixels (latents are these / f); default the config's sample_size. */
   height?: number;
   width?: number;
+  /**
+   * Encoder only: output a sample, mean + exp(logvar / 2)·ε with an unseeded ε, as folders exported by
+   * optimum ≤ 1.22 have it (`latent_dist.sample()` traced into the graph), instead of mean and log-variance.
+   */
+  sampleInGraph?: boolean;
 }
 
 export interface BuiltVae<M> {
@@ -267,7 +272,11 @@ export function buildVaeEncoder(config: AutoencoderKLConfig, options: VaeBuildOp
   const [h, w] = [options.height ?? config.sample_size, options.width ?? config.sample_size];
   checkImageSize(config, h, w);
   const input = g.input('sample', [options.batch ?? 1, config.in_channels, h, w]);
-  return { graph: g, model, config, input, out: model.forward(input) };
+  const moments = model.forward(input); // (B, 2·latent, h, w)
+  if (!options.sampleInGraph) return { graph: g, model, config, input, out: moments };
+  const [mean, logvar] = split(moments, [config.latent_channels, config.latent_channels], 1) as [Tensor, Tensor]; // (B, latent, h, w) each
+  const std = exp(mul(clip(logvar, -30, 20), 0.5));
+  return { graph: g, model, config, input, out: add(mean, mul(std, randomNormalLike(mean))) };
 }
 
 export function buildVaeDecoder(config: AutoencoderKLConfig, options: VaeBuildOptions = {}): BuiltVae<VaeDecoder> {

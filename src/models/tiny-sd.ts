@@ -26,6 +26,8 @@ export interface TinySdOptions extends WriteSdFolderOptions {
   variant: TinySdVariant;
   /** Seeds every component's random weights. */
   seed: number;
+  /** A vae_encoder that samples inside its graph (unseeded), as optimum ≤ 1.22 exports it. */
+  encoderSamples?: boolean;
 }
 
 /** What was written, for tests that want to check against it. */
@@ -137,7 +139,7 @@ export function writeTinySdModel(dir: string, options: TinySdOptions): TinySdMod
   // Built at a small example size: batch, height and width are dynamic in the export.
   const unet = buildUNet2DCondition(spec.unet, { seed: seed(), height: 8, width: 8, timestepDtype: spec.timestepDtype });
   const vaeSeed = seed();
-  const vaeEncoder = buildVaeEncoder(spec.vae, { seed: vaeSeed, height: 64, width: 64 });
+  const vaeEncoder = buildVaeEncoder(spec.vae, { seed: vaeSeed, height: 64, width: 64, sampleInGraph: options.encoderSamples ?? false });
   const vaeDecoder = buildVaeDecoder(spec.vae, { seed: vaeSeed + 1, height: 64, width: 64 });
   writeSdFolder(
     dir,

@@ -18,6 +18,7 @@
  * external data confined to its folder) before ONNX Runtime opens it. A safety_checker/ folder, if
  * present, is not used.
  */
+import { withoutInGraphSampling } from './encoder-sampling.ts';
 import { DEFAULT_MODEL_DIR } from '../core/paths.ts';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
@@ -30,7 +31,7 @@ import { loadTokenizer } from '../text/load-tokenizer.ts';
 import type { Tokenizer } from '../text/tokenizer.ts';
 import { validateOnnxFile } from '../weights/onnx-external-data.ts';
 import { modelFolderHash, type ModelHash } from './model-hash.ts';
-import { checkFloatInput, fixedDim, pickOutput, refuseExtraInputs, requireInput } from './model-io.ts';
+import { checkFloatInput, fixedDim, floatTensor, pickOutput, refuseExtraInputs, requireInput } from './model-io.ts';
 
 /** diffusers' AutoencoderKL default (Stable Diffusion 1.x and 2.x). */
 export const DEFAULT_SCALING_FACTOR = 0.18215;
@@ -108,6 +109,8 @@ interface Files {
 export class DiffusionModel {
   private encoderLoad: Promise<{ runner: Runner; spec: VaeEncoderSpec }> | null = null;
   private hashLoad: Promise<ModelHash> | null = null;
+  /** Things gesso changed or assumed about this folder while loading it, for the user to read. */
+  readonly notes: string[] = [];
 
   private constructor(
     readonly dir: string,
@@ -145,7 +148,9 @@ export class DiffusionModel {
         open(files.vaeDecoder, 'vae_decoder/model.onnx'),
         files.upscaler ? open(files.upscaler, 'upscaler/model.onnx') : Promise.resolve(null),
       ]);
-      const spec = deriveSpec(configs, tokenizer, textEncoder, unet, vaeDecoder);
+      // diffusers' own ONNX script writes no config.json: measure the decoder's scale instead of assuming 8.
+      const probedScale = Array.isArray(configs.vae?.block_out_channels) ? null : await probeVaeScale(vaeDecoder);
+      const spec = deriveSpec(configs, tokenizer, textEncoder, unet, vaeDecoder, probedScale);
       const upscaler = upscalerRunner ? { runner: upscalerRunner, spec: upscalerSpec(upscalerRunner) } : null;
       return new DiffusionModel(root, basename(root), modelIndex, tokenizer, scheduler, textEncoder, unet, vaeDecoder, upscaler, spec, files, options);
     } catch (e) {
@@ -174,7 +179,15 @@ export class DiffusionModel {
     if (path === null) {
       return Promise.reject(new InputError(`model folder ${this.dir} has no vae_encoder/model.onnx; img2img and inpainting need it`));
     }
-    this.encoderLoad ??= createRunner(path, 'vae_encoder/model.onnx', this.options).then(async (runner) => {
+    // An encoder that samples unseeded noise inside its graph is loaded with that noise at its mean.
+    const loadEncoder = async (): Promise<Runner> => {
+      const { model, replaced } = withoutInGraphSampling(path);
+      if (model !== null) {
+        this.notes.push(`vae_encoder/model.onnx samples its own unseeded noise (${replaced.join(', ')}); gesso uses the distribution's mean instead`);
+      }
+      return createRunner(model ?? path, 'vae_encoder/model.onnx', this.options);
+    };
+    this.encoderLoad ??= loadEncoder().then(async (runner) => {
       try {
         return { runner, spec: vaeEncoderSpec(runner, this.spec.latentChannels) };
       } catch (e) {
@@ -212,7 +225,7 @@ export class DiffusionModel {
   }
 }
 
-function createRunner(path: string, label: string, options: LoadModelOptions): Promise<Runner> {
+function createRunner(path: string | Uint8Array, label: string, options: LoadModelOptions): Promise<Runner> {
   const sessionOptions: SessionOptions = { ...options.session, name: label };
   return options.runner === 'in-process' ? Session.create(path, sessionOptions) : WorkerSession.create(path, sessionOptions);
 }
@@ -301,7 +314,30 @@ function readConfigs(root: string): { vae: JsonConfig; unet: JsonConfig; text: J
   };
 }
 
-function deriveSpec(configs: ReturnType<typeof readConfigs>, tokenizer: Tokenizer, textEncoder: Runner, unet: Runner, vaeDecoder: Runner): ModelSpec {
+/** Pixels per latent of a VAE decoder, measured by decoding an 8×8 latent of zeros. */
+async function probeVaeScale(vaeDecoder: Runner): Promise<number> {
+  const VD = 'vae_decoder/model.onnx';
+  const input = vaeDecoder.inputs.length === 1 ? (vaeDecoder.inputs[0] as ValueInfo) : requireInput(vaeDecoder, 'latent_sample', VD, 'latents (B, C, h, w)');
+  checkFloatInput(input, VD);
+  checkRank(input, 4, VD, '(batch, channels, height, width)');
+  const size = fixedDim(input, 2) ?? 8;
+  const dims = [fixedDim(input, 0) ?? 1, fixedDim(input, 1) ?? DEFAULT_LATENT_CHANNELS, size, fixedDim(input, 3) ?? size];
+  const out = await vaeDecoder.run({ [input.name]: floatTensor(input, dims, new Float32Array(dims.reduce((a, b) => a * b, 1))) });
+  const height = Object.values(out)[0]?.dims[2];
+  if (height === undefined || height % size !== 0 || height < size) {
+    throw new InputError(`${VD}: decoding ${size}x${size} latents gave an output of height ${height}; expected a whole multiple of ${size}`);
+  }
+  return height / size;
+}
+
+function deriveSpec(
+  configs: ReturnType<typeof readConfigs>,
+  tokenizer: Tokenizer,
+  textEncoder: Runner,
+  unet: Runner,
+  vaeDecoder: Runner,
+  probedVaeScale: number | null,
+): ModelSpec {
   const { vae: vaeConfig, unet: unetConfig, text: textConfig } = configs;
 
   // Text encoder: (B, S) ids -> (B, S, D)
@@ -340,7 +376,7 @@ function deriveSpec(configs: ReturnType<typeof readConfigs>, tokenizer: Tokenize
   const blocks = vaeConfig?.block_out_channels;
   if (blocks !== undefined && (!Array.isArray(blocks) || blocks.length < 1))
     throw new InputError('vae_decoder/config.json: block_out_channels must be a non-empty array');
-  const vaeScaleFactor = Array.isArray(blocks) ? 2 ** (blocks.length - 1) : DEFAULT_VAE_SCALE_FACTOR;
+  const vaeScaleFactor = Array.isArray(blocks) ? 2 ** (blocks.length - 1) : (probedVaeScale ?? DEFAULT_VAE_SCALE_FACTOR);
   const scalingFactor = configNumber(vaeConfig, 'scaling_factor', 'vae_decoder/config.json') ?? DEFAULT_SCALING_FACTOR;
 
   // UNet: sample (B, Cin, h, w), timestep, encoder_hidden_states (B, S, D) -> (B, C, h, w)

@@ -16,3 +16,17 @@ export function randomUniformLike(like: Tensor, options: { seed: number; low?: n
   const attrs = { dtype: { i: 1 }, low: { f: low }, high: { f: high }, seed: { f: seed } };
   return like.graph.addNode('RandomUniformLike', [like], attrs, [{ shape: like.shape, dtype: 'float32' }])[0] as Tensor;
 }
+
+/**
+ * Standard normal samples with the shape of `like` (ONNX RandomNormalLike, float32 out). Without a seed,
+ * ORT draws from a time-seeded generator: every run differs. Exporters that trace `torch.randn_like`
+ * write exactly that; gesso's own graphs pass a seed.
+ */
+export function randomNormalLike(like: Tensor, options: { seed?: number } = {}): Tensor {
+  const { seed } = options;
+  if (seed !== undefined && (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 24)) {
+    throw new ShapeError(`RandomNormalLike: seed ${seed} must be an integer in 0..16777215`);
+  }
+  const attrs = { dtype: { i: 1 }, mean: { f: 0 }, scale: { f: 1 }, ...(seed !== undefined ? { seed: { f: seed } } : {}) };
+  return like.graph.addNode('RandomNormalLike', [like], attrs, [{ shape: like.shape, dtype: 'float32' }])[0] as Tensor;
+}
