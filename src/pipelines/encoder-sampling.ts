@@ -44,5 +44,11 @@ function zerosLike(node: NodeProtoObject): NodeProtoObject {
 function zerosOfShape(node: NodeProtoObject, shape: number[]): NodeProtoObject {
   const count = shape.reduce((a, b) => a * b, 1);
   const value: TensorProtoObject = { dims: shape, data_type: 1, raw_data: new Uint8Array(4 * count) };
-  return { op_type: 'Constant', name: `${node.name ?? 'random'}_mean`, input: [], output: node.output ?? [], attribute: [{ name: 'value', type: ATTR_TYPE.TENSOR, t: value }] };
+  return {
+    op_type: 'Constant',
+    name: `${node.name ?? 'random'}_mean`,
+    input: [],
+    output: node.output ?? [],
+    attribute: [{ name: 'value', type: ATTR_TYPE.TENSOR, t: value }],
+  };
 }

@@ -13,7 +13,8 @@
  * ordinary UNet inpaints by putting the noised init image back outside the mask after every step.
  * Like diffusers, strength 1 starts inpainting from pure noise; img2img always starts from the noised image.
  */
-import { GessoError } from '../core/errors.ts';
+import { createHash } from 'node:crypto';
+import { GessoError, InputError } from '../core/errors.ts';
 import type { A1111Parameters } from '../image/a1111-parameters.ts';
 import type { ImageMetadata } from '../image/write-image.ts';
 import { sha256File } from '../weights/hash.ts';
@@ -50,6 +51,8 @@ export interface GeneratedImage {
   recipe: Recipe;
   /** Ready for writeImageFile / encodePng. */
   metadata: ImageMetadata;
+  /** The final denoised latents (C, h, w), before the VAE decoder. */
+  latents: Float32Array;
 }
 
 export interface GenerateTimings {
@@ -117,7 +120,8 @@ async function run(model: DiffusionModel, request: GenerateRequest, options: Gen
 
   // 4. Starting latents: noise from seed + i, the init image's latents, inpainting inputs.
   t = performance.now();
-  const { rngs, noise } = seededNoise(settings.seed, B, C * h * w);
+  const { rngs, noise: seeded } = seededNoise(settings.seed, B, C * h * w);
+  const noise = request.latents ? checkLatents(request.latents, B, C, h, w) : seeded;
   let latents = noise.map((x) => scale(x, plan.initNoiseSigma));
   let inpaint: InpaintLatents | null = null;
   if (settings.mode !== 'txt2img' || spec.inpaint) {
@@ -175,6 +179,9 @@ async function run(model: DiffusionModel, request: GenerateRequest, options: Gen
     if (settings.upscale) {
       t = performance.now();
       image = await upscaleImage(model, image.planes, image.width, image.height, signal);
+      if (image.width !== settings.outputWidth || image.height !== settings.outputHeight) {
+        image = await resizePlanes(image, settings.outputWidth, settings.outputHeight);
+      }
       upscaleMs.push(performance.now() - t);
     }
     decoded.push(image);
@@ -192,6 +199,13 @@ async function run(model: DiffusionModel, request: GenerateRequest, options: Gen
       model: { name: model.name, hash },
       initImage: initRecord,
       mask: maskRecord,
+      latents: request.latents
+        ? {
+            sha256: createHash('sha256')
+              .update(noise[index] as Float32Array)
+              .digest('hex'),
+          }
+        : null,
       output: { width: image.width, height: image.height },
     };
     const parameters = buildA1111Parameters(record);
@@ -202,6 +216,7 @@ async function run(model: DiffusionModel, request: GenerateRequest, options: Gen
       width: image.width,
       height: image.height,
       pixels: planesToPixels(image.planes, image.width, image.height),
+      latents: denoised.latents[index] as Float32Array,
       parameters,
       recipe,
       metadata: { parameters, recipe, source: settings.mode === 'txt2img' ? 'generated' : 'edited' },
@@ -216,6 +231,26 @@ async function run(model: DiffusionModel, request: GenerateRequest, options: Gen
     timings: { textEncoderMs, vaeEncodeMs, unetMs: denoised.unetMs, unetTotalMs, vaeDecodeMs, upscaleMs, totalMs: performance.now() - started },
     warnings,
   };
+}
+
+/** (3, H, W) in [-1, 1] resized to width × height (Lanczos, through 8-bit: the picture is written as 8-bit anyway). */
+async function resizePlanes(image: { planes: Float32Array; width: number; height: number }, width: number, height: number) {
+  const pixels = await resizePixels({ data: planesToPixels(image.planes, image.width, image.height), width: image.width, height: image.height }, width, height);
+  return { planes: pixelsToPlanes(pixels, width, height), width, height };
+}
+
+/** Starting noise given by the caller: one finite (C, h, w) array per image. */
+function checkLatents(latents: readonly Float32Array[], B: number, C: number, h: number, w: number): Float32Array[] {
+  if (latents.length !== B) throw new InputError(`latents: ${latents.length} arrays for a batch of ${B}; expected one (C, h, w) array per image`);
+  return latents.map((x, i) => {
+    if (!(x instanceof Float32Array) || x.length !== C * h * w) {
+      throw new InputError(
+        `latents[${i}]: ${x instanceof Float32Array ? x.length : typeof x} values; expected (${C}, ${h}, ${w}) = ${C * h * w} float32 values for this size`,
+      );
+    }
+    for (let j = 0; j < x.length; j++) if (!Number.isFinite(x[j])) throw new InputError(`latents[${i}] has a non-finite value at ${j}`);
+    return x;
+  });
 }
 
 function scale(x: Float32Array, factor: number): Float32Array {

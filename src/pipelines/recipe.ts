@@ -41,6 +41,8 @@ export interface Recipe {
   initImage: SourceRecord | null;
   mask: SourceRecord | null;
   model: { name: string; hash: string; sha256: string; hashedFiles: string[] };
+  /** Starting noise given by the caller instead of the seed's: SHA-256 of its float32 bytes (little-endian). */
+  latents: { sha256: string } | null;
   /** Size of the written image (larger than width × height after the upscaler). */
   output: { width: number; height: number };
 }
@@ -52,6 +54,7 @@ export interface ImageRecordInput {
   model: { name: string; hash: ModelHash };
   initImage: SourceRecord | null;
   mask: SourceRecord | null;
+  latents: { sha256: string } | null;
   output: { width: number; height: number };
 }
 
@@ -76,6 +79,7 @@ export function buildRecipe(r: ImageRecordInput): Recipe {
     initImage: r.initImage,
     mask: r.mask,
     model: { name: r.model.name, hash: r.model.hash.short, sha256: r.model.hash.sha256, hashedFiles: r.model.hash.files },
+    latents: r.latents,
     output: r.output,
   };
 }
@@ -86,7 +90,9 @@ export function buildA1111Parameters(r: ImageRecordInput): A1111Parameters {
   const extra: Record<string, string> = {};
   if (s.eta > 0) extra.Eta = String(s.eta);
   if (s.upscale && (r.output.width !== s.width || r.output.height !== s.height)) {
-    extra['Postprocess upscale by'] = String(r.output.width / s.width);
+    const by = r.output.width / s.width;
+    if (Number.isInteger(by) && r.output.height === s.height * by) extra['Postprocess upscale by'] = String(by);
+    else extra['Postprocess upscale to'] = `${r.output.width}x${r.output.height}`;
     extra['Postprocess upscaler'] = 'model upscaler';
   }
   extra.Version = 'gesso';
@@ -137,6 +143,11 @@ export function requestFromRecipe(recipe: JsonObject, where: string): GenerateRe
     }
     return value.path;
   };
+  const outputSize = (key: 'width' | 'height'): number => {
+    const v = isJsonObject(recipe.output) ? recipe.output[key] : undefined;
+    if (typeof v !== 'number') throw new InputError(`${where}: recipe field output.${key} is ${JSON.stringify(v ?? null)}; expected a number`);
+    return v;
+  };
   const request: GenerateRequest = {
     prompt: str('prompt'),
     negativePrompt: str('negativePrompt'),
@@ -145,8 +156,9 @@ export function requestFromRecipe(recipe: JsonObject, where: string): GenerateRe
     scheduler: scheduler.name,
     schedulerConfig: validateSchedulerConfig(scheduler.config, `${where}: recipe scheduler config`),
     seed: num('seed'),
-    width: num('width'),
-    height: num('height'),
+    // With the upscaler, the asked-for size is the output's (the recipe's width/height are the generated size).
+    width: recipe.upscale === true ? outputSize('width') : num('width'),
+    height: recipe.upscale === true ? outputSize('height') : num('height'),
     eta: num('eta'),
     upscale: recipe.upscale === true,
   };

@@ -5,6 +5,7 @@
 import { randomInt } from 'node:crypto';
 import { InputError } from '../core/errors.ts';
 import { createScheduler, type Scheduler, type SchedulerConfig } from '../schedulers/index.ts';
+import { UPSCALER_SCALE } from '../models/upscaler.ts';
 import type { ImageSource } from './image-input.ts';
 import { MAX_SEED } from './latents.ts';
 import type { DiffusionModel } from './model-folder.ts';
@@ -22,7 +23,11 @@ export interface GenerateRequest {
   schedulerConfig?: Partial<SchedulerConfig>;
   /** 0..4294967295; image i of a batch uses seed + i (default: random). */
   seed?: number;
-  /** Pixels, multiples of the VAE's scale factor (default: the model's size, or the init image's). */
+  /**
+   * Size of the picture made, in pixels (default: the model's size, or the init image's). Without the
+   * upscaler it must be a multiple of the VAE's scale factor; with it, gesso generates at the size that
+   * upscales to it (a quarter, rounded to that multiple) and resizes the upscaled picture to exactly this.
+   */
   width?: number;
   height?: number;
   /** Images made at once, seeds seed..seed + batchSize − 1 (default 1). */
@@ -39,6 +44,12 @@ export interface GenerateRequest {
   upscale?: boolean;
   /** Most 75-token prompt chunks to use (default 8). */
   maxPromptChunks?: number;
+  /**
+   * Starting noise ε instead of the seed's, one (C, h, w) array per image in the UNet's latent space at unit
+   * variance, as diffusers' `latents` argument (the pipeline scales it by the scheduler's initial σ). The seed
+   * still drives stochastic samplers. Lets a user re-make an image made elsewhere, or walk between noises.
+   */
+  latents?: readonly Float32Array[];
 }
 
 export type Mode = 'txt2img' | 'img2img' | 'inpaint';
@@ -54,8 +65,12 @@ export interface Settings {
   schedulerName: string;
   scheduler: Scheduler;
   seed: number;
+  /** Size the model generates at (the UNet's latents are this / the VAE's scale factor). */
   width: number;
   height: number;
+  /** Size of the picture returned: width × height, or the asked-for size after the upscaler. */
+  outputWidth: number;
+  outputHeight: number;
   batchSize: number;
   /** null for txt2img. */
   strength: number | null;
@@ -116,10 +131,11 @@ export function resolveSettings(model: DiffusionModel, request: GenerateRequest,
     throw new InputError(`model folder ${model.dir} has an inpainting UNet but no vae_encoder/model.onnx; it needs one to encode the masked image`);
   }
 
-  const { width, height } = resolveSize(model, request, initSize);
-
   const upscale = request.upscale ?? model.upscaler !== null;
   if (upscale && model.upscaler === null) throw new InputError(`upscaling was asked for, but model folder ${model.dir} has no upscaler/model.onnx`);
+  const { width, height, outputWidth, outputHeight } = upscale
+    ? upscaledSize(model, request, initSize)
+    : { ...resolveSize(model, request, initSize), outputWidth: 0, outputHeight: 0 };
 
   const schedulerName = request.scheduler ?? model.defaultScheduler;
   const scheduler = createScheduler(schedulerName, { ...model.scheduler.config, ...request.schedulerConfig });
@@ -138,12 +154,41 @@ export function resolveSettings(model: DiffusionModel, request: GenerateRequest,
     seed,
     width,
     height,
+    outputWidth: outputWidth || width,
+    outputHeight: outputHeight || height,
     batchSize,
     strength,
     eta,
     upscale,
     maxPromptChunks: request.maxPromptChunks,
   };
+}
+
+/**
+ * With the upscaler, the asked-for size is the output's: generate at a quarter of it, rounded to the VAE's
+ * multiple (the model's own size when none is asked), and resize the upscaled picture to it exactly.
+ */
+function upscaledSize(
+  model: DiffusionModel,
+  request: GenerateRequest,
+  initSize: { width: number; height: number } | null,
+): { width: number; height: number; outputWidth: number; outputHeight: number } {
+  const s = model.spec.vaeScaleFactor;
+  const f = UPSCALER_SCALE;
+  for (const [what, v] of [
+    ['width', request.width],
+    ['height', request.height],
+  ] as const) {
+    if (v !== undefined && (!Number.isInteger(v) || v < s || v > MAX_SIDE)) {
+      throw new InputError(`${what} ${v}: expected a whole number of pixels from ${s} to ${MAX_SIDE}`);
+    }
+  }
+  const toGenerate = (v: number | undefined): number | undefined => (v === undefined ? undefined : Math.max(s, Math.round(v / f / s) * s));
+  // An init image's size is the output's too when no size is asked for.
+  const width = request.width ?? initSize?.width;
+  const height = request.height ?? initSize?.height;
+  const generated = resolveSize(model, { ...request, width: toGenerate(width), height: toGenerate(height) }, null);
+  return { ...generated, outputWidth: width ?? generated.width * f, outputHeight: height ?? generated.height * f };
 }
 
 function resolveSize(model: DiffusionModel, request: GenerateRequest, initSize: { width: number; height: number } | null): { width: number; height: number } {

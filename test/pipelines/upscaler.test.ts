@@ -23,7 +23,7 @@ function nearest4x(): Uint8Array {
   });
 }
 
-test('a model with upscaler/ writes 4x images by default; upscale: false skips it', async () => {
+test('a model with upscaler/ generates at a quarter of the asked-for size and upscales 4x to it; upscale: false skips it', async () => {
   const dir = join(scratchDir(), 'with-upscaler');
   cpSync(tinyFolder('sd1'), dir, { recursive: true });
   mkdirSync(join(dir, 'upscaler'));
@@ -31,7 +31,7 @@ test('a model with upscaler/ writes 4x images by default; upscale: false skips i
   const model = await DiffusionModel.load(dir, { runner: 'in-process' });
   try {
     assert.ok(model.upscaler);
-    const request = { prompt: 'x', steps: 2, seed: 3, width: 32, height: 24 };
+    const request = { prompt: 'x', steps: 2, seed: 3, width: 128, height: 96 };
     const up = await generate(model, request);
     const [big] = up.images;
     assert.ok(big);
@@ -44,7 +44,7 @@ test('a model with upscaler/ writes 4x images by default; upscale: false skips i
     assert.deepEqual(big.recipe.output, { width: 128, height: 96 });
     assert.equal(big.recipe.upscale, true);
 
-    const plain = await generate(model, { ...request, upscale: false });
+    const plain = await generate(model, { ...request, width: 32, height: 24, upscale: false });
     const [small] = plain.images;
     assert.ok(small);
     assert.equal(small.width, 32);

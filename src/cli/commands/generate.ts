@@ -9,6 +9,7 @@ import { DiffusionModel } from '../../pipelines/model-folder.ts';
 import { requestFromRecipe } from '../../pipelines/recipe.ts';
 import { DEFAULT_CFG, DEFAULT_STEPS } from '../../pipelines/settings.ts';
 import { ProgressBar } from '../../train/progress.ts';
+import { readLatentsFile, writeLatentsFile } from '../../pipelines/latents-file.ts';
 import type { Command } from '../command.ts';
 import { planOutput, writeImages } from '../generate-output.ts';
 
@@ -29,7 +30,10 @@ Options:
   --scheduler NAME    e.g. "DPM++ 2M Karras", "Euler a", DDIMScheduler (default: the model's;
                       \`gesso schedulers\` lists them)
   --seed N            0..4294967295 (default: random); image i of a batch uses N + i
-  --size WxH          image size in pixels, multiples of 8 (default: the model's, or the init image's)
+  --size WxH          size of the picture written, in pixels (default: the model's, or the init
+                      image's). With the model's upscaler (default model: 4×), gesso generates at
+                      about a quarter of it and resizes the upscaled picture to exactly WxH; with
+                      --no-upscale or a model without one, a multiple of the VAE's factor (SD: 8)
   --batch N           images to make (default 1)
   --init IMAGE        start from this image (img2img)
   --strength S        how far from the init image to go, in (0, 1] (default 0.75; 1 with --mask)
@@ -37,6 +41,9 @@ Options:
   --eta X             DDIM eta (default 0)
   --no-upscale        skip the model's upscaler/ (if it has one)
   --recipe IMAGE      re-make the image a gesso PNG's recipe describes; other options override it
+  --latents FILE      start from this noise instead of the seed's: safetensors, tensor "latents"
+                      (B, C, h, w) float32 at unit variance (diffusers' \`latents\`); B = --batch
+  --save-latents FILE write the final latents (before the VAE decoder) in that format
   --out FILE|DIR      a .png file, or a folder (default: ./outputs/)
 
 Prompts use A1111 emphasis: (word) x1.1, [word] /1.1, (word:1.3); BREAK starts a new 75-token chunk.
@@ -65,6 +72,8 @@ export const generateCommand: Command = {
           eta: { type: 'string' },
           'no-upscale': { type: 'boolean', default: false },
           recipe: { type: 'string' },
+          latents: { type: 'string' },
+          'save-latents': { type: 'string' },
           out: { type: 'string' },
         },
       });
@@ -97,6 +106,17 @@ export const generateCommand: Command = {
       }
       for (const w of result.warnings) console.error(`gesso: warning: ${w}`);
       const written = await writeImages(output, result.images);
+      const saveLatents = values['save-latents'];
+      if (typeof saveLatents === 'string') {
+        const s = result.settings;
+        const f = model.spec.vaeScaleFactor;
+        writeLatentsFile(
+          saveLatents,
+          result.images.map((im) => im.latents),
+          [model.spec.latentChannels, s.height / f, s.width / f],
+        );
+        console.log(`wrote ${saveLatents} (final latents)`);
+      }
       const s = result.settings;
       for (const [i, path] of written.entries()) {
         const im = result.images[i]!;
@@ -166,6 +186,11 @@ async function buildRequest(values: Values, positionals: string[]): Promise<{ re
   const eta = text('eta');
   if (eta !== undefined) request.eta = parseNumber('--eta', eta);
   if (values['no-upscale'] === true) request.upscale = false;
+  const latents = text('latents');
+  if (latents !== undefined) {
+    request.latents = readLatentsFile(latents).items;
+    request.batchSize ??= request.latents.length;
+  }
   return recipeModelHash !== undefined ? { request, recipeModelHash } : { request };
 }
 
