@@ -137,8 +137,8 @@ export const RULES: Record<string, GradRule> = {
     let db: Tensor;
     if (b.rank === 2 && a.rank > 2) {
       // (..., K) x (K, N): fold the batch dims so dB is one MatMul, not a batched one plus a sum.
-      const k = a.shape[a.rank - 1] as number;
-      const m = gy!.shape[gy!.rank - 1] as number;
+      const k = a.shape[a.rank - 1];
+      const m = gy!.shape[gy!.rank - 1];
       db = matmul(transposeLast(reshape(a, [-1, k])), reshape(gy!, [-1, m]));
     } else {
       db = sumTo(matmul(transposeLast(a), gy!), b.shape);
@@ -190,7 +190,7 @@ export const RULES: Record<string, GradRule> = {
     const axis = intAttr(n, 'axis', 0);
     let offset = 0;
     return n.inputs.map((t) => {
-      const len = t!.shape[axis] as number;
+      const len = t!.shape[axis];
       const piece = slice(gy!, [offset], [offset + len], [axis]);
       offset += len;
       return piece;
@@ -209,10 +209,10 @@ export const RULES: Record<string, GradRule> = {
     if (steps.some((s) => s !== 1)) throw new ShapeError(`autodiff: Slice ${n.name} with steps ${steps.join(',')} has no gradient rule (only step 1)`);
     const pads = new Array<number>(2 * x.rank).fill(0);
     axes.forEach((axis, i) => {
-      const dim = x.shape[axis] as number;
-      const s = Math.min(Math.max((starts[i] as number) < 0 ? (starts[i] as number) + dim : (starts[i] as number), 0), dim);
+      const dim = x.shape[axis];
+      const s = Math.min(Math.max(starts[i] < 0 ? starts[i] + dim : starts[i], 0), dim);
       pads[axis] = s;
-      pads[axis + x.rank] = dim - s - (gy!.shape[axis] as number);
+      pads[axis + x.rank] = dim - s - gy!.shape[axis];
     });
     return [pad(gy!, pads), null, null, null, null];
   },
@@ -221,15 +221,15 @@ export const RULES: Record<string, GradRule> = {
     const a = n.attrs['mode'];
     if (a && 's' in a && a.s !== 'constant') throw new ShapeError(`autodiff: Pad mode "${a.s}" has no gradient rule (only constant)`);
     const pads = constInts(n.inputs[1], 'Pad pads');
-    const starts = x.shape.map((_, i) => pads[i] as number);
-    const ends = x.shape.map((d, i) => (pads[i] as number) + d);
+    const starts = x.shape.map((_, i) => pads[i]);
+    const ends = x.shape.map((d, i) => pads[i] + d);
     return [slice(gy!, starts, ends), null, null];
   },
   Gather: (n, [gy]) => {
     const data = input(n, 0);
     const idx = input(n, 1);
     if (intAttr(n, 'axis', 0) !== 0) throw new ShapeError(`autodiff: Gather ${n.name} on axis ${intAttr(n, 'axis', 0)} has no gradient rule (only axis 0)`);
-    const vocab = data.shape[0] as number;
+    const vocab = data.shape[0];
     const rest = data.shape.slice(1);
     const m = idx.size;
     // One-hot (M, V) from the indices, then dData = onehotᵀ @ dY: no scatter kernel needed.
@@ -267,16 +267,12 @@ export const RULES: Record<string, GradRule> = {
     const kernel = intsAttr(n, 'kernel_shape');
     const strides = intsAttr(n, 'strides');
     const pads = intsAttr(n, 'pads');
-    const c = x.shape[1] as number;
+    const c = x.shape[1];
     const area = kernel.reduce((p, k) => p * k, 1);
     // Each input cell receives 1/area of every window it is in: a depthwise transposed conv with a flat kernel.
     const w = x.graph.constant(new Float32Array(c * area).fill(1 / area), [c, 1, ...kernel], 'float32', 'avgpool_grad_kernel');
     const gyShape = gy!.shape;
-    const outputPadding = kernel.map(
-      (k, i) =>
-        (x.shape[2 + i] as number) -
-        ((strides[i] as number) * ((gyShape[2 + i] as number) - 1) + k - (pads[i] as number) - (pads[i + kernel.length] as number)),
-    );
+    const outputPadding = kernel.map((k, i) => x.shape[2 + i] - (strides[i] * (gyShape[2 + i] - 1) + k - pads[i] - pads[i + kernel.length]));
     return [convTranspose(gy!, w, null, { strides, pads, group: c, outputPadding })];
   },
   MaxPool: (n, [gy]) => {
@@ -294,7 +290,7 @@ export const RULES: Record<string, GradRule> = {
     const centred = sub(x, reduceMean(x, axes, true));
     const inv = reciprocal(sqrt(add(reduceMean(mul(centred, centred), axes, true), eps)));
     const xhat = mul(centred, inv);
-    const perChannel = [x.shape[1] as number, ...axes.map(() => 1)];
+    const perChannel = [x.shape[1], ...axes.map(() => 1)];
     const dxhat = mul(gy!, reshape(scale, perChannel));
     const dx = mul(inv, sub(sub(dxhat, reduceMean(dxhat, axes, true)), mul(xhat, reduceMean(mul(dxhat, xhat), axes, true))));
     const outer = [0, ...axes];

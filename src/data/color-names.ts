@@ -68,10 +68,10 @@ export function dominantColors(pixels: Uint8Array, channels: 3 | 4, options: Dom
   let opaque = 0;
   for (let i = 0; i + channels <= pixels.length; i += channels) {
     // Weighted by alpha: faint anti-aliased edges count little, and their colour is still the ink's.
-    const weight = channels === 4 ? (pixels[i + 3] as number) / 255 : 1;
+    const weight = channels === 4 ? pixels[i + 3] / 255 : 1;
     if (weight < MIN_ALPHA) continue;
     opaque += weight;
-    const name = nameColor(pixels[i] as number, pixels[i + 1] as number, pixels[i + 2] as number);
+    const name = nameColor(pixels[i], pixels[i + 1], pixels[i + 2]);
     if (name === 'white') continue;
     ink += weight;
     counts.set(name, (counts.get(name) ?? 0) + weight);

@@ -63,9 +63,9 @@ export async function loadImageDataset(dir: string, options: LoadOptions = {}): 
       // (H, W, 3) interleaved -> (3, H, W) planes
       const base = i * 3 * plane;
       for (let p = 0; p < plane; p++) {
-        pixels[base + p] = img.data[3 * p] as number;
-        pixels[base + plane + p] = img.data[3 * p + 1] as number;
-        pixels[base + 2 * plane + p] = img.data[3 * p + 2] as number;
+        pixels[base + p] = img.data[3 * p];
+        pixels[base + plane + p] = img.data[3 * p + 1];
+        pixels[base + 2 * plane + p] = img.data[3 * p + 2];
       }
     }
   };
@@ -84,7 +84,7 @@ export async function loadImageDataset(dir: string, options: LoadOptions = {}): 
         }
         const src = pixels.subarray(index * 3 * plane, (index + 1) * 3 * plane);
         const dst = b * 3 * plane;
-        for (let k = 0; k < src.length; k++) out[dst + k] = TO_UNIT[src[k] as number] as number;
+        for (let k = 0; k < src.length; k++) out[dst + k] = TO_UNIT[src[k]] as number;
       });
       return out;
     },

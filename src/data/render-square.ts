@@ -79,10 +79,10 @@ function flattenOntoWhite(rgba: Buffer, size: number): RenderedSquare {
   const rgb = Buffer.alloc(size * size * 3);
   let ink = 0;
   for (let p = 0, q = 0; p < rgba.length; p += 4, q += 3) {
-    const a = (rgba[p + 3] as number) / 255;
+    const a = rgba[p + 3] / 255;
     let dark = false;
     for (let c = 0; c < 3; c++) {
-      const v = Math.round((rgba[p + c] as number) * a + 255 * (1 - a));
+      const v = Math.round(rgba[p + c] * a + 255 * (1 - a));
       rgb[q + c] = v;
       if (v < NEAR_WHITE) dark = true;
     }
@@ -150,7 +150,7 @@ export function alphaBox(image: Rgba): Box | null {
   let bottom = -1;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      if ((data[(y * width + x) * 4 + 3] as number) === 0) continue;
+      if (data[(y * width + x) * 4 + 3] === 0) continue;
       if (x < left) left = x;
       if (x > right) right = x;
       if (y < top) top = y;

@@ -29,8 +29,8 @@ export function svgPageBox(svgLatin1: string, fallback: { width: number; height:
     ?.trim()
     .split(/[\s,]+/)
     .map(Number);
-  if (viewBox && viewBox.length === 4 && viewBox.every(Number.isFinite) && (viewBox[2] as number) > 0 && (viewBox[3] as number) > 0) {
-    return { x: viewBox[0] as number, y: viewBox[1] as number, width: viewBox[2] as number, height: viewBox[3] as number };
+  if (viewBox && viewBox.length === 4 && viewBox.every(Number.isFinite) && viewBox[2] > 0 && viewBox[3] > 0) {
+    return { x: viewBox[0], y: viewBox[1], width: viewBox[2], height: viewBox[3] };
   }
   const width = lengthPx(attribute(tag, 'width'));
   const height = lengthPx(attribute(tag, 'height'));

@@ -89,7 +89,7 @@ export async function trainClassifier(
         for (let b = 0; b < t.batch; b++) {
           const label = rng.int(K);
           const members = byClass[label] as number[];
-          const index = members[rng.int(members.length)] as number;
+          const index = members[rng.int(members.length)];
           augmentInto(xs, b * plane, data.pixels, index * plane, size, rng, t.maxShift);
           ys[b * K + label] = 1;
         }
@@ -119,7 +119,7 @@ export function augmentInto(out: Float32Array, offset: number, pixels: Uint8Arra
         let sx = xx - dx;
         if (flip) sx = size - 1 - sx;
         const inside = sy >= 0 && sy < size && sx >= 0 && sx < size;
-        const v = inside ? (pixels[from + c * n + sy * size + sx] as number) : 255;
+        const v = inside ? pixels[from + c * n + sy * size + sx] : 255;
         out[offset + c * n + yy * size + xx] = v / 127.5 - 1;
       }
     }
@@ -173,7 +173,7 @@ export class ClassifierRunner {
     const out: number[] = [];
     for (let i = 0; i < logits.length / classes; i++) {
       let best = 0;
-      for (let k = 1; k < classes; k++) if ((logits[i * classes + k] as number) > (logits[i * classes + best] as number)) best = k;
+      for (let k = 1; k < classes; k++) if (logits[i * classes + k] > logits[i * classes + best]) best = k;
       out.push(best);
     }
     return out;

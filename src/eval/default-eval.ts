@@ -231,8 +231,8 @@ export async function runDefaultEval(o: DefaultEvalOptions): Promise<EvalReport>
         precision: round(c.precision, 3),
         train: prepared.split.train.filter((t) => t.label === k).length,
         heldOut: heldOut.filter((h) => h.label === k).length,
-        ceilingAccuracy: round(ceilingPerClass[k] as number),
-        casAccuracy: round(casPerClass[k] as number),
+        ceilingAccuracy: round(ceilingPerClass[k]),
+        casAccuracy: round(casPerClass[k]),
         generatedAs: histogram(genPred.slice(k * seedsPerPrompt, (k + 1) * seedsPerPrompt), categories),
         unknownWords: unknownWords(model.tokenizer, c.prompt),
       })),
@@ -266,10 +266,10 @@ export function perClassAccuracy(predicted: readonly number[], labels: readonly 
   const right = new Array<number>(classes).fill(0);
   const total = new Array<number>(classes).fill(0);
   labels.forEach((label, i) => {
-    total[label] = (total[label] as number) + 1;
-    if (predicted[i] === label) right[label] = (right[label] as number) + 1;
+    total[label] = total[label] + 1;
+    if (predicted[i] === label) right[label] = right[label] + 1;
   });
-  return right.map((r, k) => ((total[k] as number) === 0 ? 0 : r / (total[k] as number)));
+  return right.map((r, k) => (total[k] === 0 ? 0 : r / total[k]));
 }
 
 function mean(xs: readonly number[]): number {

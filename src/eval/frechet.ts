@@ -35,21 +35,21 @@ export function featureStats(set: FeatureSet): GaussianStats {
   if (data.length !== n * d) throw new InputError(`feature set of ${n} vectors of ${d} needs ${n * d} values, got ${data.length}`);
   if (n < 2) throw new InputError(`a covariance needs at least 2 feature vectors, got ${n}`);
   const mean = new Float64Array(d);
-  for (let i = 0; i < n; i++) for (let k = 0; k < d; k++) mean[k] = (mean[k] as number) + (data[i * d + k] as number);
-  for (let k = 0; k < d; k++) mean[k] = (mean[k] as number) / n;
+  for (let i = 0; i < n; i++) for (let k = 0; k < d; k++) mean[k] = mean[k] + data[i * d + k];
+  for (let k = 0; k < d; k++) mean[k] = mean[k] / n;
   const cov = new Float64Array(d * d);
   const row = new Float64Array(d);
   for (let i = 0; i < n; i++) {
-    for (let k = 0; k < d; k++) row[k] = (data[i * d + k] as number) - (mean[k] as number);
+    for (let k = 0; k < d; k++) row[k] = data[i * d + k] - mean[k];
     for (let a = 0; a < d; a++) {
-      const ra = row[a] as number;
+      const ra = row[a];
       if (ra === 0) continue;
-      for (let b = a; b < d; b++) cov[a * d + b] = (cov[a * d + b] as number) + ra * (row[b] as number);
+      for (let b = a; b < d; b++) cov[a * d + b] = cov[a * d + b] + ra * row[b];
     }
   }
   for (let a = 0; a < d; a++) {
     for (let b = a; b < d; b++) {
-      const v = (cov[a * d + b] as number) / (n - 1);
+      const v = cov[a * d + b] / (n - 1);
       cov[a * d + b] = v;
       cov[b * d + a] = v;
     }
@@ -73,18 +73,18 @@ export function symmetricEigen(
   for (let i = 0; i < d; i++) v[i * d + i] = 1;
   const maxSweeps = options.maxSweeps ?? 100;
   let scale = 0;
-  for (let i = 0; i < d * d; i++) scale += (a[i] as number) ** 2;
+  for (let i = 0; i < d * d; i++) scale += a[i] ** 2;
   const tolerance = (options.tolerance ?? 1e-24) * Math.max(scale, Number.MIN_VALUE);
   for (let sweep = 0; sweep < maxSweeps; sweep++) {
     let off = 0;
-    for (let p = 0; p < d; p++) for (let q = p + 1; q < d; q++) off += (a[p * d + q] as number) ** 2;
+    for (let p = 0; p < d; p++) for (let q = p + 1; q < d; q++) off += a[p * d + q] ** 2;
     if (off <= tolerance) break;
     for (let p = 0; p < d - 1; p++) {
       for (let q = p + 1; q < d; q++) {
-        const apq = a[p * d + q] as number;
+        const apq = a[p * d + q];
         if (apq === 0) continue;
-        const app = a[p * d + p] as number;
-        const aqq = a[q * d + q] as number;
+        const app = a[p * d + p];
+        const aqq = a[q * d + q];
         // The rotation angle that zeroes a[p][q]: t = tan θ, the smaller root of t² + 2τt − 1 = 0.
         const tau = (aqq - app) / (2 * apq);
         const t = Math.sign(tau || 1) / (Math.abs(tau) + Math.sqrt(1 + tau * tau));
@@ -92,21 +92,21 @@ export function symmetricEigen(
         const s = t * c;
         for (let k = 0; k < d; k++) {
           // A ← A J on columns p, q
-          const akp = a[k * d + p] as number;
-          const akq = a[k * d + q] as number;
+          const akp = a[k * d + p];
+          const akq = a[k * d + q];
           a[k * d + p] = c * akp - s * akq;
           a[k * d + q] = s * akp + c * akq;
         }
         for (let k = 0; k < d; k++) {
           // A ← Jᵀ A on rows p, q
-          const apk = a[p * d + k] as number;
-          const aqk = a[q * d + k] as number;
+          const apk = a[p * d + k];
+          const aqk = a[q * d + k];
           a[p * d + k] = c * apk - s * aqk;
           a[q * d + k] = s * apk + c * aqk;
         }
         for (let k = 0; k < d; k++) {
-          const vkp = v[k * d + p] as number;
-          const vkq = v[k * d + q] as number;
+          const vkp = v[k * d + p];
+          const vkq = v[k * d + q];
           v[k * d + p] = c * vkp - s * vkq;
           v[k * d + q] = s * vkp + c * vkq;
         }
@@ -114,7 +114,7 @@ export function symmetricEigen(
     }
   }
   const values = new Float64Array(d);
-  for (let i = 0; i < d; i++) values[i] = a[i * d + i] as number;
+  for (let i = 0; i < d; i++) values[i] = a[i * d + i];
   return { values, vectors: v };
 }
 
@@ -124,12 +124,12 @@ export function sqrtSymmetric(matrix: Float64Array, dim: number): Float64Array {
   const { values, vectors } = symmetricEigen(matrix, d);
   const out = new Float64Array(d * d);
   for (let k = 0; k < d; k++) {
-    const root = Math.sqrt(Math.max(values[k] as number, 0));
+    const root = Math.sqrt(Math.max(values[k], 0));
     if (root === 0) continue;
     for (let i = 0; i < d; i++) {
-      const vik = (vectors[i * d + k] as number) * root;
+      const vik = vectors[i * d + k] * root;
       if (vik === 0) continue;
-      for (let j = 0; j < d; j++) out[i * d + j] = (out[i * d + j] as number) + vik * (vectors[j * d + k] as number);
+      for (let j = 0; j < d; j++) out[i * d + j] = out[i * d + j] + vik * vectors[j * d + k];
     }
   }
   return out;
@@ -140,9 +140,9 @@ function matmul(a: Float64Array, b: Float64Array, d: number): Float64Array {
   const out = new Float64Array(d * d);
   for (let i = 0; i < d; i++) {
     for (let k = 0; k < d; k++) {
-      const aik = a[i * d + k] as number;
+      const aik = a[i * d + k];
       if (aik === 0) continue;
-      for (let j = 0; j < d; j++) out[i * d + j] = (out[i * d + j] as number) + aik * (b[k * d + j] as number);
+      for (let j = 0; j < d; j++) out[i * d + j] = out[i * d + j] + aik * b[k * d + j];
     }
   }
   return out;
@@ -153,13 +153,13 @@ export function frechetDistanceFromStats(s1: GaussianStats, s2: GaussianStats): 
   const d = s1.dim;
   if (s2.dim !== d) throw new InputError(`Fréchet distance: feature sizes differ (${d} and ${s2.dim})`);
   let meanTerm = 0;
-  for (let k = 0; k < d; k++) meanTerm += ((s1.mean[k] as number) - (s2.mean[k] as number)) ** 2;
+  for (let k = 0; k < d; k++) meanTerm += (s1.mean[k] - s2.mean[k]) ** 2;
   const root1 = sqrtSymmetric(s1.cov, d);
   const inner = matmul(matmul(root1, s2.cov, d), root1, d);
   // Symmetrise away round-off before the second decomposition.
   for (let i = 0; i < d; i++) {
     for (let j = i + 1; j < d; j++) {
-      const m = ((inner[i * d + j] as number) + (inner[j * d + i] as number)) / 2;
+      const m = (inner[i * d + j] + inner[j * d + i]) / 2;
       inner[i * d + j] = m;
       inner[j * d + i] = m;
     }
@@ -168,7 +168,7 @@ export function frechetDistanceFromStats(s1: GaussianStats, s2: GaussianStats): 
   let traceRoot = 0;
   for (const lambda of values) traceRoot += Math.sqrt(Math.max(lambda, 0));
   let trace = 0;
-  for (let k = 0; k < d; k++) trace += (s1.cov[k * d + k] as number) + (s2.cov[k * d + k] as number);
+  for (let k = 0; k < d; k++) trace += s1.cov[k * d + k] + s2.cov[k * d + k];
   return Math.max(0, meanTerm + trace - 2 * traceRoot);
 }
 

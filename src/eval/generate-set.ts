@@ -65,7 +65,7 @@ export async function generateSet(
       seeds[i] = image.seed;
       for (let p = 0; p < plane; p++) {
         for (let c = 0; c < 3; c++) {
-          const v = bytes[3 * p + c] as number;
+          const v = bytes[3 * p + c];
           planes[i * 3 * plane + c * plane + p] = v;
           pixels[i * 3 * plane + 3 * p + c] = v / 255;
         }
@@ -79,7 +79,7 @@ export async function generateSet(
 /** (H, W, 3) in [0, 1] -> (size, size, 3) bytes. */
 async function toSize(pixels: Float32Array, width: number, height: number, size: number): Promise<Uint8Array> {
   const bytes = new Uint8Array(pixels.length);
-  for (let i = 0; i < pixels.length; i++) bytes[i] = Math.round(Math.min(1, Math.max(0, pixels[i] as number)) * 255);
+  for (let i = 0; i < pixels.length; i++) bytes[i] = Math.round(Math.min(1, Math.max(0, pixels[i])) * 255);
   if (width === size && height === size) return bytes;
   const out = await sharp(bytes, { raw: { width, height, channels: 3 } })
     .resize(size, size, { fit: 'fill', kernel: 'lanczos3' })
@@ -91,6 +91,6 @@ async function toSize(pixels: Float32Array, width: number, height: number, size:
 /** A (3, S, S) byte set as the classifier's (N, 3, S, S) floats in [-1, 1]. */
 export function planesToInput(planes: Uint8Array): Float32Array {
   const out = new Float32Array(planes.length);
-  for (let i = 0; i < planes.length; i++) out[i] = (planes[i] as number) / 127.5 - 1;
+  for (let i = 0; i < planes.length; i++) out[i] = planes[i] / 127.5 - 1;
   return out;
 }

@@ -53,7 +53,7 @@ export function circularMeanDegrees(angles: ArrayLike<number>): { mean: number; 
   let s = 0;
   let c = 0;
   for (let i = 0; i < angles.length; i++) {
-    const rad = ((angles[i] as number) * Math.PI) / 180;
+    const rad = (angles[i] * Math.PI) / 180;
     s += Math.sin(rad);
     c += Math.cos(rad);
   }
@@ -93,7 +93,7 @@ export function imageHue(pixels: Float32Array, width: number, height: number): I
   if (pixels.length !== n * 3) throw new InputError(`image of ${width}x${height} needs ${n * 3} values (H, W, 3), got ${pixels.length}`);
   const hues: number[] = [];
   for (let i = 0; i < n; i++) {
-    const { hue, saturation, value } = rgbToHsv(pixels[3 * i] as number, pixels[3 * i + 1] as number, pixels[3 * i + 2] as number);
+    const { hue, saturation, value } = rgbToHsv(pixels[3 * i], pixels[3 * i + 1], pixels[3 * i + 2]);
     if (saturation >= MIN_SATURATION && value >= MIN_VALUE) hues.push(hue);
   }
   const chromaticShare = hues.length / n;

@@ -52,7 +52,7 @@ export async function labelledGridPng(rows: readonly GridRow[], o: LabelledGridO
     for (let c = 0; c < cols; c++) {
       const cell = (rows[r] as GridRow).cells[c] as GridCell;
       const bytes = Buffer.alloc(cell.pixels.length);
-      for (let i = 0; i < bytes.length; i++) bytes[i] = Math.round(Math.min(1, Math.max(0, cell.pixels[i] as number)) * 255);
+      for (let i = 0; i < bytes.length; i++) bytes[i] = Math.round(Math.min(1, Math.max(0, cell.pixels[i])) * 255);
       let img = sharp(bytes, { raw: { width: cell.width, height: cell.height, channels: 3 } });
       if (cell.width !== o.cell || cell.height !== o.cell) img = img.resize(o.cell, o.cell, { fit: 'fill', kernel: 'nearest' });
       composites.push({ input: await img.png().toBuffer(), left: labelWidth + gap + c * (o.cell + gap), top: HEADER + gap + r * (o.cell + gap) });

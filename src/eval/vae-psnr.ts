@@ -31,8 +31,8 @@ export async function vaeReconstructionPsnr(model: DiffusionModel, dataset: Imag
     const reference = new Float32Array(planes.length);
     const output = new Float32Array(planes.length);
     for (let i = 0; i < planes.length; i++) {
-      reference[i] = ((planes[i] as number) + 1) / 2;
-      output[i] = Math.min(1, Math.max(0, ((decoded.planes[i] as number) + 1) / 2));
+      reference[i] = (planes[i] + 1) / 2;
+      output[i] = Math.min(1, Math.max(0, (decoded.planes[i] + 1) / 2));
     }
     const mse = meanSquaredError(reference, output);
     sumMse += mse;

@@ -22,7 +22,7 @@ export function nodeFlops(n: Node): number {
   if (!a || !w) return 0;
   switch (n.op) {
     case 'MatMul':
-      return 2 * out.size * (a.shape[a.rank - 1] as number);
+      return 2 * out.size * a.shape[a.rank - 1];
     case 'Gemm': {
       const transA = n.attrs['transA'];
       const k = transA && 'i' in transA && transA.i === 1 ? a.shape[0] : a.shape[1];

@@ -59,14 +59,14 @@ function separableUpscale(planes: Uint8Array, channels: number, h: number, w: nu
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < ow; x++) {
         let v = 0;
-        for (let k = 0; k < 4; k++) v += (tx.weight[x * 4 + k] as number) * (planes[src + y * w + (tx.index[x * 4 + k] as number)] as number);
+        for (let k = 0; k < 4; k++) v += tx.weight[x * 4 + k] * (planes[src + y * w + tx.index[x * 4 + k]] as number);
         rows[y * ow + x] = v;
       }
     }
     for (let y = 0; y < oh; y++) {
       for (let x = 0; x < ow; x++) {
         let v = 0;
-        for (let k = 0; k < 4; k++) v += (ty.weight[y * 4 + k] as number) * (rows[(ty.index[y * 4 + k] as number) * ow + x] as number);
+        for (let k = 0; k < 4; k++) v += ty.weight[y * 4 + k] * (rows[ty.index[y * 4 + k] * ow + x] as number);
         out[(c * oh + y) * ow + x] = Math.max(0, Math.min(255, Math.round(v)));
       }
     }

@@ -39,7 +39,7 @@ export function batchToGrid(batch: Float32Array, dims: readonly [number, number,
         const src = Math.floor(y / s) * w + Math.floor(x / s);
         const dst = ((y0 + y) * width + x0 + x) * 3;
         for (let k = 0; k < 3; k++) {
-          const v = batch[i * c * h * w + (c === 1 ? 0 : k) * h * w + src] as number;
+          const v = batch[i * c * h * w + (c === 1 ? 0 : k) * h * w + src];
           pixels[dst + k] = Math.max(0, Math.min(255, Math.round((v + 1) * 127.5)));
         }
       }

@@ -9,7 +9,7 @@ export function psnr(a: Uint8Array, b: Uint8Array): number {
   if (a.length !== b.length || a.length === 0) throw new InputError(`psnr: images have ${a.length} and ${b.length} samples; expected the same, non-zero count`);
   let se = 0;
   for (let i = 0; i < a.length; i++) {
-    const d = (a[i] as number) - (b[i] as number);
+    const d = a[i] - b[i];
     se += d * d;
   }
   const mse = se / a.length;
@@ -54,9 +54,9 @@ export function ssim(a: Uint8Array, b: Uint8Array, channels: number, h: number, 
           syy = 0,
           sxy = 0;
         for (let i = 0; i < WINDOW; i++) {
-          const wk = k[i] as number;
-          const va = a[base + y * w + x + i] as number;
-          const vb = b[base + y * w + x + i] as number;
+          const wk = k[i];
+          const va = a[base + y * w + x + i];
+          const vb = b[base + y * w + x + i];
           sx += wk * va;
           sy += wk * vb;
           sxx += wk * va * va;
@@ -80,13 +80,13 @@ export function ssim(a: Uint8Array, b: Uint8Array, channels: number, h: number, 
           eyy = 0,
           exy = 0;
         for (let i = 0; i < WINDOW; i++) {
-          const wk = k[i] as number;
+          const wk = k[i];
           const o = (y + i) * ow + x;
-          ux += wk * (rx[o] as number);
-          uy += wk * (ry[o] as number);
-          exx += wk * (rxx[o] as number);
-          eyy += wk * (ryy[o] as number);
-          exy += wk * (rxy[o] as number);
+          ux += wk * rx[o];
+          uy += wk * ry[o];
+          exx += wk * rxx[o];
+          eyy += wk * ryy[o];
+          exy += wk * rxy[o];
         }
         const vx = exx - ux * ux;
         const vy = eyy - uy * uy;

@@ -9,7 +9,7 @@ export function meanSquaredError(a: ArrayLike<number>, b: ArrayLike<number>): nu
   if (a.length !== b.length) throw new InputError(`MSE of arrays of different lengths (${a.length} and ${b.length})`);
   if (a.length === 0) throw new InputError('MSE of empty arrays');
   let se = 0;
-  for (let i = 0; i < a.length; i++) se += ((a[i] as number) - (b[i] as number)) ** 2;
+  for (let i = 0; i < a.length; i++) se += (a[i] - b[i]) ** 2;
   return se / a.length;
 }
 

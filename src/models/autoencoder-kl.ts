@@ -143,14 +143,14 @@ export class VaeEncoder {
     const c = config;
     const ch = c.block_out_channels;
     const groups = c.norm_num_groups;
-    const last = ch[ch.length - 1] as number;
+    const last = ch[ch.length - 1];
     const latent2 = 2 * c.latent_channels;
     const parts = g.scope('encoder', () => ({
-      convIn: new Conv2d(g, 'conv_in', { in: c.in_channels, out: ch[0] as number, kernel: 3, padding: 1, init }, rng),
+      convIn: new Conv2d(g, 'conv_in', { in: c.in_channels, out: ch[0], kernel: 3, padding: 1, init }, rng),
       down: g.scope('down_blocks', () =>
         ch.map((outC, i) =>
           g.scope(String(i), () => {
-            const inC = i === 0 ? (ch[0] as number) : (ch[i - 1] as number);
+            const inC = i === 0 ? ch[0] : ch[i - 1];
             return {
               resnets: g.scope('resnets', () =>
                 Array.from(
@@ -201,7 +201,7 @@ export class VaeDecoder {
     const c = config;
     const groups = c.norm_num_groups;
     const reversed = [...c.block_out_channels].reverse();
-    const last = reversed[0] as number;
+    const last = reversed[0];
     this.postQuantConv = new Conv2d(g, 'post_quant_conv', { in: c.latent_channels, out: c.latent_channels, kernel: 1, init }, rng);
     const parts = g.scope('decoder', () => ({
       convIn: new Conv2d(g, 'conv_in', { in: c.latent_channels, out: last, kernel: 3, padding: 1, init }, rng),
@@ -209,7 +209,7 @@ export class VaeDecoder {
       up: g.scope('up_blocks', () =>
         reversed.map((outC, i) =>
           g.scope(String(i), () => {
-            const inC = i === 0 ? last : (reversed[i - 1] as number);
+            const inC = i === 0 ? last : reversed[i - 1];
             return {
               resnets: g.scope('resnets', () =>
                 Array.from(
@@ -222,8 +222,8 @@ export class VaeDecoder {
           }),
         ),
       ),
-      convNormOut: new GroupNorm(g, 'conv_norm_out', { groups, channels: reversed[reversed.length - 1] as number, eps: 1e-6 }),
-      convOut: new Conv2d(g, 'conv_out', { in: reversed[reversed.length - 1] as number, out: c.out_channels, kernel: 3, padding: 1, init }, rng),
+      convNormOut: new GroupNorm(g, 'conv_norm_out', { groups, channels: reversed[reversed.length - 1], eps: 1e-6 }),
+      convOut: new Conv2d(g, 'conv_out', { in: reversed[reversed.length - 1], out: c.out_channels, kernel: 3, padding: 1, init }, rng),
     }));
     ({ convIn: this.convIn, mid: this.mid, up: this.up, convNormOut: this.convNormOut, convOut: this.convOut } = parts);
   }

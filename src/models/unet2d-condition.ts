@@ -151,7 +151,7 @@ export function headsPerLevel(c: UNet2DConditionConfig): number[] {
     throw new InputError(`UNet config: ${key} ${JSON.stringify(v)} must be a positive integer or a list of ${levels}`);
   }
   heads.forEach((h, i) => {
-    const ch = c.block_out_channels[i] as number;
+    const ch = c.block_out_channels[i];
     if (ch < h) throw new InputError(`UNet config: ${key} ${h} heads at level ${i} exceed its ${ch} channels`);
   });
   return heads;
@@ -183,11 +183,11 @@ export class UNet2DCondition {
     const ch = c.block_out_channels;
     const levels = ch.length;
     const heads = headsPerLevel(c);
-    const tembDim = (ch[0] as number) * 4;
+    const tembDim = ch[0] * 4;
     const res = (name: string, inC: number, outC: number): ResBlock =>
       new ResBlock(g, name, { in: inC, out: outC, groups: c.norm_num_groups, eps: c.norm_eps, tembDim, init }, rng);
     const attn = (name: string, channels: number, level: number): Transformer2D => {
-      const h = heads[level] as number;
+      const h = heads[level];
       return new Transformer2D(
         g,
         name,
@@ -205,13 +205,13 @@ export class UNet2DCondition {
       );
     };
 
-    this.convIn = new Conv2d(g, 'conv_in', { in: c.in_channels, out: ch[0] as number, kernel: 3, padding: 1, init }, rng);
-    this.timeEmbedding = new TimestepMLP(g, 'time_embedding', { in: ch[0] as number, dim: tembDim, init }, rng);
+    this.convIn = new Conv2d(g, 'conv_in', { in: c.in_channels, out: ch[0], kernel: 3, padding: 1, init }, rng);
+    this.timeEmbedding = new TimestepMLP(g, 'time_embedding', { in: ch[0], dim: tembDim, init }, rng);
 
     this.down = g.scope('down_blocks', () =>
       ch.map((outC, i) =>
         g.scope(String(i), () => {
-          const inC = i === 0 ? (ch[0] as number) : (ch[i - 1] as number);
+          const inC = i === 0 ? ch[0] : ch[i - 1];
           const cross = c.down_block_types[i] === 'CrossAttnDownBlock2D';
           return {
             resnets: g.scope('resnets', () => Array.from({ length: c.layers_per_block }, (_, j) => res(String(j), j === 0 ? inC : outC, outC))),
@@ -222,7 +222,7 @@ export class UNet2DCondition {
       ),
     );
 
-    const last = ch[levels - 1] as number;
+    const last = ch[levels - 1];
     this.mid = g.scope('mid_block', () => {
       const resnets = g.scope('resnets', () => [res('0', last, last), res('1', last, last)] as [ResBlock, ResBlock]);
       return { resnets, attention: g.scope('attentions', () => attn('0', last, levels - 1)) };
@@ -233,8 +233,8 @@ export class UNet2DCondition {
     this.up = g.scope('up_blocks', () =>
       reversed.map((outC, i) =>
         g.scope(String(i), () => {
-          const prevOut = i === 0 ? last : (reversed[i - 1] as number);
-          const skipIn = reversed[Math.min(i + 1, levels - 1)] as number;
+          const prevOut = i === 0 ? last : reversed[i - 1];
+          const skipIn = reversed[Math.min(i + 1, levels - 1)];
           const n = c.layers_per_block + 1;
           const cross = c.up_block_types[i] === 'CrossAttnUpBlock2D';
           return {
@@ -248,8 +248,8 @@ export class UNet2DCondition {
       ),
     );
 
-    this.convNormOut = new GroupNorm(g, 'conv_norm_out', { groups: c.norm_num_groups, channels: ch[0] as number, eps: c.norm_eps });
-    this.convOut = new Conv2d(g, 'conv_out', { in: ch[0] as number, out: c.out_channels, kernel: 3, padding: 1, init }, rng);
+    this.convNormOut = new GroupNorm(g, 'conv_norm_out', { groups: c.norm_num_groups, channels: ch[0], eps: c.norm_eps });
+    this.convOut = new Conv2d(g, 'conv_out', { in: ch[0], out: c.out_channels, kernel: 3, padding: 1, init }, rng);
   }
 
   /**
@@ -264,7 +264,7 @@ export class UNet2DCondition {
     const factor = 2 ** (levels - 1);
     if (height % factor !== 0 || width % factor !== 0) throw new InputError(`UNet: sample size ${height}x${width} must divide by ${factor} (2^(levels-1))`);
 
-    const tSin = sinusoidalTimestepEmbedding(timestep, c.block_out_channels[0] as number, {
+    const tSin = sinusoidalTimestepEmbedding(timestep, c.block_out_channels[0], {
       flipSinToCos: c.flip_sin_to_cos,
       downscaleFreqShift: c.freq_shift,
     }); // (B, C0)

@@ -101,7 +101,7 @@ export class MultiHeadAttention {
       context,
       'context',
     );
-    const s = context.shape[1] as number;
+    const s = context.shape[1];
 
     const q = this.splitHeads(mul(this.toQ.forward(x), 1 / Math.sqrt(this.headDim))); // (B, H, T, dh), pre-scaled
     const k = this.splitHeads(this.toK.forward(context)); // (B, H, S, dh)

@@ -92,7 +92,7 @@ export class Conv2d {
     const [dh, dw] = this.geo.dilation;
     const [kh, kw] = this.geo.kernel;
     const [spanH, spanW] = [dh * (kh - 1) + 1, dw * (kw - 1) + 1];
-    const fits = (x.shape[2] as number) + 2 * ph >= spanH && (x.shape[3] as number) + 2 * pw >= spanW;
+    const fits = x.shape[2] + 2 * ph >= spanH && x.shape[3] + 2 * pw >= spanW;
     const label = `Conv2d "${this.name}" (kernel ${kh}x${kw}, padding ${ph},${pw}, dilation ${dh},${dw})`;
     expectInput(fits, label, `(N, ${c.in}, H, W) whose padded H, W are at least the dilated kernel ${spanH}x${spanW}`, x);
     return conv(x, this.weight, this.bias, onnxOptions(this.geo));
@@ -119,7 +119,7 @@ export class ConvTranspose2d {
     this.outputPadding = pair(label, 'outputPadding', config.outputPadding ?? 0, 0);
     // PyTorch's rule: output padding must be smaller than either stride or dilation.
     this.outputPadding.forEach((op, i) => {
-      if (op >= (this.geo.stride[i] as number) && op >= (this.geo.dilation[i] as number)) {
+      if (op >= this.geo.stride[i] && op >= this.geo.dilation[i]) {
         throw new InputError(`${label}: outputPadding ${op} must be smaller than stride ${this.geo.stride[i]} or dilation ${this.geo.dilation[i]}`);
       }
     });

@@ -26,7 +26,7 @@ export type WeightInit = 'pytorch' | 'xavier' | 'zeros';
 export function fans(shape: Shape): { fanIn: number; fanOut: number } {
   if (shape.length < 2) throw new InputError(`fans: weight shape ${formatShape(shape)} needs at least 2 dims`);
   const receptive = sizeOf(shape.slice(2));
-  return { fanIn: (shape[1] as number) * receptive, fanOut: (shape[0] as number) * receptive };
+  return { fanIn: shape[1] * receptive, fanOut: shape[0] * receptive };
 }
 
 /** Kaiming-uniform (He et al., 2015) for a leaky-ReLU slope `a`: bound = gain * sqrt(3 / fan_in), gain = sqrt(2 / (1 + a²)). */

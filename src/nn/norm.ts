@@ -22,7 +22,7 @@ export function normalize(x: Tensor, axes: readonly number[], eps: number): Tens
  * N and L may be dynamic in an export.
  */
 export function normalizePerChannel(x: Tensor, eps: number): Tensor {
-  const c = x.shape[1] as number;
+  const c = x.shape[1];
   const g = x.graph;
   const unitScale = g.constant(new Float32Array(c).fill(1), [c], 'float32', 'norm_scale');
   const zeroBias = g.constant(new Float32Array(c), [c], 'float32', 'norm_bias');
@@ -48,7 +48,7 @@ function affineParams(g: Graph, name: string, size: number, affine: boolean, wit
 
 /** y * weight + bias with (C) parameters broadcast over a channel axis 1 of a rank-`rank` tensor. */
 function channelAffine(y: Tensor, weight: Tensor | null, bias: Tensor | null): Tensor {
-  const shape = [y.shape[1] as number, ...new Array<number>(y.rank - 2).fill(1)]; // (C, 1, 1)
+  const shape = [y.shape[1], ...new Array<number>(y.rank - 2).fill(1)]; // (C, 1, 1)
   let out = y;
   if (weight) out = mul(out, reshape(weight, shape));
   if (bias) out = add(out, reshape(bias, shape));
@@ -92,7 +92,7 @@ export class GroupNorm {
       `float32 (N, ${channels}, ...)`,
       x,
     );
-    const grouped = reshape(x, [x.shape[0] as number, groups, -1]); // (N, G, C/G * H * W)
+    const grouped = reshape(x, [x.shape[0], groups, -1]); // (N, G, C/G * H * W)
     // Back to x's runtime shape, not a baked one, so an export with dynamic batch/spatial dims stays right.
     const y = reshapeLike(normalizePerChannel(grouped, this.eps), x); // (N, C, H, W)
     return channelAffine(y, this.weight, this.bias);

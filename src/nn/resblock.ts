@@ -78,7 +78,7 @@ export class ResBlock {
     if (this.timeEmbProj) {
       const tembDim = this.config.tembDim as number;
       if (!temb) throw new InputError(`${label}: built with tembDim ${tembDim}, so forward() needs a timestep embedding (N, ${tembDim})`);
-      const n = x.shape[0] as number;
+      const n = x.shape[0];
       expectInput(
         temb.dtype === 'float32' && temb.rank === 2 && temb.shape[0] === n && temb.shape[1] === tembDim,
         label,

@@ -48,7 +48,7 @@ export function sinusoidalTimestepEmbedding(t: Tensor, dim: number, options: Tim
   const freqs = timestepFrequencies(dim, options);
   const half = freqs.length;
   const g = t.graph;
-  const column = reshape(cast(t, 'float32'), [t.shape[0] as number, 1]); // (B, 1)
+  const column = reshape(cast(t, 'float32'), [t.shape[0], 1]); // (B, 1)
   const args = mul(mul(column, g.constant(freqs, [1, half], 'float32', 'timestep_freqs')), options.scale ?? 1); // (B, half)
   const parts = options.flipSinToCos ? [cos(args), sin(args)] : [sin(args), cos(args)];
   const emb = concat(parts, 1); // (B, 2*half)

@@ -89,7 +89,7 @@ export async function denoise(input: DenoiseInput): Promise<DenoiseResult> {
   for (let i = 0; i < steps; i++) {
     // 1. Stop between steps when asked.
     if (signal?.aborted) throw new GenerationCancelled(`after ${i} of ${steps} steps`);
-    const t = plan.timesteps[i] as number;
+    const t = plan.timesteps[i];
 
     // 2. Scale each image's latents for this step (Euler divides by √(σ²+1)); 9-channel UNets also get
     //    the mask and the masked image's latents: (C, h, w) + (1, h, w) + (C, h, w).
@@ -153,7 +153,7 @@ export async function denoise(input: DenoiseInput): Promise<DenoiseResult> {
       step: i + 1,
       steps,
       timestep: t,
-      unetMs: unetMs[i] as number,
+      unetMs: unetMs[i],
       preview: (index = 0) => latentPreview(x0[index] ?? (x0[0] as Float32Array), C, h, w),
     });
   }
@@ -164,7 +164,7 @@ export async function denoise(input: DenoiseInput): Promise<DenoiseResult> {
 /** ε_uncond + scale · (ε_cond − ε_uncond) */
 export function guide(uncond: Float32Array, cond: Float32Array, scale: number): Float32Array {
   const out = new Float32Array(cond.length);
-  for (let k = 0; k < out.length; k++) out[k] = (uncond[k] as number) + scale * ((cond[k] as number) - (uncond[k] as number));
+  for (let k = 0; k < out.length; k++) out[k] = uncond[k] + scale * (cond[k] - uncond[k]);
   return out;
 }
 
@@ -174,8 +174,8 @@ function blend(x: Float32Array, known: Float32Array, mask: Float32Array, C: numb
   for (let c = 0; c < C; c++) {
     for (let p = 0; p < hw; p++) {
       const k = c * hw + p;
-      const m = mask[p] as number;
-      out[k] = m * (x[k] as number) + (1 - m) * (known[k] as number);
+      const m = mask[p];
+      out[k] = m * x[k] + (1 - m) * known[k];
     }
   }
   return out;
@@ -227,7 +227,7 @@ async function runUnet(input: DenoiseInput, items: { x: Float32Array; hidden: Fl
  */
 export function timestepTensor(dtype: string, shape: readonly (number | string)[], batch: number, t: number): HostTensor {
   const dims = shape.length === 0 ? [] : [typeof shape[0] === 'number' && shape[0] > 0 ? shape[0] : batch];
-  const count = dims.length === 0 ? 1 : (dims[0] as number);
+  const count = dims.length === 0 ? 1 : dims[0];
   switch (dtype) {
     case 'int64':
       return { dtype, dims, data: new BigInt64Array(count).fill(BigInt(Math.trunc(t))) };

@@ -135,7 +135,7 @@ async function run(model: DiffusionModel, request: GenerateRequest, options: Gen
     if (spec.inpaint) {
       // The image with the repainted area blanked (0 in [-1, 1] is mid-grey).
       const masked = new Float32Array(3 * width * height);
-      if (planes) for (let i = 0; i < masked.length; i++) masked[i] = (mask[i % (width * height)] as number) < 0.5 ? (planes[i] as number) : 0;
+      if (planes) for (let i = 0; i < masked.length; i++) masked[i] = mask[i % (width * height)] < 0.5 ? planes[i] : 0;
       inpaint = {
         mask: latentMask(mask, width, height, s),
         maskedImageLatents: await encodeImage(model, masked, width, height, signal),
@@ -256,7 +256,7 @@ function checkLatents(latents: readonly Float32Array[], B: number, C: number, h:
 function scale(x: Float32Array, factor: number): Float32Array {
   if (factor === 1) return x;
   const out = new Float32Array(x.length);
-  for (let i = 0; i < x.length; i++) out[i] = (x[i] as number) * factor;
+  for (let i = 0; i < x.length; i++) out[i] = x[i] * factor;
   return out;
 }
 

@@ -31,13 +31,13 @@ export function roundDownSize(image: DecodedImage, multiple: number, what: strin
 export async function resizePixels(image: DecodedImage, width: number, height: number): Promise<Float32Array> {
   if (image.width === width && image.height === height) return image.data;
   const bytes = new Uint8Array(image.data.length);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = Math.round(Math.min(1, Math.max(0, image.data[i] as number)) * 255);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = Math.round(Math.min(1, Math.max(0, image.data[i])) * 255);
   const raw = await sharp(bytes, { raw: { width: image.width, height: image.height, channels: 3 } })
     .resize(width, height, { fit: 'fill', kernel: 'lanczos3' })
     .raw()
     .toBuffer();
   const out = new Float32Array(raw.length);
-  for (let i = 0; i < out.length; i++) out[i] = (raw[i] as number) / 255;
+  for (let i = 0; i < out.length; i++) out[i] = raw[i] / 255;
   return out;
 }
 
@@ -46,7 +46,7 @@ export async function maskAt(image: DecodedImage, width: number, height: number)
   const pixels = await resizePixels(image, width, height);
   const mask = new Float32Array(width * height);
   for (let i = 0; i < mask.length; i++) {
-    const grey = ((pixels[i * 3] as number) + (pixels[i * 3 + 1] as number) + (pixels[i * 3 + 2] as number)) / 3;
+    const grey = (pixels[i * 3] + pixels[i * 3 + 1] + pixels[i * 3 + 2]) / 3;
     mask[i] = grey >= 0.5 ? 1 : 0;
   }
   return mask;
@@ -60,6 +60,6 @@ export function latentMask(mask: Float32Array, width: number, height: number, sc
   const w = width / scale;
   const h = height / scale;
   const out = new Float32Array(w * h);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) out[y * w + x] = mask[y * scale * width + x * scale] as number;
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) out[y * w + x] = mask[y * scale * width + x * scale];
   return out;
 }

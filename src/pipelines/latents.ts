@@ -62,7 +62,7 @@ export async function encodeImage(model: DiffusionModel, planes: Float32Array, w
     );
   }
   const latents = data.slice(0, C * h * w); // (C, h, w): the mean when there are 2C channels
-  for (let i = 0; i < latents.length; i++) latents[i] = (latents[i] as number) * model.spec.scalingFactor;
+  for (let i = 0; i < latents.length; i++) latents[i] = latents[i] * model.spec.scalingFactor;
   return latents;
 }
 
@@ -77,7 +77,7 @@ export async function decodeLatents(
   const spec = model.spec.vaeDecoder;
   const C = model.spec.latentChannels;
   const scaled = new Float32Array(latents.length);
-  for (let i = 0; i < latents.length; i++) scaled[i] = (latents[i] as number) / model.spec.scalingFactor;
+  for (let i = 0; i < latents.length; i++) scaled[i] = latents[i] / model.spec.scalingFactor;
   const { data, dims } = await runBatched(
     model.vaeDecoder,
     1,
@@ -149,7 +149,7 @@ export function latentPreview(latents: Float32Array, channels: number, h: number
   for (let i = 0; i < n; i++) {
     for (let k = 0; k < 3; k++) {
       let v = 0;
-      for (let c = 0; c < channels; c++) v += (latents[c * n + i] as number) * (factors[c]?.[k] ?? 0);
+      for (let c = 0; c < channels; c++) v += latents[c * n + i] * (factors[c]?.[k] ?? 0);
       const p = (v + 1) / 2;
       out[i * 3 + k] = p < 0 ? 0 : Math.min(p, 1);
     }

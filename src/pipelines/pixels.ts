@@ -9,7 +9,7 @@ export function planesToPixels(planes: Float32Array, width: number, height: numb
   const out = new Float32Array(n * 3); // (H, W, 3)
   for (let c = 0; c < 3; c++) {
     for (let i = 0; i < n; i++) {
-      const v = ((planes[c * n + i] as number) + 1) / 2;
+      const v = (planes[c * n + i] + 1) / 2;
       out[i * 3 + c] = v < 0 ? 0 : Math.min(v, 1);
     }
   }
@@ -21,7 +21,7 @@ export function pixelsToPlanes(pixels: Float32Array, width: number, height: numb
   const n = width * height;
   const out = new Float32Array(n * 3); // (3, H, W)
   for (let i = 0; i < n; i++) {
-    for (let c = 0; c < 3; c++) out[c * n + i] = (pixels[i * 3 + c] as number) * 2 - 1;
+    for (let c = 0; c < 3; c++) out[c * n + i] = pixels[i * 3 + c] * 2 - 1;
   }
   return out;
 }

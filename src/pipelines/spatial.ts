@@ -14,7 +14,7 @@ export function padEdges(x: Float32Array, channels: number, h: number, w: number
       const src = c * h * w + Math.min(y, h - 1) * w;
       const dst = c * H * W + y * W;
       out.set(x.subarray(src, src + w), dst);
-      out.fill(x[src + w - 1] as number, dst + w, dst + W);
+      out.fill(x[src + w - 1], dst + w, dst + W);
     }
   }
   return out;

@@ -83,7 +83,7 @@ export async function encodePrompts(model: DiffusionModel, prompt: string, negat
     spec.output,
     options.signal,
   );
-  const D = dims[2] as number;
+  const D = dims[2];
   if (dims.length !== 3 || dims[1] !== L) {
     throw new InputError(`text_encoder/model.onnx: output "${spec.output}" is [${dims.join(', ')}]; expected (batch, ${L}, hidden)`);
   }

@@ -51,7 +51,7 @@ class DdimPlan extends AlphaPlan<DdimScheduler> {
 
   protected takeStep(modelOutput: Float32Array, stepIndex: number, sample: Float32Array, _state: StepState, rng: Rng): StepUpdate {
     const { config: c, schedule } = this.scheduler;
-    const t = this.timesteps[stepIndex] as number;
+    const t = this.timesteps[stepIndex];
     const prevT = t - this.#stride;
     const abT = schedule.alphaCumprod(t);
     const abPrev = prevT >= 0 ? schedule.alphaCumprod(prevT) : c.set_alpha_to_one ? 1 : schedule.alphaCumprod(0);

@@ -37,8 +37,8 @@ export class DdpmScheduler implements Scheduler {
 class DdpmPlan extends AlphaPlan<DdpmScheduler> {
   protected takeStep(modelOutput: Float32Array, stepIndex: number, sample: Float32Array, _state: StepState, rng: Rng): StepUpdate {
     const { config: c, schedule } = this.scheduler;
-    const t = this.timesteps[stepIndex] as number;
-    const prevT = stepIndex + 1 < this.timesteps.length ? (this.timesteps[stepIndex + 1] as number) : -1;
+    const t = this.timesteps[stepIndex];
+    const prevT = stepIndex + 1 < this.timesteps.length ? this.timesteps[stepIndex + 1] : -1;
     const abT = schedule.alphaCumprod(t);
     const abPrev = prevT >= 0 ? schedule.alphaCumprod(prevT) : 1;
     const betaT = 1 - abT / abPrev; // β over the whole jump t → prevT

@@ -57,7 +57,7 @@ export class LcmScheduler implements Scheduler {
     return new LcmPlan(
       this,
       numSteps,
-      indices.map((i) => origin[i] as number),
+      indices.map((i) => origin[i]),
     );
   }
 }
@@ -65,7 +65,7 @@ export class LcmScheduler implements Scheduler {
 class LcmPlan extends AlphaPlan<LcmScheduler> {
   protected takeStep(modelOutput: Float32Array, stepIndex: number, sample: Float32Array, _state: StepState, rng: Rng): StepUpdate {
     const { config: c, schedule } = this.scheduler;
-    const t = this.timesteps[stepIndex] as number;
+    const t = this.timesteps[stepIndex];
     const ab = schedule.alphaCumprod(t);
 
     const scaledT = t * c.timestep_scaling;
@@ -80,7 +80,7 @@ class LcmPlan extends AlphaPlan<LcmScheduler> {
     ]);
     if (stepIndex === this.timesteps.length - 1) return { prevSample: denoised, predOriginal: denoised };
 
-    const abNext = schedule.alphaCumprod(this.timesteps[stepIndex + 1] as number);
+    const abNext = schedule.alphaCumprod(this.timesteps[stepIndex + 1]);
     const noise = rng.normal(sample.length);
     return {
       prevSample: weightedSum([

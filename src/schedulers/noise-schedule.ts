@@ -25,7 +25,7 @@ export class NoiseSchedule {
     this.#logSigmas = new Float64Array(betas.length);
     let product = 1;
     for (let t = 0; t < betas.length; t++) {
-      product *= 1 - (betas[t] as number);
+      product *= 1 - betas[t];
       this.#alphasCumprod[t] = product;
       this.#logSigmas[t] = 0.5 * Math.log((1 - product) / product);
     }
@@ -37,7 +37,7 @@ export class NoiseSchedule {
 
   /** ᾱ_t for an integer t in [0, T). */
   alphaCumprod(t: number): number {
-    return this.#alphasCumprod[this.#checkT(t)] as number;
+    return this.#alphasCumprod[this.#checkT(t)];
   }
 
   /** A copy of the whole ᾱ table (index = timestep). */
@@ -52,7 +52,7 @@ export class NoiseSchedule {
 
   /** σ_t = √((1−ᾱ_t)/ᾱ_t) at an integer t. */
   sigma(t: number): number {
-    return Math.exp(this.#logSigmas[this.#checkT(t)] as number);
+    return Math.exp(this.#logSigmas[this.#checkT(t)]);
   }
 
   /** σ at a real timestep in [0, T−1], interpolating σ linearly between integers (numpy `interp`, as diffusers). */
@@ -73,10 +73,10 @@ export class NoiseSchedule {
     const logs = this.#logSigmas;
     // low = the last index whose log σ is ≤ logSigma (log σ rises with t), kept so that low+1 exists.
     let low = 0;
-    for (let t = 0; t < logs.length; t++) if (logSigma >= (logs[t] as number)) low = t;
+    for (let t = 0; t < logs.length; t++) if (logSigma >= logs[t]) low = t;
     low = Math.min(low, logs.length - 2);
-    const a = logs[low] as number;
-    const b = logs[low + 1] as number;
+    const a = logs[low];
+    const b = logs[low + 1];
     const w = Math.min(1, Math.max(0, (a - logSigma) / (a - b)));
     return (1 - w) * low + w * (low + 1);
   }
@@ -115,7 +115,7 @@ export class NoiseSchedule {
     const out = new Float32Array(x0.length);
     ts.forEach((ti, item) => {
       const [a, b] = coeffs(this.alphaCumprod(ti));
-      for (let i = item * itemSize; i < (item + 1) * itemSize; i++) out[i] = a * (x0[i] as number) + b * (noise[i] as number);
+      for (let i = item * itemSize; i < (item + 1) * itemSize; i++) out[i] = a * x0[i] + b * noise[i];
     });
     return out;
   }

@@ -137,6 +137,6 @@ export abstract class AlphaPlan<S extends { readonly name: string; readonly sche
 
   addNoise(original: Float32Array, noise: Float32Array, stepIndex: number): Float32Array {
     this.checkNoise(original, noise, stepIndex);
-    return this.scheduler.schedule.addNoiseAt(original, noise, this.timesteps[stepIndex] as number);
+    return this.scheduler.schedule.addNoiseAt(original, noise, this.timesteps[stepIndex]);
   }
 }

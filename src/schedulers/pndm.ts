@@ -47,7 +47,7 @@ export class PndmScheduler implements Scheduler {
     if (c.skip_prk_steps) {
       // [t_0, t_1, t_1, t_2, …]: the second timestep is evaluated twice (PLMS warm-up). diffusers builds
       // it as concat(ts[:-1], ts[-2:-1], ts[-1:]) on ascending ts, which for one step is just [t_0].
-      all = numSteps === 1 ? base : [base[0] as number, base[1] as number, ...base.slice(1)];
+      all = numSteps === 1 ? base : [base[0], base[1], ...base.slice(1)];
     } else {
       if (numSteps < 4)
         throw new InputError(
@@ -86,7 +86,7 @@ class PndmPlan extends AlphaPlan<PndmScheduler> {
 
   /** diffusers' step_plms, with its counter = state.stepsTaken and its ets = state.history. */
   #plmsStep(modelOutput: Float32Array, counter: number, sample: Float32Array, state: StepState): StepUpdate {
-    let t = this.timesteps[counter] as number;
+    let t = this.timesteps[counter];
     let prevT = t - this.#stride;
     let history = state.history;
     if (counter !== 1) {
@@ -135,9 +135,9 @@ class PndmPlan extends AlphaPlan<PndmScheduler> {
   /** diffusers' step_prk: 4 calls per Runge–Kutta step, weights 1/6, 1/3, 1/3, 1/6. */
   #prkStep(modelOutput: Float32Array, counter: number, sample: Float32Array, state: StepState): StepUpdate {
     const call = counter % 4;
-    const tCall = this.timesteps[counter] as number;
+    const tCall = this.timesteps[counter];
     const prevT = tCall - (counter % 2 === 1 ? 0 : Math.floor(this.#stride / 2));
-    const t = this.timesteps[counter - call] as number; // the RK step's start
+    const t = this.timesteps[counter - call]; // the RK step's start
     let history = state.history;
     let heldSample = state.heldSample;
     let acc = state.heldOutput;

@@ -33,7 +33,7 @@ export function eulerSigmaSchedule(
   checkTimestepsInRange(name, timesteps, c.num_train_timesteps);
   let sigmas = timesteps.map((t) => schedule.sigmaAt(t));
   if (karras) {
-    sigmas = karrasSigmas(c.sigma_min ?? (sigmas[n - 1] as number), c.sigma_max ?? (sigmas[0] as number), n);
+    sigmas = karrasSigmas(c.sigma_min ?? sigmas[n - 1], c.sigma_max ?? sigmas[0], n);
     timesteps = sigmas.map((s) => schedule.timestepForSigma(s));
   }
   return { timesteps, sigmas };

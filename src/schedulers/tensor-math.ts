@@ -9,7 +9,7 @@ export function weightedSum(terms: ReadonlyArray<readonly [number, Float32Array]
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     let s = 0;
-    for (const [w, x] of terms) if (w !== 0) s += w * (x[i] as number);
+    for (const [w, x] of terms) if (w !== 0) s += w * x[i];
     out[i] = s;
   }
   return out;
@@ -18,13 +18,13 @@ export function weightedSum(terms: ReadonlyArray<readonly [number, Float32Array]
 /** x scaled by a constant, into a new array. */
 export function scaled(x: Float32Array, factor: number): Float32Array {
   const out = new Float32Array(x.length);
-  for (let i = 0; i < x.length; i++) out[i] = factor * (x[i] as number);
+  for (let i = 0; i < x.length; i++) out[i] = factor * x[i];
   return out;
 }
 
 /** A copy of x with every value clamped to [−range, range]. */
 export function clamped(x: Float32Array, range: number): Float32Array {
   const out = new Float32Array(x.length);
-  for (let i = 0; i < x.length; i++) out[i] = Math.min(range, Math.max(-range, x[i] as number));
+  for (let i = 0; i < x.length; i++) out[i] = Math.min(range, Math.max(-range, x[i]));
   return out;
 }

@@ -66,7 +66,7 @@ export async function autoencoderCheck(o: AutoencoderCheckOptions): Promise<Auto
     const out = (await infer.run({ x: { dtype: 'float32', dims: [valIndices.length, 3, size, size], data: valBatch } }))['y']?.data as Float32Array;
     await infer.release();
     let se = 0;
-    for (let i = 0; i < out.length; i++) se += ((out[i] as number) - (valBatch[i] as number)) ** 2;
+    for (let i = 0; i < out.length; i++) se += (out[i] - valBatch[i]) ** 2;
     const mse = se / out.length;
     // Pixels in [0, 1] are (v + 1) / 2, so their MSE is mse / 4.
     evals.push({ step, mse, psnr: psnrFromMse(mse / 4) });

@@ -106,7 +106,7 @@ export class TrainSession {
     const out = new Map<string, Float32Array>();
     let offset = 0;
     spec.params.forEach((p, i) => {
-      const n = spec.paramSizes[i] as number;
+      const n = spec.paramSizes[i];
       out.set(p, flat.slice(offset, offset + n));
       offset += n;
     });

@@ -64,7 +64,7 @@ export function upscaleNearest(set: EvalSet): Uint8Array {
   const out = new Uint8Array(set.count * 3 * s * s);
   for (let p = 0; p < set.count * 3; p++) {
     for (let y = 0; y < s; y++) {
-      for (let x = 0; x < s; x++) out[(p * s + y) * s + x] = set.low[(p * small + Math.floor(y / UPSCALE)) * small + Math.floor(x / UPSCALE)] as number;
+      for (let x = 0; x < s; x++) out[(p * s + y) * s + x] = set.low[(p * small + Math.floor(y / UPSCALE)) * small + Math.floor(x / UPSCALE)];
     }
   }
   return out;
@@ -142,13 +142,13 @@ export async function sampleGridPng(
 /** (3, P) planes -> (P, 3) interleaved. */
 export function planarToInterleaved(planes: Uint8Array, plane: number): Buffer {
   const out = Buffer.alloc(3 * plane);
-  for (let p = 0; p < plane; p++) for (let c = 0; c < 3; c++) out[3 * p + c] = planes[c * plane + p] as number;
+  for (let p = 0; p < plane; p++) for (let c = 0; c < 3; c++) out[3 * p + c] = planes[c * plane + p];
   return out;
 }
 
 /** (P, 3) interleaved -> (3, P) planes. */
 export function interleavedToPlanar(hwc: Uint8Array, plane: number): Uint8Array {
   const out = new Uint8Array(3 * plane);
-  for (let p = 0; p < plane; p++) for (let c = 0; c < 3; c++) out[c * plane + p] = hwc[3 * p + c] as number;
+  for (let p = 0; p < plane; p++) for (let c = 0; c < 3; c++) out[c * plane + p] = hwc[3 * p + c];
   return out;
 }

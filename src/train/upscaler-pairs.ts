@@ -46,7 +46,7 @@ export function boxDownscale(
         let sum = 0;
         for (let dy = 0; dy < f; dy++) {
           const row = offset + c * planeSize + (y * f + dy) * stride + x * f;
-          for (let dx = 0; dx < f; dx++) sum += src[row + dx] as number;
+          for (let dx = 0; dx < f; dx++) sum += src[row + dx];
         }
         out[outOffset + (c * oh + y) * ow + x] = Math.round(sum / area);
       }
@@ -103,7 +103,7 @@ export function samplePairs(images: ImagePlanes, o: { seed: number; step: number
         for (let y = 0; y < crop; y++) {
           const row = base + c * plane + y * size;
           for (let x = 0; x < crop; x++) {
-            const v = pixels[row + (mirror ? crop - 1 - x : x)] as number;
+            const v = pixels[row + (mirror ? crop - 1 - x : x)];
             cropBytes[(c * crop + y) * crop + x] = v;
             if (v < lo) lo = v;
             if (v > hi) hi = v;
@@ -121,12 +121,12 @@ export function samplePairs(images: ImagePlanes, o: { seed: number; step: number
 
 /** 0–255 bytes -> [-1, 1] floats at `offset` of `out`. */
 export function toSigned(bytes: Uint8Array, out: Float32Array, offset = 0): void {
-  for (let i = 0; i < bytes.length; i++) out[offset + i] = (bytes[i] as number) / 127.5 - 1;
+  for (let i = 0; i < bytes.length; i++) out[offset + i] = bytes[i] / 127.5 - 1;
 }
 
 /** [-1, 1] floats -> 0–255 bytes, clamped and rounded. */
 export function toBytes(values: Float32Array): Uint8Array {
   const out = new Uint8Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = Math.max(0, Math.min(255, Math.round(((values[i] as number) + 1) * 127.5)));
+  for (let i = 0; i < values.length; i++) out[i] = Math.max(0, Math.min(255, Math.round((values[i] + 1) * 127.5)));
   return out;
 }

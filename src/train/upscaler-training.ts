@@ -336,11 +336,11 @@ export function pickShown(set: EvalSet, n: number): EvalSet {
   const bicubic = upscaleClassic(set, 'bicubic');
   const lost = (i: number): number => {
     let se = 0;
-    for (let k = i * per; k < (i + 1) * per; k++) se += ((set.high[k] as number) - (bicubic[k] as number)) ** 2;
+    for (let k = i * per; k < (i + 1) * per; k++) se += (set.high[k] - bicubic[k]) ** 2;
     return se;
   };
   const losses = Array.from({ length: set.count }, (_, i) => lost(i));
-  const ranked = [...Array(set.count).keys()].sort((a, b) => (losses[b] as number) - (losses[a] as number) || a - b);
+  const ranked = [...Array(set.count).keys()].sort((a, b) => losses[b] - losses[a] || a - b);
   const step = Math.max(1, Math.min(4, Math.floor(set.count / n)));
   const chosen = ranked.filter((_, r) => r % step === 0).slice(0, n);
   const high = new Uint8Array(chosen.length * per);

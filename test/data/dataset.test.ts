@@ -46,7 +46,7 @@ test('loadImageDataset reads every image once and gives (B, 3, H, W) batches in 
     assert.equal(batch.length, 3 * 3 * 16 * 16); // (3, 3, 16, 16)
     assert.ok(batch.every((v) => v >= -1 && v <= 1));
     const plane = 16 * 16;
-    const at = (b: number, c: number, y: number, x: number): number => batch[((b * 3 + c) * 16 + y) * 16 + x] as number;
+    const at = (b: number, c: number, y: number, x: number): number => batch[((b * 3 + c) * 16 + y) * 16 + x];
     assert.deepEqual([at(0, 0, 5, 5), at(0, 1, 5, 5), at(0, 2, 5, 5)], [1, -1, -1]); // red
     assert.deepEqual([at(1, 0, 0, 15), at(1, 1, 0, 15), at(1, 2, 0, 15)], [-1, -1, 1]); // blue
     assert.deepEqual([at(2, 0, 3, 2), at(2, 2, 3, 2), at(2, 1, 3, 12)], [-1, -1, 1]); // half: black left, white right

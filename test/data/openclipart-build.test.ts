@@ -42,8 +42,7 @@ test('openclipart --limit 40 builds a captioned CC0 dataset of centred 64-px ren
     // Renders are on white: the corners of every image are white.
     for (const l of lines) {
       const { data } = await sharp(join(out, l.file)).raw().toBuffer({ resolveWithObject: true });
-      const corner = (x: number, y: number): number =>
-        Math.min(data[(y * 64 + x) * 3] as number, data[(y * 64 + x) * 3 + 1] as number, data[(y * 64 + x) * 3 + 2] as number);
+      const corner = (x: number, y: number): number => Math.min(data[(y * 64 + x) * 3], data[(y * 64 + x) * 3 + 1], data[(y * 64 + x) * 3 + 2]);
       assert.ok(
         [corner(0, 0), corner(63, 0), corner(0, 63), corner(63, 63)].every((v) => v > 240),
         `${l.source} corners are not white`,

@@ -13,7 +13,7 @@ function inkBounds(rgb: Buffer, size: number): { left: number; right: number; to
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
       const p = (y * size + x) * 3;
-      if (Math.min(rgb[p] as number, rgb[p + 1] as number, rgb[p + 2] as number) < 200) {
+      if (Math.min(rgb[p], rgb[p + 1], rgb[p + 2]) < 200) {
         left = Math.min(left, x);
         right = Math.max(right, x);
         top = Math.min(top, y);
@@ -27,13 +27,13 @@ function inkBounds(rgb: Buffer, size: number): { left: number; right: number; to
 /** Bounds within one pixel of the expected ones (edges are anti-aliased). */
 function assertNear(got: Record<string, number>, want: Record<string, number>): void {
   for (const k of Object.keys(want)) {
-    assert.ok(Math.abs((got[k] as number) - (want[k] as number)) <= 1, `${k}: got ${got[k]}, want ${want[k]} (±1)`);
+    assert.ok(Math.abs(got[k] - want[k]) <= 1, `${k}: got ${got[k]}, want ${want[k]} (±1)`);
   }
 }
 
 function pixel(rgb: Buffer, size: number, x: number, y: number): number[] {
   const p = (y * size + x) * 3;
-  return [rgb[p] as number, rgb[p + 1] as number, rgb[p + 2] as number];
+  return [rgb[p], rgb[p + 1], rgb[p + 2]];
 }
 
 test('a wide drawing is centred on white with a margin, aspect kept', async () => {

@@ -34,12 +34,12 @@ test('augmentation: without shift an image comes back as itself or its mirror, i
   for (let t = 0; t < 20; t++) {
     const out = new Float32Array(pixels.length);
     augmentInto(out, 0, pixels, 0, size, rng, 0);
-    const same = out.every((v, i) => Math.abs(v - ((pixels[i] as number) / 127.5 - 1)) < 1e-6);
+    const same = out.every((v, i) => Math.abs(v - (pixels[i] / 127.5 - 1)) < 1e-6);
     const mirror = out.every((v, i) => {
       const c = Math.floor(i / 16);
       const y = Math.floor((i % 16) / 4);
       const x = i % 4;
-      return Math.abs(v - ((pixels[c * 16 + y * 4 + (3 - x)] as number) / 127.5 - 1)) < 1e-6;
+      return Math.abs(v - (pixels[c * 16 + y * 4 + (3 - x)] / 127.5 - 1)) < 1e-6;
     });
     assert.ok(same || mirror);
     seen.add(same ? 'same' : 'mirror');

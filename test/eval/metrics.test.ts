@@ -86,22 +86,21 @@ test('Jacobi eigen-decomposition reconstructs a random symmetric matrix; the squ
   const rng = new Rng(3);
   const b = rng.normal(d * d);
   const m = new Float64Array(d * d); // BᵀB: symmetric PSD
-  for (let i = 0; i < d; i++)
-    for (let j = 0; j < d; j++) for (let k = 0; k < d; k++) m[i * d + j] = (m[i * d + j] as number) + (b[k * d + i] as number) * (b[k * d + j] as number);
+  for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) for (let k = 0; k < d; k++) m[i * d + j] = m[i * d + j] + b[k * d + i] * b[k * d + j];
   const { values, vectors } = symmetricEigen(m, d);
   for (let i = 0; i < d; i++) {
     for (let j = 0; j < d; j++) {
       let v = 0;
-      for (let k = 0; k < d; k++) v += (vectors[i * d + k] as number) * (values[k] as number) * (vectors[j * d + k] as number);
-      close(v, m[i * d + j] as number, 1e-9, `A[${i}][${j}]`);
+      for (let k = 0; k < d; k++) v += vectors[i * d + k] * values[k] * vectors[j * d + k];
+      close(v, m[i * d + j], 1e-9, `A[${i}][${j}]`);
     }
   }
   const root = sqrtSymmetric(m, d);
   for (let i = 0; i < d; i++) {
     for (let j = 0; j < d; j++) {
       let v = 0;
-      for (let k = 0; k < d; k++) v += (root[i * d + k] as number) * (root[k * d + j] as number);
-      close(v, m[i * d + j] as number, 1e-9, `root²[${i}][${j}]`);
+      for (let k = 0; k < d; k++) v += root[i * d + k] * root[k * d + j];
+      close(v, m[i * d + j], 1e-9, `root²[${i}][${j}]`);
     }
   }
 });
@@ -129,9 +128,9 @@ test('Fréchet distance of feature sets: identical sets give 0, a shift by v giv
   const pts = Float64Array.of(0, 1, 2, 1, 0, 3, 2, 3);
   const stats = featureStats({ data: pts, count: 4, dim: 2 });
   assert.deepEqual([...stats.mean], [1, 2]);
-  close(stats.cov[0] as number, 4 / 3, 1e-12);
-  close(stats.cov[1] as number, 0, 1e-12);
-  close(stats.cov[3] as number, 4 / 3, 1e-12);
+  close(stats.cov[0], 4 / 3, 1e-12);
+  close(stats.cov[1], 0, 1e-12);
+  close(stats.cov[3], 4 / 3, 1e-12);
   close(frechetDistance({ data: pts, count: 4, dim: 2 }, { data: pts, count: 4, dim: 2 }), 0, 1e-12, 'identical sets');
   const shifted = pts.map((v, i) => v + (i % 2 === 0 ? 3 : -4));
   close(frechetDistance({ data: pts, count: 4, dim: 2 }, { data: shifted, count: 4, dim: 2 }), 25, 1e-9);

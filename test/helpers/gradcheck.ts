@@ -61,7 +61,7 @@ export async function gradCheck(c: GradCase, seed = 1): Promise<GradCheckResult>
     const lossAt = async (name: string, index: number, delta: number): Promise<number> => {
       const feed = feeds[name] as HostTensor;
       const data = Float32Array.from(feed.data as Float32Array);
-      data[index] = (data[index] as number) + delta;
+      data[index] = data[index] + delta;
       const res = await session.run({ ...feeds, [name]: { ...feed, data } }, ['loss']);
       return (res['loss']!.data as Float32Array)[0] as number;
     };
@@ -74,7 +74,7 @@ export async function gradCheck(c: GradCase, seed = 1): Promise<GradCheckResult>
       const picks = rng.shuffle([...Array(t.size).keys()]).slice(0, points);
       for (const k of picks) {
         const numeric = ((await lossAt(t.name, k, EPS)) - (await lossAt(t.name, k, -EPS))) / (2 * EPS);
-        const a = analytic[k] as number;
+        const a = analytic[k];
         const err = Math.abs(a - numeric);
         const allowed = ATOL + RTOL * Math.abs(numeric);
         worst = Math.max(worst, err / allowed);

@@ -31,7 +31,7 @@ test('bicubicUpscale matches ONNX Runtime Resize (cubic, a = -0.5, half_pixel) a
   try {
     const ort = (await session.run({ x: { dtype: 'float32', dims: [1, c, h, w], data: Float32Array.from(bytes) } }))['y']!.data as Float32Array;
     const mine = bicubicUpscale(bytes, c, h, w, 4);
-    const worst = mine.reduce((m, v, i) => Math.max(m, Math.abs(v - Math.max(0, Math.min(255, Math.round(ort[i] as number))))), 0);
+    const worst = mine.reduce((m, v, i) => Math.max(m, Math.abs(v - Math.max(0, Math.min(255, Math.round(ort[i]))))), 0);
     assert.ok(worst <= 1, `largest difference from ONNX Runtime: ${worst}`);
   } finally {
     await session.release();

@@ -37,7 +37,7 @@ test('a tiny UNet overfits one batch of noise prediction (buildTrainStep + Train
   const n = 2 * 4 * 4 * 4;
   const x0 = rng.normal(n);
   const eps = rng.normal(n);
-  const xt = x0.map((v, i) => Math.SQRT1_2 * v + Math.SQRT1_2 * (eps[i] as number));
+  const xt = x0.map((v, i) => Math.SQRT1_2 * v + Math.SQRT1_2 * eps[i]);
   const batch = {
     noisy: f32([2, 4, 4, 4], xt),
     timestep: { dtype: 'int64' as const, dims: [2], data: BigInt64Array.of(500n, 500n) },
@@ -48,8 +48,8 @@ test('a tiny UNet overfits one batch of noise prediction (buildTrainStep + Train
   try {
     const losses: number[] = [];
     for (let i = 0; i < 15; i++) losses.push((await session.step(batch, 5e-3)).loss);
-    const first = losses[0] as number;
-    const last = losses[losses.length - 1] as number;
+    const first = losses[0];
+    const last = losses[losses.length - 1];
     assert.ok(Number.isFinite(last) && last < 0.5 * first, `loss went ${first.toFixed(4)} -> ${last.toFixed(4)}`);
   } finally {
     await session.release();

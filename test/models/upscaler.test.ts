@@ -82,7 +82,7 @@ test('untrained (zero tail), the net is exactly bilinear upsampling with half-pi
     const out = (await session.run({ image: { dtype: 'float32', dims: [1, 3, 9, 11], data } }))['upscaled']!.data as Float32Array;
     const expected = bilinearUpscale(bytes, 3, 9, 11, 4);
     const got = Uint8Array.from(out, (v) => Math.round((v + 1) * 127.5));
-    const worst = got.reduce((m, v, i) => Math.max(m, Math.abs(v - (expected[i] as number))), 0);
+    const worst = got.reduce((m, v, i) => Math.max(m, Math.abs(v - expected[i])), 0);
     assert.ok(worst <= 1, `largest difference ${worst} levels`);
   } finally {
     await session.release();

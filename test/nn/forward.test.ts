@@ -260,7 +260,7 @@ test('Upsample nearest x2 copies pixels; bilinear x2 matches align_corners=False
     const c = Math.floor(i / 48);
     const oy = Math.floor((i % 48) / 8);
     const ox = i % 8;
-    return xv[(c * 3 + Math.floor(oy / 2)) * 4 + Math.floor(ox / 2)] as number;
+    return xv[(c * 3 + Math.floor(oy / 2)) * 4 + Math.floor(ox / 2)];
   });
   close(out['near']!, expected, 0);
   close(out['bil']!, bilinearRef(xv, [1, 2, 3, 4], 2));
@@ -317,13 +317,13 @@ test('ResBlock with time embedding and a 1x1 shortcut matches the composed refer
   let hv: Float64Array = groupNormRef(xv, n, cin, s, 2, 1e-6, p('norm1.weight'), p('norm1.bias')).map(siluRef);
   hv = conv2dRef(hv, [n, cin, h, w], p('conv1.weight'), [cout, cin, 3, 3], p('conv1.bias'), geo3).y;
   const proj = linearRef(Array.from(tv, siluRef), n, td, p('time_emb_proj.weight'), p('time_emb_proj.bias'), cout);
-  hv = hv.map((v, i) => v + (proj[Math.floor(i / s)] as number));
+  hv = hv.map((v, i) => v + proj[Math.floor(i / s)]);
   hv = groupNormRef(hv, n, cout, s, 2, 1e-6, p('norm2.weight'), p('norm2.bias')).map(siluRef);
   hv = conv2dRef(hv, [n, cout, h, w], p('conv2.weight'), [cout, cout, 3, 3], p('conv2.bias'), geo3).y;
   const skip = conv2dRef(xv, [n, cin, h, w], p('conv_shortcut.weight'), [cout, cin, 1, 1], p('conv_shortcut.bias'), geo1).y;
   close(
     out['y']!,
-    hv.map((v, i) => v + (skip[i] as number)),
+    hv.map((v, i) => v + skip[i]),
   );
 });
 

@@ -9,8 +9,8 @@ export function linearRef(x: Arr, rows: number, inF: number, w: Arr, b: Arr | nu
   const y = new Float64Array(rows * outF);
   for (let r = 0; r < rows; r++) {
     for (let o = 0; o < outF; o++) {
-      let s = b ? (b[o] as number) : 0;
-      for (let i = 0; i < inF; i++) s += (x[r * inF + i] as number) * (w[o * inF + i] as number);
+      let s = b ? b[o] : 0;
+      for (let i = 0; i < inF; i++) s += x[r * inF + i] * w[o * inF + i];
       y[r * outF + o] = s;
     }
   }
@@ -36,7 +36,7 @@ export function conv2dRef(x: Arr, [n, c, h, wd]: number[], w: Arr, [o, , kh, kw]
       const grp = Math.floor(oi / og);
       for (let yi = 0; yi < ho; yi++)
         for (let xi = 0; xi < wo; xi++) {
-          let s = b ? (b[oi] as number) : 0;
+          let s = b ? b[oi] : 0;
           for (let ci = 0; ci < cg; ci++)
             for (let ky = 0; ky < kh; ky++)
               for (let kx = 0; kx < kw; kx++) {
@@ -44,7 +44,7 @@ export function conv2dRef(x: Arr, [n, c, h, wd]: number[], w: Arr, [o, , kh, kw]
                 const ix = xi * geo.stride[1] - geo.pad[1] + kx * geo.dil[1];
                 if (iy < 0 || iy >= h || ix < 0 || ix >= wd) continue;
                 const cin = grp * cg + ci;
-                s += (x[((ni * c + cin) * h + iy) * wd + ix] as number) * (w[((oi * cg + ci) * kh + ky) * kw + kx] as number);
+                s += x[((ni * c + cin) * h + iy) * wd + ix] * w[((oi * cg + ci) * kh + ky) * kw + kx];
               }
           y[((ni * o + oi) * ho + yi) * wo + xi] = s;
         }
@@ -67,13 +67,13 @@ export function convTranspose2dRef(
   const wo = (wd - 1) * geo.stride[1] - 2 * geo.pad[1] + geo.dil[1] * (kw - 1) + outPad[1] + 1;
   const cg = c / geo.groups;
   const y = new Float64Array(n * o * ho * wo);
-  for (let ni = 0; ni < n; ni++) for (let oi = 0; oi < o; oi++) for (let p = 0; p < ho * wo; p++) y[(ni * o + oi) * ho * wo + p] = b ? (b[oi] as number) : 0;
+  for (let ni = 0; ni < n; ni++) for (let oi = 0; oi < o; oi++) for (let p = 0; p < ho * wo; p++) y[(ni * o + oi) * ho * wo + p] = b ? b[oi] : 0;
   for (let ni = 0; ni < n; ni++)
     for (let ci = 0; ci < c; ci++) {
       const grp = Math.floor(ci / cg);
       for (let iy = 0; iy < h; iy++)
         for (let ix = 0; ix < wd; ix++) {
-          const v = x[((ni * c + ci) * h + iy) * wd + ix] as number;
+          const v = x[((ni * c + ci) * h + iy) * wd + ix];
           for (let oj = 0; oj < og; oj++)
             for (let ky = 0; ky < kh; ky++)
               for (let kx = 0; kx < kw; kx++) {
@@ -81,7 +81,7 @@ export function convTranspose2dRef(
                 const ox = ix * geo.stride[1] - geo.pad[1] + kx * geo.dil[1];
                 if (oy < 0 || oy >= ho || ox < 0 || ox >= wo) continue;
                 const oc = grp * og + oj;
-                y[((ni * o + oc) * ho + oy) * wo + ox] += v * (w[((ci * og + oj) * kh + ky) * kw + kx] as number);
+                y[((ni * o + oc) * ho + oy) * wo + ox] += v * w[((ci * og + oj) * kh + ky) * kw + kx];
               }
         }
     }
@@ -97,15 +97,15 @@ export function groupNormRef(x: Arr, n: number, c: number, s: number, groups: nu
       const start = (ni * c + gi * per) * s;
       const count = per * s;
       let mean = 0;
-      for (let k = 0; k < count; k++) mean += x[start + k] as number;
+      for (let k = 0; k < count; k++) mean += x[start + k];
       mean /= count;
       let v = 0;
-      for (let k = 0; k < count; k++) v += ((x[start + k] as number) - mean) ** 2;
+      for (let k = 0; k < count; k++) v += (x[start + k] - mean) ** 2;
       v /= count;
       for (let k = 0; k < count; k++) {
         const ch = gi * per + Math.floor(k / s);
-        const norm = ((x[start + k] as number) - mean) / Math.sqrt(v + eps);
-        y[start + k] = norm * (w ? (w[ch] as number) : 1) + (b ? (b[ch] as number) : 0);
+        const norm = (x[start + k] - mean) / Math.sqrt(v + eps);
+        y[start + k] = norm * (w ? w[ch] : 1) + (b ? b[ch] : 0);
       }
     }
   return y;
@@ -116,13 +116,12 @@ export function layerNormRef(x: Arr, rows: number, d: number, eps: number, w: Ar
   const y = new Float64Array(rows * d);
   for (let r = 0; r < rows; r++) {
     let mean = 0;
-    for (let i = 0; i < d; i++) mean += x[r * d + i] as number;
+    for (let i = 0; i < d; i++) mean += x[r * d + i];
     mean /= d;
     let v = 0;
-    for (let i = 0; i < d; i++) v += ((x[r * d + i] as number) - mean) ** 2;
+    for (let i = 0; i < d; i++) v += (x[r * d + i] - mean) ** 2;
     v /= d;
-    for (let i = 0; i < d; i++)
-      y[r * d + i] = (((x[r * d + i] as number) - mean) / Math.sqrt(v + eps)) * (w ? (w[i] as number) : 1) + (b ? (b[i] as number) : 0);
+    for (let i = 0; i < d; i++) y[r * d + i] = ((x[r * d + i] - mean) / Math.sqrt(v + eps)) * (w ? w[i] : 1) + (b ? b[i] : 0);
   }
   return y;
 }
@@ -160,7 +159,7 @@ export function attentionRef(
         const scores: number[] = [];
         for (let si = 0; si < s; si++) {
           let dot = 0;
-          for (let e = 0; e < dh; e++) dot += (q[(b * t + ti) * inner + h * dh + e] as number) * (k[(b * s + si) * inner + h * dh + e] as number);
+          for (let e = 0; e < dh; e++) dot += q[(b * t + ti) * inner + h * dh + e] * k[(b * s + si) * inner + h * dh + e];
           scores.push(allowed(b, h, ti, si) ? dot / Math.sqrt(dh) : -Infinity);
         }
         const m = Math.max(...scores);
@@ -168,7 +167,7 @@ export function attentionRef(
         const total = ex.reduce((a, z) => a + z, 0);
         for (let e = 0; e < dh; e++) {
           let acc = 0;
-          for (let si = 0; si < s; si++) acc += ((ex[si] as number) / total) * (v[(b * s + si) * inner + h * dh + e] as number);
+          for (let si = 0; si < s; si++) acc += (ex[si] / total) * v[(b * s + si) * inner + h * dh + e];
           merged[(b * t + ti) * inner + h * dh + e] = acc;
         }
       }
@@ -207,7 +206,7 @@ export function bilinearRef(x: Arr, [n, c, h, w]: number[], scale: number): Floa
       for (let ox = 0; ox < wo; ox++) {
         const [y0, y1, fy] = src(oy, h);
         const [x0, x1, fx] = src(ox, w);
-        const at = (yy: number, xx: number): number => x[(p * h + yy) * w + xx] as number;
+        const at = (yy: number, xx: number): number => x[(p * h + yy) * w + xx];
         y[(p * ho + oy) * wo + ox] = (1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x1)) + fy * ((1 - fx) * at(y1, x0) + fx * at(y1, x1));
       }
   return y;

@@ -75,7 +75,7 @@ test('img2img keeps more of the init image at low strength (latents: a random UN
       inpaint: null,
     });
     let d = 0;
-    for (let i = 0; i < init.length; i++) d += Math.abs((out.latents[0]?.[i] as number) - (init[i] as number));
+    for (let i = 0; i < init.length; i++) d += Math.abs((out.latents[0]?.[i] as number) - init[i]);
     return d / init.length;
   };
   const low = await distance(0.1);
@@ -145,7 +145,7 @@ test('masked latent blending: after the last step the kept area holds exactly th
     for (let p = 0; p < h * w; p++) {
       const k = c * h * w + p;
       if (mask[p] === 0) keptEqual &&= x[k] === imageLatents[k];
-      else repaintedDiffers ||= Math.abs((x[k] as number) - (imageLatents[k] as number)) > 1e-3;
+      else repaintedDiffers ||= Math.abs(x[k] - imageLatents[k]) > 1e-3;
     }
   }
   assert.ok(keptEqual, 'outside the mask the latents are the init image');
@@ -163,7 +163,7 @@ test('9-channel UNet input: mask and masked-image latents change the result', as
   const full = { data: new Float32Array(64 * 64 * 3).fill(1), width: 64, height: 64 };
   const b = await run(full);
   let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs((a[i] as number) - (b[i] as number)));
+  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
   assert.ok(d > 1e-3, 'a different mask gives a different image');
   // Random noise image as mask: any grey level is binarized, the run still works.
   const noisy = { data: new Rng(1).uniformArray(64 * 64 * 3), width: 64, height: 64 };

@@ -82,7 +82,7 @@ test('runBatched feeds a fixed-batch model exactly its batch, padding the last g
     outputs: [{ name: 'y', dtype: 'float32', shape: [2, 3] }],
     async run(feeds: Record<string, HostTensor>): Promise<Record<string, HostTensor>> {
       const x = feeds.x as HostTensor;
-      seen.push(x.dims[0] as number);
+      seen.push(x.dims[0]);
       return { y: { dtype: 'float32', dims: x.dims, data: (x.data as Float32Array).map((v) => v * 2) } };
     },
     setState: async () => undefined,

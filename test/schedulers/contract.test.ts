@@ -37,7 +37,7 @@ function expectedCalls(schedulerName: string, config: Readonly<Required<Schedule
 /** A smooth fake UNet: its output depends on the input and the timestep, like a real one. */
 function fakeModel(input: Float32Array, t: number): Float32Array {
   const out = new Float32Array(input.length);
-  for (let i = 0; i < input.length; i++) out[i] = 0.5 * Math.tanh(input[i] as number) + 0.01 * Math.sin(i + t / 100);
+  for (let i = 0; i < input.length; i++) out[i] = 0.5 * Math.tanh(input[i]) + 0.01 * Math.sin(i + t / 100);
   return out;
 }
 
@@ -50,7 +50,7 @@ function run(plan: SamplingPlan, seed: number): Float32Array {
     const xBefore = Float32Array.from(x);
     const scaledInput = plan.scaleModelInput(x, i);
     assert.equal(scaledInput.length, SIZE);
-    const out = fakeModel(scaledInput, plan.timesteps[i] as number);
+    const out = fakeModel(scaledInput, plan.timesteps[i]);
     const outBefore = Float32Array.from(out);
     const stateBefore = snapshot(state);
     const result = plan.step(out, i, x, state, rng);
@@ -98,8 +98,8 @@ for (const { name, label, config } of CASES) {
       );
       for (let i = 1; i < ts.length; i++) {
         // PNDM evaluates some timesteps twice by design; everything else strictly decreases.
-        if (scheduler.name === 'PNDMScheduler') assert.ok((ts[i] as number) <= (ts[i - 1] as number), `${steps} steps: ${ts.join(',')}`);
-        else assert.ok((ts[i] as number) < (ts[i - 1] as number), `${steps} steps: not decreasing: ${ts.join(',')}`);
+        if (scheduler.name === 'PNDMScheduler') assert.ok(ts[i] <= ts[i - 1], `${steps} steps: ${ts.join(',')}`);
+        else assert.ok(ts[i] < ts[i - 1], `${steps} steps: not decreasing: ${ts.join(',')}`);
       }
       if (plan.sigmas) {
         assert.equal(plan.sigmas.length, ts.length + 1);
@@ -128,7 +128,7 @@ for (const { name, label, config } of CASES) {
     if (scheduler.name === 'LCMScheduler') {
       // LCM spreads all steps over the first half of its distillation schedule instead.
       assert.equal(part.timesteps.length, 10);
-      assert.ok((part.timesteps[0] as number) < (full.timesteps[0] as number) / 2 + 20);
+      assert.ok(part.timesteps[0] < full.timesteps[0] / 2 + 20);
     } else {
       // diffusers' img2img rule: skip the first n − ⌊n·strength⌋ entries of the n-step plan.
       assert.deepEqual(part.timesteps, full.timesteps.slice(5));

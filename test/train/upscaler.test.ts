@@ -53,7 +53,7 @@ test('boxDownscale averages each 4×4 block and rounds', () => {
     for (let y = 0; y < 2; y++) {
       for (let x = 0; x < 2; x++) {
         let sum = 0;
-        for (let dy = 0; dy < 4; dy++) for (let dx = 0; dx < 4; dx++) sum += src[c * 64 + (4 * y + dy) * 8 + 4 * x + dx] as number;
+        for (let dy = 0; dy < 4; dy++) for (let dx = 0; dx < 4; dx++) sum += src[c * 64 + (4 * y + dy) * 8 + 4 * x + dx];
         assert.equal(out[(c * 2 + y) * 2 + x], Math.round(sum / 16));
       }
     }
@@ -73,8 +73,8 @@ test('samplePairs: the same (seed, step) gives the same batch, the input is the 
   // Low pixel (c=1, y=2, x=3) of the second item is the rounded mean of its 4×4 block of the crop.
   const item = 1;
   let sum = 0;
-  for (let dy = 0; dy < 4; dy++) for (let dx = 0; dx < 4; dx++) sum += Math.round(((a.high[item * 768 + 256 + (8 + dy) * 16 + 12 + dx] as number) + 1) * 127.5);
-  assert.ok(Math.abs((a.low[item * 48 + 16 + 2 * 4 + 3] as number) - (Math.round(sum / 16) / 127.5 - 1)) < 1e-6);
+  for (let dy = 0; dy < 4; dy++) for (let dx = 0; dx < 4; dx++) sum += Math.round((a.high[item * 768 + 256 + (8 + dy) * 16 + 12 + dx] + 1) * 127.5);
+  assert.ok(Math.abs(a.low[item * 48 + 16 + 2 * 4 + 3] - (Math.round(sum / 16) / 127.5 - 1)) < 1e-6);
   assert.throws(() => samplePairs(images, { seed: 0, step: 1, batch: 1, crop: 18 }), /crop 18 must be a multiple of 4/);
 });
 

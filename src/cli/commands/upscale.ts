@@ -77,7 +77,7 @@ export const upscaleCommand: Command = {
 function toPlanes(hwc: Float32Array, width: number, height: number): Float32Array {
   const plane = width * height;
   const out = new Float32Array(3 * plane);
-  for (let p = 0; p < plane; p++) for (let c = 0; c < 3; c++) out[c * plane + p] = (hwc[3 * p + c] as number) * 2 - 1;
+  for (let p = 0; p < plane; p++) for (let c = 0; c < 3; c++) out[c * plane + p] = hwc[3 * p + c] * 2 - 1;
   return out;
 }
 
@@ -85,6 +85,6 @@ function toPlanes(hwc: Float32Array, width: number, height: number): Float32Arra
 function toPixels(planes: Float32Array, width: number, height: number): Float32Array {
   const plane = width * height;
   const out = new Float32Array(3 * plane);
-  for (let p = 0; p < plane; p++) for (let c = 0; c < 3; c++) out[3 * p + c] = ((planes[c * plane + p] as number) + 1) / 2;
+  for (let p = 0; p < plane; p++) for (let c = 0; c < 3; c++) out[3 * p + c] = (planes[c * plane + p] + 1) / 2;
   return out;
 }

@@ -46,12 +46,12 @@ export function conv(x: Tensor, w: Tensor, b: Tensor | null, options: ConvOption
   if (b && (b.rank !== 1 || b.shape[0] !== o)) throw new ShapeError(`Conv: bias ${formatShape(b.shape)} does not match ${o} output channels`);
   const out = [n, o];
   for (let i = 0; i < spatial; i++) {
-    const size = x.shape[2 + i] as number;
-    const k = w.shape[2 + i] as number;
-    const span = (geo.dilations[i] as number) * (k - 1) + 1;
-    const padded = size + (geo.pads[i] as number) + (geo.pads[i + spatial] as number);
+    const size = x.shape[2 + i];
+    const k = w.shape[2 + i];
+    const span = geo.dilations[i] * (k - 1) + 1;
+    const padded = size + geo.pads[i] + geo.pads[i + spatial];
     if (padded < span) throw new ShapeError(`Conv: kernel ${formatShape(w.shape)} is larger than the padded input ${formatShape(x.shape)}`);
-    out.push(Math.floor((padded - span) / (geo.strides[i] as number)) + 1);
+    out.push(Math.floor((padded - span) / geo.strides[i]) + 1);
   }
   const inputs = b ? [x, w, b] : [x, w];
   return x.graph.addNode('Conv', inputs, geometryAttrs(geo), [{ shape: out, dtype: x.dtype }])[0] as Tensor;
@@ -67,19 +67,13 @@ export function convTranspose(x: Tensor, w: Tensor, b: Tensor | null, options: C
   const [n, c] = x.shape as [number, number];
   if (w.shape[0] !== c)
     throw new ShapeError(`ConvTranspose: input ${formatShape(x.shape)} has ${c} channels, weight ${formatShape(w.shape)} expects ${w.shape[0]}`);
-  const o = (w.shape[1] as number) * geo.group;
+  const o = w.shape[1] * geo.group;
   if (b && (b.rank !== 1 || b.shape[0] !== o)) throw new ShapeError(`ConvTranspose: bias ${formatShape(b.shape)} does not match ${o} output channels`);
   const out = [n, o];
   for (let i = 0; i < spatial; i++) {
-    const size = x.shape[2 + i] as number;
-    const k = w.shape[2 + i] as number;
-    const d =
-      (geo.strides[i] as number) * (size - 1) +
-      (outputPadding[i] as number) +
-      (geo.dilations[i] as number) * (k - 1) +
-      1 -
-      (geo.pads[i] as number) -
-      (geo.pads[i + spatial] as number);
+    const size = x.shape[2 + i];
+    const k = w.shape[2 + i];
+    const d = geo.strides[i] * (size - 1) + outputPadding[i] + geo.dilations[i] * (k - 1) + 1 - geo.pads[i] - geo.pads[i + spatial];
     if (d <= 0) throw new ShapeError(`ConvTranspose: output size ${d} from input ${formatShape(x.shape)}`);
     out.push(d);
   }
@@ -97,12 +91,12 @@ function poolShape(op: string, x: Tensor, o: PoolOptions): { shape: number[]; st
   const spatial = o.kernel.length;
   if (x.rank !== spatial + 2) throw new ShapeError(`${op}: input ${formatShape(x.shape)} does not fit a ${spatial}-D kernel`);
   const geo = convGeometry(spatial, { strides: o.strides ?? o.kernel, pads: o.pads ?? 0 });
-  const shape = [x.shape[0] as number, x.shape[1] as number];
+  const shape = [x.shape[0], x.shape[1]];
   for (let i = 0; i < spatial; i++) {
-    const padded = (x.shape[2 + i] as number) + (geo.pads[i] as number) + (geo.pads[i + spatial] as number);
-    const k = o.kernel[i] as number;
+    const padded = x.shape[2 + i] + geo.pads[i] + geo.pads[i + spatial];
+    const k = o.kernel[i];
     if (padded < k) throw new ShapeError(`${op}: kernel ${formatShape(o.kernel)} is larger than input ${formatShape(x.shape)}`);
-    shape.push(Math.floor((padded - k) / (geo.strides[i] as number)) + 1);
+    shape.push(Math.floor((padded - k) / geo.strides[i]) + 1);
   }
   return { shape, strides: geo.strides, pads: geo.pads };
 }
@@ -148,7 +142,7 @@ export function resize(x: Tensor, scale: number, mode: 'nearest' | 'bilinear' = 
   if (x.rank !== 4) throw new ShapeError(`Resize: needs (N, C, H, W), got ${formatShape(x.shape)}`);
   if (!(scale > 0)) throw new ShapeError(`Resize: scale ${scale} must be > 0`);
   const g = x.graph;
-  const shape = [x.shape[0] as number, x.shape[1] as number, Math.floor((x.shape[2] as number) * scale), Math.floor((x.shape[3] as number) * scale)];
+  const shape = [x.shape[0], x.shape[1], Math.floor(x.shape[2] * scale), Math.floor(x.shape[3] * scale)];
   const scales = g.constant(Float32Array.from([1, 1, scale, scale]), [4], 'float32', 'scales');
   const attrs: Record<string, Attr> =
     mode === 'nearest'

@@ -40,7 +40,7 @@ export function transpose(x: Tensor, perm: readonly number[]): Tensor {
   if (perm.length !== x.rank || sorted.some((p, i) => p !== i)) {
     throw new ShapeError(`Transpose: perm ${formatShape(perm)} is not a permutation of ${x.rank} axes (input ${formatShape(x.shape)})`);
   }
-  const shape = perm.map((p) => x.shape[p] as number);
+  const shape = perm.map((p) => x.shape[p]);
   return x.graph.addNode('Transpose', [x], { perm: { ints: perm } }, [{ shape, dtype: x.dtype }])[0] as Tensor;
 }
 
@@ -61,7 +61,7 @@ export function concat(xs: readonly Tensor[], axis: number): Tensor {
     if (x.rank !== first.rank || x.dtype !== first.dtype || x.shape.some((d, i) => i !== a && d !== first.shape[i])) {
       throw new ShapeError(`Concat on axis ${a}: ${formatShape(first.shape)} ${first.dtype} and ${formatShape(x.shape)} ${x.dtype} do not fit`);
     }
-    total += x.shape[a] as number;
+    total += x.shape[a];
   }
   const shape = [...first.shape];
   shape[a] = total;
@@ -77,18 +77,18 @@ export function slice(x: Tensor, starts: readonly number[], ends: readonly numbe
   }
   const shape = [...x.shape];
   ax.forEach((axis, i) => {
-    const dim = x.shape[axis] as number;
-    const step = st[i] as number;
+    const dim = x.shape[axis];
+    const step = st[i];
     if (step === 0) throw new ShapeError('Slice: step 0');
     const clampIdx = (v: number, lo: number, hi: number): number => Math.min(Math.max(v < 0 ? v + dim : v, lo), hi);
     let len: number;
     if (step > 0) {
-      const s = clampIdx(starts[i] as number, 0, dim);
-      const e = clampIdx(ends[i] as number, 0, dim);
+      const s = clampIdx(starts[i], 0, dim);
+      const e = clampIdx(ends[i], 0, dim);
       len = Math.max(0, Math.ceil((e - s) / step));
     } else {
-      const s = clampIdx(starts[i] as number, -1, dim - 1);
-      const e = clampIdx(ends[i] as number, -1, dim - 1);
+      const s = clampIdx(starts[i], -1, dim - 1);
+      const e = clampIdx(ends[i], -1, dim - 1);
       len = Math.max(0, Math.ceil((s - e) / -step));
     }
     shape[axis] = len;
@@ -124,7 +124,7 @@ export function gather(data: Tensor, indices: Tensor, axis = 0): Tensor {
 /** Pads with a constant; `pads` lists [begin_0, ..., begin_n, end_0, ..., end_n] as ONNX does. */
 export function pad(x: Tensor, pads: readonly number[], value = 0, mode: 'constant' | 'reflect' | 'edge' = 'constant'): Tensor {
   if (pads.length !== 2 * x.rank) throw new ShapeError(`Pad: ${pads.length} pad values for rank ${x.rank} (need ${2 * x.rank})`);
-  const shape = x.shape.map((d, i) => d + (pads[i] as number) + (pads[i + x.rank] as number));
+  const shape = x.shape.map((d, i) => d + pads[i] + pads[i + x.rank]);
   if (shape.some((d) => d < 0)) throw new ShapeError(`Pad: pads ${formatShape(pads)} make a negative dim from ${formatShape(x.shape)}`);
   const g = x.graph;
   return g.addNode('Pad', [x, g.int64s(pads), g.scalar(value, x.dtype)], { mode: { s: mode } }, [{ shape, dtype: x.dtype }])[0] as Tensor;

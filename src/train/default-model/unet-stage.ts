@@ -84,7 +84,7 @@ export async function trainUnetStage(o: UnetStageInput): Promise<Map<string, Flo
   const emptyIds = tokenizer.encode('').ids;
   const cumulative = new Float64Array(n);
   o.weights.reduce((acc, w, i) => (cumulative[i] = acc + w), 0);
-  const total = cumulative[n - 1] as number;
+  const total = cumulative[n - 1];
   const pick = (rng: Rng): number => {
     // Binary search of the cumulative weights.
     const u = rng.uniform() * total;
@@ -92,7 +92,7 @@ export async function trainUnetStage(o: UnetStageInput): Promise<Map<string, Flo
     let hi = n - 1;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if ((cumulative[mid] as number) > u) hi = mid;
+      if (cumulative[mid] > u) hi = mid;
       else lo = mid + 1;
     }
     return lo;
@@ -116,7 +116,7 @@ export async function trainUnetStage(o: UnetStageInput): Promise<Map<string, Flo
           const i = pick(rng);
           x0.set(latents.subarray(i * latentSize, (i + 1) * latentSize), b * latentSize);
           const tokens = rng.uniform() < s.captionDropout ? emptyIds : tokenizer.encode(captions[i] as string).ids;
-          for (let k = 0; k < L; k++) ids[b * L + k] = BigInt(tokens[k] as number);
+          for (let k = 0; k < L; k++) ids[b * L + k] = BigInt(tokens[k]);
           ts.push(rng.int(schedule.numTrainTimesteps));
         }
         const eps = rng.normal(x0.length);
