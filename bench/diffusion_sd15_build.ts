@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { InputError } from '../src/core/errors.ts';
 import { countFlops } from '../src/graph/flops.ts';
 import { saveOnnx } from '../src/graph/save.ts';
-import { buildSd15Unet, fastRandomWeights } from '../src/models/sd15-shapes.ts';
+import { buildSd15Unet, fastRandomWeights } from '../src/models/fixtures/sd15-shapes.ts';
 import { exportUNet } from '../src/models/unet2d-condition.ts';
 import { printPartResult } from './lib/part.ts';
 

@@ -77,5 +77,5 @@ export { readSafetensors, writeSafetensors, type SafetensorsFile } from './weigh
 export { buildDataset, type BuildOptions, type BuildReport } from './data/build-dataset.ts';
 export { buildOpenclipartDataset } from './data/openclipart.ts';
 export { folderSources } from './data/folder-source.ts';
-export { trainDefaultModel, type TrainDefaultOptions } from './train/default-model/recipe.ts';
+export { trainDefaultModel, type TrainDefaultOptions } from './train/default-model/train-default-model.ts';
 export { runDefaultEval, type EvalReport } from './eval/default-eval.ts';

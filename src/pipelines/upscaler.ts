@@ -28,7 +28,7 @@ export function findUpscalerDir(dir: string): string {
     if (existsSync(join(candidate, 'model.onnx')) && existsSync(join(candidate, 'config.json'))) return candidate;
   }
   throw new InputError(
-    `${JSON.stringify(dir)} has no upscaler: expected upscaler/model.onnx and upscaler/config.json in it (train one with scripts/train-upscaler.ts)`,
+    `${JSON.stringify(dir)} has no upscaler: expected upscaler/model.onnx and upscaler/config.json in it (gesso train default trains one as its upscaler stage)`,
   );
 }
 

@@ -16,7 +16,7 @@ import { loadImageDataset } from '../../src/data/dataset.ts';
 import { chooseCategories } from '../../src/eval/categories.ts';
 import type { EvalReport, EvalSummary } from '../../src/eval/default-eval.ts';
 import { classifierRecipe, prepareClassifier } from '../../src/eval/eval-classifier.ts';
-import { writeTinySdModel } from '../../src/models/tiny-sd.ts';
+import { writeTinySdModel } from '../../src/models/fixtures/tiny-sd.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/gesso.js', import.meta.url));
 const SIZE = 64;

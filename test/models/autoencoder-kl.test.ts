@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import test from 'node:test';
 import { Rng } from '../../src/core/rng.ts';
 import { buildVaeDecoder, buildVaeEncoder, exportVaeDecoder, exportVaeEncoder, vaeConfig, vaeScaleFactor } from '../../src/models/autoencoder-kl.ts';
-import { SD15_VAE } from '../../src/models/sd15-shapes.ts';
+import { SD15_VAE } from '../../src/models/fixtures/sd15-shapes.ts';
 import { f32, maxAbs, maxAbsDiff, runModel } from './helpers.ts';
 
 // Four levels as SD (8 pixels per latent), tiny channels.

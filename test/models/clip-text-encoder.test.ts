@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import { buildClipTextEncoder, clipTextConfig, exportClipTextEncoder } from '../../src/models/clip-text-encoder.ts';
-import { SD15_TEXT } from '../../src/models/sd15-shapes.ts';
+import { SD15_TEXT } from '../../src/models/fixtures/sd15-shapes.ts';
 import { i32, i64, maxAbsDiff, runModel } from './helpers.ts';
 
 const TINY = clipTextConfig({ hidden_size: 16, intermediate_size: 32, num_hidden_layers: 2, num_attention_heads: 2, projection_dim: 16 });

@@ -7,7 +7,7 @@ import { InputError } from '../../src/core/errors.ts';
 import { buildVaeDecoder, buildVaeEncoder, vaeConfig } from '../../src/models/autoencoder-kl.ts';
 import { buildClipTextEncoder, clipTextConfig } from '../../src/models/clip-text-encoder.ts';
 import { writeSdFolder, type SdFolderComponents } from '../../src/models/sd-folder.ts';
-import { SD15_SCHEDULER } from '../../src/models/tiny-sd.ts';
+import { SD15_SCHEDULER } from '../../src/models/fixtures/tiny-sd.ts';
 import { buildUNet2DCondition, unetConfig } from '../../src/models/unet2d-condition.ts';
 import { loadTokenizer } from '../../src/text/load-tokenizer.ts';
 import { WordTokenizer } from '../../src/text/word-tokenizer.ts';

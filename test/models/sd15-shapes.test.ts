@@ -5,7 +5,7 @@ import { Graph } from '../../src/graph/graph.ts';
 import { conv, convTranspose, gemm, matmul } from '../../src/graph/ops/index.ts';
 import { buildVaeDecoder, buildVaeEncoder } from '../../src/models/autoencoder-kl.ts';
 import { buildClipTextEncoder } from '../../src/models/clip-text-encoder.ts';
-import { buildSd15Unet, fastRandomWeights, SD15_PARAM_COUNTS, SD15_TEXT, SD15_VAE } from '../../src/models/sd15-shapes.ts';
+import { buildSd15Unet, fastRandomWeights, SD15_PARAM_COUNTS, SD15_TEXT, SD15_VAE } from '../../src/models/fixtures/sd15-shapes.ts';
 import { buildUNet2DCondition, unetConfig } from '../../src/models/unet2d-condition.ts';
 
 // Built with zero weights: zero-filled arrays are not touched, so 860M parameters cost no real memory.

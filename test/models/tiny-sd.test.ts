@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { Rng } from '../../src/core/rng.ts';
-import { writeTinySdModel, type TinySdVariant } from '../../src/models/tiny-sd.ts';
+import { writeTinySdModel, type TinySdVariant } from '../../src/models/fixtures/tiny-sd.ts';
 import { Session } from '../../src/runtime/session.ts';
 import type { HostTensor } from '../../src/runtime/tensor.ts';
 import { loadTokenizer } from '../../src/text/load-tokenizer.ts';

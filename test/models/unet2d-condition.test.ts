@@ -3,7 +3,7 @@ import test from 'node:test';
 import { InputError } from '../../src/core/errors.ts';
 import { Rng } from '../../src/core/rng.ts';
 import { buildUNet2DCondition, exportUNet, headsPerLevel, unetConfig } from '../../src/models/unet2d-condition.ts';
-import { SD15_UNET } from '../../src/models/sd15-shapes.ts';
+import { SD15_UNET } from '../../src/models/fixtures/sd15-shapes.ts';
 import { f32, i64, maxAbs, maxAbsDiff, runModel } from './helpers.ts';
 
 // SD 1.x-shaped but tiny: attention at the second level only, 4 heads (the attention_head_dim quirk).

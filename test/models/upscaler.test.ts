@@ -17,7 +17,7 @@ import { readImageInfo } from '../../src/image/read-info.ts';
 import { buildUpscaler, exportUpscaler, upscalerConfig, upscalerParamCount } from '../../src/models/upscaler.ts';
 import { loadUpscaler } from '../../src/pipelines/upscaler.ts';
 import { Session } from '../../src/runtime/session.ts';
-import { exportToFolder } from '../../src/train/upscaler-training.ts';
+import { exportToFolder } from '../../src/train/upscaler/train-upscaler.ts';
 
 const small = { channels: 8, blocks: 2 };
 

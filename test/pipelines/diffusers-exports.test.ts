@@ -5,7 +5,7 @@ import { cpSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DEFAULT_MODEL_DIR } from '../../src/core/paths.ts';
-import { writeTinySdModel } from '../../src/models/tiny-sd.ts';
+import { writeTinySdModel } from '../../src/models/fixtures/tiny-sd.ts';
 import { generate } from '../../src/pipelines/generate.ts';
 import { DiffusionModel } from '../../src/pipelines/model-folder.ts';
 import { Session } from '../../src/runtime/session.ts';

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
-import { writeTinySdModel, type TinySdVariant } from '../../src/models/tiny-sd.ts';
+import { writeTinySdModel, type TinySdVariant } from '../../src/models/fixtures/tiny-sd.ts';
 import { DiffusionModel, type LoadModelOptions } from '../../src/pipelines/model-folder.ts';
 
 let root: string | null = null;

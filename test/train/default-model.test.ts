@@ -4,7 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { trainDefaultModel } from '../../src/train/default-model/recipe.ts';
+import { trainDefaultModel } from '../../src/train/default-model/train-default-model.ts';
 import { DiffusionModel } from '../../src/pipelines/model-folder.ts';
 import { generate } from '../../src/pipelines/generate.ts';
 

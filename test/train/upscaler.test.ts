@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { Rng } from '../../src/core/rng.ts';
 import { loadUpscaler } from '../../src/pipelines/upscaler.ts';
-import { boxDownscale, samplePairs, type ImagePlanes } from '../../src/train/upscaler-pairs.ts';
-import { trainUpscaler } from '../../src/train/upscaler-training.ts';
+import { boxDownscale, samplePairs, type ImagePlanes } from '../../src/train/upscaler/upscaler-pairs.ts';
+import { trainUpscaler } from '../../src/train/upscaler/train-upscaler.ts';
 
 /** A `gesso data`-style folder of 64 px drawings: random coloured shapes and strokes on white. */
 async function makeDrawings(count: number, val: number): Promise<string> {

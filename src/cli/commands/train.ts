@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.ts';
 import { InputError } from '../../core/errors.ts';
-import { trainDefaultModel } from '../../train/default-model/recipe.ts';
+import { trainDefaultModel } from '../../train/default-model/train-default-model.ts';
 
 const usage = `Usage: gesso train default [--quick] [--data DIR] [--run DIR] [--out DIR] [--until vae|unet|export]
 

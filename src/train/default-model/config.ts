@@ -1,5 +1,5 @@
 /**
- * The recipe of gesso's shipped default model, gesso-clipart-v1: every architecture setting and
+ * The training plan of gesso's shipped default model, gesso-clipart-v1: every architecture setting and
  * training hyper-parameter in one place, so the model card can print it and `--quick` can shrink it.
  */
 import { unetConfig, type UNet2DConditionConfig } from '../../models/unet2d-condition.ts';
@@ -17,7 +17,7 @@ export interface StageSchedule {
   sampleEvery: number;
 }
 
-export interface DefaultRecipe {
+export interface DefaultModelPlan {
   seed: number;
   vae: AutoencoderKLConfig;
   /** Weight of the KL term against the per-pixel MSE (both are means). */
@@ -30,7 +30,7 @@ export interface DefaultRecipe {
   scheduler: Record<string, unknown>;
 }
 
-export function defaultRecipe(quick = false): DefaultRecipe {
+export function defaultModelPlan(quick = false): DefaultModelPlan {
   // --quick exercises every stage end to end with tiny networks (tests); the shipped sizes are below.
   const vae = vaeConfig({
     block_out_channels: quick ? [8, 8, 8] : [16, 32, 64],

@@ -9,10 +9,10 @@ import { buildUNet2DCondition } from '../../models/unet2d-condition.ts';
 import { buildVaeDecoder, buildVaeEncoder, type AutoencoderKLConfig } from '../../models/autoencoder-kl.ts';
 import { writeSdFolder } from '../../models/sd-folder.ts';
 import type { WordTokenizer } from '../../text/word-tokenizer.ts';
-import type { DefaultRecipe } from './config.ts';
+import type { DefaultModelPlan } from './config.ts';
 
 export interface ExportInput {
-  recipe: DefaultRecipe;
+  plan: DefaultModelPlan;
   vae: AutoencoderKLConfig;
   vaeValues: ReadonlyMap<string, Float32Array>;
   textConfig: ClipTextConfig;
@@ -32,7 +32,7 @@ export function exportDefaultModel(dir: string, o: ExportInput): void {
   vaeDecoder.graph.setValues(o.vaeValues);
   const textEncoder = buildClipTextEncoder(o.textConfig, { init: 'zeros', idsDtype: 'int64', eosTokenId: o.tokenizer.eosId });
   textEncoder.graph.setValues(o.unetValues, { complete: true });
-  const unet = buildUNet2DCondition(o.recipe.unet, { init: 'zeros', sequence: o.textConfig.max_position_embeddings, timestepDtype: 'int64' });
+  const unet = buildUNet2DCondition(o.plan.unet, { init: 'zeros', sequence: o.textConfig.max_position_embeddings, timestepDtype: 'int64' });
   unet.graph.setValues(o.unetValues, { complete: true });
 
   let keep: string | null = null;
@@ -51,7 +51,7 @@ export function exportDefaultModel(dir: string, o: ExportInput): void {
         vaeEncoder,
         vaeDecoder,
         tokenizer: { kind: 'word', tokenizer: o.tokenizer },
-        scheduler: o.recipe.scheduler as Record<string, unknown> & { _class_name: string },
+        scheduler: o.plan.scheduler as Record<string, unknown> & { _class_name: string },
         ...(o.modelCard !== undefined ? { modelCard: o.modelCard } : {}),
       },
       { overwrite: true },

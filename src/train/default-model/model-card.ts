@@ -1,17 +1,17 @@
 /**
  * The default model's card (README.md in the model folder) and its loss curves, written from what the
- * run recorded: the recipe, the run log, the evaluation (`eval.json`, from `npm run eval:default`) and
+ * run recorded: the plan, the run log, the evaluation (`eval.json`, from `npm run eval:default`) and
  * the upscaler's metrics, so every number in it was measured by a command anyone can run.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { plotLines } from '../../image/plot.ts';
-import type { DefaultRecipe } from './config.ts';
+import type { DefaultModelPlan } from './config.ts';
 import { MODEL_NAME } from './config.ts';
 import type { StageLog } from './stage-log.ts';
 
 export interface CardFacts {
-  recipe: DefaultRecipe;
+  plan: DefaultModelPlan;
   log: StageLog;
   params: { vae: number; text: number; unet: number; upscaler?: number };
   dataset: { dir: string; train: number; val: number };
@@ -41,7 +41,7 @@ export async function writeLossCurves(log: StageLog, path: string): Promise<void
 const fmt = (v: unknown, digits = 3): string => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : 'not measured');
 
 export function modelCard(f: CardFacts): string {
-  const r = f.recipe;
+  const r = f.plan;
   const ev = f.evaluation ?? null;
   const up = f.upscalerMetrics ?? null;
   const total = f.params.vae + f.params.text + f.params.unet + (f.params.upscaler ?? 0);

@@ -2,18 +2,18 @@
 import { buildWordVocab, WordTokenizer } from '../../text/word-tokenizer.ts';
 import { clipTextConfig, type ClipTextConfig } from '../../models/clip-text-encoder.ts';
 import type { ImageDataset } from '../../data/dataset.ts';
-import type { DefaultRecipe } from './config.ts';
+import type { DefaultModelPlan } from './config.ts';
 
-export function buildCaptionTokenizer(recipe: DefaultRecipe, train: ImageDataset): WordTokenizer {
+export function buildCaptionTokenizer(plan: DefaultModelPlan, train: ImageDataset): WordTokenizer {
   const vocab = buildWordVocab(
     train.items.map((i) => i.caption),
-    { minCount: recipe.text.minWordCount, maxSize: recipe.text.maxVocab },
+    { minCount: plan.text.minWordCount, maxSize: plan.text.maxVocab },
   );
-  return new WordTokenizer(vocab, { maxLength: recipe.text.maxLength });
+  return new WordTokenizer(vocab, { maxLength: plan.text.maxLength });
 }
 
-export function textEncoderConfig(recipe: DefaultRecipe, tokenizer: WordTokenizer): ClipTextConfig {
-  const t = recipe.text;
+export function textEncoderConfig(plan: DefaultModelPlan, tokenizer: WordTokenizer): ClipTextConfig {
+  const t = plan.text;
   return clipTextConfig({
     vocab_size: tokenizer.vocabSize,
     hidden_size: t.hiddenSize,

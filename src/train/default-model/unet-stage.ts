@@ -19,11 +19,11 @@ import type { HostTensor } from '../../runtime/tensor.ts';
 import { TrainSession } from '../train-session.ts';
 import { trainLoop } from '../loop.ts';
 import { warmupCosine } from '../lr-schedule.ts';
-import type { DefaultRecipe } from './config.ts';
+import type { DefaultModelPlan } from './config.ts';
 import type { StageLog } from './stage-log.ts';
 
 export interface UnetStageInput {
-  recipe: DefaultRecipe;
+  plan: DefaultModelPlan;
   textConfig: ClipTextConfig;
   tokenizer: WordTokenizer;
   /** Scaled latents (N, L, h, w) of the training drawings and their captions. */
@@ -48,12 +48,12 @@ export function categoryWeights(categories: readonly string[], cap: number): num
   return categories.map((c) => Math.min(1, cap / (counts.get(c) as number)));
 }
 
-export function buildUnetTraining(recipe: DefaultRecipe, textConfig: ClipTextConfig, batch: number) {
+export function buildUnetTraining(plan: DefaultModelPlan, textConfig: ClipTextConfig, batch: number) {
   const g = new Graph();
-  const rng = new Rng(recipe.seed + 1);
+  const rng = new Rng(plan.seed + 1);
   const text = new ClipTextEncoder(g, textConfig, rng);
-  const unet = new UNet2DCondition(g, recipe.unet, rng);
-  const c = recipe.unet;
+  const unet = new UNet2DCondition(g, plan.unet, rng);
+  const c = plan.unet;
   const ids = g.input('ids', [batch, textConfig.max_position_embeddings], 'int64');
   const noisy = g.input('noisy', [batch, c.in_channels, c.sample_size, c.sample_size]);
   const t = g.input('t', [batch], 'int64');
@@ -64,10 +64,10 @@ export function buildUnetTraining(recipe: DefaultRecipe, textConfig: ClipTextCon
 }
 
 export async function trainUnetStage(o: UnetStageInput): Promise<Map<string, Float32Array>> {
-  const { recipe, tokenizer, latents, captions } = o;
-  const s = recipe.unetTraining;
-  const c = recipe.unet;
-  const { g, loss } = buildUnetTraining(recipe, o.textConfig, s.batch);
+  const { plan, tokenizer, latents, captions } = o;
+  const s = plan.unetTraining;
+  const c = plan.unet;
+  const { g, loss } = buildUnetTraining(plan, o.textConfig, s.batch);
   const textParams = [...g.params.keys()].filter((n) => n.startsWith('text_model.'));
   const textCount = textParams.reduce((n, k) => n + (g.params.get(k)?.value.length ?? 0), 0);
   o.log.note(
@@ -77,7 +77,7 @@ export async function trainUnetStage(o: UnetStageInput): Promise<Map<string, Flo
     g,
     buildTrainStep(g, { loss, optimizer: { kind: 'adamw', weightDecay: 0.01 }, clipGradNorm: 1, emaDecay: s.emaDecay }),
   );
-  const schedule = createNoiseSchedule(recipe.scheduler as Partial<SchedulerConfig>);
+  const schedule = createNoiseSchedule(plan.scheduler as Partial<SchedulerConfig>);
   const latentSize = c.in_channels * c.sample_size * c.sample_size;
   const n = captions.length;
   const L = tokenizer.maxLength;
@@ -108,7 +108,7 @@ export async function trainUnetStage(o: UnetStageInput): Promise<Map<string, Flo
       resume: true,
       checkpoint: { path: join(o.runDir, 'unet.safetensors'), every: s.checkpointEvery },
       batch: (step): Record<string, HostTensor> => {
-        const rng = new Rng((recipe.seed * 104729 + step) >>> 0);
+        const rng = new Rng((plan.seed * 104729 + step) >>> 0);
         const x0 = new Float32Array(s.batch * latentSize);
         const ids = new BigInt64Array(s.batch * L);
         const ts: number[] = [];

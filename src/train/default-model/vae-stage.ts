@@ -26,7 +26,7 @@ import { psnr as pixelPsnr } from '../../image/psnr.ts';
 import { TrainSession } from '../train-session.ts';
 import { trainLoop } from '../loop.ts';
 import { warmupCosine } from '../lr-schedule.ts';
-import type { DefaultRecipe } from './config.ts';
+import type { DefaultModelPlan } from './config.ts';
 import type { StageLog } from './stage-log.ts';
 
 export interface VaeStageResult {
@@ -107,16 +107,16 @@ export function psnr(a: Float32Array, b: Float32Array): number {
 }
 
 export async function trainVaeStage(
-  recipe: DefaultRecipe,
+  plan: DefaultModelPlan,
   train: ImageDataset,
   val: ImageDataset,
   runDir: string,
   log: StageLog,
   quiet = false,
 ): Promise<VaeStageResult> {
-  const cfg = recipe.vae;
-  const s = recipe.vaeTraining;
-  const { g, loss, metrics } = buildVaeTraining(cfg, s.batch, recipe.klWeight, recipe.seed);
+  const cfg = plan.vae;
+  const s = plan.vaeTraining;
+  const { g, loss, metrics } = buildVaeTraining(cfg, s.batch, plan.klWeight, plan.seed);
   log.note(
     `VAE: ${g.paramCount()} parameters, block_out_channels ${JSON.stringify(cfg.block_out_channels)}, latent ${cfg.latent_channels}×${cfg.sample_size / 4}×${cfg.sample_size / 4}`,
   );
@@ -156,7 +156,7 @@ export async function trainVaeStage(
       checkpoint: { path: join(runDir, 'vae.safetensors'), every: s.checkpointEvery },
       batch: (step) => {
         // Batches depend only on the step, so a resumed run sees the same data and noise.
-        const rng = new Rng((recipe.seed * 7919 + step) >>> 0);
+        const rng = new Rng((plan.seed * 7919 + step) >>> 0);
         const x = train.readBatch(train.sampleIndices(rng, s.batch));
         return {
           x: { dtype: 'float32', dims: [s.batch, 3, cfg.sample_size, cfg.sample_size], data: x },

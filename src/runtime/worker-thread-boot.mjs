@@ -4,4 +4,4 @@
 import { register } from 'tsx/esm/api';
 
 register();
-await import('./session-worker.ts');
+await import('./worker-thread.ts');

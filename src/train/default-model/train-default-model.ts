@@ -1,5 +1,5 @@
 /**
- * `gesso train default`: the whole recipe of the shipped default model, stage by stage, each resumable
+ * `gesso train default`: the whole plan of the shipped default model, stage by stage, each resumable
  * (checkpoints in the run folder; a finished stage leaves `<stage>.final.safetensors` and is skipped).
  *   1. data      the Open Clip Art drawings rendered at 64 px (gesso data openclipart)
  *   2. vae       KL autoencoder, 64×64×3 <-> 4×16×16
@@ -14,7 +14,7 @@ import { InputError } from '../../core/errors.ts';
 import { loadImageDataset } from '../../data/dataset.ts';
 import { readSafetensors, toFloat32, writeSafetensors } from '../../weights/safetensors.ts';
 import { type WordTokenizer, saveWordTokenizer, loadWordTokenizer } from '../../text/word-tokenizer.ts';
-import { defaultRecipe, MODEL_NAME, type DefaultRecipe } from './config.ts';
+import { defaultModelPlan, MODEL_NAME, type DefaultModelPlan } from './config.ts';
 import { StageLog } from './stage-log.ts';
 import { encodeMeans, trainVaeStage, vaeSessions } from './vae-stage.ts';
 import { buildCaptionTokenizer, textEncoderConfig } from './text-stage.ts';
@@ -22,7 +22,7 @@ import { categoryWeights, trainUnetStage } from './unet-stage.ts';
 import { exportDefaultModel } from './export-stage.ts';
 import { sampleGrid } from './samples.ts';
 import { buildOpenclipartDataset } from '../../data/openclipart.ts';
-import { trainUpscaler } from '../upscaler-training.ts';
+import { trainUpscaler } from '../upscaler/train-upscaler.ts';
 import { modelCard, readJsonIfPresent, writeLossCurves } from './model-card.ts';
 
 export interface TrainDefaultOptions {
@@ -53,8 +53,8 @@ function optional<K extends string>(key: K, value: number | undefined): Partial<
   return value === undefined ? {} : ({ [key]: value } as Partial<Record<K, number>>);
 }
 
-export async function trainDefaultModel(o: TrainDefaultOptions): Promise<DefaultRecipe> {
-  const recipe = defaultRecipe(o.quick);
+export async function trainDefaultModel(o: TrainDefaultOptions): Promise<DefaultModelPlan> {
+  const plan = defaultModelPlan(o.quick);
   if (!existsSync(join(o.dataDir, 'manifest.jsonl'))) {
     throw new InputError(
       `no dataset at ${o.dataDir}: run \`gesso data openclipart --size 64 --out ${o.dataDir}\` first (needs apt-get install openclipart-svg)`,
@@ -71,18 +71,18 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
   const vaeFinal = join(o.runDir, 'vae.final.safetensors');
   if (!existsSync(vaeFinal)) {
     const t0 = Date.now();
-    const r = await trainVaeStage(recipe, train, val, o.runDir, log, o.quiet);
+    const r = await trainVaeStage(plan, train, val, o.runDir, log, o.quiet);
     saveValues(vaeFinal, r.values, { val_psnr_db: r.valPsnr.toFixed(3), seconds: String((Date.now() - t0) / 1000) });
-    log.note(`vae: validation PSNR ${r.valPsnr.toFixed(2)} dB after ${recipe.vaeTraining.steps} steps (${((Date.now() - t0) / 60000).toFixed(1)} min)`);
+    log.note(`vae: validation PSNR ${r.valPsnr.toFixed(2)} dB after ${plan.vaeTraining.steps} steps (${((Date.now() - t0) / 60000).toFixed(1)} min)`);
   }
-  if (o.until === 'vae') return recipe;
+  if (o.until === 'vae') return plan;
   const vae = loadValues(vaeFinal).values;
 
   // 3. Latents: the mean latent of every training drawing; the scaling factor makes their std 1 (as SD's 0.18215).
   const latentsPath = join(o.runDir, 'latents.safetensors');
   if (!existsSync(latentsPath)) {
-    const { encoder, decoder } = await vaeSessions(recipe.vae, vae);
-    const means = await encodeMeans(encoder, train.readBatch(train.items.map((_, i) => i)), train.items.length, recipe.vae);
+    const { encoder, decoder } = await vaeSessions(plan.vae, vae);
+    const means = await encodeMeans(encoder, train.readBatch(train.items.map((_, i) => i)), train.items.length, plan.vae);
     await encoder.release();
     await decoder.release();
     let sum = 0;
@@ -104,7 +104,7 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
   }
   const latentFile = readSafetensors(latentsPath, latentsPath);
   const scalingFactor = Number(latentFile.metadata['scaling_factor']);
-  recipe.vae.scaling_factor = scalingFactor;
+  plan.vae.scaling_factor = scalingFactor;
   const scaled = Float32Array.from(
     toFloat32(latentFile.tensors.get('latents') as NonNullable<ReturnType<typeof latentFile.tensors.get>>),
     (v) => v * scalingFactor,
@@ -112,28 +112,28 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
 
   // 4. Tokenizer, text encoder and UNet.
   const tokenizerPath = join(o.runDir, 'gesso_tokenizer.json');
-  if (!existsSync(tokenizerPath)) await saveWordTokenizer(buildCaptionTokenizer(recipe, train), tokenizerPath);
+  if (!existsSync(tokenizerPath)) await saveWordTokenizer(buildCaptionTokenizer(plan, train), tokenizerPath);
   const tokenizer: WordTokenizer = await loadWordTokenizer(tokenizerPath);
-  const textConfig = textEncoderConfig(recipe, tokenizer);
+  const textConfig = textEncoderConfig(plan, tokenizer);
   const snapshotDir = join(o.runDir, 'snapshot');
   const unetFinal = join(o.runDir, 'unet.final.safetensors');
   if (!existsSync(unetFinal)) {
     const t0 = Date.now();
     const values = await trainUnetStage({
-      recipe,
+      plan,
       textConfig,
       tokenizer,
       latents: scaled,
       captions: train.items.map((i) => i.caption),
       weights: categoryWeights(
         train.items.map((i) => i.category),
-        recipe.unetTraining.categoryCap,
+        plan.unetTraining.categoryCap,
       ),
       runDir: o.runDir,
       log,
       ...(o.quiet !== undefined ? { quiet: o.quiet } : {}),
       sample: async (step, values) => {
-        exportDefaultModel(snapshotDir, { recipe, vae: recipe.vae, vaeValues: vae, textConfig, tokenizer, unetValues: values });
+        exportDefaultModel(snapshotDir, { plan, vae: plan.vae, vaeValues: vae, textConfig, tokenizer, unetValues: values });
         await sampleGrid(snapshotDir, join(o.runDir, 'samples', `unet-step${String(step).padStart(6, '0')}.png`), {
           seeds: o.quick ? 1 : 4,
           steps: o.quick ? 2 : 20,
@@ -141,9 +141,9 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
       },
     });
     saveValues(unetFinal, values, { seconds: String((Date.now() - t0) / 1000) });
-    log.note(`unet: ${recipe.unetTraining.steps} steps in ${((Date.now() - t0) / 60000).toFixed(1)} min, final loss ${log.last('unet_loss')?.toFixed(4)}`);
+    log.note(`unet: ${plan.unetTraining.steps} steps in ${((Date.now() - t0) / 60000).toFixed(1)} min, final loss ${log.last('unet_loss')?.toFixed(4)}`);
   }
-  if (o.until === 'unet') return recipe;
+  if (o.until === 'unet') return plan;
 
   // 5. The 4× upscaler (64 -> 256 px), trained on the drawings rendered at 256 px and exported straight
   //    into the folder's upscaler/ (the export below carries it over). Skipped when the folder has one.
@@ -179,7 +179,7 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
     [...values].reduce((n, [k, v]) => n + (keep(k) ? v.length : 0), 0);
   const upscalerConfig = readJsonIfPresent(join(o.outDir, 'upscaler', 'config.json'));
   const card = modelCard({
-    recipe,
+    plan,
     log,
     params: {
       vae: count(vae, () => true),
@@ -197,13 +197,13 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
     upscalerMetrics: readJsonIfPresent(join(o.outDir, 'upscaler', 'metrics.json')),
   });
   const evalResults = readJsonIfPresent(join(o.outDir, 'eval.json'));
-  exportDefaultModel(o.outDir, { recipe, vae: recipe.vae, vaeValues: vae, textConfig, tokenizer, unetValues: unet.values, modelCard: card });
+  exportDefaultModel(o.outDir, { plan, vae: plan.vae, vaeValues: vae, textConfig, tokenizer, unetValues: unet.values, modelCard: card });
   if (evalResults) writeFileSync(join(o.outDir, 'eval.json'), `${JSON.stringify(evalResults, null, 2)}\n`);
   await writeLossCurves(log, join(o.outDir, 'loss-curves.png'));
   writeFileSync(
     join(o.outDir, 'training.json'),
-    `${JSON.stringify({ model: MODEL_NAME, recipe, quick: o.quick, vaeValPsnrDb: vaePsnr, data: o.dataDir, trainDrawings: train.items.length, valDrawings: val.items.length }, null, 2)}\n`,
+    `${JSON.stringify({ model: MODEL_NAME, plan, quick: o.quick, vaeValPsnrDb: vaePsnr, data: o.dataDir, trainDrawings: train.items.length, valDrawings: val.items.length }, null, 2)}\n`,
   );
   log.note(`export: ${o.outDir} written (VAE PSNR ${vaePsnr.toFixed(2)} dB, ${Math.round((Date.now() - started) / 1000)} s this run)`);
-  return recipe;
+  return plan;
 }

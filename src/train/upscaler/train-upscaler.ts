@@ -10,20 +10,20 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError } from '../core/errors.ts';
-import { Rng } from '../core/rng.ts';
-import { Graph } from '../graph/graph.ts';
-import { abs, reduceMean, sub } from '../graph/ops/index.ts';
-import { saveOnnx } from '../graph/save.ts';
-import { buildTrainStep } from '../autodiff/train-step.ts';
-import { loadImageDataset, type ImageDataset } from '../data/dataset.ts';
-import { plotLines } from '../image/plot.ts';
-import { buildUpscaler, exportUpscaler, upscalerConfig, upscalerConfigJson, type UpscalerConfig } from '../models/upscaler.ts';
-import { Session } from '../runtime/session.ts';
-import { writeAll, writeFileAtomic } from '../weights/file-io.ts';
-import { trainLoop } from './loop.ts';
-import { warmupCosine } from './lr-schedule.ts';
-import { TrainSession } from './train-session.ts';
+import { InputError } from '../../core/errors.ts';
+import { Rng } from '../../core/rng.ts';
+import { Graph } from '../../graph/graph.ts';
+import { abs, reduceMean, sub } from '../../graph/ops/index.ts';
+import { saveOnnx } from '../../graph/save.ts';
+import { buildTrainStep } from '../../autodiff/train-step.ts';
+import { loadImageDataset, type ImageDataset } from '../../data/dataset.ts';
+import { plotLines } from '../../image/plot.ts';
+import { buildUpscaler, exportUpscaler, upscalerConfig, upscalerConfigJson, type UpscalerConfig } from '../../models/upscaler.ts';
+import { Session } from '../../runtime/session.ts';
+import { writeAll, writeFileAtomic } from '../../weights/file-io.ts';
+import { trainLoop } from '../loop.ts';
+import { warmupCosine } from '../lr-schedule.ts';
+import { TrainSession } from '../train-session.ts';
 import {
   evalSet,
   firstImages,

@@ -6,11 +6,11 @@
  * the original with PSNR and SSIM. Also draws the sample grid (LR nearest | bicubic | gesso | original).
  */
 import sharp from 'sharp';
-import type { Runner } from '../runtime/runner.ts';
-import { bicubicUpscale, bilinearUpscale } from '../image/bicubic.ts';
-import { batchToGrid } from '../image/grid.ts';
-import { meanPsnr, ssim } from '../image/metrics.ts';
-import { UPSCALER_INPUT, UPSCALER_OUTPUT } from '../models/upscaler.ts';
+import type { Runner } from '../../runtime/runner.ts';
+import { bicubicUpscale, bilinearUpscale } from '../../image/bicubic.ts';
+import { batchToGrid } from '../../image/grid.ts';
+import { meanPsnr, ssim } from '../../image/metrics.ts';
+import { UPSCALER_INPUT, UPSCALER_OUTPUT } from '../../models/upscaler.ts';
 import { downscaleImages, toBytes, toSigned, UPSCALE, type ImagePlanes } from './upscaler-pairs.ts';
 
 /** Originals (N, 3, S, S) and their box-downscaled inputs (N, 3, S/4, S/4), as bytes. */

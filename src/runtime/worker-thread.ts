@@ -1,6 +1,7 @@
 /**
  * The body of a session worker: one in-process `Session`, driven by messages from a `WorkerSession`.
- * Started through session-worker-boot.mjs, which registers tsx so this file can be TypeScript.
+ * Runs inside the worker thread (from sources it is started through worker-thread-boot.mjs, which registers tsx;
+ * compiled, as dist/runtime/worker-thread.js directly). WorkerSession (worker-session.ts) is the other end.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { Session } from './session.ts';
@@ -48,5 +49,5 @@ async function handle(session: Session, request: WorkerRequest): Promise<Record<
 }
 
 function notInWorker(): never {
-  throw new Error('session-worker.ts must run in a worker thread (see WorkerSession)');
+  throw new Error('worker-thread.ts must run in a worker thread (see WorkerSession)');
 }

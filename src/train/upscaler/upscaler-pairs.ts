@@ -10,8 +10,8 @@
  * Each step's crops come from an Rng seeded by (seed, step) alone, so a resumed run sees exactly the
  * batches an uninterrupted one would.
  */
-import { InputError } from '../core/errors.ts';
-import { Rng } from '../core/rng.ts';
+import { InputError } from '../../core/errors.ts';
+import { Rng } from '../../core/rng.ts';
 
 export const UPSCALE = 4;
 
