@@ -7,7 +7,7 @@ import { InputError } from '../core/errors.ts';
 import type { ImageDataset } from '../data/dataset.ts';
 import { decodeLatents, encodeImage } from '../pipelines/latents.ts';
 import type { DiffusionModel } from '../pipelines/model-folder.ts';
-import { meanSquaredError, psnrFromMse } from '../image/psnr.ts';
+import { meanSquaredError, psnrFromMse } from '../image/metrics.ts';
 
 export interface VaePsnr {
   /** Mean over images of each image's PSNR. */

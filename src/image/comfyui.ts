@@ -2,7 +2,7 @@
 // to `{ class_type, inputs }`, where an input is a literal or a link `[sourceNodeId, outputIndex]`.
 // The summary follows the sampler's links upstream: `positive`/`negative` to the text encoders, `model` to
 // the checkpoint loader, `latent_image` to the empty latent that gives the size.
-import { isJsonObject, type JsonObject, type JsonValue } from './json.ts';
+import { isJsonObject, type JsonObject, type JsonValue } from '../core/json.ts';
 
 export interface ComfyUiSummary {
   /** The sampler node's class_type, e.g. KSampler or KSamplerAdvanced. */

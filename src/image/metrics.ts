@@ -1,24 +1,35 @@
 /**
- * Full-reference image quality on 8-bit pixels: PSNR and SSIM. Both compare two images of the same
+ * Full-reference image quality: MSE and PSNR (floats or bytes), SSIM on 8-bit pixels. Both compare two images of the same
  * layout; SSIM needs planar (C, H, W) data to filter each channel.
  */
 import { InputError } from '../core/errors.ts';
 
-/** Peak signal-to-noise ratio in dB for 0–255 samples: 10·log10(255² / MSE); Infinity when identical. */
-export function psnr(a: Uint8Array, b: Uint8Array): number {
-  if (a.length !== b.length || a.length === 0) throw new InputError(`psnr: images have ${a.length} and ${b.length} samples; expected the same, non-zero count`);
+/** A reconstruction closer than this MSE (relative to peak²) counts as this close: identical images score 100 dB, not Infinity. */
+export const MIN_MSE = 1e-10;
+
+/** Mean squared error of two equally long arrays. */
+export function meanSquaredError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new InputError(`MSE of arrays of different lengths (${a.length} and ${b.length})`);
+  if (a.length === 0) throw new InputError('MSE of empty arrays');
   let se = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = a[i] - b[i];
-    se += d * d;
-  }
-  const mse = se / a.length;
-  return mse === 0 ? Number.POSITIVE_INFINITY : 10 * Math.log10((255 * 255) / mse);
+  for (let i = 0; i < a.length; i++) se += (a[i] - b[i]) ** 2;
+  return se / a.length;
 }
 
-/** Mean of per-image PSNR over image pairs, as super-resolution benchmark tables report a test set. */
+/** PSNR in dB for an MSE of samples whose full scale is `peak` (1 for [0, 1] floats, 255 for bytes). */
+export function psnrFromMse(mse: number, peak = 1): number {
+  if (!(mse >= 0)) throw new InputError(`MSE ${mse}: expected a number >= 0`);
+  return 10 * Math.log10((peak * peak) / Math.max(mse, MIN_MSE * peak * peak));
+}
+
+/** Peak signal-to-noise ratio in dB: 10·log10(peak² / MSE), at most 100 dB. `peak` 1 for [0, 1] floats, 255 for 8-bit samples. */
+export function psnr(reference: ArrayLike<number>, reconstruction: ArrayLike<number>, peak = 1): number {
+  return psnrFromMse(meanSquaredError(reference, reconstruction), peak);
+}
+
+/** Mean of per-image PSNR of 8-bit image pairs, as super-resolution benchmark tables report a test set. */
 export function meanPsnr(pairs: readonly [Uint8Array, Uint8Array][]): number {
-  const values = pairs.map(([a, b]) => Math.min(psnr(a, b), 100)); // identical pairs count as 100 dB, not Infinity
+  const values = pairs.map(([a, b]) => psnr(a, b, 255));
   return values.reduce((s, v) => s + v, 0) / Math.max(1, values.length);
 }
 

@@ -6,7 +6,7 @@ import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import { InputError } from '../core/errors.ts';
 import { parseA1111Parameters, type A1111Parameters } from './a1111-parameters.ts';
 import { summariseComfyUiPrompt, type ComfyUiSummary } from './comfyui.ts';
-import { isJsonObject, tryParseJson, type JsonObject, type JsonValue } from './json.ts';
+import { isJsonObject, tryParseJson, type JsonObject, type JsonValue } from '../core/json.ts';
 import { decodeTextChunk, isPng, pngSize, readPngChunks } from './png-chunks.ts';
 import { PARAMETERS_KEYWORD, RECIPE_KEYWORD } from './write-image.ts';
 import { readXmpFields, XMP_KEYWORD, type XmpFields } from './xmp.ts';

@@ -18,9 +18,10 @@
  * external data confined to its folder) before ONNX Runtime opens it. A safety_checker/ folder, if
  * present, is not used.
  */
+import { readJsonObjectFile } from '../core/json.ts';
 import { withoutInGraphSampling } from './encoder-sampling.ts';
 import { DEFAULT_MODEL_DIR } from '../core/paths.ts';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { InputError } from '../core/errors.ts';
 import type { Runner, SessionOptions, ValueInfo } from '../runtime/runner.ts';
@@ -131,7 +132,7 @@ export class DiffusionModel {
   static async load(dir: string, options: LoadModelOptions = {}): Promise<DiffusionModel> {
     const root = resolve(dir);
     const files = findFiles(root, dir, options.upscaler ?? true);
-    const modelIndex = readJsonObject(join(root, 'model_index.json'), 'model_index.json') as Record<string, unknown>;
+    const modelIndex = readJsonObjectFile(join(root, 'model_index.json'), 'model_index.json') as Record<string, unknown>;
     const scheduler = loadSchedulerConfig(files.schedulerConfig);
     const configs = readConfigs(root);
     const tokenizer = await loadTokenizer(files.tokenizer);
@@ -258,22 +259,6 @@ function findFiles(root: string, given: string, withUpscaler: boolean): Files {
   };
 }
 
-/** A JSON object from `path`, or null when the file does not exist (only when `optional`). */
-function readJsonObject(path: string, label: string, optional = false): Record<string, unknown> | null {
-  if (!existsSync(path)) {
-    if (optional) return null;
-    throw new InputError(`${label} does not exist (${path})`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new InputError(`${label} is not valid JSON: ${(e as Error).message}`);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InputError(`${label}: expected a JSON object`);
-  return value as Record<string, unknown>;
-}
-
 /** A positive integer field of a config, or undefined; a present but wrong value is an error. */
 function configInt(config: Record<string, unknown> | null, key: string, label: string): number | undefined {
   const v = config?.[key];
@@ -308,9 +293,9 @@ type JsonConfig = Record<string, unknown> | null;
 /** The optional diffusers/transformers configs, read before any session so a broken one fails fast. */
 function readConfigs(root: string): { vae: JsonConfig; unet: JsonConfig; text: JsonConfig } {
   return {
-    vae: readJsonObject(join(root, 'vae_decoder/config.json'), 'vae_decoder/config.json', true),
-    unet: readJsonObject(join(root, 'unet/config.json'), 'unet/config.json', true),
-    text: readJsonObject(join(root, 'text_encoder/config.json'), 'text_encoder/config.json', true),
+    vae: readJsonObjectFile(join(root, 'vae_decoder/config.json'), 'vae_decoder/config.json', { optional: true }),
+    unet: readJsonObjectFile(join(root, 'unet/config.json'), 'unet/config.json', { optional: true }),
+    text: readJsonObjectFile(join(root, 'text_encoder/config.json'), 'text_encoder/config.json', { optional: true }),
   };
 }
 

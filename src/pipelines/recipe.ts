@@ -8,7 +8,7 @@
  */
 import { InputError } from '../core/errors.ts';
 import type { A1111Parameters } from '../image/a1111-parameters.ts';
-import { isJsonObject, type JsonObject, type JsonValue } from '../image/json.ts';
+import { isJsonObject, type JsonObject, type JsonValue } from '../core/json.ts';
 import { a1111Label, validateSchedulerConfig, type SchedulerConfig } from '../schedulers/index.ts';
 import type { ModelHash } from './model-hash.ts';
 import type { GenerateRequest, Mode, Settings } from './settings.ts';

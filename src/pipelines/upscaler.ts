@@ -4,8 +4,9 @@
  * whole (no tiles), so their size is capped: a 512 px side becomes 2048 px, and the net's widest
  * activation at that size is about 0.5 GB.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { readJsonObjectFile } from '../core/json.ts';
 import { InputError } from '../core/errors.ts';
 import { UPSCALER_CLASS, UPSCALER_INPUT, UPSCALER_OUTPUT, type UpscalerConfigJson } from '../models/upscaler.ts';
 import { Session } from '../runtime/session.ts';
@@ -34,13 +35,7 @@ export function findUpscalerDir(dir: string): string {
 
 export function readUpscalerConfig(dir: string): UpscalerConfigJson {
   const path = join(dir, 'config.json');
-  let value: unknown;
-  try {
-    value = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new InputError(`${path} is not readable JSON: ${(err as Error).message}`);
-  }
-  const v = value as Partial<UpscalerConfigJson> | null;
+  const v = readJsonObjectFile(path) as Partial<UpscalerConfigJson>;
   if (!v || v._class_name !== UPSCALER_CLASS) throw new InputError(`${path}: _class_name ${JSON.stringify(v?._class_name)} is not "${UPSCALER_CLASS}"`);
   if (v.scale !== 4) throw new InputError(`${path}: scale ${JSON.stringify(v.scale)} is not 4`);
   return v as UpscalerConfigJson;

@@ -12,6 +12,7 @@
  *      last character with `</w>`, and apply merges by rank (lowest rank first, every occurrence of
  *      the chosen pair left to right) until no adjacent pair has a rank.
  */
+import { parseJson } from '../core/json.ts';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '../core/errors.ts';
@@ -199,12 +200,7 @@ export class ClipTokenizer implements Tokenizer {
 
 /** Parses vocab.json text; `file` names the file in errors. */
 export function parseClipVocab(text: string, file: string): Map<string, number> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new InputError(`${file} is not valid JSON (${(e as Error).message}); expected an object mapping token to id`);
-  }
+  const raw = parseJson(text, file, 'an object mapping token to id');
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new InputError(`${file} must be a JSON object mapping token to id, got ${Array.isArray(raw) ? 'an array' : typeof raw}`);
   }

@@ -6,6 +6,7 @@
  *     "vocab": ["<pad>", "<bos>", "<eos>", "<unk>", ...words] }
  * The four special tokens always take ids 0..3, in that order.
  */
+import { parseJson } from '../core/json.ts';
 import { readFile, rename, writeFile, mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { InputError } from '../core/errors.ts';
@@ -119,13 +120,7 @@ export async function loadWordTokenizer(file: string): Promise<WordTokenizer> {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new InputError(`word tokenizer file ${file} does not exist`);
     throw e;
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new InputError(`${file} is not valid JSON (${(e as Error).message})`);
-  }
-  return wordTokenizerFromJson(raw, file);
+  return wordTokenizerFromJson(parseJson(text, file, 'a gesso word tokenizer'), file);
 }
 
 /** Writes the tokenizer as JSON via a temp file + rename, so a crash never leaves half a file. */

@@ -13,7 +13,7 @@ import { buildConvAutoencoder } from '../models/conv-autoencoder.ts';
 import { Session } from '../runtime/session.ts';
 import type { ImageDataset } from '../data/dataset.ts';
 import { batchToGrid, stackGrids, type GridImage } from '../image/grid.ts';
-import { psnrFromMse } from '../image/psnr.ts';
+import { psnrFromMse } from '../image/metrics.ts';
 import { trainLoop } from './loop.ts';
 import { warmupCosine } from './lr-schedule.ts';
 import { TrainSession } from './train-session.ts';

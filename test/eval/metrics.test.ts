@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { Rng } from '../../src/core/rng.ts';
 import { featureStats, frechetDistance, frechetDistanceFromStats, sqrtSymmetric, symmetricEigen } from '../../src/eval/frechet.ts';
 import { circularMeanDegrees, hueInRange, hueName, imageHue, matchesColor, rgbToHsv } from '../../src/eval/hue.ts';
-import { meanSquaredError, psnr, psnrFromMse } from '../../src/image/psnr.ts';
+import { meanSquaredError, psnr, psnrFromMse } from '../../src/image/metrics.ts';
 
 const close = (a: number, b: number, eps: number, what = ''): void => assert.ok(Math.abs(a - b) <= eps, `${what} ${a} vs ${b}`);
 

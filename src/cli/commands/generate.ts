@@ -2,7 +2,7 @@ import { DEFAULT_MODEL_DIR } from '../../core/paths.ts';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { InputError } from '../../core/errors.ts';
-import { isJsonObject } from '../../image/json.ts';
+import { isJsonObject } from '../../core/json.ts';
 import { readImageInfo } from '../../image/read-info.ts';
 import { generate, type GenerateRequest } from '../../pipelines/generate.ts';
 import { DiffusionModel } from '../../pipelines/model-folder.ts';

@@ -22,7 +22,7 @@ import { Session } from '../../runtime/session.ts';
 import type { Runner } from '../../runtime/runner.ts';
 import { batchToGrid, stackGrids } from '../../image/grid.ts';
 import { writeImageFile } from '../../image/write-image.ts';
-import { psnr as pixelPsnr } from '../../image/psnr.ts';
+import { psnr as pixelPsnr } from '../../image/metrics.ts';
 import { TrainSession } from '../train-session.ts';
 import { trainLoop } from '../loop.ts';
 import { warmupCosine } from '../lr-schedule.ts';

@@ -8,7 +8,8 @@
  * The run folder holds `checkpoint.safetensors` (resume), `history.json` (loss and PSNR curves),
  * `loss.png`, `samples/step-NNNNNN.png` + `samples/latest.png`, and `metrics.json` at the end.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { readJsonObjectFile } from '../../core/json.ts';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../core/errors.ts';
 import { Rng } from '../../core/rng.ts';
@@ -369,12 +370,8 @@ async function lossCurvePng(h: History): Promise<Uint8Array> {
 }
 
 function readHistory(path: string): History {
-  try {
-    const h = JSON.parse(readFileSync(path, 'utf8')) as Partial<History>;
-    return { losses: h.losses ?? [], psnr: h.psnr ?? [], seconds: h.seconds ?? 0 };
-  } catch {
-    throw new InputError(`${path} is not a readable training history (JSON); delete it to start the curves afresh`);
-  }
+  const h = readJsonObjectFile(path, `training history ${path} (delete it to start the curves afresh)`) as Partial<History>;
+  return { losses: h.losses ?? [], psnr: h.psnr ?? [], seconds: h.seconds ?? 0 };
 }
 
 function writeBytes(path: string, bytes: Uint8Array): void {
