@@ -1,21 +1,12 @@
 /**
- * Writes a whole Stable Diffusion model folder in the diffusers / optimum ONNX layout, so gesso's own
- * models load through the same pipeline (and the same third-party tools) as downloaded ones:
- *
- *   model_index.json                 _class_name OnnxStableDiffusion[Inpaint]Pipeline + component entries
- *   text_encoder/model.onnx          input_ids (B, 77) -> last_hidden_state (B, 77, D), pooler_output (B, D)
- *   text_encoder/config.json         transformers' CLIPTextConfig
- *   tokenizer/                       vocab.json + merges.txt + tokenizer_config.json + special_tokens_map.json
- *                                    (CLIP BPE), or gesso_tokenizer.json (gesso's word tokenizer)
- *   unet/model.onnx + model.onnx_data   sample, timestep, encoder_hidden_states -> out_sample (weights external)
- *   unet/config.json                 diffusers' UNet2DConditionModel config
- *   vae_encoder/model.onnx, vae_decoder/model.onnx (+ config.json each: AutoencoderKL's)
- *   scheduler/scheduler_config.json
- *   README.md                        the model card, when one is given
+ * Writes a whole Stable Diffusion model folder in the diffusers / optimum ONNX layout (SD_LAYOUT in
+ * sd-layout.ts; docs/model-folder.md), so gesso's own models load through the same pipeline (and the same
+ * third-party tools) as downloaded ones. Configs are written as diffusers/transformers write them.
  *
  * The folder is written beside its destination under a temporary name and renamed into place at the
  * end, so a failure never leaves a half-written model folder.
  */
+import { SD_LAYOUT } from './sd-layout.ts';
 import { DEFAULT_CLIP_BPE_DIR } from '../core/paths.ts';
 import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -226,37 +217,39 @@ export function writeSdFolder(dir: string, c: SdFolderComponents, options: Write
   const temp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   mkdirSync(temp);
   try {
-    writeJson(join(temp, 'model_index.json'), modelIndexJson(c));
+    writeJson(join(temp, SD_LAYOUT.modelIndex), modelIndexJson(c));
     const component = (name: string): string => {
       const d = join(temp, name);
       mkdirSync(d);
       return d;
     };
 
-    const text = component('text_encoder');
-    saveOnnx(join(text, 'model.onnx'), exportClipTextEncoder(c.textEncoder));
-    writeJson(join(text, 'config.json'), clipTextConfigJson(c.textEncoder.config));
+    const L = SD_LAYOUT;
+    component(L.textEncoder.folder);
+    saveOnnx(join(temp, L.textEncoder.onnx), exportClipTextEncoder(c.textEncoder));
+    writeJson(join(temp, L.textEncoder.config), clipTextConfigJson(c.textEncoder.config));
 
-    writeTokenizer(join(temp, 'tokenizer'), c.tokenizer, c.textEncoder.config);
+    writeTokenizer(join(temp, L.tokenizer.folder), c.tokenizer, c.textEncoder.config);
 
-    const unet = component('unet');
-    saveOnnx(join(unet, 'model.onnx'), exportUNet(c.unet, { externalData: 'model.onnx_data' }));
-    writeJson(join(unet, 'config.json'), unetConfigJson(c.unet.config));
+    component(L.unet.folder);
+    saveOnnx(join(temp, L.unet.onnx), exportUNet(c.unet, { externalData: L.unetWeights }));
+    writeJson(join(temp, L.unet.config), unetConfigJson(c.unet.config));
 
-    for (const [name, model] of [
-      ['vae_encoder', exportVaeEncoder(c.vaeEncoder)],
-      ['vae_decoder', exportVaeDecoder(c.vaeDecoder)],
+    for (const [part, model] of [
+      [L.vaeEncoder, exportVaeEncoder(c.vaeEncoder)],
+      [L.vaeDecoder, exportVaeDecoder(c.vaeDecoder)],
     ] as const) {
-      const d = component(name);
-      saveOnnx(join(d, 'model.onnx'), model);
-      writeJson(join(d, 'config.json'), vaeConfigJson(c.vaeDecoder.config));
+      component(part.folder);
+      saveOnnx(join(temp, part.onnx), model);
+      writeJson(join(temp, part.config), vaeConfigJson(c.vaeDecoder.config));
     }
 
-    writeJson(join(component('scheduler'), 'scheduler_config.json'), {
+    component(dirname(L.schedulerConfig));
+    writeJson(join(temp, L.schedulerConfig), {
       ...c.scheduler,
       _diffusers_version: c.scheduler['_diffusers_version'] ?? DIFFUSERS_VERSION,
     });
-    if (c.modelCard !== undefined) writeFileSync(join(temp, 'README.md'), c.modelCard);
+    if (c.modelCard !== undefined) writeFileSync(join(temp, SD_LAYOUT.modelCard), c.modelCard);
 
     if (existsSync(target)) {
       // Swap: move the old folder aside first, so `dir` is never missing a part while both exist.

@@ -1,16 +1,8 @@
 /**
- * Loads a Stable Diffusion model folder in the diffusers / optimum ONNX layout:
- *
- *   model_index.json                  which pipeline and components (a JSON object)
- *   text_encoder/model.onnx           input_ids (B, 77) int32|int64 -> last_hidden_state (B, 77, D)
- *   tokenizer/                        vocab.json + merges.txt (CLIP BPE) or gesso_tokenizer.json
- *   unet/model.onnx (+ weight files)  sample (B, C|2C+1, h, w), timestep, encoder_hidden_states (B, S, D) -> (B, C, h, w)
- *   vae_decoder/model.onnx            latent_sample (B, C, h, w) -> sample (B, 3, H, W) in [-1, 1]
- *   vae_encoder/model.onnx            optional (img2img, inpaint): sample (B, 3, H, W) -> latents (C or 2C channels)
- *   upscaler/model.onnx               optional, gesso's own: image (B, 3, h, w) in [-1, 1] -> upscaled (B, 3, 4h, 4w)
- *   scheduler/scheduler_config.json   diffusers scheduler settings (beta schedule, prediction type …)
- *   <component>/config.json           optional diffusers configs: vae scaling_factor, latent_channels,
- *                                     block_out_channels; unet in_channels, sample_size
+ * Loads a Stable Diffusion model folder in the diffusers / optimum ONNX layout (SD_LAYOUT in
+ * models/sd-layout.ts; docs/model-folder.md describes each part). Components: text encoder, tokenizer,
+ * UNet, VAE decoder, optional VAE encoder (img2img, inpainting), optional gesso upscaler, scheduler config
+ * and optional per-component config.json files.
  *
  * Everything the pipeline needs (dtypes, fixed dims, hidden size, latent channels) is read from the
  * sessions' metadata first and from the configs where the metadata leaves a dim symbolic; where both
@@ -18,6 +10,7 @@
  * external data confined to its folder) before ONNX Runtime opens it. A safety_checker/ folder, if
  * present, is not used.
  */
+import { SD_LAYOUT } from '../models/sd-layout.ts';
 import { readJsonObjectFile } from '../core/json.ts';
 import { withoutInGraphSampling } from './encoder-sampling.ts';
 import { DEFAULT_MODEL_DIR } from '../core/paths.ts';
@@ -132,7 +125,7 @@ export class DiffusionModel {
   static async load(dir: string, options: LoadModelOptions = {}): Promise<DiffusionModel> {
     const root = resolve(dir);
     const files = findFiles(root, dir, options.upscaler ?? true);
-    const modelIndex = readJsonObjectFile(join(root, 'model_index.json'), 'model_index.json') as Record<string, unknown>;
+    const modelIndex = readJsonObjectFile(join(root, SD_LAYOUT.modelIndex), SD_LAYOUT.modelIndex) as Record<string, unknown>;
     const scheduler = loadSchedulerConfig(files.schedulerConfig);
     const configs = readConfigs(root);
     const tokenizer = await loadTokenizer(files.tokenizer);
@@ -144,10 +137,10 @@ export class DiffusionModel {
     };
     try {
       const [textEncoder, unet, vaeDecoder, upscalerRunner] = await Promise.all([
-        open(files.textEncoder, 'text_encoder/model.onnx'),
-        open(files.unet, 'unet/model.onnx'),
-        open(files.vaeDecoder, 'vae_decoder/model.onnx'),
-        files.upscaler ? open(files.upscaler, 'upscaler/model.onnx') : Promise.resolve(null),
+        open(files.textEncoder, SD_LAYOUT.textEncoder.onnx),
+        open(files.unet, SD_LAYOUT.unet.onnx),
+        open(files.vaeDecoder, SD_LAYOUT.vaeDecoder.onnx),
+        files.upscaler ? open(files.upscaler, SD_LAYOUT.upscaler.onnx) : Promise.resolve(null),
       ]);
       // diffusers' own ONNX script writes no config.json: measure the decoder's scale instead of assuming 8.
       const probedScale = Array.isArray(configs.vae?.block_out_channels) ? null : await probeVaeScale(vaeDecoder);
@@ -246,16 +239,17 @@ function findFiles(root: string, given: string, withUpscaler: boolean): Files {
     return path;
   };
   const optionalOnnx = (rel: string): string | null => (existsSync(join(root, rel)) ? onnx(rel, '') : null);
-  need('model_index.json', 'the diffusers pipeline index');
-  const tokenizer = need('tokenizer', 'vocab.json + merges.txt for CLIP, or gesso_tokenizer.json');
+  const L = SD_LAYOUT;
+  need(L.modelIndex, 'the diffusers pipeline index');
+  const tokenizer = need(L.tokenizer.folder, L.tokenizer.role);
   return {
-    textEncoder: onnx('text_encoder/model.onnx', 'the text encoder: input_ids -> last_hidden_state'),
-    unet: onnx('unet/model.onnx', 'the UNet: sample, timestep, encoder_hidden_states -> noise prediction'),
-    vaeDecoder: onnx('vae_decoder/model.onnx', 'the VAE decoder: latent_sample -> sample'),
-    vaeEncoder: optionalOnnx('vae_encoder/model.onnx'),
-    upscaler: withUpscaler ? optionalOnnx('upscaler/model.onnx') : null,
+    textEncoder: onnx(L.textEncoder.onnx, L.textEncoder.role),
+    unet: onnx(L.unet.onnx, L.unet.role),
+    vaeDecoder: onnx(L.vaeDecoder.onnx, L.vaeDecoder.role),
+    vaeEncoder: optionalOnnx(L.vaeEncoder.onnx),
+    upscaler: withUpscaler ? optionalOnnx(L.upscaler.onnx) : null,
     tokenizer,
-    schedulerConfig: need('scheduler/scheduler_config.json', 'the diffusers scheduler settings'),
+    schedulerConfig: need(L.schedulerConfig, 'the diffusers scheduler settings'),
   };
 }
 
@@ -293,9 +287,9 @@ type JsonConfig = Record<string, unknown> | null;
 /** The optional diffusers/transformers configs, read before any session so a broken one fails fast. */
 function readConfigs(root: string): { vae: JsonConfig; unet: JsonConfig; text: JsonConfig } {
   return {
-    vae: readJsonObjectFile(join(root, 'vae_decoder/config.json'), 'vae_decoder/config.json', { optional: true }),
-    unet: readJsonObjectFile(join(root, 'unet/config.json'), 'unet/config.json', { optional: true }),
-    text: readJsonObjectFile(join(root, 'text_encoder/config.json'), 'text_encoder/config.json', { optional: true }),
+    vae: readJsonObjectFile(join(root, SD_LAYOUT.vaeDecoder.config), SD_LAYOUT.vaeDecoder.config, { optional: true }),
+    unet: readJsonObjectFile(join(root, SD_LAYOUT.unet.config), SD_LAYOUT.unet.config, { optional: true }),
+    text: readJsonObjectFile(join(root, SD_LAYOUT.textEncoder.config), SD_LAYOUT.textEncoder.config, { optional: true }),
   };
 }
 
