@@ -1,5 +1,6 @@
 import { commands } from './commands/index.ts';
 import { GessoError } from '../core/errors.ts';
+import { cliArguments } from './long-argv.ts';
 
 function printHelp(): void {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -34,7 +35,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 try {
-  process.exitCode = await main(process.argv.slice(2));
+  process.exitCode = await main(cliArguments());
 } catch (err) {
   if (err instanceof GessoError || isFlagError(err)) {
     console.error(`gesso: ${(err as Error).message}`);

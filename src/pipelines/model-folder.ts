@@ -18,9 +18,10 @@
  * external data confined to its folder) before ONNX Runtime opens it. A safety_checker/ folder, if
  * present, is not used.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { InputError } from '../core/errors.ts';
+import { readTextFile } from '../core/safe-read.ts';
 import type { Runner, SessionOptions, ValueInfo } from '../runtime/runner.ts';
 import { Session } from '../runtime/session.ts';
 import { WorkerSession } from '../runtime/worker-session.ts';
@@ -244,9 +245,10 @@ function readJsonObject(path: string, label: string, optional = false): Record<s
     if (optional) return null;
     throw new InputError(`${label} does not exist (${path})`);
   }
+  const text = readTextFile(path, label);
   let value: unknown;
   try {
-    value = JSON.parse(readFileSync(path, 'utf8'));
+    value = JSON.parse(text);
   } catch (e) {
     throw new InputError(`${label} is not valid JSON: ${(e as Error).message}`);
   }

@@ -76,35 +76,16 @@ const MAX_PROMPT_CHARS = 100_000;
  * without --size the image keeps it, rounded down to the VAE's multiple.
  */
 export function resolveSettings(model: DiffusionModel, request: GenerateRequest, initSize: { width: number; height: number } | null): Settings {
-  if (typeof request.prompt !== 'string') throw new InputError(`prompt must be text, got ${typeof request.prompt}`);
+  checkRequest(request);
   const negativePrompt = request.negativePrompt ?? '';
-  if (typeof negativePrompt !== 'string') throw new InputError(`negative prompt must be text, got ${typeof negativePrompt}`);
-  for (const [what, text] of [['prompt', request.prompt], ['negative prompt', negativePrompt]] as const) {
-    if (text.length > MAX_PROMPT_CHARS) throw new InputError(`${what} has ${text.length} characters; at most ${MAX_PROMPT_CHARS} are accepted`);
-  }
-
-  const steps = integer('steps', request.steps ?? DEFAULT_STEPS, 1, MAX_STEPS);
+  const steps = request.steps ?? DEFAULT_STEPS;
   const cfgScale = request.cfgScale ?? DEFAULT_CFG;
-  if (typeof cfgScale !== 'number' || !Number.isFinite(cfgScale) || cfgScale < 0 || cfgScale > 100) {
-    throw new InputError(`CFG scale ${cfgScale}: expected a number from 0 to 100`);
-  }
-  const batchSize = integer('batch size', request.batchSize ?? 1, 1, MAX_BATCH);
+  const batchSize = request.batchSize ?? 1;
   const seed = request.seed ?? randomInt(0, MAX_SEED - batchSize + 2);
-  integer('seed', seed, 0, MAX_SEED);
-  if (seed + batchSize - 1 > MAX_SEED) {
-    throw new InputError(`seed ${seed} with batch size ${batchSize} runs past the largest seed ${MAX_SEED} (image i uses seed + i); use a seed up to ${MAX_SEED - batchSize + 1}`);
-  }
   const eta = request.eta ?? 0;
-  if (typeof eta !== 'number' || !(eta >= 0 && eta <= 1)) throw new InputError(`eta ${eta}: expected a number from 0 to 1`);
-
   const hasInit = request.initImage !== undefined;
-  if (request.mask !== undefined && !hasInit) throw new InputError('a mask needs an init image to inpaint (--init IMAGE --mask MASK)');
-  if (request.strength !== undefined && !hasInit) throw new InputError('strength applies to img2img and inpainting; give an init image (--init IMAGE) or leave strength out');
   const mode: Mode = request.mask !== undefined ? 'inpaint' : hasInit ? 'img2img' : 'txt2img';
   const strength = mode === 'txt2img' ? null : (request.strength ?? (mode === 'inpaint' ? 1 : 0.75));
-  if (strength !== null && (typeof strength !== 'number' || !(strength > 0 && strength <= 1))) {
-    throw new InputError(`strength ${strength}: expected a number in (0, 1] (1 ignores the init image's content)`);
-  }
   if (mode !== 'txt2img' && !model.hasVaeEncoder) throw new InputError(`${mode} needs vae_encoder/model.onnx, which model folder ${model.dir} does not have`);
   if (model.spec.inpaint && !model.hasVaeEncoder) {
     throw new InputError(`model folder ${model.dir} has an inpainting UNet but no vae_encoder/model.onnx; it needs one to encode the masked image`);
@@ -120,7 +101,6 @@ export function resolveSettings(model: DiffusionModel, request: GenerateRequest,
   // Plan once now, so a bad steps/strength combination fails before any model runs.
   scheduler.plan(steps, strength ?? 1, { eta });
 
-  if (request.maxPromptChunks !== undefined) integer('max prompt chunks', request.maxPromptChunks, 1, 64);
   return {
     mode,
     prompt: request.prompt,
@@ -138,6 +118,43 @@ export function resolveSettings(model: DiffusionModel, request: GenerateRequest,
     upscale,
     maxPromptChunks: request.maxPromptChunks,
   };
+}
+
+/**
+ * The checks that need no model: value types and ranges, and which settings go together. Callers run it
+ * before loading a model (seconds and hundreds of MB) so a typo fails at once; resolveSettings runs it too.
+ */
+export function checkRequest(request: GenerateRequest): void {
+  if (typeof request.prompt !== 'string') throw new InputError(`prompt must be text, got ${typeof request.prompt}`);
+  const negativePrompt = request.negativePrompt ?? '';
+  if (typeof negativePrompt !== 'string') throw new InputError(`negative prompt must be text, got ${typeof negativePrompt}`);
+  for (const [what, text] of [['prompt', request.prompt], ['negative prompt', negativePrompt]] as const) {
+    if (text.length > MAX_PROMPT_CHARS) throw new InputError(`${what} has ${text.length} characters; at most ${MAX_PROMPT_CHARS} are accepted`);
+  }
+  if (request.steps !== undefined) integer('steps', request.steps, 1, MAX_STEPS);
+  const cfgScale = request.cfgScale ?? DEFAULT_CFG;
+  if (typeof cfgScale !== 'number' || !Number.isFinite(cfgScale) || cfgScale < 0 || cfgScale > 100) {
+    throw new InputError(`CFG scale ${cfgScale}: expected a number from 0 to 100`);
+  }
+  const batchSize = integer('batch size', request.batchSize ?? 1, 1, MAX_BATCH);
+  if (request.seed !== undefined) {
+    integer('seed', request.seed, 0, MAX_SEED);
+    if (request.seed + batchSize - 1 > MAX_SEED) {
+      throw new InputError(`seed ${request.seed} with batch size ${batchSize} runs past the largest seed ${MAX_SEED} (image i uses seed + i); use a seed up to ${MAX_SEED - batchSize + 1}`);
+    }
+  }
+  const eta = request.eta ?? 0;
+  if (typeof eta !== 'number' || !(eta >= 0 && eta <= 1)) throw new InputError(`eta ${eta}: expected a number from 0 to 1`);
+  const hasInit = request.initImage !== undefined;
+  if (request.mask !== undefined && !hasInit) throw new InputError('a mask needs an init image to inpaint (--init IMAGE --mask MASK)');
+  if (request.strength !== undefined && !hasInit) throw new InputError('strength applies to img2img and inpainting; give an init image (--init IMAGE) or leave strength out');
+  if (request.strength !== undefined && (typeof request.strength !== 'number' || !(request.strength > 0 && request.strength <= 1))) {
+    throw new InputError(`strength ${request.strength}: expected a number in (0, 1] (1 ignores the init image's content)`);
+  }
+  for (const [what, v] of [['width', request.width], ['height', request.height]] as const) {
+    if (v !== undefined && (!Number.isInteger(v) || v < 1 || v > MAX_SIDE)) throw new InputError(`${what} ${v}: expected a whole number of pixels up to ${MAX_SIDE}`);
+  }
+  if (request.maxPromptChunks !== undefined) integer('max prompt chunks', request.maxPromptChunks, 1, 64);
 }
 
 function resolveSize(model: DiffusionModel, request: GenerateRequest, initSize: { width: number; height: number } | null): { width: number; height: number } {

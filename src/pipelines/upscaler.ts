@@ -4,9 +4,10 @@
  * whole (no tiles), so their size is capped: a 512 px side becomes 2048 px, and the net's widest
  * activation at that size is about 0.5 GB.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../core/errors.ts';
+import { readTextFile } from '../core/safe-read.ts';
 import { UPSCALER_CLASS, UPSCALER_INPUT, UPSCALER_OUTPUT, type UpscalerConfigJson } from '../models/upscaler.ts';
 import { Session } from '../runtime/session.ts';
 
@@ -32,9 +33,10 @@ export function findUpscalerDir(dir: string): string {
 
 export function readUpscalerConfig(dir: string): UpscalerConfigJson {
   const path = join(dir, 'config.json');
+  const text = readTextFile(path, 'upscaler config');
   let value: unknown;
   try {
-    value = JSON.parse(readFileSync(path, 'utf8'));
+    value = JSON.parse(text);
   } catch (err) {
     throw new InputError(`${path} is not readable JSON: ${(err as Error).message}`);
   }

@@ -4,7 +4,7 @@
  * defaults (see `defaults.ts`). Unknown keys (`_class_name`, `_diffusers_version`, fields of schedulers
  * gesso does not have) are ignored; known keys that ask for a feature gesso lacks are refused.
  */
-import { readFileSync } from 'node:fs';
+import { readTextFile } from '../core/safe-read.ts';
 import { InputError } from '../core/errors.ts';
 
 export const BETA_SCHEDULES = ['linear', 'scaled_linear', 'squaredcos_cap_v2'] as const;
@@ -189,12 +189,7 @@ export interface LoadedSchedulerConfig {
 
 /** Reads and checks a diffusers `scheduler_config.json`. Errors name the file and the bad field. */
 export function loadSchedulerConfig(path: string): LoadedSchedulerConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new InputError(`cannot read scheduler config ${path}: ${(err as Error).message}`);
-  }
+  const text = readTextFile(path, 'scheduler config');
   let raw: unknown;
   try {
     raw = JSON.parse(text);

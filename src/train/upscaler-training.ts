@@ -8,7 +8,8 @@
  * The run folder holds `checkpoint.safetensors` (resume), `history.json` (loss and PSNR curves),
  * `loss.png`, `samples/step-NNNNNN.png` + `samples/latest.png`, and `metrics.json` at the end.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { readTextFile } from '../core/safe-read.ts';
 import { join } from 'node:path';
 import { InputError } from '../core/errors.ts';
 import { Rng } from '../core/rng.ts';
@@ -339,7 +340,7 @@ async function lossCurvePng(h: History): Promise<Uint8Array> {
 
 function readHistory(path: string): History {
   try {
-    const h = JSON.parse(readFileSync(path, 'utf8')) as Partial<History>;
+    const h = JSON.parse(readTextFile(path, 'training history')) as Partial<History>;
     return { losses: h.losses ?? [], psnr: h.psnr ?? [], seconds: h.seconds ?? 0 };
   } catch {
     throw new InputError(`${path} is not a readable training history (JSON); delete it to start the curves afresh`);

@@ -3,19 +3,21 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { InputError } from '../../core/errors.ts';
 import { isJsonObject } from '../../image/json.ts';
-import { readImageInfo } from '../../image/read-info.ts';
+import { checkImageFile, readImageInfo } from '../../image/read-info.ts';
 import { generate, type GenerateRequest } from '../../pipelines/generate.ts';
 import { DiffusionModel } from '../../pipelines/model-folder.ts';
 import { requestFromRecipe } from '../../pipelines/recipe.ts';
-import { DEFAULT_CFG, DEFAULT_STEPS } from '../../pipelines/settings.ts';
+import { checkRequest, DEFAULT_CFG, DEFAULT_STEPS } from '../../pipelines/settings.ts';
 import { ProgressBar } from '../../train/progress.ts';
 import type { Command } from '../command.ts';
+import { readPromptFile, readPromptStdin } from '../prompt-input.ts';
 import { planOutput, writeImages } from '../generate-output.ts';
 
 /** gesso's own default model, in the repository's models/ folder. */
 export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../../../models/gesso-clipart-v1/', import.meta.url));
 
 const usage = `Usage: gesso generate "PROMPT" [options]
+       gesso generate --prompt-file FILE [options]     (or PROMPT "-": read it from standard input)
        gesso generate --recipe IMAGE.png [options]
 
 Makes images from a text prompt with a Stable Diffusion model folder (diffusers ONNX layout), or
@@ -24,6 +26,7 @@ restyles (--init) or repaints part of (--init + --mask) an image. Writes PNGs th
 
 Options:
   --model DIR         model folder (default: models/gesso-clipart-v1)
+  --prompt-file FILE  read the prompt from a UTF-8 text file (for prompts too long to type)
   --negative TEXT     negative prompt
   --steps N           denoising steps (default ${DEFAULT_STEPS})
   --cfg X             classifier-free guidance scale (default ${DEFAULT_CFG}; 1 or less: prompt alone)
@@ -55,6 +58,7 @@ export const generateCommand: Command = {
         allowPositionals: true,
         options: {
           model: { type: 'string' },
+          'prompt-file': { type: 'string' },
           negative: { type: 'string' },
           steps: { type: 'string' },
           cfg: { type: 'string' },
@@ -79,6 +83,10 @@ export const generateCommand: Command = {
     const output = planOutput(values.out);
     const modelDir = values.model ?? DEFAULT_MODEL_DIR;
     if (values.model === undefined && !existsSync(modelDir)) throw new InputError('no default model at models/gesso-clipart-v1; pass --model DIR');
+    // Everything that needs no model is checked before loading one (seconds, hundreds of MB).
+    checkRequest(request);
+    if (typeof request.initImage === 'string') await checkImageFile(request.initImage, { what: 'init image' });
+    if (typeof request.mask === 'string') await checkImageFile(request.mask, { what: 'mask' });
 
     const model = await DiffusionModel.load(modelDir);
     const controller = new AbortController();
@@ -121,11 +129,16 @@ export const generateCommand: Command = {
 
 type Values = Record<string, string | boolean | undefined>;
 
-async function buildRequest(values: Values, positionals: string[]): Promise<{ request: GenerateRequest; recipeModelHash?: string }> {
+async function buildRequest(values: Values, promptArgs: string[]): Promise<{ request: GenerateRequest; recipeModelHash?: string }> {
   const text = (key: string): string | undefined => (typeof values[key] === 'string' ? (values[key] as string) : undefined);
+  let positionals = promptArgs;
   let request: GenerateRequest;
   let recipeModelHash: string | undefined;
   const recipePath = text('recipe');
+  const promptFile = text('prompt-file');
+  if (promptFile !== undefined && positionals.length > 0) throw new InputError(`give the prompt either as text or with --prompt-file, not both (got ${JSON.stringify(positionals[0])} and --prompt-file ${promptFile})`);
+  if (promptFile !== undefined) positionals = [readPromptFile(promptFile)];
+  else if (positionals.length === 1 && positionals[0] === '-') positionals = [await readPromptStdin()];
   if (recipePath !== undefined) {
     const info = await readImageInfo(recipePath);
     if (!info.recipe) throw new InputError(`${recipePath} carries no gesso recipe (it was not made by gesso generate)`);

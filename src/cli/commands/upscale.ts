@@ -42,7 +42,7 @@ export const upscaleCommand: Command = {
       if (!Number.isInteger(threads) || threads < 1) throw new InputError(`upscale: --threads "${values.threads}" is not a positive whole number`);
     }
 
-    const image = await decodeImage(input);
+    const image = await decodeImage(input, { what: 'upscale input', maxSide: MAX_UPSCALE_INPUT_SIDE });
     if (image.width > MAX_UPSCALE_INPUT_SIDE || image.height > MAX_UPSCALE_INPUT_SIDE) {
       throw new InputError(`upscale: ${JSON.stringify(input)} is ${image.width}x${image.height}; gesso upscale takes at most ${MAX_UPSCALE_INPUT_SIDE} px a side (no tiling yet): downscale it first`);
     }

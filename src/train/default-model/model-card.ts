@@ -3,7 +3,8 @@
  * run recorded: the recipe, the run log, the evaluation (`eval.json`, from `npm run eval:default`) and
  * the upscaler's metrics, so every number in it was measured by a command anyone can run.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { readTextFile } from '../../core/safe-read.ts';
 import { join } from 'node:path';
 import { plotLines } from '../../image/plot.ts';
 import type { DefaultRecipe } from './config.ts';
@@ -116,7 +117,7 @@ ${ev ? '' : 'The evaluation has not been run on this export yet.\n'}
 }
 
 export function readJsonIfPresent(path: string): Record<string, unknown> | null {
-  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>) : null;
+  return existsSync(path) ? (JSON.parse(readTextFile(path, 'metrics file')) as Record<string, unknown>) : null;
 }
 
 export function cardPath(dir: string): string {
