@@ -158,7 +158,7 @@ export async function checkImageFile(path: string, limits: DecodeLimits): Promis
  * Decompression bombs: the file is capped in bytes, the size its header declares is checked against
  * `limits` before any pixel is decoded, and sharp decodes with the same pixel limit.
  */
-export async function decodeImage(path: string, limits: DecodeLimits = { what: 'image' }): Promise<DecodedImage> {
+export async function decodeImage(path: string, limits: DecodeLimits = { what: 'image file' }): Promise<DecodedImage> {
   const bytes = readImageBytes(path, limits.what);
   const maxSide = limits.maxSide ?? MAX_DECODE_SIDE;
   await checkDeclaredSize(bytes, path, limits);

@@ -41,7 +41,8 @@ Options:
   --eta X             DDIM eta (default 0)
   --no-upscale        skip the model's upscaler/ (if it has one)
   --recipe IMAGE      re-make the image a gesso PNG's recipe describes; other options override it
-  --out FILE|DIR      a .png file, or a folder (default: ./outputs/)
+  --out FILE|DIR      a .png file, or a folder (default: ./outputs/); in a folder a taken name gets -2, -3 …
+  --overwrite         replace existing files (without it gesso never replaces a file it did not make)
 
 Prompts use A1111 emphasis: (word) x1.1, [word] /1.1, (word:1.3); BREAK starts a new 75-token chunk.
 Prompts longer than 8 chunks (600 tokens) are cut, with a warning.`;
@@ -73,6 +74,7 @@ export const generateCommand: Command = {
           'no-upscale': { type: 'boolean', default: false },
           recipe: { type: 'string' },
           out: { type: 'string' },
+          overwrite: { type: 'boolean', default: false },
         },
       });
     } catch (err) {
@@ -80,7 +82,7 @@ export const generateCommand: Command = {
     }
     const { values, positionals } = parsed;
     const { request, recipeModelHash } = await buildRequest(values, positionals);
-    const output = planOutput(values.out);
+    const output = planOutput(values.out, values.overwrite === true);
     const modelDir = values.model ?? DEFAULT_MODEL_DIR;
     if (values.model === undefined && !existsSync(modelDir)) throw new InputError('no default model at models/gesso-clipart-v1; pass --model DIR');
     // Everything that needs no model is checked before loading one (seconds, hundreds of MB).

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolve, basename, dirname, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InputError } from '../../core/errors.ts';
@@ -18,7 +19,8 @@ Options:
   --out FILE     output .png (default: IMAGE's name with -x4.png, beside it)
   --model DIR    a model folder with upscaler/ in it, or an upscaler/ folder
                  (default: models/gesso-clipart-v1)
-  --threads N    ONNX Runtime threads (default: all cores)`;
+  --threads N    ONNX Runtime threads (default: all cores)
+  --overwrite    replace OUT if it exists (otherwise an existing file is never replaced)`;
 
 export const upscaleCommand: Command = {
   name: 'upscale',
@@ -27,7 +29,7 @@ export const upscaleCommand: Command = {
   async run(args: string[]): Promise<number> {
     let parsed;
     try {
-      parsed = parseArgs({ args, allowPositionals: true, options: { out: { type: 'string' }, model: { type: 'string' }, threads: { type: 'string' } } });
+      parsed = parseArgs({ args, allowPositionals: true, options: { out: { type: 'string' }, model: { type: 'string' }, threads: { type: 'string' }, overwrite: { type: 'boolean', default: false } } });
     } catch (err) {
       throw new InputError(`upscale: ${(err as Error).message} (see gesso upscale --help)`);
     }
@@ -36,6 +38,7 @@ export const upscaleCommand: Command = {
     const input = positionals[0] as string;
     const out = values.out ?? join(dirname(input), `${basename(input, extname(input))}-x4.png`);
     if (resolve(out) === resolve(input)) throw new InputError(`upscale: --out ${JSON.stringify(out)} is the input image; choose another file`);
+    if (!values.overwrite && existsSync(out)) throw new InputError(`upscale: ${JSON.stringify(out)} already exists; pass --overwrite to replace it, or choose another --out`);
     let threads: number | undefined;
     if (values.threads !== undefined) {
       threads = Number(values.threads);
@@ -61,7 +64,7 @@ export const upscaleCommand: Command = {
           upscaler: upscaler.config,
           size: { from: [image.width, image.height], to: [result.width, result.height] },
         },
-      });
+      }, { replace: values.overwrite === true });
       console.log(`wrote ${out} (${result.width}x${result.height} from ${image.width}x${image.height}, ${Math.round(ms)} ms)`);
     } finally {
       await upscaler.release();
