@@ -4,6 +4,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { InputError } from '../core/errors.ts';
+import { parsePromptWeights } from '../text/prompt-weights.ts';
 import { createScheduler, type Scheduler, type SchedulerConfig } from '../schedulers/index.ts';
 import type { ImageSource } from './image-input.ts';
 import { MAX_SEED } from './latents.ts';
@@ -155,6 +156,9 @@ export function checkRequest(request: GenerateRequest): void {
     if (v !== undefined && (!Number.isInteger(v) || v < 1 || v > MAX_SIDE)) throw new InputError(`${what} ${v}: expected a whole number of pixels up to ${MAX_SIDE}`);
   }
   if (request.maxPromptChunks !== undefined) integer('max prompt chunks', request.maxPromptChunks, 1, 64);
+  // Emphasis weights are checked here too, so an overflowing one fails before a model loads.
+  parsePromptWeights(request.prompt);
+  parsePromptWeights(negativePrompt);
 }
 
 function resolveSize(model: DiffusionModel, request: GenerateRequest, initSize: { width: number; height: number } | null): { width: number; height: number } {
