@@ -95,6 +95,8 @@ export interface UpscalerSpec {
 }
 
 interface Files {
+  /** Bytes of every ONNX file and its external data (for the memory estimate). */
+  weightBytes: number;
   textEncoder: string;
   unet: string;
   vaeDecoder: string;
@@ -120,6 +122,8 @@ export class DiffusionModel {
     readonly vaeDecoder: Runner,
     readonly upscaler: { runner: Runner; spec: UpscalerSpec } | null,
     readonly spec: ModelSpec,
+    /** The optional diffusers configs of unet/ and vae_decoder/ (null when absent). */
+    readonly configs: { unet: JsonConfig; vae: JsonConfig; upscaler: JsonConfig },
     private readonly files: Files,
     private readonly options: LoadModelOptions,
   ) {}
@@ -147,11 +151,17 @@ export class DiffusionModel {
       ]);
       const spec = deriveSpec(configs, tokenizer, textEncoder, unet, vaeDecoder);
       const upscaler = upscalerRunner ? { runner: upscalerRunner, spec: upscalerSpec(upscalerRunner) } : null;
-      return new DiffusionModel(root, basename(root), modelIndex, tokenizer, scheduler, textEncoder, unet, vaeDecoder, upscaler, spec, files, options);
+      const upscalerConfig = files.upscaler ? readJsonObject(join(root, 'upscaler/config.json'), 'upscaler/config.json', true) : null;
+      return new DiffusionModel(root, basename(root), modelIndex, tokenizer, scheduler, textEncoder, unet, vaeDecoder, upscaler, spec, { unet: configs.unet, vae: configs.vae, upscaler: upscalerConfig }, files, options);
     } catch (e) {
       await Promise.all(opened.map((r) => r.release().catch(() => undefined)));
       throw e;
     }
+  }
+
+  /** Bytes of the model's weight files (ONNX + external data). */
+  get weightBytes(): number {
+    return this.files.weightBytes;
   }
 
   get hasVaeEncoder(): boolean {
@@ -220,15 +230,16 @@ function findFiles(root: string, given: string, withUpscaler: boolean): Files {
     if (!existsSync(path)) throw new InputError(`model folder ${given} has no ${rel} (${what})`);
     return path;
   };
+  let weightBytes = 0;
   const onnx = (rel: string, what: string): string => {
     const path = need(rel, what);
-    validateOnnxFile(path);
+    weightBytes += validateOnnxFile(path).externalBytes + statSync(path).size;
     return path;
   };
   const optionalOnnx = (rel: string): string | null => (existsSync(join(root, rel)) ? onnx(rel, '') : null);
   need('model_index.json', 'the diffusers pipeline index');
   const tokenizer = need('tokenizer', 'vocab.json + merges.txt for CLIP, or gesso_tokenizer.json');
-  return {
+  const files = {
     textEncoder: onnx('text_encoder/model.onnx', 'the text encoder: input_ids -> last_hidden_state'),
     unet: onnx('unet/model.onnx', 'the UNet: sample, timestep, encoder_hidden_states -> noise prediction'),
     vaeDecoder: onnx('vae_decoder/model.onnx', 'the VAE decoder: latent_sample -> sample'),
@@ -237,6 +248,7 @@ function findFiles(root: string, given: string, withUpscaler: boolean): Files {
     tokenizer,
     schedulerConfig: need('scheduler/scheduler_config.json', 'the diffusers scheduler settings'),
   };
+  return { ...files, weightBytes };
 }
 
 /** A JSON object from `path`, or null when the file does not exist (only when `optional`). */
@@ -285,7 +297,7 @@ function checkRank(info: ValueInfo, rank: number, file: string, layout: string):
   }
 }
 
-type JsonConfig = Record<string, unknown> | null;
+export type JsonConfig = Record<string, unknown> | null;
 
 /** The optional diffusers/transformers configs, read before any session so a broken one fails fast. */
 function readConfigs(root: string): { vae: JsonConfig; unet: JsonConfig; text: JsonConfig } {

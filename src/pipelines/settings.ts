@@ -3,11 +3,14 @@
  * Every check happens before any model runs, and each error names the bad value and what was expected.
  */
 import { randomInt } from 'node:crypto';
+import { totalmem } from 'node:os';
 import { InputError } from '../core/errors.ts';
 import { parsePromptWeights } from '../text/prompt-weights.ts';
 import { createScheduler, type Scheduler, type SchedulerConfig } from '../schedulers/index.ts';
 import type { ImageSource } from './image-input.ts';
 import { MAX_SEED } from './latents.ts';
+import { usesGuidance } from './denoise.ts';
+import { estimateGenerateMemory, formatBytes, type MemoryEstimate, type MemoryModel } from './memory-estimate.ts';
 import type { DiffusionModel } from './model-folder.ts';
 
 export interface GenerateRequest {
@@ -40,6 +43,8 @@ export interface GenerateRequest {
   upscale?: boolean;
   /** Most 75-token prompt chunks to use (default 8). */
   maxPromptChunks?: number;
+  /** Refuse requests whose estimated peak memory passes this many bytes (default: 80% of the machine's RAM). */
+  maxMemoryBytes?: number;
 }
 
 export type Mode = 'txt2img' | 'img2img' | 'inpaint';
@@ -63,6 +68,8 @@ export interface Settings {
   eta: number;
   upscale: boolean;
   maxPromptChunks: number | undefined;
+  /** Estimated peak memory of the run (checked against maxMemoryBytes). */
+  memory: MemoryEstimate;
 }
 
 export const DEFAULT_STEPS = 20;
@@ -97,6 +104,16 @@ export function resolveSettings(model: DiffusionModel, request: GenerateRequest,
   const upscale = request.upscale ?? model.upscaler !== null;
   if (upscale && model.upscaler === null) throw new InputError(`upscaling was asked for, but model folder ${model.dir} has no upscaler/model.onnx`);
 
+  const memory = estimateGenerateMemory(memoryModel(model), { width, height, batchSize, guided: usesGuidance(cfgScale), upscale, encodes: mode !== 'txt2img' || model.spec.inpaint });
+  const limit = request.maxMemoryBytes ?? defaultMemoryLimit();
+  if (memory.bytes > limit) {
+    const parts = memory.parts.map((p) => `${p.name} ${formatBytes(p.bytes)}`).join(', ');
+    throw new InputError(
+      `${width}x${height}${batchSize > 1 ? ` x ${batchSize} images` : ''} needs about ${formatBytes(memory.bytes)} of memory (${parts}); the limit is ${formatBytes(limit)}. ` +
+        `Attention memory grows with the square of the pixel count: use a smaller --size or --batch${upscale ? ', or --no-upscale' : ''} (or raise the limit with --max-memory GB).`,
+    );
+  }
+
   const schedulerName = request.scheduler ?? model.defaultScheduler;
   const scheduler = createScheduler(schedulerName, { ...model.scheduler.config, ...request.schedulerConfig });
   // Plan once now, so a bad steps/strength combination fails before any model runs.
@@ -118,6 +135,23 @@ export function resolveSettings(model: DiffusionModel, request: GenerateRequest,
     eta,
     upscale,
     maxPromptChunks: request.maxPromptChunks,
+    memory,
+  };
+}
+
+/** 80% of the machine's physical memory: what a request may use unless told otherwise. */
+export function defaultMemoryLimit(): number {
+  return Math.floor(totalmem() * 0.8);
+}
+
+function memoryModel(model: DiffusionModel): MemoryModel {
+  const channels = model.configs.upscaler?.channels;
+  return {
+    vaeScaleFactor: model.spec.vaeScaleFactor,
+    unetConfig: model.configs.unet,
+    vaeConfig: model.configs.vae,
+    weightBytes: model.weightBytes,
+    upscalerChannels: model.upscaler ? (typeof channels === 'number' ? channels : 64) : null,
   };
 }
 
@@ -156,6 +190,9 @@ export function checkRequest(request: GenerateRequest): void {
     if (v !== undefined && (!Number.isInteger(v) || v < 1 || v > MAX_SIDE)) throw new InputError(`${what} ${v}: expected a whole number of pixels up to ${MAX_SIDE}`);
   }
   if (request.maxPromptChunks !== undefined) integer('max prompt chunks', request.maxPromptChunks, 1, 64);
+  if (request.maxMemoryBytes !== undefined && !(typeof request.maxMemoryBytes === 'number' && request.maxMemoryBytes > 0)) {
+    throw new InputError(`memory limit ${String(request.maxMemoryBytes)}: expected a positive number of bytes`);
+  }
   // Emphasis weights are checked here too, so an overflowing one fails before a model loads.
   parsePromptWeights(request.prompt);
   parsePromptWeights(negativePrompt);

@@ -3,11 +3,12 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { InputError } from '../../core/errors.ts';
 import { isJsonObject } from '../../image/json.ts';
-import { checkImageFile, readImageInfo } from '../../image/read-info.ts';
+import { checkImageFile, MAX_DECODE_SIDE, readImageInfo } from '../../image/read-info.ts';
 import { generate, type GenerateRequest } from '../../pipelines/generate.ts';
 import { DiffusionModel } from '../../pipelines/model-folder.ts';
 import { requestFromRecipe } from '../../pipelines/recipe.ts';
-import { checkRequest, DEFAULT_CFG, DEFAULT_STEPS } from '../../pipelines/settings.ts';
+import { formatBytes } from '../../pipelines/memory-estimate.ts';
+import { checkRequest, DEFAULT_CFG, DEFAULT_STEPS, defaultMemoryLimit, MAX_BATCH, MAX_SIDE } from '../../pipelines/settings.ts';
 import { ProgressBar } from '../../train/progress.ts';
 import type { Command } from '../command.ts';
 import { readPromptFile, readPromptStdin } from '../prompt-input.ts';
@@ -40,9 +41,16 @@ Options:
   --mask IMAGE        inpaint: white areas are repainted, black kept (needs --init)
   --eta X             DDIM eta (default 0)
   --no-upscale        skip the model's upscaler/ (if it has one)
+  --max-memory GB     refuse requests estimated to need more (default: 80% of RAM, here ${formatBytes(defaultMemoryLimit())})
   --recipe IMAGE      re-make the image a gesso PNG's recipe describes; other options override it
   --out FILE|DIR      a .png file, or a folder (default: ./outputs/); in a folder a taken name gets -2, -3 …
   --overwrite         replace existing files (without it gesso never replaces a file it did not make)
+
+Limits (checked before anything runs; see README "Security"): sides up to ${MAX_SIDE} px, batch up to ${MAX_BATCH},
+prompts up to 100,000 characters (prompt files up to 1 MiB), init images and masks up to ${MAX_DECODE_SIDE}x${MAX_DECODE_SIDE}
+pixels and 256 MiB, emphasis weights up to 100. Memory is estimated per request: attention memory grows with the
+square of the pixel count (the default model needs about 1.5 GB at 512x512 and about 40 GB at 1024x1024), and
+requests over the limit are refused with the estimate.
 
 Prompts use A1111 emphasis: (word) x1.1, [word] /1.1, (word:1.3); BREAK starts a new 75-token chunk.
 Prompts longer than 8 chunks (600 tokens) are cut, with a warning.`;
@@ -71,6 +79,7 @@ export const generateCommand: Command = {
           strength: { type: 'string' },
           mask: { type: 'string' },
           eta: { type: 'string' },
+          'max-memory': { type: 'string' },
           'no-upscale': { type: 'boolean', default: false },
           recipe: { type: 'string' },
           out: { type: 'string' },
@@ -184,6 +193,12 @@ async function buildRequest(values: Values, promptArgs: string[]): Promise<{ req
   const eta = text('eta');
   if (eta !== undefined) request.eta = parseNumber('--eta', eta);
   if (values['no-upscale'] === true) request.upscale = false;
+  const maxMemory = text('max-memory');
+  if (maxMemory !== undefined) {
+    const gb = parseNumber('--max-memory', maxMemory);
+    if (!(gb > 0)) throw new InputError(`--max-memory "${maxMemory}": expected a positive number of gigabytes`);
+    request.maxMemoryBytes = gb * 1024 ** 3;
+  }
   return recipeModelHash !== undefined ? { request, recipeModelHash } : { request };
 }
 
