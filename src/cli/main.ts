@@ -1,5 +1,6 @@
 import { commands } from './commands/index.ts';
 import { GessoError } from '../core/errors.ts';
+import { escapeForTerminal } from '../core/terminal-text.ts';
 import { cliArguments } from './long-argv.ts';
 
 function printHelp(): void {
@@ -38,7 +39,7 @@ try {
   process.exitCode = await main(cliArguments());
 } catch (err) {
   if (err instanceof GessoError || isFlagError(err)) {
-    console.error(`gesso: ${(err as Error).message}`);
+    console.error(`gesso: ${escapeForTerminal((err as Error).message)}`); // messages quote file names and metadata
     process.exitCode = 2;
   } else {
     throw err;

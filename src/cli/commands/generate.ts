@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { InputError } from '../../core/errors.ts';
+import { escapeForTerminal } from '../../core/terminal-text.ts';
 import { isJsonObject } from '../../image/json.ts';
 import { checkImageFile, MAX_DECODE_SIDE, readImageInfo } from '../../image/read-info.ts';
 import { generate, type GenerateRequest } from '../../pipelines/generate.ts';
@@ -117,12 +118,12 @@ export const generateCommand: Command = {
       if (recipeModelHash !== undefined && madeWith !== recipeModelHash) {
         result.warnings.push(`the recipe was made with model hash ${recipeModelHash}, this model's is ${madeWith}: the image will differ`);
       }
-      for (const w of result.warnings) console.error(`gesso: warning: ${w}`);
+      for (const w of result.warnings) console.error(`gesso: warning: ${escapeForTerminal(w)}`);
       const written = await writeImages(output, result.images);
       const s = result.settings;
       for (const [i, path] of written.entries()) {
         const im = result.images[i]!;
-        console.log(`wrote ${path} (${im.width}x${im.height}, seed ${im.seed})`);
+        console.log(`wrote ${escapeForTerminal(path)} (${im.width}x${im.height}, seed ${im.seed})`);
       }
       const t = result.timings;
       const perStep = t.unetMs.length > 0 ? t.unetTotalMs / t.unetMs.length : 0;
