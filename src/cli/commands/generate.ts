@@ -7,7 +7,8 @@ import { isJsonObject } from '../../image/json.ts';
 import { checkImageFile, MAX_DECODE_SIDE, readImageInfo } from '../../image/read-info.ts';
 import { generate, type GenerateRequest } from '../../pipelines/generate.ts';
 import { DiffusionModel } from '../../pipelines/model-folder.ts';
-import { requestFromRecipe } from '../../pipelines/recipe.ts';
+import { recipeSources, requestFromRecipe } from '../../pipelines/recipe.ts';
+import { sha256File } from '../../weights/hash.ts';
 import { formatBytes } from '../../pipelines/memory-estimate.ts';
 import { checkRequest, DEFAULT_CFG, DEFAULT_STEPS, defaultMemoryLimit, MAX_BATCH, MAX_SIDE } from '../../pipelines/settings.ts';
 import { ProgressBar } from '../../train/progress.ts';
@@ -146,6 +147,7 @@ async function buildRequest(values: Values, promptArgs: string[]): Promise<{ req
   let positionals = promptArgs;
   let request: GenerateRequest;
   let recipeModelHash: string | undefined;
+  let recipeImages: ReturnType<typeof recipeSources> = { initImage: null, mask: null };
   const recipePath = text('recipe');
   const promptFile = text('prompt-file');
   if (promptFile !== undefined && positionals.length > 0) throw new InputError(`give the prompt either as text or with --prompt-file, not both (got ${JSON.stringify(positionals[0])} and --prompt-file ${promptFile})`);
@@ -155,6 +157,7 @@ async function buildRequest(values: Values, promptArgs: string[]): Promise<{ req
     const info = await readImageInfo(recipePath);
     if (!info.recipe) throw new InputError(`${recipePath} carries no gesso recipe (it was not made by gesso generate)`);
     request = requestFromRecipe(info.recipe, recipePath);
+    recipeImages = recipeSources(info.recipe, recipePath);
     const model = info.recipe.model;
     if (isJsonObject(model) && typeof model.hash === 'string') recipeModelHash = model.hash;
     if (positionals.length > 0) request.prompt = positionals.join(' ');
@@ -191,6 +194,19 @@ async function buildRequest(values: Values, promptArgs: string[]): Promise<{ req
   if (strength !== undefined) request.strength = parseNumber('--strength', strength);
   const mask = text('mask');
   if (mask !== undefined) request.mask = mask;
+  // A recipe's init image and mask are never read from the paths it names: the user passes them.
+  for (const [flag, recorded, given] of [['--init', recipeImages.initImage, init], ['--mask', recipeImages.mask, mask]] as const) {
+    if (recorded === null) continue;
+    if (given === undefined) {
+      throw new InputError(
+        `${recipePath} was made from ${flag === '--init' ? 'an init image' : 'a mask'}${recorded.path !== null ? ` recorded as ${JSON.stringify(recorded.path)}` : ''}; ` +
+          `gesso does not read files a recipe names: pass it with ${flag} FILE (its SHA-256 is compared with the recipe's)`,
+      );
+    }
+    if (recorded.sha256 !== null && (await sha256File(given)) !== recorded.sha256) {
+      console.error(`gesso: warning: ${flag} ${escapeForTerminal(JSON.stringify(given))} is not the file the recipe was made from (SHA-256 differs): the image will differ`);
+    }
+  }
   const eta = text('eta');
   if (eta !== undefined) request.eta = parseNumber('--eta', eta);
   if (values['no-upscale'] === true) request.upscale = false;
