@@ -9,7 +9,7 @@
  * File systems without hard links fall back to an exclusive copy (O_EXCL), also never replacing.
  */
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, readdirSync, rmSync } from 'node:fs';
 import { copyFile, link, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { InputError } from './errors.ts';
@@ -21,9 +21,46 @@ export interface StagedFile {
   target: string;
 }
 
+/** `.NAME.PID.HEX.tmp` beside `path`: the temp name every atomic writer in gesso uses (removeStaleTemps finds them). */
+export function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+const TEMP_NAME = /^\..+\.(\d+)\.[0-9a-f]+\.tmp$/;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
+  }
+}
+
+/**
+ * Removes temp files and folders (tempPathFor names) in `dir` left by a gesso process that no longer
+ * runs (killed mid-write). Temps of live processes are left alone. Returns the names removed.
+ */
+export function removeStaleTemps(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const m = TEMP_NAME.exec(name);
+    if (!m || alive(Number(m[1]))) continue;
+    rmSync(join(dir, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
 /** Writes `bytes` to a synced temp file beside `path` (same folder, so publishing never crosses file systems). */
 export async function stageFile(path: string, bytes: Uint8Array, what = 'file'): Promise<StagedFile> {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const temp = tempPathFor(path);
   let created = false;
   try {
     const file = await open(temp, 'wx');

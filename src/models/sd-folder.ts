@@ -17,9 +17,9 @@
  * end, so a failure never leaves a half-written model folder.
  */
 import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { dirname, join, resolve } from 'node:path';
 import { InputError } from '../core/errors.ts';
+import { tempPathFor } from '../core/output-file.ts';
 import { saveOnnx } from '../graph/save.ts';
 import type { WordTokenizer } from '../text/word-tokenizer.ts';
 import { WORD_TOKENIZER_FILE } from '../text/word-tokenizer.ts';
@@ -219,7 +219,7 @@ export function writeSdFolder(dir: string, c: SdFolderComponents, options: Write
   const target = resolve(dir);
   if (existsSync(target) && !options.overwrite) throw new InputError(`model folder ${dir} already exists (pass overwrite to replace it)`);
   mkdirSync(dirname(target), { recursive: true });
-  const temp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const temp = tempPathFor(target);
   mkdirSync(temp);
   try {
     writeJson(join(temp, 'model_index.json'), modelIndexJson(c));
