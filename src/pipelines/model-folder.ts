@@ -299,12 +299,58 @@ function checkRank(info: ValueInfo, rank: number, file: string, layout: string):
 
 export type JsonConfig = Record<string, unknown> | null;
 
-/** The optional diffusers/transformers configs, read before any session so a broken one fails fast. */
+/** A range check for one config field: whole numbers (or lists of them, `list` long at most) in [lo, hi]. */
+interface FieldRule {
+  lo: number;
+  hi: number;
+  integer: boolean;
+  /** The value may (or, for 'list', must) be a list of at most this many numbers. */
+  list?: number;
+  listOnly?: boolean;
+}
+
+const int = (lo: number, hi: number): FieldRule => ({ lo, hi, integer: true });
+// Bounds far beyond any real model: SD uses 4 blocks (up to 1280 channels), 8-20 heads, 4-9 in-channels.
+const BLOCKS: FieldRule = { lo: 1, hi: 16384, integer: true, list: 6, listOnly: true };
+const CONFIG_RULES: Record<'unet' | 'vae' | 'text', Record<string, FieldRule>> = {
+  unet: {
+    in_channels: int(1, 64), out_channels: int(1, 64), sample_size: int(1, 1024), cross_attention_dim: int(1, 16384),
+    layers_per_block: int(1, 16), norm_num_groups: int(1, 1024), block_out_channels: BLOCKS,
+    attention_head_dim: { lo: 1, hi: 1024, integer: true, list: 6 }, num_attention_heads: { lo: 1, hi: 1024, integer: true, list: 6 },
+  },
+  vae: {
+    latent_channels: int(1, 64), in_channels: int(1, 16), out_channels: int(1, 16), sample_size: int(1, 16384),
+    layers_per_block: int(1, 16), norm_num_groups: int(1, 1024), block_out_channels: BLOCKS,
+    scaling_factor: { lo: 1e-6, hi: 100, integer: false },
+  },
+  text: { hidden_size: int(1, 16384), num_hidden_layers: int(1, 256), num_attention_heads: int(1, 1024), max_position_embeddings: int(1, 65536) },
+};
+
+/** Every known field of a config, if present, is a number (or list) in range; an error names file, field, value and range. */
+function checkConfigRanges(config: JsonConfig, label: string, rules: Record<string, FieldRule>): JsonConfig {
+  for (const [key, rule] of Object.entries(rules)) {
+    const v = config?.[key];
+    if (v === undefined || v === null) continue;
+    const inRange = (x: unknown): boolean => typeof x === 'number' && Number.isFinite(x) && (!rule.integer || Number.isInteger(x)) && x >= rule.lo && x <= rule.hi;
+    const kind = `${rule.integer ? 'whole numbers' : 'numbers'} from ${rule.lo} to ${rule.hi}`;
+    if (Array.isArray(v)) {
+      if (rule.list === undefined || v.length < 1 || v.length > rule.list || !v.every(inRange)) {
+        throw new InputError(`${label}: ${key} is ${JSON.stringify(v).slice(0, 80)}; expected ${rule.list ? `a list of 1 to ${rule.list} ${kind}` : `one of ${kind}`}`);
+      }
+    } else if (rule.listOnly || !inRange(v)) {
+      throw new InputError(`${label}: ${key} is ${JSON.stringify(v).slice(0, 80)}; expected ${rule.listOnly ? `a list of 1 to ${rule.list} ${kind}` : `one of ${kind}${rule.list ? ` (or a list of them)` : ''}`}`);
+    }
+  }
+  return config;
+}
+
+/** The optional diffusers/transformers configs, read and range-checked before any session so a broken one fails fast. */
 function readConfigs(root: string): { vae: JsonConfig; unet: JsonConfig; text: JsonConfig } {
+  const read = (rel: string, rules: Record<string, FieldRule>): JsonConfig => checkConfigRanges(readJsonObject(join(root, rel), rel, true), rel, rules);
   return {
-    vae: readJsonObject(join(root, 'vae_decoder/config.json'), 'vae_decoder/config.json', true),
-    unet: readJsonObject(join(root, 'unet/config.json'), 'unet/config.json', true),
-    text: readJsonObject(join(root, 'text_encoder/config.json'), 'text_encoder/config.json', true),
+    vae: read('vae_decoder/config.json', CONFIG_RULES.vae),
+    unet: read('unet/config.json', CONFIG_RULES.unet),
+    text: read('text_encoder/config.json', CONFIG_RULES.text),
   };
 }
 
