@@ -6,6 +6,7 @@ import { decodeImage } from '../../image/read-info.ts';
 import { writeImageFile } from '../../image/write-image.ts';
 import { loadUpscaler, MAX_UPSCALE_INPUT_SIDE } from '../../pipelines/upscaler.ts';
 import type { Command } from '../command.ts';
+import { checkThreadCount, maxThreads } from '../../runtime/threads.ts';
 import { DEFAULT_MODEL_DIR } from './generate.ts';
 
 const usage = `Usage: gesso upscale IMAGE [--out OUT.png] [--model DIR] [--threads N]
@@ -19,7 +20,7 @@ Options:
   --out FILE     output .png (default: IMAGE's name with -x4.png, beside it)
   --model DIR    a model folder with upscaler/ in it, or an upscaler/ folder
                  (default: models/gesso-clipart-v1)
-  --threads N    ONNX Runtime threads (default: all cores)
+  --threads N    ONNX Runtime threads (default: all cores; at most 4 per core, here ${maxThreads()})
   --overwrite    replace OUT if it exists (otherwise an existing file is never replaced)`;
 
 export const upscaleCommand: Command = {
@@ -39,11 +40,7 @@ export const upscaleCommand: Command = {
     const out = values.out ?? join(dirname(input), `${basename(input, extname(input))}-x4.png`);
     if (resolve(out) === resolve(input)) throw new InputError(`upscale: --out ${JSON.stringify(out)} is the input image; choose another file`);
     if (!values.overwrite && existsSync(out)) throw new InputError(`upscale: ${JSON.stringify(out)} already exists; pass --overwrite to replace it, or choose another --out`);
-    let threads: number | undefined;
-    if (values.threads !== undefined) {
-      threads = Number(values.threads);
-      if (!Number.isInteger(threads) || threads < 1) throw new InputError(`upscale: --threads "${values.threads}" is not a positive whole number`);
-    }
+    const threads = values.threads !== undefined ? checkThreadCount(values.threads, 'upscale: --threads') : undefined;
 
     const image = await decodeImage(input, { what: 'upscale input', maxSide: MAX_UPSCALE_INPUT_SIDE });
     if (image.width > MAX_UPSCALE_INPUT_SIDE || image.height > MAX_UPSCALE_INPUT_SIDE) {
