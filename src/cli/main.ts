@@ -1,4 +1,5 @@
 import { commands } from './commands/index.ts';
+import { cliArguments } from './long-argv.ts';
 import { reportError } from './report-error.ts';
 
 function printHelp(): void {
@@ -29,7 +30,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 try {
-  process.exitCode = await main(process.argv.slice(2));
+  process.exitCode = await main(cliArguments());
 } catch (err) {
   process.exitCode = reportError(err);
 }

@@ -1,4 +1,5 @@
 import { GessoError } from '../core/errors.ts';
+import { escapeForTerminal } from '../core/terminal-text.ts';
 
 /** node:util parseArgs errors (unknown flag, missing value): the user's mistake, reported as such. */
 function isFlagError(err: unknown): boolean {
@@ -12,7 +13,7 @@ function isFlagError(err: unknown): boolean {
  */
 export function reportError(err: unknown, print: (line: string) => void = (line) => console.error(line)): number {
   if (err instanceof GessoError || isFlagError(err)) {
-    print(`gesso: ${(err as Error).message}`);
+    print(`gesso: ${escapeForTerminal((err as Error).message)}`); // messages quote file names and metadata
     return 2;
   }
   print(err instanceof Error ? (err.stack ?? err.message) : String(err));

@@ -1,5 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { InputError } from './errors.ts';
+import { readTextFile } from './safe-read.ts';
 
 /** JSON as JSON.parse returns it. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -27,24 +28,22 @@ export function parseJson(text: string, label: string, expected = 'JSON'): JsonV
   }
 }
 
-/** Reads and parses a JSON file; a missing or unreadable file or bad JSON is an InputError naming it. */
-export function readJsonFile(path: string, label = path, expected = 'JSON'): JsonValue {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(code === 'ENOENT' ? `${label} does not exist (${path})` : `cannot read ${label}: ${(e as Error).message}`);
-  }
-  return parseJson(text, label, expected);
+/**
+ * Reads and parses a JSON file. `what` names the kind of file in messages ("scheduler config"); a missing,
+ * special or oversized file, or bad JSON, is an InputError naming it and the path.
+ */
+export function readJsonFile(path: string, what = 'JSON file', expected = 'JSON'): JsonValue {
+  // A regular file within the config size cap: never /dev/zero, a FIFO or a 2 GB file read whole.
+  return parseJson(readTextFile(path, what), `${what} ${JSON.stringify(path)}`, expected);
 }
 
 /** A JSON file that must hold an object; with `optional`, null when the file does not exist. */
-export function readJsonObjectFile(path: string, label: string, options: { optional: true }): JsonObject | null;
-export function readJsonObjectFile(path: string, label?: string, options?: { optional?: false }): JsonObject;
-export function readJsonObjectFile(path: string, label = path, options: { optional?: boolean } = {}): JsonObject | null {
+export function readJsonObjectFile(path: string, what: string, options: { optional: true }): JsonObject | null;
+export function readJsonObjectFile(path: string, what?: string, options?: { optional?: false }): JsonObject;
+export function readJsonObjectFile(path: string, what = 'JSON file', options: { optional?: boolean } = {}): JsonObject | null {
   if (options.optional && !existsSync(path)) return null;
-  const value = readJsonFile(path, label, 'a JSON object');
-  if (!isJsonObject(value)) throw new InputError(`${label}: expected a JSON object, got ${Array.isArray(value) ? 'an array' : typeof value}`);
+  const value = readJsonFile(path, what, 'a JSON object');
+  if (!isJsonObject(value))
+    throw new InputError(`${what} ${JSON.stringify(path)}: expected a JSON object, got ${Array.isArray(value) ? 'an array' : typeof value}`);
   return value;
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { readFile, writeFile, rename } from 'node:fs/promises';
+import { writeFile, rename } from 'node:fs/promises';
+import { FILE_LIMITS, readRegularFile } from '../core/safe-read.ts';
 import { join } from 'node:path';
 import { InputError } from '../core/errors.ts';
 import type { ColorName } from './color-names.ts';
@@ -221,7 +222,7 @@ async function renderOne(src: SourceImage, id: string, stamp: string, imagesDir:
   const base = { source: src.source, stamp, id };
   let result;
   try {
-    const input = await readFile(src.path);
+    const input = readRegularFile(src.path, { what: 'source image', maxBytes: FILE_LIMITS.image });
     result = await renderSquare(input, src.isSvg, { size: o.size, fit: src.fit, unlimited: o.unlimited ?? false });
   } catch (err) {
     return { ...base, status: 'broken', error: err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err) };

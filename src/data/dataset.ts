@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { FILE_LIMITS, readTextFile } from '../core/safe-read.ts';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { InputError } from '../core/errors.ts';
@@ -104,7 +105,7 @@ export function readManifest(dir: string): DatasetItem[] {
     throw new InputError(`${dir} is not a gesso dataset: ${path} is missing (build one with \`gesso data\`)`);
   }
   const items: DatasetItem[] = [];
-  readFileSync(path, 'utf8')
+  readTextFile(path, 'dataset manifest', FILE_LIMITS.log)
     .split('\n')
     .forEach((line, i) => {
       if (line.trim() === '') return;

@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { readTextFile } from '../core/safe-read.ts';
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
 import { InputError } from '../core/errors.ts';
@@ -73,7 +74,7 @@ export function listImages(root: string): string[] {
 function readCaptionFile(imagePath: string): string | undefined {
   const txt = join(dirname(imagePath), `${fileStem(imagePath)}.txt`);
   if (!existsSync(txt)) return undefined;
-  const text = readFileSync(txt, 'utf8').replace(/\s+/g, ' ').trim();
+  const text = readTextFile(txt, 'caption file').replace(/\s+/g, ' ').trim();
   return text.length > 0 ? text : undefined;
 }
 
@@ -93,7 +94,7 @@ function licenceFor(root: string, relDir: string, cache: Map<string, string>): s
   let licence: string;
   if (file !== undefined) {
     const relFile = relDir ? `${relDir}/${file}` : file;
-    licence = detectLicence(readFileSync(join(root, relFile), 'utf8')) ?? `see ${relFile}`;
+    licence = detectLicence(readTextFile(join(root, relFile), 'licence file')) ?? `see ${relFile}`;
   } else if (relDir === '') {
     licence = 'unknown';
   } else {

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { FILE_LIMITS, readTextFile } from '../core/safe-read.ts';
 import { join } from 'node:path';
 import { InputError } from '../core/errors.ts';
 import { Rng } from '../core/rng.ts';
@@ -103,7 +103,7 @@ export async function scanOpenclipart(root: string, relPaths: readonly string[])
       const relPath = relPaths[i] as string;
       let text = '';
       try {
-        text = await readFile(join(root, relPath), 'utf8');
+        text = readTextFile(join(root, relPath), 'SVG drawing', FILE_LIMITS.image);
       } catch {
         // Unreadable: no metadata; the render step reports the file as broken.
       }

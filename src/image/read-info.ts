@@ -1,9 +1,9 @@
 // What an image file says about how it was made: A1111 `parameters`, gesso's recipe, ComfyUI's graphs,
 // XMP provenance, plus any other text chunks. PNGs are parsed here (CRCs checked); other formats give
 // size and XMP through sharp. Also decodeImage, the one way gesso turns an image file into pixels.
-import { readFile, stat } from 'node:fs/promises';
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import { InputError } from '../core/errors.ts';
+import { FILE_LIMITS, readRegularFile } from '../core/safe-read.ts';
 import { parseA1111Parameters, type A1111Parameters } from './a1111-parameters.ts';
 import { summariseComfyUiPrompt, type ComfyUiSummary } from './comfyui.ts';
 import { isJsonObject, tryParseJson, type JsonObject, type JsonValue } from '../core/json.ts';
@@ -34,17 +34,9 @@ export interface ImageInfo {
   warnings: string[];
 }
 
-async function readImageBytes(path: string): Promise<Uint8Array> {
-  try {
-    const info = await stat(path);
-    if (info.isDirectory()) throw new InputError(`${JSON.stringify(path)} is a folder, expected an image file`);
-    return new Uint8Array(await readFile(path));
-  } catch (err) {
-    if (err instanceof InputError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new InputError(`image file not found: ${JSON.stringify(path)}`);
-    throw new InputError(`cannot read image ${JSON.stringify(path)}: ${(err as Error).message}`);
-  }
+function readImageBytes(path: string, what = 'image file'): Uint8Array {
+  const bytes = readRegularFile(path, { what, maxBytes: FILE_LIMITS.image });
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function notAnImage(path: string, reason: string): InputError {
@@ -98,7 +90,7 @@ function addXmp(info: ImageInfo, packet: string): void {
 
 /** Everything `path` says about how it was made. Throws InputError for a missing, corrupt or non-image file. */
 export async function readImageInfo(path: string): Promise<ImageInfo> {
-  const bytes = await readImageBytes(path);
+  const bytes = readImageBytes(path);
   if (isPng(bytes)) return readPngInfo(path, bytes);
   let meta: Metadata;
   try {
@@ -119,20 +111,73 @@ export interface DecodedImage {
   height: number;
 }
 
+/** Largest image gesso decodes unless a use asks for less: 4096 × 4096 (48 MiB as bytes, 192 MiB as floats). */
+export const MAX_DECODE_SIDE = 4096;
+
+export interface DecodeLimits {
+  /** Names the image in messages: "init image", "mask", "upscale input". */
+  what: string;
+  /** Largest width and height accepted (default MAX_DECODE_SIDE). */
+  maxSide?: number;
+}
+
+/**
+ * The size an image file declares in its header, read without decoding any pixels (a 747 KB PNG can
+ * declare 16000 × 16000). PNG from IHDR; other formats through sharp's header-only metadata.
+ */
+export async function declaredImageSize(bytes: Uint8Array, path: string): Promise<{ width: number; height: number }> {
+  if (isPng(bytes)) return pngSize(readPngChunks(bytes, JSON.stringify(path)));
+  let meta: Metadata;
+  try {
+    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+  } catch (err) {
+    throw notAnImage(path, (err as Error).message);
+  }
+  if (meta.width === undefined || meta.height === undefined) throw notAnImage(path, 'it has no width and height');
+  // EXIF orientations 5-8 swap the axes when the image is turned upright.
+  return (meta.orientation ?? 1) >= 5 ? { width: meta.height, height: meta.width } : { width: meta.width, height: meta.height };
+}
+
+async function checkDeclaredSize(bytes: Uint8Array, path: string, limits: DecodeLimits): Promise<{ width: number; height: number }> {
+  const maxSide = limits.maxSide ?? MAX_DECODE_SIDE;
+  const declared = await declaredImageSize(bytes, path);
+  if (declared.width > maxSide || declared.height > maxSide || declared.width < 1 || declared.height < 1) {
+    throw new InputError(
+      `${limits.what} ${JSON.stringify(path)} is ${declared.width}x${declared.height}; expected at most ${maxSide}x${maxSide} pixels (nothing was decoded)`,
+    );
+  }
+  return declared;
+}
+
+/** Checks an image file as decodeImage would (kind, byte size, declared pixel size) without decoding it: for checks before a model loads. */
+export async function checkImageFile(path: string, limits: DecodeLimits): Promise<{ width: number; height: number }> {
+  return checkDeclaredSize(readImageBytes(path, limits.what), path, limits);
+}
+
 /**
  * Decodes any image sharp reads into RGB floats. EXIF orientation is applied (pixels come out upright),
  * grey and CMYK are converted to sRGB, and transparency is flattened onto white.
+ * Decompression bombs: the file is capped in bytes, the size its header declares is checked against
+ * `limits` before any pixel is decoded, and sharp decodes with the same pixel limit.
  */
-export async function decodeImage(path: string): Promise<DecodedImage> {
-  const bytes = await readImageBytes(path);
+export async function decodeImage(path: string, limits: DecodeLimits = { what: 'image file' }): Promise<DecodedImage> {
+  const bytes = readImageBytes(path, limits.what);
+  const maxSide = limits.maxSide ?? MAX_DECODE_SIDE;
+  await checkDeclaredSize(bytes, path, limits);
   let raw: { data: Buffer; info: OutputInfo };
   try {
-    raw = await sharp(bytes).rotate().flatten({ background: '#ffffff' }).toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    raw = await sharp(bytes, { limitInputPixels: maxSide * maxSide })
+      .rotate()
+      .flatten({ background: '#ffffff' })
+      .toColourspace('srgb')
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
   } catch (err) {
     if (isPng(bytes)) readPngChunks(bytes, JSON.stringify(path)); // names the bad chunk, if that is the cause
     throw notAnImage(path, (err as Error).message);
   }
   const { width, height, channels } = raw.info;
+  if (width > maxSide || height > maxSide) throw notAnImage(path, `decoded to ${width}x${height}, more than its header declared`);
   if (channels !== 3) throw notAnImage(path, `decoded to ${channels} channels, expected 3`);
   const data = new Float32Array(raw.data.length);
   for (let i = 0; i < data.length; i++) data[i] = raw.data[i]! / 255;

@@ -2,12 +2,9 @@
 //   `parameters`         A1111 settings text (tEXt, or iTXt when not ASCII), read by A1111, Civitai, …
 //   `gesso`              the full JSON recipe that reproduces the image (iTXt, zlib-compressed when large)
 //   `XML:com.adobe.xmp`  XMP with IPTC DigitalSourceType, the prompt and CreatorTool (uncompressed iTXt)
-import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import sharp from 'sharp';
 import { GessoError, InputError } from '../core/errors.ts';
+import { writeNewFile } from '../core/output-file.ts';
 import { formatA1111Parameters, type A1111Parameters } from './a1111-parameters.ts';
 import { insertTextChunks, type PngTextToWrite } from './png-chunks.ts';
 import { buildXmpPacket, COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA, TRAINED_ALGORITHMIC_MEDIA, XMP_KEYWORD, type XmpFields } from './xmp.ts';
@@ -114,7 +111,11 @@ export async function encodePng(
   return insertTextChunks(new Uint8Array(png.buffer, png.byteOffset, png.byteLength), chunks);
 }
 
-/** Encodes as encodePng does, then writes `path` atomically (temp file + rename). Returns the bytes written. */
+/**
+ * Encodes as encodePng does, then writes `path` atomically (temp file + rename). An existing file is
+ * replaced only when `replace` (default true, for gesso's own working files); user-facing outputs pass
+ * false (or --overwrite) so a user's file is never replaced unasked. Returns the bytes written.
+ */
 export async function writeImageFile(
   path: string,
   pixels: Float32Array | Uint8Array,
@@ -122,50 +123,10 @@ export async function writeImageFile(
   height: number,
   channels: number,
   metadata: ImageMetadata = {},
+  options: { replace?: boolean } = {},
 ): Promise<Uint8Array> {
   if (!/\.png$/i.test(path)) throw new InputError(`cannot write image ${JSON.stringify(path)}: gesso writes PNG, expected a path ending in .png`);
   const png = await encodePng(pixels, width, height, channels, metadata);
-  await writeFileAtomic(path, png);
+  await writeNewFile(path, png, { overwrite: options.replace ?? true, what: 'image' });
   return png;
-}
-
-function describeWriteError(path: string, err: NodeJS.ErrnoException): InputError {
-  const folder = dirname(path);
-  switch (err.code) {
-    case 'ENOENT':
-      if (!existsSync(folder)) return new InputError(`cannot write image ${JSON.stringify(path)}: folder ${JSON.stringify(folder)} does not exist`);
-      return new InputError(`cannot write image ${JSON.stringify(path)}: ${err.message}`);
-    case 'ENOTDIR':
-      return new InputError(`cannot write image ${JSON.stringify(path)}: ${JSON.stringify(folder)} is not a folder`);
-    case 'EISDIR':
-      return new InputError(`cannot write image ${JSON.stringify(path)}: it is a folder`);
-    case 'EACCES':
-    case 'EPERM':
-    case 'EROFS':
-      return new InputError(`cannot write image ${JSON.stringify(path)}: permission denied (${err.code})`);
-    case 'ENOSPC':
-      return new InputError(`cannot write image ${JSON.stringify(path)}: no space left on the device`);
-    default:
-      return new InputError(`cannot write image ${JSON.stringify(path)}: ${err.message}`);
-  }
-}
-
-/** Writes `bytes` to a temp file in the target folder, syncs it and renames it over `path`; on error removes the temp. */
-async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  let created = false;
-  try {
-    const file = await open(temp, 'wx');
-    created = true;
-    try {
-      await file.writeFile(bytes);
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(temp, path);
-  } catch (err) {
-    if (created) await unlink(temp).catch(() => undefined);
-    throw describeWriteError(path, err as NodeJS.ErrnoException);
-  }
 }

@@ -9,9 +9,9 @@
 import { SD_LAYOUT } from './sd-layout.ts';
 import { DEFAULT_CLIP_BPE_DIR } from '../core/paths.ts';
 import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { dirname, join, resolve } from 'node:path';
 import { InputError } from '../core/errors.ts';
+import { tempPathFor } from '../core/output-file.ts';
 import { saveOnnx } from '../graph/save.ts';
 import type { WordTokenizer } from '../text/word-tokenizer.ts';
 import { WORD_TOKENIZER_FILE } from '../text/word-tokenizer.ts';
@@ -214,7 +214,7 @@ export function writeSdFolder(dir: string, c: SdFolderComponents, options: Write
   const target = resolve(dir);
   if (existsSync(target) && !options.overwrite) throw new InputError(`model folder ${dir} already exists (pass overwrite to replace it)`);
   mkdirSync(dirname(target), { recursive: true });
-  const temp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const temp = tempPathFor(target);
   mkdirSync(temp);
   try {
     writeJson(join(temp, SD_LAYOUT.modelIndex), modelIndexJson(c));

@@ -95,8 +95,8 @@ async function run(model: DiffusionModel, request: GenerateRequest, options: Gen
   const spec = model.spec;
 
   // 1. Read the init image and mask.
-  const init = request.initImage !== undefined ? await readSource(request.initImage) : null;
-  const maskImage = request.mask !== undefined ? await readSource(request.mask) : null;
+  const init = request.initImage !== undefined ? await readSource(request.initImage, 'init image') : null;
+  const maskImage = request.mask !== undefined ? await readSource(request.mask, 'mask') : null;
 
   // 2. Check every setting before any model runs.
   const settings = resolveSettings(model, request, init ? roundDownSize(init, spec.vaeScaleFactor, 'init image') : null);

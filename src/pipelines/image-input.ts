@@ -11,8 +11,9 @@ import { decodeImage, type DecodedImage } from '../image/read-info.ts';
 /** A file path, or pixels already decoded ((H, W, 3) in [0, 1]). */
 export type ImageSource = string | DecodedImage;
 
-export async function readSource(source: ImageSource): Promise<DecodedImage> {
-  if (typeof source === 'string') return decodeImage(source);
+/** `what` names the image in messages ("init image", "mask"); files larger than MAX_DECODE_SIDE a side are refused unread. */
+export async function readSource(source: ImageSource, what: string): Promise<DecodedImage> {
+  if (typeof source === 'string') return decodeImage(source, { what });
   if (source.data.length !== source.width * source.height * 3) {
     throw new InputError(`image of ${source.width}x${source.height} has ${source.data.length} values; expected ${source.width * source.height * 3} (H, W, 3)`);
   }

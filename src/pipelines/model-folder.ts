@@ -90,6 +90,8 @@ export interface UpscalerSpec {
 }
 
 interface Files {
+  /** Bytes of every ONNX file and its external data (for the memory estimate). */
+  weightBytes: number;
   textEncoder: string;
   unet: string;
   vaeDecoder: string;
@@ -117,6 +119,8 @@ export class DiffusionModel {
     readonly vaeDecoder: Runner,
     readonly upscaler: { runner: Runner; spec: UpscalerSpec } | null,
     readonly spec: ModelSpec,
+    /** The optional diffusers configs of unet/ and vae_decoder/ (null when absent). */
+    readonly configs: { unet: JsonConfig; vae: JsonConfig; upscaler: JsonConfig },
     private readonly files: Files,
     private readonly options: LoadModelOptions,
   ) {}
@@ -146,11 +150,31 @@ export class DiffusionModel {
       const probedScale = Array.isArray(configs.vae?.block_out_channels) ? null : await probeVaeScale(vaeDecoder);
       const spec = deriveSpec(configs, tokenizer, textEncoder, unet, vaeDecoder, probedScale);
       const upscaler = upscalerRunner ? { runner: upscalerRunner, spec: upscalerSpec(upscalerRunner) } : null;
-      return new DiffusionModel(root, basename(root), modelIndex, tokenizer, scheduler, textEncoder, unet, vaeDecoder, upscaler, spec, files, options);
+      const upscalerConfig = files.upscaler ? readJsonObjectFile(join(root, SD_LAYOUT.upscaler.config), SD_LAYOUT.upscaler.config, { optional: true }) : null;
+      return new DiffusionModel(
+        root,
+        basename(root),
+        modelIndex,
+        tokenizer,
+        scheduler,
+        textEncoder,
+        unet,
+        vaeDecoder,
+        upscaler,
+        spec,
+        { unet: configs.unet, vae: configs.vae, upscaler: upscalerConfig },
+        files,
+        options,
+      );
     } catch (e) {
       await Promise.all(opened.map((r) => r.release().catch(() => undefined)));
       throw e;
     }
+  }
+
+  /** Bytes of the model's weight files (ONNX + external data). */
+  get weightBytes(): number {
+    return this.files.weightBytes;
   }
 
   get hasVaeEncoder(): boolean {
@@ -233,16 +257,17 @@ function findFiles(root: string, given: string, withUpscaler: boolean): Files {
     if (!existsSync(path)) throw new InputError(`model folder ${given} has no ${rel} (${what})`);
     return path;
   };
+  let weightBytes = 0;
   const onnx = (rel: string, what: string): string => {
     const path = need(rel, what);
-    validateOnnxFile(path);
+    weightBytes += validateOnnxFile(path).externalBytes + statSync(path).size;
     return path;
   };
   const optionalOnnx = (rel: string): string | null => (existsSync(join(root, rel)) ? onnx(rel, '') : null);
   const L = SD_LAYOUT;
   need(L.modelIndex, 'the diffusers pipeline index');
   const tokenizer = need(L.tokenizer.folder, L.tokenizer.role);
-  return {
+  const files = {
     textEncoder: onnx(L.textEncoder.onnx, L.textEncoder.role),
     unet: onnx(L.unet.onnx, L.unet.role),
     vaeDecoder: onnx(L.vaeDecoder.onnx, L.vaeDecoder.role),
@@ -251,6 +276,7 @@ function findFiles(root: string, given: string, withUpscaler: boolean): Files {
     tokenizer,
     schedulerConfig: need(L.schedulerConfig, 'the diffusers scheduler settings'),
   };
+  return { ...files, weightBytes };
 }
 
 /** A positive integer field of a config, or undefined; a present but wrong value is an error. */
@@ -282,14 +308,77 @@ function checkRank(info: ValueInfo, rank: number, file: string, layout: string):
   }
 }
 
-type JsonConfig = Record<string, unknown> | null;
+export type JsonConfig = Record<string, unknown> | null;
 
-/** The optional diffusers/transformers configs, read before any session so a broken one fails fast. */
+/** A range check for one config field: whole numbers (or lists of them, `list` long at most) in [lo, hi]. */
+interface FieldRule {
+  lo: number;
+  hi: number;
+  integer: boolean;
+  /** The value may (or, for 'list', must) be a list of at most this many numbers. */
+  list?: number;
+  listOnly?: boolean;
+}
+
+const int = (lo: number, hi: number): FieldRule => ({ lo, hi, integer: true });
+// Bounds far beyond any real model: SD uses 4 blocks (up to 1280 channels), 8-20 heads, 4-9 in-channels.
+const BLOCKS: FieldRule = { lo: 1, hi: 16384, integer: true, list: 6, listOnly: true };
+const CONFIG_RULES: Record<'unet' | 'vae' | 'text', Record<string, FieldRule>> = {
+  unet: {
+    in_channels: int(1, 64),
+    out_channels: int(1, 64),
+    sample_size: int(1, 1024),
+    cross_attention_dim: int(1, 16384),
+    layers_per_block: int(1, 16),
+    norm_num_groups: int(1, 1024),
+    block_out_channels: BLOCKS,
+    attention_head_dim: { lo: 1, hi: 1024, integer: true, list: 6 },
+    num_attention_heads: { lo: 1, hi: 1024, integer: true, list: 6 },
+  },
+  vae: {
+    latent_channels: int(1, 64),
+    in_channels: int(1, 16),
+    out_channels: int(1, 16),
+    sample_size: int(1, 16384),
+    layers_per_block: int(1, 16),
+    norm_num_groups: int(1, 1024),
+    block_out_channels: BLOCKS,
+    scaling_factor: { lo: 1e-6, hi: 100, integer: false },
+  },
+  text: { hidden_size: int(1, 16384), num_hidden_layers: int(1, 256), num_attention_heads: int(1, 1024), max_position_embeddings: int(1, 65536) },
+};
+
+/** Every known field of a config, if present, is a number (or list) in range; an error names file, field, value and range. */
+function checkConfigRanges(config: JsonConfig, label: string, rules: Record<string, FieldRule>): JsonConfig {
+  for (const [key, rule] of Object.entries(rules)) {
+    const v = config?.[key];
+    if (v === undefined || v === null) continue;
+    const inRange = (x: unknown): boolean =>
+      typeof x === 'number' && Number.isFinite(x) && (!rule.integer || Number.isInteger(x)) && x >= rule.lo && x <= rule.hi;
+    const kind = `${rule.integer ? 'whole numbers' : 'numbers'} from ${rule.lo} to ${rule.hi}`;
+    if (Array.isArray(v)) {
+      if (rule.list === undefined || v.length < 1 || v.length > rule.list || !v.every(inRange)) {
+        throw new InputError(
+          `${label}: ${key} is ${JSON.stringify(v).slice(0, 80)}; expected ${rule.list ? `a list of 1 to ${rule.list} ${kind}` : `one of ${kind}`}`,
+        );
+      }
+    } else if (rule.listOnly || !inRange(v)) {
+      throw new InputError(
+        `${label}: ${key} is ${JSON.stringify(v).slice(0, 80)}; expected ${rule.listOnly ? `a list of 1 to ${rule.list} ${kind}` : `one of ${kind}${rule.list ? ` (or a list of them)` : ''}`}`,
+      );
+    }
+  }
+  return config;
+}
+
+/** The optional diffusers/transformers configs, read and range-checked before any session so a broken one fails fast. */
 function readConfigs(root: string): { vae: JsonConfig; unet: JsonConfig; text: JsonConfig } {
+  const read = (rel: string, rules: Record<string, FieldRule>): JsonConfig =>
+    checkConfigRanges(readJsonObjectFile(join(root, rel), rel, { optional: true }), rel, rules);
   return {
-    vae: readJsonObjectFile(join(root, SD_LAYOUT.vaeDecoder.config), SD_LAYOUT.vaeDecoder.config, { optional: true }),
-    unet: readJsonObjectFile(join(root, SD_LAYOUT.unet.config), SD_LAYOUT.unet.config, { optional: true }),
-    text: readJsonObjectFile(join(root, SD_LAYOUT.textEncoder.config), SD_LAYOUT.textEncoder.config, { optional: true }),
+    vae: read(SD_LAYOUT.vaeDecoder.config, CONFIG_RULES.vae),
+    unet: read(SD_LAYOUT.unet.config, CONFIG_RULES.unet),
+    text: read(SD_LAYOUT.textEncoder.config, CONFIG_RULES.text),
   };
 }
 

@@ -114,8 +114,9 @@ export function buildA1111Parameters(r: ImageRecordInput): A1111Parameters {
 }
 
 /**
- * The request that re-makes the image a recipe describes (with batch size 1). Init image and mask are
- * read from their recorded paths.
+ * The request that re-makes the image a recipe describes (with batch size 1), without its init image
+ * and mask: paths inside a recipe are untrusted (a shared PNG could name any private file), so the
+ * caller asks for them explicitly — see `recipeSources` for what the recipe recorded.
  */
 export function requestFromRecipe(recipe: JsonObject, where: string): GenerateRequest {
   if (recipe.format !== RECIPE_FORMAT)
@@ -136,13 +137,6 @@ export function requestFromRecipe(recipe: JsonObject, where: string): GenerateRe
   if (!isJsonObject(scheduler) || typeof scheduler.name !== 'string' || !isJsonObject(scheduler.config)) {
     throw new InputError(`${where}: recipe field scheduler must hold name and config`);
   }
-  const path = (value: JsonValue | undefined, key: string): string | undefined => {
-    if (value === null || value === undefined) return undefined;
-    if (!isJsonObject(value) || typeof value.path !== 'string') {
-      throw new InputError(`${where}: recipe field ${key} has no file path (the image was given as pixels); it cannot be re-run from the recipe`);
-    }
-    return value.path;
-  };
   const outputSize = (key: 'width' | 'height'): number => {
     const v = isJsonObject(recipe.output) ? recipe.output[key] : undefined;
     if (typeof v !== 'number') throw new InputError(`${where}: recipe field output.${key} is ${JSON.stringify(v ?? null)}; expected a number`);
@@ -163,10 +157,16 @@ export function requestFromRecipe(recipe: JsonObject, where: string): GenerateRe
     upscale: recipe.upscale === true,
   };
   if (typeof recipe.maxPromptChunks === 'number') request.maxPromptChunks = recipe.maxPromptChunks;
-  const init = path(recipe.initImage, 'initImage');
-  const mask = path(recipe.mask, 'mask');
-  if (init !== undefined) request.initImage = init;
-  if (mask !== undefined) request.mask = mask;
   if (typeof recipe.strength === 'number') request.strength = recipe.strength;
   return request;
+}
+
+/** The init image and mask a recipe records (path as written when it was made, and SHA-256), if any. */
+export function recipeSources(recipe: JsonObject, where: string): { initImage: SourceRecord | null; mask: SourceRecord | null } {
+  const source = (value: JsonValue | undefined, key: string): SourceRecord | null => {
+    if (value === null || value === undefined) return null;
+    if (!isJsonObject(value)) throw new InputError(`${where}: recipe field ${key} is ${JSON.stringify(value)}; expected {path, sha256} or null`);
+    return { path: typeof value.path === 'string' ? value.path : null, sha256: typeof value.sha256 === 'string' ? value.sha256 : null };
+  };
+  return { initImage: source(recipe.initImage, 'initImage'), mask: source(recipe.mask, 'mask') };
 }

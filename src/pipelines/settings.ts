@@ -3,11 +3,15 @@
  * Every check happens before any model runs, and each error names the bad value and what was expected.
  */
 import { randomInt } from 'node:crypto';
+import { totalmem } from 'node:os';
 import { InputError } from '../core/errors.ts';
+import { parsePromptWeights } from '../text/prompt-weights.ts';
 import { createScheduler, type Scheduler, type SchedulerConfig } from '../schedulers/index.ts';
 import { UPSCALER_SCALE } from '../models/upscaler.ts';
 import type { ImageSource } from './image-input.ts';
 import { MAX_SEED } from './latents.ts';
+import { usesGuidance } from './denoise.ts';
+import { estimateGenerateMemory, formatBytes, type MemoryEstimate, type MemoryModel } from './memory-estimate.ts';
 import type { DiffusionModel } from './model-folder.ts';
 
 export interface GenerateRequest {
@@ -50,6 +54,8 @@ export interface GenerateRequest {
    * still drives stochastic samplers. Lets a user re-make an image made elsewhere, or walk between noises.
    */
   latents?: readonly Float32Array[];
+  /** Refuse requests whose estimated peak memory passes this many bytes (default: 80% of the machine's RAM). */
+  maxMemoryBytes?: number;
 }
 
 export type Mode = 'txt2img' | 'img2img' | 'inpaint';
@@ -77,6 +83,8 @@ export interface Settings {
   eta: number;
   upscale: boolean;
   maxPromptChunks: number | undefined;
+  /** Estimated peak memory of the run (checked against maxMemoryBytes). */
+  memory: MemoryEstimate;
 }
 
 export const DEFAULT_STEPS = 20;
@@ -91,41 +99,16 @@ const MAX_PROMPT_CHARS = 100_000;
  * without --size the image keeps it, rounded down to the VAE's multiple.
  */
 export function resolveSettings(model: DiffusionModel, request: GenerateRequest, initSize: { width: number; height: number } | null): Settings {
-  if (typeof request.prompt !== 'string') throw new InputError(`prompt must be text, got ${typeof request.prompt}`);
+  checkRequest(request);
   const negativePrompt = request.negativePrompt ?? '';
-  if (typeof negativePrompt !== 'string') throw new InputError(`negative prompt must be text, got ${typeof negativePrompt}`);
-  for (const [what, text] of [
-    ['prompt', request.prompt],
-    ['negative prompt', negativePrompt],
-  ] as const) {
-    if (text.length > MAX_PROMPT_CHARS) throw new InputError(`${what} has ${text.length} characters; at most ${MAX_PROMPT_CHARS} are accepted`);
-  }
-
-  const steps = integer('steps', request.steps ?? DEFAULT_STEPS, 1, MAX_STEPS);
+  const steps = request.steps ?? DEFAULT_STEPS;
   const cfgScale = request.cfgScale ?? DEFAULT_CFG;
-  if (typeof cfgScale !== 'number' || !Number.isFinite(cfgScale) || cfgScale < 0 || cfgScale > 100) {
-    throw new InputError(`CFG scale ${cfgScale}: expected a number from 0 to 100`);
-  }
-  const batchSize = integer('batch size', request.batchSize ?? 1, 1, MAX_BATCH);
+  const batchSize = request.batchSize ?? 1;
   const seed = request.seed ?? randomInt(0, MAX_SEED - batchSize + 2);
-  integer('seed', seed, 0, MAX_SEED);
-  if (seed + batchSize - 1 > MAX_SEED) {
-    throw new InputError(
-      `seed ${seed} with batch size ${batchSize} runs past the largest seed ${MAX_SEED} (image i uses seed + i); use a seed up to ${MAX_SEED - batchSize + 1}`,
-    );
-  }
   const eta = request.eta ?? 0;
-  if (typeof eta !== 'number' || !(eta >= 0 && eta <= 1)) throw new InputError(`eta ${eta}: expected a number from 0 to 1`);
-
   const hasInit = request.initImage !== undefined;
-  if (request.mask !== undefined && !hasInit) throw new InputError('a mask needs an init image to inpaint (--init IMAGE --mask MASK)');
-  if (request.strength !== undefined && !hasInit)
-    throw new InputError('strength applies to img2img and inpainting; give an init image (--init IMAGE) or leave strength out');
   const mode: Mode = request.mask !== undefined ? 'inpaint' : hasInit ? 'img2img' : 'txt2img';
   const strength = mode === 'txt2img' ? null : (request.strength ?? (mode === 'inpaint' ? 1 : 0.75));
-  if (strength !== null && (typeof strength !== 'number' || !(strength > 0 && strength <= 1))) {
-    throw new InputError(`strength ${strength}: expected a number in (0, 1] (1 ignores the init image's content)`);
-  }
   if (mode !== 'txt2img' && !model.hasVaeEncoder) throw new InputError(`${mode} needs vae_encoder/model.onnx, which model folder ${model.dir} does not have`);
   if (model.spec.inpaint && !model.hasVaeEncoder) {
     throw new InputError(`model folder ${model.dir} has an inpainting UNet but no vae_encoder/model.onnx; it needs one to encode the masked image`);
@@ -137,12 +120,28 @@ export function resolveSettings(model: DiffusionModel, request: GenerateRequest,
     ? upscaledSize(model, request, initSize)
     : { ...resolveSize(model, request, initSize), outputWidth: 0, outputHeight: 0 };
 
+  const memory = estimateGenerateMemory(memoryModel(model), {
+    width,
+    height,
+    batchSize,
+    guided: usesGuidance(cfgScale),
+    upscale,
+    encodes: mode !== 'txt2img' || model.spec.inpaint,
+  });
+  const limit = request.maxMemoryBytes ?? defaultMemoryLimit();
+  if (memory.bytes > limit) {
+    const parts = memory.parts.map((p) => `${p.name} ${formatBytes(p.bytes)}`).join(', ');
+    throw new InputError(
+      `${width}x${height}${batchSize > 1 ? ` x ${batchSize} images` : ''} needs about ${formatBytes(memory.bytes)} of memory (${parts}); the limit is ${formatBytes(limit)}. ` +
+        `Attention memory grows with the square of the pixel count: use a smaller --size or --batch${upscale ? ', or --no-upscale' : ''} (or raise the limit with --max-memory GB).`,
+    );
+  }
+
   const schedulerName = request.scheduler ?? model.defaultScheduler;
   const scheduler = createScheduler(schedulerName, { ...model.scheduler.config, ...request.schedulerConfig });
   // Plan once now, so a bad steps/strength combination fails before any model runs.
   scheduler.plan(steps, strength ?? 1, { eta });
 
-  if (request.maxPromptChunks !== undefined) integer('max prompt chunks', request.maxPromptChunks, 1, 64);
   return {
     mode,
     prompt: request.prompt,
@@ -161,6 +160,7 @@ export function resolveSettings(model: DiffusionModel, request: GenerateRequest,
     eta,
     upscale,
     maxPromptChunks: request.maxPromptChunks,
+    memory,
   };
 }
 
@@ -189,6 +189,75 @@ function upscaledSize(
   const height = request.height ?? initSize?.height;
   const generated = resolveSize(model, { ...request, width: toGenerate(width), height: toGenerate(height) }, null);
   return { ...generated, outputWidth: width ?? generated.width * f, outputHeight: height ?? generated.height * f };
+}
+
+/** 80% of the machine's physical memory: what a request may use unless told otherwise. */
+export function defaultMemoryLimit(): number {
+  return Math.floor(totalmem() * 0.8);
+}
+
+function memoryModel(model: DiffusionModel): MemoryModel {
+  const channels = model.configs.upscaler?.channels;
+  return {
+    vaeScaleFactor: model.spec.vaeScaleFactor,
+    unetConfig: model.configs.unet,
+    vaeConfig: model.configs.vae,
+    weightBytes: model.weightBytes,
+    upscalerChannels: model.upscaler ? (typeof channels === 'number' ? channels : 64) : null,
+  };
+}
+
+/**
+ * The checks that need no model: value types and ranges, and which settings go together. Callers run it
+ * before loading a model (seconds and hundreds of MB) so a typo fails at once; resolveSettings runs it too.
+ */
+export function checkRequest(request: GenerateRequest): void {
+  if (typeof request.prompt !== 'string') throw new InputError(`prompt must be text, got ${typeof request.prompt}`);
+  const negativePrompt = request.negativePrompt ?? '';
+  if (typeof negativePrompt !== 'string') throw new InputError(`negative prompt must be text, got ${typeof negativePrompt}`);
+  for (const [what, text] of [
+    ['prompt', request.prompt],
+    ['negative prompt', negativePrompt],
+  ] as const) {
+    if (text.length > MAX_PROMPT_CHARS) throw new InputError(`${what} has ${text.length} characters; at most ${MAX_PROMPT_CHARS} are accepted`);
+  }
+  if (request.steps !== undefined) integer('steps', request.steps, 1, MAX_STEPS);
+  const cfgScale = request.cfgScale ?? DEFAULT_CFG;
+  if (typeof cfgScale !== 'number' || !Number.isFinite(cfgScale) || cfgScale < 0 || cfgScale > 100) {
+    throw new InputError(`CFG scale ${cfgScale}: expected a number from 0 to 100`);
+  }
+  const batchSize = integer('batch size', request.batchSize ?? 1, 1, MAX_BATCH);
+  if (request.seed !== undefined) {
+    integer('seed', request.seed, 0, MAX_SEED);
+    if (request.seed + batchSize - 1 > MAX_SEED) {
+      throw new InputError(
+        `seed ${request.seed} with batch size ${batchSize} runs past the largest seed ${MAX_SEED} (image i uses seed + i); use a seed up to ${MAX_SEED - batchSize + 1}`,
+      );
+    }
+  }
+  const eta = request.eta ?? 0;
+  if (typeof eta !== 'number' || !(eta >= 0 && eta <= 1)) throw new InputError(`eta ${eta}: expected a number from 0 to 1`);
+  const hasInit = request.initImage !== undefined;
+  if (request.mask !== undefined && !hasInit) throw new InputError('a mask needs an init image to inpaint (--init IMAGE --mask MASK)');
+  if (request.strength !== undefined && !hasInit)
+    throw new InputError('strength applies to img2img and inpainting; give an init image (--init IMAGE) or leave strength out');
+  if (request.strength !== undefined && (typeof request.strength !== 'number' || !(request.strength > 0 && request.strength <= 1))) {
+    throw new InputError(`strength ${request.strength}: expected a number in (0, 1] (1 ignores the init image's content)`);
+  }
+  for (const [what, v] of [
+    ['width', request.width],
+    ['height', request.height],
+  ] as const) {
+    if (v !== undefined && (!Number.isInteger(v) || v < 1 || v > MAX_SIDE))
+      throw new InputError(`${what} ${v}: expected a whole number of pixels up to ${MAX_SIDE}`);
+  }
+  if (request.maxPromptChunks !== undefined) integer('max prompt chunks', request.maxPromptChunks, 1, 64);
+  if (request.maxMemoryBytes !== undefined && !(typeof request.maxMemoryBytes === 'number' && request.maxMemoryBytes > 0)) {
+    throw new InputError(`memory limit ${String(request.maxMemoryBytes)}: expected a positive number of bytes`);
+  }
+  // Emphasis weights are checked here too, so an overflowing one fails before a model loads.
+  parsePromptWeights(request.prompt);
+  parsePromptWeights(negativePrompt);
 }
 
 function resolveSize(model: DiffusionModel, request: GenerateRequest, initSize: { width: number; height: number } | null): { width: number; height: number } {

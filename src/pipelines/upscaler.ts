@@ -35,7 +35,7 @@ export function findUpscalerDir(dir: string): string {
 
 export function readUpscalerConfig(dir: string): UpscalerConfigJson {
   const path = join(dir, 'config.json');
-  const v = readJsonObjectFile(path) as Partial<UpscalerConfigJson>;
+  const v = readJsonObjectFile(path, 'upscaler config') as Partial<UpscalerConfigJson>;
   if (!v || v._class_name !== UPSCALER_CLASS) throw new InputError(`${path}: _class_name ${JSON.stringify(v?._class_name)} is not "${UPSCALER_CLASS}"`);
   if (v.scale !== 4) throw new InputError(`${path}: scale ${JSON.stringify(v.scale)} is not 4`);
   return v as UpscalerConfigJson;

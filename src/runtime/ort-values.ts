@@ -6,7 +6,7 @@ import ort from 'onnxruntime-node';
 import { InputError } from '../core/errors.ts';
 import type { ModelDType, SessionOptions, ValueInfo } from './runner.ts';
 import { isDType, type HostTensor, type TensorData } from './tensor.ts';
-import { defaultThreads } from './threads.ts';
+import { checkThreadCount, defaultThreads } from './threads.ts';
 
 export function toOrt(t: HostTensor): ort.Tensor {
   return new ort.Tensor(t.dtype, t.data, t.dims);
@@ -29,9 +29,9 @@ export function ortSessionOptions(options: SessionOptions): ort.InferenceSession
   const out: ort.InferenceSession.SessionOptions = {
     executionProviders: ['cpu'],
     logSeverityLevel: options.logSeverityLevel ?? 4,
-    intraOpNumThreads: options.intraOpThreads ?? threads.intraOp,
+    intraOpNumThreads: options.intraOpThreads !== undefined ? checkThreadCount(options.intraOpThreads, 'intra-op threads') : threads.intraOp,
     // Sequential mode (the default) has no inter-op pool, so this matters only for 'parallel'.
-    interOpNumThreads: options.interOpThreads ?? threads.interOp,
+    interOpNumThreads: options.interOpThreads !== undefined ? checkThreadCount(options.interOpThreads, 'inter-op threads') : threads.interOp,
     // The node binding flattens `extra` into session config keys: session.intra_op.allow_spinning etc.
     extra: { session: { intra_op: { allow_spinning: spin }, inter_op: { allow_spinning: spin } } },
   };

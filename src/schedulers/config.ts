@@ -199,7 +199,7 @@ export interface LoadedSchedulerConfig {
 
 /** Reads and checks a diffusers `scheduler_config.json`. Errors name the file and the bad field. */
 export function loadSchedulerConfig(path: string): LoadedSchedulerConfig {
-  const raw: unknown = readJsonFile(path, `scheduler config ${path}`, 'a diffusers scheduler config object');
+  const raw: unknown = readJsonFile(path, 'scheduler config', 'a diffusers scheduler config object');
   const config = validateSchedulerConfig(raw, path);
   const className = (raw as Record<string, unknown>)._class_name;
   if (className !== undefined && className !== null && typeof className !== 'string') {

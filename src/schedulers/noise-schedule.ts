@@ -11,6 +11,13 @@
 import { InputError } from '../core/errors.ts';
 import type { SchedulerConfig } from './config.ts';
 
+/**
+ * Largest σ = √((1−ᾱ)/ᾱ) a schedule may reach. Stable Diffusion's ends at 14.6, squaredcos_cap_v2 at
+ * ~20,300; beyond this, noise × σ and σ² leave float32's useful range and every step turns to NaN
+ * (beta 0.5 for 1000 steps gives σ ≈ 3e150; a million default steps drives ᾱ to 0).
+ */
+export const MAX_SCHEDULE_SIGMA = 1e5;
+
 export class NoiseSchedule {
   readonly numTrainTimesteps: number;
   readonly #betas: Float64Array;
@@ -28,6 +35,14 @@ export class NoiseSchedule {
       product *= 1 - betas[t];
       this.#alphasCumprod[t] = product;
       this.#logSigmas[t] = 0.5 * Math.log((1 - product) / product);
+    }
+    const last = this.#alphasCumprod[betas.length - 1] as number;
+    const sigmaMax = Math.sqrt((1 - last) / last);
+    if (!(sigmaMax <= MAX_SCHEDULE_SIGMA)) {
+      throw new InputError(
+        `the noise schedule ends at alphas_cumprod ${last.toExponential(3)} (sigma ${sigmaMax.toExponential(3)}) after ${betas.length} timesteps; ` +
+          `sigma above ${MAX_SCHEDULE_SIGMA} overflows float32 sampling (Stable Diffusion's ends at 14.6): check num_train_timesteps, beta_start/beta_end or trained_betas`,
+      );
     }
   }
 

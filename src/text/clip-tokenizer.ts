@@ -13,7 +13,8 @@
  *      the chosen pair left to right) until no adjacent pair has a rank.
  */
 import { parseJson } from '../core/json.ts';
-import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readTextFile } from '../core/safe-read.ts';
 import { join } from 'node:path';
 import { InputError } from '../core/errors.ts';
 import { wrapAndPad, type EncodedText, type Tokenizer } from './tokenizer.ts';
@@ -234,13 +235,8 @@ export function parseClipMerges(text: string, file: string): Array<[string, stri
 
 /** Reads a JSON file if it exists; undefined if absent; InputError naming the file if malformed. */
 async function readOptionalJsonObject(file: string): Promise<Record<string, unknown> | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
+  if (!existsSync(file)) return undefined;
+  const text = readTextFile(file, 'tokenizer file');
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -263,9 +259,9 @@ function tokenName(value: unknown, file: string, key: string): string | undefine
 
 async function readRequired(file: string): Promise<string> {
   try {
-    return await readFile(file, 'utf8');
+    return readTextFile(file, 'tokenizer file');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+    if (!existsSync(file)) {
       throw new InputError(`tokenizer folder is missing ${file}; a CLIP tokenizer needs vocab.json and merges.txt`);
     }
     throw e;

@@ -29,6 +29,8 @@ export interface PromptFragment {
   isBreak?: true;
 }
 
+/** Largest emphasis (in size) a prompt fragment may get: 1.1^48 ≈ 97 brackets deep; A1111 users stay below ~2. */
+export const MAX_PROMPT_WEIGHT = 100;
 const ROUND_FACTOR = 1.1;
 const SQUARE_FACTOR = 1 / 1.1;
 // Escapes, a lone backslash, brackets, ":<number>)" closing a weighted group, plain text runs, a lone colon.
@@ -74,6 +76,13 @@ export function parsePromptWeights(prompt: string): PromptFragment[] {
   for (const from of round) multiply(from, ROUND_FACTOR);
   for (const from of square) multiply(from, SQUARE_FACTOR);
   if (res.length === 0) return [{ text: '', weight: 1 }];
+  // Weights scale the text encoder's output: a huge one (1000 nested brackets, (red:1e39)) overflows to NaN.
+  const extreme = res.find((f) => !(Math.abs(f.weight) <= MAX_PROMPT_WEIGHT));
+  if (extreme) {
+    throw new InputError(
+      `prompt emphasis on ${JSON.stringify(extreme.text.slice(0, 40))} comes to ${extreme.weight.toPrecision(3)} (nested brackets multiply by 1.1 each, (text:w) by w); expected at most ${MAX_PROMPT_WEIGHT} in size`,
+    );
+  }
 
   const merged: PromptFragment[] = [res[0]];
   for (let i = 1; i < res.length; i++) {

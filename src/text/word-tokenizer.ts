@@ -7,7 +7,9 @@
  * The four special tokens always take ids 0..3, in that order.
  */
 import { parseJson } from '../core/json.ts';
-import { readFile, rename, writeFile, mkdir, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readTextFile } from '../core/safe-read.ts';
+import { rename, writeFile, mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { InputError } from '../core/errors.ts';
 import { wrapAndPad, type EncodedText, type Tokenizer } from './tokenizer.ts';
@@ -113,13 +115,8 @@ export function wordTokenizerFromJson(raw: unknown, file: string): WordTokenizer
 }
 
 export async function loadWordTokenizer(file: string): Promise<WordTokenizer> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new InputError(`word tokenizer file ${file} does not exist`);
-    throw e;
-  }
+  if (!existsSync(file)) throw new InputError(`word tokenizer file ${file} does not exist`);
+  const text = readTextFile(file, 'word tokenizer file');
   return wordTokenizerFromJson(parseJson(text, file, 'a gesso word tokenizer'), file);
 }
 

@@ -3,6 +3,8 @@
  * rate schedule, a progress bar, periodic checkpoints and sample hooks, and a hard stop on NaN/Inf.
  */
 import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { removeStaleTemps } from '../core/output-file.ts';
 import type { HostTensor } from '../runtime/tensor.ts';
 import type { LrSchedule } from './lr-schedule.ts';
 import { ProgressBar } from './progress.ts';
@@ -35,6 +37,11 @@ export interface TrainLoopResult {
 export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
   const { session } = o;
   let resumedFrom = 0;
+  if (o.checkpoint) {
+    // Temp files of a run killed mid-write (a 9 MB `.unet.safetensors.<pid>.<hex>.tmp`, a `.snapshot.*.tmp/`).
+    const removed = removeStaleTemps(dirname(o.checkpoint.path));
+    if (removed.length > 0 && !o.quiet) console.error(`removed ${removed.length} temp file(s) left by an interrupted run: ${removed.join(', ')}`);
+  }
   if (o.resume && o.checkpoint && existsSync(o.checkpoint.path)) {
     await session.load(o.checkpoint.path);
     resumedFrom = session.stepCount;

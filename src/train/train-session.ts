@@ -14,6 +14,8 @@ import type { HostTensor } from '../runtime/tensor.ts';
 import { readSafetensors, toFloat32, writeSafetensors } from '../weights/safetensors.ts';
 
 export const CHECKPOINT_FORMAT = 'gesso-train-checkpoint-v1';
+/** Largest step count a checkpoint may claim (a billion steps is years of training on one machine). */
+export const MAX_CHECKPOINT_STEP = 1e9;
 
 export interface StepResult {
   step: number;
@@ -133,10 +135,20 @@ export class TrainSession {
       if (!t) throw new InputError(`${path}: checkpoint has no tensor "${name}" (was it written by another model?)`);
       if (t.shape.join() !== shape.join())
         throw new InputError(`${path}: tensor "${name}" has shape [${t.shape.join(', ')}], this model needs [${shape.join(', ')}]`);
-      state[name] = { dtype: 'float32', dims: [...shape], data: Float32Array.from(toFloat32(t)) };
+      const data = Float32Array.from(toFloat32(t));
+      // A NaN checkpoint would resume into (or, at the last step, export) a NaN model.
+      const bad = data.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) {
+        throw new InputError(
+          `${path}: tensor "${name}" holds ${data[bad]} at index ${bad}: the checkpoint is corrupt (training state must be finite); delete it to train this stage from the start`,
+        );
+      }
+      state[name] = { dtype: 'float32', dims: [...shape], data };
     }
     const step = Number(file.metadata['step']);
-    if (!Number.isInteger(step) || step < 0) throw new InputError(`${path}: checkpoint step "${file.metadata['step']}" is not a whole number`);
+    if (!Number.isSafeInteger(step) || step < 0 || step > MAX_CHECKPOINT_STEP) {
+      throw new InputError(`${path}: checkpoint step "${file.metadata['step']}" is not a whole number from 0 to ${MAX_CHECKPOINT_STEP}`);
+    }
     await this.runner.setState(state, { transfer: true });
     this.stepCount = step;
     return file.metadata;

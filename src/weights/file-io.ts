@@ -3,10 +3,9 @@
  * Weight files reach several GB: Node refuses single reads/writes above 2 GiB and readFileSync
  * above 2 GiB, so everything here goes in chunks.
  */
-import { closeSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { InputError } from '../core/errors.ts';
+import { describeWriteError, tempPathFor } from '../core/output-file.ts';
 
 const CHUNK = 1 << 30;
 
@@ -40,7 +39,7 @@ export function writeAll(fd: number, bytes: Uint8Array): void {
  * and `path` is left as it was.
  */
 export function writeFileAtomic(path: string, write: (fd: number) => void): void {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const temp = tempPathFor(path);
   const fd = openSync(temp, 'wx');
   let closed = false;
   let renamed = false;
@@ -51,6 +50,14 @@ export function writeFileAtomic(path: string, write: (fd: number) => void): void
     closed = true;
     renameSync(temp, path);
     renamed = true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    // A full disk, a quota, a read-only folder: say so plainly; the file at `path` is left as it was.
+    if (typeof code === 'string') {
+      const e = describeWriteError(path, err as NodeJS.ErrnoException);
+      throw new InputError(`${e.message}${existsSync(path) ? ` (the previous ${path} is kept unchanged)` : ''}`);
+    }
+    throw err;
   } finally {
     // Close only our own descriptor once: a second close could hit a number reused by another open.
     if (!closed) {

@@ -7,9 +7,11 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { checkRegularFile } from '../core/safe-read.ts';
 
 /** Hex SHA-256 of a file, streamed (constant memory for multi-GB checkpoints). */
 export async function sha256File(path: string): Promise<string> {
+  checkRegularFile(path, { what: 'file to hash' }); // never stream /dev/zero or wait on a FIFO
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
   return hash.digest('hex');

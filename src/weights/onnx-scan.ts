@@ -11,7 +11,8 @@
  * Field numbers: onnx/onnx.proto (ModelProto, GraphProto, NodeProto, AttributeProto, TensorProto,
  * SparseTensorProto, FunctionProto, TrainingInfoProto).
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
+import { openRegularFile } from '../core/safe-read.ts';
 import { InputError } from '../core/errors.ts';
 
 export interface ScannedTensor {
@@ -45,9 +46,9 @@ const MAX_SMALL_FIELD = 16 * 1024 * 1024; // names, keys, locations: far below t
 const WINDOW = 64 * 1024;
 
 export function scanOnnxFile(path: string): OnnxScan {
-  const fd = openSync(path, 'r');
+  const { fd, size } = openRegularFile(path, { what: 'ONNX model' });
   try {
-    return scan(path, fileSource(fd, fstatSync(fd).size));
+    return scan(path, fileSource(fd, size));
   } finally {
     closeSync(fd);
   }

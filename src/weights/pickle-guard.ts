@@ -11,7 +11,8 @@
  *   still refused, as it is neither safetensors nor ONNX.
  * Opcode table: CPython Lib/pickletools.py.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
+import { openRegularFile } from '../core/safe-read.ts';
 import { InputError } from '../core/errors.ts';
 
 export type PickleFinding = { kind: 'pickle'; protocol: number | null } | { kind: 'torch-zip'; pickleEntry: string } | { kind: 'zip' };
@@ -35,18 +36,8 @@ export function assertBytesNotPickle(bytes: Uint8Array, name: string): void {
 }
 
 export function detectPickleFile(path: string): PickleFinding | null {
-  let fd: number;
+  const { fd, size } = openRegularFile(path, { what: 'model file' });
   try {
-    fd = openSync(path, 'r');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new InputError(`${path}: model file not found`);
-    throw error;
-  }
-  try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) throw new InputError(`${path}: expected a model file, but this is not a regular file`);
-    const size = stat.size;
     return detectPickle({
       size,
       read(position, length) {

@@ -5,7 +5,8 @@
  * the data buffer) plus an optional "__metadata__" map of strings. Everything is validated before any
  * tensor is touched: a bad file is refused with its name and the problem, never half-read.
  */
-import { closeSync, fstatSync, openSync } from 'node:fs';
+import { closeSync } from 'node:fs';
+import { openRegularFile } from '../core/safe-read.ts';
 import { InputError } from '../core/errors.ts';
 import { readExactly, writeAll, writeFileAtomic } from './file-io.ts';
 import { assertBytesNotPickle, assertNotPickle } from './pickle-guard.ts';
@@ -96,9 +97,9 @@ export function readSafetensorsHeader(source: string | Uint8Array, name = '<byte
     return parseHeader(name, source.subarray(8, 8 + headerLength), source.length);
   }
   assertNotPickle(source);
-  const fd = openSync(source, 'r');
+  const { fd, size } = openRegularFile(source, { what: 'safetensors file' });
   try {
-    return readHeaderFromFd(source, fd, fstatSync(fd).size);
+    return readHeaderFromFd(source, fd, size);
   } finally {
     closeSync(fd);
   }
@@ -131,9 +132,9 @@ export function readSafetensors(source: string | Uint8Array, name = '<bytes>'): 
     return { tensors, metadata: header.metadata };
   }
   assertNotPickle(source);
-  const fd = openSync(source, 'r');
+  const { fd, size } = openRegularFile(source, { what: 'safetensors file' });
   try {
-    const header = readHeaderFromFd(source, fd, fstatSync(fd).size);
+    const header = readHeaderFromFd(source, fd, size);
     const tensors = new Map<string, SafetensorsTensor>();
     for (const entry of header.entries) {
       const { bytes, make } = DTYPES[entry.dtype];

@@ -237,7 +237,7 @@ test('bad files are clear errors: truncated, bad CRC, not a PNG, not an image, m
   const missing = join(dir, 'nowhere.png');
   await assert.rejects(readImageInfo(missing), (err: Error) => err instanceof InputError && /image file not found: ".*nowhere\.png"/.test(err.message));
   await assert.rejects(decodeImage(missing), /image file not found/);
-  await assert.rejects(readImageInfo(dir), /is a folder, expected an image file/);
+  await assert.rejects(readImageInfo(dir), /is a folder; expected a regular file/);
 });
 
 test('a JPEG gives its size and XMP source type', async () => {

@@ -34,7 +34,7 @@ test('bad settings are refused with a clear message and no UNet step runs', asyn
     [{ upscale: true }, /no upscaler\/model\.onnx/],
     [{ prompt: 'x'.repeat(100_001) }, /prompt has 100001 characters/],
     [{ initImage: { data: new Float32Array(5), width: 4, height: 4 } }, /has 5 values; expected 48/],
-    [{ initImage: '/no/such/image.png' }, /image file not found/],
+    [{ initImage: '/no/such/image.png' }, /init image not found/],
   ];
   for (const [change, pattern] of cases) {
     let steps = 0;

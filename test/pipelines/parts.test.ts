@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { outputPaths, planOutput } from '../../src/cli/generate-output.ts';
+import { candidateNames, planOutput } from '../../src/cli/generate-output.ts';
 import { InputError } from '../../src/core/errors.ts';
 import { guide, timestepTensor, usesGuidance } from '../../src/pipelines/denoise.ts';
 import { latentMask } from '../../src/pipelines/image-input.ts';
@@ -86,14 +86,17 @@ test('latent preview: SD1 factors for 4 channels, (h, w, 3) in [0, 1]', () => {
   assert.equal(latentPreview(new Float32Array(3 * 4), 3, 2, 2).data.length, 12);
 });
 
-test('output paths: a .png file, FILE-<seed>.png for a batch, folders with gesso-<seed>.png and no overwrite', () => {
+test('output paths: a .png file, FILE-<seed>.png for a batch, folders with gesso-<seed>[-N].png', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gesso-out-'));
   const file = planOutput(join(dir, 'a.png'));
-  assert.deepEqual(outputPaths(file, [{ seed: 5 }]), [join(dir, 'a.png')]);
-  assert.deepEqual(outputPaths(file, [{ seed: 5 }, { seed: 6 }]), [join(dir, 'a-5.png'), join(dir, 'a-6.png')]);
-  writeFileSync(join(dir, 'gesso-5.png'), '');
+  const first = (plan: ReturnType<typeof planOutput>, seed: number, batch: number, n = 1): string[] => [...candidateNames(plan, seed, batch)].slice(0, n);
+  assert.deepEqual(first(file, 5, 1, 3), [join(dir, 'a.png')]);
+  assert.deepEqual([first(file, 5, 2), first(file, 6, 2)], [[join(dir, 'a-5.png')], [join(dir, 'a-6.png')]]);
   const folder = planOutput(dir);
-  assert.deepEqual(outputPaths(folder, [{ seed: 5 }, { seed: 6 }]), [join(dir, 'gesso-5-2.png'), join(dir, 'gesso-6.png')]);
+  assert.deepEqual(first(folder, 5, 1, 3), [join(dir, 'gesso-5.png'), join(dir, 'gesso-5-2.png'), join(dir, 'gesso-5-3.png')]);
+  writeFileSync(join(dir, 'a.png'), '');
+  assert.throws(() => planOutput(join(dir, 'a.png')), /already exists; pass --overwrite/);
+  assert.equal(planOutput(join(dir, 'a.png'), true).overwrite, true);
   assert.throws(() => planOutput(join(dir, 'missing', 'x.png')), InputError);
   assert.throws(() => planOutput(join(dir, 'x.jpg')), /PNG/);
 });

@@ -1,4 +1,4 @@
-/** Tiny random-weight SD folders (src/models/tiny-sd.ts) for the pipeline tests, written once per test file. */
+/** Tiny random-weight SD folders (src/models/fixtures/tiny-sd.ts) for the pipeline tests, written once per test file. */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -11,7 +11,7 @@ test('one intra-op thread per core by default', () => {
 
 test('GESSO_THREADS overrides it, and a bad value names itself', () => {
   assert.deepEqual(defaultThreads({ GESSO_THREADS: '3' }), { intraOp: 3, interOp: 3 });
-  assert.throws(() => defaultThreads({ GESSO_THREADS: 'many' }), /GESSO_THREADS="many": expected a whole number of threads, 1 or more/);
+  assert.throws(() => defaultThreads({ GESSO_THREADS: 'many' }), /GESSO_THREADS="many": expected a whole number of threads from 1 to \d+/);
   assert.throws(() => defaultThreads({ GESSO_THREADS: '0' }), /GESSO_THREADS="0"/);
   assert.throws(() => defaultThreads({ GESSO_THREADS: '1.5' }), /GESSO_THREADS="1.5"/);
 });

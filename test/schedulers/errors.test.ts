@@ -151,7 +151,7 @@ test('loadSchedulerConfig reads a diffusers scheduler_config.json and names the 
     rejects(() => loadSchedulerConfig(broken), new RegExp(`${escapeRegExp(broken)} is not valid JSON`));
     rejects(() => loadSchedulerConfig(write('list.json', '[1, 2]')), /expected a JSON object of scheduler settings, got an array of 2/);
     rejects(() => loadSchedulerConfig(write('cls.json', '{"_class_name": 7}')), /_class_name is 7; expected a string/);
-    rejects(() => loadSchedulerConfig(join(dir, 'missing.json')), /scheduler config .*missing\.json does not exist/);
+    rejects(() => loadSchedulerConfig(join(dir, 'missing.json')), /scheduler config not found: .*missing\.json/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

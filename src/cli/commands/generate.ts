@@ -3,19 +3,24 @@ import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { InputError } from '../../core/errors.ts';
 import { isJsonObject } from '../../core/json.ts';
-import { readImageInfo } from '../../image/read-info.ts';
+import { escapeForTerminal } from '../../core/terminal-text.ts';
+import { checkImageFile, MAX_DECODE_SIDE, readImageInfo } from '../../image/read-info.ts';
 import { generate, type GenerateRequest } from '../../pipelines/generate.ts';
 import { DiffusionModel } from '../../pipelines/model-folder.ts';
-import { requestFromRecipe } from '../../pipelines/recipe.ts';
-import { DEFAULT_CFG, DEFAULT_STEPS } from '../../pipelines/settings.ts';
+import { recipeSources, requestFromRecipe } from '../../pipelines/recipe.ts';
+import { sha256File } from '../../weights/hash.ts';
+import { formatBytes } from '../../pipelines/memory-estimate.ts';
+import { checkRequest, DEFAULT_CFG, DEFAULT_STEPS, defaultMemoryLimit, MAX_BATCH, MAX_SIDE } from '../../pipelines/settings.ts';
 import { ProgressBar } from '../../train/progress.ts';
 import { readLatentsFile, writeLatentsFile } from '../../pipelines/latents-file.ts';
 import type { Command } from '../command.ts';
+import { readPromptFile, readPromptStdin } from '../prompt-input.ts';
 import { planOutput, writeImages } from '../generate-output.ts';
 
 /** gesso's own default model, in the repository's models/ folder. */
 
 const usage = `Usage: gesso generate "PROMPT" [options]
+       gesso generate --prompt-file FILE [options]     (or PROMPT "-": read it from standard input)
        gesso generate --recipe IMAGE.png [options]
 
 Makes images from a text prompt with a Stable Diffusion model folder (diffusers ONNX layout), or
@@ -24,6 +29,7 @@ restyles (--init) or repaints part of (--init + --mask) an image. Writes PNGs th
 
 Options:
   --model DIR         model folder (default: models/gesso-clipart-v1)
+  --prompt-file FILE  read the prompt from a UTF-8 text file (for prompts too long to type)
   --negative TEXT     negative prompt
   --steps N           denoising steps (default ${DEFAULT_STEPS})
   --cfg X             classifier-free guidance scale (default ${DEFAULT_CFG}; 1 or less: prompt alone)
@@ -40,11 +46,20 @@ Options:
   --mask IMAGE        inpaint: white areas are repainted, black kept (needs --init)
   --eta X             DDIM eta (default 0)
   --no-upscale        skip the model's upscaler/ (if it has one)
+  --max-memory GB     refuse requests estimated to need more (default: 80% of RAM, here ${formatBytes(defaultMemoryLimit())})
   --recipe IMAGE      re-make the image a gesso PNG's recipe describes; other options override it
   --latents FILE      start from this noise instead of the seed's: safetensors, tensor "latents"
                       (B, C, h, w) float32 at unit variance (diffusers' \`latents\`); B = --batch
   --save-latents FILE write the final latents (before the VAE decoder) in that format
-  --out FILE|DIR      a .png file, or a folder (default: ./outputs/)
+  --out FILE|DIR      a .png file, or a folder (default: ./outputs/); in a folder a taken name gets -2, -3 …
+  --overwrite         replace existing files (without it gesso never replaces a file it did not make)
+
+Limits (checked before anything runs; see README "Security"): sides up to ${MAX_SIDE} px, batch up to ${MAX_BATCH},
+prompts up to 100,000 characters (prompt files up to 1 MiB), init images and masks up to ${MAX_DECODE_SIDE}x${MAX_DECODE_SIDE}
+pixels and 256 MiB, emphasis weights up to 100. Memory is estimated per request: attention memory grows with the
+square of the pixel count the model generates at (the default model needs about 3.5 GB at 512x512 with --no-upscale
+and about 50 GB at 1024x1024; with its upscaler it generates at a quarter of --size), and requests over the limit are
+refused with the estimate.
 
 Prompts use A1111 emphasis: (word) x1.1, [word] /1.1, (word:1.3); BREAK starts a new 75-token chunk.
 Prompts longer than 8 chunks (600 tokens) are cut, with a warning.`;
@@ -59,6 +74,7 @@ export const generateCommand: Command = {
         allowPositionals: true,
         options: {
           model: { type: 'string' },
+          'prompt-file': { type: 'string' },
           negative: { type: 'string' },
           steps: { type: 'string' },
           cfg: { type: 'string' },
@@ -70,11 +86,13 @@ export const generateCommand: Command = {
           strength: { type: 'string' },
           mask: { type: 'string' },
           eta: { type: 'string' },
+          'max-memory': { type: 'string' },
           'no-upscale': { type: 'boolean', default: false },
           recipe: { type: 'string' },
           latents: { type: 'string' },
           'save-latents': { type: 'string' },
           out: { type: 'string' },
+          overwrite: { type: 'boolean', default: false },
         },
       });
     } catch (err) {
@@ -82,9 +100,13 @@ export const generateCommand: Command = {
     }
     const { values, positionals } = parsed;
     const { request, recipeModelHash } = await buildRequest(values, positionals);
-    const output = planOutput(values.out);
+    const output = planOutput(values.out, values.overwrite === true);
     const modelDir = values.model ?? DEFAULT_MODEL_DIR;
     if (values.model === undefined && !existsSync(modelDir)) throw new InputError('no default model at models/gesso-clipart-v1; pass --model DIR');
+    // Everything that needs no model is checked before loading one (seconds, hundreds of MB).
+    checkRequest(request);
+    if (typeof request.initImage === 'string') await checkImageFile(request.initImage, { what: 'init image' });
+    if (typeof request.mask === 'string') await checkImageFile(request.mask, { what: 'mask' });
 
     const model = await DiffusionModel.load(modelDir);
     const controller = new AbortController();
@@ -104,7 +126,7 @@ export const generateCommand: Command = {
       if (recipeModelHash !== undefined && madeWith !== recipeModelHash) {
         result.warnings.push(`the recipe was made with model hash ${recipeModelHash}, this model's is ${madeWith}: the image will differ`);
       }
-      for (const w of result.warnings) console.error(`gesso: warning: ${w}`);
+      for (const w of result.warnings) console.error(`gesso: warning: ${escapeForTerminal(w)}`);
       const written = await writeImages(output, result.images);
       const saveLatents = values['save-latents'];
       if (typeof saveLatents === 'string') {
@@ -120,7 +142,7 @@ export const generateCommand: Command = {
       const s = result.settings;
       for (const [i, path] of written.entries()) {
         const im = result.images[i]!;
-        console.log(`wrote ${path} (${im.width}x${im.height}, seed ${im.seed})`);
+        console.log(`wrote ${escapeForTerminal(path)} (${im.width}x${im.height}, seed ${im.seed})`);
       }
       const t = result.timings;
       const perStep = t.unetMs.length > 0 ? t.unetTotalMs / t.unetMs.length : 0;
@@ -138,15 +160,25 @@ export const generateCommand: Command = {
 
 type Values = Record<string, string | boolean | undefined>;
 
-async function buildRequest(values: Values, positionals: string[]): Promise<{ request: GenerateRequest; recipeModelHash?: string }> {
+async function buildRequest(values: Values, promptArgs: string[]): Promise<{ request: GenerateRequest; recipeModelHash?: string }> {
   const text = (key: string): string | undefined => (typeof values[key] === 'string' ? (values[key] as string) : undefined);
+  let positionals = promptArgs;
   let request: GenerateRequest;
   let recipeModelHash: string | undefined;
+  let recipeImages: ReturnType<typeof recipeSources> = { initImage: null, mask: null };
   const recipePath = text('recipe');
+  const promptFile = text('prompt-file');
+  if (promptFile !== undefined && positionals.length > 0)
+    throw new InputError(
+      `give the prompt either as text or with --prompt-file, not both (got ${JSON.stringify(positionals[0])} and --prompt-file ${promptFile})`,
+    );
+  if (promptFile !== undefined) positionals = [readPromptFile(promptFile)];
+  else if (positionals.length === 1 && positionals[0] === '-') positionals = [await readPromptStdin()];
   if (recipePath !== undefined) {
     const info = await readImageInfo(recipePath);
     if (!info.recipe) throw new InputError(`${recipePath} carries no gesso recipe (it was not made by gesso generate)`);
     request = requestFromRecipe(info.recipe, recipePath);
+    recipeImages = recipeSources(info.recipe, recipePath);
     const model = info.recipe.model;
     if (isJsonObject(model) && typeof model.hash === 'string') recipeModelHash = model.hash;
     if (positionals.length > 0) request.prompt = positionals.join(' ');
@@ -183,6 +215,24 @@ async function buildRequest(values: Values, positionals: string[]): Promise<{ re
   if (strength !== undefined) request.strength = parseNumber('--strength', strength);
   const mask = text('mask');
   if (mask !== undefined) request.mask = mask;
+  // A recipe's init image and mask are never read from the paths it names: the user passes them.
+  for (const [flag, recorded, given] of [
+    ['--init', recipeImages.initImage, init],
+    ['--mask', recipeImages.mask, mask],
+  ] as const) {
+    if (recorded === null) continue;
+    if (given === undefined) {
+      throw new InputError(
+        `${recipePath} was made from ${flag === '--init' ? 'an init image' : 'a mask'}${recorded.path !== null ? ` recorded as ${JSON.stringify(recorded.path)}` : ''}; ` +
+          `gesso does not read files a recipe names: pass it with ${flag} FILE (its SHA-256 is compared with the recipe's)`,
+      );
+    }
+    if (recorded.sha256 !== null && (await sha256File(given)) !== recorded.sha256) {
+      console.error(
+        `gesso: warning: ${flag} ${escapeForTerminal(JSON.stringify(given))} is not the file the recipe was made from (SHA-256 differs): the image will differ`,
+      );
+    }
+  }
   const eta = text('eta');
   if (eta !== undefined) request.eta = parseNumber('--eta', eta);
   if (values['no-upscale'] === true) request.upscale = false;
@@ -190,6 +240,12 @@ async function buildRequest(values: Values, positionals: string[]): Promise<{ re
   if (latents !== undefined) {
     request.latents = readLatentsFile(latents).items;
     request.batchSize ??= request.latents.length;
+  }
+  const maxMemory = text('max-memory');
+  if (maxMemory !== undefined) {
+    const gb = parseNumber('--max-memory', maxMemory);
+    if (!(gb > 0)) throw new InputError(`--max-memory "${maxMemory}": expected a positive number of gigabytes`);
+    request.maxMemoryBytes = gb * 1024 ** 3;
   }
   return recipeModelHash !== undefined ? { request, recipeModelHash } : { request };
 }

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.ts';
 import { InputError } from '../../core/errors.ts';
+import { escapeForTerminal, jsonForTerminal } from '../../core/terminal-text.ts';
 import { a1111SettingPairs } from '../../image/a1111-parameters.ts';
 import { readImageInfo, type ImageInfo } from '../../image/read-info.ts';
 import { DIGITAL_SOURCE_TYPE_BASE } from '../../image/xmp.ts';
@@ -133,7 +134,8 @@ export const infoCommand: Command = {
       throw new InputError(`gesso info takes one image path, got ${positionals.length === 0 ? 'none' : positionals.map((p) => JSON.stringify(p)).join(' ')}`);
     }
     const info = await readImageInfo(positionals[0]!);
-    console.log(values.json ? JSON.stringify(info, null, 2) : formatImageInfo(info));
+    // Metadata is untrusted text: printed so that it cannot drive the terminal.
+    console.log(values.json ? jsonForTerminal(info) : escapeForTerminal(formatImageInfo(info)));
     return 0;
   },
 };

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolve, basename, dirname, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InputError } from '../../core/errors.ts';
@@ -6,6 +7,7 @@ import { writeImageFile } from '../../image/write-image.ts';
 import { loadUpscaler, MAX_UPSCALE_INPUT_SIDE } from '../../pipelines/upscaler.ts';
 import type { Command } from '../command.ts';
 import { DEFAULT_MODEL_DIR } from '../../core/paths.ts';
+import { checkThreadCount, maxThreads } from '../../runtime/threads.ts';
 
 const usage = `Usage: gesso upscale IMAGE [--out OUT.png] [--model DIR] [--threads N]
 
@@ -18,14 +20,19 @@ Options:
   --out FILE     output .png (default: IMAGE's name with -x4.png, beside it)
   --model DIR    a model folder with upscaler/ in it, or an upscaler/ folder
                  (default: models/gesso-clipart-v1)
-  --threads N    ONNX Runtime threads (default: all cores)`;
+  --threads N    ONNX Runtime threads (default: all cores; at most 4 per core, here ${maxThreads()})
+  --overwrite    replace OUT if it exists (otherwise an existing file is never replaced)`;
 
 export const upscaleCommand: Command = {
   usage,
   async run(args: string[]): Promise<number> {
     let parsed;
     try {
-      parsed = parseArgs({ args, allowPositionals: true, options: { out: { type: 'string' }, model: { type: 'string' }, threads: { type: 'string' } } });
+      parsed = parseArgs({
+        args,
+        allowPositionals: true,
+        options: { out: { type: 'string' }, model: { type: 'string' }, threads: { type: 'string' }, overwrite: { type: 'boolean', default: false } },
+      });
     } catch (err) {
       throw new InputError(`upscale: ${(err as Error).message} (see gesso upscale --help)`);
     }
@@ -37,13 +44,11 @@ export const upscaleCommand: Command = {
     const input = positionals[0] as string;
     const out = values.out ?? join(dirname(input), `${basename(input, extname(input))}-x4.png`);
     if (resolve(out) === resolve(input)) throw new InputError(`upscale: --out ${JSON.stringify(out)} is the input image; choose another file`);
-    let threads: number | undefined;
-    if (values.threads !== undefined) {
-      threads = Number(values.threads);
-      if (!Number.isInteger(threads) || threads < 1) throw new InputError(`upscale: --threads "${values.threads}" is not a positive whole number`);
-    }
+    if (!values.overwrite && existsSync(out))
+      throw new InputError(`upscale: ${JSON.stringify(out)} already exists; pass --overwrite to replace it, or choose another --out`);
+    const threads = values.threads !== undefined ? checkThreadCount(values.threads, 'upscale: --threads') : undefined;
 
-    const image = await decodeImage(input);
+    const image = await decodeImage(input, { what: 'upscale input', maxSide: MAX_UPSCALE_INPUT_SIDE });
     if (image.width > MAX_UPSCALE_INPUT_SIDE || image.height > MAX_UPSCALE_INPUT_SIDE) {
       throw new InputError(
         `upscale: ${JSON.stringify(input)} is ${image.width}x${image.height}; gesso upscale takes at most ${MAX_UPSCALE_INPUT_SIDE} px a side (no tiling yet): downscale it first`,
@@ -55,16 +60,24 @@ export const upscaleCommand: Command = {
       const started = performance.now();
       const result = await upscaler.upscale(toPlanes(image.data, image.width, image.height), image.width, image.height);
       const ms = performance.now() - started;
-      await writeImageFile(out, toPixels(result.planes, result.width, result.height), result.width, result.height, 3, {
-        source: 'edited',
-        recipe: {
-          kind: 'upscale',
-          input: basename(input),
-          model: upscaler.dir,
-          upscaler: upscaler.config,
-          size: { from: [image.width, image.height], to: [result.width, result.height] },
+      await writeImageFile(
+        out,
+        toPixels(result.planes, result.width, result.height),
+        result.width,
+        result.height,
+        3,
+        {
+          source: 'edited',
+          recipe: {
+            kind: 'upscale',
+            input: basename(input),
+            model: upscaler.dir,
+            upscaler: upscaler.config,
+            size: { from: [image.width, image.height], to: [result.width, result.height] },
+          },
         },
-      });
+        { replace: values.overwrite === true },
+      );
       console.log(`wrote ${out} (${result.width}x${result.height} from ${image.width}x${image.height}, ${Math.round(ms)} ms)`);
     } finally {
       await upscaler.release();

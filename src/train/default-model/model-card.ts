@@ -117,7 +117,7 @@ ${ev ? '' : 'The evaluation has not been run on this export yet.\n'}
 }
 
 export function readJsonIfPresent(path: string): Record<string, unknown> | null {
-  return readJsonObjectFile(path, path, { optional: true });
+  return readJsonObjectFile(path, 'metrics file', { optional: true });
 }
 
 export function cardPath(dir: string): string {

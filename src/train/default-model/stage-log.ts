@@ -1,5 +1,7 @@
 /** A training run's measurements (loss curves, metrics, notes), kept as JSON lines so a resumed run appends. */
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, truncateSync } from 'node:fs';
+import { InputError } from '../../core/errors.ts';
+import { FILE_LIMITS, readTextFile } from '../../core/safe-read.ts';
 
 export class StageLog {
   private readonly series = new Map<string, [number, number][]>();
@@ -7,9 +9,24 @@ export class StageLog {
 
   constructor(private readonly path: string) {
     if (existsSync(path)) {
-      for (const line of readFileSync(path, 'utf8').split('\n')) {
+      const lines = readTextFile(path, 'training log', FILE_LIMITS.log).split('\n');
+      for (const [i, line] of lines.entries()) {
         if (!line.trim()) continue;
-        const e = JSON.parse(line) as { series?: string; x?: number; y?: number; note?: string; at?: string };
+        let e: { series?: string; x?: number; y?: number; note?: string; at?: string };
+        try {
+          e = JSON.parse(line) as typeof e;
+        } catch {
+          // A kill mid-append leaves the last line cut short: drop it (appends go on after it); elsewhere the log is damaged.
+          if (lines.slice(i + 1).every((l) => !l.trim())) {
+            console.error(`warning: ${path}: skipped its last line, cut short by an interrupted run (${line.length} characters)`);
+            truncateSync(
+              path,
+              lines.slice(0, i).reduce((n, l) => n + Buffer.byteLength(l) + 1, 0),
+            );
+            break;
+          }
+          throw new InputError(`${path}: line ${i + 1} is not JSON; the training log is damaged (fix or delete that line)`);
+        }
         if (e.series !== undefined && e.x !== undefined && e.y !== undefined) this.push(e.series, e.x, e.y);
         if (e.note !== undefined && e.at !== undefined) this.notes.push({ text: e.note, at: Date.parse(e.at) });
       }

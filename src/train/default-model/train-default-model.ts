@@ -65,6 +65,11 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
   const started = Date.now();
   const train = await loadImageDataset(o.dataDir, { split: 'train' });
   const val = await loadImageDataset(o.dataDir, { split: 'val' });
+  if (val.items.length === 0 || train.items.length === 0) {
+    throw new InputError(
+      `dataset ${o.dataDir} has ${train.items.length} training and ${val.items.length} validation drawings; training needs at least one of each (build it again with more pictures)`,
+    );
+  }
   log.note(`data: ${train.items.length} train and ${val.items.length} validation drawings at ${train.size} px from ${o.dataDir}`);
 
   // 2. VAE

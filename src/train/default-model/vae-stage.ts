@@ -127,7 +127,8 @@ export async function trainVaeStage(
     buildTrainStep(g, { loss, metrics, optimizer: { kind: 'adamw', weightDecay: 0 }, clipGradNorm: 1, stateLayout: 'per-param' }),
   );
   const valImages = val.readBatch(val.items.map((_, i) => i));
-  const shown = 8;
+  // A small split (48 drawings -> 3 for validation) shows what it has; the grid wants at most 8.
+  const shown = Math.min(8, val.items.length);
   const f = 2 ** (cfg.block_out_channels.length - 1);
   const latentSize = cfg.latent_channels * (cfg.sample_size / f) ** 2;
   const evaluate = async (step: number): Promise<number> => {

@@ -370,7 +370,7 @@ async function lossCurvePng(h: History): Promise<Uint8Array> {
 }
 
 function readHistory(path: string): History {
-  const h = readJsonObjectFile(path, `training history ${path} (delete it to start the curves afresh)`) as Partial<History>;
+  const h = readJsonObjectFile(path, 'training history (delete it to start the curves afresh)') as Partial<History>;
   return { losses: h.losses ?? [], psnr: h.psnr ?? [], seconds: h.seconds ?? 0 };
 }
 
