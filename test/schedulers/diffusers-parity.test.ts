@@ -8,11 +8,13 @@
 //   noise [b, c, h, w] = (767 − k)/768                             (the same, flipped)
 //   model(x, t)        = x·t/(t + 1)                               (float32, t cast to float32)
 // Tolerances are diffusers' own (1e-2 on the sum, 1e-3 on the mean; LCM 1e-3 on both).
-// Loops that draw torch random noise (DDPM's variance, Euler a, LCM with several steps) are at the end.
+// Loops that draw noise from torch.manual_seed(0) (DDPM's variance, Euler a, LCM with several steps) use
+// test/helpers/torch-generator.ts, which reproduces torch's CPU randn to ~1e-7.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Rng } from '../../src/core/rng.ts';
 import { createScheduler, type SamplingPlan, type SchedulerConfig } from '../../src/schedulers/index.ts';
+import { TorchCpuGenerator } from '../helpers/torch-generator.ts';
 
 const f32 = Math.fround;
 const N = 4 * 3 * 8 * 8;
@@ -167,4 +169,65 @@ const LCM: Partial<SchedulerConfig> = {
 test('LCM one step (test_full_loop_onestep: 18.7097, 0.0244)', () => {
   const plan = createScheduler('LCMScheduler', LCM).plan(1);
   expectAbs(fullLoop(plan, SAMPLE, new Rng(0)), 18.7097, 0.0244, 1e-3, 1e-3);
+});
+
+test('LCM 10 steps with torch noise (test_full_loop_multistep: 197.7616, 0.2575)', () => {
+  const plan = createScheduler('LCMScheduler', LCM).plan(10);
+  expectAbs(fullLoop(plan, SAMPLE, new TorchCpuGenerator(0)), 197.7616, 0.2575, 1e-3, 1e-3);
+});
+
+// --- DDPMScheduler (test_scheduler_ddpm.py): all 1000 timesteps, fixed_small variance, clip_sample true,
+// linear 1e-4..0.02, variance noise from torch.manual_seed(0).
+const DDPM: Partial<SchedulerConfig> = {
+  num_train_timesteps: 1000,
+  beta_start: 0.0001,
+  beta_end: 0.02,
+  beta_schedule: 'linear',
+  variance_type: 'fixed_small',
+  clip_sample: true,
+};
+const ddpm = (extra: Partial<SchedulerConfig> = {}, strength = 1): SamplingPlan => createScheduler('DDPMScheduler', { ...DDPM, ...extra }).plan(1000, strength);
+
+test('DDPM over all 1000 timesteps (test_full_loop_no_noise: 258.9606, 0.3372)', () => {
+  expectAbs(fullLoop(ddpm(), SAMPLE, new TorchCpuGenerator(0)), 258.9606, 0.3372);
+});
+test('DDPM with v_prediction (202.0296, 0.2631)', () => {
+  expectAbs(fullLoop(ddpm({ prediction_type: 'v_prediction' }), SAMPLE, new TorchCpuGenerator(0)), 202.0296, 0.2631);
+});
+test('DDPM from t = 1 on the noised sample (test_full_loop_with_noise: 387.9466, 0.5051)', () => {
+  const plan = ddpm({}, 0.002); // timesteps[998:] = [1, 0]
+  assert.deepEqual(plan.timesteps, [1, 0]);
+  expectAbs(fullLoop(plan, plan.addNoise(SAMPLE, NOISE, 0), new TorchCpuGenerator(0)), 387.9466, 0.5051);
+});
+
+// --- EulerAncestralDiscreteScheduler (test_scheduler_euler_ancestral.py): as Euler's tests, with noise.
+const eulerA = (extra: Partial<SchedulerConfig> = {}, strength = 1): SamplingPlan =>
+  createScheduler('EulerAncestralDiscreteScheduler', { ...EULER, ...extra }).plan(10, strength);
+
+test('Euler a full loop (152.3192, 0.1983)', () => {
+  const plan = eulerA();
+  expectAbs(fullLoop(plan, scaled(SAMPLE, plan.initNoiseSigma), new TorchCpuGenerator(0), true), 152.3192, 0.1983);
+});
+test('Euler a with v_prediction (108.4439, 0.1412)', () => {
+  const plan = eulerA({ prediction_type: 'v_prediction' });
+  expectAbs(fullLoop(plan, scaled(SAMPLE, plan.initNoiseSigma), new TorchCpuGenerator(0), true), 108.4439, 0.1412);
+});
+test('Euler a from step 8 of 10 on the noised sample (56163.0508, 73.1290)', () => {
+  const full = eulerA();
+  const plan = eulerA({}, 0.2);
+  const start = plan.addNoise(scaled(SAMPLE, full.initNoiseSigma), NOISE, 0);
+  expectAbs(fullLoop(plan, start, new TorchCpuGenerator(0), true), 56163.0508, 73.129);
+});
+
+test('the torch generator reproduces torch.manual_seed(0); torch.randn(...) (values printed by torch 1.13)', () => {
+  const g = new TorchCpuGenerator(0);
+  const first = g.normal(768);
+  const close = (a: number, b: number): boolean => Math.abs(a - b) < 1e-6;
+  [-1.1258398294448853, -1.152360200881958, -0.2505785822868347, -0.4338788092136383].forEach((v, i) =>
+    assert.ok(close(first[i] as number, v), `randn[${i}] = ${first[i]}, torch ${v}`),
+  );
+  const second = g.normal(768); // the stream continues
+  assert.ok(close(second[0] as number, 0.4974166452884674), `second draw starts ${second[0]}`);
+  const odd = new TorchCpuGenerator(0).normal(20); // 20 = 16 + 4: the last 16 are drawn again
+  assert.ok(close(odd[19] as number, 0.05373690277338028) && close(odd[15] as number, -0.843676745891571), `randn(20) ends ${odd.slice(15)}`);
 });
