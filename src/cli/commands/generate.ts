@@ -7,6 +7,8 @@ import { readImageInfo } from '../../image/read-info.ts';
 import { generate, type GenerateRequest } from '../../pipelines/generate.ts';
 import { DiffusionModel } from '../../pipelines/model-folder.ts';
 import { requestFromRecipe } from '../../pipelines/recipe.ts';
+import { recipeRuntime, remakeExpectation } from '../../pipelines/remake.ts';
+import type { RuntimeInfo } from '../../runtime/runtime-info.ts';
 import { DEFAULT_CFG, DEFAULT_STEPS } from '../../pipelines/settings.ts';
 import { ProgressBar } from '../../train/progress.ts';
 import type { Command } from '../command.ts';
@@ -36,7 +38,8 @@ Options:
   --mask IMAGE        inpaint: white areas are repainted, black kept (needs --init)
   --eta X             DDIM eta (default 0)
   --no-upscale        skip the model's upscaler/ (if it has one)
-  --recipe IMAGE      re-make the image a gesso PNG's recipe describes; other options override it
+  --recipe IMAGE      re-make the image a gesso PNG's recipe describes; other options override it.
+                      Byte for byte when ORT version and CPU kernels match the recipe's; it says which
   --out FILE|DIR      a .png file, or a folder (default: ./outputs/)
 
 Prompts use A1111 emphasis: (word) x1.1, [word] /1.1, (word:1.3); BREAK starts a new 75-token chunk.
@@ -72,7 +75,7 @@ export const generateCommand: Command = {
       throw new InputError(`gesso generate: ${(err as Error).message}`);
     }
     const { values, positionals } = parsed;
-    const { request, recipeModelHash } = await buildRequest(values, positionals);
+    const { request, recipeModelHash, recipeRuntime: madeOn } = await buildRequest(values, positionals);
     const output = planOutput(values.out);
     const modelDir = values.model ?? DEFAULT_MODEL_DIR;
     if (values.model === undefined && !existsSync(modelDir)) throw new InputError('no default model at models/gesso-clipart-v1; pass --model DIR');
@@ -96,6 +99,7 @@ export const generateCommand: Command = {
         result.warnings.push(`the recipe was made with model hash ${recipeModelHash}, this model's is ${madeWith}: the image will differ`);
       }
       for (const w of result.warnings) console.error(`gesso: warning: ${w}`);
+      if (madeOn !== undefined && madeWith === recipeModelHash) console.log(`recipe: ${remakeExpectation(madeOn).message}`);
       const written = await writeImages(output, result.images);
       const s = result.settings;
       for (const [i, path] of written.entries()) {
@@ -118,10 +122,18 @@ export const generateCommand: Command = {
 
 type Values = Record<string, string | boolean | undefined>;
 
-async function buildRequest(values: Values, positionals: string[]): Promise<{ request: GenerateRequest; recipeModelHash?: string }> {
+interface BuiltRequest {
+  request: GenerateRequest;
+  /** With --recipe: the model hash and runtime the recipe records (null runtime: not recorded). */
+  recipeModelHash?: string;
+  recipeRuntime?: RuntimeInfo | null;
+}
+
+async function buildRequest(values: Values, positionals: string[]): Promise<BuiltRequest> {
   const text = (key: string): string | undefined => (typeof values[key] === 'string' ? (values[key] as string) : undefined);
   let request: GenerateRequest;
   let recipeModelHash: string | undefined;
+  let madeOn: RuntimeInfo | null | undefined;
   const recipePath = text('recipe');
   if (recipePath !== undefined) {
     const info = await readImageInfo(recipePath);
@@ -129,6 +141,7 @@ async function buildRequest(values: Values, positionals: string[]): Promise<{ re
     request = requestFromRecipe(info.recipe, recipePath);
     const model = info.recipe.model;
     if (isJsonObject(model) && typeof model.hash === 'string') recipeModelHash = model.hash;
+    madeOn = recipeRuntime(info.recipe);
     if (positionals.length > 0) request.prompt = positionals.join(' ');
   } else {
     if (positionals.length === 0) throw new InputError('gesso generate needs a prompt: gesso generate "a lighthouse at dusk"');
@@ -166,7 +179,11 @@ async function buildRequest(values: Values, positionals: string[]): Promise<{ re
   const eta = text('eta');
   if (eta !== undefined) request.eta = parseNumber('--eta', eta);
   if (values['no-upscale'] === true) request.upscale = false;
-  return recipeModelHash !== undefined ? { request, recipeModelHash } : { request };
+  return {
+    request,
+    ...(recipeModelHash !== undefined ? { recipeModelHash } : {}),
+    ...(madeOn !== undefined ? { recipeRuntime: madeOn } : {}),
+  };
 }
 
 function parseNumber(flag: string, text: string): number {
