@@ -29,6 +29,16 @@ export {
   type StepEvent,
 } from './pipelines/generate.ts';
 export { requestFromRecipe, type Recipe } from './pipelines/recipe.ts';
+export {
+  pixelDifference,
+  recipeRuntime,
+  REMAKE_TOLERANCE,
+  remakeExpectation,
+  withinRemakeTolerance,
+  type PixelDifference,
+  type RemakeExpectation,
+} from './pipelines/remake.ts';
+export { runtimeInfo, type RuntimeInfo } from './runtime/runtime-info.ts';
 export type { LatentPreview } from './pipelines/latents.ts';
 export { loadUpscaler, type LoadedUpscaler } from './pipelines/upscaler.ts';
 

@@ -57,10 +57,10 @@ function recipeJson(recipe: object): string {
 }
 
 /**
- * 8-bit samples from `pixels`. Float input is in [0, 1] and clamped; NaN is refused (it means a broken
- * pipeline, and a black pixel would hide that).
+ * 8-bit samples from `pixels`, as a PNG stores them. Float input is in [0, 1] and clamped; NaN is refused
+ * (it means a broken pipeline, and a black pixel would hide that).
  */
-function toBytes(pixels: Float32Array | Uint8Array, width: number, channels: number): Uint8Array {
+export function toBytes(pixels: Float32Array | Uint8Array, width: number, channels: number): Uint8Array {
   if (pixels instanceof Uint8Array) return pixels;
   const out = new Uint8Array(pixels.length);
   for (let i = 0; i < pixels.length; i++) {

@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 import { GessoError, InputError } from '../core/errors.ts';
 import type { A1111Parameters } from '../image/a1111-parameters.ts';
 import type { ImageMetadata } from '../image/write-image.ts';
+import { runtimeInfo } from '../runtime/runtime-info.ts';
 import { sha256File } from '../weights/hash.ts';
 import { denoise, GenerationCancelled, type InpaintLatents, type StepEvent } from './denoise.ts';
 import { latentMask, maskAt, readSource, resizePixels, roundDownSize, type ImageSource } from './image-input.ts';
@@ -207,6 +208,7 @@ async function run(model: DiffusionModel, request: GenerateRequest, options: Gen
           }
         : null,
       output: { width: image.width, height: image.height },
+      runtime: runtimeInfo(),
     };
     const parameters = buildA1111Parameters(record);
     const recipe = buildRecipe(record);

@@ -3,12 +3,14 @@
  * - A1111 `parameters` (prompt, negative prompt, Steps, Sampler, Schedule type, CFG scale, Seed, Size,
  *   Model hash, Model, Denoising strength), so A1111's PNG Info, Civitai and other readers show them;
  * - gesso's JSON recipe: every setting, the scheduler's class and full resolved config, the model's hash,
- *   and the image's own seed, enough for `gesso generate --recipe image.png` to make the same image.
+ *   the image's own seed, and the runtime that computed it (ORT version, CPU kernel family), enough for
+ *   `gesso generate --recipe image.png` to make the same image (exactly on the same runtime; remake.ts).
  * Each image of a batch gets its own seed (seed + i) and batch size 1 in its recipe: it reproduces alone.
  */
 import { InputError } from '../core/errors.ts';
 import type { A1111Parameters } from '../image/a1111-parameters.ts';
 import { isJsonObject, type JsonObject, type JsonValue } from '../core/json.ts';
+import type { RuntimeInfo } from '../runtime/runtime-info.ts';
 import { a1111Label, validateSchedulerConfig, type SchedulerConfig } from '../schedulers/index.ts';
 import type { ModelHash } from './model-hash.ts';
 import type { GenerateRequest, Mode, Settings } from './settings.ts';
@@ -45,6 +47,8 @@ export interface Recipe {
   latents: { sha256: string } | null;
   /** Size of the written image (larger than width × height after the upscaler). */
   output: { width: number; height: number };
+  /** ORT version and CPU kernel family that computed the image: the same pair re-makes it byte for byte. */
+  runtime: RuntimeInfo;
 }
 
 export interface ImageRecordInput {
@@ -56,6 +60,7 @@ export interface ImageRecordInput {
   mask: SourceRecord | null;
   latents: { sha256: string } | null;
   output: { width: number; height: number };
+  runtime: RuntimeInfo;
 }
 
 export function buildRecipe(r: ImageRecordInput): Recipe {
@@ -81,6 +86,7 @@ export function buildRecipe(r: ImageRecordInput): Recipe {
     model: { name: r.model.name, hash: r.model.hash.short, sha256: r.model.hash.sha256, hashedFiles: r.model.hash.files },
     latents: r.latents,
     output: r.output,
+    runtime: r.runtime,
   };
 }
 

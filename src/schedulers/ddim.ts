@@ -62,7 +62,9 @@ class DdimPlan extends AlphaPlan<DdimScheduler> {
     const eps = epsFromVp(modelOutput, sample, rawX0, alpha, sigma, c.prediction_type);
     const x0 = c.clip_sample ? clamped(rawX0, c.clip_sample_range) : rawX0;
 
-    const variance = ((1 - abPrev) / (1 - abT)) * (1 - abT / abPrev);
+    // In float32 as diffusers' _get_variance: 1 − ᾱ_t/ᾱ_prev cancels near t = 0 (see ddpm.ts).
+    const f32 = Math.fround;
+    const variance = f32(f32(f32(1 - abPrev) / f32(1 - abT)) * f32(1 - f32(abT / abPrev)));
     const std = this.#eta * Math.sqrt(variance);
     const terms: [number, Float32Array][] = [
       [Math.sqrt(abPrev), x0],

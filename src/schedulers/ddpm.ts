@@ -14,6 +14,8 @@ import { AlphaPlan, checkNumSteps, checkTimestepsInRange, img2imgStart, type Ste
 import { x0FromVp } from './prediction.ts';
 import type { SamplingPlan, Scheduler, StepState } from './scheduler.ts';
 import { clamped, weightedSum } from './tensor-math.ts';
+
+const f32 = Math.fround;
 import { spacedTimesteps } from './timesteps.ts';
 
 export class DdpmScheduler implements Scheduler {
@@ -41,17 +43,23 @@ class DdpmPlan extends AlphaPlan<DdpmScheduler> {
     const prevT = stepIndex + 1 < this.timesteps.length ? this.timesteps[stepIndex + 1] : -1;
     const abT = schedule.alphaCumprod(t);
     const abPrev = prevT >= 0 ? schedule.alphaCumprod(prevT) : 1;
-    const betaT = 1 - abT / abPrev; // β over the whole jump t → prevT
+    // The step's coefficients in float32, as diffusers computes them from its float32 tables: β over the
+    // jump t → prevT, 1 − ᾱ_t/ᾱ_prev, cancels near t = 0, where its float32 rounding moves the result
+    // visibly (5e-4 relative at t = 1; diffusers' test_full_loop_with_noise pins it).
+    const alphaT = f32(abT / abPrev);
+    const betaT = f32(1 - alphaT);
+    const oneMinusAbT = f32(1 - abT);
+    const oneMinusAbPrev = f32(1 - abPrev);
 
-    const rawX0 = x0FromVp(modelOutput, sample, Math.sqrt(abT), Math.sqrt(1 - abT), c.prediction_type); // (B, C, H, W)
+    const rawX0 = x0FromVp(modelOutput, sample, Math.sqrt(abT), Math.sqrt(oneMinusAbT), c.prediction_type); // (B, C, H, W)
     const x0 = c.clip_sample ? clamped(rawX0, c.clip_sample_range) : rawX0;
     const terms: [number, Float32Array][] = [
-      [(Math.sqrt(abPrev) * betaT) / (1 - abT), x0],
-      [(Math.sqrt(1 - betaT) * (1 - abPrev)) / (1 - abT), sample],
+      [f32(f32(f32(Math.sqrt(abPrev)) * betaT) / oneMinusAbT), x0],
+      [f32(f32(f32(Math.sqrt(alphaT)) * oneMinusAbPrev) / oneMinusAbT), sample],
     ];
     if (t > 0) {
-      const variance = c.variance_type === 'fixed_large' ? betaT : Math.max(((1 - abPrev) / (1 - abT)) * betaT, 1e-20);
-      terms.push([Math.sqrt(variance), rng.normal(sample.length)]);
+      const variance = c.variance_type === 'fixed_large' ? betaT : Math.max(f32(f32(oneMinusAbPrev / oneMinusAbT) * betaT), 1e-20);
+      terms.push([f32(Math.sqrt(variance)), rng.normal(sample.length)]);
     }
     return { prevSample: weightedSum(terms), predOriginal: x0 };
   }

@@ -37,13 +37,16 @@ export class DpmSolverMultistepScheduler implements Scheduler {
     checkTimestepsInRange(this.name, timesteps, T);
     let sigmas: number[];
     if (c.use_karras_sigmas) {
-      // Karras sigmas span the whole training range, whatever the spacing; timesteps are mapped back and rounded.
+      // Karras sigmas span the whole training range, whatever the spacing; timesteps are mapped back from σ
+      // and made integers as current diffusers does: rounded, except for squaredcos_cap_v2, where they are
+      // truncated (cast to int64 without rounding), so 20 steps give 999, 998, 998, … rather than 999, 999, ….
+      const toInteger = c.beta_schedule === 'squaredcos_cap_v2' ? Math.trunc : roundHalfEven; // diffusers looks at the name only
       sigmas = karrasSigmas(c.sigma_min ?? this.schedule.sigma(0), c.sigma_max ?? this.schedule.sigma(T - 1), numSteps);
-      timesteps = sigmas.map((s) => roundHalfEven(this.schedule.timestepForSigma(s)));
+      timesteps = sigmas.map((s) => toInteger(this.schedule.timestepForSigma(s)));
     } else {
       sigmas = timesteps.map((t) => this.schedule.sigma(t));
     }
-    const allSigmas = [...sigmas, finalSigma(this.schedule, c)];
+    const allSigmas = [...sigmas, finalSigma(this.schedule, c)].map(Math.fround); // float32, as diffusers stores them
     const begin = img2imgStart(this.name, numSteps, strength);
     return new DpmPlan(this, numSteps, timesteps, allSigmas, begin);
   }

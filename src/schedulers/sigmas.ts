@@ -20,7 +20,8 @@ export function karrasSigmas(sigmaMin: number, sigmaMax: number, n: number, rho 
 /**
  * Euler's timesteps and sigmas (diffusers' EulerDiscreteScheduler.set_timesteps): σ interpolated at
  * the spaced timesteps, or Karras sigmas between the ends of that range with timesteps mapped back from σ.
- * One σ per step; the caller appends the σ after the last step.
+ * One σ per step; the caller appends the σ after the last step. As in diffusers, the timesteps are float32
+ * before σ is interpolated at them, and both lists end up float32.
  */
 export function eulerSigmaSchedule(
   name: string,
@@ -29,14 +30,14 @@ export function eulerSigmaSchedule(
   n: number,
   karras: boolean,
 ): { timesteps: number[]; sigmas: number[] } {
-  let timesteps = spacedTimesteps(c.timestep_spacing, c.num_train_timesteps, n, c.steps_offset, false);
+  let timesteps = spacedTimesteps(c.timestep_spacing, c.num_train_timesteps, n, c.steps_offset, false).map(Math.fround);
   checkTimestepsInRange(name, timesteps, c.num_train_timesteps);
   let sigmas = timesteps.map((t) => schedule.sigmaAt(t));
   if (karras) {
     sigmas = karrasSigmas(c.sigma_min ?? sigmas[n - 1], c.sigma_max ?? sigmas[0], n);
-    timesteps = sigmas.map((s) => schedule.timestepForSigma(s));
+    timesteps = sigmas.map((s) => Math.fround(schedule.timestepForSigma(s)));
   }
-  return { timesteps, sigmas };
+  return { timesteps, sigmas: sigmas.map(Math.fround) };
 }
 
 /** The σ after the last step: 0, or σ at t = 0 when final_sigmas_type is "sigma_min". */

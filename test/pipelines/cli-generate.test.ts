@@ -1,10 +1,12 @@
 // `gesso generate` end to end (worker sessions, as users run it): the PNG carries the settings, and
-// `--recipe` re-makes the same pixels.
+// `--recipe` re-makes the same pixels, saying whether the runtime matches the recipe's.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { decodeImage, readImageInfo } from '../../src/image/read-info.ts';
+import { writeImageFile } from '../../src/image/write-image.ts';
+import { runtimeInfo } from '../../src/runtime/runtime-info.ts';
 import { TRAINED_ALGORITHMIC_MEDIA } from '../../src/image/xmp.ts';
 import { modelFolderHash } from '../../src/pipelines/model-hash.ts';
 import { scratchDir, tinyFolder } from './tiny-models.ts';
@@ -69,4 +71,14 @@ test('gesso generate writes a PNG whose metadata gives back every setting; --rec
   const [first, second] = await Promise.all([decodeImage(out), decodeImage(again)]);
   assert.deepEqual(second.data, first.data, 'the recipe reproduces the pixels');
   assert.deepEqual((await readImageInfo(again)).a1111, a);
+  assert.deepEqual(info.recipe?.runtime, { ...runtimeInfo() }, 'the recipe records ORT version and CPU kernel family');
+  const here = runtimeInfo();
+  assert.ok(re.stdout.includes(`recipe: same runtime (ORT ${here.ort}, ${here.cpu} kernels): exact re-make expected`), re.stdout);
+
+  // The same recipe as if made on another runtime: the user is told to expect small differences.
+  const elsewhere = join(scratchDir(), 'elsewhere.png');
+  await writeImageFile(elsewhere, first.data, first.width, first.height, 3, { recipe: { ...info.recipe, runtime: { ort: '1.16.3', cpu: 'avx2' } } });
+  const third = gesso(['--recipe', elsewhere, '--model', model, '--out', join(scratchDir(), 'third.png')]);
+  assert.equal(third.status, 0, third.stderr);
+  assert.match(third.stdout, /recipe: different CPU kernels\/ORT \(recorded: ORT 1\.16\.3, avx2 kernels; here: ORT [^)]+\): small pixel differences possible/);
 });

@@ -148,7 +148,7 @@ test('loadSchedulerConfig reads a diffusers scheduler_config.json and names the 
       new RegExp(`${escapeRegExp(cubic)}: beta_schedule is "cubic"; expected one of linear, scaled_linear, squaredcos_cap_v2`),
     );
     const broken = write('broken.json', '{"beta_start": 0.00085,');
-    rejects(() => loadSchedulerConfig(broken), new RegExp(`${escapeRegExp(broken)} is not valid JSON`));
+    rejects(() => loadSchedulerConfig(broken), new RegExp(`${escapeRegExp(broken)}" is not valid JSON`));
     rejects(() => loadSchedulerConfig(write('list.json', '[1, 2]')), /expected a JSON object of scheduler settings, got an array of 2/);
     rejects(() => loadSchedulerConfig(write('cls.json', '{"_class_name": 7}')), /_class_name is 7; expected a string/);
     rejects(() => loadSchedulerConfig(join(dir, 'missing.json')), /scheduler config not found: .*missing\.json/);

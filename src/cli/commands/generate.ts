@@ -8,6 +8,8 @@ import { checkImageFile, MAX_DECODE_SIDE, readImageInfo } from '../../image/read
 import { generate, type GenerateRequest } from '../../pipelines/generate.ts';
 import { DiffusionModel } from '../../pipelines/model-folder.ts';
 import { recipeSources, requestFromRecipe } from '../../pipelines/recipe.ts';
+import { recipeRuntime, remakeExpectation } from '../../pipelines/remake.ts';
+import type { RuntimeInfo } from '../../runtime/runtime-info.ts';
 import { sha256File } from '../../weights/hash.ts';
 import { formatBytes } from '../../pipelines/memory-estimate.ts';
 import { checkRequest, DEFAULT_CFG, DEFAULT_STEPS, defaultMemoryLimit, MAX_BATCH, MAX_SIDE } from '../../pipelines/settings.ts';
@@ -47,7 +49,8 @@ Options:
   --eta X             DDIM eta (default 0)
   --no-upscale        skip the model's upscaler/ (if it has one)
   --max-memory GB     refuse requests estimated to need more (default: 80% of RAM, here ${formatBytes(defaultMemoryLimit())})
-  --recipe IMAGE      re-make the image a gesso PNG's recipe describes; other options override it
+  --recipe IMAGE      re-make the image a gesso PNG's recipe describes; other options override it.
+                      Byte for byte when ORT version and CPU kernels match the recipe's; it says which
   --latents FILE      start from this noise instead of the seed's: safetensors, tensor "latents"
                       (B, C, h, w) float32 at unit variance (diffusers' \`latents\`); B = --batch
   --save-latents FILE write the final latents (before the VAE decoder) in that format
@@ -99,7 +102,7 @@ export const generateCommand: Command = {
       throw new InputError(`gesso generate: ${(err as Error).message}`);
     }
     const { values, positionals } = parsed;
-    const { request, recipeModelHash } = await buildRequest(values, positionals);
+    const { request, recipeModelHash, recipeRuntime: madeOn } = await buildRequest(values, positionals);
     const output = planOutput(values.out, values.overwrite === true);
     const modelDir = values.model ?? DEFAULT_MODEL_DIR;
     if (values.model === undefined && !existsSync(modelDir)) throw new InputError('no default model at models/gesso-clipart-v1; pass --model DIR');
@@ -127,6 +130,7 @@ export const generateCommand: Command = {
         result.warnings.push(`the recipe was made with model hash ${recipeModelHash}, this model's is ${madeWith}: the image will differ`);
       }
       for (const w of result.warnings) console.error(`gesso: warning: ${escapeForTerminal(w)}`);
+      if (madeOn !== undefined && madeWith === recipeModelHash) console.log(`recipe: ${remakeExpectation(madeOn).message}`);
       const written = await writeImages(output, result.images);
       const saveLatents = values['save-latents'];
       if (typeof saveLatents === 'string') {
@@ -160,12 +164,20 @@ export const generateCommand: Command = {
 
 type Values = Record<string, string | boolean | undefined>;
 
-async function buildRequest(values: Values, promptArgs: string[]): Promise<{ request: GenerateRequest; recipeModelHash?: string }> {
+interface BuiltRequest {
+  request: GenerateRequest;
+  /** With --recipe: the model hash and runtime the recipe records (null runtime: not recorded). */
+  recipeModelHash?: string;
+  recipeRuntime?: RuntimeInfo | null;
+}
+
+async function buildRequest(values: Values, promptArgs: string[]): Promise<BuiltRequest> {
   const text = (key: string): string | undefined => (typeof values[key] === 'string' ? (values[key] as string) : undefined);
   let positionals = promptArgs;
   let request: GenerateRequest;
   let recipeModelHash: string | undefined;
   let recipeImages: ReturnType<typeof recipeSources> = { initImage: null, mask: null };
+  let madeOn: RuntimeInfo | null | undefined;
   const recipePath = text('recipe');
   const promptFile = text('prompt-file');
   if (promptFile !== undefined && positionals.length > 0)
@@ -181,6 +193,7 @@ async function buildRequest(values: Values, promptArgs: string[]): Promise<{ req
     recipeImages = recipeSources(info.recipe, recipePath);
     const model = info.recipe.model;
     if (isJsonObject(model) && typeof model.hash === 'string') recipeModelHash = model.hash;
+    madeOn = recipeRuntime(info.recipe);
     if (positionals.length > 0) request.prompt = positionals.join(' ');
   } else {
     if (positionals.length === 0) throw new InputError('gesso generate needs a prompt: gesso generate "a lighthouse at dusk"');
@@ -247,7 +260,11 @@ async function buildRequest(values: Values, promptArgs: string[]): Promise<{ req
     if (!(gb > 0)) throw new InputError(`--max-memory "${maxMemory}": expected a positive number of gigabytes`);
     request.maxMemoryBytes = gb * 1024 ** 3;
   }
-  return recipeModelHash !== undefined ? { request, recipeModelHash } : { request };
+  return {
+    request,
+    ...(recipeModelHash !== undefined ? { recipeModelHash } : {}),
+    ...(madeOn !== undefined ? { recipeRuntime: madeOn } : {}),
+  };
 }
 
 function parseNumber(flag: string, text: string): number {
