@@ -6,6 +6,7 @@ import * as op from '../../src/graph/ops/index.ts';
 import type { Rng } from '../../src/core/rng.ts';
 import { gradCheck, type GradCase } from '../helpers/gradcheck.ts';
 import { RULES, type GradRule } from '../../src/autodiff/rules.ts';
+import { nchwcBlockSize } from '../../src/core/cpu-features.ts';
 
 const positive = (rng: Rng, n: number): Float32Array => rng.uniformArray(n, 0.5, 2);
 const awayFromZero = (rng: Rng, n: number): Float32Array => rng.uniformArray(n, 0.3, 1.5).map((v, i) => (i % 2 ? v : -v));
@@ -138,6 +139,32 @@ const cases: Record<string, GradCase> = {
       const x = g.input('x', [2, 3, 4, 4]);
       const w = g.input('w', [5, 3, 1, 1]);
       return { wrt: [x, w], out: op.conv(x, w, null) };
+    },
+  },
+  // Training steps lower these to ORT's blocked NCHWc kernels (forward and dX; dW by unfold at stride 2).
+  'Conv NCHWc (16->16, 3x3, bias)': {
+    nchwcBlock: nchwcBlockSize(),
+    build: (g) => {
+      const x = g.input('x', [2, 16, 5, 5]);
+      const w = g.input('w', [16, 16, 3, 3]);
+      const b = g.input('b', [16]);
+      return { wrt: [x, w, b], out: op.conv(x, w, b, { pads: 1 }) };
+    },
+  },
+  'Conv NCHWc (RGB stem 3->16, stride 2)': {
+    nchwcBlock: nchwcBlockSize(),
+    build: (g) => {
+      const x = g.input('x', [2, 3, 7, 7]);
+      const w = g.input('w', [16, 3, 3, 3]);
+      return { wrt: [x, w], out: op.conv(x, w, null, { strides: [2, 2], pads: 1 }) };
+    },
+  },
+  'Conv NCHWc (16->32, stride 2, asymmetric pads)': {
+    nchwcBlock: nchwcBlockSize(),
+    build: (g) => {
+      const x = g.input('x', [1, 16, 6, 7]);
+      const w = g.input('w', [32, 16, 3, 3]);
+      return { wrt: [x, w], out: op.conv(x, w, null, { strides: [2, 2], pads: [1, 0, 1, 1] }) };
     },
   },
   'ConvTranspose (stride 2, output padding, bias)': {
