@@ -7,6 +7,7 @@ import type { Rng } from '../../src/core/rng.ts';
 import { gradCheck, type GradCase } from '../helpers/gradcheck.ts';
 import { RULES, type GradRule } from '../../src/autodiff/rules.ts';
 import { nchwcBlockSize } from '../../src/core/cpu-features.ts';
+import { GroupNorm } from '../../src/nn/norm.ts';
 
 const positive = (rng: Rng, n: number): Float32Array => rng.uniformArray(n, 0.5, 2);
 const awayFromZero = (rng: Rng, n: number): Float32Array => rng.uniformArray(n, 0.3, 1.5).map((v, i) => (i % 2 ? v : -v));
@@ -62,6 +63,16 @@ const cases: Record<string, GradCase> = {
   Cos: unary(op.cos),
   'Clip (both bounds)': unary((x) => op.clip(x, -0.5, 0.7)),
   'SiLU (composite)': unary(op.silu),
+  'SiLU, sigmoid first': unary((x) => op.mul(op.sigmoid(x), x)),
+  'SiLU with its sigmoid used again': unary((x) => {
+    const s = op.sigmoid(x);
+    return op.add(op.mul(x, s), op.mul(s, s));
+  }),
+  'GroupNorm (unit-scale InstanceNormalization, affine)': withParams((g) => {
+    const x = g.input('x', [2, 4, 3, 3]);
+    const norm = new GroupNorm(g, 'gn', { groups: 2, channels: 4 });
+    return { wrt: [x, norm.weight as Tensor, norm.bias as Tensor], out: norm.forward(x) };
+  }),
   'GELU (composite)': unary(op.gelu),
   Where: {
     build: (g, rng) => {
