@@ -24,9 +24,9 @@ import { timeOrtMatmul } from './lib/ort-matmul.ts';
 import { runTfjsPeer, runTorchBlasCheck, runTorchPeer, TORCH_UNSET_ENV, torchPython, type BlasCheck } from './lib/peers.ts';
 import { passMarkdown, passText, runPassTable, type PassRow } from './engine_passes.ts';
 import { buildRows, headline, markdownTable, textTable, type Ceiling, type Measurement } from './lib/report.ts';
-import type { PeerReport } from './lib/results.ts';
+import { isTimed, type PeerReport, type StepResult } from './lib/results.ts';
 import { gflopsPerSecond, median } from './lib/rounds.ts';
-import { MATMUL_FLOPS, MATMUL_N, WORKLOADS, workloadParams } from './lib/workloads.ts';
+import { MATMUL_FLOPS, MATMUL_N, WORKLOADS, workloadParams, type WorkloadName } from './lib/workloads.ts';
 
 /** Default threads for every engine that takes a count (ORT, PyTorch); tfjs in Node uses one. */
 const DEFAULT_THREADS = 2;
@@ -129,33 +129,51 @@ async function main(): Promise<void> {
   const ortMs = await timeOrtMatmul({ n: MATMUL_N, threads: THREADS, ...rounds });
   const ceiling: Ceiling = { ortGflops: gflopsPerSecond(MATMUL_FLOPS, median(ortMs)), torchGflops: null };
 
-  // 2–3. Peers, as child processes, one after another.
+  // 2–4. The PyTorch peers (child processes) and gesso (this process) in alternating blocks, so a
+  // change in the machine's load falls on both sides; each block has its own warm-up. tfjs runs once.
   const peerTimeoutMs = quick ? 5 * 60_000 : 30 * 60_000;
+  const blocks = quick ? 1 : 3;
+  const perBlock = { warmup: rounds.warmup, rounds: Math.ceil(rounds.rounds / blocks) };
   const reports: Partial<Record<string, PeerReport | null>> = {};
   let coretype: string | null = flags.openblasCoretype ?? null;
   let blasChecks: BlasCheck[] = [];
-  if (flags.peers.includes('torch')) {
-    if (flags.openblasCoretype === undefined) ({ coretype, checks: blasChecks } = await chooseCoretype(quick, notes));
-    const openblasCoretype = coretype ?? undefined;
-    reports.torch = await runPeer('torch', () => runTorchPeer({ quick, timeoutMs: peerTimeoutMs, openblasCoretype, threads: THREADS }), notes);
-    const mm = reports.torch?.matmul;
-    if (mm !== undefined) ceiling.torchGflops = gflopsPerSecond(MATMUL_FLOPS, median(mm.ms));
-    reports['torch-bf16'] = await runPeer('torch', () => runTorchPeer({ quick, timeoutMs: peerTimeoutMs, openblasCoretype, autocastBf16: true, threads: THREADS }), notes);
+  const torch = flags.peers.includes('torch');
+  if (torch && flags.openblasCoretype === undefined) ({ coretype, checks: blasChecks } = await chooseCoretype(quick, notes));
+  const openblasCoretype = coretype ?? undefined;
+  const gesso = new Map<WorkloadName, GessoTimes | { skipped: string }>();
+  for (let b = 0; b < blocks; b++) {
+    log(`block ${b + 1}/${blocks}: ${perBlock.warmup}+${perBlock.rounds} rounds each`);
+    if (torch) {
+      for (const [name, autocastBf16] of [['torch', false], ['torch-bf16', true]] as const) {
+        const r = await runPeer(name, () => runTorchPeer({ quick, timeoutMs: peerTimeoutMs, openblasCoretype, autocastBf16, threads: THREADS, ...perBlock }), notes);
+        reports[name] = b === 0 ? r : mergeReports(reports[name] ?? null, r);
+      }
+    }
+    for (const workload of WORKLOADS) {
+      const previous = gesso.get(workload);
+      if (previous !== undefined && 'skipped' in previous) continue;
+      log(`gesso ${workload}`);
+      const g = await gessoWorkload(workload, { ...perBlock, threads: THREADS, seed: 1 }).catch((err: unknown): { skipped: string } => {
+        const message = err instanceof Error ? err.message : String(err);
+        notes.push(`gesso ${workload} failed: ${message}`);
+        log(`gesso ${workload} failed: ${message}`);
+        return { skipped: 'failed (see notes)' };
+      });
+      gesso.set(workload, 'skipped' in g ? g : mergeGesso(previous, g));
+      if (b === 0 && !('skipped' in g) && g.params !== undefined && g.params !== workloadParams(workload)) {
+        notes.push(`gesso ${workload} has ${g.params} parameters; REFERENCE.md says ${workloadParams(workload)}`);
+      }
+    }
   }
+  const mm = reports.torch?.matmul;
+  if (mm !== undefined) ceiling.torchGflops = gflopsPerSecond(MATMUL_FLOPS, median(mm.ms));
   if (flags.peers.includes('tfjs')) {
     reports.tfjs = await runPeer('tfjs', () => runTfjsPeer({ quick, timeoutMs: peerTimeoutMs }), notes);
   }
 
-  // 4. gesso, in this process.
   const measurements: Measurement[] = [];
   for (const workload of WORKLOADS) {
-    log(`gesso ${workload}, ${rounds.warmup}+${rounds.rounds} rounds`);
-    const g = await gessoWorkload(workload, { ...rounds, threads: THREADS, seed: 1 }).catch((err: unknown): { skipped: string } => {
-      const message = err instanceof Error ? err.message : String(err);
-      notes.push(`gesso ${workload} failed: ${message}`);
-      log(`gesso ${workload} failed: ${message}`);
-      return { skipped: 'failed (see notes)' };
-    });
+    const g = gesso.get(workload) ?? { skipped: 'not run' };
     if ('skipped' in g) {
       measurements.push({ workload, step: 'forward', peer: 'gesso', result: { skipped: g.skipped } });
       measurements.push({ workload, step: 'train', peer: 'gesso', result: { skipped: g.skipped } });
@@ -163,10 +181,6 @@ async function main(): Promise<void> {
     }
     measurements.push({ workload, step: 'forward', peer: 'gesso', result: { ms: g.forwardMs, cpuMs: g.forwardCpuMs, backend: 'ort' } });
     measurements.push({ workload, step: 'train', peer: 'gesso', result: { ms: g.trainMs, cpuMs: g.trainCpuMs, backend: 'ort' } });
-    for (const n of g.notes ?? []) notes.push(`gesso: ${n}`);
-    if (g.params !== undefined && g.params !== workloadParams(workload)) {
-      notes.push(`gesso ${workload} has ${g.params} parameters; REFERENCE.md says ${workloadParams(workload)}`);
-    }
   }
   const peerNames = flags.peers.flatMap((p) => (p === 'torch' ? ['torch', 'torch-bf16'] : [p]));
   for (const name of peerNames) {
@@ -214,7 +228,7 @@ async function main(): Promise<void> {
 
   if (flags.write) {
     const path = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
-    writeSection(path, 'engine', sectionBody({ threads: THREADS, machine, loadAtEnd, versions, mode, rounds, ceilingLine, table: markdownTable(rows), notes, coretype, blasChecks, passRows }));
+    writeSection(path, 'engine', sectionBody({ threads: THREADS, blocks, machine, loadAtEnd, versions, mode, rounds, ceilingLine, table: markdownTable(rows), notes, coretype, blasChecks, passRows }));
     log(`wrote the engine section of ${path}`);
   }
 
@@ -241,12 +255,37 @@ async function main(): Promise<void> {
   }));
 }
 
+type GessoTimes = { forwardMs: number[]; forwardCpuMs: number[]; trainMs: number[]; trainCpuMs: number[] };
+
+function mergeGesso(a: GessoTimes | undefined, b: GessoTimes): GessoTimes {
+  if (a === undefined) return b;
+  return { forwardMs: [...a.forwardMs, ...b.forwardMs], forwardCpuMs: [...a.forwardCpuMs, ...b.forwardCpuMs], trainMs: [...a.trainMs, ...b.trainMs], trainCpuMs: [...a.trainCpuMs, ...b.trainCpuMs] };
+}
+
+/** One peer's rounds from two blocks as one report (a failed block adds nothing). */
+function mergeReports(a: PeerReport | null, b: PeerReport | null): PeerReport | null {
+  if (a === null || b === null) return a ?? b;
+  const step = (x: StepResult, y: StepResult): StepResult => {
+    if (!isTimed(x) || !isTimed(y)) return isTimed(x) ? x : y;
+    return { ...x, ms: [...x.ms, ...y.ms], ...(x.cpuMs && y.cpuMs ? { cpuMs: [...x.cpuMs, ...y.cpuMs] } : {}) };
+  };
+  const workloads: PeerReport['workloads'] = { ...a.workloads };
+  for (const name of WORKLOADS) {
+    const [wa, wb] = [a.workloads[name], b.workloads[name]];
+    if (wa !== undefined && wb !== undefined) workloads[name] = { ...wa, forward: step(wa.forward, wb.forward), train: step(wa.train, wb.train) };
+    else if (wb !== undefined) workloads[name] = wb;
+  }
+  const matmul = a.matmul && b.matmul ? { ms: [...a.matmul.ms, ...b.matmul.ms] } : (a.matmul ?? b.matmul);
+  return { ...a, workloads, notes: [...new Set([...a.notes, ...b.notes])], ...(matmul ? { matmul } : {}) };
+}
+
 function fmt(v: number | null): string {
   return v === null ? 'n/a' : v.toFixed(1);
 }
 
 interface SectionInput {
   threads: number;
+  blocks: number;
   machine: ReturnType<typeof machineInfo>;
   loadAtEnd: number;
   versions: Record<string, string>;
@@ -271,7 +310,7 @@ function sectionBody(s: SectionInput): string {
     '',
     `- Machine: ${m.cpuModel}, nproc ${m.nproc}, ${m.simd}, ${m.memoryGiB} GiB; Node ${m.node}. 1-minute load average ${m.loadAverage} at the start, ${s.loadAtEnd} at the end.`,
     `- Versions: ${versions}.`,
-    `- Rounds: PyTorch, ORT and gesso: median of ${s.rounds.rounds} after ${s.rounds.warmup} warm-up; tfjs: see the rounds column. ${s.threads} thread(s) for ORT and PyTorch (python: ${torchPython()}, ${torchEnv}).`,
+    `- Rounds: PyTorch and gesso alternate in ${s.blocks} block(s) of ${s.rounds.warmup} warm-up + ${Math.ceil(s.rounds.rounds / s.blocks)} timed rounds each (PyTorch fp32, PyTorch bf16, then gesso), medians over all timed rounds; ORT MatMul: median of ${s.rounds.rounds} after ${s.rounds.warmup} warm-up; tfjs: see the rounds column. ${s.threads} thread(s) for ORT and PyTorch (python: ${torchPython()}, ${torchEnv}).`,
     `- Ceiling: ${s.ceilingLine}; "% of ceiling" divides by the larger.`,
     '',
     s.table,

@@ -34,10 +34,13 @@ export interface TorchRunOptions extends PeerRunOptions {
   autocastBf16?: boolean;
   /** torch.set_num_threads (default 2). */
   threads?: number;
+  /** Untimed and timed rounds (default: the peer's own, by --quick). */
+  warmup?: number;
+  rounds?: number;
 }
 
 export async function runTorchPeer(opts: TorchRunOptions): Promise<PeerReport> {
-  const args = [`${PEERS_DIR}torch_engine.py`, ...(opts.quick ? ['--quick'] : []), ...(opts.matmulOnly === true ? ['--matmul-only'] : []), ...(opts.autocastBf16 === true ? ['--autocast', 'bf16'] : []), ...(opts.threads === undefined ? [] : ['--threads', String(opts.threads)])];
+  const args = [`${PEERS_DIR}torch_engine.py`, ...(opts.quick ? ['--quick'] : []), ...(opts.matmulOnly === true ? ['--matmul-only'] : []), ...(opts.autocastBf16 === true ? ['--autocast', 'bf16'] : []), ...(opts.threads === undefined ? [] : ['--threads', String(opts.threads)]), ...(opts.warmup === undefined ? [] : ['--warmup', String(opts.warmup)]), ...(opts.rounds === undefined ? [] : ['--rounds', String(opts.rounds)])];
   const setEnv: Record<string, string> = opts.openblasCoretype === undefined ? {} : { OPENBLAS_CORETYPE: opts.openblasCoretype };
   const json = await runJsonChild(torchPython(), args, 'torch peer', {
     unsetEnv: TORCH_UNSET_ENV,
