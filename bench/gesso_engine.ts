@@ -16,7 +16,7 @@ import { buildReferenceTransformerBlock } from '../src/models/fixtures/reference
 import { Session } from '../src/runtime/session.ts';
 import type { HostTensor } from '../src/runtime/tensor.ts';
 import { TrainSession } from '../src/train/train-session.ts';
-import { timeRounds } from './lib/rounds.ts';
+import { timeRoundsWithCpu } from './lib/rounds.ts';
 import { ADAM, inputShape, type WorkloadName } from './lib/workloads.ts';
 
 export interface GessoRunOptions {
@@ -34,8 +34,10 @@ export type GessoWorkloadResult =
   | {
       /** Forward only (inference), ms per timed round. */
       forwardMs: number[];
+      forwardCpuMs: number[];
       /** One training step: forward + MSE loss + backward + Adam update, ms per timed round. */
       trainMs: number[];
+      trainCpuMs: number[];
       /** Parameter count of gesso's model, checked against bench/REFERENCE.md. */
       params?: number;
       notes?: string[];
@@ -58,18 +60,18 @@ function seeded(shape: number[], rng: Rng): HostTensor {
   return { dtype: 'float32', dims: shape, data: rng.normal(shape.reduce((a, b) => a * b, 1)) };
 }
 
-async function timeForward(name: WorkloadName, x: HostTensor, opts: GessoRunOptions): Promise<{ ms: number[]; params: number }> {
+async function timeForward(name: WorkloadName, x: HostTensor, opts: GessoRunOptions): Promise<{ ms: number[]; cpuMs: number[]; params: number }> {
   const { g, out } = buildGraph(name);
   const model = exportOnnx(g, { outputs: { y: out }, params: 'initializers', name: `${name}_forward` });
   const session = await Session.create(model.bytes, { name: `${name} forward`, intraOpThreads: opts.threads });
   try {
-    return { ms: await timeRounds(() => session.run({ x }), opts), params: g.paramCount() };
+    return { ...(await timeRoundsWithCpu(() => session.run({ x }), opts)), params: g.paramCount() };
   } finally {
     await session.release();
   }
 }
 
-async function timeTrain(name: WorkloadName, x: HostTensor, y: HostTensor, opts: GessoRunOptions): Promise<number[]> {
+async function timeTrain(name: WorkloadName, x: HostTensor, y: HostTensor, opts: GessoRunOptions): Promise<{ ms: number[]; cpuMs: number[] }> {
   const { g, out } = buildGraph(name);
   const target = g.input('y', inputShape(name));
   const diff = sub(out, target);
@@ -77,7 +79,7 @@ async function timeTrain(name: WorkloadName, x: HostTensor, y: HostTensor, opts:
   const spec = buildTrainStep(g, { loss, optimizer: { kind: 'adam', beta1: ADAM.beta1, beta2: ADAM.beta2, eps: ADAM.eps } });
   const session = await TrainSession.create(g, spec, { inProcess: true, threads: opts.threads });
   try {
-    return await timeRounds(() => session.step({ x, y }, ADAM.lr), opts);
+    return await timeRoundsWithCpu(() => session.step({ x, y }, ADAM.lr), opts);
   } finally {
     await session.release();
   }
@@ -89,6 +91,6 @@ export async function gessoWorkload(name: WorkloadName, opts: GessoRunOptions): 
   const x = seeded(inputShape(name), rng);
   const y = seeded(inputShape(name), rng);
   const forward = await timeForward(name, x, opts);
-  const trainMs = await timeTrain(name, x, y, opts);
-  return { forwardMs: forward.ms, trainMs, params: forward.params };
+  const train = await timeTrain(name, x, y, opts);
+  return { forwardMs: forward.ms, forwardCpuMs: forward.cpuMs, trainMs: train.ms, trainCpuMs: train.cpuMs, params: forward.params };
 }

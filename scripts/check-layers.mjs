@@ -11,7 +11,7 @@ export const LAYERS = {
   schedulers: 1,
   text: 1,
   image: 1,
-  runtime: 1,
+  runtime: 2, // above graph: it builds small probe models (NCHWc block) with graph's ONNX writer
   autodiff: 2,
   nn: 2,
   data: 2,

@@ -73,6 +73,9 @@ export { exportOnnx, type ExportOptions, type ExportedModel } from './graph/expo
 export { saveOnnx } from './graph/save.ts';
 export { gradients } from './autodiff/grad.ts';
 export { buildTrainStep, type TrainStep, type TrainStepOptions } from './autodiff/train-step.ts';
+/** The NCHWc channel block ONNX Runtime's CPU kernels use on this machine (0: unknown); training steps lower convolutions with it. */
+export { nchwcBlockSize } from './core/cpu-features.ts';
+export { ortNchwcBlockSize } from './runtime/nchwc-probe.ts';
 export type { OptimizerConfig } from './autodiff/optimizers.ts';
 export { Session } from './runtime/session.ts';
 export { WorkerSession } from './runtime/worker-session.ts';

@@ -30,10 +30,25 @@ export interface TorchRunOptions extends PeerRunOptions {
   openblasCoretype?: string;
   /** Time only the 2048³ MatMul (the ceiling), no workloads. */
   matmulOnly?: boolean;
+  /** Run the forward passes under bf16 autocast (reported as peer "torch-bf16"). */
+  autocastBf16?: boolean;
+  /** torch.set_num_threads (default 2). */
+  threads?: number;
+  /** Untimed and timed rounds (default: the peer's own, by --quick). */
+  warmup?: number;
+  rounds?: number;
 }
 
 export async function runTorchPeer(opts: TorchRunOptions): Promise<PeerReport> {
-  const args = [`${PEERS_DIR}torch_engine.py`, ...(opts.quick ? ['--quick'] : []), ...(opts.matmulOnly === true ? ['--matmul-only'] : [])];
+  const args = [
+    `${PEERS_DIR}torch_engine.py`,
+    ...(opts.quick ? ['--quick'] : []),
+    ...(opts.matmulOnly === true ? ['--matmul-only'] : []),
+    ...(opts.autocastBf16 === true ? ['--autocast', 'bf16'] : []),
+    ...(opts.threads === undefined ? [] : ['--threads', String(opts.threads)]),
+    ...(opts.warmup === undefined ? [] : ['--warmup', String(opts.warmup)]),
+    ...(opts.rounds === undefined ? [] : ['--rounds', String(opts.rounds)]),
+  ];
   const setEnv: Record<string, string> = opts.openblasCoretype === undefined ? {} : { OPENBLAS_CORETYPE: opts.openblasCoretype };
   const json = await runJsonChild(torchPython(), args, 'torch peer', {
     unsetEnv: TORCH_UNSET_ENV,
@@ -42,6 +57,30 @@ export async function runTorchPeer(opts: TorchRunOptions): Promise<PeerReport> {
     echoStderr: '  ',
   });
   return parsePeerReport(json, 'torch peer');
+}
+
+/** One OPENBLAS_CORETYPE tried for the PyTorch peer: its MatMul rate and error against float64. */
+export interface BlasCheck {
+  /** The OPENBLAS_CORETYPE set, or null for unset (OpenBLAS picks by itself). */
+  coretype: string | null;
+  /** The kernel OpenBLAS reports running (openblas_get_corename), or null without OpenBLAS. */
+  corename: string | null;
+  matmulMs: number[];
+  /** max |float32 product − float64 product| / max |float64 product| for a 512³ product. */
+  maxRelErr: number;
+}
+
+/** Runs the torch peer's --blas-check under one OPENBLAS_CORETYPE (null: unset). */
+export async function runTorchBlasCheck(coretype: string | null, opts: PeerRunOptions): Promise<BlasCheck> {
+  const json = await runJsonChild(torchPython(), [`${PEERS_DIR}torch_engine.py`, '--blas-check', ...(opts.quick ? ['--quick'] : [])], 'torch BLAS check', {
+    unsetEnv: TORCH_UNSET_ENV,
+    setEnv: coretype === null ? {} : { OPENBLAS_CORETYPE: coretype },
+    timeoutMs: opts.timeoutMs,
+    echoStderr: false,
+  });
+  const v = json as { corename?: unknown; matmul_ms?: unknown; max_rel_err?: unknown };
+  if (!Array.isArray(v.matmul_ms) || typeof v.max_rel_err !== 'number') throw new Error(`torch BLAS check printed ${JSON.stringify(json)}`);
+  return { coretype, corename: typeof v.corename === 'string' ? v.corename : null, matmulMs: v.matmul_ms.map(Number), maxRelErr: v.max_rel_err };
 }
 
 export async function runTfjsPeer(opts: PeerRunOptions): Promise<PeerReport> {

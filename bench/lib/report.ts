@@ -39,6 +39,10 @@ export interface Row {
   pctOfCeiling: number | null;
   /** This peer's median / gesso's median: above 1 means gesso is faster. Null for gesso or no data. */
   gessoSpeedup: number | null;
+  /** Median CPU ms of the process per round, when measured (steadier than wall time on a shared machine). */
+  cpuMedianMs: number | null;
+  /** This peer's CPU median / gesso's CPU median. */
+  gessoSpeedupCpu: number | null;
   /** 'ok', or why there is no time. */
   status: string;
 }
@@ -49,9 +53,11 @@ function stepFlops(workload: WorkloadName, step: Step): number {
 
 export function buildRows(measurements: readonly Measurement[], ceiling: Ceiling): Row[] {
   const peak = ceilingGflops(ceiling);
-  const gessoMedian = (workload: WorkloadName, step: Step): number | null => {
+  const gessoMedian = (workload: WorkloadName, step: Step, cpu = false): number | null => {
     const g = measurements.find((m) => m.peer === 'gesso' && m.workload === workload && m.step === step);
-    return g !== undefined && isTimed(g.result) ? median(g.result.ms) : null;
+    if (g === undefined || !isTimed(g.result)) return null;
+    const times = cpu ? g.result.cpuMs : g.result.ms;
+    return times === undefined ? null : median(times);
   };
   return measurements.map((m): Row => {
     if (!isTimed(m.result)) {
@@ -65,12 +71,16 @@ export function buildRows(measurements: readonly Measurement[], ceiling: Ceiling
         gflops: null,
         pctOfCeiling: null,
         gessoSpeedup: null,
+        cpuMedianMs: null,
+        gessoSpeedupCpu: null,
         status: m.result.skipped,
       };
     }
     const ms = median(m.result.ms);
     const gflops = gflopsPerSecond(stepFlops(m.workload, m.step), ms);
     const g = m.peer === 'gesso' ? null : gessoMedian(m.workload, m.step);
+    const cpu = m.result.cpuMs === undefined ? null : median(m.result.cpuMs);
+    const gCpu = m.peer === 'gesso' ? null : gessoMedian(m.workload, m.step, true);
     return {
       workload: m.workload,
       step: m.step,
@@ -81,12 +91,26 @@ export function buildRows(measurements: readonly Measurement[], ceiling: Ceiling
       gflops,
       pctOfCeiling: peak === null ? null : (100 * gflops) / peak,
       gessoSpeedup: g === null ? null : ms / g,
+      cpuMedianMs: cpu,
+      gessoSpeedupCpu: cpu === null || gCpu === null ? null : cpu / gCpu,
       status: 'ok',
     };
   });
 }
 
-const HEADERS = ['workload', 'step', 'peer', 'backend', 'rounds', 'median ms', 'GFLOP/s', '% of ceiling', 'gesso speedup'];
+const HEADERS = [
+  'workload',
+  'step',
+  'peer',
+  'backend',
+  'rounds',
+  'median ms',
+  'GFLOP/s',
+  '% of ceiling',
+  'gesso speedup',
+  'median CPU ms',
+  'gesso speedup (CPU)',
+];
 
 function cells(r: Row): string[] {
   const num = (v: number | null, digits: number): string => (v === null ? '' : v.toFixed(digits));
@@ -101,6 +125,8 @@ function cells(r: Row): string[] {
     num(r.gflops, 1),
     num(r.pctOfCeiling, 1),
     r.gessoSpeedup === null ? (r.peer === 'gesso' ? '' : 'n/a') : `${r.gessoSpeedup.toFixed(2)}×`,
+    num(r.cpuMedianMs, 1),
+    r.gessoSpeedupCpu === null ? '' : `${r.gessoSpeedupCpu.toFixed(2)}×`,
   ];
 }
 
@@ -137,6 +163,8 @@ export function headline(rows: readonly Row[], ceiling: Ceiling, extra: Record<s
     const prefix = workload === 'convnet' ? '' : 'transformer_';
     out[`${prefix}infer_speedup_vs_torch`] = round(rowFor(rows, 'torch', workload, 'forward')?.gessoSpeedup);
     out[`${prefix}train_speedup_vs_torch`] = round(rowFor(rows, 'torch', workload, 'train')?.gessoSpeedup);
+    out[`${prefix}infer_speedup_vs_torch_cpu_time`] = round(rowFor(rows, 'torch', workload, 'forward')?.gessoSpeedupCpu);
+    out[`${prefix}train_speedup_vs_torch_cpu_time`] = round(rowFor(rows, 'torch', workload, 'train')?.gessoSpeedupCpu);
     out[`${prefix}train_pct_of_peak`] = round(rowFor(rows, 'gesso', workload, 'train')?.pctOfCeiling, 2);
     out[`${prefix}infer_pct_of_peak`] = round(rowFor(rows, 'gesso', workload, 'forward')?.pctOfCeiling, 2);
   }

@@ -6,7 +6,8 @@ import { GessoError } from '../../src/core/errors.ts';
 import { WORKLOADS, type WorkloadName } from './workloads.ts';
 
 /** Timed rounds of one step (forward or training), or why the step was not run. */
-export type StepResult = { ms: number[]; backend?: string } | { skipped: string };
+/** `cpuMs`: the process's CPU time per round, where the peer measures it (steadier on a shared machine). */
+export type StepResult = { ms: number[]; cpuMs?: number[]; backend?: string } | { skipped: string };
 
 export interface WorkloadResult {
   forward: StepResult;
@@ -25,7 +26,7 @@ export interface PeerReport {
   matmul?: { ms: number[] };
 }
 
-export function isTimed(step: StepResult): step is { ms: number[]; backend?: string } {
+export function isTimed(step: StepResult): step is { ms: number[]; cpuMs?: number[]; backend?: string } {
   return 'ms' in step;
 }
 
@@ -47,6 +48,7 @@ export function parseStepResult(v: unknown, where: string): StepResult {
   if (!isObject(v)) throw new GessoError(`${where}: expected {ms: [...]} or {skipped: "..."}, got ${JSON.stringify(v)}`);
   if (typeof v.skipped === 'string') return { skipped: v.skipped };
   const step: StepResult = { ms: msArray(v.ms, `${where}.ms`) };
+  if (v.cpu_ms !== undefined) step.cpuMs = msArray(v.cpu_ms, `${where}.cpu_ms`);
   if (typeof v.backend === 'string') step.backend = v.backend;
   return step;
 }

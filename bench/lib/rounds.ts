@@ -21,6 +21,19 @@ export async function timeRounds(fn: () => unknown, opts: RoundsOptions): Promis
   return ms;
 }
 
+/** As timeRounds, also returning each timed round's CPU time of this process (all threads), in ms. */
+export async function timeRoundsWithCpu(fn: () => unknown, opts: RoundsOptions): Promise<{ ms: number[]; cpuMs: number[] }> {
+  const cpuMs: number[] = [];
+  let usage = process.cpuUsage();
+  const ms = await timeRounds(async () => {
+    usage = process.cpuUsage();
+    await fn();
+    const used = process.cpuUsage(usage);
+    cpuMs.push((used.user + used.system) / 1000);
+  }, opts);
+  return { ms, cpuMs: cpuMs.slice(opts.warmup) };
+}
+
 /** The median (mean of the middle two for an even count); medians resist one noisy round. */
 export function median(values: readonly number[]): number {
   if (values.length === 0) throw new RangeError('median of no values');

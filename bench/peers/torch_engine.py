@@ -8,7 +8,12 @@ OPENBLAS_L2_SIZE removed from this process's environment only (DESIGN.md section
 
   --count   only build both models and print their parameter counts and forward MACs
             (MACs counted from real output shapes by hooks, to cross-check bench/lib/workloads.ts)
+  --blas-check  only time a 2048^3 torch.mm and compare a 512^3 product with float64; prints the
+            OpenBLAS kernel in use (openblas_get_corename) so bench/engine.ts can pick the core type
+  --autocast bf16  run the forward passes under torch.autocast("cpu", torch.bfloat16): PyTorch's
+            mixed precision on CPUs with bf16 instructions (reported as peer "torch-bf16")
 """
+import ctypes
 import argparse
 import json
 import math
@@ -21,11 +26,18 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-THREADS = 2
-torch.set_num_threads(THREADS)
+THREADS = 2  # default; --threads changes it
 
 GROUPS = 8
 ADAM = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8)
+
+
+class GroupNorm(nn.GroupNorm):
+    """nn.GroupNorm that takes its input in float32: PyTorch 1.13's CPU autocast has no policy for
+    group_norm, so a bf16 activation would meet float32 weights and fail. A no-op in float32."""
+
+    def forward(self, x):
+        return super().forward(x.float())
 
 
 class ResBlock(nn.Module):
@@ -33,9 +45,9 @@ class ResBlock(nn.Module):
 
     def __init__(self, c):
         super().__init__()
-        self.norm1 = nn.GroupNorm(GROUPS, c, eps=1e-5, affine=True)
+        self.norm1 = GroupNorm(GROUPS, c, eps=1e-5, affine=True)
         self.conv1 = nn.Conv2d(c, c, 3, padding=1)
-        self.norm2 = nn.GroupNorm(GROUPS, c, eps=1e-5, affine=True)
+        self.norm2 = GroupNorm(GROUPS, c, eps=1e-5, affine=True)
         self.conv2 = nn.Conv2d(c, c, 3, padding=1)
 
     def forward(self, x):  # (B, C, H, W)
@@ -60,7 +72,7 @@ class ConvNet(nn.Module):
         self.res3 = ResBlock(64)
         self.up2 = nn.Conv2d(64, 32, 3, padding=1)
         self.res4 = ResBlock(32)
-        self.head_norm = nn.GroupNorm(GROUPS, 32, eps=1e-5, affine=True)
+        self.head_norm = GroupNorm(GROUPS, 32, eps=1e-5, affine=True)
         self.head = nn.Conv2d(32, 3, 3, padding=1)
 
     def forward(self, x):  # (B, 3, 64, 64)
@@ -138,35 +150,46 @@ def count(name):
     return {"params": sum(p.numel() for p in model.parameters()), "macs": macs[0]}
 
 
-def time_rounds(fn, warmup, rounds):
+def time_rounds(fn, warmup, rounds, cpu=None):
+    """Wall ms per timed round; with a list `cpu`, also appends each round's process CPU ms to it."""
     for _ in range(warmup):
         fn()
     out = []
     for _ in range(rounds):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         fn()
         out.append((time.perf_counter() - start) * 1000.0)
+        if cpu is not None:
+            cpu.append((time.process_time() - start_cpu) * 1000.0)
     return out
 
 
-def time_workload(name, warmup, rounds):
+def timed_step(fn, warmup, rounds, bf16):
+    cpu = []
+    ms = time_rounds(fn, warmup, rounds, cpu)
+    return {"ms": ms, "cpu_ms": cpu, "backend": "cpu bf16 autocast" if bf16 else "cpu"}
+
+
+def time_workload(name, warmup, rounds, bf16=False):
     model, x, y = build(name)
     opt = torch.optim.Adam(model.parameters(), **ADAM)
 
     def forward():
-        with torch.no_grad():
+        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             model(x)
 
     def train_step():
         opt.zero_grad(set_to_none=True)
-        loss = F.mse_loss(model(x), y)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            out = model(x)
+        loss = F.mse_loss(out.float(), y)
         loss.backward()
         opt.step()
 
     return {
         "params": sum(p.numel() for p in model.parameters()),
-        "forward": {"ms": time_rounds(forward, warmup, rounds), "backend": "cpu"},
-        "train": {"ms": time_rounds(train_step, warmup, rounds), "backend": "cpu"},
+        "forward": timed_step(forward, warmup, rounds, bf16),
+        "train": timed_step(train_step, warmup, rounds, bf16),
     }
 
 
@@ -177,13 +200,48 @@ def time_matmul(n, warmup, rounds):
     return {"n": n, "ms": time_rounds(lambda: torch.mm(a, b), warmup, rounds)}
 
 
-def loaded_blas():
+def openblas_corename():
+    """The kernel family OpenBLAS chose (e.g. SkylakeX, Haswell, Prescott), or None without OpenBLAS."""
+    for lib in loaded_blas(full_path=True):
+        if "openblas" not in os.path.basename(lib):
+            continue
+        try:
+            handle = ctypes.CDLL(lib)
+            handle.openblas_get_corename.restype = ctypes.c_char_p
+            return handle.openblas_get_corename().decode()
+        except (OSError, AttributeError):
+            return None
+    return None
+
+
+def blas_check(warmup, rounds):
+    """MatMul rate and correctness of the BLAS torch calls, under this process's OPENBLAS_CORETYPE."""
+    g = torch.Generator().manual_seed(3)
+    a = torch.randn(512, 512, generator=g)
+    b = torch.randn(512, 512, generator=g)
+    exact = a.double() @ b.double()
+    err = ((a @ b).double() - exact).abs().max().item() / exact.abs().max().item()
+    ms = time_matmul(2048, warmup, rounds)["ms"]
+    return {
+        "peer": "torch-blas-check",
+        "coretype": os.environ.get("OPENBLAS_CORETYPE"),
+        "corename": openblas_corename(),
+        "blas": ",".join(loaded_blas()) or "unknown",
+        "matmul_ms": ms,
+        "max_rel_err": err,
+    }
+
+
+def loaded_blas(full_path=False):
     """The BLAS shared libraries this process has mapped (which one torch really calls)."""
     try:
         with open("/proc/self/maps") as f:
-            libs = {os.path.basename(line.split()[-1]) for line in f if "/" in line}
+            paths = {line.split()[-1] for line in f if "/" in line}
+        libs = {p if full_path else os.path.basename(p) for p in paths}
         # libblas.so.3 is Debian's alternatives name; the library behind it is the informative one
-        return sorted(lib for lib in libs if "openblas" in lib or "mkl_rt" in lib or "blis" in lib) or sorted(lib for lib in libs if "blas" in lib)
+        def named(lib):
+            return os.path.basename(lib)
+        return sorted(lib for lib in libs if any(k in named(lib) for k in ("openblas", "mkl_rt", "blis"))) or sorted(lib for lib in libs if "blas" in named(lib))
     except OSError:
         return []
 
@@ -195,7 +253,11 @@ def main():
     p.add_argument("--rounds", type=int, default=None)
     p.add_argument("--count", action="store_true", help="print parameter counts and MACs only")
     p.add_argument("--matmul-only", action="store_true", help="time only the 2048^3 MatMul (the ceiling, for other benchmarks)")
+    p.add_argument("--blas-check", action="store_true", help="MatMul rate and error against float64 only")
+    p.add_argument("--autocast", choices=["bf16"], default=None, help="forward passes under bf16 autocast")
+    p.add_argument("--threads", type=int, default=THREADS, help="torch.set_num_threads (default 2)")
     args = p.parse_args()
+    torch.set_num_threads(args.threads)
 
     if args.count:
         print(json.dumps({"peer": "torch", "count": {n: count(n) for n in ("convnet", "transformer")}}))
@@ -206,17 +268,23 @@ def main():
     if warmup < 0 or rounds < 1:
         sys.exit(f"--warmup {warmup} must be >= 0 and --rounds {rounds} >= 1")
 
+    if args.blas_check:
+        print(json.dumps(blas_check(warmup, rounds)))
+        return
+
+    bf16 = args.autocast == "bf16"
     notes = []
-    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
-        if var in os.environ:
-            notes.append(f"{var} was set ({os.environ[var]}); expected it removed")
-    report = {"peer": "torch", "threads": torch.get_num_threads()}
+    if "OPENBLAS_CORETYPE" in os.environ:
+        notes.append(f"OPENBLAS_CORETYPE={os.environ['OPENBLAS_CORETYPE']} (OpenBLAS kernel {openblas_corename()})")
+    elif openblas_corename() is not None:
+        notes.append(f"OPENBLAS_CORETYPE unset (OpenBLAS kernel {openblas_corename()})")
+    report = {"peer": "torch-bf16" if bf16 else "torch", "threads": torch.get_num_threads()}
     print(f"torch: matmul {warmup}+{rounds} rounds", file=sys.stderr)
     report["matmul"] = time_matmul(2048, warmup, rounds)
     workloads = {}
     for name in () if args.matmul_only else ("convnet", "transformer"):
         print(f"torch: {name} forward/train {warmup}+{rounds} rounds", file=sys.stderr)
-        workloads[name] = time_workload(name, warmup, rounds)
+        workloads[name] = time_workload(name, warmup, rounds, bf16)
     report["workloads"] = workloads
     report["versions"] = {
         "torch": torch.__version__,

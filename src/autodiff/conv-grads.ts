@@ -5,7 +5,22 @@
  * faster than expressing dW as a transposed convolution.
  */
 import type { Tensor } from '../graph/graph.ts';
-import { concat, conv, type convGeometry, convTranspose, matmul, pad, reshape, slice, transpose, transposeLast, type ConvOptions } from '../graph/ops/index.ts';
+import { ShapeError } from '../core/errors.ts';
+import {
+  add,
+  concat,
+  conv,
+  type convGeometry,
+  convTranspose,
+  matmul,
+  pad,
+  reduceSum,
+  reshape,
+  slice,
+  transpose,
+  transposeLast,
+  type ConvOptions,
+} from '../graph/ops/index.ts';
 
 type Geometry = ReturnType<typeof convGeometry>;
 
@@ -15,7 +30,7 @@ type Geometry = ReturnType<typeof convGeometry>;
  * One MatMul per kernel tap, gout (G, Cout/G, N·P) @ tapᵀ, and only the small (Cout, Cin/G) results are
  * stacked: measured 29 ms against 38 ms for stacking the taps themselves first (64→64 3×3, batch 8).
  */
-export function convWeightGrad(input: Tensor, gout: Tensor, kernel: readonly [number, number], geo: Geometry): Tensor {
+export function convWeightGradPerTap(input: Tensor, gout: Tensor, kernel: readonly [number, number], geo: Geometry): Tensor {
   const [n, cin] = input.shape as [number, number, number, number];
   const [, cout, ho, wo] = gout.shape as [number, number, number, number];
   const [kh, kw] = kernel;
@@ -40,6 +55,49 @@ export function convWeightGrad(input: Tensor, gout: Tensor, kernel: readonly [nu
   }
   const stacked = perTap.length === 1 ? (perTap[0] as Tensor) : concat(perTap, 3); // (G, Cout/G, Cin/G, K)
   return reshape(stacked, [cout, cin / g, kh, kw]);
+}
+
+/**
+ * dL/dW by "unfold": one depthwise Conv with constant one-hot kernels copies every kernel tap of the
+ * input into its own channel, (N, Cin·K, Ho, Wo), then one batched MatMul with the output gradient and a
+ * ReduceSum over the batch. Two threaded ops instead of per-tap Slices (ORT's Slice and Concat run on
+ * one thread) and no strided copies: measured faster at stride 2 (bench/engine_passes.ts). The unfolded
+ * input is K times the input, so a big layer runs in batch chunks of at most UNFOLD_CHUNK_BYTES.
+ */
+export function convWeightGradUnfold(input: Tensor, gout: Tensor, kernel: readonly [number, number], geo: Geometry): Tensor {
+  const [n, cin] = input.shape as [number, number, number, number];
+  const [, cout, ho, wo] = gout.shape as [number, number, number, number];
+  const [kh, kw] = kernel;
+  const k = kh * kw;
+  if (geo.group !== 1) throw new ShapeError(`convWeightGradUnfold: group ${geo.group} is not supported (use convWeightGrad)`);
+  const oneHot = new Float32Array(cin * k * k); // (Cin·K, 1, kH, kW): channel c·K + t copies tap t of channel c
+  for (let c = 0; c < cin; c++) for (let t = 0; t < k; t++) oneHot[(c * k + t) * k + t] = 1;
+  const taps = input.graph.constant(oneHot, [cin * k, 1, kh, kw], 'float32', 'unfold_taps');
+  const chunk = Math.max(1, Math.floor(UNFOLD_CHUNK_BYTES / (4 * cin * k * ho * wo)));
+  const parts: Tensor[] = [];
+  for (let start = 0; start < n; start += chunk) {
+    const end = Math.min(n, start + chunk);
+    const x = end - start === n ? input : slice(input, [start], [end], [0]);
+    const gy = end - start === n ? gout : slice(gout, [start], [end], [0]);
+    const cols = conv(x, taps, null, { strides: geo.strides, pads: geo.pads, dilations: geo.dilations, group: cin }); // (n', Cin·K, Ho, Wo)
+    const prod = matmul(reshape(gy, [end - start, cout, ho * wo]), transposeLast(reshape(cols, [end - start, cin * k, ho * wo]))); // (n', Cout, Cin·K)
+    parts.push(reduceSum(prod, [0])); // (Cout, Cin·K)
+  }
+  const sum = parts.reduce((a, b) => add(a, b));
+  return reshape(sum, [cout, cin, kh, kw]);
+}
+
+/** Unfolded input per chunk: 64 MiB keeps a 64-channel 3×3 layer at 64×64 in one piece for batch 8. */
+const UNFOLD_CHUNK_BYTES = 64 * 2 ** 20;
+
+/** Whether dW goes by unfold (measured in bench/engine_passes.ts; see convWeightGradUnfold). */
+export function weightGradByUnfold(geo: Geometry): boolean {
+  return geo.group === 1 && geo.strides.some((s) => s > 1);
+}
+
+/** dL/dW for y = conv(input, W), by whichever method measured faster for this geometry. */
+export function convWeightGrad(input: Tensor, gout: Tensor, kernel: readonly [number, number], geo: Geometry): Tensor {
+  return weightGradByUnfold(geo) ? convWeightGradUnfold(input, gout, kernel, geo) : convWeightGradPerTap(input, gout, kernel, geo);
 }
 
 /** dL/dx for y = conv(x, W). */

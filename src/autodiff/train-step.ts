@@ -11,6 +11,7 @@
  *   per slot: `opt.exp_avg`, `opt.exp_avg_sq`, `opt.momentum`, `opt.ema`.
  * - 'per-param': one state tensor per parameter and slot (`exp_avg.<param>`, `ema.<param>`).
  */
+import { nchwcBlockSize } from '../core/cpu-features.ts';
 import { ShapeError } from '../core/errors.ts';
 import type { Graph, Param, Tensor } from '../graph/graph.ts';
 import { add, concat, div, maximum, mul, reduceSum, reshape, split, sqrt } from '../graph/ops/index.ts';
@@ -29,6 +30,11 @@ export interface TrainStepOptions {
   emaDecay?: number;
   /** Default 'flat' (see the file comment). */
   stateLayout?: 'flat' | 'per-param';
+  /**
+   * Lower convolutions to ORT's blocked NCHWc kernels with this block size (src/graph/nchwc.ts); default
+   * this CPU's (src/core/cpu-features.ts), 0 for standard Conv nodes only.
+   */
+  nchwcBlock?: number;
 }
 
 /** How each state tensor starts: zeros (optimizer moments) or the initial weights (EMA). */
@@ -41,6 +47,8 @@ export interface TrainStep {
   /** Element count of each parameter, in `params` order. */
   paramSizes: number[];
   layout: 'flat' | 'per-param';
+  /** The NCHWc block the model was lowered for (0: none); the session checks it against the runtime's. */
+  nchwcBlock: number;
   /** Optimizer and EMA state names, with how each starts. */
   state: string[];
   stateInit: Record<string, StateInit>;
@@ -85,12 +93,25 @@ export function buildTrainStep(g: Graph, options: TrainStepOptions): TrainStep {
   outputs['grad_norm'] = gradNorm;
   const fetch = ['loss', 'grad_norm', ...Object.keys(options.metrics ?? {})];
 
-  const model = exportOnnx(g, { outputs, params: 'inputs', name: 'train_step' });
+  const nchwcBlock = options.nchwcBlock ?? nchwcBlockSize();
+  const model = exportOnnx(g, { outputs, params: 'inputs', name: 'train_step', nchwcBlock });
   const state = Object.keys(stateInit);
   const fixed = new Set([...params.map((p) => p.name), ...state, STEP_INPUT, LR_INPUT]);
   const batchInputs = model.inputs.map((i) => i.name).filter((n) => !fixed.has(n) && !g.params.has(n));
   const ema = options.emaDecay === undefined ? null : layout === 'flat' ? `${FLAT_PREFIX}ema` : 'ema.';
-  return { model, params: params.map((p) => p.name), paramSizes: params.map((p) => p.value.length), layout, state, stateInit, ema, carry, batchInputs, fetch };
+  return {
+    model,
+    params: params.map((p) => p.name),
+    paramSizes: params.map((p) => p.value.length),
+    layout,
+    nchwcBlock,
+    state,
+    stateInit,
+    ema,
+    carry,
+    batchInputs,
+    fetch,
+  };
 }
 
 type AddState = (name: string, shape: readonly number[], init: StateInit) => Tensor;

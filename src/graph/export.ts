@@ -16,6 +16,7 @@ import {
   type ValueInfoProtoObject,
 } from './onnx-proto.ts';
 import type { Attr, ConstData, DType, Shape } from './types.ts';
+import { lowerConvToNchwc } from './nchwc.ts';
 
 export const OPSET = 18;
 
@@ -39,6 +40,11 @@ export interface ExportOptions {
    * (reshape keeps leading dims as 0, `reshapeLike`), and a test at a second size proves it.
    */
   dynamicAxes?: Record<string, Record<number, string>>;
+  /**
+   * ORT's NCHWc block size (16 with AVX-512, 8 with AVX2; see src/graph/nchwc.ts): lowers every Conv whose
+   * weight is not an initializer to ORT's blocked kernels. Absent or 0: standard Conv nodes only.
+   */
+  nchwcBlock?: number;
 }
 
 export interface ExportedModel {
@@ -57,7 +63,15 @@ export function exportOnnx(g: Graph, options: ExportOptions): ExportedModel {
   for (const n of nodes) for (const t of n.inputs) if (t) used.add(t.name);
   for (const [, t] of outputEntries) used.add(t.name);
 
-  const nodeProtos: NodeProtoObject[] = nodes.map(nodeToProto);
+  const initializers: TensorProtoObject[] = [];
+  const constantWeight = (t: Tensor): boolean => g.constants.has(t.name) || (options.params === 'initializers' && g.params.has(t.name));
+  const nodeProtos: NodeProtoObject[] = nodes.flatMap((n) => {
+    const block = options.nchwcBlock ?? 0;
+    const lowered = block > 0 && n.op === 'Conv' && !constantWeight(n.inputs[1] as Tensor) ? lowerConvToNchwc(n, block, (base) => g.freshName(base)) : null;
+    if (lowered === null) return [nodeToProto(n)];
+    initializers.push(...lowered.initializers);
+    return lowered.nodes;
+  });
   const outputs: ValueInfoProtoObject[] = [];
   for (const [name, t] of outputEntries) {
     if (t.graph !== g) throw new ShapeError(`exportOnnx: output "${name}" belongs to another graph`);
@@ -66,7 +80,6 @@ export function exportOnnx(g: Graph, options: ExportOptions): ExportedModel {
   }
 
   const inputs: ValueInfoProtoObject[] = [];
-  const initializers: TensorProtoObject[] = [];
   const external =
     options.externalData && options.params === 'initializers' ? { location: options.externalData.location, chunks: [] as Uint8Array[] } : undefined;
   let externalOffset = 0;
@@ -84,7 +97,10 @@ export function exportOnnx(g: Graph, options: ExportOptions): ExportedModel {
 
   const model: ModelProtoObject = {
     ir_version: 8,
-    opset_import: [{ domain: '', version: OPSET }],
+    opset_import: [
+      { domain: '', version: OPSET },
+      ...[...new Set(nodeProtos.map((n) => n.domain ?? ''))].filter((d) => d !== '').map((domain) => ({ domain, version: 1 })),
+    ],
     producer_name: 'gesso',
     producer_version: '0.1.0',
     graph: { name: options.name ?? 'gesso', node: nodeProtos, input: inputs, output: outputs, initializer: initializers },
@@ -122,6 +138,7 @@ export function reachableNodes(targets: readonly Tensor[]): Node[] {
 function nodeToProto(n: Node): NodeProtoObject {
   return {
     op_type: n.op,
+    ...(n.domain ? { domain: n.domain } : {}),
     name: n.name,
     input: n.inputs.map((t) => (t ? t.name : '')),
     output: n.outputs.map((t) => t.name),

@@ -37,6 +37,8 @@ export interface Node {
   readonly inputs: readonly (Tensor | null)[];
   readonly outputs: readonly Tensor[];
   readonly attrs: Readonly<Record<string, Attr>>;
+  /** Operator set domain; absent for the standard ONNX ops ('com.microsoft' for ORT's contrib ops). */
+  readonly domain?: string;
 }
 
 export interface Param {
@@ -136,13 +138,13 @@ export class Graph {
   }
 
   /** Adds a node; ops call this after checking shapes. */
-  addNode(op: string, inputs: readonly (Tensor | null)[], attrs: Record<string, Attr>, outputs: readonly OutputSpec[]): Tensor[] {
+  addNode(op: string, inputs: readonly (Tensor | null)[], attrs: Record<string, Attr>, outputs: readonly OutputSpec[], domain?: string): Tensor[] {
     for (const t of inputs) {
       if (t && t.graph !== this) throw new ShapeError(`${op}: input ${t.name} belongs to another graph`);
     }
     const name = this.freshName(op.toLowerCase());
     const outTensors: Tensor[] = [];
-    const node: Node = { op, name, inputs, outputs: outTensors, attrs };
+    const node: Node = { op, name, inputs, outputs: outTensors, attrs, ...(domain ? { domain } : {}) };
     outputs.forEach((spec, i) => {
       outTensors.push(new Tensor(this, this.freshName(`${name}_out${i}`), [...spec.shape], spec.dtype, node));
     });

@@ -6,6 +6,8 @@ import * as op from '../../src/graph/ops/index.ts';
 import type { Rng } from '../../src/core/rng.ts';
 import { gradCheck, type GradCase } from '../helpers/gradcheck.ts';
 import { RULES, type GradRule } from '../../src/autodiff/rules.ts';
+import { nchwcBlockSize } from '../../src/core/cpu-features.ts';
+import { GroupNorm } from '../../src/nn/norm.ts';
 
 const positive = (rng: Rng, n: number): Float32Array => rng.uniformArray(n, 0.5, 2);
 const awayFromZero = (rng: Rng, n: number): Float32Array => rng.uniformArray(n, 0.3, 1.5).map((v, i) => (i % 2 ? v : -v));
@@ -61,6 +63,16 @@ const cases: Record<string, GradCase> = {
   Cos: unary(op.cos),
   'Clip (both bounds)': unary((x) => op.clip(x, -0.5, 0.7)),
   'SiLU (composite)': unary(op.silu),
+  'SiLU, sigmoid first': unary((x) => op.mul(op.sigmoid(x), x)),
+  'SiLU with its sigmoid used again': unary((x) => {
+    const s = op.sigmoid(x);
+    return op.add(op.mul(x, s), op.mul(s, s));
+  }),
+  'GroupNorm (unit-scale InstanceNormalization, affine)': withParams((g) => {
+    const x = g.input('x', [2, 4, 3, 3]);
+    const norm = new GroupNorm(g, 'gn', { groups: 2, channels: 4 });
+    return { wrt: [x, norm.weight as Tensor, norm.bias as Tensor], out: norm.forward(x) };
+  }),
   'GELU (composite)': unary(op.gelu),
   Where: {
     build: (g, rng) => {
@@ -138,6 +150,32 @@ const cases: Record<string, GradCase> = {
       const x = g.input('x', [2, 3, 4, 4]);
       const w = g.input('w', [5, 3, 1, 1]);
       return { wrt: [x, w], out: op.conv(x, w, null) };
+    },
+  },
+  // Training steps lower these to ORT's blocked NCHWc kernels (forward and dX; dW by unfold at stride 2).
+  'Conv NCHWc (16->16, 3x3, bias)': {
+    nchwcBlock: nchwcBlockSize(),
+    build: (g) => {
+      const x = g.input('x', [2, 16, 5, 5]);
+      const w = g.input('w', [16, 16, 3, 3]);
+      const b = g.input('b', [16]);
+      return { wrt: [x, w, b], out: op.conv(x, w, b, { pads: 1 }) };
+    },
+  },
+  'Conv NCHWc (RGB stem 3->16, stride 2)': {
+    nchwcBlock: nchwcBlockSize(),
+    build: (g) => {
+      const x = g.input('x', [2, 3, 7, 7]);
+      const w = g.input('w', [16, 3, 3, 3]);
+      return { wrt: [x, w], out: op.conv(x, w, null, { strides: [2, 2], pads: 1 }) };
+    },
+  },
+  'Conv NCHWc (16->32, stride 2, asymmetric pads)': {
+    nchwcBlock: nchwcBlockSize(),
+    build: (g) => {
+      const x = g.input('x', [1, 16, 6, 7]);
+      const w = g.input('w', [32, 16, 3, 3]);
+      return { wrt: [x, w], out: op.conv(x, w, null, { strides: [2, 2], pads: [1, 0, 1, 1] }) };
     },
   },
   'ConvTranspose (stride 2, output padding, bias)': {

@@ -47,3 +47,19 @@ test('headline JSON: conv-net speedups unprefixed, null when gesso has no time',
   assert.equal(h.torch_convnet_train_ms, 300);
   assert.equal(h.bench, 'engine');
 });
+
+test('CPU-time medians give their own speedup beside the wall-time one', () => {
+  const rows = buildRows(
+    [
+      { workload: 'convnet', step: 'train', peer: 'gesso', result: { ms: [200], cpuMs: [150] } },
+      { workload: 'convnet', step: 'train', peer: 'torch', result: { ms: [100], cpuMs: [300] } },
+      { workload: 'convnet', step: 'forward', peer: 'torch', result: { ms: [100] } },
+    ],
+    { ortGflops: 150, torchGflops: 150 },
+  );
+  assert.equal(rows[1]?.gessoSpeedup, 0.5);
+  assert.equal(rows[1]?.gessoSpeedupCpu, 2);
+  assert.equal(rows[2]?.gessoSpeedupCpu, null);
+  const h = headline(rows, { ortGflops: 150, torchGflops: 150 }, {});
+  assert.equal(h.train_speedup_vs_torch_cpu_time, 2);
+});

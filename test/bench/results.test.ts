@@ -34,3 +34,11 @@ test('a malformed report names the bad field', () => {
   delete noStep.workloads.convnet.train;
   assert.throws(() => parsePeerReport(noStep, 'torch peer'), /workloads\.convnet\.train/);
 });
+
+test('per-round CPU times are kept when a peer reports them, and checked like wall times', () => {
+  const withCpu = structuredClone(good) as { workloads: { convnet: { forward: Record<string, unknown> } } };
+  withCpu.workloads.convnet.forward.cpu_ms = [40, 41];
+  assert.deepEqual(parsePeerReport(withCpu, 'torch peer').workloads.convnet?.forward, { ms: [50, 51], cpuMs: [40, 41] });
+  withCpu.workloads.convnet.forward.cpu_ms = ['fast'];
+  assert.throws(() => parsePeerReport(withCpu, 'torch peer'), /workloads\.convnet\.forward\.cpu_ms/);
+});

@@ -23,6 +23,8 @@ export interface GradCase {
   sample?: (rng: Rng, n: number, name: string) => Float32Array;
   /** Elements checked per input (default 12). */
   points?: number;
+  /** Export with convolutions lowered to ORT's NCHWc kernels of this block (src/graph/nchwc.ts). */
+  nchwcBlock?: number;
 }
 
 export interface GradCheckResult {
@@ -42,7 +44,7 @@ export async function gradCheck(c: GradCase, seed = 1): Promise<GradCheckResult>
     if (!gr) throw new Error(`no gradient for ${wrt[i]?.name}`);
     outputs[`grad_${i}`] = gr;
   });
-  const model = exportOnnx(g, { outputs, params: 'inputs' });
+  const model = exportOnnx(g, { outputs, params: 'inputs', nchwcBlock: c.nchwcBlock ?? 0 });
   const session = await Session.create(model.bytes);
   try {
     const feeds: Record<string, HostTensor> = {};
