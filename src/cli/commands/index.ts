@@ -5,6 +5,7 @@ import { evalCommand } from './eval.ts';
 import { generateCommand } from './generate.ts';
 import { infoCommand } from './info.ts';
 import { schedulersCommand } from './schedulers.ts';
+import { styleCommand } from './style.ts';
 import { trainCommand } from './train.ts';
 import { upscaleCommand } from './upscale.ts';
 
@@ -16,6 +17,7 @@ export const commands: Command[] = [
   evalCommand,
   infoCommand,
   schedulersCommand,
+  styleCommand,
   trainCommand,
   upscaleCommand,
 ];
