@@ -29,3 +29,10 @@ export function meanSquare(x: Float32Array): number {
   for (let i = 0; i < x.length; i++) s += (x[i] as number) * (x[i] as number);
   return s / Math.max(1, x.length);
 }
+
+/** F (B, C, h, w) -> (B, C, C): one Gram matrix per image of a batch. */
+export function batchGram(f: Tensor): Tensor {
+  const [b, c, h, w] = f.shape as [number, number, number, number];
+  const flat = op.reshape(f, [b, c, h * w]); // (B, C, hw)
+  return op.div(op.matmul(flat, op.transposeLast(flat)), h * w);
+}
