@@ -32,7 +32,7 @@ export async function loadImage(path: string, role: string): Promise<RgbPlanes> 
   try {
     meta = await sharp(bytes, { limitInputPixels: false }).metadata(); // header only
   } catch (e) {
-    throw new InputError(`${role} ${JSON.stringify(path)} is not an image gesso can read (${(e as Error).message}); expected ${SUPPORTED_FORMATS}`);
+    throw new InputError(`${role} ${JSON.stringify(path)} is not an image gesso can read (${(e as Error).message.split('\n')[0]}); expected ${SUPPORTED_FORMATS}`);
   }
   const { width = 0, height = 0 } = meta;
   if (width * height > MAX_PIXELS) {
