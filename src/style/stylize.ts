@@ -3,7 +3,8 @@
  * - gatys: optimise the image against an encoder's features (slow, any style, best quality);
  * - fast: a feed-forward network trained for one style (`gesso train style`, or the ONNX model zoo's
  *   fast-neural-style files), run at the content's size;
- * - adain: arbitrary style in one pass (needs an AdaIN model folder; see LEFT OUT in the docs).
+ * - adain: arbitrary style in one pass with a decoder gesso trained (models/gesso-adain-v1 by default);
+ *   strength is AdaIN's alpha, several styles mix by weighting their feature statistics.
  * Output PNGs carry a recipe (content/style hashes, method, every setting) and IPTC
  * compositeWithTrainedAlgorithmicMedia: the content is the user's, edited by a trained model.
  */
@@ -12,10 +13,12 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { InputError } from '../core/errors.ts';
 import { writeImageFile } from '../image/write-image.ts';
+import { adainTransfer, DEFAULT_ADAIN_DIR, loadAdainModel } from './adain-model.ts';
 import { preserveColor } from './color.ts';
 import { defaultEncoder, type FeatureEncoder } from './encoder.ts';
 import { GATYS_DEFAULTS, gatysTransfer } from './gatys.ts';
 import { loadImage } from './load-image.ts';
+import { onnxEncoder } from './onnx-encoder.ts';
 import { runImageModel } from './onnx-image-model.ts';
 import { fitSize, resizePlanes, toPixels, type RgbPlanes } from './planes.ts';
 
@@ -30,7 +33,10 @@ export interface StyleRequest {
   /** Style images with relative weights (default 1 each). `fast` takes none: the style is in the network. */
   styles?: { image: StyleImageInput; weight?: number }[];
   method: StyleMethod;
-  /** fast: the network (.onnx); gatys: an encoder other than the default (not yet: see docs). */
+  /**
+   * fast: the network (.onnx); adain: the model folder (default models/gesso-adain-v1); gatys: a VGG-style
+   * ONNX encoder whose layers are addressed as relu1_1 ... (torchvision normalisation), instead of MobileNetV2.
+   */
   model?: string;
   /** How strongly the style applies: gatys scales the style weight; fast/adain blend with the content. Default 1. */
   strength?: number;
@@ -68,7 +74,7 @@ export async function stylize(req: StyleRequest): Promise<StyleResult> {
   for (const s of styles) if (!(s.weight === undefined || (s.weight > 0 && Number.isFinite(s.weight)))) throw new InputError(`style weight ${s.weight} must be a number > 0`);
 
   const contentIn = await resolveImage(req.content, 'content image');
-  const fitted = fitSize(contentIn.planes.width, contentIn.planes.height, Math.min(size, Math.max(contentIn.planes.width, contentIn.planes.height)), req.method === 'fast' ? 4 : 1);
+  const fitted = fitSize(contentIn.planes.width, contentIn.planes.height, Math.min(size, Math.max(contentIn.planes.width, contentIn.planes.height)), req.method === 'fast' ? 4 : req.method === 'adain' ? 8 : 1);
   const content = await resizePlanes(contentIn.planes, fitted.width, fitted.height);
   const styleIns = await Promise.all(styles.map((s) => resolveImage(s.image, 'style image')));
   for (const s of styleIns) {
@@ -78,12 +84,13 @@ export async function stylize(req: StyleRequest): Promise<StyleResult> {
   if (maskIn && (maskIn.planes.width !== contentIn.planes.width || maskIn.planes.height !== contentIn.planes.height)) {
     throw new InputError(`mask ${maskIn.name} is ${maskIn.planes.width}x${maskIn.planes.height}; it must be the content image's size, ${contentIn.planes.width}x${contentIn.planes.height}`);
   }
+  if (maskIn && req.method !== 'gatys') throw new InputError(`--mask works with method gatys only (got ${req.method})`);
   if (maskIn && styles.length > 2) throw new InputError(`a mask splits the image between two styles; got ${styles.length} styles`);
 
   let image: RgbPlanes;
   const settings: Record<string, unknown> = { strength, size, preserveColor: req.preserveColor ?? false };
   if (req.method === 'gatys') {
-    const encoder = req.encoder ?? defaultEncoder();
+    const encoder = req.encoder ?? (req.model ? onnxEncoder(req.model) : defaultEncoder());
     const maskPlanes = maskIn ? await resizePlanes(maskIn.planes, content.width, content.height) : null;
     const white = maskPlanes ? maskPlanes.data.subarray(0, content.width * content.height) : null;
     const iterations = req.iterations ?? GATYS_DEFAULTS.iterations;
@@ -108,7 +115,9 @@ export async function stylize(req: StyleRequest): Promise<StyleResult> {
     image = blend(await runImageModel(req.model as string, content), content, strength);
     Object.assign(settings, { model: basename(req.model as string), modelSha256: sha256(readFileSync(req.model as string)) });
   } else {
-    throw new InputError('method adain is not available yet: no AdaIN decoder has been trained and shipped (use --method gatys, or fast with a network from gesso train style)');
+    const model = loadAdainModel(req.model ?? DEFAULT_ADAIN_DIR);
+    image = await adainTransfer(model, content, styleIns.map((s, i) => ({ image: s.planes, weight: styles[i]?.weight ?? 1 })), Math.min(1, strength), req.encoder);
+    Object.assign(settings, { model: model.dir, encoder: model.config.encoder, layer: model.config.layer, alpha: Math.min(1, strength), decoderSteps: (model.config as { training?: { trainedSteps?: number } }).training?.trainedSteps });
   }
   if (req.preserveColor) image = preserveColor(image, content);
   const recipe = {

@@ -16,17 +16,20 @@ Methods:
           nsfwjs package, no download); any style images, weights, masks; slow (a few minutes)
   fast    a feed-forward network for one style, in the ONNX model zoo's fast-neural-style format
           (input1/output1, pixels 0-255), run at the image's own size; make one with gesso train style
-  adain   arbitrary style in one pass (not available yet: no AdaIN model is shipped)
+  adain   arbitrary style in one pass (Huang & Belongie's AdaIN) with the decoder gesso trained
+          (models/gesso-adain-v1); several styles mix by weight; --strength is alpha
 
 Options:
   --style FILE[:W]      a style image with relative weight W (default 1); repeat for a mix
   --method NAME         gatys (default), fast or adain
-  --model FILE          fast: the style network (.onnx)
-  --strength A          gatys: multiplies the style weight; fast: blends with the content (0..1). Default 1
+  --model FILE          fast: the style network (.onnx); adain: a model folder; gatys: a VGG
+                        ONNX encoder (layers relu1_1..relu5_1, torchvision input normalisation)
+  --strength A          gatys: multiplies the style weight; fast, adain: blends with the content
+                        (0..1, AdaIN's alpha). Default 1
   --size N              longer side of the output in pixels (default 384 for gatys, 512 otherwise)
   --iterations N        gatys: optimisation steps (default 200)
   --preserve-color      keep the content's colours (luminance-only transfer)
-  --mask FILE           greyscale mask at the content's size: white takes the first style, black the
+  --mask FILE           gatys: greyscale mask at the content's size: white takes the first style, black the
                         second (with one style, black keeps the content)
   --intermediate N      gatys: also write OUT-<iteration>.png every N iterations
   --out FILE            output .png (default: CONTENT's name with -style.png, beside it)`;
