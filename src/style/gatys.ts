@@ -12,7 +12,7 @@
 import { InputError } from '../core/errors.ts';
 import { Graph, type Tensor } from '../graph/graph.ts';
 import * as op from '../graph/ops/index.ts';
-import { buildTrainStep } from '../autodiff/train-step.ts';
+import { buildTrainStep, type TrainStep } from '../autodiff/train-step.ts';
 import { TrainSession } from '../train/train-session.ts';
 import type { FeatureEncoder } from './encoder.ts';
 import { extractFeatures } from './features.ts';
@@ -88,23 +88,7 @@ async function optimiseAtSize(encoder: FeatureEncoder, content: RgbPlanes, style
     }),
   );
 
-  const g = new Graph();
-  const x = g.param('image', [1, 3, height, width], Float32Array.from(start.data)); // (1, 3, H, W)
-  const clipped = op.clip(x, 0, 1);
-  const feats: Record<string, Tensor> = { ...encoder.features(g, clipped, withoutPixels([...new Set([...contentLayers, ...styleLayers])])), [PIXELS]: clipped };
-  let contentLoss: Tensor | null = null;
-  for (const l of contentLayers) {
-    const t = targets.features.get(l)!;
-    const term = relativeMse(feats[l] as Tensor, g.constant(t.data, t.shape, 'float32', 'content_target'), meanSquare(t.data));
-    contentLoss = contentLoss ? op.add(contentLoss, term) : term;
-  }
-  const styleLoss = buildStyleLoss(g, feats, styles, styleGrams, styleLayers, width, height);
-  const tv = totalVariation(x);
-  const styleWeight = o.styleWeight ?? GATYS_DEFAULTS.styleWeight;
-  const tvWeight = o.tvWeight ?? GATYS_DEFAULTS.tvWeight;
-  const cl = op.div(contentLoss as Tensor, contentLayers.length);
-  const loss = op.add(op.add(cl, op.mul(styleLoss, styleWeight)), op.mul(tv, tvWeight * 100));
-  const step = buildTrainStep(g, { loss, optimizer: { kind: 'adam' }, metrics: { content: cl, style: styleLoss, tv } });
+  const { g, step } = buildGatysStep(encoder, start, targets.features, styles, styleGrams, { ...o, contentLayers, styleLayers });
   const session = await TrainSession.create(g, step, { inProcess: true });
   const lr = o.learningRate ?? GATYS_DEFAULTS.learningRate;
   try {
@@ -121,6 +105,36 @@ async function optimiseAtSize(encoder: FeatureEncoder, content: RgbPlanes, style
   } finally {
     await session.release();
   }
+}
+
+/** Content targets by layer and each style's Gram targets by layer, measured on host beforehand. */
+type Targets = Map<string, { shape: number[]; data: Float32Array }>;
+
+/**
+ * The Gatys training-step graph at `start`'s size: the image is the one parameter; targets are baked
+ * in as constants. Exported for the benchmark, which times one step of it.
+ */
+export function buildGatysStep(encoder: FeatureEncoder, start: RgbPlanes, contentTargets: Targets, styles: readonly WeightedStyle[], styleGrams: Targets[], o: GatysOptions & { contentLayers: readonly string[]; styleLayers: readonly string[] }): { g: Graph; step: TrainStep } {
+  const { contentLayers, styleLayers } = o;
+  const { width, height } = start;
+  const g = new Graph();
+  const x = g.param('image', [1, 3, height, width], Float32Array.from(start.data)); // (1, 3, H, W)
+  const clipped = op.clip(x, 0, 1);
+  const feats: Record<string, Tensor> = { ...encoder.features(g, clipped, withoutPixels([...new Set([...contentLayers, ...styleLayers])])), [PIXELS]: clipped };
+  let contentLoss: Tensor | null = null;
+  for (const l of contentLayers) {
+    const t = contentTargets.get(l)!;
+    const term = relativeMse(feats[l] as Tensor, g.constant(t.data, t.shape, 'float32', 'content_target'), meanSquare(t.data));
+    contentLoss = contentLoss ? op.add(contentLoss, term) : term;
+  }
+  const styleLoss = buildStyleLoss(g, feats, styles, styleGrams, styleLayers, width, height);
+  const tv = totalVariation(x);
+  const styleWeight = o.styleWeight ?? GATYS_DEFAULTS.styleWeight;
+  const tvWeight = o.tvWeight ?? GATYS_DEFAULTS.tvWeight;
+  const cl = op.div(contentLoss as Tensor, contentLayers.length);
+  const loss = op.add(op.add(cl, op.mul(styleLoss, styleWeight)), op.mul(tv, tvWeight * 100));
+  const step = buildTrainStep(g, { loss, optimizer: { kind: 'adam' }, metrics: { content: cl, style: styleLoss, tv } });
+  return { g, step };
 }
 
 async function current(session: TrainSession, width: number, height: number): Promise<RgbPlanes> {

@@ -13,7 +13,7 @@ import { Graph, type Tensor } from '../graph/graph.ts';
 import * as op from '../graph/ops/index.ts';
 import { exportOnnx } from '../graph/export.ts';
 import { saveOnnx } from '../graph/save.ts';
-import { buildTrainStep } from '../autodiff/train-step.ts';
+import { buildTrainStep, type TrainStep } from '../autodiff/train-step.ts';
 import { trainLoop } from '../train/loop.ts';
 import { warmupCosine } from '../train/lr-schedule.ts';
 import { TrainSession } from '../train/train-session.ts';
@@ -65,31 +65,7 @@ export async function trainFastStyle(o: TrainFastOptions): Promise<string> {
   const contentLayers = encoder.defaults.content;
   const targets = (await extractFeatures(encoder, styleImage, { grams: styleLayers })).grams;
 
-  // One graph: content batch -> network -> encoder features of output and input -> losses.
-  const g = new Graph();
-  const x = g.input('content', [batch, 3, size, size]); // (B, 3, S, S) in [0, 1]
-  const y = op.div(buildFastNet(g, op.mul(x, 255), net, new Rng(seed)), 255); // (B, 3, S, S) in [0, 1]
-  const layers = [...new Set([...contentLayers, ...styleLayers])].filter((l) => l !== PIXELS);
-  const fy: Record<string, Tensor> = { ...encoder.features(g, y, layers), [PIXELS]: y };
-  const fx = encoder.features(g, x, contentLayers.filter((l) => l !== PIXELS));
-  let contentLoss: Tensor | null = null;
-  for (const l of contentLayers) {
-    const d2 = op.sub(fy[l] as Tensor, fx[l] as Tensor);
-    // Normalised by the content features' own mean square, measured in the graph.
-    const term = op.div(op.reduceMean(op.mul(d2, d2)), op.add(op.reduceMean(op.mul(fx[l] as Tensor, fx[l] as Tensor)), 1e-8));
-    contentLoss = contentLoss ? op.add(contentLoss, term) : term;
-  }
-  let styleLoss: Tensor | null = null;
-  for (const l of styleLayers) {
-    const t = targets.get(l)!;
-    const term = relativeMse(batchGram(fy[l] as Tensor), g.constant(t.data, [1, ...t.shape], 'float32', 'style_target'), meanSquare(t.data));
-    styleLoss = styleLoss ? op.add(styleLoss, term) : term;
-  }
-  const sl = op.div(styleLoss as Tensor, styleLayers.length);
-  const cl = contentLoss as Tensor;
-  const tv = totalVariation(y);
-  const loss = op.add(op.add(cl, op.mul(sl, o.styleWeight ?? d.styleWeight)), op.mul(tv, (o.tvWeight ?? d.tvWeight) * 100));
-  const step = buildTrainStep(g, { loss, optimizer: { kind: 'adam' }, metrics: { content_loss: cl, style_loss: sl, tv_loss: tv }, clipGradNorm: 10 });
+  const { g, step } = buildFastTrainStep(encoder, targets, { batch, size, net, seed, styleWeight: o.styleWeight ?? d.styleWeight, tvWeight: o.tvWeight ?? d.tvWeight });
   const session = await TrainSession.create(g, step);
 
   const out = join(o.runDir, 'style.onnx');
@@ -120,6 +96,41 @@ export async function trainFastStyle(o: TrainFastOptions): Promise<string> {
     await session.release();
   }
   return out;
+}
+
+/**
+ * One graph: content batch -> network -> encoder features of output and input -> perceptual losses,
+ * with its Adam training step. Exported for the benchmark.
+ */
+export function buildFastTrainStep(encoder: FeatureEncoder, targets: Map<string, { shape: number[]; data: Float32Array }>, o: { batch: number; size: number; net: FastNetConfig; seed: number; styleWeight: number; tvWeight: number }): { g: Graph; step: TrainStep } {
+  const { batch, size, net, seed } = o;
+  const styleLayers = encoder.defaults.style;
+  const contentLayers = encoder.defaults.content;
+  const g = new Graph();
+  const x = g.input('content', [batch, 3, size, size]); // (B, 3, S, S) in [0, 1]
+  const y = op.div(buildFastNet(g, op.mul(x, 255), net, new Rng(seed)), 255); // (B, 3, S, S) in [0, 1]
+  const layers = [...new Set([...contentLayers, ...styleLayers])].filter((l) => l !== PIXELS);
+  const fy: Record<string, Tensor> = { ...encoder.features(g, y, layers), [PIXELS]: y };
+  const fx = encoder.features(g, x, contentLayers.filter((l) => l !== PIXELS));
+  let contentLoss: Tensor | null = null;
+  for (const l of contentLayers) {
+    const d2 = op.sub(fy[l] as Tensor, fx[l] as Tensor);
+    // Normalised by the content features' own mean square, measured in the graph.
+    const term = op.div(op.reduceMean(op.mul(d2, d2)), op.add(op.reduceMean(op.mul(fx[l] as Tensor, fx[l] as Tensor)), 1e-8));
+    contentLoss = contentLoss ? op.add(contentLoss, term) : term;
+  }
+  let styleLoss: Tensor | null = null;
+  for (const l of styleLayers) {
+    const t = targets.get(l)!;
+    const term = relativeMse(batchGram(fy[l] as Tensor), g.constant(t.data, [1, ...t.shape], 'float32', 'style_target'), meanSquare(t.data));
+    styleLoss = styleLoss ? op.add(styleLoss, term) : term;
+  }
+  const sl = op.div(styleLoss as Tensor, styleLayers.length);
+  const cl = contentLoss as Tensor;
+  const tv = totalVariation(y);
+  const loss = op.add(op.add(cl, op.mul(sl, o.styleWeight)), op.mul(tv, o.tvWeight * 100));
+  const step = buildTrainStep(g, { loss, optimizer: { kind: 'adam' }, metrics: { content_loss: cl, style_loss: sl, tv_loss: tv }, clipGradNorm: 10 });
+  return { g, step };
 }
 
 /** Writes the network with trained `values` as `path` in the zoo's I/O (input1/output1, 1×3×224×224, 0-255). */
