@@ -15,7 +15,7 @@ import { buildTrainStep } from '../autodiff/train-step.ts';
 import { trainLoop } from '../train/loop.ts';
 import { warmupCosine } from '../train/lr-schedule.ts';
 import { TrainSession } from '../train/train-session.ts';
-import { writeSafetensors } from '../weights/safetensors.ts';
+import { readSafetensors, toFloat32, writeSafetensors } from '../weights/safetensors.ts';
 import { ADAIN_DEFAULT, adaptiveInstanceNorm, buildDecoder, channelStats, type AdainConfig } from './adain.ts';
 import { ContentSet } from './content-set.ts';
 import { defaultEncoder, type FeatureEncoder } from './encoder.ts';
@@ -83,11 +83,7 @@ export async function trainAdainDecoder(o: TrainAdainOptions): Promise<void> {
   const log: string[] = [];
   const exportNow = async (stepNo: number): Promise<void> => {
     const values = await session.values();
-    mkdirSync(o.out, { recursive: true });
-    const tensors: Record<string, { dtype: 'F32'; shape: number[]; data: Float32Array }> = {};
-    for (const [name, v] of values) tensors[name] = { dtype: 'F32', shape: [...(g.params.get(name)?.tensor.shape ?? [v.length])], data: v };
-    writeSafetensors(join(o.out, 'decoder.safetensors'), tensors, { format: 'gesso-adain-decoder-v1' });
-    writeFileSync(join(o.out, 'config.json'), `${JSON.stringify({ format: 'gesso-adain-v1', encoder: encoder.id, ...config, training: { ...settings, trainedSteps: stepNo } }, null, 2)}\n`);
+    writeAdainModel(o.out, new Map([...values].map(([name, v]) => [name, { shape: [...(g.params.get(name)?.tensor.shape ?? [v.length])], data: v }])), { encoder: encoder.id, ...config, training: { ...settings, trainedSteps: stepNo } });
   };
   try {
     await trainLoop({
@@ -106,4 +102,23 @@ export async function trainAdainDecoder(o: TrainAdainOptions): Promise<void> {
     if (log.length) writeFileSync(join(o.runDir, 'log.jsonl'), `${log.join('\n')}\n`, { flag: 'a' });
     await session.release();
   }
+}
+
+/** Writes a model folder: decoder.safetensors (the `decoder.*` parameters) and config.json. */
+export function writeAdainModel(out: string, params: Map<string, { shape: number[]; data: Float32Array }>, config: Record<string, unknown>): void {
+  mkdirSync(out, { recursive: true });
+  const tensors: Record<string, { dtype: 'F32'; shape: number[]; data: Float32Array }> = {};
+  for (const [name, t] of params) if (name.startsWith('decoder.')) tensors[name] = { dtype: 'F32', shape: t.shape, data: t.data };
+  writeSafetensors(join(out, 'decoder.safetensors'), tensors, { format: 'gesso-adain-decoder-v1' });
+  writeFileSync(join(out, 'config.json'), `${JSON.stringify({ format: 'gesso-adain-v1', ...config }, null, 2)}\n`);
+}
+
+/** Exports the decoder from a training checkpoint (e.g. when a run is stopped before its last step). */
+export function exportAdainCheckpoint(checkpoint: string, out: string, config: Record<string, unknown>): number {
+  const file = readSafetensors(checkpoint, checkpoint);
+  const params = new Map([...file.tensors].map(([name, t]) => [name, { shape: [...t.shape], data: Float32Array.from(toFloat32(t)) }]));
+  const step = Number(file.metadata['step']);
+  const training = (config['training'] ?? {}) as Record<string, unknown>;
+  writeAdainModel(out, params, { ...config, training: { ...training, trainedSteps: step } });
+  return step;
 }
