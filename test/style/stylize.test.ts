@@ -98,3 +98,38 @@ test('--style FILE:W parses a weight; a path with a colon keeps it', () => {
   assert.deepEqual(parseStyleArg('b.png'), { path: 'b.png', weight: 1 });
   assert.throws(() => parseStyleArg('a.png:0'), /weight "0" must be a number > 0/);
 });
+
+test('a mask puts the first style in its white part and the second in its black part', async () => {
+  const w = 32;
+  const flat = (r: number, b: number): RgbPlanes => {
+    const data = new Float32Array(3 * w * w);
+    for (let y = 0; y < w; y++) for (let x = 0; x < w; x++) {
+      // Stripes give texture; the two styles differ in colour.
+      const on = Math.floor(x / 4) % 2 === 0 ? 1 : 0.6;
+      data[y * w + x] = r * on;
+      data[w * w + y * w + x] = 0.2 * on;
+      data[2 * w * w + y * w + x] = b * on;
+    }
+    return { data, width: w, height: w };
+  };
+  const maskData = new Float32Array(3 * w * w);
+  for (let c = 0; c < 3; c++) for (let y = 0; y < w; y++) for (let x = 0; x < w / 2; x++) maskData[c * w * w + y * w + x] = 1;
+  const r = await stylize({
+    content: { planes: content(w, w), name: 'halves' },
+    styles: [{ image: { planes: flat(0.9, 0.1), name: 'red' } }, { image: { planes: flat(0.1, 0.9), name: 'blue' } }],
+    mask: { planes: { data: maskData, width: w, height: w }, name: 'left' },
+    method: 'gatys',
+    iterations: 40,
+    size: w,
+  });
+  const n = w * w;
+  let left = 0;
+  let right = 0;
+  for (let y = 0; y < w; y++) for (let x = 0; x < w; x++) {
+    const redness = (r.image.data[y * w + x] as number) - (r.image.data[2 * n + y * w + x] as number);
+    if (x < w / 2 - 4) left += redness;
+    else if (x >= w / 2 + 4) right += redness;
+  }
+  assert.ok(left > right + 0.05 * n / 4, `left (white, red style) should be redder than right: ${left} vs ${right}`);
+  assert.equal((r.recipe['mask'] as { name: string }).name, 'left');
+});
