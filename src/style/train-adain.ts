@@ -6,7 +6,7 @@
  * both relative to the target's scale. Checkpoints and resumes; exports a model folder:
  * `decoder.safetensors` + `config.json` (encoder id, layer, widths, training settings).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '../core/rng.ts';
 import { Graph, type Tensor } from '../graph/graph.ts';
@@ -80,7 +80,6 @@ export async function trainAdainDecoder(o: TrainAdainOptions): Promise<void> {
   const session = await TrainSession.create(g, step);
 
   const settings = { steps, batch, size, lr: o.lr ?? d.lr, styleWeight: o.styleWeight ?? d.styleWeight, seed, contentImages: contents.images.length, styleImages: styles.images.length, contentDir: o.contentDir, styleDir: o.styleDir };
-  const log: string[] = [];
   const exportNow = async (stepNo: number): Promise<void> => {
     const values = await session.values();
     writeAdainModel(o.out, new Map([...values].map(([name, v]) => [name, { shape: [...(g.params.get(name)?.tensor.shape ?? [v.length])], data: v }])), { encoder: encoder.id, ...config, training: { ...settings, trainedSteps: stepNo } });
@@ -93,13 +92,13 @@ export async function trainAdainDecoder(o: TrainAdainOptions): Promise<void> {
       lr: warmupCosine({ lr: o.lr ?? d.lr, warmupSteps: Math.min(100, Math.floor(steps / 10)), totalSteps: steps, minLr: (o.lr ?? d.lr) / 20 }),
       checkpoint: { path: join(o.runDir, 'checkpoint.safetensors'), every: o.checkpointEvery ?? 100 },
       sample: { every: 250, run: exportNow },
-      onStep: (r, lr) => log.push(JSON.stringify({ step: r.step, loss: r.loss, lr, ...r.metrics })),
+      // One line per step, appended as it happens, so a stopped run keeps its loss curve.
+      onStep: (r, lr) => appendFileSync(join(o.runDir, 'log.jsonl'), `${JSON.stringify({ step: r.step, loss: r.loss, lr, ...r.metrics })}\n`),
       label: 'train adain',
       resume: true,
       ...(o.quiet ? { quiet: true } : {}),
     });
   } finally {
-    if (log.length) writeFileSync(join(o.runDir, 'log.jsonl'), `${log.join('\n')}\n`, { flag: 'a' });
     await session.release();
   }
 }

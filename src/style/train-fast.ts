@@ -5,7 +5,7 @@
  * sample image along the way; exports `style.onnx` in the ONNX model zoo's fast-neural-style I/O
  * (`input1`/`output1`, 1×3×224×224, pixels 0-255), which `gesso style --method fast` runs at any size.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../core/errors.ts';
 import { Rng } from '../core/rng.ts';
@@ -70,7 +70,6 @@ export async function trainFastStyle(o: TrainFastOptions): Promise<string> {
 
   const out = join(o.runDir, 'style.onnx');
   const settings = { style: o.style, contentDir: o.contentDir, contentImages: content.images.length, steps, batch, size, lr: o.lr ?? d.lr, styleWeight: o.styleWeight ?? d.styleWeight, tvWeight: o.tvWeight ?? d.tvWeight, net, seed, encoder: encoder.id, styleLayers, contentLayers };
-  const log: string[] = [];
   const exportNow = async (stepNo: number): Promise<void> => {
     const values = await session.values();
     exportFastNet(values, net, out, { ...settings, trainedSteps: stepNo });
@@ -86,13 +85,13 @@ export async function trainFastStyle(o: TrainFastOptions): Promise<string> {
       lr: warmupCosine({ lr: o.lr ?? d.lr, warmupSteps: Math.min(100, Math.floor(steps / 10)), totalSteps: steps, minLr: (o.lr ?? d.lr) / 20 }),
       checkpoint: { path: join(o.runDir, 'checkpoint.safetensors'), every: o.checkpointEvery ?? 100 },
       sample: { every: o.sampleEvery ?? 250, run: exportNow },
-      onStep: (r, lr) => log.push(JSON.stringify({ step: r.step, loss: r.loss, lr, ...r.metrics })),
+      // One line per step, appended as it happens, so a stopped run keeps its loss curve.
+      onStep: (r, lr) => appendFileSync(join(o.runDir, 'log.jsonl'), `${JSON.stringify({ step: r.step, loss: r.loss, lr, ...r.metrics })}\n`),
       label: 'train style',
       resume: true,
       ...(o.quiet ? { quiet: true } : {}),
     });
   } finally {
-    if (log.length) writeFileSync(join(o.runDir, 'log.jsonl'), `${log.join('\n')}\n`, { flag: 'a' });
     await session.release();
   }
   return out;
