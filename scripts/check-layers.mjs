@@ -16,13 +16,15 @@ export const LAYERS = {
   nn: 2,
   data: 2,
   models: 3,
+  tfjs: 3, // TensorFlow.js models read into gesso's graph
   pipelines: 4,
   train: 5,
-  eval: 6,
-  studio: 7,
-  server: 8,
-  cli: 9,
-  '(index)': 10,
+  style: 6, // style transfer: runs pipelines, trains networks
+  eval: 7,
+  studio: 8,
+  server: 9,
+  cli: 10,
+  '(index)': 11,
 };
 /** npm packages that only one folder may import. */
 const OWNED_PACKAGES = { 'onnxruntime-node': 'runtime' };

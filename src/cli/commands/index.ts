@@ -29,8 +29,13 @@ export const commands: CommandEntry[] = [
     load: async () => (await import('./schedulers.ts')).schedulersCommand,
   },
   {
+    name: 'style',
+    summary: 'restyle an image: the style of one or more images on the content of another (gatys, fast, adain)',
+    load: async () => (await import('./style.ts')).styleCommand,
+  },
+  {
     name: 'train',
-    summary: "train gesso's default model (and, later, models on your own images)",
+    summary: "train gesso's default model, or a fast style network for your own style",
     load: async () => (await import('./train.ts')).trainCommand,
   },
   { name: 'upscale', summary: "enlarge an image 4× with gesso's upscaler network", load: async () => (await import('./upscale.ts')).upscaleCommand },

@@ -1,0 +1,155 @@
+/**
+ * `npm run bench:style [-- --quick] [--no-write]`: style transfer on gesso's engine vs PyTorch CPU running
+ * the same networks (bench/peers/torch_style.py) in the same run, 2 threads each:
+ *   fast_512           the feed-forward style net (16-32-64, 3 residual blocks) on one 512×512 image
+ *   adain_512          MobileNetV2 encoder (nsfwjs weights) to block_6_expand_relu + AdaIN + decoder at 512×512
+ *   gatys_512          one Gatys iteration at 512×512 (forward, Gram/content/TV losses, backward to the image, Adam)
+ *   fast_train_b4_256  one training step of the style net, batch 4 at 256×256, with the perceptual losses
+ * Each as median ms, % of the ceiling (the larger 2048³ MatMul rate of ORT and PyTorch, DESIGN.md §6)
+ * and the speed-up over PyTorch. Rewrites the `style` section of BENCHMARKS.md; the last line is one
+ * JSON object with `<workload>_speedup_vs_torch` per workload.
+ */
+import { parseArgs } from 'node:util';
+import { Rng } from '../src/core/rng.ts';
+import { Graph, type Tensor } from '../src/graph/graph.ts';
+import { exportOnnx } from '../src/graph/export.ts';
+import { countFlops } from '../src/graph/flops.ts';
+import { Session } from '../src/runtime/session.ts';
+import { TrainSession } from '../src/train/train-session.ts';
+import { ADAIN_DEFAULT, adaptiveInstanceNorm, buildDecoder } from '../src/style/adain.ts';
+import { defaultEncoder } from '../src/style/encoder.ts';
+import { extractFeatures } from '../src/style/features.ts';
+import { buildFastNet, FAST_NET_DEFAULT } from '../src/style/fast-net.ts';
+import { buildGatysStep } from '../src/style/gatys.ts';
+import { buildFastTrainStep } from '../src/style/train-fast.ts';
+import { writeSection } from './lib/benchmarks-md.ts';
+import { runJsonChild } from './lib/child.ts';
+import { busyWarning, currentLoad, machineInfo } from './lib/machine.ts';
+import { timeOrtMatmul } from './lib/ort-matmul.ts';
+import { TORCH_UNSET_ENV, torchPython } from './lib/peers.ts';
+import { gflopsPerSecond, median, timeRounds } from './lib/rounds.ts';
+
+const THREADS = 2;
+const { values: flags } = parseArgs({ options: { quick: { type: 'boolean', default: false }, 'no-write': { type: 'boolean', default: false } } });
+const rounds = { warmup: 1, rounds: flags.quick ? 2 : 3 };
+const loads: number[] = [currentLoad()];
+const log = (s: string): void => void process.stderr.write(`bench:style: ${s}\n`);
+
+interface Timing {
+  ms: number;
+  flops: number;
+}
+
+async function inference(g: Graph, input: Tensor, out: Tensor): Promise<Timing> {
+  const session = await Session.create(exportOnnx(g, { outputs: { [out.name]: out }, params: 'initializers' }).bytes, { intraOpThreads: THREADS });
+  const data = new Rng(1).uniformArray(input.size);
+  try {
+    const ms = median(await timeRounds(() => session.run({ [input.name]: { dtype: 'float32', dims: [...input.shape], data } }), rounds));
+    return { ms, flops: countFlops(g, [out]) };
+  } finally {
+    await session.release();
+  }
+}
+
+async function trainStep(
+  g: Graph,
+  step: Parameters<typeof TrainSession.create>[1],
+  batch: () => Record<string, { dtype: 'float32'; dims: number[]; data: Float32Array }>,
+): Promise<Timing> {
+  const session = await TrainSession.create(g, step, { inProcess: true, threads: THREADS });
+  try {
+    const ms = median(await timeRounds(() => session.step(batch(), 1e-3), rounds));
+    return { ms, flops: countFlops(g) };
+  } finally {
+    await session.release();
+  }
+}
+
+const encoder = defaultEncoder();
+const gesso: Record<string, Timing> = {};
+{
+  const g = new Graph();
+  const x = g.input('input1', [1, 3, 512, 512]);
+  gesso['fast_512'] = await inference(g, x, buildFastNet(g, x, FAST_NET_DEFAULT, new Rng(1)));
+  log(`fast_512 ${gesso['fast_512']!.ms.toFixed(0)} ms`);
+  loads.push(currentLoad());
+}
+{
+  const g = new Graph();
+  const x = g.input('content', [1, 3, 512, 512]);
+  const c = ADAIN_DEFAULT.channels;
+  const f = encoder.features(g, x, [ADAIN_DEFAULT.layer])[ADAIN_DEFAULT.layer] as Tensor;
+  const t = adaptiveInstanceNorm(
+    f,
+    g.constant(new Rng(2).uniformArray(c), [1, c, 1, 1], 'float32'),
+    g.constant(new Rng(3).uniformArray(c, 0.5, 1.5), [1, c, 1, 1], 'float32'),
+  );
+  gesso['adain_512'] = await inference(g, x, buildDecoder(g, t, ADAIN_DEFAULT, new Rng(4)));
+  log(`adain_512 ${gesso['adain_512']!.ms.toFixed(0)} ms`);
+  loads.push(currentLoad());
+}
+{
+  const start = { data: new Rng(5).uniformArray(3 * 512 * 512), width: 512, height: 512 };
+  const layers = { contentLayers: encoder.defaults.content, styleLayers: encoder.defaults.style };
+  const measured = await extractFeatures(encoder, start, { features: [...layers.contentLayers], grams: [...layers.styleLayers] });
+  const { g, step } = buildGatysStep(encoder, start, measured.features, [{ image: start, weight: 1 }], [measured.grams], layers);
+  gesso['gatys_512'] = await trainStep(g, step, () => ({}));
+  log(`gatys_512 ${gesso['gatys_512']!.ms.toFixed(0)} ms`);
+  loads.push(currentLoad());
+}
+{
+  const style = { data: new Rng(6).uniformArray(3 * 256 * 256), width: 256, height: 256 };
+  const targets = (await extractFeatures(encoder, style, { grams: [...encoder.defaults.style] })).grams;
+  const { g, step } = buildFastTrainStep(encoder, targets, { batch: 4, size: 256, net: FAST_NET_DEFAULT, seed: 1, styleWeight: 30, tvWeight: 0.5 });
+  const data = new Rng(7).uniformArray(4 * 3 * 256 * 256);
+  gesso['fast_train_b4_256'] = await trainStep(g, step, () => ({ content: { dtype: 'float32', dims: [4, 3, 256, 256], data } }));
+  log(`fast_train_b4_256 ${gesso['fast_train_b4_256']!.ms.toFixed(0)} ms`);
+  loads.push(currentLoad());
+}
+const ortMatmul = gflopsPerSecond(2 * 2048 ** 3, median(await timeOrtMatmul({ n: 2048, threads: THREADS, warmup: 1, rounds: 5 })));
+loads.push(currentLoad());
+log('running the PyTorch peer');
+const torch = (await runJsonChild(
+  torchPython(),
+  [new URL('./peers/torch_style.py', import.meta.url).pathname, ...(flags.quick ? ['--quick'] : [])],
+  'torch style peer',
+  { unsetEnv: TORCH_UNSET_ENV, timeoutMs: 30 * 60_000, echoStderr: '  ' },
+)) as { version: string; matmul_gflops: number; ms: Record<string, number> };
+loads.push(currentLoad());
+
+const ceiling = Math.max(ortMatmul, torch.matmul_gflops);
+const machine = machineInfo();
+const warning = busyWarning(loads, machine.nproc);
+const json: Record<string, number | string> = {
+  ceiling_gflops: Number(ceiling.toFixed(1)),
+  ort_matmul_gflops: Number(ortMatmul.toFixed(1)),
+  torch_matmul_gflops: Number(torch.matmul_gflops.toFixed(1)),
+  load_max: Math.max(...loads),
+};
+const rows: string[] = [];
+for (const [name, t] of Object.entries(gesso)) {
+  const peer = torch.ms[name] as number;
+  const pct = (100 * gflopsPerSecond(t.flops, t.ms)) / ceiling;
+  const speedup = peer / t.ms;
+  rows.push(`| ${name} | ${t.ms.toFixed(0)} | ${peer.toFixed(0)} | ${speedup.toFixed(2)}× | ${(t.flops / 1e9).toFixed(1)} | ${pct.toFixed(1)}% |`);
+  json[`${name}_ms`] = Number(t.ms.toFixed(1));
+  json[`${name}_torch_ms`] = Number(peer.toFixed(1));
+  json[`${name}_pct_of_peak`] = Number(pct.toFixed(1));
+  json[`${name}_speedup_vs_torch`] = Number(speedup.toFixed(2));
+}
+const table = ['| workload | gesso ms | PyTorch ms | speed-up | GFLOP (gesso graph) | % of ceiling |', '| --- | --- | --- | --- | --- | --- |', ...rows].join(
+  '\n',
+);
+console.log(table);
+const body = `## Style transfer (\`npm run bench:style${flags.quick ? ' -- --quick' : ''}\`)
+
+${machine.date}, ${machine.cpuModel}, ${machine.nproc} CPUs, ${THREADS} threads each; PyTorch ${torch.version} (/usr/bin/python3, OPENBLAS_CORETYPE unset);
+load average ${loads.join(' → ')}. Ceiling ${ceiling.toFixed(0)} GFLOP/s (2048³ MatMul: ORT ${ortMatmul.toFixed(0)}, PyTorch ${torch.matmul_gflops.toFixed(0)}).
+Medians of ${rounds.rounds} rounds after ${rounds.warmup} warm-up; gesso first, then PyTorch in a child process.
+${warning ? `\n**${warning}**\n` : ''}
+${table}
+
+FLOPs are counted on gesso's graph (training graphs include backward and the optimizer) and used for both engines.
+`;
+if (!flags['no-write']) writeSection('BENCHMARKS.md', 'style', body);
+console.log(JSON.stringify(json));

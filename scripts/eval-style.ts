@@ -1,0 +1,43 @@
+/**
+ * npm run eval:style [-- --quick] [--size N] [--iterations N]: runs every style method over 3 content ×
+ * 4 style images, writes docs/style-grid.png (not with --quick) and prints per-method scores; the last
+ * line is one JSON object. See src/eval/style-eval.ts for the metrics.
+ */
+import { parseArgs } from 'node:util';
+import { evalImages, runGrid, scoreGrid, writeGridPng } from '../src/eval/style-eval.ts';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    size: { type: 'string' },
+    iterations: { type: 'string' },
+    fast: { type: 'string' },
+    adain: { type: 'string' },
+  },
+});
+const size = Number(values.size ?? (values.quick ? 64 : 160));
+const iterations = Number(values.iterations ?? (values.quick ? 20 : 150));
+const started = performance.now();
+const { contents, styles } = await evalImages(size);
+const results = await runGrid(
+  {
+    size,
+    iterations,
+    cacheDir: `.cache/eval-style`,
+    fastModel: values.fast ?? 'models/gesso-fast-leopard/style.onnx',
+    adainModel: values.adain ?? 'models/gesso-adain-v1',
+  },
+  contents,
+  styles,
+  (s) => console.error(s),
+);
+const scores = await scoreGrid(results, contents, styles);
+if (!values.quick) await writeGridPng('docs/style-grid.png', results, contents, styles, size);
+for (const [k, v] of Object.entries(scores))
+  console.log(`${k.padEnd(22)} style distance ${v.styleDistance.toFixed(3)}  SSIM ${v.ssim.toFixed(3)}  (${v.pairs} pairs)`);
+const json: Record<string, number | string> = { size, iterations, seconds: Math.round((performance.now() - started) / 1000) };
+for (const [k, v] of Object.entries(scores)) {
+  json[`${k}_style_distance`] = Number(v.styleDistance.toFixed(4));
+  json[`${k}_ssim`] = Number(v.ssim.toFixed(4));
+}
+console.log(JSON.stringify(json));

@@ -1,0 +1,45 @@
+/**
+ * Trains the shipped AdaIN decoder: node --import tsx scripts/train-adain.ts [--steps N] [--out DIR]
+ * Data: scripts/style-data.ts (run it first). Resumes from .cache/train-adain/checkpoint.safetensors.
+ */
+import { parseArgs } from 'node:util';
+import { ADAIN_DEFAULT } from '../src/style/adain.ts';
+import { defaultEncoder } from '../src/style/encoder.ts';
+import { exportAdainCheckpoint, TRAIN_ADAIN_DEFAULTS, trainAdainDecoder } from '../src/style/train-adain.ts';
+
+const { values } = parseArgs({
+  options: {
+    steps: { type: 'string' },
+    out: { type: 'string' },
+    data: { type: 'string' },
+    run: { type: 'string' },
+    size: { type: 'string' },
+    'export-checkpoint': { type: 'boolean' },
+  },
+});
+const data = values.data ?? '.cache/style-data';
+if (values['export-checkpoint']) {
+  // Ship the latest checkpoint of a run that was stopped before its last step.
+  const run = values.run ?? '.cache/train-adain';
+  const settings = {
+    ...TRAIN_ADAIN_DEFAULTS,
+    steps: Number(values.steps ?? TRAIN_ADAIN_DEFAULTS.steps),
+    contentDir: `${data}/content`,
+    styleDir: `${data}/styles`,
+  };
+  const step = exportAdainCheckpoint(`${run}/checkpoint.safetensors`, values.out ?? 'models/gesso-adain-v1', {
+    encoder: defaultEncoder().id,
+    ...ADAIN_DEFAULT,
+    training: settings,
+  });
+  console.log(`exported the step-${step} checkpoint`);
+  process.exit(0);
+}
+await trainAdainDecoder({
+  contentDir: `${data}/content`,
+  styleDir: `${data}/styles`,
+  runDir: values.run ?? '.cache/train-adain',
+  out: values.out ?? 'models/gesso-adain-v1',
+  ...(values.steps ? { steps: Number(values.steps) } : {}),
+  ...(values.size ? { size: Number(values.size) } : {}),
+});

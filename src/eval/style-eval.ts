@@ -1,0 +1,219 @@
+/**
+ * Evaluation of style transfer (`npm run eval:style`): 3 content × 4 style images from Debian packages,
+ * each method's result scored by
+ * - style distance: Gram-matrix distance to the style image, relative to the content image's own
+ *   (1 = no closer than the content, 0 = the style's statistics exactly; lower is better), measured with
+ *   nsfwjs's InceptionV3 — a different network from the MobileNetV2 every method optimises against, so a
+ *   method cannot score well by fitting the measuring network;
+ * - structure: SSIM of luminance against the content (higher keeps more of the content's layout).
+ * Gatys runs with the chosen encoder and with the random-weight baseline encoder of the same shape.
+ * Results are cached per (method, content, style) so a re-run only computes what is new.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { InputError } from '../core/errors.ts';
+import { ssim } from '../image/metrics.ts';
+import { writeImageFile } from '../image/write-image.ts';
+import { luminance } from '../style/color.ts';
+import { squareCrop } from '../style/content-set.ts';
+import { randomWeightEncoder, tfjsEncoder, nsfwjsModel, type FeatureEncoder } from '../style/encoder.ts';
+import { extractFeatures } from '../style/features.ts';
+import { readGimpPattern } from '../style/gimp-pattern.ts';
+import { loadImage } from '../style/load-image.ts';
+import { toPixels, type RgbPlanes } from '../style/planes.ts';
+import { stylize, type StyleMethod } from '../style/stylize.ts';
+
+export const EVAL_CONTENT = [
+  '/usr/share/backgrounds/gnome/adwaita-l.webp',
+  '/usr/share/backgrounds/gnome/wood-l.webp',
+  '/usr/share/openclipart/svg/animals/emperor_penguin_ralf_ste_01.svg',
+];
+export const EVAL_STYLES = ['Animal/leopard.pat', 'Stone/pink_marble.pat', 'Sky/lightning.pat', 'Wood/bark.pat'].map(
+  (p) => `/usr/share/gimp/2.0/patterns/${p}`,
+);
+const MEASURE_LAYERS = ['activation_3', 'activation_5', 'mixed0'];
+
+export interface StyleEvalOptions {
+  size: number;
+  iterations: number;
+  cacheDir: string;
+  /** Fast network (trained for the first style) and AdaIN model folder; methods without one are skipped. */
+  fastModel?: string;
+  adainModel?: string;
+}
+
+export interface MethodScore {
+  styleDistance: number;
+  ssim: number;
+  pairs: number;
+}
+
+function tile(p: RgbPlanes, size: number): RgbPlanes {
+  const data = new Float32Array(3 * size * size);
+  for (let c = 0; c < 3; c++)
+    for (let y = 0; y < size; y++)
+      for (let x = 0; x < size; x++) data[(c * size + y) * size + x] = p.data[c * p.width * p.height + (y % p.height) * p.width + (x % p.width)] as number;
+  return { data, width: size, height: size };
+}
+
+export async function evalImages(size: number): Promise<{ contents: RgbPlanes[]; styles: RgbPlanes[] }> {
+  for (const f of [...EVAL_CONTENT, ...EVAL_STYLES])
+    if (!existsSync(f)) throw new InputError(`${f} is missing: apt-get install gnome-backgrounds gimp-data openclipart-svg`);
+  const contents = await Promise.all(EVAL_CONTENT.map(async (f) => squareCrop(await loadImage(f, 'content image'), size)));
+  const styles = EVAL_STYLES.map((f) => tile(readGimpPattern(f), 2 * size));
+  return { contents, styles };
+}
+
+async function readCached(path: string): Promise<RgbPlanes | null> {
+  if (!existsSync(path)) return null;
+  const img = await loadImage(path, 'cached result');
+  return img;
+}
+
+/** Runs (or reuses) every method on every pair; returns results[method][content][style] (null where a method cannot run). */
+export async function runGrid(
+  o: StyleEvalOptions,
+  contents: RgbPlanes[],
+  styles: RgbPlanes[],
+  log: (s: string) => void,
+): Promise<Record<string, (RgbPlanes | null)[][]>> {
+  mkdirSync(o.cacheDir, { recursive: true });
+  const baseline = randomWeightEncoder(1);
+  const methods: { key: string; method: StyleMethod; encoder?: FeatureEncoder; model?: string; onlyStyle?: number }[] = [
+    { key: 'gatys', method: 'gatys' },
+    { key: 'gatys_random_encoder', method: 'gatys', encoder: baseline },
+  ];
+  if (o.adainModel && existsSync(o.adainModel)) methods.push({ key: 'adain', method: 'adain', model: o.adainModel });
+  if (o.fastModel && existsSync(o.fastModel)) methods.push({ key: 'fast', method: 'fast', model: o.fastModel, onlyStyle: 0 });
+  const out: Record<string, (RgbPlanes | null)[][]> = {};
+  for (const m of methods) {
+    out[m.key] = [];
+    for (const [ci, content] of contents.entries()) {
+      const row: (RgbPlanes | null)[] = [];
+      for (const [si, style] of styles.entries()) {
+        if (m.onlyStyle !== undefined && m.onlyStyle !== si) {
+          row.push(null);
+          continue;
+        }
+        const path = join(o.cacheDir, `${m.key}-${o.size}-${o.iterations}-c${ci}-s${si}.png`);
+        let img = await readCached(path);
+        if (!img) {
+          const t = performance.now();
+          const r = await stylize({
+            content: { planes: content, name: `content${ci}` },
+            styles: [{ image: { planes: style, name: `style${si}` } }],
+            method: m.method,
+            size: o.size,
+            iterations: o.iterations,
+            ...(m.encoder ? { encoder: m.encoder } : {}),
+            ...(m.model ? { model: m.model } : {}),
+          });
+          img = r.image;
+          await writeImageFile(path, toPixels(img), img.width, img.height, 3, { source: 'edited', recipe: r.recipe });
+          log(`${m.key} content ${ci} style ${si}: ${((performance.now() - t) / 1000).toFixed(1)} s`);
+        }
+        row.push(img);
+      }
+      out[m.key]!.push(row);
+    }
+  }
+  return out;
+}
+
+/** InceptionV3 Gram matrices of an image at the measuring layers. */
+async function measureGrams(enc: FeatureEncoder, img: RgbPlanes): Promise<Float32Array[]> {
+  const grams = (await extractFeatures(enc, img, { grams: MEASURE_LAYERS })).grams;
+  return MEASURE_LAYERS.map((l) => grams.get(l)!.data);
+}
+
+function gramDistance(a: Float32Array[], b: Float32Array[]): number {
+  let total = 0;
+  a.forEach((ga, l) => {
+    const gb = b[l] as Float32Array;
+    let d = 0;
+    let n = 0;
+    for (let i = 0; i < ga.length; i++) {
+      d += ((ga[i] as number) - (gb[i] as number)) ** 2;
+      n += (gb[i] as number) ** 2;
+    }
+    total += d / Math.max(n, 1e-12);
+  });
+  return total / a.length;
+}
+
+function lumaBytes(p: RgbPlanes): Uint8Array {
+  return Uint8Array.from(luminance(p), (v) => Math.round(Math.min(1, Math.max(0, v)) * 255));
+}
+
+export async function scoreGrid(
+  results: Record<string, (RgbPlanes | null)[][]>,
+  contents: RgbPlanes[],
+  styles: RgbPlanes[],
+): Promise<Record<string, MethodScore>> {
+  const m = nsfwjsModel('inception_v3');
+  const measure = tfjsEncoder(m, 'nsfwjs:inception_v3', { content: [], style: MEASURE_LAYERS });
+  const styleGrams = await Promise.all(styles.map((s) => measureGrams(measure, s)));
+  const contentGrams = await Promise.all(contents.map((c) => measureGrams(measure, c)));
+  const scores: Record<string, MethodScore> = {};
+  for (const [key, grid] of Object.entries(results)) {
+    let dist = 0;
+    let sim = 0;
+    let pairs = 0;
+    for (const [ci, row] of grid.entries()) {
+      for (const [si, img] of row.entries()) {
+        if (!img) continue;
+        const own = gramDistance(contentGrams[ci]!, styleGrams[si]!);
+        dist += gramDistance(await measureGrams(measure, img), styleGrams[si]!) / own;
+        const c = contents[ci]!;
+        sim += ssim(lumaBytes(img), lumaBytes(c), 1, c.height, c.width);
+        pairs++;
+      }
+    }
+    scores[key] = { styleDistance: dist / pairs, ssim: sim / pairs, pairs };
+  }
+  return scores;
+}
+
+/** The grid picture: a header row of styles, then per method one row per content (content image first). */
+export async function writeGridPng(
+  path: string,
+  results: Record<string, (RgbPlanes | null)[][]>,
+  contents: RgbPlanes[],
+  styles: RgbPlanes[],
+  size: number,
+): Promise<void> {
+  const gap = 4;
+  const cols = 1 + styles.length;
+  const keys = Object.keys(results).filter((k) => k !== 'gatys_random_encoder');
+  const rows = 1 + keys.length * contents.length;
+  const W = cols * size + (cols + 1) * gap;
+  const H = rows * size + (rows + 1) * gap + keys.length * gap * 2;
+  const px = new Uint8Array(W * H * 3).fill(255);
+  const put = (img: RgbPlanes | null, r: number, c: number, extra: number): void => {
+    const x0 = gap + c * (size + gap);
+    const y0 = gap + r * (size + gap) + extra;
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) {
+        for (let k = 0; k < 3; k++) {
+          const v = img
+            ? (img.data[k * img.width * img.height + Math.floor((y * img.height) / size) * img.width + Math.floor((x * img.width) / size)] as number)
+            : 0.85;
+          px[((y0 + y) * W + x0 + x) * 3 + k] = Math.round(Math.min(1, Math.max(0, v)) * 255);
+        }
+      }
+    }
+  };
+  styles.forEach((s, i) => put({ ...s, data: s.data }, 0, i + 1, 0));
+  keys.forEach((key, mi) => {
+    contents.forEach((c, ci) => {
+      const r = 1 + mi * contents.length + ci;
+      const extra = (mi + 1) * gap * 2;
+      put(c, r, 0, extra);
+      results[key]![ci]!.forEach((img, si) => put(img, r, si + 1, extra));
+    });
+  });
+  await sharp(px, { raw: { width: W, height: H, channels: 3 } })
+    .png({ palette: true, colours: 256 })
+    .toFile(path);
+}

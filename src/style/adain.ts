@@ -1,0 +1,67 @@
+/**
+ * Arbitrary style transfer with adaptive instance normalisation (Huang & Belongie, "Arbitrary Style
+ * Transfer in Real-time with Adaptive Instance Normalization", ICCV 2017): the content's encoder
+ * features are re-normalised to the style's per-channel mean and standard deviation, and a decoder
+ * trained by gesso turns them back into an image. Style strength alpha blends the re-normalised
+ * features with the content's own; several styles mix by weighting their statistics.
+ * The decoder upsamples by nearest resize + 3×3 conv (no transposed conv: no checkerboards).
+ */
+import type { Rng } from '../core/rng.ts';
+import type { Graph, Tensor } from '../graph/graph.ts';
+import * as op from '../graph/ops/index.ts';
+import { Conv2d, Upsample } from '../nn/index.ts';
+
+export interface AdainConfig {
+  /** Encoder layer the transfer happens at (1/8 of the image size for MobileNetV2's block_6_expand_relu). */
+  layer: string;
+  /** Channels of that layer. */
+  channels: number;
+  /** Downsampling factor of that layer (a power of 2). */
+  factor: number;
+  /** Decoder widths from the feature resolution up to full size, one per level (log2(factor) + 1). */
+  widths: number[];
+  /** Layers whose mean/std the style loss matches. */
+  styleLayers: string[];
+}
+
+export const ADAIN_DEFAULT: AdainConfig = {
+  layer: 'block_6_expand_relu',
+  channels: 192,
+  factor: 8,
+  widths: [128, 64, 32, 16],
+  styleLayers: ['pixels', 'Conv1_relu', 'block_1_expand_relu', 'block_3_expand_relu', 'block_6_expand_relu'],
+};
+
+const EPS = 1e-5;
+
+/** Per-channel mean and std over H, W: (N, C, H, W) -> two (N, C, 1, 1). */
+export function channelStats(f: Tensor): { mean: Tensor; std: Tensor } {
+  const mean = op.reduceMean(f, [2, 3], true);
+  const d = op.sub(f, mean);
+  const std = op.sqrt(op.add(op.reduceMean(op.mul(d, d), [2, 3], true), EPS));
+  return { mean, std };
+}
+
+/** AdaIN(c, s) = σ_s · (c − μ_c) / σ_c + μ_s, with the style statistics given as (N, C, 1, 1). */
+export function adaptiveInstanceNorm(content: Tensor, styleMean: Tensor, styleStd: Tensor): Tensor {
+  const { mean, std } = channelStats(content);
+  return op.add(op.mul(op.div(op.sub(content, mean), std), styleStd), styleMean);
+}
+
+/** Decoder: (N, C, H/f, W/f) features -> (N, 3, H, W) image in [0, 1]. Parameter names are stable (`decoder.*`). */
+export function buildDecoder(g: Graph, t: Tensor, config: AdainConfig, rng: Rng): Tensor {
+  const levels = Math.round(Math.log2(config.factor));
+  if (config.widths.length !== levels + 1) throw new Error(`AdaIN decoder: ${config.widths.length} widths for ${levels + 1} levels`);
+  return g.scope('decoder', () => {
+    let h = t;
+    let cin = config.channels;
+    const up = new Upsample({ scale: 2 });
+    config.widths.forEach((w, i) => {
+      h = op.relu(new Conv2d(g, `level${i}.conv1`, { in: cin, out: w, kernel: 3, padding: 1 }, rng).forward(h));
+      if (i > 0) h = op.relu(new Conv2d(g, `level${i}.conv2`, { in: w, out: w, kernel: 3, padding: 1 }, rng).forward(h));
+      cin = w;
+      if (i < levels) h = up.forward(h); // (N, w, 2h, 2w)
+    });
+    return op.sigmoid(new Conv2d(g, 'out', { in: cin, out: 3, kernel: 3, padding: 1 }, rng).forward(h)); // (N, 3, H, W)
+  });
+}
