@@ -9,6 +9,7 @@ import { InputError } from '../core/errors.ts';
 import { Rng } from '../core/rng.ts';
 import type { GanConfig } from '../models/gan.ts';
 import type { GeneratorModels } from '../models/gan-export.ts';
+import { symmetricEigen } from '../eval/frechet.ts';
 import { Session } from '../runtime/session.ts';
 
 export const GAN_MODEL_FORMAT = 'gesso-gan-v1';
@@ -90,13 +91,12 @@ export class GanModel {
     return out;
   }
 
-  /** Mean w and the top principal directions of w over `samples` random z (GANSpace, Härkönen et al. 2020). */
-  async wStatistics(samples: number, geneCount = 8, seed = 12345): Promise<{ wAvg: number[]; genes: Gene[] }> {
+  /** Mean w and the principal directions of w (all of them by default: an orthonormal basis, which breeding needs) over `samples` random z (GANSpace, Härkönen et al. 2020). */
+  async wStatistics(samples: number, geneCount = this.config.wDim, seed = 12345): Promise<{ wAvg: number[]; genes: Gene[] }> {
     const { zDim, wDim } = this.config;
     const w = await this.map(new Rng(seed).normal(samples * zDim));
     const mean = new Float64Array(wDim);
     for (let i = 0; i < samples; i++) for (let k = 0; k < wDim; k++) mean[k] = (mean[k] as number) + (w[i * wDim + k] as number) / samples;
-    const { symmetricEigen } = await import('../eval/frechet.ts');
     const cov = new Float64Array(wDim * wDim);
     for (let i = 0; i < samples; i++) {
       for (let a = 0; a < wDim; a++) {
