@@ -1,4 +1,5 @@
-// Runs every test/**/*.test.ts with Node's test runner (TypeScript through tsx).
+// Runs every test/**/*.test.ts with Node's test runner (TypeScript through tsx), after compiling dist/
+// so that tests which start bin/gesso.js run the current sources.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -12,6 +13,9 @@ function findTests(dir) {
   }
   return out;
 }
+
+const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+if (build.status !== 0) process.exit(build.status ?? 1);
 
 const filter = process.argv.slice(2);
 const files = findTests('test').filter((f) => filter.length === 0 || filter.some((s) => f.includes(s)));

@@ -1,5 +1,5 @@
 import { commands } from './commands/index.ts';
-import { GessoError } from '../core/errors.ts';
+import { reportError } from './report-error.ts';
 
 function printHelp(): void {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -7,12 +7,6 @@ function printHelp(): void {
   console.log('Usage: gesso <command> [options]\n\nCommands:');
   for (const c of commands) console.log(`  ${c.name.padEnd(width)}  ${c.summary}`);
   console.log('\nRun `gesso <command> --help` for the options of one command.');
-}
-
-/** node:util parseArgs errors (unknown flag, missing value): the user's mistake, reported as such. */
-function isFlagError(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -26,20 +20,16 @@ async function main(argv: string[]): Promise<number> {
     console.error(`gesso: unknown command "${name}"; expected one of: ${commands.map((c) => c.name).join(', ')}`);
     return 2;
   }
+  const module = await command.load();
   if (rest.includes('--help') || rest.includes('-h')) {
-    console.log(command.usage);
+    console.log(module.usage);
     return 0;
   }
-  return command.run(rest);
+  return module.run(rest);
 }
 
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (err) {
-  if (err instanceof GessoError || isFlagError(err)) {
-    console.error(`gesso: ${(err as Error).message}`);
-    process.exitCode = 2;
-  } else {
-    throw err;
-  }
+  process.exitCode = reportError(err);
 }

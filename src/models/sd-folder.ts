@@ -16,6 +16,7 @@
  * The folder is written beside its destination under a temporary name and renamed into place at the
  * end, so a failure never leaves a half-written model folder.
  */
+import { DEFAULT_CLIP_BPE_DIR } from '../core/paths.ts';
 import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -31,8 +32,6 @@ import { exportUNet, type BuiltUNet, type UNet2DConditionConfig } from './unet2d
 export const DIFFUSERS_VERSION = '0.25.0';
 export const TRANSFORMERS_VERSION = '4.36.0';
 
-/** OpenAI CLIP's BPE vocabulary (MIT), vendored in assets/clip-bpe (see its README and LICENSE). */
-export const DEFAULT_CLIP_BPE_DIR = new URL('../../assets/clip-bpe/', import.meta.url).pathname;
 
 export type PipelineClass = 'OnnxStableDiffusionPipeline' | 'OnnxStableDiffusionInpaintPipeline';
 

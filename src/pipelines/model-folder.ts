@@ -18,6 +18,7 @@
  * external data confined to its folder) before ONNX Runtime opens it. A safety_checker/ folder, if
  * present, is not used.
  */
+import { DEFAULT_MODEL_DIR } from '../core/paths.ts';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { InputError } from '../core/errors.ts';
@@ -401,4 +402,9 @@ function upscalerSpec(runner: Runner): UpscalerSpec {
   checkRank(input, 4, UP, '(batch, 3, height, width)');
   const out = pickOutput(runner, ['upscaled'], UP);
   return { input, output: out.name, fixedBatch: fixedDim(input, 0) };
+}
+
+/** Loads a model folder in the diffusers ONNX layout (default: gesso's shipped model). Call release() when done. */
+export function loadModel(dir: string = DEFAULT_MODEL_DIR, options: LoadModelOptions = {}): Promise<DiffusionModel> {
+  return DiffusionModel.load(dir, options);
 }

@@ -25,7 +25,11 @@ import {
   type WorkerRequest,
 } from './worker-protocol.ts';
 
-const BOOT = new URL('./session-worker-boot.mjs', import.meta.url);
+// Compiled (dist/*.js): the worker body runs as it is. From sources (tests, development under tsx):
+// a boot file registers tsx inside the worker first, since workers do not inherit a loader registered in code.
+const BOOT = import.meta.url.endsWith('.ts')
+  ? new URL('./session-worker-boot.mjs', import.meta.url)
+  : new URL('./session-worker.js', import.meta.url);
 
 /** Omit applied to each member of a union. */
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

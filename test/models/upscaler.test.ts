@@ -127,7 +127,7 @@ async function capture(args: string[]): Promise<string> {
 }
 
 test('gesso upscale writes a 4× PNG marked as an edit, with a recipe', async () => {
-  assert.ok(commands.includes(upscaleCommand));
+  assert.equal(await commands.find((c) => c.name === 'upscale')?.load(), upscaleCommand);
   const dir = mkdtempSync(join(tmpdir(), 'gesso-upscale-cli-'));
   exportToFolder(join(dir, 'model'), upscalerConfig(small), randomValues(small));
   // A transparent PNG: flattened onto white before upscaling.

@@ -18,7 +18,7 @@ async function capture(args: string[]): Promise<{ code: number; out: string }> {
 }
 
 test('gesso schedulers is registered and lists every class with its A1111 names', async () => {
-  assert.ok(commands.includes(schedulersCommand));
+  assert.equal(await commands.find((c) => c.name === 'schedulers')?.load(), schedulersCommand);
   const { code, out } = await capture([]);
   assert.equal(code, 0);
   for (const name of ['DDPMScheduler', 'DDIMScheduler', 'PNDMScheduler', 'EulerDiscreteScheduler', 'EulerAncestralDiscreteScheduler', 'DPMSolverMultistepScheduler', 'LCMScheduler']) {

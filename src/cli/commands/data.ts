@@ -39,8 +39,6 @@ Options for openclipart and folder:
                       e.g. openclipart's shapes/stars holds 1,378 near-identical faint line stars`;
 
 export const dataCommand: Command = {
-  name: 'data',
-  summary: 'build a captioned image dataset from the Open Clip Art Library or a folder of pictures',
   usage,
   async run(args: string[]): Promise<number> {
     const [sub, ...rest] = args;

@@ -2,8 +2,6 @@ import type { Command } from '../command.ts';
 import { trainXor, XOR_INPUTS } from '../../train/xor-demo.ts';
 
 export const demoCommand: Command = {
-  name: 'demo',
-  summary: 'train a small network for a few seconds with gesso\'s engine and show what it learned',
   usage: `Usage: gesso demo
 
 Builds a 2-16-1 MLP with gesso's graph builder, derives its training step with gesso's autodiff,

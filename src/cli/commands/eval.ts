@@ -1,16 +1,15 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { InputError } from '../../core/errors.ts';
 import { COLOR_TARGET, runDefaultEval } from '../../eval/default-eval.ts';
 import type { GenerationSettings } from '../../eval/generate-set.ts';
 import { DiffusionModel } from '../../pipelines/model-folder.ts';
 import type { Command } from '../command.ts';
-import { DEFAULT_MODEL_DIR } from './generate.ts';
+import { DEFAULT_MODEL_DIR, PACKAGE_ROOT } from '../../core/paths.ts';
 
-const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+const REPO = PACKAGE_ROOT;
 const DEFAULT_DATA_DIR = join(REPO, '.cache/openclipart-64');
 const DEFAULT_CACHE_DIR = join(REPO, '.cache/eval');
 const DEFAULT_GRID = join(REPO, 'docs/default-model-grid.png');
@@ -43,8 +42,6 @@ Options:
   --no-report        write no JSON file`;
 
 export const evalCommand: Command = {
-  name: 'eval',
-  summary: 'measure a text-to-image model for its model card (gesso eval default)',
   usage,
   async run(args: string[]): Promise<number> {
     let parsed;

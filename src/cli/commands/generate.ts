@@ -1,5 +1,5 @@
+import { DEFAULT_MODEL_DIR } from '../../core/paths.ts';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { InputError } from '../../core/errors.ts';
 import { isJsonObject } from '../../image/json.ts';
@@ -13,7 +13,6 @@ import type { Command } from '../command.ts';
 import { planOutput, writeImages } from '../generate-output.ts';
 
 /** gesso's own default model, in the repository's models/ folder. */
-export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../../../models/gesso-clipart-v1/', import.meta.url));
 
 const usage = `Usage: gesso generate "PROMPT" [options]
        gesso generate --recipe IMAGE.png [options]
@@ -44,8 +43,6 @@ Prompts use A1111 emphasis: (word) x1.1, [word] /1.1, (word:1.3); BREAK starts a
 Prompts longer than 8 chunks (600 tokens) are cut, with a warning.`;
 
 export const generateCommand: Command = {
-  name: 'generate',
-  summary: 'make images from a prompt (txt2img, img2img, inpainting) with a diffusion model folder',
   usage,
   async run(args: string[]): Promise<number> {
     let parsed;

@@ -91,8 +91,6 @@ export function formatImageInfo(info: ImageInfo): string {
 }
 
 export const infoCommand: Command = {
-  name: 'info',
-  summary: 'show how an image was made: prompt, settings, recipe, ComfyUI graph, AI provenance',
   usage: [
     'Usage: gesso info <image> [--json]',
     '',

@@ -18,8 +18,6 @@ Options:
   --json           print JSON instead of a table`;
 
 export const schedulersCommand: Command = {
-  name: 'schedulers',
-  summary: 'list the diffusion schedulers (samplers), or show the timesteps one picks',
   usage,
   async run(args: string[]): Promise<number> {
     const { values, positionals } = parseArgs({

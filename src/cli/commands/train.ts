@@ -77,8 +77,6 @@ same command again), and exports generator.onnx (z -> image) with a model card.
   --stop-at N         stop after step N with a checkpoint (resume later)`;
 
 export const trainCommand: Command = {
-  name: 'train',
-  summary: 'train gesso\'s default model (and, later, models on your own images)',
   usage,
   async run(args: string[]): Promise<number> {
     if (args[0] === 'gan') return runGanTraining(args.slice(1));

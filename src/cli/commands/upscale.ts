@@ -5,7 +5,7 @@ import { decodeImage } from '../../image/read-info.ts';
 import { writeImageFile } from '../../image/write-image.ts';
 import { loadUpscaler, MAX_UPSCALE_INPUT_SIDE } from '../../pipelines/upscaler.ts';
 import type { Command } from '../command.ts';
-import { DEFAULT_MODEL_DIR } from './generate.ts';
+import { DEFAULT_MODEL_DIR } from '../../core/paths.ts';
 
 const usage = `Usage: gesso upscale IMAGE [--out OUT.png] [--model DIR] [--threads N]
 
@@ -21,8 +21,6 @@ Options:
   --threads N    ONNX Runtime threads (default: all cores)`;
 
 export const upscaleCommand: Command = {
-  name: 'upscale',
-  summary: "enlarge an image 4× with gesso's upscaler network",
   usage,
   async run(args: string[]): Promise<number> {
     let parsed;

@@ -1,0 +1,14 @@
+/**
+ * Folders of the installed gesso package, found from this file's own location, so they are the same
+ * whether gesso runs from its sources (src/core/paths.ts) or compiled (dist/core/paths.js).
+ */
+import { fileURLToPath } from 'node:url';
+
+/** The package root: the folder that holds package.json, models/ and assets/. */
+export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The shipped default text-to-image model. */
+export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../../models/gesso-clipart-v1/', import.meta.url));
+
+/** OpenAI CLIP's BPE vocabulary (MIT), vendored in assets/clip-bpe (see its README and LICENSE). */
+export const DEFAULT_CLIP_BPE_DIR = fileURLToPath(new URL('../../assets/clip-bpe/', import.meta.url));
