@@ -13,6 +13,7 @@ import { writeImageFile } from '../image/write-image.ts';
 import { cachedSha256File } from '../weights/hash.ts';
 import { checkSpec, EXPLORE_RECIPE_FORMAT, EXPLORE_RECIPE_VERSION, type ExploreRecipe, type LatentSpec } from './gan-explore.ts';
 import type { GanModel } from './gan-model.ts';
+import type { DiffusionExploreRecipe } from './diffusion-explore.ts';
 
 /** (3, S, S) planes in [-1, 1] -> (S, S, 3) interleaved bytes. */
 export function planesToRgb(images: Float32Array, index: number, size: number): Uint8Array {
@@ -42,17 +43,30 @@ export async function writeExplorePng(path: string, images: Float32Array, index:
   return writeImageFile(path, planesToRgb(images, index, size), size, size, 3, { recipe, xmp: { description: `gesso explore: ${describeSpec(recipe.latent)}` } });
 }
 
-/** The recipe of a PNG written by gesso explore, checked. */
-export async function readExploreRecipe(path: string): Promise<ExploreRecipe> {
+/** The recipe of a PNG written by gesso explore (a GAN or a diffusion exploration), checked. */
+export async function readExploreRecipe(path: string): Promise<ExploreRecipe | DiffusionExploreRecipe> {
   const info = await readImageInfo(path);
   const r = info.recipe as Record<string, unknown> | undefined;
   if (!r) throw new InputError(`${path} has no gesso recipe (was it written by gesso explore?)`);
   if (r['format'] !== EXPLORE_RECIPE_FORMAT) throw new InputError(`${path}: recipe format "${String(r['format'])}" is not "${EXPLORE_RECIPE_FORMAT}" (a gesso generate image? use gesso generate --recipe)`);
+  const model = r['model'] as Record<string, unknown> | undefined;
+  if (typeof model?.['dir'] !== 'string') throw new InputError(`${path}: recipe has no model folder`);
+  if (r['kind'] === 'diffusion') {
+    if (typeof r['noise'] !== 'object' || typeof r['prompt'] !== 'object' || typeof r['base'] !== 'object') throw new InputError(`${path}: diffusion recipe needs noise, prompt and base settings`);
+    return r as unknown as DiffusionExploreRecipe;
+  }
+  if (r['kind'] !== 'gan') throw new InputError(`${path}: recipe kind ${JSON.stringify(r['kind'])} is not "gan" or "diffusion"`);
   checkSpec(r['latent'], `${path}: latent`);
-  const model = r['model'] as { dir?: unknown; sha256?: unknown } | undefined;
-  if (typeof model?.dir !== 'string' || typeof model.sha256 !== 'string') throw new InputError(`${path}: recipe has no model dir and sha256`);
+  if (typeof model['sha256'] !== 'string') throw new InputError(`${path}: recipe has no model sha256`);
   if (typeof r['truncation'] !== 'number') throw new InputError(`${path}: recipe truncation is not a number`);
   return r as unknown as ExploreRecipe;
+}
+
+/** The GAN latent an explore PNG records (for keyframes and parents). */
+export async function readGanLatent(path: string): Promise<LatentSpec> {
+  const recipe = await readExploreRecipe(path);
+  if (recipe.kind !== 'gan') throw new InputError(`${path} was made by a diffusion model; GAN keyframes and parents must be GAN explore images`);
+  return recipe.latent;
 }
 
 /** A compact one-line description of a spec, for XMP descriptions and logs. */
@@ -77,27 +91,34 @@ export async function writeGridPng(path: string, images: Float32Array, n: number
   await writeImageFile(path, grid.pixels, grid.width, grid.height, 3);
 }
 
-/** A looping animation of n frames (3, S, S) in [-1, 1]; the format follows the extension (.webp or .gif). */
+/** A looping animation of n GAN frames (3, S, S) in [-1, 1]; the format follows the extension (.webp or .gif). */
 export async function writeAnimation(path: string, images: Float32Array, n: number, size: number, options: { fps?: number; scale?: number } = {}): Promise<void> {
+  const frames = Array.from({ length: n }, (_, i) => planesToRgb(images, i, size));
+  await writeRgbAnimation(path, frames, size, size, options);
+}
+
+/** A looping animation of (H, W, 3) RGB byte frames, magnified `scale` times (nearest neighbour). */
+export async function writeRgbAnimation(path: string, frames: readonly Uint8Array[], width: number, height: number, options: { fps?: number; scale?: number } = {}): Promise<void> {
   const fps = options.fps ?? 12;
   if (!(fps > 0 && fps <= 100)) throw new InputError(`fps ${fps} must be in (0, 100]`);
+  if (frames.length === 0) throw new InputError('an animation needs at least one frame');
   const scale = options.scale ?? 1;
-  const side = size * scale;
-  const frames = Buffer.alloc(n * side * side * 3);
-  for (let i = 0; i < n; i++) {
-    const rgb = planesToRgb(images, i, size);
-    for (let y = 0; y < side; y++) {
-      for (let x = 0; x < side; x++) {
-        const src = (Math.floor(y / scale) * size + Math.floor(x / scale)) * 3;
-        const dst = ((i * side + y) * side + x) * 3;
-        frames[dst] = rgb[src] as number;
-        frames[dst + 1] = rgb[src + 1] as number;
-        frames[dst + 2] = rgb[src + 2] as number;
+  const [w, h] = [width * scale, height * scale];
+  const stacked = Buffer.alloc(frames.length * w * h * 3);
+  frames.forEach((rgb, i) => {
+    if (rgb.length !== width * height * 3) throw new InputError(`animation frame ${i} has ${rgb.length} bytes; ${width}x${height} RGB needs ${width * height * 3}`);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const src = (Math.floor(y / scale) * width + Math.floor(x / scale)) * 3;
+        const dst = ((i * h + y) * w + x) * 3;
+        stacked[dst] = rgb[src] as number;
+        stacked[dst + 1] = rgb[src + 1] as number;
+        stacked[dst + 2] = rgb[src + 2] as number;
       }
     }
-  }
-  const delay = new Array<number>(n).fill(Math.round(1000 / fps));
-  const img = sharp(frames, { raw: { width: side, height: side * n, channels: 3, pageHeight: side } });
+  });
+  const delay = new Array<number>(frames.length).fill(Math.round(1000 / fps));
+  const img = sharp(stacked, { raw: { width: w, height: h * frames.length, channels: 3, pageHeight: h } });
   let bytes: Buffer;
   if (/\.webp$/i.test(path)) bytes = await img.webp({ loop: 0, delay, quality: 90 }).toBuffer();
   else if (/\.gif$/i.test(path)) bytes = await img.gif({ loop: 0, delay }).toBuffer();

@@ -4,12 +4,12 @@
  * the architecture, the average w (truncation centre) and the "genes" (principal directions of w).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { InputError } from '../core/errors.ts';
 import { Rng } from '../core/rng.ts';
 import type { GanConfig } from '../models/gan.ts';
 import type { GeneratorModels } from '../models/gan-export.ts';
-import { symmetricEigen } from '../eval/frechet.ts';
+import { symmetricEigen } from '../core/symmetric-eigen.ts';
 import { Session } from '../runtime/session.ts';
 
 export const GAN_MODEL_FORMAT = 'gesso-gan-v1';
@@ -54,7 +54,7 @@ export class GanModel {
     const opts = { ...(options.threads ? { intraOpThreads: options.threads } : {}) };
     const mapping = await Session.create(join(dir, 'mapping.onnx'), opts);
     const synthesis = await Session.create(join(dir, 'synthesis.onnx'), opts);
-    return new GanModel(info, mapping, synthesis, dir);
+    return new GanModel(info, mapping, synthesis, resolve(dir));
   }
 
   /** From freshly exported models (training samples; w statistics are computed here). */

@@ -13,7 +13,7 @@
  * ordinary UNet inpaints by putting the noised init image back outside the mask after every step.
  * Like diffusers, strength 1 starts inpainting from pure noise; img2img always starts from the noised image.
  */
-import { GessoError } from '../core/errors.ts';
+import { GessoError, InputError } from '../core/errors.ts';
 import type { A1111Parameters } from '../image/a1111-parameters.ts';
 import type { ImageMetadata } from '../image/write-image.ts';
 import { sha256File } from '../weights/hash.ts';
@@ -24,7 +24,7 @@ import type { DiffusionModel } from './model-folder.ts';
 import { planesToPixels, pixelsToPlanes } from './pixels.ts';
 import { buildA1111Parameters, buildRecipe, type Recipe, type SourceRecord } from './recipe.ts';
 import { resolveSettings, type GenerateRequest, type Settings } from './settings.ts';
-import { encodePrompts } from './text-conditioning.ts';
+import { encodePrompts, type Conditioning } from './text-conditioning.ts';
 
 export { GenerationCancelled, type StepEvent } from './denoise.ts';
 export type { GenerateRequest, Settings } from './settings.ts';
@@ -36,6 +36,14 @@ export interface GenerateOptions {
   signal?: AbortSignal;
   /** 'batched' (default) runs cond and uncond in one UNet batch; 'separate' in two runs. */
   cfgMode?: 'batched' | 'separate';
+  /**
+   * txt2img only: the starting noise of each image, (C, h, w) standard normal values (before the
+   * scheduler's initial sigma), instead of the seeds' noise. The seeds still drive stochastic samplers.
+   * Latent interpolation and A1111-style variation seeds use this (src/pipelines/diffusion-explore.ts).
+   */
+  latents?: readonly Float32Array[];
+  /** Prompt embeddings to use instead of encoding the prompt (interpolated or blended prompts). */
+  conditioning?: Conditioning;
 }
 
 export interface GeneratedImage {
@@ -50,6 +58,8 @@ export interface GeneratedImage {
   recipe: Recipe;
   /** Ready for writeImageFile / encodePng. */
   metadata: ImageMetadata;
+  /** The final denoised latents (C, h, w), before the VAE. */
+  latents: Float32Array;
 }
 
 export interface GenerateTimings {
@@ -109,7 +119,7 @@ async function run(model: DiffusionModel, request: GenerateRequest, options: Gen
 
   // 3. Prompt and negative prompt -> (1, S, D) embeddings each.
   let t = performance.now();
-  const conditioning = await encodePrompts(model, settings.prompt, settings.negativePrompt, {
+  const conditioning = options.conditioning ?? await encodePrompts(model, settings.prompt, settings.negativePrompt, {
     ...(settings.maxPromptChunks !== undefined ? { maxChunks: settings.maxPromptChunks } : {}),
     ...(signal ? { signal } : {}),
   });
@@ -118,6 +128,14 @@ async function run(model: DiffusionModel, request: GenerateRequest, options: Gen
   // 4. Starting latents: noise from seed + i, the init image's latents, inpainting inputs.
   t = performance.now();
   const { rngs, noise } = seededNoise(settings.seed, B, C * h * w);
+  if (options.latents) {
+    if (settings.mode !== 'txt2img') throw new InputError('starting latents replace txt2img noise; img2img and inpainting start from the init image');
+    if (options.latents.length !== B) throw new InputError(`${options.latents.length} starting latents for a batch of ${B}`);
+    options.latents.forEach((x, i) => {
+      if (x.length !== C * h * w) throw new InputError(`starting latents ${i} have ${x.length} values; (${C}, ${h}, ${w}) needs ${C * h * w}`);
+      noise[i] = x;
+    });
+  }
   let latents = noise.map((x) => scale(x, plan.initNoiseSigma));
   let inpaint: InpaintLatents | null = null;
   if (settings.mode !== 'txt2img' || spec.inpaint) {
@@ -200,6 +218,7 @@ async function run(model: DiffusionModel, request: GenerateRequest, options: Gen
       parameters,
       recipe,
       metadata: { parameters, recipe, source: settings.mode === 'txt2img' ? 'generated' : 'edited' },
+      latents: denoised.latents[index] as Float32Array,
     };
   });
 

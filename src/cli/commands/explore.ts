@@ -1,3 +1,4 @@
+import { renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.ts';
@@ -5,10 +6,10 @@ import { InputError } from '../../core/errors.ts';
 import { checkTruncation, type LatentSpec } from '../../pipelines/gan-explore.ts';
 import { GanModel } from '../../pipelines/gan-model.ts';
 import { breedSpecs, cornerGridSpecs, geneGridSpecs, geneWalkSpecs, seedSpec, walkSpecs } from '../../pipelines/explore-specs.ts';
-import { ganModelHash, readExploreRecipe } from '../../pipelines/explore-output.ts';
+import { ganModelHash, readExploreRecipe, readGanLatent } from '../../pipelines/explore-output.ts';
 import { renderAndWrite } from '../../pipelines/explore-run.ts';
 import { checkEasing } from '../../pipelines/latent-math.ts';
-import { runDiffusionExplore, diffusionUsage } from './explore-diffusion.ts';
+import { diffusionUsage, regenDiffusion, runDiffusionExplore } from './explore-diffusion.ts';
 
 const usage = `Usage: gesso explore <mode> --model DIR [options]
 
@@ -48,8 +49,6 @@ const options = {
 } as const;
 
 export const exploreCommand: Command = {
-  name: 'explore',
-  summary: 'explore a GAN (samples, walks, grids, genes, breeding) or a diffusion model (seed/prompt interpolation, variations)',
   usage,
   async run(args: string[]): Promise<number> {
     const [mode, ...rest] = args;
@@ -119,14 +118,18 @@ async function regen(positionals: string[], out: string | undefined, modelDir: s
   if (positionals.length !== 1) throw new InputError(`explore regen: expected one PNG, got ${positionals.length}`);
   const input = positionals[0] as string;
   const recipe = await readExploreRecipe(input);
+  const outPath = out ?? input.replace(/\.png$/i, '-regen.png');
+  if (recipe.kind === 'diffusion') {
+    await regenDiffusion(recipe, outPath, modelDir);
+    console.log(`wrote ${outPath}`);
+    return 0;
+  }
   const model = await GanModel.load(modelDir ?? recipe.model.dir);
   try {
     const sha = await ganModelHash(model);
     if (sha !== recipe.model.sha256) console.warn(`warning: ${input} was made with model ${recipe.model.sha256.slice(0, 12)}, this one is ${sha.slice(0, 12)}: the image will differ`);
-    const outPath = out ?? input.replace(/\.png$/i, '-regen.png');
     const outDir = outPath.slice(0, Math.max(0, outPath.lastIndexOf('/'))) || '.';
     const result = await renderAndWrite(model, [recipe.latent], { outDir, prefix: '.regen', truncation: recipe.truncation });
-    const { renameSync } = await import('node:fs');
     renameSync(result.files[0] as string, outPath);
     console.log(`wrote ${outPath}`);
     return 0;
@@ -142,7 +145,7 @@ async function latent(flag: string, arg: string): Promise<LatentSpec> {
     if (seed > 0xffffffff) throw new InputError(`${flag}: seed ${arg} is above 4294967295`);
     return seedSpec(seed);
   }
-  if (/\.png$/i.test(arg)) return (await readExploreRecipe(arg)).latent;
+  if (/\.png$/i.test(arg)) return readGanLatent(arg);
   throw new InputError(`${flag}: ${JSON.stringify(arg)} is neither a seed (whole number) nor a .png written by gesso explore`);
 }
 
