@@ -42,7 +42,7 @@ export async function exportGanModel(o: ExportGanOptions): Promise<void> {
     training: {
       data: o.data.dir,
       data_sha256: o.data.hash,
-      images: o.data.train.items.length,
+      images: o.data.train.count,
       licences: o.data.licences,
       skipped: o.data.skipped,
       steps: o.steps,

@@ -80,7 +80,7 @@ export async function trainGan(o: TrainGanOptions): Promise<TrainGanResult> {
   const config = ganConfig(size, o.architecture);
   mkdirSync(join(o.runDir, 'samples'), { recursive: true });
   const data = await prepareGanData(o.dataDir, o.runDir, size, log);
-  log(`gan: ${data.train.items.length} training images at ${size} px from ${data.dir} (data sha256 ${data.hash.slice(0, 12)})`);
+  log(`gan: ${data.train.count} training images at ${size} px from ${data.dir} (data sha256 ${data.hash.slice(0, 12)})`);
 
   // The training graph: both networks, augmentation, both losses.
   const g = new Graph();
@@ -159,10 +159,11 @@ export async function trainGan(o: TrainGanOptions): Promise<TrainGanResult> {
 }
 
 /** The batch of a step: real images (random, mirrored half the time), latents, augmentations. */
-export function ganBatch(data: GanData, config: GanConfig, batch: number, seed: number, step: number): Record<string, HostTensor> {
+export async function ganBatch(data: GanData, config: GanConfig, batch: number, seed: number, step: number): Promise<Record<string, HostTensor>> {
   const rng = stepRng(seed, step);
   const size = config.size;
-  const realPixels = data.train.readBatch(data.train.sampleIndices(rng, batch)); // (B, 3, S, S)
+  const indices = Array.from({ length: batch }, () => rng.int(data.train.count));
+  const realPixels = await data.train.readBatch(indices); // (B, 3, S, S)
   for (let b = 0; b < batch; b++) if (rng.uniform() < 0.5) mirror(realPixels, b, size);
   return {
     real: { dtype: 'float32', dims: [batch, 3, size, size], data: realPixels },
