@@ -71,22 +71,31 @@ export class GanModel {
     return model;
   }
 
-  /** z (n, zDim) -> w (n, wDim). */
+  /** z (n, zDim) -> w (n, wDim), one row per run (see synthesize). */
   async map(z: Float32Array): Promise<Float32Array> {
-    const n = this.count(z, this.config.zDim, 'z');
-    const out = await this.mapping.run({ z: { dtype: 'float32', dims: [n, this.config.zDim], data: z } });
-    return out['w']?.data as Float32Array;
+    const { zDim, wDim } = this.config;
+    const n = this.count(z, zDim, 'z');
+    const out = new Float32Array(n * wDim);
+    for (let i = 0; i < n; i++) {
+      const res = await this.mapping.run({ z: { dtype: 'float32', dims: [1, zDim], data: z.slice(i * zDim, (i + 1) * zDim) } });
+      out.set(res['w']?.data as Float32Array, i * wDim);
+    }
+    return out;
   }
 
-  /** w (n, wDim) -> images (n, 3, S, S) in [-1, 1]. Runs in chunks of 64 to bound memory. */
+  /**
+   * w (n, wDim) -> images (n, 3, S, S) in [-1, 1]. One image per run: ONNX Runtime's kernels may sum in
+   * another order for another batch size (a GEMV for one row, a GEMM for several), and an image must
+   * not change by a bit with the company it is rendered in (regeneration from a PNG's lineage is exact).
+   */
   async synthesize(w: Float32Array): Promise<Float32Array> {
     const { wDim, size } = this.config;
     const n = this.count(w, wDim, 'w');
-    const out = new Float32Array(n * 3 * size * size);
-    for (let i = 0; i < n; i += 64) {
-      const m = Math.min(64, n - i);
-      const res = await this.synthesis.run({ w: { dtype: 'float32', dims: [m, wDim], data: w.slice(i * wDim, (i + m) * wDim) } });
-      out.set(res['image']?.data as Float32Array, i * 3 * size * size);
+    const item = 3 * size * size;
+    const out = new Float32Array(n * item);
+    for (let i = 0; i < n; i++) {
+      const res = await this.synthesis.run({ w: { dtype: 'float32', dims: [1, wDim], data: w.slice(i * wDim, (i + 1) * wDim) } });
+      out.set(res['image']?.data as Float32Array, i * item);
     }
     return out;
   }

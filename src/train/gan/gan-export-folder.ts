@@ -27,38 +27,37 @@ export interface ExportGanOptions {
 }
 
 export async function exportGanModel(o: ExportGanOptions): Promise<void> {
-  mkdirSync(o.dir, { recursive: true });
-  const models = exportGenerator(o.config, o.values, { steps: String(o.steps), data_sha256: o.data.hash });
-  saveOnnx(join(o.dir, 'generator.onnx'), models.generator);
-  saveOnnx(join(o.dir, 'mapping.onnx'), models.mapping);
-  saveOnnx(join(o.dir, 'synthesis.onnx'), models.synthesis);
-  const model = await GanModel.fromModels(o.config, models, { statsSamples: 4096 });
-  await model.release();
-  const info: GanModelInfo = {
-    format: GAN_MODEL_FORMAT,
-    config: o.config,
-    wAvg: model.info.wAvg,
-    genes: model.info.genes,
-    training: {
-      data: o.data.dir,
-      data_sha256: o.data.hash,
-      images: o.data.train.count,
-      licences: o.data.licences,
-      skipped: o.data.skipped,
-      steps: o.steps,
-      batch: o.batch,
-      seed: o.seed,
-      lr: o.lr,
-      seconds: Math.round(o.seconds),
-      loss: 'hinge (D) / -D(G(z)) (G), simultaneous updates',
-      stabilisers: ['spectral norm on every D weight', 'DiffAugment color,translation,cutout', 'EMA 0.995 of G', 'Adam beta 0, 0.99'],
-      command: `gesso train gan --data ${o.data.dir} --size ${o.config.size} --steps ${o.steps} --batch ${o.batch} --seed ${o.seed}`,
-    },
-  };
-  writeJsonAtomic(join(o.dir, 'gan.json'), info);
+  await writeGeneratorFolder(o.dir, o.config, o.values, {
+    data: o.data.dir,
+    data_sha256: o.data.hash,
+    images: o.data.train.count,
+    licences: o.data.licences,
+    skipped: o.data.skipped,
+    steps: o.steps,
+    batch: o.batch,
+    seed: o.seed,
+    lr: o.lr,
+    seconds: Math.round(o.seconds),
+    loss: 'hinge (D) / -D(G(z)) (G), simultaneous updates',
+    stabilisers: ['spectral norm on every D weight', 'DiffAugment color,translation,cutout', 'EMA 0.995 of G', 'Adam beta 0, 0.99'],
+    command: `gesso train gan --data ${o.data.dir} --size ${o.config.size} --steps ${o.steps} --batch ${o.batch} --seed ${o.seed}`,
+  });
   const samples = lastSample(o.runDir);
   if (samples) copyFileSync(samples, join(o.dir, 'samples.png'));
   writeModelCard(o.dir);
+}
+
+/** The ONNX models and gan.json (w statistics and genes from 4,096 random z) of a generator with these weights. */
+export async function writeGeneratorFolder(dir: string, config: GanConfig, values: ReadonlyMap<string, Float32Array>, training: Record<string, unknown>): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  const models = exportGenerator(config, values, { steps: String(training['steps'] ?? ''), data_sha256: String(training['data_sha256'] ?? '') });
+  saveOnnx(join(dir, 'generator.onnx'), models.generator);
+  saveOnnx(join(dir, 'mapping.onnx'), models.mapping);
+  saveOnnx(join(dir, 'synthesis.onnx'), models.synthesis);
+  const model = await GanModel.fromModels(config, models, { statsSamples: 4096 });
+  await model.release();
+  const info: GanModelInfo = { format: GAN_MODEL_FORMAT, config, wAvg: model.info.wAvg, genes: model.info.genes, training };
+  writeJsonAtomic(join(dir, 'gan.json'), info);
 }
 
 /** README.md from gan.json (and eval.json when `gesso eval gan` has written it). */
