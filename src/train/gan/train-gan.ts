@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { Rng } from '../../core/rng.ts';
 import { Graph } from '../../graph/graph.ts';
 import { add, neg, reduceMean, relu, sub } from '../../graph/ops/index.ts';
-import { buildTrainStep } from '../../autodiff/train-step.ts';
+import { buildTrainStep, type TrainStep } from '../../autodiff/train-step.ts';
 import { batchToGrid } from '../../image/grid.ts';
 import { writeImageFile } from '../../image/write-image.ts';
 import { Discriminator, ganConfig, Generator, type GanConfig } from '../../models/gan.ts';
@@ -82,27 +82,7 @@ export async function trainGan(o: TrainGanOptions): Promise<TrainGanResult> {
   const data = await prepareGanData(o.dataDir, o.runDir, size, log);
   log(`gan: ${data.train.count} training images at ${size} px from ${data.dir} (data sha256 ${data.hash.slice(0, 12)})`);
 
-  // The training graph: both networks, augmentation, both losses.
-  const g = new Graph();
-  const rng = new Rng(seed);
-  const gen = new Generator(g, rng, config);
-  const disc = new Discriminator(g, rng, config);
-  const real = g.input('real', [batch, 3, size, size]);
-  const z = g.input('z', [batch, config.zDim]);
-  const fake = gen.forward(z); // (B, 3, S, S)
-  const dReal = disc.forward(diffAugment(real, augmentInputs(g, 'aug_real', batch, size))); // (B, 1)
-  const dFake = disc.forward(diffAugment(fake, augmentInputs(g, 'aug_fake', batch, size))); // (B, 1)
-  const dLoss = add(reduceMean(relu(sub(1, dReal))), reduceMean(relu(add(dFake, 1))));
-  const gLoss = neg(reduceMean(dFake));
-  const names = (prefix: string): string[] => g.trainableParams().map((p) => p.name).filter((n) => n.startsWith(prefix));
-  const spec = buildTrainStep(g, {
-    loss: add(dLoss, gLoss),
-    objectives: [{ loss: dLoss, params: names('D.') }, { loss: gLoss, params: names('G.') }],
-    metrics: { d_loss: dLoss, g_loss: gLoss, d_real: reduceMean(dReal), d_fake: reduceMean(dFake) },
-    optimizer: { kind: 'adam', beta1: 0, beta2: 0.99, eps: 1e-8 },
-    emaDecay: o.emaDecay ?? 0.995,
-    bufferUpdates: disc.bufferUpdates,
-  });
+  const { g, spec } = buildGanTrainStep(config, batch, seed, o.emaDecay ?? 0.995);
   const session = await TrainSession.create(g, spec, o.threads ? { threads: o.threads } : {});
   log(`gan: generator ${count(g, 'G.')} parameters, discriminator ${count(g, 'D.')}; batch ${batch}, ${steps} steps`);
 
@@ -156,6 +136,32 @@ export async function trainGan(o: TrainGanOptions): Promise<TrainGanResult> {
   }
   await session.release();
   return { modelDir, steps: session.stepCount, data, runSeconds: elapsed() };
+}
+
+/** The training graph: both networks, augmentation, both losses, one step of both optimizers. */
+export function buildGanTrainStep(config: GanConfig, batch: number, seed: number, emaDecay: number): { g: Graph; spec: TrainStep } {
+  const size = config.size;
+  const g = new Graph();
+  const rng = new Rng(seed);
+  const gen = new Generator(g, rng, config);
+  const disc = new Discriminator(g, rng, config);
+  const real = g.input('real', [batch, 3, size, size]);
+  const z = g.input('z', [batch, config.zDim]);
+  const fake = gen.forward(z); // (B, 3, S, S)
+  const dReal = disc.forward(diffAugment(real, augmentInputs(g, 'aug_real', batch, size))); // (B, 1)
+  const dFake = disc.forward(diffAugment(fake, augmentInputs(g, 'aug_fake', batch, size))); // (B, 1)
+  const dLoss = add(reduceMean(relu(sub(1, dReal))), reduceMean(relu(add(dFake, 1))));
+  const gLoss = neg(reduceMean(dFake));
+  const names = (prefix: string): string[] => g.trainableParams().map((p) => p.name).filter((n) => n.startsWith(prefix));
+  const spec = buildTrainStep(g, {
+    loss: add(dLoss, gLoss),
+    objectives: [{ loss: dLoss, params: names('D.') }, { loss: gLoss, params: names('G.') }],
+    metrics: { d_loss: dLoss, g_loss: gLoss, d_real: reduceMean(dReal), d_fake: reduceMean(dFake) },
+    optimizer: { kind: 'adam', beta1: 0, beta2: 0.99, eps: 1e-8 },
+    emaDecay,
+    bufferUpdates: disc.bufferUpdates,
+  });
+  return { g, spec };
 }
 
 /** The batch of a step: real images (random, mirrored half the time), latents, augmentations. */
