@@ -73,7 +73,10 @@ async function randomGenerator(size: number, dir: string): Promise<GanModel> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ args: process.argv.slice(2), options: { quick: { type: 'boolean', default: false }, 'no-write': { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    options: { quick: { type: 'boolean', default: false }, 'no-write': { type: 'boolean', default: false } },
+  });
   const quick = values.quick ?? false;
   const rounds = quick ? 2 : 3;
   const steps = quick ? 2 : 3;
@@ -84,8 +87,14 @@ async function main(): Promise<void> {
   // 1. Training step.
   const config = ganConfig(SIZE);
   const { g, spec } = buildGanTrainStep(config, BATCH, 0, 0.995);
-  const paramsG = g.trainableParams().filter((p) => p.name.startsWith('G.')).reduce((s, p) => s + p.value.length, 0);
-  const paramsD = g.trainableParams().filter((p) => p.name.startsWith('D.')).reduce((s, p) => s + p.value.length, 0);
+  const paramsG = g
+    .trainableParams()
+    .filter((p) => p.name.startsWith('G.'))
+    .reduce((s, p) => s + p.value.length, 0);
+  const paramsD = g
+    .trainableParams()
+    .filter((p) => p.name.startsWith('D.'))
+    .reduce((s, p) => s + p.value.length, 0);
   const session = await TrainSession.create(g, spec, { inProcess: true, threads: THREADS });
   const rng = new Rng(1);
   const feeds: Record<string, HostTensor> = {
@@ -99,12 +108,18 @@ async function main(): Promise<void> {
   const gessoA = await gessoRounds(session, feeds, rounds, steps);
   loads.push(currentLoad());
   log('torch: same rounds in a child process');
-  const torch = (await runJsonChild(torchPython(), [join(REPO, 'bench/peers/torch_gan.py'), '--batch', String(BATCH), '--size', String(SIZE), '--rounds', String(rounds), '--steps', String(steps)], 'torch gan peer', {
-    unsetEnv: TORCH_UNSET_ENV,
-    timeoutMs: 60 * 60 * 1000,
-    echoStderr: '  ',
-  })) as { ms_per_step: number[]; torch: string; params_g: number; params_d: number };
-  if (torch.params_g !== paramsG || torch.params_d !== paramsD) throw new Error(`the PyTorch peer has ${torch.params_g} + ${torch.params_d} parameters, gesso ${paramsG} + ${paramsD}: not the same architecture`);
+  const torch = (await runJsonChild(
+    torchPython(),
+    [join(REPO, 'bench/peers/torch_gan.py'), '--batch', String(BATCH), '--size', String(SIZE), '--rounds', String(rounds), '--steps', String(steps)],
+    'torch gan peer',
+    {
+      unsetEnv: TORCH_UNSET_ENV,
+      timeoutMs: 60 * 60 * 1000,
+      echoStderr: '  ',
+    },
+  )) as { ms_per_step: number[]; torch: string; params_g: number; params_d: number };
+  if (torch.params_g !== paramsG || torch.params_d !== paramsD)
+    throw new Error(`the PyTorch peer has ${torch.params_g} + ${torch.params_d} parameters, gesso ${paramsG} + ${paramsD}: not the same architecture`);
   loads.push(currentLoad());
   const gessoB = await gessoRounds(session, feeds, rounds, steps);
   await session.release();
@@ -119,7 +134,10 @@ async function main(): Promise<void> {
   const fps: Record<number, number> = {};
   try {
     for (const size of [64, 128]) {
-      const model = size === 64 && existsSync(join(SHIPPED, 'gan.json')) ? await GanModel.load(SHIPPED, { threads: THREADS }) : await randomGenerator(size, join(tmp, String(size)));
+      const model =
+        size === 64 && existsSync(join(SHIPPED, 'gan.json'))
+          ? await GanModel.load(SHIPPED, { threads: THREADS })
+          : await randomGenerator(size, join(tmp, String(size)));
       const rates: number[] = [];
       for (let r = 0; r < rounds; r++) rates.push(await walkFps(model, quick ? 16 : 48));
       fps[size] = median(rates);
@@ -150,7 +168,16 @@ async function main(): Promise<void> {
   ].join('\n');
   if (!values['no-write']) writeSection(join(REPO, 'BENCHMARKS.md'), 'gan', section);
   process.stderr.write(`${section}\n`);
-  console.log(JSON.stringify({ gan_train_speedup_vs_torch: Number(speedup.toFixed(3)), gesso_step_ms: Number(gessoMs.toFixed(1)), torch_step_ms: Number(torchMs.toFixed(1)), walk_fps_64: Number(fps[64]!.toFixed(2)), walk_fps_128: Number(fps[128]!.toFixed(2)), load_average_max: maxLoad }));
+  console.log(
+    JSON.stringify({
+      gan_train_speedup_vs_torch: Number(speedup.toFixed(3)),
+      gesso_step_ms: Number(gessoMs.toFixed(1)),
+      torch_step_ms: Number(torchMs.toFixed(1)),
+      walk_fps_64: Number(fps[64]!.toFixed(2)),
+      walk_fps_128: Number(fps[128]!.toFixed(2)),
+      load_average_max: maxLoad,
+    }),
+  );
 }
 
 await main();

@@ -83,7 +83,8 @@ export function buildTrainStep(g: Graph, options: TrainStepOptions): TrainStep {
   for (const [name, value] of Object.entries(options.bufferUpdates ?? {})) {
     const buffer = g.params.get(name);
     if (!buffer || buffer.trainable) throw new ShapeError(`buildTrainStep: bufferUpdates names "${name}", which is not a non-trainable parameter`);
-    if (value.shape.join() !== buffer.tensor.shape.join()) throw new ShapeError(`buildTrainStep: buffer "${name}" has shape [${buffer.tensor.shape.join(', ')}], its update [${value.shape.join(', ')}]`);
+    if (value.shape.join() !== buffer.tensor.shape.join())
+      throw new ShapeError(`buildTrainStep: buffer "${name}" has shape [${buffer.tensor.shape.join(', ')}], its update [${value.shape.join(', ')}]`);
     outputs[`new.${name}`] = value;
     carry[`new.${name}`] = name;
   }
@@ -119,7 +120,10 @@ function paramGradients(loss: Tensor, params: Param[], objectives: readonly { lo
   for (const target of new Set([loss, ...objectives.map((o) => o.loss)])) {
     const idx = params.map((p, i) => ((owner.get(p.name) ?? loss) === target ? i : -1)).filter((i) => i >= 0);
     if (idx.length === 0) continue;
-    gradients(target, idx.map((i) => (params[i] as Param).tensor)).forEach((gr, k) => {
+    gradients(
+      target,
+      idx.map((i) => (params[i] as Param).tensor),
+    ).forEach((gr, k) => {
       const i = idx[k] as number;
       if (!gr) throw new ShapeError(`buildTrainStep: the loss does not depend on parameter "${params[i]?.name}"`);
       out[i] = gr;
@@ -135,10 +139,25 @@ function clipScale(norm: Tensor, maxNorm: number | undefined): Tensor | null {
   return maxNorm === undefined ? null : div(maxNorm, maximum(norm, maxNorm));
 }
 
-function flatUpdate(params: Param[], grads: Tensor[], o: TrainStepOptions, step: Tensor, lr: Tensor, outputs: Record<string, Tensor>, carry: Record<string, string>, addState: AddState): Tensor {
+function flatUpdate(
+  params: Param[],
+  grads: Tensor[],
+  o: TrainStepOptions,
+  step: Tensor,
+  lr: Tensor,
+  outputs: Record<string, Tensor>,
+  carry: Record<string, string>,
+  addState: AddState,
+): Tensor {
   const sizes = params.map((p) => p.value.length);
   const total = sizes.reduce((a, b) => a + b, 0);
-  const flatten = (ts: Tensor[]): Tensor => (ts.length === 1 ? reshape(ts[0] as Tensor, [-1]) : concat(ts.map((t) => reshape(t, [-1])), 0)); // (P,)
+  const flatten = (ts: Tensor[]): Tensor =>
+    ts.length === 1
+      ? reshape(ts[0] as Tensor, [-1])
+      : concat(
+          ts.map((t) => reshape(t, [-1])),
+          0,
+        ); // (P,)
   let g = flatten(grads);
   const norm = sqrt(reduceSum(mul(g, g)));
   const scale = clipScale(norm, o.clipGradNorm);
@@ -164,7 +183,16 @@ function flatUpdate(params: Param[], grads: Tensor[], o: TrainStepOptions, step:
   return norm;
 }
 
-function perParamUpdate(params: Param[], grads: Tensor[], o: TrainStepOptions, step: Tensor, lr: Tensor, outputs: Record<string, Tensor>, carry: Record<string, string>, addState: AddState): Tensor {
+function perParamUpdate(
+  params: Param[],
+  grads: Tensor[],
+  o: TrainStepOptions,
+  step: Tensor,
+  lr: Tensor,
+  outputs: Record<string, Tensor>,
+  carry: Record<string, string>,
+  addState: AddState,
+): Tensor {
   let sumSq: Tensor | null = null;
   for (const gr of grads) {
     const s = reduceSum(mul(gr, gr));

@@ -5,7 +5,11 @@ import { InputError } from './errors.ts';
  * Eigen-decomposition of a symmetric (D, D) matrix by cyclic Jacobi rotations (Golub & Van Loan,
  * "Matrix Computations", §8.5): A = V diag(values) Vᵀ, eigenvectors in the columns of V.
  */
-export function symmetricEigen(matrix: Float64Array, dim: number, options: { maxSweeps?: number; tolerance?: number } = {}): { values: Float64Array; vectors: Float64Array } {
+export function symmetricEigen(
+  matrix: Float64Array,
+  dim: number,
+  options: { maxSweeps?: number; tolerance?: number } = {},
+): { values: Float64Array; vectors: Float64Array } {
   const d = dim;
   if (matrix.length !== d * d) throw new InputError(`a ${d}x${d} matrix needs ${d * d} values, got ${matrix.length}`);
   const a = Float64Array.from(matrix);

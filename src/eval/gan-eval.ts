@@ -65,14 +65,20 @@ export async function runGanEval(o: GanEvalOptions): Promise<GanEvalReport> {
   const prepared = await prepareClassifier(clsData, chooseCategories(clsData.items, 10), classifierRecipe(false), o.cacheDir, log);
   const classifier = prepared.runner;
   try {
-    const features = async (images: Float32Array, count: number) => ({ data: (await classifier.run(images, count)).features, count, dim: classifier.featureDim });
+    const features = async (images: Float32Array, count: number) => ({
+      data: (await classifier.run(images, count)).features,
+      count,
+      dim: classifier.featureDim,
+    });
     const all = (d: ImageDataset): number[] => d.items.map((_, i) => i);
     const real = await features(heldOut.readBatch(all(heldOut)), heldOut.items.length);
     const fd = async (images: Float32Array, count: number): Promise<number> => frechetDistance(await features(images, count), real);
 
     const zs = Array.from({ length: n }, (_, i) => new Rng(i).normal(after.config.zDim));
     const z = new Float32Array(n * after.config.zDim);
-    zs.forEach((v, i) => z.set(v, i * after.config.zDim));
+    zs.forEach((v, i) => {
+      z.set(v, i * after.config.zDim);
+    });
     const frechetAfter = await fd(await after.synthesize(await after.map(z)), n);
     log(`gan eval: after training ${frechetAfter.toFixed(2)}`);
 
@@ -123,7 +129,10 @@ async function blurAll(images: Float32Array, n: number, size: number, sigma: num
   for (let i = 0; i < n; i++) {
     const rgb = Buffer.alloc(plane * 3);
     for (let p = 0; p < plane; p++) for (let c = 0; c < 3; c++) rgb[3 * p + c] = Math.round(((images[i * 3 * plane + c * plane + p] as number) + 1) * 127.5);
-    const blurred = await sharp(rgb, { raw: { width: size, height: size, channels: 3 } }).blur(sigma).raw().toBuffer();
+    const blurred = await sharp(rgb, { raw: { width: size, height: size, channels: 3 } })
+      .blur(sigma)
+      .raw()
+      .toBuffer();
     for (let p = 0; p < plane; p++) for (let c = 0; c < 3; c++) out[i * 3 * plane + c * plane + p] = (blurred[3 * p + c] as number) / 127.5 - 1;
   }
   return out;

@@ -77,7 +77,11 @@ export class Generator {
   private readonly blocks: Conv2d[];
   private readonly toRgb: Conv2d;
 
-  constructor(g: Graph, rng: Rng, readonly config: GanConfig) {
+  constructor(
+    g: Graph,
+    rng: Rng,
+    readonly config: GanConfig,
+  ) {
     const c = config;
     const c4 = channelsAt(c, 4);
     [this.mapping, this.stem, this.blocks, this.toRgb] = g.scope('G', () => {
@@ -162,7 +166,11 @@ export class Discriminator {
   readonly bufferUpdates: Record<string, Tensor> = {};
   private readonly normalized = new Map<Tensor, Tensor>();
 
-  constructor(g: Graph, rng: Rng, readonly config: GanConfig) {
+  constructor(
+    g: Graph,
+    rng: Rng,
+    readonly config: GanConfig,
+  ) {
     const c = config;
     const c4 = channelsAt(c, 4);
     this.head = g.scope('D', () => {
@@ -186,7 +194,8 @@ export class Discriminator {
   /** (B, 3, S, S) -> (B, 1) logits. */
   forward(x: Tensor): Tensor {
     let h = x;
-    for (const k of this.convs) h = act(conv(h, this.normalized.get(k.weight) as Tensor, k.bias, { strides: [k.stride, k.stride], pads: [k.pad, k.pad, k.pad, k.pad] }));
+    for (const k of this.convs)
+      h = act(conv(h, this.normalized.get(k.weight) as Tensor, k.bias, { strides: [k.stride, k.stride], pads: [k.pad, k.pad, k.pad, k.pad] }));
     const flat = reshape(h, [h.shape[0] as number, -1]); // (B, C4·16)
     return add(matmul(flat, transposeLast(this.normalized.get(this.head.weight) as Tensor)), this.head.bias); // (B, 1)
   }

@@ -68,7 +68,9 @@ export async function blendConditioning(model: DiffusionModel, blend: PromptBlen
   const first = parts[0] as Conditioning;
   parts.forEach((c, i) => {
     if (c.cond.length !== first.cond.length) {
-      throw new InputError(`prompt "${blend.prompts[i]?.text}" needs ${c.chunks} chunk(s) of 75 tokens, "${blend.prompts[0]?.text}" ${first.chunks}: blended prompts must fit the same number of chunks`);
+      throw new InputError(
+        `prompt "${blend.prompts[i]?.text}" needs ${c.chunks} chunk(s) of 75 tokens, "${blend.prompts[0]?.text}" ${first.chunks}: blended prompts must fit the same number of chunks`,
+      );
     }
   });
   const cond = new Float32Array(first.cond.length);

@@ -40,7 +40,10 @@ export function exploreRecipe(model: GanModel, sha256: string, latent: LatentSpe
 
 /** Writes image `index` of `images` as a PNG carrying `recipe`. */
 export async function writeExplorePng(path: string, images: Float32Array, index: number, size: number, recipe: ExploreRecipe): Promise<Uint8Array> {
-  return writeImageFile(path, planesToRgb(images, index, size), size, size, 3, { recipe, xmp: { description: `gesso explore: ${describeSpec(recipe.latent)}` } });
+  return writeImageFile(path, planesToRgb(images, index, size), size, size, 3, {
+    recipe,
+    xmp: { description: `gesso explore: ${describeSpec(recipe.latent)}` },
+  });
 }
 
 /** The recipe of a PNG written by gesso explore (a GAN or a diffusion exploration), checked. */
@@ -48,11 +51,15 @@ export async function readExploreRecipe(path: string): Promise<ExploreRecipe | D
   const info = await readImageInfo(path);
   const r = info.recipe as Record<string, unknown> | undefined;
   if (!r) throw new InputError(`${path} has no gesso recipe (was it written by gesso explore?)`);
-  if (r['format'] !== EXPLORE_RECIPE_FORMAT) throw new InputError(`${path}: recipe format "${String(r['format'])}" is not "${EXPLORE_RECIPE_FORMAT}" (a gesso generate image? use gesso generate --recipe)`);
+  if (r['format'] !== EXPLORE_RECIPE_FORMAT)
+    throw new InputError(
+      `${path}: recipe format "${String(r['format'])}" is not "${EXPLORE_RECIPE_FORMAT}" (a gesso generate image? use gesso generate --recipe)`,
+    );
   const model = r['model'] as Record<string, unknown> | undefined;
   if (typeof model?.['dir'] !== 'string') throw new InputError(`${path}: recipe has no model folder`);
   if (r['kind'] === 'diffusion') {
-    if (typeof r['noise'] !== 'object' || typeof r['prompt'] !== 'object' || typeof r['base'] !== 'object') throw new InputError(`${path}: diffusion recipe needs noise, prompt and base settings`);
+    if (typeof r['noise'] !== 'object' || typeof r['prompt'] !== 'object' || typeof r['base'] !== 'object')
+      throw new InputError(`${path}: diffusion recipe needs noise, prompt and base settings`);
     return r as unknown as DiffusionExploreRecipe;
   }
   if (r['kind'] !== 'gan') throw new InputError(`${path}: recipe kind ${JSON.stringify(r['kind'])} is not "gan" or "diffusion"`);
@@ -92,13 +99,25 @@ export async function writeGridPng(path: string, images: Float32Array, n: number
 }
 
 /** A looping animation of n GAN frames (3, S, S) in [-1, 1]; the format follows the extension (.webp or .gif). */
-export async function writeAnimation(path: string, images: Float32Array, n: number, size: number, options: { fps?: number; scale?: number } = {}): Promise<void> {
+export async function writeAnimation(
+  path: string,
+  images: Float32Array,
+  n: number,
+  size: number,
+  options: { fps?: number; scale?: number } = {},
+): Promise<void> {
   const frames = Array.from({ length: n }, (_, i) => planesToRgb(images, i, size));
   await writeRgbAnimation(path, frames, size, size, options);
 }
 
 /** A looping animation of (H, W, 3) RGB byte frames, magnified `scale` times (nearest neighbour). */
-export async function writeRgbAnimation(path: string, frames: readonly Uint8Array[], width: number, height: number, options: { fps?: number; scale?: number } = {}): Promise<void> {
+export async function writeRgbAnimation(
+  path: string,
+  frames: readonly Uint8Array[],
+  width: number,
+  height: number,
+  options: { fps?: number; scale?: number } = {},
+): Promise<void> {
   const fps = options.fps ?? 12;
   if (!(fps > 0 && fps <= 100)) throw new InputError(`fps ${fps} must be in (0, 100]`);
   if (frames.length === 0) throw new InputError('an animation needs at least one frame');
@@ -106,7 +125,8 @@ export async function writeRgbAnimation(path: string, frames: readonly Uint8Arra
   const [w, h] = [width * scale, height * scale];
   const stacked = Buffer.alloc(frames.length * w * h * 3);
   frames.forEach((rgb, i) => {
-    if (rgb.length !== width * height * 3) throw new InputError(`animation frame ${i} has ${rgb.length} bytes; ${width}x${height} RGB needs ${width * height * 3}`);
+    if (rgb.length !== width * height * 3)
+      throw new InputError(`animation frame ${i} has ${rgb.length} bytes; ${width}x${height} RGB needs ${width * height * 3}`);
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < w; x++) {
         const src = (Math.floor(y / scale) * width + Math.floor(x / scale)) * 3;

@@ -29,7 +29,7 @@ export function walkSpecs(keys: readonly LatentSpec[], o: WalkOptions = {}): Lat
   const method = o.method ?? 'slerp';
   const space = o.space ?? 'z';
   const times = frameTimes(frames, o.easing ?? 'ease-in-out');
-  const path = o.loop ?? true ? [...keys, keys[0] as LatentSpec] : [...keys];
+  const path = (o.loop ?? true) ? [...keys, keys[0] as LatentSpec] : [...keys];
   const out: LatentSpec[] = [];
   for (let k = 0; k + 1 < path.length; k++) {
     const from = path[k] as LatentSpec;
@@ -51,7 +51,7 @@ export function cornerGridSpecs(corners: readonly LatentSpec[], n: number): Late
       const y = r / (n - 1);
       const x = c / (n - 1);
       const weights = [(1 - x) * (1 - y), x * (1 - y), (1 - x) * y, x * y];
-      const corner = weights.findIndex((w) => w === 1);
+      const corner = weights.indexOf(1);
       out.push(corner >= 0 ? (corners[corner] as LatentSpec) : { op: 'mix', parents: [...corners], weights });
     }
   }
@@ -66,7 +66,14 @@ export function geneGridSpecs(base: LatentSpec, geneX: string, geneY: string, n:
     for (let c = 0; c < n; c++) {
       const ax = -range + (2 * range * c) / (n - 1);
       const ay = -range + (2 * range * r) / (n - 1);
-      out.push({ op: 'gene', base, moves: [{ gene: geneX, amount: ax }, { gene: geneY, amount: ay }] });
+      out.push({
+        op: 'gene',
+        base,
+        moves: [
+          { gene: geneX, amount: ax },
+          { gene: geneY, amount: ay },
+        ],
+      });
     }
   }
   return out;

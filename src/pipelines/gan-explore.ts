@@ -82,10 +82,16 @@ export class LatentResolver {
       }
       case 'breed': {
         const genes = this.model.info.genes;
-        if (genes.length !== this.model.config.wDim) throw new InputError(`breeding needs the full PCA basis (${this.model.config.wDim} genes); this model has ${genes.length}`);
+        if (genes.length !== this.model.config.wDim)
+          throw new InputError(`breeding needs the full PCA basis (${this.model.config.wDim} genes); this model has ${genes.length}`);
         const coords = await Promise.all(spec.parents.map(async (p) => this.toGenes(await this.w(p))));
         const rng = new Rng(spec.seed);
-        const child = mutate(crossover(coords, rng), spec.rate, genes.map((g) => g.std * spec.scale), rng);
+        const child = mutate(
+          crossover(coords, rng),
+          spec.rate,
+          genes.map((g) => g.std * spec.scale),
+          rng,
+        );
         return this.fromGenes(child);
       }
     }
@@ -101,7 +107,13 @@ export class LatentResolver {
 
   private gene(name: string): { direction: number[]; std: number } {
     const gene = this.model.info.genes.find((g) => g.name === name);
-    if (!gene) throw new InputError(`gene "${name}" is not in this model (it has ${this.model.info.genes.slice(0, 4).map((g) => g.name).join(', ')}, ...)`);
+    if (!gene)
+      throw new InputError(
+        `gene "${name}" is not in this model (it has ${this.model.info.genes
+          .slice(0, 4)
+          .map((g) => g.name)
+          .join(', ')}, ...)`,
+      );
     return gene;
   }
 
@@ -154,7 +166,8 @@ export function checkSpec(value: unknown, where = 'latent'): asserts value is La
   switch (v['op']) {
     case 'seed':
       num('seed');
-      if (!Number.isInteger(v['seed']) || (v['seed'] as number) < 0 || (v['seed'] as number) > 0xffffffff) throw new InputError(`${where}.seed ${String(v['seed'])} is not an integer in 0..4294967295`);
+      if (!Number.isInteger(v['seed']) || (v['seed'] as number) < 0 || (v['seed'] as number) > 0xffffffff)
+        throw new InputError(`${where}.seed ${String(v['seed'])} is not an integer in 0..4294967295`);
       return;
     case 'interpolate':
       num('t');
@@ -166,22 +179,28 @@ export function checkSpec(value: unknown, where = 'latent'): asserts value is La
     case 'mix': {
       const parents = list('parents');
       const weights = list('weights');
-      if (parents.length !== weights.length || !weights.every((w) => typeof w === 'number' && Number.isFinite(w))) throw new InputError(`${where}.weights must be ${parents.length} numbers`);
-      parents.forEach((p, i) => checkSpec(p, `${where}.parents[${i}]`));
+      if (parents.length !== weights.length || !weights.every((w) => typeof w === 'number' && Number.isFinite(w)))
+        throw new InputError(`${where}.weights must be ${parents.length} numbers`);
+      parents.forEach((p, i) => {
+        checkSpec(p, `${where}.parents[${i}]`);
+      });
       return;
     }
     case 'gene':
       checkSpec(v['base'], `${where}.base`);
       list('moves').forEach((m, i) => {
         const move = m as Record<string, unknown>;
-        if (typeof move['gene'] !== 'string' || typeof move['amount'] !== 'number') throw new InputError(`${where}.moves[${i}] needs a gene name and an amount`);
+        if (typeof move['gene'] !== 'string' || typeof move['amount'] !== 'number')
+          throw new InputError(`${where}.moves[${i}] needs a gene name and an amount`);
       });
       return;
     case 'breed':
       num('seed');
       num('rate');
       num('scale');
-      list('parents').forEach((p, i) => checkSpec(p, `${where}.parents[${i}]`));
+      list('parents').forEach((p, i) => {
+        checkSpec(p, `${where}.parents[${i}]`);
+      });
       if (!((v['rate'] as number) >= 0 && (v['rate'] as number) <= 1)) throw new InputError(`${where}.rate must be in [0, 1]`);
       return;
     default:

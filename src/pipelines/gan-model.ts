@@ -110,7 +110,8 @@ export class GanModel {
     for (let i = 0; i < samples; i++) {
       for (let a = 0; a < wDim; a++) {
         const da = (w[i * wDim + a] as number) - (mean[a] as number);
-        for (let b = 0; b < wDim; b++) cov[a * wDim + b] = (cov[a * wDim + b] as number) + (da * ((w[i * wDim + b] as number) - (mean[b] as number))) / (samples - 1);
+        for (let b = 0; b < wDim; b++)
+          cov[a * wDim + b] = (cov[a * wDim + b] as number) + (da * ((w[i * wDim + b] as number) - (mean[b] as number))) / (samples - 1);
       }
     }
     const { values, vectors } = symmetricEigen(cov, wDim);

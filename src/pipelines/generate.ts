@@ -119,10 +119,12 @@ async function run(model: DiffusionModel, request: GenerateRequest, options: Gen
 
   // 3. Prompt and negative prompt -> (1, S, D) embeddings each.
   let t = performance.now();
-  const conditioning = options.conditioning ?? await encodePrompts(model, settings.prompt, settings.negativePrompt, {
-    ...(settings.maxPromptChunks !== undefined ? { maxChunks: settings.maxPromptChunks } : {}),
-    ...(signal ? { signal } : {}),
-  });
+  const conditioning =
+    options.conditioning ??
+    (await encodePrompts(model, settings.prompt, settings.negativePrompt, {
+      ...(settings.maxPromptChunks !== undefined ? { maxChunks: settings.maxPromptChunks } : {}),
+      ...(signal ? { signal } : {}),
+    }));
   const textEncoderMs = performance.now() - t;
 
   // 4. Starting latents: noise from seed + i, the init image's latents, inpainting inputs.
@@ -150,7 +152,12 @@ async function run(model: DiffusionModel, request: GenerateRequest, options: Gen
       // The image with the repainted area blanked (0 in [-1, 1] is mid-grey).
       const masked = new Float32Array(3 * width * height);
       if (planes) for (let i = 0; i < masked.length; i++) masked[i] = (mask[i % (width * height)] as number) < 0.5 ? (planes[i] as number) : 0;
-      inpaint = { mask: latentMask(mask, width, height, s), maskedImageLatents: await encodeImage(model, masked, width, height, signal), imageLatents: null, noise };
+      inpaint = {
+        mask: latentMask(mask, width, height, s),
+        maskedImageLatents: await encodeImage(model, masked, width, height, signal),
+        imageLatents: null,
+        noise,
+      };
     } else if (settings.mode === 'inpaint') {
       inpaint = { mask: latentMask(mask, width, height, s), maskedImageLatents: null, imageLatents, noise };
     }

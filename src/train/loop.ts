@@ -51,7 +51,8 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
     const lr = o.lr(step);
     const result = await session.step(await o.batch(step), lr);
     if (!Number.isFinite(result.loss) || !Number.isFinite(result.gradNorm)) {
-      const kept = o.checkpoint && lastSaved > 0 ? `; the last good checkpoint (step ${lastSaved}) is kept at ${o.checkpoint.path}` : '; no checkpoint was written yet';
+      const kept =
+        o.checkpoint && lastSaved > 0 ? `; the last good checkpoint (step ${lastSaved}) is kept at ${o.checkpoint.path}` : '; no checkpoint was written yet';
       throw new TrainingDivergedError(`training diverged at step ${step}: loss ${result.loss}, gradient norm ${result.gradNorm} (learning rate ${lr})${kept}`);
     }
     results.push(result);

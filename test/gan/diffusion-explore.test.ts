@@ -27,18 +27,41 @@ test('diffusion explore: starting latents and prompt embeddings as inputs reprod
   assert.match(v3.parameters.extra?.['Variation seed'] ?? '', /^9$/);
 
   // Blends: weight 0 on a prompt drops it; the slerp midpoint keeps the noise norm.
-  const blend = await renderDiffusion(model, base, { op: 'seed', seed: 7 }, { prompts: [{ text: 'a lighthouse', weight: 1 }, { text: 'a cat', weight: 0 }] });
+  const blend = await renderDiffusion(
+    model,
+    base,
+    { op: 'seed', seed: 7 },
+    {
+      prompts: [
+        { text: 'a lighthouse', weight: 1 },
+        { text: 'a cat', weight: 0 },
+      ],
+    },
+  );
   assert.deepEqual(blend.pixels, plain.pixels);
   const mid = resolveNoise({ op: 'slerp', from: { op: 'seed', seed: 1 }, to: { op: 'seed', seed: 2 }, t: 0.5 }, n);
   const norm = Math.hypot(...mid);
   assert.ok(Math.abs(norm / Math.sqrt(n) - 1) < 0.2, `slerp noise norm ${norm} vs sqrt(${n})`);
 
   // The recipe in the PNG is enough to make the same image again.
-  const mix = await renderDiffusion(model, base, { op: 'slerp', from: { op: 'seed', seed: 1 }, to: { op: 'seed', seed: 2 }, t: 0.4 }, { prompts: [{ text: 'a lighthouse', weight: 0.6 }, { text: 'a cat', weight: 0.4 }] });
+  const mix = await renderDiffusion(
+    model,
+    base,
+    { op: 'slerp', from: { op: 'seed', seed: 1 }, to: { op: 'seed', seed: 2 }, t: 0.4 },
+    {
+      prompts: [
+        { text: 'a lighthouse', weight: 0.6 },
+        { text: 'a cat', weight: 0.4 },
+      ],
+    },
+  );
   const recipe = mix.metadata.recipe as DiffusionExploreRecipe;
   assert.equal(recipe.kind, 'diffusion');
   const again = await renderDiffusion(model, recipe.base, recipe.noise, recipe.prompt);
-  assert.deepEqual(await encodePng(again.pixels, again.width, again.height, 3, again.metadata), await encodePng(mix.pixels, mix.width, mix.height, 3, mix.metadata));
+  assert.deepEqual(
+    await encodePng(again.pixels, again.width, again.height, 3, again.metadata),
+    await encodePng(mix.pixels, mix.width, mix.height, 3, mix.metadata),
+  );
 
   await assert.rejects(generate(model, { ...base, prompt: 'x', seed: 1 }, { latents: [new Float32Array(3)] }), /starting latents 0 have 3 values/);
 });

@@ -39,7 +39,9 @@ test('explore: same latent -> identical bytes; walk endpoints are the endpoint i
 
       // A 2-key walk (slerp in z, not looped): first and last frames equal the keys' own images.
       const walk = await renderAndWrite(model, walkSpecs([seedSpec(1), seedSpec(2)], { frames: 6, loop: false }), {
-        outDir: join(root, 'walk'), truncation: 0.7, animations: [join(root, 'walk', 'walk.webp'), join(root, 'walk', 'walk.gif')],
+        outDir: join(root, 'walk'),
+        truncation: 0.7,
+        animations: [join(root, 'walk', 'walk.webp'), join(root, 'walk', 'walk.gif')],
       });
       assert.equal(walk.count, 6);
       assert.deepEqual(await pixels(walk.files[0]!), await pixels(a.files[0]!));
@@ -67,7 +69,10 @@ test('explore: same latent -> identical bytes; walk endpoints are the endpoint i
       const resolver = new LatentResolver(model);
       const clone = await resolver.w({ op: 'breed', parents: [seedSpec(3), seedSpec(3)], seed: 1, rate: 0, scale: 1 });
       const parent = await resolver.w(seedSpec(3));
-      assert.ok(clone.every((v, i) => Math.abs(v - parent[i]!) < 1e-4), 'crossover of a parent with itself, no mutation, is the parent');
+      assert.ok(
+        clone.every((v, i) => Math.abs(v - parent[i]!) < 1e-4),
+        'crossover of a parent with itself, no mutation, is the parent',
+      );
       // Truncation 0 collapses every latent onto the average image.
       const flat = await renderSpecs(resolver, [seedSpec(1), seedSpec(2)], 0);
       const half = flat.length / 2;

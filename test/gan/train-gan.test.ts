@@ -23,7 +23,9 @@ async function drawings(count: number): Promise<string> {
     const size = [40, 64, 90][i % 3] as number;
     const color = `#${[0, 0, 0].map(() => rng.int(256).toString(16).padStart(2, '0')).join('')}`;
     const inner = sharp({ create: { width: Math.round(size / 2), height: Math.round(size / 3), channels: 3, background: color } });
-    const img = sharp({ create: { width: size, height: size, channels: 3, background: '#ffffff' } }).composite([{ input: await inner.png().toBuffer(), left: rng.int(size / 2), top: rng.int(size / 2) }]);
+    const img = sharp({ create: { width: size, height: size, channels: 3, background: '#ffffff' } }).composite([
+      { input: await inner.png().toBuffer(), left: rng.int(size / 2), top: rng.int(size / 2) },
+    ]);
     const path = join(dir, 'shapes', `shape-${i}`);
     if (i % 3 === 0) await img.jpeg().toFile(`${path}.jpg`);
     else if (i % 3 === 1) await img.webp({ lossless: true }).toFile(`${path}.webp`);
@@ -36,7 +38,17 @@ async function drawings(count: number): Promise<string> {
 }
 
 const options = (data: string, run: string, extra: Partial<TrainGanOptions> = {}): TrainGanOptions => ({
-  dataDir: data, runDir: run, steps: 4, batchSize: 4, architecture: TINY, sampleEvery: 2, checkpointEvery: 2, quiet: true, log: () => {}, threads: 1, ...extra,
+  dataDir: data,
+  runDir: run,
+  steps: 4,
+  batchSize: 4,
+  architecture: TINY,
+  sampleEvery: 2,
+  checkpointEvery: 2,
+  quiet: true,
+  log: () => {},
+  threads: 1,
+  ...extra,
 });
 
 test('gan training: mixed formats and sizes train, a corrupt file is skipped and counted, resume is exact, the export is z -> image', async () => {
@@ -46,10 +58,19 @@ test('gan training: mixed formats and sizes train, a corrupt file is skipped and
     const lines: string[] = [];
     const whole = await trainGan(options(data, join(root, 'whole'), { log: (l) => lines.push(l) }));
     assert.equal(whole.data.skipped.broken, 1);
-    assert.ok(lines.some((l) => /skipped 1 unreadable file.*corrupt\.png/.test(l)), lines.join('\n'));
-    assert.ok(lines.some((l) => /only \d+ training image/.test(l)), 'a small set is trained with a warning');
+    assert.ok(
+      lines.some((l) => /skipped 1 unreadable file.*corrupt\.png/.test(l)),
+      lines.join('\n'),
+    );
+    assert.ok(
+      lines.some((l) => /only \d+ training image/.test(l)),
+      'a small set is trained with a warning',
+    );
     assert.ok(existsSync(join(root, 'whole', 'samples', 'step-000000.png')) && existsSync(join(root, 'whole', 'samples', 'step-000004.png')));
-    const history = readFileSync(join(root, 'whole', 'history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { d_loss: number; g_loss: number });
+    const history = readFileSync(join(root, 'whole', 'history.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { d_loss: number; g_loss: number });
     assert.equal(history.length, 4);
     assert.ok(history.every((h) => Number.isFinite(h.d_loss) && Number.isFinite(h.g_loss)));
 
@@ -93,7 +114,10 @@ test('gan data: an empty folder, a folder without pictures and a wrong size are 
     mkdirSync(join(root, 'text'));
     writeFileSync(join(root, 'text', 'a.txt'), 'hello');
     await assert.rejects(prepareGanData(join(root, 'text'), join(root, 'run2'), 64), (e: Error) => e instanceof InputError && /holds no .png/.test(e.message));
-    await assert.rejects(prepareGanData(join(root, 'missing'), join(root, 'run3'), 64), (e: Error) => e instanceof InputError && /does not exist/.test(e.message));
+    await assert.rejects(
+      prepareGanData(join(root, 'missing'), join(root, 'run3'), 64),
+      (e: Error) => e instanceof InputError && /does not exist/.test(e.message),
+    );
 
     const three = await drawings(3);
     const logs: string[] = [];

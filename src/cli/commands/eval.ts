@@ -31,10 +31,20 @@ JSON object with frechet_before, frechet_after, frechet_baseline.
   --samples N            samples per generator (default 512)`;
 
 async function runGanEvalCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { model: { type: 'string' }, data: { type: 'string' }, samples: { type: 'string' }, cache: { type: 'string' }, 'classifier-data': { type: 'string' } } });
+  const { values } = parseArgs({
+    args,
+    options: {
+      model: { type: 'string' },
+      data: { type: 'string' },
+      samples: { type: 'string' },
+      cache: { type: 'string' },
+      'classifier-data': { type: 'string' },
+    },
+  });
   const modelDir = values.model ?? join(REPO, 'models/gesso-gan-stars-fruit-64');
   const infoPath = join(modelDir, 'gan.json');
-  if (!existsSync(infoPath)) throw new InputError(`${modelDir} is not a GAN model folder (no gan.json); train one with \`gesso train gan\` or pass --model DIR`);
+  if (!existsSync(infoPath))
+    throw new InputError(`${modelDir} is not a GAN model folder (no gan.json); train one with \`gesso train gan\` or pass --model DIR`);
   const info = JSON.parse(await readFile(infoPath, 'utf8')) as { training?: { data?: string } };
   const ganData = values.data ?? info.training?.data;
   if (ganData === undefined || !existsSync(join(ganData, 'manifest.jsonl'))) {
@@ -47,13 +57,31 @@ async function runGanEvalCommand(args: string[]): Promise<number> {
   }
   const samples = values.samples === undefined ? 512 : Number(values.samples);
   if (!Number.isInteger(samples) || samples < 2) throw new InputError(`--samples ${values.samples} must be an integer >= 2`);
-  const report = await runGanEval({ modelDir, ganDataDir: ganData, classifierDataDir: classifierData, cacheDir: values.cache ?? DEFAULT_CACHE_DIR, samples, log: (l) => console.error(l) });
+  const report = await runGanEval({
+    modelDir,
+    ganDataDir: ganData,
+    classifierDataDir: classifierData,
+    cacheDir: values.cache ?? DEFAULT_CACHE_DIR,
+    samples,
+    log: (l) => console.error(l),
+  });
   const tmp = join(modelDir, `.eval.json.${process.pid}.tmp`);
   await writeFile(tmp, JSON.stringify(report, null, 1) + '\n');
   await rename(tmp, join(modelDir, 'eval.json'));
   writeModelCard(modelDir);
-  console.log(`training cut the Fréchet distance from ${report.frechet_before} to ${report.frechet_after} (${report.improvement}× lower); blurred training images ${report.frechet_baseline}, mean image ${report.frechet_mean_image}, the training images themselves ${report.frechet_train_images}`);
-  console.log(JSON.stringify({ frechet_before: report.frechet_before, frechet_after: report.frechet_after, frechet_baseline: report.frechet_baseline, frechet_mean_image: report.frechet_mean_image, frechet_train_images: report.frechet_train_images, improvement: report.improvement }));
+  console.log(
+    `training cut the Fréchet distance from ${report.frechet_before} to ${report.frechet_after} (${report.improvement}× lower); blurred training images ${report.frechet_baseline}, mean image ${report.frechet_mean_image}, the training images themselves ${report.frechet_train_images}`,
+  );
+  console.log(
+    JSON.stringify({
+      frechet_before: report.frechet_before,
+      frechet_after: report.frechet_after,
+      frechet_baseline: report.frechet_baseline,
+      frechet_mean_image: report.frechet_mean_image,
+      frechet_train_images: report.frechet_train_images,
+      improvement: report.improvement,
+    }),
+  );
   return 0;
 }
 
@@ -115,13 +143,17 @@ ${ganUsage}`,
     }
     const { values, positionals } = parsed;
     if (positionals.length !== 1 || positionals[0] !== 'default') {
-      throw new InputError(`gesso eval: expected the evaluation's name "default" (gesso eval default), got ${positionals.length === 0 ? 'none' : JSON.stringify(positionals.join(' '))}`);
+      throw new InputError(
+        `gesso eval: expected the evaluation's name "default" (gesso eval default), got ${positionals.length === 0 ? 'none' : JSON.stringify(positionals.join(' '))}`,
+      );
     }
     const modelDir = values.model ?? DEFAULT_MODEL_DIR;
     if (values.model === undefined && !existsSync(modelDir)) throw new InputError('no default model at models/gesso-clipart-v1; pass --model DIR');
     const dataDir = values.data ?? DEFAULT_DATA_DIR;
     if (!existsSync(join(dataDir, 'manifest.jsonl'))) {
-      throw new InputError(`${dataDir} is not a gesso data folder (no manifest.jsonl)${values.data === undefined ? '; build it with `gesso data openclipart --size 64` or pass --data DIR' : ''}`);
+      throw new InputError(
+        `${dataDir} is not a gesso data folder (no manifest.jsonl)${values.data === undefined ? '; build it with `gesso data openclipart --size 64` or pass --data DIR' : ''}`,
+      );
     }
     const generation: GenerationSettings = {};
     if (values.steps !== undefined) generation.steps = wholeNumber('--steps', values.steps);
@@ -163,7 +195,10 @@ ${ganUsage}`,
           `model ${report.model}: ${report.generation.scheduler}, ${report.generation.steps} steps, CFG ${report.generation.cfgScale}, ${report.generation.width}x${report.generation.height}, ${report.generation.seedsPerPrompt} seeds a prompt`,
           `VAE PSNR        ${s.vae_psnr_db} dB over ${report.vae.images} val drawings (target >= 24)`,
           `CAS             ${pct(s.cas)} of ${report.frechet.generated} generated (ceiling ${pct(s.cas_ceiling)}, chance ${pct(report.chance)}; target >= half the ceiling)`,
-          ...report.categories.map((c) => `  ${c.key.padEnd(30)} "${c.prompt}": CAS ${pct(c.casAccuracy)}, held-out ${pct(c.ceilingAccuracy)}${c.unknownWords.length ? `, unknown words: ${c.unknownWords.join(' ')}` : ''}`),
+          ...report.categories.map(
+            (c) =>
+              `  ${c.key.padEnd(30)} "${c.prompt}": CAS ${pct(c.casAccuracy)}, held-out ${pct(c.ceilingAccuracy)}${c.unknownWords.length ? `, unknown words: ${c.unknownWords.join(' ')}` : ''}`,
+          ),
           `colour          ${pct(s.color_adherence)} mean; ${report.color.map((c) => `${c.color} ${c.matches}/${c.seeds}${c.meetsTarget ? '' : ' (below ' + pct(COLOR_TARGET) + ')'}`).join(', ')}`,
           `Fréchet         ${s.frechet} (${report.frechet.generated} generated vs ${report.frechet.real} val drawings; real held-out drawings score ${report.frechet.realReference ?? 'n/a'})`,
           ...(report.grid ? [`grid            ${report.grid.path}`] : []),

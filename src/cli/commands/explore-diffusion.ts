@@ -21,16 +21,30 @@ export const diffusionUsage = `
   --negative TEXT, --out DIR (default explore/diffusion-<mode>)`;
 
 const options = {
-  model: { type: 'string' }, out: { type: 'string' }, prompt: { type: 'string' }, 'to-prompt': { type: 'string' },
-  seed: { type: 'string' }, 'to-seed': { type: 'string' }, frames: { type: 'string' }, easing: { type: 'string' },
-  fps: { type: 'string' }, prompts: { type: 'string' }, weights: { type: 'string' }, 'variation-seed': { type: 'string' },
-  strength: { type: 'string' }, count: { type: 'string' }, steps: { type: 'string' }, cfg: { type: 'string' },
-  scheduler: { type: 'string' }, negative: { type: 'string' },
+  model: { type: 'string' },
+  out: { type: 'string' },
+  prompt: { type: 'string' },
+  'to-prompt': { type: 'string' },
+  seed: { type: 'string' },
+  'to-seed': { type: 'string' },
+  frames: { type: 'string' },
+  easing: { type: 'string' },
+  fps: { type: 'string' },
+  prompts: { type: 'string' },
+  weights: { type: 'string' },
+  'variation-seed': { type: 'string' },
+  strength: { type: 'string' },
+  count: { type: 'string' },
+  steps: { type: 'string' },
+  cfg: { type: 'string' },
+  scheduler: { type: 'string' },
+  negative: { type: 'string' },
 } as const;
 
 export async function runDiffusionExplore(args: string[]): Promise<number> {
   const [mode, ...rest] = args;
-  if (mode !== 'interpolate' && mode !== 'blend' && mode !== 'variations') throw new InputError(`explore diffusion: unknown mode ${JSON.stringify(mode ?? '')}; expected interpolate, blend or variations`);
+  if (mode !== 'interpolate' && mode !== 'blend' && mode !== 'variations')
+    throw new InputError(`explore diffusion: unknown mode ${JSON.stringify(mode ?? '')}; expected interpolate, blend or variations`);
   const { values } = parseArgs({ args: rest, options });
   const base: DiffusionBase = {
     ...(values.steps !== undefined ? { steps: int('--steps', values.steps, 1, 1000) } : {}),
@@ -46,12 +60,31 @@ export async function runDiffusionExplore(args: string[]): Promise<number> {
     const toSeed = values['to-seed'] === undefined ? seed : int('--to-seed', values['to-seed'], 0, 0xffffffff);
     if (b === a && toSeed === seed) throw new InputError('explore diffusion interpolate: give --to-prompt and/or --to-seed (something to interpolate to)');
     for (const t of frameTimes(int('--frames', values.frames ?? '16', 2, 1000), checkEasing(values.easing ?? 'ease-in-out'))) {
-      const noise: NoiseSpec = toSeed === seed ? { op: 'seed', seed } : t === 0 ? { op: 'seed', seed } : t === 1 ? { op: 'seed', seed: toSeed } : { op: 'slerp', from: { op: 'seed', seed }, to: { op: 'seed', seed: toSeed }, t };
-      const prompt: PromptBlend = b === a || t === 0 ? { prompts: [{ text: a, weight: 1 }] } : t === 1 ? { prompts: [{ text: b, weight: 1 }] } : { prompts: [{ text: a, weight: 1 - t }, { text: b, weight: t }] };
+      const noise: NoiseSpec =
+        toSeed === seed
+          ? { op: 'seed', seed }
+          : t === 0
+            ? { op: 'seed', seed }
+            : t === 1
+              ? { op: 'seed', seed: toSeed }
+              : { op: 'slerp', from: { op: 'seed', seed }, to: { op: 'seed', seed: toSeed }, t };
+      const prompt: PromptBlend =
+        b === a || t === 0
+          ? { prompts: [{ text: a, weight: 1 }] }
+          : t === 1
+            ? { prompts: [{ text: b, weight: 1 }] }
+            : {
+                prompts: [
+                  { text: a, weight: 1 - t },
+                  { text: b, weight: t },
+                ],
+              };
       jobs.push({ noise, prompt });
     }
   } else if (mode === 'blend') {
-    const texts = required('--prompts', values.prompts).split('|').map((p) => p.trim());
+    const texts = required('--prompts', values.prompts)
+      .split('|')
+      .map((p) => p.trim());
     const weights = values.weights === undefined ? texts.map(() => 1) : values.weights.split(',').map((w) => num('--weights', w));
     if (weights.length !== texts.length) throw new InputError(`--weights has ${weights.length} values for ${texts.length} prompts`);
     jobs.push({ noise: { op: 'seed', seed }, prompt: { prompts: texts.map((text, i) => ({ text, weight: weights[i] as number })) } });
@@ -62,7 +95,8 @@ export async function runDiffusionExplore(args: string[]): Promise<number> {
     const first = values['variation-seed'] === undefined ? seed + 1 : int('--variation-seed', values['variation-seed'], 0, 0xffffffff);
     const count = int('--count', values.count ?? '8', 1, 256);
     jobs.push({ noise: { op: 'seed', seed }, prompt: { prompts: [{ text: prompt, weight: 1 }] } });
-    for (let i = 0; i < count; i++) jobs.push({ noise: { op: 'variation', seed, variationSeed: first + i, strength }, prompt: { prompts: [{ text: prompt, weight: 1 }] } });
+    for (let i = 0; i < count; i++)
+      jobs.push({ noise: { op: 'variation', seed, variationSeed: first + i, strength }, prompt: { prompts: [{ text: prompt, weight: 1 }] } });
   }
 
   const outDir = values.out ?? join('explore', `diffusion-${mode}`);
@@ -93,7 +127,8 @@ export async function regenDiffusion(recipe: DiffusionExploreRecipe, outPath: st
   const model = await loadModel(modelDir ?? recipe.model.dir);
   try {
     const image = await renderDiffusion(model, recipe.base, recipe.noise, recipe.prompt);
-    if (image.recipe.model.hash !== recipe.model.hash) console.warn(`warning: the recipe was made with model hash ${recipe.model.hash}, this model's is ${image.recipe.model.hash}: the image will differ`);
+    if (image.recipe.model.hash !== recipe.model.hash)
+      console.warn(`warning: the recipe was made with model hash ${recipe.model.hash}, this model's is ${image.recipe.model.hash}: the image will differ`);
     await writeImageFile(outPath, image.pixels, image.width, image.height, 3, image.metadata);
   } finally {
     await model.release();

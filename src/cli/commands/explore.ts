@@ -40,12 +40,29 @@ Options for every GAN mode:
   --scale N           magnify grid cells and animation frames N× (default 2)`;
 
 const options = {
-  model: { type: 'string' }, out: { type: 'string' }, truncation: { type: 'string' }, scale: { type: 'string' },
-  seed: { type: 'string' }, count: { type: 'string' }, keys: { type: 'string' }, frames: { type: 'string' },
-  method: { type: 'string' }, space: { type: 'string' }, easing: { type: 'string' }, 'no-loop': { type: 'boolean' },
-  fps: { type: 'string' }, corners: { type: 'string' }, n: { type: 'string' }, base: { type: 'string' },
-  genes: { type: 'string' }, gene: { type: 'string' }, range: { type: 'string' }, parents: { type: 'string' },
-  children: { type: 'string' }, rate: { type: 'string' }, 'mutation-scale': { type: 'string' },
+  model: { type: 'string' },
+  out: { type: 'string' },
+  truncation: { type: 'string' },
+  scale: { type: 'string' },
+  seed: { type: 'string' },
+  count: { type: 'string' },
+  keys: { type: 'string' },
+  frames: { type: 'string' },
+  method: { type: 'string' },
+  space: { type: 'string' },
+  easing: { type: 'string' },
+  'no-loop': { type: 'boolean' },
+  fps: { type: 'string' },
+  corners: { type: 'string' },
+  n: { type: 'string' },
+  base: { type: 'string' },
+  genes: { type: 'string' },
+  gene: { type: 'string' },
+  range: { type: 'string' },
+  parents: { type: 'string' },
+  children: { type: 'string' },
+  rate: { type: 'string' },
+  'mutation-scale': { type: 'string' },
 } as const;
 
 export const exploreCommand: Command = {
@@ -54,7 +71,8 @@ export const exploreCommand: Command = {
     const [mode, ...rest] = args;
     if (mode === 'diffusion') return runDiffusionExplore(rest);
     const modes = ['sample', 'walk', 'grid', 'genes', 'breed', 'regen', 'list-genes'];
-    if (mode === undefined || !modes.includes(mode)) throw new InputError(`explore: unknown mode ${JSON.stringify(mode ?? '')}; expected ${modes.join(', ')} or diffusion (see gesso explore --help)`);
+    if (mode === undefined || !modes.includes(mode))
+      throw new InputError(`explore: unknown mode ${JSON.stringify(mode ?? '')}; expected ${modes.join(', ')} or diffusion (see gesso explore --help)`);
     const { values, positionals } = parseArgs({ args: rest, options, allowPositionals: mode === 'regen' });
     if (mode === 'regen') return regen(positionals, values.out, values.model);
     const model = await GanModel.load(values.model ?? '.cache/train-gan-64/model');
@@ -80,7 +98,13 @@ export const exploreCommand: Command = {
         const space = values.space ?? 'z';
         if (space !== 'z' && space !== 'w') throw new InputError(`--space ${space}; expected z or w`);
         const keys = await latents('--keys', values.keys);
-        specs = walkSpecs(keys, { frames: int('--frames', values.frames, 24, 2, 1000), method, space, easing: checkEasing(values.easing ?? 'ease-in-out'), loop: !values['no-loop'] });
+        specs = walkSpecs(keys, {
+          frames: int('--frames', values.frames, 24, 2, 1000),
+          method,
+          space,
+          easing: checkEasing(values.easing ?? 'ease-in-out'),
+          loop: !values['no-loop'],
+        });
         animate = true;
       } else if (mode === 'grid') {
         const n = int('--n', values.n, 5, 2, 32);
@@ -92,19 +116,32 @@ export const exploreCommand: Command = {
           specs = geneGridSpecs(await latent('--base', values.base ?? '0'), genes[0] as string, genes[1] as string, n, num('--range', values.range, 3));
         }
       } else if (mode === 'genes') {
-        specs = geneWalkSpecs(await latent('--base', values.base ?? '0'), values.gene ?? 'pc1', int('--frames', values.frames, 9, 2, 1000), num('--range', values.range, 3));
+        specs = geneWalkSpecs(
+          await latent('--base', values.base ?? '0'),
+          values.gene ?? 'pc1',
+          int('--frames', values.frames, 9, 2, 1000),
+          num('--range', values.range, 3),
+        );
         animate = true;
         cols = specs.length;
       } else {
         const parents = await latents('--parents', values.parents);
-        specs = breedSpecs(parents, int('--children', values.children, 8, 1, 1000), int('--seed', values.seed, 0, 0, 0xffffffff), num('--rate', values.rate, 0.1), num('--mutation-scale', values['mutation-scale'], 1));
+        specs = breedSpecs(
+          parents,
+          int('--children', values.children, 8, 1, 1000),
+          int('--seed', values.seed, 0, 0, 0xffffffff),
+          num('--rate', values.rate, 0.1),
+          num('--mutation-scale', values['mutation-scale'], 1),
+        );
       }
       const result = await renderAndWrite(model, specs, {
         outDir,
         prefix: mode === 'walk' || mode === 'genes' ? 'frame' : mode,
         truncation,
         grid: { path: join(outDir, 'grid.png'), cols: Math.min(cols, specs.length), scale },
-        ...(animate ? { animations: [join(outDir, `${mode}.webp`), join(outDir, `${mode}.gif`)], animationScale: scale, fps: num('--fps', values.fps, 12) } : {}),
+        ...(animate
+          ? { animations: [join(outDir, `${mode}.webp`), join(outDir, `${mode}.gif`)], animationScale: scale, fps: num('--fps', values.fps, 12) }
+          : {}),
       });
       console.log(`wrote ${result.count} images to ${outDir} (grid.png${animate ? `, ${mode}.webp, ${mode}.gif` : ''})`);
       return 0;
@@ -127,7 +164,8 @@ async function regen(positionals: string[], out: string | undefined, modelDir: s
   const model = await GanModel.load(modelDir ?? recipe.model.dir);
   try {
     const sha = await ganModelHash(model);
-    if (sha !== recipe.model.sha256) console.warn(`warning: ${input} was made with model ${recipe.model.sha256.slice(0, 12)}, this one is ${sha.slice(0, 12)}: the image will differ`);
+    if (sha !== recipe.model.sha256)
+      console.warn(`warning: ${input} was made with model ${recipe.model.sha256.slice(0, 12)}, this one is ${sha.slice(0, 12)}: the image will differ`);
     const outDir = outPath.slice(0, Math.max(0, outPath.lastIndexOf('/'))) || '.';
     const result = await renderAndWrite(model, [recipe.latent], { outDir, prefix: '.regen', truncation: recipe.truncation });
     renameSync(result.files[0] as string, outPath);

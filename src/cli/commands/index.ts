@@ -2,13 +2,41 @@ import type { CommandEntry } from '../command.ts';
 
 /** Every `gesso` subcommand, in the order `gesso --help` lists them. Add one entry per command. */
 export const commands: CommandEntry[] = [
-  { name: 'demo', summary: "train a small network for a few seconds with gesso's engine and show what it learned", load: async () => (await import('./demo.ts')).demoCommand },
-  { name: 'data', summary: 'build a captioned image dataset from the Open Clip Art Library or a folder of pictures', load: async () => (await import('./data.ts')).dataCommand },
-  { name: 'explore', summary: 'explore a GAN (samples, walks, grids, genes, breeding) or a diffusion model (seed and prompt interpolation, blends, variations)', load: async () => (await import('./explore.ts')).exploreCommand },
-  { name: 'generate', summary: 'make images from a prompt (txt2img, img2img, inpainting) with a diffusion model folder', load: async () => (await import('./generate.ts')).generateCommand },
+  {
+    name: 'demo',
+    summary: "train a small network for a few seconds with gesso's engine and show what it learned",
+    load: async () => (await import('./demo.ts')).demoCommand,
+  },
+  {
+    name: 'data',
+    summary: 'build a captioned image dataset from the Open Clip Art Library or a folder of pictures',
+    load: async () => (await import('./data.ts')).dataCommand,
+  },
+  {
+    name: 'explore',
+    summary: 'explore a GAN (samples, walks, grids, genes, breeding) or a diffusion model (seed and prompt interpolation, blends, variations)',
+    load: async () => (await import('./explore.ts')).exploreCommand,
+  },
+  {
+    name: 'generate',
+    summary: 'make images from a prompt (txt2img, img2img, inpainting) with a diffusion model folder',
+    load: async () => (await import('./generate.ts')).generateCommand,
+  },
   { name: 'eval', summary: 'measure a text-to-image model for its model card (gesso eval default)', load: async () => (await import('./eval.ts')).evalCommand },
-  { name: 'info', summary: 'show how an image was made: prompt, settings, recipe, ComfyUI graph, AI provenance', load: async () => (await import('./info.ts')).infoCommand },
-  { name: 'schedulers', summary: 'list the diffusion schedulers (samplers), or show the timesteps one picks', load: async () => (await import('./schedulers.ts')).schedulersCommand },
-  { name: 'train', summary: "train gesso's default model, or a GAN on your own pictures (gesso train gan)", load: async () => (await import('./train.ts')).trainCommand },
+  {
+    name: 'info',
+    summary: 'show how an image was made: prompt, settings, recipe, ComfyUI graph, AI provenance',
+    load: async () => (await import('./info.ts')).infoCommand,
+  },
+  {
+    name: 'schedulers',
+    summary: 'list the diffusion schedulers (samplers), or show the timesteps one picks',
+    load: async () => (await import('./schedulers.ts')).schedulersCommand,
+  },
+  {
+    name: 'train',
+    summary: "train gesso's default model, or a GAN on your own pictures (gesso train gan)",
+    load: async () => (await import('./train.ts')).trainCommand,
+  },
   { name: 'upscale', summary: "enlarge an image 4× with gesso's upscaler network", load: async () => (await import('./upscale.ts')).upscaleCommand },
 ];

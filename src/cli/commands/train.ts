@@ -15,9 +15,17 @@ async function runGanTraining(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
-      data: { type: 'string' }, size: { type: 'string' }, steps: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
-      run: { type: 'string' }, out: { type: 'string' }, seed: { type: 'string' }, 'sample-every': { type: 'string' },
-      'checkpoint-every': { type: 'string' }, 'stop-at': { type: 'string' },
+      data: { type: 'string' },
+      size: { type: 'string' },
+      steps: { type: 'string' },
+      batch: { type: 'string' },
+      lr: { type: 'string' },
+      run: { type: 'string' },
+      out: { type: 'string' },
+      seed: { type: 'string' },
+      'sample-every': { type: 'string' },
+      'checkpoint-every': { type: 'string' },
+      'stop-at': { type: 'string' },
     },
   });
   if (values.data === undefined) throw new InputError('train gan: --data DIR is required (a folder of pictures or a `gesso data` dataset)');
@@ -40,7 +48,9 @@ async function runGanTraining(args: string[]): Promise<number> {
     checkpointEvery: intOption('--checkpoint-every', values['checkpoint-every'], 250, 1),
     ...(stopAt !== undefined ? { stopAt } : {}),
   });
-  console.log(result.modelDir ? `trained ${result.steps} steps; model in ${result.modelDir}` : `stopped at step ${result.steps}; run the same command to resume`);
+  console.log(
+    result.modelDir ? `trained ${result.steps} steps; model in ${result.modelDir}` : `stopped at step ${result.steps}; run the same command to resume`,
+  );
   return 0;
 }
 
@@ -83,12 +93,19 @@ export const trainCommand: Command = {
     const { values, positionals } = parseArgs({
       args,
       allowPositionals: true,
-      options: { quick: { type: 'boolean', default: false }, data: { type: 'string' }, run: { type: 'string' }, out: { type: 'string' }, until: { type: 'string' } },
+      options: {
+        quick: { type: 'boolean', default: false },
+        data: { type: 'string' },
+        run: { type: 'string' },
+        out: { type: 'string' },
+        until: { type: 'string' },
+      },
     });
     const what = positionals[0];
     if (what !== 'default') throw new InputError(`train: unknown target ${JSON.stringify(what ?? '')}; expected "default" or "gan" (see gesso train --help)`);
     const until = values.until;
-    if (until !== undefined && until !== 'vae' && until !== 'unet' && until !== 'export') throw new InputError(`train: --until ${JSON.stringify(until)}; expected vae, unet or export`);
+    if (until !== undefined && until !== 'vae' && until !== 'unet' && until !== 'export')
+      throw new InputError(`train: --until ${JSON.stringify(until)}; expected vae, unet or export`);
     await trainDefaultModel({
       dataDir: values.data ?? '.cache/openclipart-64',
       runDir: values.run ?? (values.quick ? '.cache/train-default-quick' : '.cache/train-default'),

@@ -45,7 +45,8 @@ function onDisk(dir: string, files: readonly string[], size: number): GanImages 
         indices.map(async (index, b) => {
           const file = join(dir, files[index] as string);
           const { data, info } = await sharp(file).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-          if (info.width !== size || info.height !== size) throw new InputError(`${file} is ${info.width}x${info.height}, expected ${size}x${size} like the others`);
+          if (info.width !== size || info.height !== size)
+            throw new InputError(`${file} is ${info.width}x${info.height}, expected ${size}x${size} like the others`);
           for (let p = 0; p < plane; p++) for (let c = 0; c < 3; c++) out[b * 3 * plane + c * plane + p] = (data[3 * p + c] as number) / 127.5 - 1;
         }),
       );
@@ -67,7 +68,13 @@ export interface GanData {
   warnings: string[];
 }
 
-export async function prepareGanData(dataDir: string, runDir: string, size: number, log: (line: string) => void = () => {}, inMemoryBytes = IN_MEMORY_BYTES): Promise<GanData> {
+export async function prepareGanData(
+  dataDir: string,
+  runDir: string,
+  size: number,
+  log: (line: string) => void = () => {},
+  inMemoryBytes = IN_MEMORY_BYTES,
+): Promise<GanData> {
   if (!existsSync(dataDir)) throw new InputError(`--data ${dataDir} does not exist; expected a folder of pictures or a \`gesso data\` dataset`);
   const warnings: string[] = [];
   let dir = dataDir;
@@ -80,7 +87,10 @@ export async function prepareGanData(dataDir: string, runDir: string, size: numb
     const report: BuildReport = await buildDataset(sources, { outDir: dir, name: basename(resolve(dataDir)), size, seed: 0, valFraction: 0.05 });
     skipped = { broken: report.dropped.broken, blank: report.dropped.blank, duplicate: report.dropped.duplicate };
     if (report.broken.length > 0) {
-      const shown = report.broken.slice(0, 5).map((b) => `${b.source} (${b.error})`).join('; ');
+      const shown = report.broken
+        .slice(0, 5)
+        .map((b) => `${b.source} (${b.error})`)
+        .join('; ');
       warnings.push(`skipped ${report.broken.length} unreadable file(s): ${shown}${report.broken.length > 5 ? '; ...' : ''}`);
     }
   }
@@ -89,7 +99,8 @@ export async function prepareGanData(dataDir: string, runDir: string, size: numb
   if (trainCount === 0) throw new InputError(`${dir} has no training images left (${items.length} in all; every picture was broken, blank or a duplicate)`);
   if (trainCount < FEW_IMAGES) warnings.push(`only ${trainCount} training image(s): a GAN needs ~${FEW_IMAGES}+ to do more than copy them; training goes on`);
   const first = await sharp(join(dir, (items.find((i) => i.split === 'train') as DatasetItem).file)).metadata();
-  if (first.width !== size) throw new InputError(`${dir} holds ${first.width} px images; --size ${size} needs a dataset built at ${size} px (gesso data ... --size ${size})`);
+  if (first.width !== size)
+    throw new InputError(`${dir} holds ${first.width} px images; --size ${size} needs a dataset built at ${size} px (gesso data ... --size ${size})`);
   const trainFiles = items.filter((i) => i.split === 'train').map((i) => i.file);
   const train = trainCount * 3 * size * size <= inMemoryBytes ? inMemory(await loadImageDataset(dir, { split: 'train' })) : onDisk(dir, trainFiles, size);
   if (train.storage === 'disk') log(`gan: ${trainCount} images are more than fit in ${Math.round(inMemoryBytes / 2 ** 20)} MiB; batches are decoded from disk`);

@@ -48,7 +48,12 @@ export async function exportGanModel(o: ExportGanOptions): Promise<void> {
 }
 
 /** The ONNX models and gan.json (w statistics and genes from 4,096 random z) of a generator with these weights. */
-export async function writeGeneratorFolder(dir: string, config: GanConfig, values: ReadonlyMap<string, Float32Array>, training: Record<string, unknown>): Promise<void> {
+export async function writeGeneratorFolder(
+  dir: string,
+  config: GanConfig,
+  values: ReadonlyMap<string, Float32Array>,
+  training: Record<string, unknown>,
+): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const models = exportGenerator(config, values, { steps: String(training['steps'] ?? ''), data_sha256: String(training['data_sha256'] ?? '') });
   saveOnnx(join(dir, 'generator.onnx'), models.generator);
@@ -70,7 +75,7 @@ export function writeModelCard(dir: string): void {
   const lines = [
     `# GAN generator (${c.size}×${c.size}), trained by gesso`,
     '',
-    'A StyleGAN-lite generator (mapping z -> w, resize + conv synthesis) trained with gesso\'s own engine',
+    "A StyleGAN-lite generator (mapping z -> w, resize + conv synthesis) trained with gesso's own engine",
     '(src/models/gan.ts, src/train/gan/). Files: `generator.onnx` (z (B, ' + c.zDim + ') -> image (B, 3, ' + c.size + ', ' + c.size + ') in [-1, 1]),',
     '`mapping.onnx` (z -> w), `synthesis.onnx` (w -> image), `gan.json` (architecture, average w, PCA genes).',
     '',
@@ -79,7 +84,9 @@ export function writeModelCard(dir: string): void {
     `| data | ${String(t['data'] ?? '?')} |`,
     `| data sha256 | \`${String(t['data_sha256'] ?? '?')}\` |`,
     `| training images | ${String(t['images'] ?? '?')} |`,
-    `| licences (whole dataset) | ${Object.entries((t['licences'] ?? {}) as Record<string, number>).map(([k, v]) => `${k}: ${v}`).join(', ')} |`,
+    `| licences (whole dataset) | ${Object.entries((t['licences'] ?? {}) as Record<string, number>)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join(', ')} |`,
     `| skipped when building | ${JSON.stringify(t['skipped'] ?? {})} |`,
     `| steps × batch | ${String(t['steps'] ?? '?')} × ${String(t['batch'] ?? '?')} |`,
     `| training time | ${formatSeconds(Number(t['seconds'] ?? 0))} (2 shared CPU cores) |`,
@@ -106,7 +113,9 @@ function writeJsonAtomic(path: string, value: unknown): void {
 function lastSample(runDir: string): string | null {
   const dir = join(runDir, 'samples');
   if (!existsSync(dir)) return null;
-  const files = readdirSync(dir).filter((f) => /^step-\d+\.png$/.test(f)).sort();
+  const files = readdirSync(dir)
+    .filter((f) => /^step-\d+\.png$/.test(f))
+    .sort();
   const last = files[files.length - 1];
   return last ? join(dir, last) : null;
 }

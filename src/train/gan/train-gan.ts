@@ -124,14 +124,35 @@ export async function trainGan(o: TrainGanOptions): Promise<TrainGanResult> {
     batch: (step) => ganBatch(data, config, batch, seed, step),
     onStep: (r) => {
       metadata['seconds'] = elapsed().toFixed(1);
-      appendFileSync(historyPath, JSON.stringify({ step: r.step, d_loss: r.metrics['d_loss'], g_loss: r.metrics['g_loss'], d_real: r.metrics['d_real'], d_fake: r.metrics['d_fake'], seconds: Number(elapsed().toFixed(2)) }) + '\n');
+      appendFileSync(
+        historyPath,
+        JSON.stringify({
+          step: r.step,
+          d_loss: r.metrics['d_loss'],
+          g_loss: r.metrics['g_loss'],
+          d_real: r.metrics['d_real'],
+          d_fake: r.metrics['d_fake'],
+          seconds: Number(elapsed().toFixed(2)),
+        }) + '\n',
+      );
     },
   });
   if (result.resumedFrom > 0) log(`gan: resumed from step ${result.resumedFrom}`);
   let modelDir: string | null = null;
   if (session.stepCount >= steps) {
     modelDir = o.outDir ?? join(o.runDir, 'model');
-    await exportGanModel({ dir: modelDir, config, values: await emaGenerator(), data, runDir: o.runDir, steps: session.stepCount, seconds: elapsed(), batch, seed, lr: o.lr ?? 2e-4 });
+    await exportGanModel({
+      dir: modelDir,
+      config,
+      values: await emaGenerator(),
+      data,
+      runDir: o.runDir,
+      steps: session.stepCount,
+      seconds: elapsed(),
+      batch,
+      seed,
+      lr: o.lr ?? 2e-4,
+    });
     log(`gan: wrote ${modelDir}`);
   }
   await session.release();
@@ -152,10 +173,17 @@ export function buildGanTrainStep(config: GanConfig, batch: number, seed: number
   const dFake = disc.forward(diffAugment(fake, augmentInputs(g, 'aug_fake', batch, size))); // (B, 1)
   const dLoss = add(reduceMean(relu(sub(1, dReal))), reduceMean(relu(add(dFake, 1))));
   const gLoss = neg(reduceMean(dFake));
-  const names = (prefix: string): string[] => g.trainableParams().map((p) => p.name).filter((n) => n.startsWith(prefix));
+  const names = (prefix: string): string[] =>
+    g
+      .trainableParams()
+      .map((p) => p.name)
+      .filter((n) => n.startsWith(prefix));
   const spec = buildTrainStep(g, {
     loss: add(dLoss, gLoss),
-    objectives: [{ loss: dLoss, params: names('D.') }, { loss: gLoss, params: names('G.') }],
+    objectives: [
+      { loss: dLoss, params: names('D.') },
+      { loss: gLoss, params: names('G.') },
+    ],
     metrics: { d_loss: dLoss, g_loss: gLoss, d_real: reduceMean(dReal), d_fake: reduceMean(dFake) },
     optimizer: { kind: 'adam', beta1: 0, beta2: 0.99, eps: 1e-8 },
     emaDecay,
@@ -189,5 +217,8 @@ function mirror(pixels: Float32Array, b: number, size: number): void {
 }
 
 function count(g: Graph, prefix: string): number {
-  return g.trainableParams().filter((p) => p.name.startsWith(prefix)).reduce((s, p) => s + p.value.length, 0);
+  return g
+    .trainableParams()
+    .filter((p) => p.name.startsWith(prefix))
+    .reduce((s, p) => s + p.value.length, 0);
 }
