@@ -138,3 +138,12 @@ test('gan data: an empty folder, a folder without pictures and a wrong size are 
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('the 128 px GAN builds (one more up/down block) and sizes other than 64 and 128 are refused', async () => {
+  const { buildGanTrainStep } = await import('../../src/train/gan/train-gan.ts');
+  const { ganConfig } = await import('../../src/models/gan.ts');
+  const { g, spec } = buildGanTrainStep(ganConfig(128, TINY), 2, 0, 0.995);
+  assert.ok(g.params.has('G.up128.weight') && g.params.has('D.down128.weight'));
+  assert.ok(spec.batchInputs.includes('real') && spec.batchInputs.includes('aug_fake.rows'));
+  assert.throws(() => ganConfig(96), (e: Error) => e instanceof InputError && /96.*64 or 128/.test(e.message));
+});
