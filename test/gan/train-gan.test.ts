@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -76,7 +76,15 @@ test('gan training: mixed formats and sizes train, a corrupt file is skipped and
 
     // Interrupted at step 2 and resumed: the same state as the uninterrupted run, bit for bit.
     await trainGan(options(data, join(root, 'split'), { stopAt: 2 }));
+    appendFileSync(join(root, 'split', 'history.jsonl'), `${JSON.stringify({ step: 3, d_loss: 9, g_loss: 9 })}\n`);
     await trainGan(options(data, join(root, 'split')));
+    // A history line past the last checkpoint (a run killed between checkpoints) is dropped on resume.
+    const splitHistory = join(root, 'split', 'history.jsonl');
+    const lines4 = readFileSync(splitHistory, 'utf8').trim().split('\n');
+    assert.deepEqual(
+      lines4.map((l) => (JSON.parse(l) as { step: number }).step),
+      [1, 2, 3, 4],
+    );
     const a = readSafetensors(join(root, 'whole', 'checkpoint.safetensors'));
     const b = readSafetensors(join(root, 'split', 'checkpoint.safetensors'));
     assert.deepEqual([...a.tensors.keys()].sort(), [...b.tensors.keys()].sort());
@@ -145,5 +153,8 @@ test('the 128 px GAN builds (one more up/down block) and sizes other than 64 and
   const { g, spec } = buildGanTrainStep(ganConfig(128, TINY), 2, 0, 0.995);
   assert.ok(g.params.has('G.up128.weight') && g.params.has('D.down128.weight'));
   assert.ok(spec.batchInputs.includes('real') && spec.batchInputs.includes('aug_fake.rows'));
-  assert.throws(() => ganConfig(96), (e: Error) => e instanceof InputError && /96.*64 or 128/.test(e.message));
+  assert.throws(
+    () => ganConfig(96),
+    (e: Error) => e instanceof InputError && /96.*64 or 128/.test(e.message),
+  );
 });
