@@ -7,7 +7,9 @@
  *   2. a walk's frames per second (slerp keyframes, mapping + synthesis per frame, no file writing)
  *      at 64×64 (the shipped model when present) and 128×128 (the same architecture, random weights).
  * Rewrites the `gan` section of BENCHMARKS.md; the LAST line of stdout is one JSON object with
- * gan_train_speedup_vs_torch (PyTorch ms / gesso ms), the step times and the walk rates.
+ * gan_train_speedup_vs_torch (PyTorch wall ms / gesso wall ms), the same ratio of CPU time per step
+ * (all threads; steadier on a shared machine, though PyTorch's OpenMP threads spin while they wait,
+ * which counts as CPU time), the step times and the walk rates.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,18 +43,30 @@ function log(message: string): void {
   process.stderr.write(`bench:gan: ${message}\n`);
 }
 
-async function gessoRounds(session: TrainSession, feeds: Record<string, HostTensor>, rounds: number, steps: number): Promise<number[]> {
-  const out: number[] = [];
+/** Round medians of wall-clock and CPU ms per step (CPU: every thread of this process; ORT runs in-process). */
+async function gessoRounds(
+  session: TrainSession,
+  feeds: Record<string, HostTensor>,
+  rounds: number,
+  steps: number,
+): Promise<{ wall: number[]; cpu: number[] }> {
+  const wall: number[] = [];
+  const cpu: number[] = [];
   for (let r = 0; r < rounds; r++) {
     const times: number[] = [];
+    const cpus: number[] = [];
     for (let k = 0; k < steps; k++) {
       const t = performance.now();
+      const c = process.cpuUsage();
       await session.step(feeds, 2e-4);
+      const used = process.cpuUsage(c);
       times.push(performance.now() - t);
+      cpus.push((used.user + used.system) / 1000);
     }
-    out.push(median(times));
+    wall.push(median(times));
+    cpu.push(median(cpus));
   }
-  return out;
+  return { wall, cpu };
 }
 
 async function walkFps(model: GanModel, frames: number): Promise<number> {
@@ -117,17 +131,22 @@ async function main(): Promise<void> {
       timeoutMs: 60 * 60 * 1000,
       echoStderr: '  ',
     },
-  )) as { ms_per_step: number[]; torch: string; params_g: number; params_d: number };
+  )) as { ms_per_step: number[]; cpu_ms_per_step: number[]; torch: string; params_g: number; params_d: number };
   if (torch.params_g !== paramsG || torch.params_d !== paramsD)
     throw new Error(`the PyTorch peer has ${torch.params_g} + ${torch.params_d} parameters, gesso ${paramsG} + ${paramsD}: not the same architecture`);
   loads.push(currentLoad());
   const gessoB = await gessoRounds(session, feeds, rounds, steps);
   await session.release();
   loads.push(currentLoad());
-  const gessoMs = median([...gessoA, ...gessoB]);
+  const gessoMs = median([...gessoA.wall, ...gessoB.wall]);
   const torchMs = median(torch.ms_per_step);
   const speedup = torchMs / gessoMs;
-  log(`train step: gesso ${gessoMs.toFixed(0)} ms, PyTorch ${torchMs.toFixed(0)} ms -> ${speedup.toFixed(2)}x`);
+  const gessoCpu = median([...gessoA.cpu, ...gessoB.cpu]);
+  const torchCpu = median(torch.cpu_ms_per_step);
+  const cpuSpeedup = torchCpu / gessoCpu;
+  log(
+    `train step: gesso ${gessoMs.toFixed(0)} ms (CPU ${gessoCpu.toFixed(0)} ms), PyTorch ${torchMs.toFixed(0)} ms (CPU ${torchCpu.toFixed(0)} ms) -> ${speedup.toFixed(2)}x wall, ${cpuSpeedup.toFixed(2)}x CPU`,
+  );
 
   // 2. Walk frames per second.
   const tmp = mkdtempSync(join(tmpdir(), 'gesso-bench-gan-'));
@@ -157,12 +176,12 @@ async function main(): Promise<void> {
     '',
     `Training step of \`gesso train gan\` at batch ${BATCH}, ${SIZE}×${SIZE} (G ${paramsG.toLocaleString('en')} + D ${paramsD.toLocaleString('en')} parameters; both networks, DiffAugment, spectral norm, Adam, EMA), medians of ${rounds * 2} gesso rounds (before and after the peer) and ${rounds} PyTorch rounds of ${steps} steps:`,
     '',
-    '| engine | ms per step | vs PyTorch |',
-    '| --- | --- | --- |',
-    `| gesso (one ONNX training-step graph, onnxruntime-node) | ${gessoMs.toFixed(0)} | ${speedup.toFixed(2)}× |`,
-    `| PyTorch ${torch.torch} CPU (same architecture, bench/peers/torch_gan.py) | ${torchMs.toFixed(0)} | 1.00× |`,
+    '| engine | wall ms per step | speed vs PyTorch (wall) | CPU ms per step (all threads) | speed vs PyTorch (CPU) |',
+    '| --- | --- | --- | --- | --- |',
+    `| gesso (one ONNX training-step graph, onnxruntime-node) | ${gessoMs.toFixed(0)} | ${speedup.toFixed(2)}× | ${gessoCpu.toFixed(0)} | ${cpuSpeedup.toFixed(2)}× |`,
+    `| PyTorch ${torch.torch} CPU (same architecture, bench/peers/torch_gan.py) | ${torchMs.toFixed(0)} | 1.00× | ${torchCpu.toFixed(0)} | 1.00× |`,
     '',
-    `gesso rounds: ${[...gessoA, ...gessoB].map((t) => t.toFixed(0)).join(', ')} ms; PyTorch rounds: ${torch.ms_per_step.map((t) => t.toFixed(0)).join(', ')} ms.`,
+    `gesso rounds: ${[...gessoA.wall, ...gessoB.wall].map((t) => t.toFixed(0)).join(', ')} ms; PyTorch rounds: ${torch.ms_per_step.map((t) => t.toFixed(0)).join(', ')} ms. On a machine busier than its CPU count, wall time also measures how each engine's threads cope with being preempted (PyTorch's OpenMP threads wait for each other at every op); CPU time per step is the steadier comparison of the work each engine does.`,
     '',
     `Walk rendering (slerp through 4 keyframes, mapping + synthesis per frame, one frame per run so a frame never depends on its batch; no file writing): **${fps[64]!.toFixed(1)} frames/s at 64×64**${existsSync(SHIPPED) ? ' (shipped model)' : ' (random weights)'}, **${fps[128]!.toFixed(1)} frames/s at 128×128** (random weights, same architecture).`,
   ].join('\n');
@@ -171,8 +190,11 @@ async function main(): Promise<void> {
   console.log(
     JSON.stringify({
       gan_train_speedup_vs_torch: Number(speedup.toFixed(3)),
+      gan_train_cpu_speedup_vs_torch: Number(cpuSpeedup.toFixed(3)),
       gesso_step_ms: Number(gessoMs.toFixed(1)),
       torch_step_ms: Number(torchMs.toFixed(1)),
+      gesso_step_cpu_ms: Number(gessoCpu.toFixed(1)),
+      torch_step_cpu_ms: Number(torchCpu.toFixed(1)),
       walk_fps_64: Number(fps[64]!.toFixed(2)),
       walk_fps_128: Number(fps[128]!.toFixed(2)),
       load_average_max: maxLoad,

@@ -6,8 +6,9 @@ resize + 3x3 conv + pixel norm + LeakyReLU(0.2), 3x3 conv to RGB + tanh; discrim
 RGB, 4x4 stride-2 convs, Linear head, every weight divided by ||W v|| with v from one power iteration
 per step), the same DiffAugment arithmetic (colour ops, 0/1 shift matrices as batched matmuls, cutout
 mask, all drawn on the host), hinge losses, simultaneous updates (each network's gradient of its own
-loss), Adam (beta 0, 0.99), EMA of the weights. Times whole steps and prints ONE JSON line:
-{"ms_per_step": [...round medians...], "threads": 2, "torch": version, "params_g": n, "params_d": n}
+loss), Adam (beta 0, 0.99), EMA of the weights. Times whole steps (wall clock, and CPU time of all threads: the fairer number on a shared machine) and
+prints ONE JSON line: {"ms_per_step": [...round medians...], "cpu_ms_per_step": [...], "threads": 2,
+"torch": version, "params_g": n, "params_d": n}
 
   --batch B --size S --rounds R --steps K
 """
@@ -154,15 +155,21 @@ def main():
 
     step(0)  # warm-up
     rounds = []
+    cpu_rounds = []
     for r in range(args.rounds):
         times = []
+        cpu = []
         for k in range(args.steps):
             t = time.perf_counter()
+            c = time.process_time()
             step(k)
             times.append((time.perf_counter() - t) * 1000)
+            cpu.append((time.process_time() - c) * 1000)
         times.sort()
+        cpu.sort()
         rounds.append(times[len(times) // 2])
-    print(json.dumps({"ms_per_step": rounds, "threads": THREADS, "torch": torch.__version__,
+        cpu_rounds.append(cpu[len(cpu) // 2])
+    print(json.dumps({"ms_per_step": rounds, "cpu_ms_per_step": cpu_rounds, "threads": THREADS, "torch": torch.__version__,
                       "params_g": sum(p.numel() for p in G.parameters()), "params_d": sum(p.numel() for p in D.parameters())}))
 
 
