@@ -181,7 +181,7 @@ async function main(): Promise<void> {
     `| gesso (one ONNX training-step graph, onnxruntime-node) | ${gessoMs.toFixed(0)} | ${speedup.toFixed(2)}× | ${gessoCpu.toFixed(0)} | ${cpuSpeedup.toFixed(2)}× |`,
     `| PyTorch ${torch.torch} CPU (same architecture, bench/peers/torch_gan.py) | ${torchMs.toFixed(0)} | 1.00× | ${torchCpu.toFixed(0)} | 1.00× |`,
     '',
-    `gesso rounds: ${[...gessoA.wall, ...gessoB.wall].map((t) => t.toFixed(0)).join(', ')} ms; PyTorch rounds: ${torch.ms_per_step.map((t) => t.toFixed(0)).join(', ')} ms. On a machine busier than its CPU count, wall time also measures how each engine's threads cope with being preempted (PyTorch's OpenMP threads wait for each other at every op); CPU time per step is the steadier comparison of the work each engine does.`,
+    `gesso rounds: ${[...gessoA.wall, ...gessoB.wall].map((t) => t.toFixed(0)).join(', ')} ms; PyTorch rounds: ${torch.ms_per_step.map((t) => t.toFixed(0)).join(', ')} ms. On a machine busier than its CPU count, wall time also measures how each engine's threads cope with being preempted (PyTorch's OpenMP threads wait for each other at every op); CPU time per step is the steadier comparison, though it still flatters gesso somewhat: OpenMP threads spin while they wait, and spinning counts as CPU time (onnxruntime's spinning is off in gesso).`,
     '',
     `Walk rendering (slerp through 4 keyframes, mapping + synthesis per frame, one frame per run so a frame never depends on its batch; no file writing): **${fps[64]!.toFixed(1)} frames/s at 64×64**${existsSync(SHIPPED) ? ' (shipped model)' : ' (random weights)'}, **${fps[128]!.toFixed(1)} frames/s at 128×128** (random weights, same architecture).`,
   ].join('\n');
