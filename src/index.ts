@@ -122,3 +122,26 @@ export { trainAdainDecoder, TRAIN_ADAIN_DEFAULTS, type TrainAdainOptions } from 
 export { trainFastStyle, exportFastNet, TRAIN_FAST_DEFAULTS, type TrainFastOptions } from './style/train-fast.ts';
 export { buildFastNet, FAST_NET_DEFAULT, type FastNetConfig } from './style/fast-net.ts';
 export { ContentSet } from './style/content-set.ts';
+
+// GANs trained on an artist's own pictures, and latent-space exploration (GAN and diffusion).
+export { ganConfig, Generator, Discriminator, type GanConfig } from './models/gan.ts';
+export { exportGenerator, type GeneratorModels } from './models/gan-export.ts';
+export { trainGan, buildGanTrainStep, type TrainGanOptions, type TrainGanResult } from './train/gan/train-gan.ts';
+export { prepareGanData, type GanData, type GanImages } from './train/gan/gan-data.ts';
+export { exportGanModel, writeGeneratorFolder, writeModelCard as writeGanModelCard } from './train/gan/gan-export-folder.ts';
+export { GanModel, type GanModelInfo, type Gene } from './pipelines/gan-model.ts';
+export { LatentResolver, renderSpecs, seedLatent, type LatentSpec, type ExploreRecipe } from './pipelines/gan-explore.ts';
+export { breedSpecs, cornerGridSpecs, geneGridSpecs, geneWalkSpecs, seedSpec, walkSpecs, type WalkOptions } from './pipelines/explore-specs.ts';
+export { slerp, lerp, ease, frameTimes, crossover, mutate, weightedMean, type Easing, type InterpolationMethod } from './pipelines/latent-math.ts';
+export { renderAndWrite, type ExploreOutputOptions, type ExploreResult } from './pipelines/explore-run.ts';
+export { readExploreRecipe, writeAnimation, writeRgbAnimation, describeSpec } from './pipelines/explore-output.ts';
+export {
+  renderDiffusion,
+  blendConditioning,
+  resolveNoise,
+  type NoiseSpec,
+  type PromptBlend,
+  type DiffusionBase,
+  type DiffusionExploreRecipe,
+} from './pipelines/diffusion-explore.ts';
+export { runGanEval, type GanEvalReport } from './eval/gan-eval.ts';

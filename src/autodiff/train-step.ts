@@ -35,6 +35,17 @@ export interface TrainStepOptions {
    * this CPU's (src/core/cpu-features.ts), 0 for standard Conv nodes only.
    */
   nchwcBlock?: number;
+  /**
+   * Parameters that descend another loss than `loss` (a GAN: the discriminator's parameters follow the
+   * discriminator loss, the generator's the generator loss, both updated in the same step). A parameter
+   * named in no objective follows `loss`.
+   */
+  objectives?: { loss: Tensor; params: readonly string[] }[];
+  /**
+   * New values for non-trainable parameters (buffers), carried into them after each step like weights:
+   * e.g. a spectral norm's power-iteration vector. Parameter name -> its new value.
+   */
+  bufferUpdates?: Record<string, Tensor>;
 }
 
 /** How each state tensor starts: zeros (optimizer moments) or the initial weights (EMA). */
@@ -74,15 +85,17 @@ export function buildTrainStep(g: Graph, options: TrainStepOptions): TrainStep {
   const lr = g.input(LR_INPUT, [], 'float32');
   const params = g.trainableParams();
   if (params.length === 0) throw new ShapeError('buildTrainStep: the graph has no trainable parameters');
-  const grads = gradients(
-    loss,
-    params.map((p) => p.tensor),
-  ).map((gr, i) => {
-    if (!gr) throw new ShapeError(`buildTrainStep: the loss does not depend on parameter "${params[i]?.name}"`);
-    return gr;
-  });
+  const grads = paramGradients(loss, params, options.objectives ?? []);
   const outputs: Record<string, Tensor> = { loss, ...(options.metrics ?? {}) };
   const carry: Record<string, string> = {};
+  for (const [name, value] of Object.entries(options.bufferUpdates ?? {})) {
+    const buffer = g.params.get(name);
+    if (!buffer || buffer.trainable) throw new ShapeError(`buildTrainStep: bufferUpdates names "${name}", which is not a non-trainable parameter`);
+    if (value.shape.join() !== buffer.tensor.shape.join())
+      throw new ShapeError(`buildTrainStep: buffer "${name}" has shape [${buffer.tensor.shape.join(', ')}], its update [${value.shape.join(', ')}]`);
+    outputs[`new.${name}`] = value;
+    carry[`new.${name}`] = name;
+  }
   const stateInit: Record<string, StateInit> = {};
   const addState = (name: string, shape: readonly number[], init: StateInit): Tensor => {
     stateInit[name] = init;
@@ -112,6 +125,32 @@ export function buildTrainStep(g: Graph, options: TrainStepOptions): TrainStep {
     batchInputs,
     fetch,
   };
+}
+
+/** Each parameter's gradient of its own objective's loss (or of `loss`); one backward pass per objective. */
+function paramGradients(loss: Tensor, params: Param[], objectives: readonly { loss: Tensor; params: readonly string[] }[]): Tensor[] {
+  const owner = new Map<string, Tensor>();
+  for (const o of objectives) {
+    for (const name of o.params) {
+      if (!params.some((p) => p.name === name)) throw new ShapeError(`buildTrainStep: objective names "${name}", which is not a trainable parameter`);
+      if (owner.has(name)) throw new ShapeError(`buildTrainStep: parameter "${name}" is in two objectives`);
+      owner.set(name, o.loss);
+    }
+  }
+  const out: Tensor[] = new Array<Tensor>(params.length);
+  for (const target of new Set([loss, ...objectives.map((o) => o.loss)])) {
+    const idx = params.map((p, i) => ((owner.get(p.name) ?? loss) === target ? i : -1)).filter((i) => i >= 0);
+    if (idx.length === 0) continue;
+    gradients(
+      target,
+      idx.map((i) => (params[i] as Param).tensor),
+    ).forEach((gr, k) => {
+      const i = idx[k] as number;
+      if (!gr) throw new ShapeError(`buildTrainStep: the loss does not depend on parameter "${params[i]?.name}"`);
+      out[i] = gr;
+    });
+  }
+  return out;
 }
 
 type AddState = (name: string, shape: readonly number[], init: StateInit) => Tensor;

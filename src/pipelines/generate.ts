@@ -26,7 +26,7 @@ import type { DiffusionModel } from './model-folder.ts';
 import { planesToPixels, pixelsToPlanes } from './pixels.ts';
 import { buildA1111Parameters, buildRecipe, type Recipe, type SourceRecord } from './recipe.ts';
 import { resolveSettings, type GenerateRequest, type Settings } from './settings.ts';
-import { encodePrompts } from './text-conditioning.ts';
+import { encodePrompts, type Conditioning } from './text-conditioning.ts';
 
 export { GenerationCancelled, type StepEvent } from './denoise.ts';
 export type { GenerateRequest, Settings } from './settings.ts';
@@ -38,6 +38,14 @@ export interface GenerateOptions {
   signal?: AbortSignal;
   /** 'batched' (default) runs cond and uncond in one UNet batch; 'separate' in two runs. */
   cfgMode?: 'batched' | 'separate';
+  /**
+   * txt2img only: the starting noise of each image, (C, h, w) standard normal values (before the
+   * scheduler's initial sigma), instead of the seeds' noise. The seeds still drive stochastic samplers.
+   * Latent interpolation and A1111-style variation seeds use this (src/pipelines/diffusion-explore.ts).
+   */
+  latents?: readonly Float32Array[];
+  /** Prompt embeddings to use instead of encoding the prompt (interpolated or blended prompts). */
+  conditioning?: Conditioning;
 }
 
 export interface GeneratedImage {
@@ -113,10 +121,12 @@ async function run(model: DiffusionModel, request: GenerateRequest, options: Gen
 
   // 3. Prompt and negative prompt -> (1, S, D) embeddings each.
   let t = performance.now();
-  const conditioning = await encodePrompts(model, settings.prompt, settings.negativePrompt, {
-    ...(settings.maxPromptChunks !== undefined ? { maxChunks: settings.maxPromptChunks } : {}),
-    ...(signal ? { signal } : {}),
-  });
+  const conditioning =
+    options.conditioning ??
+    (await encodePrompts(model, settings.prompt, settings.negativePrompt, {
+      ...(settings.maxPromptChunks !== undefined ? { maxChunks: settings.maxPromptChunks } : {}),
+      ...(signal ? { signal } : {}),
+    }));
   const textEncoderMs = performance.now() - t;
 
   // 4. Starting latents: noise from seed + i, the init image's latents, inpainting inputs.

@@ -164,6 +164,14 @@ export function resolveSettings(model: DiffusionModel, request: GenerateRequest,
   };
 }
 
+/** The (C, h, w) shape of one image's starting latents for a txt2img `request` (the size the model generates at). */
+export function latentShape(model: DiffusionModel, request: GenerateRequest): [number, number, number] {
+  const upscale = request.upscale ?? model.upscaler !== null;
+  const { width, height } = upscale && model.upscaler !== null ? upscaledSize(model, request, null) : resolveSize(model, request, null);
+  const s = model.spec.vaeScaleFactor;
+  return [model.spec.latentChannels, height / s, width / s];
+}
+
 /**
  * With the upscaler, the asked-for size is the output's: generate at a quarter of it, rounded to the VAE's
  * multiple (the model's own size when none is asked), and resize the upscaled picture to it exactly.

@@ -23,6 +23,8 @@ export interface TrainLoopOptions {
   /** Called after every step (loss curves, logs). */
   onStep?: (result: StepResult, lr: number) => void;
   label?: string;
+  /** Metrics shown (smoothed) in the progress bar beside the loss, e.g. both players' losses of a GAN. */
+  showMetrics?: string[];
   /** No progress bar (tests). */
   quiet?: boolean;
   /** Resume from the checkpoint file if it exists. */
@@ -50,6 +52,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
   const results: StepResult[] = [];
   let lastSaved = resumedFrom;
   let smoothed = Number.NaN;
+  const smoothedMetrics: Record<string, number> = {};
   while (session.stepCount < o.steps) {
     const step = session.stepCount + 1;
     const lr = o.lr(step);
@@ -62,7 +65,12 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
     results.push(result);
     o.onStep?.(result, lr);
     smoothed = Number.isNaN(smoothed) ? result.loss : 0.9 * smoothed + 0.1 * result.loss;
-    bar?.update(step, { loss: smoothed, lr });
+    for (const name of o.showMetrics ?? []) {
+      const v = result.metrics[name] ?? Number.NaN;
+      const old = smoothedMetrics[name];
+      smoothedMetrics[name] = old === undefined || Number.isNaN(old) ? v : 0.9 * old + 0.1 * v;
+    }
+    bar?.update(step, o.showMetrics ? { ...smoothedMetrics, lr } : { loss: smoothed, lr });
     if (o.checkpoint && (step % o.checkpoint.every === 0 || step === o.steps)) {
       await session.save(o.checkpoint.path, o.checkpoint.metadata);
       lastSaved = step;

@@ -1,9 +1,12 @@
 import { existsSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InputError } from '../../core/errors.ts';
 import { COLOR_TARGET, runDefaultEval } from '../../eval/default-eval.ts';
+import { runGanEval } from '../../eval/gan-eval.ts';
+import { buildOpenclipartDataset } from '../../data/openclipart.ts';
+import { writeModelCard } from '../../train/gan/gan-export-folder.ts';
 import type { GenerationSettings } from '../../eval/generate-set.ts';
 import { DiffusionModel } from '../../pipelines/model-folder.ts';
 import type { Command } from '../command.ts';
@@ -13,6 +16,74 @@ const REPO = PACKAGE_ROOT;
 const DEFAULT_DATA_DIR = join(REPO, '.cache/openclipart-64');
 const DEFAULT_CACHE_DIR = join(REPO, '.cache/eval');
 const DEFAULT_GRID = join(REPO, 'docs/default-model-grid.png');
+
+const ganUsage = `Usage: gesso eval gan [--model DIR] [--data DIR] [--samples 512] [--cache DIR] [--classifier-data DIR]
+
+Fréchet distance of a GAN's samples to the held-out (val) drawings of its dataset, in the feature
+space of gesso's evaluation classifier (the one \`gesso eval default\` uses), before training (the
+initial weights), after training, and for two baselines (blurred training images; the mean image).
+Writes eval.json into the model folder and updates its model card; the last line of stdout is one
+JSON object with frechet_before, frechet_after, frechet_baseline.
+
+  --model DIR            default models/gesso-gan-stars-fruit-64
+  --data DIR             the GAN's dataset (default: the one its gan.json names)
+  --classifier-data DIR  default .cache/openclipart-64 (built when missing: gesso data openclipart)
+  --samples N            samples per generator (default 512)`;
+
+async function runGanEvalCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      model: { type: 'string' },
+      data: { type: 'string' },
+      samples: { type: 'string' },
+      cache: { type: 'string' },
+      'classifier-data': { type: 'string' },
+    },
+  });
+  const modelDir = values.model ?? join(REPO, 'models/gesso-gan-stars-fruit-64');
+  const infoPath = join(modelDir, 'gan.json');
+  if (!existsSync(infoPath))
+    throw new InputError(`${modelDir} is not a GAN model folder (no gan.json); train one with \`gesso train gan\` or pass --model DIR`);
+  const info = JSON.parse(await readFile(infoPath, 'utf8')) as { training?: { data?: string } };
+  const ganData = values.data ?? info.training?.data;
+  if (ganData === undefined || !existsSync(join(ganData, 'manifest.jsonl'))) {
+    throw new InputError(`the GAN's dataset ${ganData ?? '(not recorded)'} is missing; rebuild it as the model card says, or pass --data DIR`);
+  }
+  const classifierData = values['classifier-data'] ?? DEFAULT_DATA_DIR;
+  if (!existsSync(join(classifierData, 'manifest.jsonl'))) {
+    console.error(`gan eval: building the classifier's drawings in ${classifierData} (gesso data openclipart --size 64)`);
+    await buildOpenclipartDataset({ outDir: classifierData, size: 64 });
+  }
+  const samples = values.samples === undefined ? 512 : Number(values.samples);
+  if (!Number.isInteger(samples) || samples < 2) throw new InputError(`--samples ${values.samples} must be an integer >= 2`);
+  const report = await runGanEval({
+    modelDir,
+    ganDataDir: ganData,
+    classifierDataDir: classifierData,
+    cacheDir: values.cache ?? DEFAULT_CACHE_DIR,
+    samples,
+    log: (l) => console.error(l),
+  });
+  const tmp = join(modelDir, `.eval.json.${process.pid}.tmp`);
+  await writeFile(tmp, JSON.stringify(report, null, 1) + '\n');
+  await rename(tmp, join(modelDir, 'eval.json'));
+  writeModelCard(modelDir);
+  console.log(
+    `training cut the Fréchet distance from ${report.frechet_before} to ${report.frechet_after} (${report.improvement}× lower); blurred training images ${report.frechet_baseline}, mean image ${report.frechet_mean_image}, the training images themselves ${report.frechet_train_images}`,
+  );
+  console.log(
+    JSON.stringify({
+      frechet_before: report.frechet_before,
+      frechet_after: report.frechet_after,
+      frechet_baseline: report.frechet_baseline,
+      frechet_mean_image: report.frechet_mean_image,
+      frechet_train_images: report.frechet_train_images,
+      improvement: report.improvement,
+    }),
+  );
+  return 0;
+}
 
 const usage = `Usage: gesso eval default [options]
 
@@ -42,8 +113,11 @@ Options:
   --no-report        write no JSON file`;
 
 export const evalCommand: Command = {
-  usage,
+  usage: `${usage}
+
+${ganUsage}`,
   async run(args: string[]): Promise<number> {
+    if (args[0] === 'gan') return runGanEvalCommand(args.slice(1));
     let parsed;
     try {
       parsed = parseArgs({

@@ -13,6 +13,11 @@ export const commands: CommandEntry[] = [
     load: async () => (await import('./data.ts')).dataCommand,
   },
   {
+    name: 'explore',
+    summary: 'explore a GAN (samples, walks, grids, genes, breeding) or a diffusion model (seed and prompt interpolation, blends, variations)',
+    load: async () => (await import('./explore.ts')).exploreCommand,
+  },
+  {
     name: 'generate',
     summary: 'make images from a prompt (txt2img, img2img, inpainting) with a diffusion model folder',
     load: async () => (await import('./generate.ts')).generateCommand,
@@ -35,7 +40,7 @@ export const commands: CommandEntry[] = [
   },
   {
     name: 'train',
-    summary: "train gesso's default model, or a fast style network for your own style",
+    summary: "train gesso's default model, a fast style network for your own style, or a GAN on your own pictures",
     load: async () => (await import('./train.ts')).trainCommand,
   },
   { name: 'upscale', summary: "enlarge an image 4× with gesso's upscaler network", load: async () => (await import('./upscale.ts')).upscaleCommand },
