@@ -63,5 +63,5 @@ test('diffusion explore: starting latents and prompt embeddings as inputs reprod
     await encodePng(mix.pixels, mix.width, mix.height, 3, mix.metadata),
   );
 
-  await assert.rejects(generate(model, { ...base, prompt: 'x', seed: 1 }, { latents: [new Float32Array(3)] }), /starting latents 0 have 3 values/);
+  await assert.rejects(generate(model, { ...base, prompt: 'x', seed: 1, latents: [new Float32Array(3)] }), /latents\[0\]: 3 values; expected/);
 });
