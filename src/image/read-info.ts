@@ -49,7 +49,14 @@ function readPngInfo(path: string, bytes: Uint8Array): ImageInfo {
   const info: ImageInfo = { path, format: 'png', width, height, otherText: {}, warnings: [] };
   const comfyui: NonNullable<ImageInfo['comfyui']> = {};
   for (const chunk of chunks) {
-    const text = decodeTextChunk(chunk);
+    let text;
+    try {
+      text = decodeTextChunk(chunk);
+    } catch (err) {
+      // One bad text chunk (invalid UTF-8 in an iTXt, say) costs that chunk, not the whole image.
+      info.warnings.push(`${(err as Error).message.replace(/^PNG is corrupt: /, '')}; that chunk was skipped`);
+      continue;
+    }
     if (!text) continue;
     const { keyword } = text;
     if (keyword === PARAMETERS_KEYWORD) {
