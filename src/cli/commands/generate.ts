@@ -13,7 +13,7 @@ import { formatBytes } from '../../pipelines/memory-estimate.ts';
 import { checkRequest, DEFAULT_CFG, DEFAULT_STEPS, defaultMemoryLimit, MAX_BATCH, MAX_SIDE } from '../../pipelines/settings.ts';
 import { ProgressBar } from '../../train/progress.ts';
 import type { Command } from '../command.ts';
-import { readPromptFile, readPromptStdin } from '../prompt-input.ts';
+import { readPromptFile, readPromptStdin } from '../../text/prompt-input.ts';
 import { planOutput, writeImages } from '../generate-output.ts';
 
 /** gesso's own default model, in the repository's models/ folder. */
