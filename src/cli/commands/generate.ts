@@ -52,8 +52,7 @@ Limits (checked before anything runs; see README "Security"): sides up to ${MAX_
 prompts up to 100,000 characters (prompt files up to 1 MiB), init images and masks up to ${MAX_DECODE_SIDE}x${MAX_DECODE_SIDE}
 pixels and 256 MiB, emphasis weights up to 100. Memory is estimated per request: attention memory grows with the
 square of the pixel count (the default model needs about 3.5 GB at 512x512, 6 GB with its upscaler, and about
-50 GB at 1024x1024), and
-requests over the limit are refused with the estimate.
+50 GB at 1024x1024), and requests over the limit are refused with the estimate.
 
 Prompts use A1111 emphasis: (word) x1.1, [word] /1.1, (word:1.3); BREAK starts a new 75-token chunk.
 Prompts longer than 8 chunks (600 tokens) are cut, with a warning.`;
