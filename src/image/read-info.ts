@@ -126,6 +126,8 @@ export interface DecodeLimits {
   what: string;
   /** Largest width and height accepted (default MAX_DECODE_SIDE). */
   maxSide?: number;
+  /** What to do about an image that is too large, added to the message. */
+  hint?: string;
 }
 
 /**
@@ -149,7 +151,7 @@ async function checkDeclaredSize(bytes: Uint8Array, path: string, limits: Decode
   const maxSide = limits.maxSide ?? MAX_DECODE_SIDE;
   const declared = await declaredImageSize(bytes, path);
   if (declared.width > maxSide || declared.height > maxSide || declared.width < 1 || declared.height < 1) {
-    throw new InputError(`${limits.what} ${JSON.stringify(path)} is ${declared.width}x${declared.height}; expected at most ${maxSide}x${maxSide} pixels (nothing was decoded)`);
+    throw new InputError(`${limits.what} ${JSON.stringify(path)} is ${declared.width}x${declared.height}; expected at most ${maxSide}x${maxSide} pixels (nothing was decoded)${limits.hint ? `; ${limits.hint}` : ''}`);
   }
   return declared;
 }
