@@ -49,7 +49,14 @@ function readPngInfo(path: string, bytes: Uint8Array): ImageInfo {
   const info: ImageInfo = { path, format: 'png', width, height, otherText: {}, warnings: [] };
   const comfyui: NonNullable<ImageInfo['comfyui']> = {};
   for (const chunk of chunks) {
-    const text = decodeTextChunk(chunk);
+    let text;
+    try {
+      text = decodeTextChunk(chunk);
+    } catch (err) {
+      // One bad text chunk (invalid UTF-8 in an iTXt, say) costs that chunk, not the whole image.
+      info.warnings.push(`${(err as Error).message.replace(/^PNG is corrupt: /, '')}; that chunk was skipped`);
+      continue;
+    }
     if (!text) continue;
     const { keyword } = text;
     if (keyword === PARAMETERS_KEYWORD) {
@@ -119,6 +126,8 @@ export interface DecodeLimits {
   what: string;
   /** Largest width and height accepted (default MAX_DECODE_SIDE). */
   maxSide?: number;
+  /** What to do about an image that is too large, added to the message. */
+  hint?: string;
 }
 
 /**
@@ -143,7 +152,7 @@ async function checkDeclaredSize(bytes: Uint8Array, path: string, limits: Decode
   const declared = await declaredImageSize(bytes, path);
   if (declared.width > maxSide || declared.height > maxSide || declared.width < 1 || declared.height < 1) {
     throw new InputError(
-      `${limits.what} ${JSON.stringify(path)} is ${declared.width}x${declared.height}; expected at most ${maxSide}x${maxSide} pixels (nothing was decoded)`,
+      `${limits.what} ${JSON.stringify(path)} is ${declared.width}x${declared.height}; expected at most ${maxSide}x${maxSide} pixels (nothing was decoded)${limits.hint ? `; ${limits.hint}` : ''}`,
     );
   }
   return declared;

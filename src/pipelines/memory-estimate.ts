@@ -20,9 +20,9 @@ const ATTENTION_COPIES = 2;
 /** Activation tensors (channels × pixels) alive at once in a conv stack. */
 const CONV_COPIES = 6;
 /** Upscaler activations alive per channel and input pixel (fitted to measured peak RSS at 256 and 512 px). */
-const UPSCALER_COPIES = 64;
-/** Node.js, ORT and sharp before any request (measured: ~250 MB). */
-const BASELINE_BYTES = 300 * 1024 * 1024;
+const UPSCALER_COPIES = 72;
+/** Node.js, ORT, sharp and small sessions before any request (measured: 360 MB at 64 px). */
+const BASELINE_BYTES = 350 * 1024 * 1024;
 
 // Stable Diffusion 1.x, for folders without configs.
 const SD_UNET_BLOCKS = [320, 640, 1280, 1280];

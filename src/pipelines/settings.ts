@@ -6,7 +6,7 @@ import { randomInt } from 'node:crypto';
 import { totalmem } from 'node:os';
 import { InputError } from '../core/errors.ts';
 import { parsePromptWeights } from '../text/prompt-weights.ts';
-import { createScheduler, type Scheduler, type SchedulerConfig } from '../schedulers/index.ts';
+import { createScheduler, requireScheduler, type Scheduler, type SchedulerConfig } from '../schedulers/index.ts';
 import { UPSCALER_SCALE } from '../models/upscaler.ts';
 import type { ImageSource } from './image-input.ts';
 import { MAX_SEED } from './latents.ts';
@@ -263,6 +263,7 @@ export function checkRequest(request: GenerateRequest): void {
   if (request.maxMemoryBytes !== undefined && !(typeof request.maxMemoryBytes === 'number' && request.maxMemoryBytes > 0)) {
     throw new InputError(`memory limit ${String(request.maxMemoryBytes)}: expected a positive number of bytes`);
   }
+  if (request.scheduler !== undefined) requireScheduler(request.scheduler);
   // Emphasis weights are checked here too, so an overflowing one fails before a model loads.
   parsePromptWeights(request.prompt);
   parsePromptWeights(negativePrompt);

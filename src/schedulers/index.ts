@@ -5,4 +5,13 @@ export { loadSchedulerConfig, validateSchedulerConfig } from './config.ts';
 export { resolveConfig, type SchedulerClassName } from './defaults.ts';
 export { NoiseSchedule, betasFromConfig } from './noise-schedule.ts';
 export { karrasSigmas } from './sigmas.ts';
-export { a1111Label, createNoiseSchedule, createScheduler, listSchedulers, lookupScheduler, schedulerNames, type SchedulerInfo } from './registry.ts';
+export {
+  a1111Label,
+  createNoiseSchedule,
+  createScheduler,
+  listSchedulers,
+  lookupScheduler,
+  requireScheduler,
+  schedulerNames,
+  type SchedulerInfo,
+} from './registry.ts';

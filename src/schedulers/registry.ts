@@ -80,11 +80,15 @@ export function lookupScheduler(nameOrClass: string): { className: SchedulerClas
  * A scheduler by diffusers class name or A1111 sampler name (case-insensitive), configured from
  * `config` (e.g. a model's scheduler_config.json) over that class's diffusers defaults.
  */
-export function createScheduler(nameOrClass: string, config: Partial<SchedulerConfig> = {}): Scheduler {
+/** lookupScheduler, or an InputError listing the names gesso knows. */
+export function requireScheduler(nameOrClass: string): { className: SchedulerClassName; overrides: Partial<SchedulerConfig> } {
   const found = typeof nameOrClass === 'string' ? lookupScheduler(nameOrClass) : null;
-  if (!found) {
-    throw new InputError(`unknown scheduler "${String(nameOrClass)}"; expected one of: ${schedulerNames().join(', ')}`);
-  }
+  if (!found) throw new InputError(`unknown scheduler "${String(nameOrClass)}"; expected one of: ${schedulerNames().join(', ')}`);
+  return found;
+}
+
+export function createScheduler(nameOrClass: string, config: Partial<SchedulerConfig> = {}): Scheduler {
+  const found = requireScheduler(nameOrClass);
   return CLASSES[found.className].make(resolveConfig(found.className, { ...config, ...found.overrides }));
 }
 

@@ -7,7 +7,7 @@
  * Keys and semantics: onnx/onnx.proto, TensorProto.external_data ("location", "offset", "length",
  * "checksum"); location is a POSIX path relative to the model file's folder.
  */
-import { lstatSync, realpathSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, posix, relative, resolve, sep, win32 } from 'node:path';
 import { InputError } from '../core/errors.ts';
 import { assertNotPickle } from './pickle-guard.ts';
@@ -139,6 +139,25 @@ function expectedBytes(tensor: ScannedTensor): number | null {
 }
 
 /** Checks one location and returns the file's size. */
+/** How many names inside `dir` (searched to a few thousand entries) point at the file (dev, ino). */
+function linksInside(dir: string, dev: number, ino: number): number {
+  let count = 0;
+  let budget = 5000;
+  const walk = (d: string): void => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      if (--budget < 0) return;
+      const path = join(d, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.isFile()) {
+        const s = lstatSync(path);
+        if (s.dev === dev && s.ino === ino) count++;
+      }
+    }
+  };
+  walk(dir);
+  return count;
+}
+
 function checkLocation(what: string, modelDir: string, location: string): number {
   const quoted = JSON.stringify(location);
   if (location.includes('\0')) throw new InputError(`${what}: external data location ${quoted} contains a NUL byte`);
@@ -169,8 +188,12 @@ function checkLocation(what: string, modelDir: string, location: string): number
   }
   const stat = statSync(target);
   if (!stat.isFile()) throw new InputError(`${what}: external data location ${quoted} is not a regular file`);
-  if (stat.nlink > 1) {
-    throw new InputError(`${what}: external data file ${quoted} has ${stat.nlink} hard links; a hardlinked file may belong elsewhere, copy it instead`);
+  if (stat.nlink > 1 && linksInside(modelDir, stat.dev, stat.ino) < stat.nlink) {
+    // A link outside the folder lets whoever controls it change what ORT reads (cp -al copies share files so).
+    throw new InputError(
+      `${what}: external data file ${quoted} has ${stat.nlink} hard links, some outside the model folder (a \`cp -al\` or deduplicated copy?); ` +
+        `gesso reads only files the folder owns: make it an independent copy (\`cp ${JSON.stringify(target)} ${JSON.stringify(target + '.copy')} && mv ${JSON.stringify(target + '.copy')} ${JSON.stringify(target)}\`), or copy the folder with \`cp -r\``,
+    );
   }
   if (!realpathSync(target).startsWith(modelDir.endsWith(sep) ? modelDir : modelDir + sep)) {
     throw new InputError(`${what}: external data location ${quoted} resolves outside the model folder ${modelDir}`);

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDeflate, deflateSync } from 'node:zlib';
 import { encodeChunk, encodeTextChunk } from '../../src/image/png-chunks.ts';
+import { writeSafetensors } from '../../src/weights/safetensors.ts';
 
 const SIGNATURE = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
 
@@ -62,6 +63,27 @@ export function pngWithText(path: string, texts: { keyword: string; text: string
     encodeChunk('IEND', new Uint8Array(0)),
   ];
   writeFileSync(path, Buffer.concat(chunks));
+  return path;
+}
+
+/** A small PNG whose one iTXt chunk (keyword `Comment`) holds bytes that are not UTF-8, beside a good `parameters` chunk. */
+export function badUtf8Png(path: string): string {
+  const good = encodeTextChunk({ keyword: 'parameters', text: 'a cat\nSteps: 20, Seed: 1', type: 'tEXt' });
+  const bad = encodeChunk('iTXt', new Uint8Array([...Buffer.from('Comment'), 0, 0, 0, 0, 0, 0xff, 0xfe, 0x41]));
+  const raw = Buffer.alloc(4 * 5, 0);
+  writeFileSync(
+    path,
+    Buffer.concat([SIGNATURE, ihdr(4, 4, 0), good, bad, encodeChunk('IDAT', new Uint8Array(deflateSync(raw))), encodeChunk('IEND', new Uint8Array(0))]),
+  );
+  return path;
+}
+
+/** A checkpoint-shaped safetensors file whose every value is NaN, claiming `step`. */
+export function nanCheckpoint(path: string, tensors: Record<string, readonly number[]>, metadata: Record<string, string>): string {
+  const out: Record<string, { dtype: 'F32'; shape: number[]; data: Float32Array }> = {};
+  for (const [name, shape] of Object.entries(tensors))
+    out[name] = { dtype: 'F32', shape: [...shape], data: new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(Number.NaN) };
+  writeSafetensors(path, out, metadata);
   return path;
 }
 

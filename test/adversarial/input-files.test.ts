@@ -16,7 +16,7 @@ const EXPECTED: Record<string, RegExp> = {
   'character device': /is a character device; expected a regular file/,
   FIFO: /is a FIFO \(named pipe\); expected a regular file/,
   folder: /is a folder/,
-  '300 MB file': /is 300 MiB; gesso reads at most 256 MiB/,
+  '300 MB file': /is 300 MiB; gesso reads at most (256|1) MiB/,
   'missing file': /not found/,
   bomb: /is 8192x8192; expected at most (4096x4096|512x512) pixels \(nothing was decoded\)/,
 };
@@ -32,6 +32,7 @@ function places(dir: string): Record<string, string[]> {
     'generate --init': ['generate', 'a cat', '--init', 'FILE', ...gen],
     'generate --mask': ['generate', 'a cat', '--init', init, '--mask', 'FILE', ...gen],
     'generate --recipe': ['generate', '--recipe', 'FILE', ...gen],
+    'generate --prompt-file': ['generate', '--prompt-file', 'FILE', ...gen],
   };
 }
 

@@ -15,7 +15,7 @@ import { constantLr } from '../../src/train/lr-schedule.ts';
 import { TrainSession } from '../../src/train/train-session.ts';
 import { writeFileAtomic } from '../../src/weights/file-io.ts';
 import { readSafetensors, writeSafetensors } from '../../src/weights/safetensors.ts';
-import { scratch, torn } from './hostile-inputs.ts';
+import { nanCheckpoint, scratch, torn } from './hostile-inputs.ts';
 
 async function tinySession(): Promise<TrainSession> {
   const g = new Graph();
@@ -35,11 +35,7 @@ test('item 9: a checkpoint full of NaN, or claiming step 1e300, is refused on lo
     const path = join(dir, 'run.safetensors');
     await trainLoop({ session, steps: 2, lr: constantLr(1e-2), quiet: true, batch: () => batch, checkpoint: { path, every: 1 } });
     const file = readSafetensors(path, path);
-    const tensors = Object.fromEntries(
-      [...file.tensors].map(([name, t]) => [name, { dtype: 'F32' as const, shape: [...t.shape], data: new Float32Array(t.data.length).fill(Number.NaN) }]),
-    );
-    const nan = join(dir, 'nan.safetensors');
-    writeSafetensors(nan, tensors, file.metadata);
+    const nan = nanCheckpoint(join(dir, 'nan.safetensors'), Object.fromEntries([...file.tensors].map(([name, t]) => [name, t.shape])), file.metadata);
     await assert.rejects(session.load(nan), /tensor ".*" holds NaN at index 0: the checkpoint is corrupt .*delete it/);
     const far = join(dir, 'far.safetensors');
     writeSafetensors(

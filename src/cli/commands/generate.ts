@@ -16,7 +16,7 @@ import { checkRequest, DEFAULT_CFG, DEFAULT_STEPS, defaultMemoryLimit, MAX_BATCH
 import { ProgressBar } from '../../train/progress.ts';
 import { readLatentsFile, writeLatentsFile } from '../../pipelines/latents-file.ts';
 import type { Command } from '../command.ts';
-import { readPromptFile, readPromptStdin } from '../prompt-input.ts';
+import { readPromptFile, readPromptStdin } from '../../text/prompt-input.ts';
 import { planOutput, writeImages } from '../generate-output.ts';
 
 /** gesso's own default model, in the repository's models/ folder. */

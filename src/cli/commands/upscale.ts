@@ -48,12 +48,11 @@ export const upscaleCommand: Command = {
       throw new InputError(`upscale: ${JSON.stringify(out)} already exists; pass --overwrite to replace it, or choose another --out`);
     const threads = values.threads !== undefined ? checkThreadCount(values.threads, 'upscale: --threads') : undefined;
 
-    const image = await decodeImage(input, { what: 'upscale input', maxSide: MAX_UPSCALE_INPUT_SIDE });
-    if (image.width > MAX_UPSCALE_INPUT_SIDE || image.height > MAX_UPSCALE_INPUT_SIDE) {
-      throw new InputError(
-        `upscale: ${JSON.stringify(input)} is ${image.width}x${image.height}; gesso upscale takes at most ${MAX_UPSCALE_INPUT_SIDE} px a side (no tiling yet): downscale it first`,
-      );
-    }
+    const image = await decodeImage(input, {
+      what: 'upscale input',
+      maxSide: MAX_UPSCALE_INPUT_SIDE,
+      hint: 'gesso upscale has no tiling yet: downscale it first',
+    });
     const modelDir = values.model ?? DEFAULT_MODEL_DIR;
     const upscaler = await loadUpscaler(modelDir, threads ? { threads } : {});
     try {
