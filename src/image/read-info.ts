@@ -98,7 +98,11 @@ function addXmp(info: ImageInfo, packet: string): void {
 
 /** Everything `path` says about how it was made. Throws InputError for a missing, corrupt or non-image file. */
 export async function readImageInfo(path: string): Promise<ImageInfo> {
-  const bytes = await readImageBytes(path);
+  return readImageInfoFromBytes(await readImageBytes(path), path);
+}
+
+/** readImageInfo for bytes already in memory (an upload); `path` only labels messages and the result. */
+export async function readImageInfoFromBytes(bytes: Uint8Array, path: string): Promise<ImageInfo> {
   if (isPng(bytes)) return readPngInfo(path, bytes);
   let meta: Metadata;
   try {
@@ -124,7 +128,11 @@ export interface DecodedImage {
  * grey and CMYK are converted to sRGB, and transparency is flattened onto white.
  */
 export async function decodeImage(path: string): Promise<DecodedImage> {
-  const bytes = await readImageBytes(path);
+  return decodeImageBytes(await readImageBytes(path), path);
+}
+
+/** decodeImage for bytes already in memory; `path` only labels messages. */
+export async function decodeImageBytes(bytes: Uint8Array, path: string): Promise<DecodedImage> {
   let raw: { data: Buffer; info: OutputInfo };
   try {
     raw = await sharp(bytes)

@@ -148,7 +148,7 @@ function describeWriteError(path: string, err: NodeJS.ErrnoException): InputErro
 }
 
 /** Writes `bytes` to a temp file in the target folder, syncs it and renames it over `path`; on error removes the temp. */
-async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
+export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   let created = false;
   try {
