@@ -14,7 +14,8 @@ Options:
   --redis URL          redis://host:port (required)
   --models DIR         a folder of model folders (repeatable; default: the shipped models/)
   --concurrency N      jobs at once in this worker (default 1)
-  --lock-seconds S     job lock time; a killed worker's job is retried after about this long (default 30)`;
+  --lock-seconds S     job lock time; a killed worker's job is retried after about this long (default 30)
+  --queue NAME         BullMQ queue name (default gesso-jobs; must match the server's)`;
 
 export const workerCommand: Command = {
   name: 'worker',
@@ -23,7 +24,7 @@ export const workerCommand: Command = {
   async run(args: string[]): Promise<number> {
     let values;
     try {
-      values = parseArgs({ args, options: { redis: { type: 'string' }, models: { type: 'string', multiple: true }, concurrency: { type: 'string' }, 'lock-seconds': { type: 'string' } } }).values;
+      values = parseArgs({ args, options: { redis: { type: 'string' }, models: { type: 'string', multiple: true }, concurrency: { type: 'string' }, 'lock-seconds': { type: 'string' }, queue: { type: 'string' } } }).values;
     } catch (err) {
       throw new InputError(`gesso worker: ${(err as Error).message} (see gesso worker --help)`);
     }
@@ -34,6 +35,7 @@ export const workerCommand: Command = {
       redisUrl: values.redis,
       ...(values.models ? { modelFolders: values.models } : {}),
       concurrency: integer('--concurrency', values.concurrency, 1),
+      ...(values.queue !== undefined ? { queueName: values.queue } : {}),
       lockMs: Math.round(lockSeconds * 1000),
       log: (line) => console.log(`gesso worker: ${line}`),
     });
