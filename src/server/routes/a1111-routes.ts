@@ -99,6 +99,12 @@ export function a1111Routes(app: FastifyInstance, studio: Studio): void {
       const init = body.init_images?.[0];
       if (init === undefined) throw new InputError('img2img needs init_images: a list with one base64 image');
       params.initImage = init;
+      if (body.width === undefined && body.height === undefined) {
+        // Like A1111, the output keeps the init image's size: generate at that size over the upscaler's factor.
+        const header = await checkUpload(new Uint8Array(Buffer.from(init.replace(/^data:image\/[a-z]+;base64,/, ''), 'base64')), 'init_images[0]', studio.limits);
+        params.width = Math.max(8, Math.floor(header.width / scale / 8) * 8);
+        params.height = Math.max(8, Math.floor(header.height / scale / 8) * 8);
+      }
       if (typeof body.denoising_strength === 'number') params.strength = body.denoising_strength;
       if (body.mask) params.mask = body.mask;
     }
