@@ -16,6 +16,7 @@ export { Collections, ForbiddenError, type BoardRole, type Collection } from './
 export { Comparisons, type Comparison, type Winner } from './studio/comparisons.ts';
 export { Users, type User } from './studio/users.ts';
 export { importPng } from './studio/import-image.ts';
+export { DataRegister, classifyLicence, type DatasetRecord, type DatasetFile, type LicenceStatus } from './studio/data-register.ts';
 export { exportCollection } from './studio/export.ts';
 export { checkUpload, DEFAULT_UPLOAD_LIMITS, TooLargeError, type UploadLimits } from './studio/upload-limits.ts';
 

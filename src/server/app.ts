@@ -10,6 +10,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { errorHandler } from './http-errors.ts';
 import { a1111Routes } from './routes/a1111-routes.ts';
 import { adminRoutes } from './routes/admin-routes.ts';
+import { dataRoutes } from './routes/data-routes.ts';
 import { jobRoutes } from './routes/job-routes.ts';
 import { libraryRoutes } from './routes/library-routes.ts';
 import { openAiRoutes } from './routes/openai-routes.ts';
@@ -51,6 +52,7 @@ export async function buildApp(studio: Studio, options: AppOptions = {}): Promis
   jobRoutes(app, studio);
   a1111Routes(app, studio);
   openAiRoutes(app, studio);
+  dataRoutes(app, studio);
   await app.ready();
   return app;
 }

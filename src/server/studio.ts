@@ -6,12 +6,14 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Collections } from '../studio/collections.ts';
+import { DataRegister } from '../studio/data-register.ts';
 import { Comparisons } from '../studio/comparisons.ts';
 import { openDatabase, type Db } from '../studio/database.ts';
 import { ImageStore } from '../studio/image-store.ts';
 import { Library } from '../studio/library.ts';
 import { DEFAULT_UPLOAD_LIMITS, type UploadLimits } from '../studio/upload-limits.ts';
 import { Users } from '../studio/users.ts';
+import { DatasetFolders } from './dataset-folders.ts';
 import { generateHandler } from './jobs/generate-job.ts';
 import { librarySink } from './jobs/result-sink.ts';
 import { sleepHandler } from './jobs/sleep-job.ts';
@@ -34,6 +36,8 @@ export interface StudioOptions {
   /** Render farm: jobs handed to Redis at once (default 4). */
   dispatchWindow?: number;
   limits?: UploadLimits;
+  /** Folders whose sub-folders (built by `gesso data`) can be registered as training datasets, by name. */
+  datasetFolders?: string[];
 }
 
 export class Studio {
@@ -47,6 +51,8 @@ export class Studio {
     readonly models: ModelRegistry,
     readonly queue: JobQueue,
     readonly limits: UploadLimits,
+    readonly dataRegister: DataRegister,
+    readonly datasetFolders: DatasetFolders,
   ) {}
 
   static async open(options: StudioOptions): Promise<Studio> {
@@ -72,7 +78,8 @@ export class Studio {
       queue = new InProcessQueue(store, { handlers: jobHandlers(models, limits), sink, concurrency: options.concurrency ?? 1 });
     }
     const collections = new Collections(db, library);
-    return new Studio(dataDir, db, library, collections, new Comparisons(db, library), new Users(db), models, queue, limits);
+    const datasets = new DatasetFolders(options.datasetFolders ?? []);
+    return new Studio(dataDir, db, library, collections, new Comparisons(db, library), new Users(db), models, queue, limits, new DataRegister(db), datasets);
   }
 
   async close(): Promise<void> {

@@ -109,4 +109,30 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX jobs_state ON jobs (state, user_id, priority, seq);
   `,
+  // 2: the training-data register: datasets, each file's source, licence and hash, models' datasets.
+  `
+  CREATE TABLE datasets (
+    id TEXT PRIMARY KEY,
+    registered_at INTEGER NOT NULL,
+    registered_by TEXT NOT NULL,
+    decision TEXT CHECK (decision IN ('include', 'exclude')),
+    decided_by TEXT,
+    decided_at INTEGER
+  );
+  CREATE TABLE dataset_files (
+    dataset_id TEXT NOT NULL REFERENCES datasets(id),
+    file TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    source TEXT NOT NULL,
+    licence TEXT NOT NULL,
+    licence_status TEXT NOT NULL CHECK (licence_status IN ('open', 'restrictive', 'unknown')),
+    PRIMARY KEY (dataset_id, file)
+  ) WITHOUT ROWID;
+  CREATE TABLE model_datasets (
+    model_id TEXT NOT NULL,
+    dataset_id TEXT NOT NULL REFERENCES datasets(id),
+    recorded_at INTEGER NOT NULL,
+    PRIMARY KEY (model_id, dataset_id)
+  ) WITHOUT ROWID;
+  `,
 ];

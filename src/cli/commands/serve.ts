@@ -16,6 +16,7 @@ Options:
   --data DIR            data folder: gesso.db and images/ (default ./gesso-data)
   --port N              port (default ${DEFAULT_PORT}; 0 picks a free one)
   --models DIR          a folder of model folders (repeatable; default: the shipped models/)
+  --datasets DIR        a folder of datasets built by \`gesso data\` that can be registered (repeatable)
   --redis URL           render farm: queue jobs on Redis (redis://127.0.0.1:6379) for \`gesso worker\`
   --window N            render farm: jobs handed to Redis at once (default 4)
   --concurrency N       in-process jobs at once (default 1)
@@ -38,6 +39,7 @@ export const serveCommand: Command = {
           data: { type: 'string' },
           port: { type: 'string' },
           models: { type: 'string', multiple: true },
+          datasets: { type: 'string', multiple: true },
           redis: { type: 'string' },
           window: { type: 'string' },
           concurrency: { type: 'string' },
@@ -54,6 +56,7 @@ export const serveCommand: Command = {
       dataDir: values.data ?? 'gesso-data',
       port: integer('--port', values.port, DEFAULT_PORT),
       ...(values.models ? { modelFolders: values.models } : {}),
+      ...(values.datasets ? { datasetFolders: values.datasets } : {}),
       ...(values.redis !== undefined ? { redisUrl: values.redis } : {}),
       ...(values.window !== undefined ? { dispatchWindow: integer('--window', values.window, 4) } : {}),
       ...(values.concurrency !== undefined ? { concurrency: integer('--concurrency', values.concurrency, 1) } : {}),
