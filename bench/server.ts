@@ -54,6 +54,7 @@ try {
   const user = server.studio.users.local();
   let t = performance.now();
   fillLibrary(server.studio.db, user.id, LIBRARY_SIZE);
+  server.studio.db.pragma('optimize'); // what the next start does (openDatabase)
   log(`filled ${LIBRARY_SIZE} images in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   const lib = server.studio.library;
   const rounds = { warmup: 2, rounds: QUICK ? 10 : 25 };

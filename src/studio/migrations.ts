@@ -51,10 +51,11 @@ export const MIGRATIONS: readonly string[] = [
     deleted_at INTEGER,
     UNIQUE (job_id, job_index)
   );
-  CREATE INDEX images_user_created ON images (user_id, deleted_at, created_at);
-  CREATE INDEX images_user_model ON images (user_id, model);
-  CREATE INDEX images_user_sampler ON images (user_id, sampler);
-  CREATE INDEX images_user_rating ON images (user_id, rating);
+  CREATE INDEX images_user_newest ON images (user_id, deleted_at, seq);
+  CREATE INDEX images_user_created ON images (user_id, created_at);
+  CREATE INDEX images_user_model ON images (user_id, model, seq);
+  CREATE INDEX images_user_sampler ON images (user_id, sampler, seq);
+  CREATE INDEX images_user_rating ON images (user_id, rating, seq);
   CREATE INDEX images_sha256 ON images (sha256);
   CREATE TABLE tags (
     image_seq INTEGER NOT NULL REFERENCES images(seq),
