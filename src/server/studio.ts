@@ -21,6 +21,7 @@ import { ModelRegistry, SHIPPED_MODELS_FOLDER } from './models.ts';
 import { BullMqQueue } from './queue/bullmq-queue.ts';
 import { InProcessQueue } from './queue/in-process-queue.ts';
 import { JobStore } from './queue/job-store.ts';
+import { redisOptions } from './queue/redis-connection.ts';
 import type { JobHandler, JobQueue } from './queue/types.ts';
 
 export interface StudioOptions {
@@ -56,6 +57,7 @@ export class Studio {
   ) {}
 
   static async open(options: StudioOptions): Promise<Studio> {
+    if (options.redisUrl !== undefined) redisOptions(options.redisUrl); // a bad URL fails before anything is created
     const dataDir = resolve(options.dataDir);
     mkdirSync(join(dataDir, 'images'), { recursive: true });
     const db = openDatabase(join(dataDir, 'gesso.db'));
@@ -72,7 +74,13 @@ export class Studio {
         ...(options.queueName !== undefined ? { queueName: options.queueName } : {}),
         ...(options.dispatchWindow !== undefined ? { window: options.dispatchWindow } : {}),
       });
-      await farm.ready();
+      try {
+        await farm.ready();
+      } catch (e) {
+        await farm.close();
+        db.close();
+        throw e;
+      }
       queue = farm;
     } else {
       queue = new InProcessQueue(store, { handlers: jobHandlers(models, limits), sink, concurrency: options.concurrency ?? 1 });

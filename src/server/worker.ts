@@ -22,7 +22,12 @@ export async function startWorker(options: WorkerOptions): Promise<{ close(): Pr
     ...(options.lockMs !== undefined ? { lockMs: options.lockMs } : {}),
     ...(options.log ? { log: options.log } : {}),
   });
-  await worker.ready();
+  try {
+    await worker.ready();
+  } catch (e) {
+    await worker.close();
+    throw e;
+  }
   return {
     async close() {
       await worker.close();

@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import type { JsonValue } from '../../image/json.ts';
 import type { JobStore } from './job-store.ts';
 import { QueueBase } from './queue-base.ts';
-import { cancelChannel, DEFAULT_QUEUE_NAME, redisOptions } from './redis-connection.ts';
+import { cancelChannel, DEFAULT_QUEUE_NAME, redisOptions, untilReady } from './redis-connection.ts';
 import type { JobProgress, JobQueue, JobRecord, ResultSink } from './types.ts';
 
 export interface BullMqQueueOptions {
@@ -45,7 +45,10 @@ export class BullMqQueue extends QueueBase implements JobQueue {
   private reconciling = false;
   private closed = false;
 
-  constructor(store: JobStore, options: BullMqQueueOptions) {
+  constructor(
+    store: JobStore,
+    private readonly options: BullMqQueueOptions,
+  ) {
     super(store, options.sink);
     const connection = redisOptions(options.redisUrl);
     const name = options.queueName ?? DEFAULT_QUEUE_NAME;
@@ -66,9 +69,9 @@ export class BullMqQueue extends QueueBase implements JobQueue {
     queueMicrotask(() => this.wake());
   }
 
-  /** Waits until Redis answers (for tests and `gesso serve` start-up). */
-  async ready(): Promise<void> {
-    await Promise.all([this.queue.waitUntilReady(), this.queueEvents.waitUntilReady()]);
+  /** Waits until Redis answers; a clear error after `timeoutMs` (start-up of `gesso serve --redis`). */
+  async ready(timeoutMs = 15_000): Promise<void> {
+    await untilReady(Promise.all([this.queue.waitUntilReady(), this.queueEvents.waitUntilReady()]), this.options.redisUrl, timeoutMs);
   }
 
   async cancel(userId: string, id: string): Promise<JobRecord> {

@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { GenerationCancelled } from '../../pipelines/denoise.ts';
 import type { JsonValue } from '../../image/json.ts';
 import type { FarmJobData } from './bullmq-queue.ts';
-import { cancelChannel, DEFAULT_QUEUE_NAME, redisOptions } from './redis-connection.ts';
+import { cancelChannel, DEFAULT_QUEUE_NAME, redisOptions, untilReady } from './redis-connection.ts';
 import type { JobHandler, JobProgress } from './types.ts';
 
 export interface FarmWorkerOptions {
@@ -26,8 +26,10 @@ export class FarmWorker {
   private readonly worker: Worker<FarmJobData, JsonValue>;
   private readonly subscriber: Redis;
   private readonly running = new Map<string, AbortController>();
+  private readonly redisUrl: string;
 
   constructor(options: FarmWorkerOptions) {
+    this.redisUrl = options.redisUrl;
     const connection = redisOptions(options.redisUrl);
     const name = options.queueName ?? DEFAULT_QUEUE_NAME;
     const lockMs = options.lockMs ?? 30_000;
@@ -46,8 +48,8 @@ export class FarmWorker {
     this.subscriber.on('message', (_channel: string, jobId: string) => this.running.get(jobId)?.abort());
   }
 
-  async ready(): Promise<void> {
-    await this.worker.waitUntilReady();
+  async ready(timeoutMs = 15_000): Promise<void> {
+    await untilReady(this.worker.waitUntilReady(), this.redisUrl, timeoutMs);
   }
 
   private async process(job: Job<FarmJobData, JsonValue>, handlers: Record<string, JobHandler>, log: (line: string) => void): Promise<JsonValue> {

@@ -1,5 +1,5 @@
 /** Redis connection settings from a redis:// URL, as BullMQ and ioredis take them. */
-import { InputError } from '../../core/errors.ts';
+import { GessoError, InputError } from '../../core/errors.ts';
 
 export interface RedisOptions {
   host: string;
@@ -35,3 +35,16 @@ export function redisOptions(url: string): RedisOptions {
 /** BullMQ queue name for a gesso queue (workers and the server must agree). */
 export const DEFAULT_QUEUE_NAME = 'gesso-jobs';
 export const cancelChannel = (queueName: string): string => `${queueName}:cancel`;
+
+/** `ready`, or a GessoError naming the Redis URL when it does not answer within timeoutMs. */
+export async function untilReady(ready: Promise<unknown>, url: string, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new GessoError(`Redis at ${url} did not answer within ${timeoutMs / 1000} s; is redis-server running there?`)), timeoutMs);
+  });
+  try {
+    await Promise.race([ready, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
