@@ -28,3 +28,4 @@ for await (const line of createInterface({ input: process.stdin })) {
 }
 loop.disable();
 await server.close();
+process.exit(0); // stdin stays open in the parent: do not wait for it
