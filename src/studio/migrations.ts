@@ -109,6 +109,7 @@ export const MIGRATIONS: readonly string[] = [
     finished_at INTEGER
   );
   CREATE INDEX jobs_state ON jobs (state, user_id, priority, seq);
+  CREATE INDEX jobs_user_started ON jobs (user_id, started_at);
   `,
   // 2: the training-data register: datasets, each file's source, licence and hash, models' datasets.
   `

@@ -194,6 +194,41 @@ describe('gesso serve APIs', () => {
     assert.equal((await api<{ detail: string }>('POST', '/sdapi/v1/txt2img', { prompt: 'x', width: 250 })).status, 400);
   });
 
+  test('A1111 progress shows the running job with a preview; interrupt cancels it; its SSE stream says so', async () => {
+    const { json: job } = await api<{ id: string }>('POST', '/api/generate', { prompt: 'a purple flower', steps: 400, seed: 9 });
+    const sse = await fetch(`${server.url}/api/jobs/${job.id}/events`);
+    const reader = sse.body!.getReader();
+    let text = '';
+    const reading = (async () => {
+      const decoder = new TextDecoder();
+      while (!text.includes('"state":"cancelled"')) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value);
+      }
+    })();
+    type Progress = { progress: number; eta_relative: number; state: { job: string; sampling_step: number; sampling_steps: number }; current_image: string | null };
+    let progress = null as Progress | null;
+    for (let i = 0; i < 600; i++) {
+      progress = (await api<Progress>('GET', '/sdapi/v1/progress')).json;
+      if (progress.state.job === job.id && progress.state.sampling_step >= 5 && progress.current_image) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(progress!.state.job, job.id);
+    assert.equal(progress!.state.sampling_steps, 400);
+    assert.ok(progress!.progress > 0 && progress!.progress < 1);
+    assert.ok(progress!.eta_relative > 0);
+    assert.match(progress!.current_image!, /^iVBORw0KGgo/, 'the latest preview as base64 PNG');
+    assert.equal((await api('POST', '/sdapi/v1/interrupt')).status, 200);
+    const done = await waitJob(job.id);
+    assert.equal(done.state, 'cancelled');
+    await reading;
+    await reader.cancel();
+    assert.match(text, /event: progress/);
+    assert.match(text, /"state":"cancelled"/);
+    assert.deepEqual((await api<{ images: unknown[] }>('GET', '/api/images?q=purple')).json.images, [], 'a cancelled job stores nothing');
+  });
+
   test('the official openai client generates and edits images; errors name the param', async () => {
     const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused-in-local-mode', maxRetries: 0 });
     const result = await client.images.generate({ model: 'gesso-clipart-v1', prompt: 'a yellow flower', n: 2, size: '256x256', response_format: 'b64_json' });

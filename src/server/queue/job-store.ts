@@ -89,8 +89,9 @@ export class JobStore {
     return this.db.transaction(() => {
       const row = this.db
         .prepare(
-          `WITH running AS (SELECT user_id, count(*) AS n FROM jobs WHERE state = 'running' GROUP BY user_id),
-                served AS (SELECT user_id, max(started_at) AS last FROM jobs WHERE started_at IS NOT NULL GROUP BY user_id)
+          `WITH waiting AS (SELECT DISTINCT user_id FROM jobs WHERE state = 'queued'),
+                running AS (SELECT user_id, count(*) AS n FROM jobs WHERE state = 'running' GROUP BY user_id),
+                served AS (SELECT w.user_id, (SELECT max(started_at) FROM jobs WHERE user_id = w.user_id) AS last FROM waiting w)
            SELECT j.id FROM jobs j LEFT JOIN running r ON r.user_id = j.user_id LEFT JOIN served s ON s.user_id = j.user_id
            WHERE j.state = 'queued'
            ORDER BY coalesce(r.n, 0), coalesce(s.last, 0), j.priority DESC, j.seq

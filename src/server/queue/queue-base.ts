@@ -7,6 +7,7 @@ import { TERMINAL_STATES, type JobEventMap, type JobProgress, type JobRecord, ty
 
 export abstract class QueueBase {
   readonly events = new EventEmitter<JobEventMap>();
+  private readonly finishing = new Map<string, Promise<void>>();
 
   constructor(
     readonly store: JobStore,
@@ -57,8 +58,16 @@ export abstract class QueueBase {
     });
   }
 
-  /** Stores the output through the sink and marks the job done, once. */
-  protected async finish(id: string, output: JsonValue): Promise<void> {
+  /** Stores the output through the sink and marks the job done, once (a completion event and a reconcile pass may both report it). */
+  protected finish(id: string, output: JsonValue): Promise<void> {
+    const pending = this.finishing.get(id);
+    if (pending) return pending;
+    const done = this.storeResult(id, output).finally(() => this.finishing.delete(id));
+    this.finishing.set(id, done);
+    return done;
+  }
+
+  private async storeResult(id: string, output: JsonValue): Promise<void> {
     const job = this.store.find(id);
     if (!job || job.state === 'done' || job.state === 'cancelled') return;
     try {
