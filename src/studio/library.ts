@@ -223,6 +223,20 @@ export class Library {
     return rows.map((r) => this.toRecord(r));
   }
 
+  /**
+   * Lineage by content hash: the user's images this one was made from (same bytes as its init image) and
+   * the images made from it, however they were stored or imported.
+   */
+  lineage(userId: string, id: string): { parents: ImageRecord[]; children: ImageRecord[] } {
+    const image = this.require(userId, id);
+    const rows = (sql: string, value: string): ImageRecord[] =>
+      (this.db.prepare(`SELECT * FROM images WHERE user_id = ? AND deleted_at IS NULL AND ${sql} ORDER BY seq`).all(userId, value) as ImageRow[]).map((r) => this.toRecord(r));
+    return {
+      parents: image.parentSha256 === null ? [] : rows('sha256 = ?', image.parentSha256),
+      children: rows('parent_sha256 = ?', image.sha256),
+    };
+  }
+
   async png(userId: string, id: string): Promise<Uint8Array> {
     return this.store.get(this.require(userId, id).sha256);
   }

@@ -57,6 +57,7 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX images_user_sampler ON images (user_id, sampler, seq);
   CREATE INDEX images_user_rating ON images (user_id, rating, seq);
   CREATE INDEX images_sha256 ON images (sha256);
+  CREATE INDEX images_parent ON images (parent_sha256);
   CREATE TABLE tags (
     image_seq INTEGER NOT NULL REFERENCES images(seq),
     tag TEXT NOT NULL,

@@ -89,6 +89,18 @@ describe('gesso serve APIs', () => {
     const png = new Uint8Array(await (await fetch(`${server.url}/api/images/${ids[0]}/png`)).arrayBuffer());
     assert.ok(readPngText(png).some((t) => t.keyword === 'parameters' && t.text.includes('Seed: 11')), 'the export carries A1111 parameters');
 
+    // img2img from the library image: the child records its parent's hash, and lineage links both ways.
+    const { json: child } = await api<{ id: string }>('POST', '/api/generate', { prompt: 'a red star', steps: 4, seed: 2, initImageId: ids[0], strength: 0.6 });
+    const childDone = await waitJob(child.id);
+    assert.equal(childDone.state, 'done', String(childDone.error));
+    const childId = (childDone.result as { imageIds: string[] }).imageIds[0]!;
+    const { json: childImage } = await api<{ parentSha256: string; provenance: { digitalSourceType: string } }>('GET', `/api/images/${childId}`);
+    assert.equal(childImage.parentSha256, image.sha256);
+    assert.equal(childImage.provenance.digitalSourceType, 'http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia');
+    const { json: lineage } = await api<{ parents: { id: string }[]; children: { id: string }[] }>('GET', `/api/images/${ids[0]}/lineage`);
+    assert.deepEqual(lineage.children.map((c) => c.id), [childId]);
+    assert.deepEqual((await api<{ parents: { id: string }[] }>('GET', `/api/images/${childId}/lineage`)).json.parents.map((p) => p.id), [ids[0]]);
+
     // Same seed, same settings: the same image bytes (content-addressed: same sha256).
     const { json: again } = await api<{ id: string }>('POST', '/api/generate', { prompt: 'a red star', steps: 10, seed: 11 });
     const second = await waitJob(again.id);

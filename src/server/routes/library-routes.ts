@@ -49,6 +49,12 @@ export function libraryRoutes(app: FastifyInstance, studio: Studio): void {
   );
 
   app.get<{ Params: { id: string } }>(
+    '/api/images/:id/lineage',
+    { schema: { tags: ['library'], summary: 'Images this one was made from and images made from it (by content hash)', params: idParams, response: { 200: { type: 'object', properties: { parents: { type: 'array', items: imageSchema }, children: { type: 'array', items: imageSchema } } }, 404: errorSchema } } },
+    async (req) => library.lineage(req.user.id, req.params.id),
+  );
+
+  app.get<{ Params: { id: string } }>(
     '/api/images/:id/png',
     { schema: { tags: ['library'], summary: 'The PNG, with its metadata (export of one image)', params: idParams, response: { 200: { type: 'string', format: 'binary' }, 404: errorSchema } } },
     async (req, reply) => {
