@@ -17,6 +17,7 @@ import { DatasetFolders } from './dataset-folders.ts';
 import { generateHandler } from './jobs/generate-job.ts';
 import { librarySink } from './jobs/result-sink.ts';
 import { sleepHandler } from './jobs/sleep-job.ts';
+import { upscaleHandler } from './jobs/upscale-job.ts';
 import { ModelRegistry, SHIPPED_MODELS_FOLDER } from './models.ts';
 import { BullMqQueue } from './queue/bullmq-queue.ts';
 import { InProcessQueue } from './queue/in-process-queue.ts';
@@ -99,5 +100,5 @@ export class Studio {
 
 /** Every job kind a worker (in-process or on the farm) can run. */
 export function jobHandlers(models: ModelRegistry, limits: UploadLimits = DEFAULT_UPLOAD_LIMITS): Record<string, JobHandler> {
-  return { generate: generateHandler(models, limits), sleep: sleepHandler };
+  return { generate: generateHandler(models, limits), upscale: upscaleHandler(models, limits), sleep: sleepHandler };
 }

@@ -90,7 +90,7 @@ describe('gesso serve APIs', () => {
     assert.ok(readPngText(png).some((t) => t.keyword === 'parameters' && t.text.includes('Seed: 11')), 'the export carries A1111 parameters');
 
     // img2img from the library image: the child records its parent's hash, and lineage links both ways.
-    const { json: child } = await api<{ id: string }>('POST', '/api/generate', { prompt: 'a red star', steps: 4, seed: 2, initImageId: ids[0], strength: 0.6 });
+    const { json: child } = await api<{ id: string }>('POST', '/api/generate', { prompt: 'a red star', steps: 4, seed: 2, initImageId: ids[0], strength: 0.6, width: 64, height: 64, upscale: false });
     const childDone = await waitJob(child.id);
     assert.equal(childDone.state, 'done', String(childDone.error));
     const childId = (childDone.result as { imageIds: string[] }).imageIds[0]!;
@@ -100,6 +100,14 @@ describe('gesso serve APIs', () => {
     const { json: lineage } = await api<{ parents: { id: string }[]; children: { id: string }[] }>('GET', `/api/images/${ids[0]}/lineage`);
     assert.deepEqual(lineage.children.map((c) => c.id), [childId]);
     assert.deepEqual((await api<{ parents: { id: string }[] }>('GET', `/api/images/${childId}/lineage`)).json.parents.map((p) => p.id), [ids[0]]);
+
+    // Upscale the child (64 px: made without the upscaler) 4x.
+    const { json: up } = await api<{ id: string }>('POST', '/api/upscale', { imageId: childId });
+    const upDone = await waitJob(up.id);
+    assert.equal(upDone.state, 'done', String(upDone.error));
+    const { json: upImage } = await api<{ width: number; parentSha256: string }>('GET', `/api/images/${(upDone.result as { imageIds: string[] }).imageIds[0]}`);
+    assert.equal(upImage.width, 256);
+    assert.equal(upImage.parentSha256, (await api<{ sha256: string }>('GET', `/api/images/${childId}`)).json.sha256);
 
     // Same seed, same settings: the same image bytes (content-addressed: same sha256).
     const { json: again } = await api<{ id: string }>('POST', '/api/generate', { prompt: 'a red star', steps: 10, seed: 11 });

@@ -1,5 +1,5 @@
 /**
- * Where job outputs land: a generate job's PNGs go into the owner's library (keyed by job id and batch
+ * Where job outputs land: a generate or upscale job's PNGs go into the owner's library (keyed by job id and batch
  * index, so a job that ran twice is stored once) and the job's result becomes their ids; other kinds
  * keep their output as the result.
  */
@@ -12,13 +12,14 @@ import { generatedPngs } from './generate-job.ts';
 
 export function librarySink(library: Library): ResultSink {
   return async (job: JobRecord, output: JsonValue): Promise<JsonValue> => {
-    if (job.kind !== 'generate') return output;
+    if (job.kind !== 'generate' && job.kind !== 'upscale') return output;
     const ids: string[] = [];
     const seeds: number[] = [];
     for (const image of generatedPngs(output)) {
       const png = new Uint8Array(Buffer.from(image.png, 'base64'));
       const info = await readImageInfoFromBytes(png, `job ${job.id} image ${image.index}`);
-      const initSha256 = typeof job.payload.initSha256 === 'string' ? job.payload.initSha256 : null;
+      const source = job.payload.initSha256 ?? job.payload.imageSha256;
+      const initSha256 = typeof source === 'string' ? source : null;
       const record = await library.add({
         ...describe(info),
         userId: job.userId,

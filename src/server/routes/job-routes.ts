@@ -7,7 +7,7 @@ import type { WebSocket } from 'ws';
 import { NotFoundError } from '../../studio/library.ts';
 import { publicJob, submitGenerate, type GenerateParams } from '../generate-service.ts';
 import type { JobProgress, JobRecord } from '../queue/types.ts';
-import { errorSchema, generateParamsSchema, jobIdSchema, jobSchema } from '../schemas.ts';
+import { errorSchema, generateParamsSchema, imageIdSchema, jobIdSchema, jobSchema, modelIdSchema } from '../schemas.ts';
 import type { Studio } from '../studio.ts';
 
 const idParams = { type: 'object', properties: { id: jobIdSchema }, required: ['id'] } as const;
@@ -34,6 +34,25 @@ export function jobRoutes(app: FastifyInstance, studio: Studio): void {
     async (req, reply) => {
       const { id, priority, ...params } = req.body;
       const job = await submitGenerate(studio, req.user, params, { ...(id !== undefined ? { id } : {}), ...(priority !== undefined ? { priority } : {}) });
+      return reply.status(202).send(publicJob(job));
+    },
+  );
+
+  app.post<{ Body: { imageId: string; model?: string; id?: string; priority?: number } }>(
+    '/api/upscale',
+    {
+      schema: {
+        tags: ['jobs'],
+        summary: "Queue an upscale of a library image with a model's upscaler (the result keeps the source as lineage)",
+        body: { type: 'object', required: ['imageId'], additionalProperties: false, properties: { imageId: imageIdSchema, model: modelIdSchema, id: jobIdSchema, priority: { type: 'integer', minimum: -10, maximum: 10 } } },
+        response: { 202: jobSchema, 400: errorSchema, 404: errorSchema },
+      },
+    },
+    async (req, reply) => {
+      const { imageId, model, id, priority } = req.body;
+      const image = studio.library.require(req.user.id, imageId);
+      const payload = { model: studio.models.resolve(model ?? studio.models.defaultId).id, image: Buffer.from(await studio.library.store.get(image.sha256)).toString('base64'), imageSha256: image.sha256 };
+      const job = await queue.submit({ ...(id !== undefined ? { id } : {}), ...(priority !== undefined ? { priority } : {}), userId: req.user.id, kind: 'upscale', payload });
       return reply.status(202).send(publicJob(job));
     },
   );
