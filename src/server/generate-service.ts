@@ -3,7 +3,9 @@
  * the model is chosen by id, library images are resolved by id (their hash becomes the lineage), and
  * base64 images are checked against the upload limits from their header before the job is queued.
  */
+import { InputError } from '../core/errors.ts';
 import type { JsonObject } from '../image/json.ts';
+import { lookupScheduler, schedulerNames } from '../schedulers/index.ts';
 import type { ImageRecord } from '../studio/library.ts';
 import { HttpError } from './http-errors.ts';
 import { checkUpload } from '../studio/upload-limits.ts';
@@ -20,6 +22,13 @@ export interface GenerateParams extends Omit<GeneratePayload, 'model' | 'initSha
 
 export async function submitGenerate(studio: Studio, user: User, params: GenerateParams, options: { id?: string; priority?: number } = {}): Promise<JobRecord> {
   const { initImageId, maskImageId, ...rest } = params;
+  // What can be checked without the model fails now, not later in the queue.
+  if (params.scheduler !== undefined && !lookupScheduler(params.scheduler)) {
+    throw new InputError(`unknown scheduler ${JSON.stringify(params.scheduler)}; expected one of: ${schedulerNames().join(', ')}`);
+  }
+  if (params.mask !== undefined || maskImageId !== undefined) {
+    if (params.initImage === undefined && initImageId === undefined) throw new InputError('a mask needs an init image to inpaint (initImageId or initImage)');
+  }
   const payload: GeneratePayload = { ...rest, model: studio.models.resolve(params.model ?? studio.models.defaultId).id };
   if (initImageId !== undefined) {
     const image = studio.library.require(user.id, initImageId);

@@ -212,6 +212,12 @@ describe('gesso serve APIs', () => {
     assert.equal(progress.state.job_count, 0);
     assert.equal((await api('POST', '/sdapi/v1/interrupt')).status, 200);
     assert.equal((await api<{ detail: string }>('POST', '/sdapi/v1/txt2img', { prompt: 'x', width: 250 })).status, 400);
+    const badSampler = await api<{ detail: string }>('POST', '/sdapi/v1/txt2img', { prompt: 'x', sampler_name: 'Heun' });
+    assert.equal(badSampler.status, 400);
+    assert.match(badSampler.json.detail, /unknown scheduler "Heun"; expected one of: .*Euler a/);
+    const restBad = await api<{ error: string; param?: string }>('POST', '/api/generate', { prompt: 'x', steps: 0 });
+    assert.equal(restBad.status, 400);
+    assert.equal(restBad.json.param, 'steps');
   });
 
   test('A1111 progress shows the running job with a preview; interrupt cancels it; its SSE stream says so', async () => {
