@@ -174,3 +174,28 @@ export { MAX_PROMPT_WEIGHT } from './text/prompt-weights.ts';
 export { MAX_SCHEDULE_SIGMA } from './schedulers/noise-schedule.ts';
 export { checkThreadCount, maxThreads } from './runtime/threads.ts';
 export { MAX_CHECKPOINT_STEP } from './train/train-session.ts';
+
+// Studio: the library, curation and accounts, on SQLite.
+export { openDatabase, type Db } from './studio/database.ts';
+export { ImageStore } from './studio/image-store.ts';
+export { Library, NotFoundError, type ImageQuery, type ImagePage, type ImageRecord, type NewImage } from './studio/library.ts';
+export { Collections, ForbiddenError, type BoardRole, type Collection } from './studio/collections.ts';
+export { Comparisons, type Comparison, type Winner } from './studio/comparisons.ts';
+export { Users, type User } from './studio/users.ts';
+export { importPng } from './studio/import-image.ts';
+export { DataRegister, classifyLicence, type DatasetRecord, type DatasetFile, type LicenceStatus } from './studio/data-register.ts';
+export { exportCollection } from './studio/export.ts';
+export { checkUpload, DEFAULT_UPLOAD_LIMITS, TooLargeError, type UploadLimits } from './studio/upload-limits.ts';
+
+// Server: `gesso serve` and `gesso worker` as functions, the queue contract and its two implementations.
+export { startServer, DEFAULT_PORT, type ServeOptions, type RunningServer } from './server/serve.ts';
+export { startWorker, type WorkerOptions } from './server/worker.ts';
+export { Studio, jobHandlers, type StudioOptions } from './server/studio.ts';
+export { buildApp, type AppOptions } from './server/app.ts';
+export { ModelRegistry, DEFAULT_MODEL_ID } from './server/models.ts';
+export { submitGenerate, generateAndWait, type GenerateParams } from './server/generate-service.ts';
+export type { JobQueue, JobRecord, JobState, JobProgress, JobHandler, ResultSink, SubmitJob } from './server/queue/types.ts';
+export { JobStore } from './server/queue/job-store.ts';
+export { InProcessQueue } from './server/queue/in-process-queue.ts';
+export { BullMqQueue } from './server/queue/bullmq-queue.ts';
+export { FarmWorker } from './server/queue/farm-worker.ts';

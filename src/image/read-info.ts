@@ -97,7 +97,11 @@ function addXmp(info: ImageInfo, packet: string): void {
 
 /** Everything `path` says about how it was made. Throws InputError for a missing, corrupt or non-image file. */
 export async function readImageInfo(path: string): Promise<ImageInfo> {
-  const bytes = readImageBytes(path);
+  return readImageInfoFromBytes(readImageBytes(path), path);
+}
+
+/** readImageInfo for bytes already in memory (an upload); `path` only labels messages and the result. */
+export async function readImageInfoFromBytes(bytes: Uint8Array, path: string): Promise<ImageInfo> {
   if (isPng(bytes)) return readPngInfo(path, bytes);
   let meta: Metadata;
   try {
@@ -170,7 +174,11 @@ export async function checkImageFile(path: string, limits: DecodeLimits): Promis
  * `limits` before any pixel is decoded, and sharp decodes with the same pixel limit.
  */
 export async function decodeImage(path: string, limits: DecodeLimits = { what: 'image file' }): Promise<DecodedImage> {
-  const bytes = readImageBytes(path, limits.what);
+  return decodeImageBytes(readImageBytes(path, limits.what), path, limits);
+}
+
+/** decodeImage for bytes already in memory (an upload); `path` only labels messages. Same header-first limits. */
+export async function decodeImageBytes(bytes: Uint8Array, path: string, limits: DecodeLimits = { what: 'image' }): Promise<DecodedImage> {
   const maxSide = limits.maxSide ?? MAX_DECODE_SIDE;
   await checkDeclaredSize(bytes, path, limits);
   let raw: { data: Buffer; info: OutputInfo };

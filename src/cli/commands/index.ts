@@ -34,6 +34,11 @@ export const commands: CommandEntry[] = [
     load: async () => (await import('./schedulers.ts')).schedulersCommand,
   },
   {
+    name: 'serve',
+    summary: 'start the studio server: library, jobs, REST/A1111/OpenAI APIs (127.0.0.1 by default)',
+    load: async () => (await import('./serve.ts')).serveCommand,
+  },
+  {
     name: 'style',
     summary: 'restyle an image: the style of one or more images on the content of another (gatys, fast, adain)',
     load: async () => (await import('./style.ts')).styleCommand,
@@ -44,4 +49,5 @@ export const commands: CommandEntry[] = [
     load: async () => (await import('./train.ts')).trainCommand,
   },
   { name: 'upscale', summary: "enlarge an image 4× with gesso's upscaler network", load: async () => (await import('./upscale.ts')).upscaleCommand },
+  { name: 'worker', summary: 'run render-farm jobs from Redis for `gesso serve --redis URL`', load: async () => (await import('./worker.ts')).workerCommand },
 ];
