@@ -245,7 +245,7 @@ describe('gesso serve APIs', () => {
     assert.equal(progress.progress, 0);
     assert.equal(progress.state.job_count, 0);
     assert.equal((await api('POST', '/sdapi/v1/interrupt')).status, 200);
-    assert.equal((await api<{ detail: string }>('POST', '/sdapi/v1/txt2img', { prompt: 'x', width: 250 })).status, 400);
+    assert.equal((await api<{ detail: string }>('POST', '/sdapi/v1/txt2img', { prompt: 'x', width: 5000 })).status, 400);
     const badSampler = await api<{ detail: string }>('POST', '/sdapi/v1/txt2img', { prompt: 'x', sampler_name: 'Heun' });
     assert.equal(badSampler.status, 400);
     assert.match(badSampler.json.detail, /unknown scheduler "Heun"; expected one of: .*Euler a/);
@@ -303,7 +303,7 @@ describe('gesso serve APIs', () => {
       assert.deepEqual([meta.format, meta.width, meta.height], ['png', 256, 256]);
     }
 
-    await assert.rejects(client.images.generate({ prompt: 'a yellow flower', size: '255x255' as '256x256', response_format: 'b64_json' }), (e: unknown) => {
+    await assert.rejects(client.images.generate({ prompt: 'a yellow flower', size: '5000x5000' as '256x256', response_format: 'b64_json' }), (e: unknown) => {
       assert.ok(e instanceof OpenAI.BadRequestError);
       assert.equal((e.error as { param: string }).param, 'size');
       return true;
