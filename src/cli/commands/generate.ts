@@ -1,6 +1,7 @@
 import { DEFAULT_MODEL_DIR } from '../../core/paths.ts';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { chooseLoras, DEFAULT_LORA_DIR } from '../../pipelines/lora-choice.ts';
 import { InputError } from '../../core/errors.ts';
 import { isJsonObject } from '../../core/json.ts';
 import { readImageInfo } from '../../image/read-info.ts';
@@ -45,6 +46,9 @@ Options:
                       (B, C, h, w) float32 at unit variance (diffusers' \`latents\`); B = --batch
   --save-latents FILE write the final latents (before the VAE decoder) in that format
   --out FILE|DIR      a .png file, or a folder (default: ./outputs/)
+  --lora FILE[:W]     merge a LoRA (kohya/A1111 safetensors) into the model at weight W (default 1);
+                      repeatable. The prompt tag <lora:NAME:W> does the same with LORA_DIR/NAME.safetensors
+  --lora-dir DIR      where <lora:NAME> tags look (default: ./loras)
 
 Prompts use A1111 emphasis: (word) x1.1, [word] /1.1, (word:1.3); BREAK starts a new 75-token chunk.
 Prompts longer than 8 chunks (600 tokens) are cut, with a warning.`;
@@ -75,6 +79,8 @@ export const generateCommand: Command = {
           latents: { type: 'string' },
           'save-latents': { type: 'string' },
           out: { type: 'string' },
+          lora: { type: 'string', multiple: true },
+          'lora-dir': { type: 'string' },
         },
       });
     } catch (err) {
@@ -86,7 +92,9 @@ export const generateCommand: Command = {
     const modelDir = values.model ?? DEFAULT_MODEL_DIR;
     if (values.model === undefined && !existsSync(modelDir)) throw new InputError('no default model at models/gesso-clipart-v1; pass --model DIR');
 
-    const model = await DiffusionModel.load(modelDir);
+    const loras = chooseLoras(request.prompt ?? '', values.lora ?? [], values['lora-dir'] ?? DEFAULT_LORA_DIR);
+    const model = await DiffusionModel.load(modelDir, { loras });
+    for (const l of model.loras) console.log(`LoRA ${l.name} at weight ${l.weight} merged into the model (${l.path})`);
     const controller = new AbortController();
     // First Ctrl-C stops after the current step (ORT cannot stop mid-run); nothing is written.
     const onInterrupt = (): void => controller.abort();
@@ -136,7 +144,7 @@ export const generateCommand: Command = {
   },
 };
 
-type Values = Record<string, string | boolean | undefined>;
+type Values = Record<string, string | boolean | string[] | undefined>;
 
 async function buildRequest(values: Values, positionals: string[]): Promise<{ request: GenerateRequest; recipeModelHash?: string }> {
   const text = (key: string): string | undefined => (typeof values[key] === 'string' ? (values[key] as string) : undefined);
