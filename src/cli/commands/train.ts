@@ -1,9 +1,13 @@
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.ts';
 import { InputError } from '../../core/errors.ts';
+import { finetuneUsage, runFinetune } from './train-finetune.ts';
 import { trainDefaultModel } from '../../train/default-model/train-default-model.ts';
 
-const usage = `Usage: gesso train default [--quick] [--data DIR] [--run DIR] [--out DIR] [--until vae|unet|export]
+const usage = `Usage: gesso train default ...    train gesso's default model from Open Clip Art
+       gesso train finetune ...   a LoRA on a folder of your pictures (gesso train finetune --help)
+
+gesso train default [--quick] [--data DIR] [--run DIR] [--out DIR] [--until vae|unet|export]
 
 Trains gesso's default text-to-image model (gesso-clipart-v1) from the Open Clip Art Library with
 gesso's own engine: a KL autoencoder, then a text encoder + UNet, then exports the model folder.
@@ -15,11 +19,14 @@ Every stage checkpoints into the run folder and resumes where it stopped; run th
   --out DIR     the finished model folder (default models/gesso-clipart-v1, or
                 <run>/model with --quick)
   --quick       a few steps per stage with tiny batches (tests)
-  --until S     stop after stage S`;
+  --until S     stop after stage S
+
+${finetuneUsage}`;
 
 export const trainCommand: Command = {
   usage,
   async run(args: string[]): Promise<number> {
+    if (args[0] === 'finetune') return runFinetune(args.slice(1));
     const { values, positionals } = parseArgs({
       args,
       allowPositionals: true,
@@ -32,7 +39,8 @@ export const trainCommand: Command = {
       },
     });
     const what = positionals[0];
-    if (what !== 'default') throw new InputError(`train: unknown target ${JSON.stringify(what ?? '')}; expected "default" (see gesso train --help)`);
+    if (what !== 'default')
+      throw new InputError(`train: unknown target ${JSON.stringify(what ?? '')}; expected "default" or "finetune" (see gesso train --help)`);
     const until = values.until;
     if (until !== undefined && until !== 'vae' && until !== 'unet' && until !== 'export')
       throw new InputError(`train: --until ${JSON.stringify(until)}; expected vae, unet or export`);

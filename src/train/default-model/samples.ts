@@ -1,5 +1,5 @@
 /** Sample grids while and after training: the real pipeline on an exported snapshot of the model. */
-import { DiffusionModel } from '../../pipelines/model-folder.ts';
+import { DiffusionModel, type LoraChoice } from '../../pipelines/model-folder.ts';
 import { generate } from '../../pipelines/generate.ts';
 import { writeImageFile } from '../../image/write-image.ts';
 
@@ -9,11 +9,11 @@ export const SAMPLE_PROMPTS = ['a red star', 'a blue star', 'a green tree', 'a y
 export async function sampleGrid(
   modelDir: string,
   outPath: string,
-  options: { prompts?: string[]; seeds?: number; steps?: number; cfg?: number } = {},
+  options: { prompts?: string[]; seeds?: number; steps?: number; cfg?: number; loras?: readonly LoraChoice[] } = {},
 ): Promise<void> {
   const prompts = options.prompts ?? SAMPLE_PROMPTS;
   const seeds = options.seeds ?? 4;
-  const model = await DiffusionModel.load(modelDir, { runner: 'in-process', upscaler: false });
+  const model = await DiffusionModel.load(modelDir, { runner: 'in-process', upscaler: false, ...(options.loras ? { loras: options.loras } : {}) });
   try {
     const rows: Float32Array[][] = [];
     let size = 0;
