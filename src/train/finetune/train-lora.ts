@@ -163,6 +163,7 @@ export async function trainLora(o: LoraTrainingOptions): Promise<LoraTrainingRes
     sampleGrid(o.modelDir, join(o.outDir, 'samples', file), {
       prompts: samplePrompts,
       seeds: 4,
+      size,
       steps: o.sampleSteps ?? 20,
       ...(withLora ? { loras: [{ path: loraPath, weight: 1 }] } : {}),
     });
