@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { InputError } from '../../core/errors.ts';
 import { COLOR_TARGET, runDefaultEval } from '../../eval/default-eval.ts';
 import type { GenerationSettings } from '../../eval/generate-set.ts';
+import { loraEvalUsage, runLoraEvalCommand } from './eval-lora.ts';
 import { DiffusionModel } from '../../pipelines/model-folder.ts';
 import type { Command } from '../command.ts';
 import { DEFAULT_MODEL_DIR, PACKAGE_ROOT } from '../../core/paths.ts';
@@ -39,11 +40,14 @@ Options:
   --report FILE      where to write the results as JSON: the five numbers at the top level, and
                      under "details" every number behind them (per category, per colour, settings)
                      (default: eval.json in the model folder, which the model card is written from)
-  --no-report        write no JSON file`;
+  --no-report        write no JSON file
+
+${loraEvalUsage}`;
 
 export const evalCommand: Command = {
   usage,
   async run(args: string[]): Promise<number> {
+    if (args[0] === 'lora') return runLoraEvalCommand(args.slice(1));
     let parsed;
     try {
       parsed = parseArgs({
