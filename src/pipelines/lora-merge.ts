@@ -11,7 +11,7 @@
  */
 import { InputError } from '../core/errors.ts';
 import { kohyaKey, type LoraComponent, type LoraFile, type LoraModule } from '../weights/lora-file.ts';
-import { encodeWithWeights, initializerValues, readOnnxWeights, type OnnxWeights } from '../weights/onnx-initializers.ts';
+import { encodeWithWeights, initializerValues, readOnnxWeights, type OnnxWeights } from '../models/onnx-weights.ts';
 
 export interface WeightedLora {
   file: LoraFile;

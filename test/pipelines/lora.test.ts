@@ -13,7 +13,7 @@ import { mergeLoras } from '../../src/pipelines/lora-merge.ts';
 import { DiffusionModel } from '../../src/pipelines/model-folder.ts';
 import { extractLoraTags } from '../../src/text/lora-tags.ts';
 import { kohyaKey, type LoraComponent, type LoraModule, readLoraFile, writeLoraFile } from '../../src/weights/lora-file.ts';
-import { initializerValues, readOnnxWeights } from '../../src/weights/onnx-initializers.ts';
+import { initializerValues, readOnnxWeights } from '../../src/models/onnx-weights.ts';
 import { writeSafetensors } from '../../src/weights/safetensors.ts';
 import { scratchDir, tinyFolder } from './tiny-models.ts';
 

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { InputError } from '../../core/errors.ts';
-import { trainLora } from '../../train/finetune/train-lora.ts';
+import { finetune } from '../../train/finetune/finetune.ts';
 
 export const finetuneUsage = `Usage: gesso train finetune --model DIR --data DIR --method lora [options]
 
@@ -48,13 +48,13 @@ export async function runFinetune(args: string[]): Promise<number> {
   });
   if (!values.model) throw new InputError('train finetune: --model DIR is required (e.g. models/gesso-clipart-v1)');
   if (!values.data) throw new InputError('train finetune: --data DIR is required (pictures with caption .txt files)');
-  if (values.method !== 'lora') throw new InputError(`train finetune: --method ${values.method} is not implemented; only "lora" is`);
   const num = (flag: string, v: string): number => {
     const x = Number(v);
     if (!Number.isFinite(x)) throw new InputError(`train finetune: --${flag} ${JSON.stringify(v)} is not a number`);
     return x;
   };
-  const r = await trainLora({
+  const r = await finetune({
+    method: values.method,
     modelDir: values.model,
     dataDir: values.data,
     outDir: values.out ?? `.cache/finetune-${values.name}`,

@@ -25,7 +25,7 @@ import { encodePrompts } from '../../pipelines/text-conditioning.ts';
 import type { HostTensor } from '../../runtime/tensor.ts';
 import { createNoiseSchedule } from '../../schedulers/index.ts';
 import { writeLoraFile } from '../../weights/lora-file.ts';
-import { initializerValues, readOnnxWeights } from '../../weights/onnx-initializers.ts';
+import { initializerValues, readOnnxWeights } from '../../models/onnx-weights.ts';
 import { sampleGrid } from '../default-model/samples.ts';
 import { trainLoop } from '../loop.ts';
 import { warmupCosine } from '../lr-schedule.ts';

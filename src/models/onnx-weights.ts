@@ -8,8 +8,8 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { InputError } from '../core/errors.ts';
 import { decodeModel, encodeModel, ONNX_DTYPE, type ModelProtoObject, type TensorProtoObject } from '../graph/onnx-proto.ts';
-import { readExactly } from './file-io.ts';
-import { validateOnnxFile } from './onnx-external-data.ts';
+import { readExactly } from '../weights/file-io.ts';
+import { validateOnnxFile } from '../weights/onnx-external-data.ts';
 
 /** Protobuf cannot encode a message past 2 GiB; SD 1.5's fp32 UNet (3.4 GB) is over it. */
 const MAX_INLINE_BYTES = 2_000_000_000;
