@@ -79,3 +79,15 @@ test('a LoRA trained for a few steps is a kohya-named file that loads into the f
   };
   assert.notDeepEqual(await pixels([{ path: again.loraPath, weight: 1 }]), await pixels([]));
 });
+
+test('with textEncoder the LoRA also adapts the text encoder (lora_te_* keys) and loads back', async () => {
+  const data = join(root, 'discs-te');
+  await pictures(data, 2);
+  const r = await trainLora({ ...base, dataDir: data, outDir: join(root, 'run-te'), name: 'te', steps: 2, textEncoder: true });
+  const lora = readLoraFile(r.loraPath);
+  const te = lora.modules.filter((m) => m.component === 'textEncoder');
+  assert.ok(te.length > 0 && te.every((m) => /^lora_te_text_model_encoder_layers_\d+_self_attn_(q|k|v|out)_proj$/.test(m.key)));
+  assert.ok(lora.modules.some((m) => m.component === 'unet'));
+  const model = await DiffusionModel.load(modelDir, { runner: 'in-process', upscaler: false, loras: [{ path: r.loraPath, weight: 1 }] });
+  await model.release();
+});

@@ -15,6 +15,7 @@ every --sample-every steps (samples/; step000000-base.png is the model without t
   --out DIR           run folder (default .cache/finetune-<name>)
   --name NAME         LoRA file name (default lora): <out>/<NAME>.safetensors
   --size PX           picture size to train at (default: the model's)
+  --text-encoder      also adapt the text encoder's attention projections (lora_te_* keys)
   --rank R            adapter rank (default 4)
   --alpha A           scale numerator, update = alpha/rank · up · down (default: the rank)
   --steps N           optimizer steps in total (default 400)
@@ -36,6 +37,7 @@ export async function runFinetune(args: string[]): Promise<number> {
       name: { type: 'string', default: 'lora' },
       rank: { type: 'string', default: '4' },
       size: { type: 'string' },
+      'text-encoder': { type: 'boolean', default: false },
       alpha: { type: 'string' },
       steps: { type: 'string', default: '400' },
       batch: { type: 'string', default: '8' },
@@ -60,6 +62,7 @@ export async function runFinetune(args: string[]): Promise<number> {
     outDir: values.out ?? `.cache/finetune-${values.name}`,
     name: values.name,
     rank: num('rank', values.rank),
+    textEncoder: values['text-encoder'] ?? false,
     ...(values.size !== undefined ? { size: num('size', values.size) } : {}),
     ...(values.alpha !== undefined ? { alpha: num('alpha', values.alpha) } : {}),
     steps: num('steps', values.steps),

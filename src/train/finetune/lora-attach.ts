@@ -13,6 +13,9 @@ import { kohyaKey, type LoraComponent, type LoraModule } from '../../weights/lor
 /** diffusers' attention projections in the UNet's transformer blocks (kohya's default LoRA targets). */
 export const UNET_ATTENTION_TARGETS = /\.attn[12]\.(to_q|to_k|to_v|to_out\.0)$/;
 
+/** transformers' CLIP attention projections in the text encoder's layers. */
+export const TEXT_ATTENTION_TARGETS = /\.self_attn\.(q_proj|k_proj|v_proj|out_proj)$/;
+
 export interface AttachedLora {
   component: LoraComponent;
   linear: Linear;

@@ -31,7 +31,13 @@ import { trainLoop } from '../loop.ts';
 import { warmupCosine } from '../lr-schedule.ts';
 import { TrainSession } from '../train-session.ts';
 import { loadFinetuneData } from './finetune-data.ts';
-import { attachLora, findLinears, freezeAll, loraModules, UNET_ATTENTION_TARGETS } from './lora-attach.ts';
+import { attachLora, findLinears, freezeAll, loraModules, TEXT_ATTENTION_TARGETS, UNET_ATTENTION_TARGETS } from './lora-attach.ts';
+import { ClipTextEncoder, clipTextConfig, type ClipTextConfig } from '../../models/clip-text-encoder.ts';
+
+function textConfigOf(modelDir: string): ClipTextConfig {
+  const path = join(modelDir, SD_LAYOUT.textEncoder.config);
+  return clipTextConfig(readJsonObjectFile(path, SD_LAYOUT.textEncoder.config) as Record<string, unknown>);
+}
 
 export interface LoraTrainingOptions {
   modelDir: string;
@@ -48,6 +54,8 @@ export interface LoraTrainingOptions {
   steps?: number;
   batch?: number;
   lr?: number;
+  /** Adapt the text encoder's attention projections too (its weights frozen, adapters trained with the UNet's). */
+  textEncoder?: boolean;
   /** Probability of training on the empty caption, so guidance keeps working. Default 0.1. */
   captionDropout?: number;
   seed?: number;
@@ -106,6 +114,8 @@ export async function trainLora(o: LoraTrainingOptions): Promise<LoraTrainingRes
   let empty: Float32Array;
   let sequence: number;
   let hidden: number;
+  const tokenIds = (caption: string): number[] => Array.from(model.tokenizer.encode(caption).ids);
+  const captionIds = new Map<string, number[]>([['', tokenIds('')], ...captions.map((c): [string, number[]] => [c, tokenIds(c)])]);
   try {
     const latentSize = model.spec.latentChannels * (size / model.spec.vaeScaleFactor) ** 2;
     latents = new Float32Array(n * latentSize); // (N, C, h, w)
@@ -124,26 +134,40 @@ export async function trainLora(o: LoraTrainingOptions): Promise<LoraTrainingRes
   const config = unetConfig(readJsonObjectFile(join(o.modelDir, SD_LAYOUT.unet.config), SD_LAYOUT.unet.config) as Record<string, unknown>);
   const g = new Graph();
   const unet = new UNet2DCondition(g, config, new Rng(seed));
-  const weights = readOnnxWeights(join(o.modelDir, SD_LAYOUT.unet.onnx));
+  const text = o.textEncoder ? new ClipTextEncoder(g, textConfigOf(o.modelDir), new Rng(seed)) : null;
   const values = new Map<string, Float32Array>();
-  for (const p of g.params.keys()) {
-    if (!weights.initializers.has(p))
-      throw new InputError(`${weights.path}: no initializer "${p}"; LoRA training needs a UNet exported with diffusers parameter names`);
-    values.set(p, initializerValues(weights, p));
+  for (const part of text ? [SD_LAYOUT.unet.onnx, SD_LAYOUT.textEncoder.onnx] : [SD_LAYOUT.unet.onnx]) {
+    const weights = readOnnxWeights(join(o.modelDir, part));
+    for (const p of g.params.keys()) if (weights.initializers.has(p)) values.set(p, initializerValues(weights, p));
   }
+  const missing = [...g.params.keys()].find((p) => !values.has(p));
+  if (missing)
+    throw new InputError(`${o.modelDir}: no initializer "${missing}"; LoRA training needs a UNet and text encoder exported with diffusers parameter names`);
   g.setValues(values, { complete: true });
   freezeAll(g);
   const targets = findLinears(unet).filter((l) => UNET_ATTENTION_TARGETS.test(l.name));
   const attached = attachLora(g, 'unet', targets, { rank, alpha, seed: seed + 1 });
+  if (text)
+    attached.push(
+      ...attachLora(
+        g,
+        'textEncoder',
+        findLinears(text).filter((l) => TEXT_ATTENTION_TARGETS.test(l.name)),
+        { rank, alpha, seed: seed + 2 },
+      ),
+    );
   const c = config;
   const h = size / model.spec.vaeScaleFactor;
   const noisy = g.input('noisy', [batch, c.in_channels, h, h]);
   const t = g.input('t', [batch], 'int64');
-  const context = g.input('context', [batch, sequence, hidden]);
+  const ids = text ? g.input('ids', [batch, sequence], 'int64') : null;
+  const context = text && ids ? text.forward(ids).lastHiddenState : g.input('context', [batch, sequence, hidden]); // (B, S, D)
   const target = g.input('target', [batch, c.out_channels, h, h]);
   const d = sub(unet.forward(noisy, t, context), target); // (B, C, h, w)
   const loss = reduceMean(mul(d, d));
-  log(`unet: ${attached.length} attention projections adapted at rank ${rank} (alpha ${alpha}): ${g.paramCount()} trainable parameters`);
+  log(
+    `${text ? 'unet and text encoder' : 'unet'}: ${attached.length} attention projections adapted at rank ${rank} (alpha ${alpha}): ${g.paramCount()} trainable parameters`,
+  );
 
   // 4. Training.
   const session = await TrainSession.create(g, buildTrainStep(g, { loss, optimizer: { kind: 'adamw', weightDecay: 0 }, clipGradNorm: 1 }));
@@ -182,12 +206,15 @@ export async function trainLora(o: LoraTrainingOptions): Promise<LoraTrainingRes
       batch: (step): Record<string, HostTensor> => {
         const rng = new Rng((seed * 104729 + step) >>> 0);
         const x0 = new Float32Array(batch * latentSize);
-        const ctx = new Float32Array(batch * sequence * hidden);
+        const ctx = new Float32Array(text ? 0 : batch * sequence * hidden);
+        const tokens = new BigInt64Array(text ? batch * sequence : 0);
         const ts: number[] = [];
         for (let b = 0; b < batch; b++) {
           const i = rng.int(n);
           x0.set(latents.subarray(i * latentSize, (i + 1) * latentSize), b * latentSize);
-          ctx.set(rng.uniform() < dropout ? empty : (contexts.get(captions[i] as string) as Float32Array), b * sequence * hidden);
+          const caption = rng.uniform() < dropout ? '' : (captions[i] as string);
+          if (text) (captionIds.get(caption) as number[]).forEach((id, k) => (tokens[b * sequence + k] = BigInt(id)));
+          else ctx.set(caption === '' ? empty : (contexts.get(caption) as Float32Array), b * sequence * hidden);
           ts.push(rng.int(schedule.numTrainTimesteps));
         }
         const eps = rng.normal(x0.length);
@@ -195,7 +222,9 @@ export async function trainLora(o: LoraTrainingOptions): Promise<LoraTrainingRes
         return {
           noisy: { dtype: 'float32', dims, data: schedule.addNoiseAt(x0, eps, ts) },
           t: { dtype: 'int64', dims: [batch], data: BigInt64Array.from(ts.map((v) => BigInt(v))) },
-          context: { dtype: 'float32', dims: [batch, sequence, hidden], data: ctx },
+          ...(text
+            ? { ids: { dtype: 'int64', dims: [batch, sequence], data: tokens } as HostTensor }
+            : { context: { dtype: 'float32', dims: [batch, sequence, hidden], data: ctx } as HostTensor }),
           target: { dtype: 'float32', dims, data: prediction === 'epsilon' ? eps : schedule.velocity(x0, eps, ts) },
         };
       },
