@@ -2,9 +2,10 @@
 // is the model itself; two LoRAs add up; bad files are refused naming the bad key; the folder is untouched.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { generateCommand } from '../../src/cli/commands/generate.ts';
 import { Rng } from '../../src/core/rng.ts';
 import { decodeModel } from '../../src/graph/onnx-proto.ts';
 import { generate, type GenerateRequest } from '../../src/pipelines/generate.ts';
@@ -177,4 +178,22 @@ test('<lora:name:w> tags pick files from the LoRA folder and must match what the
   const viaTag = await pixelsWith([{ path, weight: 0.7 }], 'a lighthouse <lora:tagged:0.7>');
   assert.deepEqual(viaTag, await pixelsWith([{ path, weight: 0.7 }]));
   await assert.rejects(pixelsWith([], 'a lighthouse <lora:tagged:0.7>'), /names <lora:tagged:0\.7> but the model was loaded with LoRAs: none/);
+});
+
+test('gesso generate takes --lora FILE:W and <lora:name:w> with --lora-dir; bad arguments are clear errors', async () => {
+  const path = writeRandomLora('cli_style', 71);
+  const run = (...args: string[]) => generateCommand.run(args);
+  const model = tinyFolder('sd1');
+  await assert.rejects(run('a cat', '--model', model, '--lora', join(loraDir(), 'nope.safetensors')), /--lora .*nope\.safetensors: no file/);
+  await assert.rejects(run('a cat', '--model', model, '--lora', `${path}:lots`), /weight "lots" is not a number/);
+  await assert.rejects(
+    run('a cat <lora:cli_style:0.5>', '--model', model, '--lora-dir', loraDir(), '--lora', `${path}:0.7`),
+    /asked for at weights 0.7 and 0.5/,
+  );
+  const out = join(scratchDir(), 'lora-cli.png');
+  assert.equal(
+    await run('a cat <lora:cli_style:0.5>', '--model', model, '--lora-dir', loraDir(), '--steps', '2', '--size', '64x64', '--seed', '1', '--out', out),
+    0,
+  );
+  assert.ok(existsSync(out));
 });
