@@ -12,6 +12,7 @@ import { generate } from '../../src/pipelines/generate.ts';
 import { DiffusionModel } from '../../src/pipelines/model-folder.ts';
 import { trainLora } from '../../src/train/finetune/train-lora.ts';
 import { readLoraFile } from '../../src/weights/lora-file.ts';
+import { readSafetensors } from '../../src/weights/safetensors.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'gesso-finetune-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -65,6 +66,12 @@ test('a LoRA trained for a few steps is a kohya-named file that loads into the f
     'training moved the up weights off zero',
   );
 
+  const checkpoint = readSafetensors(join(outDir, 'checkpoint.safetensors'));
+  const kept = [...checkpoint.tensors.keys()];
+  assert.ok(
+    kept.length > 0 && kept.every((k) => k.startsWith('lora_unet_') || k.startsWith('opt.')),
+    `frozen UNet weights stay out of the checkpoint: ${kept.find((k) => !k.startsWith('lora_') && !k.startsWith('opt.'))}`,
+  );
   const again = await trainLora({ ...base, dataDir: data, outDir, name: 'discs', steps: 4 });
   assert.equal(again.resumedFrom, 3);
   assert.equal(again.losses.length, 1);
