@@ -2,7 +2,7 @@
 // file that loads back into the same folder and changes its pictures; the run resumes from its
 // checkpoint; an empty folder and pictures without captions are refused with clear messages.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -41,6 +41,7 @@ test('an empty folder and pictures without captions are refused with clear messa
     trainLora({ ...base, dataDir: empty, outDir: join(root, 'run-empty'), steps: 1 }),
     /the folder holds no \.png \.jpg \.jpeg \.webp or \.svg pictures/,
   );
+  assert.equal(existsSync(join(root, 'run-empty')), false, 'no run folder for a refused data folder');
   const bare = join(root, 'bare');
   await pictures(bare, 2, false);
   await assert.rejects(

@@ -91,7 +91,6 @@ export async function trainLora(o: LoraTrainingOptions): Promise<LoraTrainingRes
   for (const [flag, v] of Object.entries({ rank, steps, batch })) {
     if (!Number.isInteger(v) || v < 1) throw new InputError(`--${flag} ${v}: expected a whole number of at least 1`);
   }
-  mkdirSync(join(o.outDir, 'samples'), { recursive: true });
   const loraPath = join(o.outDir, `${name}.safetensors`);
 
   // 1–2. Data, latents and text states, with the folder's own VAE encoder and text encoder.
@@ -102,7 +101,11 @@ export async function trainLora(o: LoraTrainingOptions): Promise<LoraTrainingRes
     await model.release();
     throw new InputError(`--size ${size}: this model needs a multiple of ${multiple} pixels`);
   }
-  const data = await loadFinetuneData(o.dataDir, size, o.outDir, log);
+  const data = await loadFinetuneData(o.dataDir, size, o.outDir, log).catch(async (e: unknown) => {
+    await model.release();
+    throw e;
+  });
+  mkdirSync(join(o.outDir, 'samples'), { recursive: true }); // only once the data is known good
   const n = data.items.length;
   const scheduleConfig = model.scheduler.config;
   const prediction = scheduleConfig.prediction_type ?? 'epsilon';
