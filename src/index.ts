@@ -199,3 +199,13 @@ export { JobStore } from './server/queue/job-store.ts';
 export { InProcessQueue } from './server/queue/in-process-queue.ts';
 export { BullMqQueue } from './server/queue/bullmq-queue.ts';
 export { FarmWorker } from './server/queue/farm-worker.ts';
+
+// Fine-tuning on the artist's own pictures: LoRA training, LoRA files (kohya/A1111 keys), merging at load.
+export { finetune, FINETUNE_METHODS, type FinetuneMethod, type FinetuneOptions } from './train/finetune/finetune.ts';
+export { trainLora, type LoraTrainingOptions, type LoraTrainingResult } from './train/finetune/train-lora.ts';
+export { readLoraFile, writeLoraFile, kohyaKey, type LoraFile, type LoraModule } from './weights/lora-file.ts';
+export { mergeLoras, type WeightedLora } from './pipelines/lora-merge.ts';
+export { chooseLoras, parseLoraArgument, DEFAULT_LORA_DIR } from './pipelines/lora-choice.ts';
+export type { LoraChoice } from './pipelines/model-folder.ts';
+export { extractLoraTags, type LoraTag } from './text/lora-tags.ts';
+export { runLoraEval, type LoraEvalOptions, type LoraEvalReport } from './eval/lora-eval.ts';

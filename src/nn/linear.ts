@@ -1,7 +1,7 @@
 /** Linear: y = x Wᵀ + b over the last dim, with PyTorch's parameter layout. */
 import type { Rng } from '../core/rng.ts';
 import type { Graph, Tensor } from '../graph/graph.ts';
-import { add, gemm, matmul, reshape, transpose } from '../graph/ops/index.ts';
+import { add, gemm, matmul, mul, reshape, transpose } from '../graph/ops/index.ts';
 import { initWeightAndBias, type WeightInit } from './init.ts';
 import { expectInput, nameOf, positiveInt } from './layer.ts';
 
@@ -20,6 +20,11 @@ export class Linear {
   /** (out), or null without bias. */
   readonly bias: Tensor | null;
   readonly name: string;
+  /**
+   * A low-rank adapter (LoRA, Hu et al. 2021) added to this layer's output: y += scale · (x downᵀ) upᵀ,
+   * with down (r, in) and up (out, r). Set by `attachLora` (src/train/finetune); null otherwise.
+   */
+  lora: { down: Tensor; up: Tensor; scale: number } | null = null;
 
   constructor(
     g: Graph,
@@ -39,13 +44,22 @@ export class Linear {
 
   /** (..., in) -> (..., out) */
   forward(x: Tensor): Tensor {
-    const { in: inF, out: outF } = this.config;
+    const { in: inF } = this.config;
     expectInput(x.dtype === 'float32' && x.rank >= 1 && x.shape[x.rank - 1] === inF, `Linear "${this.name}" (in ${inF})`, `float32 (..., ${inF})`, x);
-    if (x.rank === 2) return gemm(x, this.weight, this.bias, { transB: true }); // (N, out)
-    if (x.rank === 1) return reshape(gemm(reshape(x, [1, inF]), this.weight, this.bias, { transB: true }), [outF]); // (out)
-    // Other ranks: MatMul with Wᵀ broadcasts over the leading dims, so no reshape bakes their sizes in and
-    // an export with dynamic batch/sequence dims stays right (ORT folds the Transpose of a constant weight).
-    const y = matmul(x, transpose(this.weight, [1, 0])); // (..., out)
-    return this.bias ? add(y, this.bias) : y;
+    const y = project(x, this.weight, this.bias); // (..., out)
+    if (!this.lora) return y;
+    const { down, up, scale } = this.lora;
+    return add(y, mul(project(project(x, down, null), up, null), scale)); // (..., r) -> (..., out)
   }
+}
+
+/** x (..., in) times wᵀ for w (out, in), plus bias: (..., out). */
+function project(x: Tensor, w: Tensor, bias: Tensor | null): Tensor {
+  const [outF, inF] = w.shape as [number, number];
+  if (x.rank === 2) return gemm(x, w, bias, { transB: true }); // (N, out)
+  if (x.rank === 1) return reshape(gemm(reshape(x, [1, inF]), w, bias, { transB: true }), [outF]); // (out)
+  // Other ranks: MatMul with Wᵀ broadcasts over the leading dims, so no reshape bakes their sizes in and
+  // an export with dynamic batch/sequence dims stays right (ORT folds the Transpose of a constant weight).
+  const y = matmul(x, transpose(w, [1, 0])); // (..., out)
+  return bias ? add(y, bias) : y;
 }

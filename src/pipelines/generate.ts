@@ -27,6 +27,7 @@ import { planesToPixels, pixelsToPlanes } from './pixels.ts';
 import { buildA1111Parameters, buildRecipe, type Recipe, type SourceRecord } from './recipe.ts';
 import { resolveSettings, type GenerateRequest, type Settings } from './settings.ts';
 import { encodePrompts, type Conditioning } from './text-conditioning.ts';
+import { extractLoraTags } from '../text/lora-tags.ts';
 
 export { GenerationCancelled, type StepEvent } from './denoise.ts';
 export type { GenerateRequest, Settings } from './settings.ts';
@@ -98,6 +99,24 @@ export async function generate(model: DiffusionModel, request: GenerateRequest, 
   }
 }
 
+/**
+ * The prompt the text encoder reads: A1111's `<lora:name:w>` tags removed. The tags must name LoRAs the
+ * model was loaded with, at the same weights (LoRAs are merged at load; see loadModel's `loras`).
+ */
+function promptWithoutLoraTags(model: DiffusionModel, prompt: string): string {
+  const { prompt: text, tags } = extractLoraTags(prompt);
+  for (const tag of tags) {
+    const loaded = model.loras.find((l) => l.name === tag.name);
+    if (!loaded || loaded.weight !== tag.weight) {
+      const have = model.loras.map((l) => `${l.name}:${l.weight}`).join(', ') || 'none';
+      throw new InputError(
+        `prompt names <lora:${tag.name}:${tag.weight}> but the model was loaded with LoRAs: ${have} (pass the LoRA to loadModel's loras option)`,
+      );
+    }
+  }
+  return text;
+}
+
 async function run(model: DiffusionModel, request: GenerateRequest, options: GenerateOptions): Promise<GenerateResult> {
   const started = performance.now();
   const { signal } = options;
@@ -123,7 +142,7 @@ async function run(model: DiffusionModel, request: GenerateRequest, options: Gen
   let t = performance.now();
   const conditioning =
     options.conditioning ??
-    (await encodePrompts(model, settings.prompt, settings.negativePrompt, {
+    (await encodePrompts(model, promptWithoutLoraTags(model, settings.prompt), extractLoraTags(settings.negativePrompt).prompt, {
       ...(settings.maxPromptChunks !== undefined ? { maxChunks: settings.maxPromptChunks } : {}),
       ...(signal ? { signal } : {}),
     }));

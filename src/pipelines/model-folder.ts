@@ -13,6 +13,8 @@
 import { SD_LAYOUT } from '../models/sd-layout.ts';
 import { readJsonObjectFile } from '../core/json.ts';
 import { withoutInGraphSampling } from './encoder-sampling.ts';
+import { mergeLoras } from './lora-merge.ts';
+import { readLoraFile } from '../weights/lora-file.ts';
 import { DEFAULT_MODEL_DIR } from '../core/paths.ts';
 import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
@@ -41,6 +43,17 @@ export interface LoadModelOptions {
   session?: SessionOptions;
   /** Load upscaler/ when it is present (default true). */
   upscaler?: boolean;
+  /**
+   * LoRA files merged into the UNet and text encoder weights at load (in memory; the folder's files
+   * are not changed). See lora-merge.ts.
+   */
+  loras?: readonly LoraChoice[];
+}
+
+/** A LoRA file and its weight (`--lora FILE:0.8`). */
+export interface LoraChoice {
+  path: string;
+  weight: number;
 }
 
 /** What the pipeline needs to know about a loaded model, read from sessions and configs. */
@@ -107,6 +120,8 @@ export class DiffusionModel {
   private hashLoad: Promise<ModelHash> | null = null;
   /** Things gesso changed or assumed about this folder while loading it, for the user to read. */
   readonly notes: string[] = [];
+  /** LoRAs merged into the weights at load, by file name (what `<lora:name:w>` calls them). */
+  loras: { name: string; path: string; weight: number }[] = [];
 
   private constructor(
     readonly dir: string,
@@ -134,15 +149,17 @@ export class DiffusionModel {
     const configs = readConfigs(root);
     const tokenizer = await loadTokenizer(files.tokenizer);
     const opened: Runner[] = [];
-    const open = async (path: string, label: string): Promise<Runner> => {
+    const open = async (path: string | Uint8Array, label: string): Promise<Runner> => {
       const runner = await createRunner(path, label, options);
       opened.push(runner);
       return runner;
     };
+    const loras = (options.loras ?? []).map((l) => ({ file: readLoraFile(l.path), weight: l.weight }));
+    const merged = loras.length > 0 ? mergeLoras({ unet: files.unet, textEncoder: files.textEncoder }, loras) : { unet: null, textEncoder: null };
     try {
       const [textEncoder, unet, vaeDecoder, upscalerRunner] = await Promise.all([
-        open(files.textEncoder, SD_LAYOUT.textEncoder.onnx),
-        open(files.unet, SD_LAYOUT.unet.onnx),
+        open(merged.textEncoder ?? files.textEncoder, SD_LAYOUT.textEncoder.onnx),
+        open(merged.unet ?? files.unet, SD_LAYOUT.unet.onnx),
         open(files.vaeDecoder, SD_LAYOUT.vaeDecoder.onnx),
         files.upscaler ? open(files.upscaler, SD_LAYOUT.upscaler.onnx) : Promise.resolve(null),
       ]);
@@ -151,7 +168,7 @@ export class DiffusionModel {
       const spec = deriveSpec(configs, tokenizer, textEncoder, unet, vaeDecoder, probedScale);
       const upscaler = upscalerRunner ? { runner: upscalerRunner, spec: upscalerSpec(upscalerRunner) } : null;
       const upscalerConfig = files.upscaler ? readJsonObjectFile(join(root, SD_LAYOUT.upscaler.config), SD_LAYOUT.upscaler.config, { optional: true }) : null;
-      return new DiffusionModel(
+      const model = new DiffusionModel(
         root,
         basename(root),
         modelIndex,
@@ -166,6 +183,8 @@ export class DiffusionModel {
         files,
         options,
       );
+      model.loras = loras.map((l) => ({ name: l.file.name, path: l.file.path, weight: l.weight }));
+      return model;
     } catch (e) {
       await Promise.all(opened.map((r) => r.release().catch(() => undefined)));
       throw e;

@@ -34,6 +34,8 @@ export class TrainSession {
     readonly spec: TrainStep,
     private readonly runner: Runner,
     private readonly shapes: Map<string, readonly number[]>,
+    /** Frozen (non-trainable) parameters: fed once from the graph, never changed, left out of checkpoints. */
+    private readonly frozen: ReadonlySet<string>,
   ) {
     this.inputNames = new Set(spec.model.inputs.map((i) => i.name));
   }
@@ -74,7 +76,8 @@ export class TrainSession {
       shapes.set(name, input.shape);
     }
     await runner.setState(initial, { transfer: true });
-    return new TrainSession(spec, runner, shapes);
+    const frozen = new Set([...g.params.values()].filter((p) => !p.trainable && shapes.has(p.name)).map((p) => p.name));
+    return new TrainSession(spec, runner, shapes, frozen);
   }
 
   /** One optimizer step on a batch (feeds for `spec.batchInputs`) at learning rate `lr`. */
@@ -117,9 +120,9 @@ export class TrainSession {
     return out;
   }
 
-  /** Writes parameters, optimizer state and the step count (atomically: no half-written file). */
+  /** Writes trainable parameters, optimizer state and the step count (atomically: no half-written file). */
   async save(path: string, metadata: Record<string, string> = {}): Promise<void> {
-    const state = await this.runner.getState();
+    const state = await this.runner.getState(this.frozen.size > 0 ? [...this.shapes.keys()].filter((n) => !this.frozen.has(n)) : undefined);
     const tensors: Record<string, { dtype: 'F32'; shape: number[]; data: Float32Array }> = {};
     for (const [name, t] of Object.entries(state)) tensors[name] = { dtype: 'F32', shape: [...t.dims], data: t.data as Float32Array };
     writeSafetensors(path, tensors, { ...metadata, format: CHECKPOINT_FORMAT, step: String(this.stepCount) });
@@ -133,6 +136,7 @@ export class TrainSession {
     }
     const state: Record<string, HostTensor> = {};
     for (const [name, shape] of this.shapes) {
+      if (this.frozen.has(name)) continue;
       const t = file.tensors.get(name);
       if (!t) throw new InputError(`${path}: checkpoint has no tensor "${name}" (was it written by another model?)`);
       if (t.shape.join() !== shape.join())

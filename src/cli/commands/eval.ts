@@ -8,6 +8,7 @@ import { runGanEval } from '../../eval/gan-eval.ts';
 import { buildOpenclipartDataset } from '../../data/openclipart.ts';
 import { writeModelCard } from '../../train/gan/gan-export-folder.ts';
 import type { GenerationSettings } from '../../eval/generate-set.ts';
+import { loraEvalUsage, runLoraEvalCommand } from './eval-lora.ts';
 import { DiffusionModel } from '../../pipelines/model-folder.ts';
 import type { Command } from '../command.ts';
 import { DEFAULT_MODEL_DIR, PACKAGE_ROOT } from '../../core/paths.ts';
@@ -110,7 +111,9 @@ Options:
   --report FILE      where to write the results as JSON: the five numbers at the top level, and
                      under "details" every number behind them (per category, per colour, settings)
                      (default: eval.json in the model folder, which the model card is written from)
-  --no-report        write no JSON file`;
+  --no-report        write no JSON file
+
+${loraEvalUsage}`;
 
 export const evalCommand: Command = {
   usage: `${usage}
@@ -118,6 +121,7 @@ export const evalCommand: Command = {
 ${ganUsage}`,
   async run(args: string[]): Promise<number> {
     if (args[0] === 'gan') return runGanEvalCommand(args.slice(1));
+    if (args[0] === 'lora') return runLoraEvalCommand(args.slice(1));
     let parsed;
     try {
       parsed = parseArgs({

@@ -1,6 +1,7 @@
 import { DEFAULT_MODEL_DIR } from '../../core/paths.ts';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { chooseLoras, DEFAULT_LORA_DIR } from '../../pipelines/lora-choice.ts';
 import { InputError } from '../../core/errors.ts';
 import { isJsonObject } from '../../core/json.ts';
 import { escapeForTerminal } from '../../core/terminal-text.ts';
@@ -56,6 +57,9 @@ Options:
   --save-latents FILE write the final latents (before the VAE decoder) in that format
   --out FILE|DIR      a .png file, or a folder (default: ./outputs/); in a folder a taken name gets -2, -3 …
   --overwrite         replace existing files (without it gesso never replaces a file it did not make)
+  --lora FILE[:W]     merge a LoRA (kohya/A1111 safetensors) into the model at weight W (default 1);
+                      repeatable. The prompt tag <lora:NAME:W> does the same with LORA_DIR/NAME.safetensors
+  --lora-dir DIR      where <lora:NAME> tags look (default: ./loras)
 
 Limits (checked before anything runs; see README "Security"): sides up to ${MAX_SIDE} px, batch up to ${MAX_BATCH},
 prompts up to 100,000 characters (prompt files up to 1 MiB), init images and masks up to ${MAX_DECODE_SIDE}x${MAX_DECODE_SIDE}
@@ -96,6 +100,8 @@ export const generateCommand: Command = {
           'save-latents': { type: 'string' },
           out: { type: 'string' },
           overwrite: { type: 'boolean', default: false },
+          lora: { type: 'string', multiple: true },
+          'lora-dir': { type: 'string' },
         },
       });
     } catch (err) {
@@ -111,7 +117,9 @@ export const generateCommand: Command = {
     if (typeof request.initImage === 'string') await checkImageFile(request.initImage, { what: 'init image' });
     if (typeof request.mask === 'string') await checkImageFile(request.mask, { what: 'mask' });
 
-    const model = await DiffusionModel.load(modelDir);
+    const loras = chooseLoras(request.prompt ?? '', values.lora ?? [], values['lora-dir'] ?? DEFAULT_LORA_DIR);
+    const model = await DiffusionModel.load(modelDir, { loras });
+    for (const l of model.loras) console.log(`LoRA ${l.name} at weight ${l.weight} merged into the model (${l.path})`);
     const controller = new AbortController();
     // First Ctrl-C stops after the current step (ORT cannot stop mid-run); nothing is written.
     const onInterrupt = (): void => controller.abort();
@@ -162,7 +170,7 @@ export const generateCommand: Command = {
   },
 };
 
-type Values = Record<string, string | boolean | undefined>;
+type Values = Record<string, string | boolean | string[] | undefined>;
 
 interface BuiltRequest {
   request: GenerateRequest;

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.ts';
 import { InputError } from '../../core/errors.ts';
+import { finetuneUsage, runFinetune } from './train-finetune.ts';
 import { trainDefaultModel } from '../../train/default-model/train-default-model.ts';
 import { TRAIN_FAST_DEFAULTS, trainFastStyle } from '../../style/train-fast.ts';
 import { trainGan } from '../../train/gan/train-gan.ts';
@@ -57,6 +58,7 @@ async function runGanTraining(args: string[]): Promise<number> {
 
 const usage = `Usage: gesso train default [--quick] [--data DIR] [--run DIR] [--out DIR] [--until vae|unet|export]
        gesso train gan --data DIR [--size 64|128] [--steps N] [--batch B] [--run DIR] [--out DIR] [--seed S]
+       gesso train finetune ...   a LoRA on a folder of your pictures (gesso train finetune --help)
 
 Trains gesso's default text-to-image model (gesso-clipart-v1) from the Open Clip Art Library with
 gesso's own engine: a KL autoencoder, then a text encoder + UNet, then exports the model folder.
@@ -101,12 +103,15 @@ same command again), and exports generator.onnx (z -> image) with a model card.
   --out DIR           the model folder (default <run>/model)
   --seed S            (default 0)
   --sample-every N    (default 500)   --checkpoint-every N (default 250)
-  --stop-at N         stop after step N with a checkpoint (resume later)`;
+  --stop-at N         stop after step N with a checkpoint (resume later)
+
+${finetuneUsage}`;
 
 export const trainCommand: Command = {
   usage,
   async run(args: string[]): Promise<number> {
     if (args[0] === 'gan') return runGanTraining(args.slice(1));
+    if (args[0] === 'finetune') return runFinetune(args.slice(1));
     const { values, positionals } = parseArgs({
       args,
       allowPositionals: true,
@@ -146,6 +151,8 @@ export const trainCommand: Command = {
     }
     if (what !== 'default')
       throw new InputError(`train: unknown target ${JSON.stringify(what ?? '')}; expected "default", "style" or "gan" (see gesso train --help)`);
+    if (what !== 'default')
+      throw new InputError(`train: unknown target ${JSON.stringify(what ?? '')}; expected "default" or "finetune" (see gesso train --help)`);
     const until = values.until;
     if (until !== undefined && until !== 'vae' && until !== 'unet' && until !== 'export')
       throw new InputError(`train: --until ${JSON.stringify(until)}; expected vae, unet or export`);

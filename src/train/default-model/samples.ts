@@ -1,5 +1,5 @@
 /** Sample grids while and after training: the real pipeline on an exported snapshot of the model. */
-import { DiffusionModel } from '../../pipelines/model-folder.ts';
+import { DiffusionModel, type LoraChoice } from '../../pipelines/model-folder.ts';
 import { generate } from '../../pipelines/generate.ts';
 import { writeImageFile } from '../../image/write-image.ts';
 
@@ -9,16 +9,24 @@ export const SAMPLE_PROMPTS = ['a red star', 'a blue star', 'a green tree', 'a y
 export async function sampleGrid(
   modelDir: string,
   outPath: string,
-  options: { prompts?: string[]; seeds?: number; steps?: number; cfg?: number } = {},
+  options: { prompts?: string[]; seeds?: number; steps?: number; cfg?: number; loras?: readonly LoraChoice[]; size?: number } = {},
 ): Promise<void> {
   const prompts = options.prompts ?? SAMPLE_PROMPTS;
   const seeds = options.seeds ?? 4;
-  const model = await DiffusionModel.load(modelDir, { runner: 'in-process', upscaler: false });
+  const model = await DiffusionModel.load(modelDir, { runner: 'in-process', upscaler: false, ...(options.loras ? { loras: options.loras } : {}) });
   try {
     const rows: Float32Array[][] = [];
     let size = 0;
     for (const prompt of prompts) {
-      const r = await generate(model, { prompt, seed: 1, batchSize: seeds, steps: options.steps ?? 20, cfgScale: options.cfg ?? 5, upscale: false });
+      const r = await generate(model, {
+        prompt,
+        seed: 1,
+        batchSize: seeds,
+        steps: options.steps ?? 20,
+        cfgScale: options.cfg ?? 5,
+        upscale: false,
+        ...(options.size ? { width: options.size, height: options.size } : {}),
+      });
       rows.push(r.images.map((im) => im.pixels));
       size = r.images[0]?.width ?? 0;
     }
