@@ -13,9 +13,11 @@ import { adminRoutes } from './routes/admin-routes.ts';
 import { dataRoutes } from './routes/data-routes.ts';
 import { jobRoutes } from './routes/job-routes.ts';
 import { libraryRoutes } from './routes/library-routes.ts';
+import { lineageRoutes } from './routes/lineage-routes.ts';
 import { openAiRoutes } from './routes/openai-routes.ts';
 import { securityHook, type SecurityOptions } from './security.ts';
 import type { Studio } from './studio.ts';
+import { webRoutes } from './web-routes.ts';
 
 export interface AppOptions extends Partial<SecurityOptions> {
   /** Log requests (pino) — off in tests. */
@@ -53,6 +55,8 @@ export async function buildApp(studio: Studio, options: AppOptions = {}): Promis
   a1111Routes(app, studio);
   openAiRoutes(app, studio);
   dataRoutes(app, studio);
+  lineageRoutes(app, studio);
+  webRoutes(app);
   await app.ready();
   return app;
 }
