@@ -123,7 +123,8 @@ export function searchImages(filter: ImageFilter, cursor: string | null, limit =
 }
 
 export const getImage = (id: string) => api<ImageRecord>('GET', `/api/images/${id}`);
-export const patchImage = (id: string, body: { rating?: number | null; favourite?: boolean; rejected?: boolean; note?: string }) => api<ImageRecord>('PATCH', `/api/images/${id}`, body);
+export const patchImage = (id: string, body: { rating?: number | null; favourite?: boolean; rejected?: boolean; note?: string }) =>
+  api<ImageRecord>('PATCH', `/api/images/${id}`, body);
 export const addTags = (id: string, tags: string[]) => api<ImageRecord>('POST', `/api/images/${id}/tags`, { tags });
 export const removeTag = (id: string, tag: string) => api<ImageRecord>('DELETE', `/api/images/${id}/tags/${encodeURIComponent(tag)}`);
 export const compare = (a: string, b: string, winner: 'a' | 'b' | 'tie') => api<{ id: number }>('POST', '/api/comparisons', { a, b, winner });

@@ -3,7 +3,10 @@ import type { FastifyInstance } from 'fastify';
 import { errorSchema, imageIdSchema } from '../schemas.ts';
 import type { Studio } from '../studio.ts';
 
-const node = { type: 'object', properties: { id: { type: 'string' }, sha256: { type: 'string' }, prompt: { type: 'string' }, seed: { type: ['number', 'null'] } } } as const;
+const node = {
+  type: 'object',
+  properties: { id: { type: 'string' }, sha256: { type: 'string' }, prompt: { type: 'string' }, seed: { type: ['number', 'null'] } },
+} as const;
 
 export function lineageRoutes(app: FastifyInstance, studio: Studio): void {
   app.get<{ Params: { id: string } }>(
@@ -13,7 +16,10 @@ export function lineageRoutes(app: FastifyInstance, studio: Studio): void {
         tags: ['library'],
         summary: 'Parents (the images this one was made from) and children (images made from it), yours only',
         params: { type: 'object', properties: { id: imageIdSchema }, required: ['id'] },
-        response: { 200: { type: 'object', properties: { parents: { type: 'array', items: node }, children: { type: 'array', items: node } } }, 404: errorSchema },
+        response: {
+          200: { type: 'object', properties: { parents: { type: 'array', items: node }, children: { type: 'array', items: node } } },
+          404: errorSchema,
+        },
       },
     },
     async (req) => {

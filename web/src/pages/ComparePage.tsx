@@ -72,7 +72,11 @@ export function ComparePage() {
         <div className="pair">
           {pair.map((im, side) => (
             <figure key={im.id}>
-              <button type="button" onClick={() => choose(side === 0 ? 'a' : 'b')} aria-label={`${side === 0 ? 'Left' : 'Right'} is better: ${im.prompt || im.id}`}>
+              <button
+                type="button"
+                onClick={() => choose(side === 0 ? 'a' : 'b')}
+                aria-label={`${side === 0 ? 'Left' : 'Right'} is better: ${im.prompt || im.id}`}
+              >
                 <img src={imageUrl(im.id)} alt={im.prompt || im.id} width={320} height={320} data-testid={side === 0 ? 'left' : 'right'} data-id={im.id} />
               </button>
               <figcaption>{im.prompt}</figcaption>

@@ -101,7 +101,15 @@ export function GeneratePage() {
     <div className="generate">
       <form onSubmit={submit} className="recipe" aria-label="Recipe">
         <label htmlFor="prompt">Prompt</label>
-        <textarea id="prompt" rows={3} required value={form.prompt} onChange={(e) => set('prompt', e.target.value)} aria-describedby="prompt-weights" placeholder="a red star, (bold lines:1.3)" />
+        <textarea
+          id="prompt"
+          rows={3}
+          required
+          value={form.prompt}
+          onChange={(e) => set('prompt', e.target.value)}
+          aria-describedby="prompt-weights"
+          placeholder="a red star, (bold lines:1.3)"
+        />
         <PromptHighlight prompt={form.prompt} id="prompt-weights" />
         <label htmlFor="negative">Negative prompt</label>
         <textarea id="negative" rows={2} value={form.negativePrompt ?? ''} onChange={(e) => set('negativePrompt', e.target.value)} />
@@ -177,11 +185,17 @@ export function GeneratePage() {
       </form>
       <section className="output" aria-label="Output" aria-live="polite">
         <div className="preview-box">
-          {preview ? <img src={preview} alt={`Preview at step ${progress?.step ?? 0}`} data-testid="preview" /> : <span className="muted">Previews appear here</span>}
+          {preview ? (
+            <img src={preview} alt={`Preview at step ${progress?.step ?? 0}`} data-testid="preview" />
+          ) : (
+            <span className="muted">Previews appear here</span>
+          )}
         </div>
         <progress max={progress?.steps ?? 1} value={progress?.step ?? 0} aria-label="Progress" />
         <p className="status" data-testid="job-status">
-          {job ? `${job.state}${progress ? ` — step ${progress.step}/${progress.steps}${running ? `, ${Math.ceil(progress.etaMs / 1000)} s left` : ''}` : ''}` : 'idle'}
+          {job
+            ? `${job.state}${progress ? ` — step ${progress.step}/${progress.steps}${running ? `, ${Math.ceil(progress.etaMs / 1000)} s left` : ''}` : ''}`
+            : 'idle'}
         </p>
         {done.length > 0 && (
           <ul className="results" aria-label="Results">

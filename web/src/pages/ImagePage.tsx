@@ -108,10 +108,18 @@ export function ImagePage({ id }: { id: string }) {
           ))}
         </dl>
         <h2>Lineage</h2>
-        <div className="lineage" aria-label="Lineage">
+        <div className="lineage">
           <section>
             <h3>Made from</h3>
-            {family.parents.length ? <ul>{family.parents.map((n) => <Node key={n.id} node={n} />)}</ul> : <p className="muted">nothing (made from text)</p>}
+            {family.parents.length ? (
+              <ul>
+                {family.parents.map((n) => (
+                  <Node key={n.id} node={n} />
+                ))}
+              </ul>
+            ) : (
+              <p className="muted">nothing (made from text)</p>
+            )}
           </section>
           <span aria-hidden="true" className="arrow">
             →
@@ -125,7 +133,15 @@ export function ImagePage({ id }: { id: string }) {
           </span>
           <section>
             <h3>Made from it</h3>
-            {family.children.length ? <ul>{family.children.map((n) => <Node key={n.id} node={n} />)}</ul> : <p className="muted">nothing yet</p>}
+            {family.children.length ? (
+              <ul>
+                {family.children.map((n) => (
+                  <Node key={n.id} node={n} />
+                ))}
+              </ul>
+            ) : (
+              <p className="muted">nothing yet</p>
+            )}
           </section>
         </div>
         {image.recipe != null && (

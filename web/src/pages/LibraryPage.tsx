@@ -72,7 +72,7 @@ export function LibraryPage() {
 
   return (
     <div className="library">
-      <form className="filters" role="search" onSubmit={(e) => e.preventDefault()}>
+      <form className="filters" aria-label="Filters" onSubmit={(e) => e.preventDefault()}>
         <label>
           Search
           <input type="search" value={text} onChange={(e) => setText(e.target.value)} placeholder="prompt, tag, note" />
@@ -93,7 +93,8 @@ export function LibraryPage() {
           <input value={filter.tag ?? ''} onChange={(e) => setFilter((f) => ({ ...f, tag: e.target.value.trim() || undefined }))} />
         </label>
         <label className="check">
-          <input type="checkbox" checked={filter.favourite ?? false} onChange={(e) => setFilter((f) => ({ ...f, favourite: e.target.checked || undefined }))} /> Favourites
+          <input type="checkbox" checked={filter.favourite ?? false} onChange={(e) => setFilter((f) => ({ ...f, favourite: e.target.checked || undefined }))} />{' '}
+          Favourites
         </label>
         <span className="muted" aria-live="polite">
           {lib.images.length}
@@ -114,9 +115,11 @@ export function LibraryPage() {
             onNearEnd={lib.loadMore}
             onKeyDown={onKeyDown}
             render={(im, i) => (
+              // biome-ignore lint/a11y/useKeyWithClickEvents: the listbox takes the keys for its options (aria-activedescendant)
               <div
                 id={`tile-${im.id}`}
                 role="option"
+                tabIndex={-1}
                 aria-selected={i === active}
                 aria-label={`${im.prompt || im.id}, ${stars(im.rating)}${im.favourite ? ', favourite' : ''}`}
                 className={`tile${i === active ? ' active' : ''}${im.rejected ? ' rejected' : ''}`}
