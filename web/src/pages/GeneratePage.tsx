@@ -185,7 +185,9 @@ export function GeneratePage() {
       </form>
       <section className="output" aria-label="Output" aria-live="polite">
         <div className="preview-box">
-          {preview ? (
+          {done[0] ? (
+            <img src={imageUrl(done[0])} alt="Finished image" />
+          ) : preview ? (
             <img src={preview} alt={`Preview at step ${progress?.step ?? 0}`} data-testid="preview" />
           ) : (
             <span className="muted">Previews appear here</span>

@@ -123,7 +123,11 @@ export function LibraryPage() {
                 aria-selected={i === active}
                 aria-label={`${im.prompt || im.id}, ${stars(im.rating)}${im.favourite ? ', favourite' : ''}`}
                 className={`tile${i === active ? ' active' : ''}${im.rejected ? ' rejected' : ''}`}
-                onClick={() => setActive(i)}
+                onClick={(e) => {
+                  setActive(i);
+                  // Keys go to the listbox (aria-activedescendant), so it takes the focus, not the tile.
+                  e.currentTarget.closest<HTMLElement>('.vgrid')?.focus();
+                }}
                 onDoubleClick={() => go(`#/image/${im.id}`)}
                 data-testid="tile"
               >
