@@ -13,7 +13,7 @@ import { Rng } from '../src/core/rng.ts';
 import { DiffusionModel } from '../src/pipelines/model-folder.ts';
 import { generate } from '../src/pipelines/generate.ts';
 import { SHIPPED_MODELS_FOLDER } from '../src/server/models.ts';
-import { imageFeatures, type PixelImage, standardiser } from '../src/taste/features.ts';
+import { FEATURE_NAMES, imageFeatures, type PixelImage, standardiser } from '../src/taste/features.ts';
 import { type Judgement, PreferenceModel } from '../src/taste/preference-model.ts';
 import { SIMULATED_USERS, simulatedChoice, simulatedRating } from '../src/taste/simulated-users.ts';
 
@@ -47,6 +47,11 @@ const images = await pool();
 const raw = images.map(imageFeatures);
 const embed = standardiser(raw);
 const emb = raw.map(embed);
+// Ablation: the embedding without the three statistics the simulated users' utilities are built from
+// (warmth, ink, edges), so the model must find the taste in histograms and the thumbnail.
+const HIDDEN = new Set(['warmth', 'ink', 'edges']);
+const keep = FEATURE_NAMES.map((n, i) => (HIDDEN.has(n) ? -1 : i)).filter((i) => i >= 0);
+const embAblated = emb.map((e) => Float32Array.from(keep, (i) => e[i]!));
 const rng = new Rng(7);
 const TRAIN = quick ? 120 : 300;
 const TEST = 500;
@@ -88,6 +93,10 @@ for (const { user, u, scale, train, test } of perUser) {
   await model.update(train.map(toJudgement), 300);
   const modelAcc = accuracy(test, (i) => model.score(emb[i]!));
   const popAcc = accuracy(test, popularity);
+  const ablated = await PreferenceModel.create(keep.length, { seed: 1 });
+  await ablated.update(train.map((j) => ({ a: embAblated[j.a]!, b: embAblated[j.b]!, winner: j.winner })), 300);
+  const ablatedAcc = accuracy(test, (i) => ablated.score(embAblated[i]!));
+  await ablated.release();
   const oracleAcc = accuracy(test, (i) => u[i]!); // the best any model can do against noisy choices
   await model.release();
 
@@ -115,7 +124,7 @@ for (const { user, u, scale, train, test } of perUser) {
     user: user.name,
     heldOutPairs: test.length,
     trainPairs: train.length,
-    accuracy: { model: +modelAcc.toFixed(3), popularity: +popAcc.toFixed(3), chance: 0.5, oracle: +oracleAcc.toFixed(3) },
+    accuracy: { model: +modelAcc.toFixed(3), modelWithoutUtilityFeatures: +ablatedAcc.toFixed(3), popularity: +popAcc.toFixed(3), chance: 0.5, oracle: +oracleAcc.toFixed(3) },
     steering: {
       rounds: ROUNDS,
       meanRatingSteered: +(steered / ROUNDS).toFixed(2),

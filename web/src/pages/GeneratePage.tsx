@@ -186,7 +186,7 @@ export function GeneratePage() {
       <section className="output" aria-label="Output" aria-live="polite">
         <div className="preview-box">
           {done[0] ? (
-            <img src={imageUrl(done[0])} alt="Finished image" />
+            <img src={imageUrl(done[0])} alt={`Result ${done[0]}`} />
           ) : preview ? (
             <img src={preview} alt={`Preview at step ${progress?.step ?? 0}`} data-testid="preview" />
           ) : (
