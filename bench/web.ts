@@ -49,7 +49,9 @@ let loaded = 0;
 try {
   const user = server.studio.users.local();
   fillLibrary(server.studio.db, user.id, IMAGES);
-  const png = await sharp({ create: { width: 256, height: 256, channels: 3, background: { r: 200, g: 90, b: 40 } } }).png().toBuffer();
+  const png = await sharp({ create: { width: 256, height: 256, channels: 3, background: { r: 200, g: 90, b: 40 } } })
+    .png()
+    .toBuffer();
   const sha = await server.studio.library.store.put(new Uint8Array(png));
   server.studio.db.prepare('UPDATE images SET sha256 = ?').run(sha);
 
@@ -57,7 +59,8 @@ try {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     // Long tasks, recorded from the first script on the page.
     await context.addInitScript({
-      content: "window.__longTasks = []; new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__longTasks.push(e.startTime + e.duration); }).observe({ type: 'longtask', buffered: true });",
+      content:
+        "window.__longTasks = []; new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__longTasks.push(e.startTime + e.duration); }).observe({ type: 'longtask', buffered: true });",
     });
     const page = await context.newPage();
     await page.goto(`${server.url}/#/library`);

@@ -39,7 +39,10 @@ async function pool(): Promise<PixelImage[]> {
   }
   await model.release();
   mkdirSync(cacheDir, { recursive: true });
-  writeFileSync(cacheFile, JSON.stringify(images.map((im) => ({ width: im.width, height: im.height, data: Array.from(im.data, (v) => Math.round(v * 255) / 255) }))));
+  writeFileSync(
+    cacheFile,
+    JSON.stringify(images.map((im) => ({ width: im.width, height: im.height, data: Array.from(im.data, (v) => Math.round(v * 255) / 255) }))),
+  );
   return images;
 }
 
@@ -57,12 +60,13 @@ const TRAIN = quick ? 120 : 300;
 const TEST = 500;
 const ROUNDS = quick ? 20 : 40;
 
-const pairs = (n: number) => Array.from({ length: n }, () => {
-  const a = rng.int(images.length);
-  let b = rng.int(images.length - 1);
-  if (b >= a) b++;
-  return [a, b] as const;
-});
+const pairs = (n: number) =>
+  Array.from({ length: n }, () => {
+    const a = rng.int(images.length);
+    let b = rng.int(images.length - 1);
+    if (b >= a) b++;
+    return [a, b] as const;
+  });
 
 type Labelled = { a: number; b: number; winner: 'a' | 'b' };
 const perUser = SIMULATED_USERS.map((user) => {
@@ -84,7 +88,7 @@ for (const { train } of perUser)
   }
 const popularity = (i: number) => (wins[i]! + 1) / (seen[i]! + 2);
 const accuracy = (test: Labelled[], score: (i: number) => number) =>
-  test.reduce((s, j) => s + (score(j.a) === score(j.b) ? 0.5 : (score(j.a) > score(j.b)) === (j.winner === 'a') ? 1 : 0), 0) / test.length;
+  test.reduce((s, j) => s + (score(j.a) === score(j.b) ? 0.5 : score(j.a) > score(j.b) === (j.winner === 'a') ? 1 : 0), 0) / test.length;
 const toJudgement = (j: Labelled): Judgement => ({ a: emb[j.a]!, b: emb[j.b]!, winner: j.winner });
 
 const results: Record<string, unknown>[] = [];
@@ -94,7 +98,10 @@ for (const { user, u, scale, train, test } of perUser) {
   const modelAcc = accuracy(test, (i) => model.score(emb[i]!));
   const popAcc = accuracy(test, popularity);
   const ablated = await PreferenceModel.create(keep.length, { seed: 1 });
-  await ablated.update(train.map((j) => ({ a: embAblated[j.a]!, b: embAblated[j.b]!, winner: j.winner })), 300);
+  await ablated.update(
+    train.map((j) => ({ a: embAblated[j.a]!, b: embAblated[j.b]!, winner: j.winner })),
+    300,
+  );
   const ablatedAcc = accuracy(test, (i) => ablated.score(embAblated[i]!));
   await ablated.release();
   const oracleAcc = accuracy(test, (i) => u[i]!); // the best any model can do against noisy choices
@@ -108,7 +115,15 @@ for (const { user, u, scale, train, test } of perUser) {
   const firstHalf = [0, 0];
   for (let round = 0; round < ROUNDS; round++) {
     const candidates = Array.from({ length: 8 }, () => steerRng.int(images.length));
-    const best = candidates[steer.count === 0 ? 0 : steer.rank(candidates.map((i) => emb[i]!), 1)[0]!]!;
+    const best =
+      candidates[
+        steer.count === 0
+          ? 0
+          : steer.rank(
+              candidates.map((i) => emb[i]!),
+              1,
+            )[0]!
+      ]!;
     const rand = candidates[steerRng.int(candidates.length)]!;
     const rating = simulatedRating(u[best]!, u);
     steered += rating;
@@ -124,7 +139,13 @@ for (const { user, u, scale, train, test } of perUser) {
     user: user.name,
     heldOutPairs: test.length,
     trainPairs: train.length,
-    accuracy: { model: +modelAcc.toFixed(3), modelWithoutUtilityFeatures: +ablatedAcc.toFixed(3), popularity: +popAcc.toFixed(3), chance: 0.5, oracle: +oracleAcc.toFixed(3) },
+    accuracy: {
+      model: +modelAcc.toFixed(3),
+      modelWithoutUtilityFeatures: +ablatedAcc.toFixed(3),
+      popularity: +popAcc.toFixed(3),
+      chance: 0.5,
+      oracle: +oracleAcc.toFixed(3),
+    },
     steering: {
       rounds: ROUNDS,
       meanRatingSteered: +(steered / ROUNDS).toFixed(2),

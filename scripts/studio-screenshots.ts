@@ -13,13 +13,21 @@ const dir = mkdtempSync(join(tmpdir(), 'gesso-shots-'));
 const server = await startServer({ dataDir: dir, port: 0 });
 const browser = await launchChromium();
 try {
-  const post = (path: string, body: unknown) => fetch(server.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.json());
+  const post = (path: string, body: unknown) =>
+    fetch(server.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.json());
   const prompts = ['a red star', 'a blue flower', 'a green tree', 'a yellow sun'];
   const jobs = [];
-  for (const [i, prompt] of prompts.entries()) jobs.push((await post('/api/generate', { prompt, steps: 15, seed: 100 + i * 10, batchSize: 3 })) as { id: string });
+  for (const [i, prompt] of prompts.entries())
+    jobs.push((await post('/api/generate', { prompt, steps: 15, seed: 100 + i * 10, batchSize: 3 })) as { id: string });
   for (const job of jobs) await server.studio.queue.waitFor(server.studio.users.local().id, job.id);
   const { images } = (await (await fetch(`${server.url}/api/images?limit=100`)).json()) as { images: { id: string }[] };
-  for (const [i, im] of images.entries()) if (i % 3 === 0) await fetch(`${server.url}/api/images/${im.id}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ rating: 1 + (i % 5), favourite: i % 2 === 0 }) });
+  for (const [i, im] of images.entries())
+    if (i % 3 === 0)
+      await fetch(`${server.url}/api/images/${im.id}`, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ rating: 1 + (i % 5), favourite: i % 2 === 0 }),
+      });
 
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   page.setDefaultTimeout(180_000);

@@ -32,3 +32,10 @@ export { JobStore } from './server/queue/job-store.ts';
 export { InProcessQueue } from './server/queue/in-process-queue.ts';
 export { BullMqQueue } from './server/queue/bullmq-queue.ts';
 export { FarmWorker } from './server/queue/farm-worker.ts';
+
+// Web studio (served by startServer from web/dist) and the personal taste model.
+export { webRoutes, WEB_DIST } from './server/web-routes.ts';
+export { lineageRoutes } from './server/routes/lineage-routes.ts';
+export { imageFeatures, standardiser, FEATURE_NAMES, FEATURE_SIZE, type PixelImage } from './taste/features.ts';
+export { PreferenceModel, type Judgement, type PreferenceOptions } from './taste/preference-model.ts';
+export { SIMULATED_USERS, simulatedChoice, simulatedRating, type SimulatedUser } from './taste/simulated-users.ts';

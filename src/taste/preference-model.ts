@@ -61,7 +61,8 @@ export class PreferenceModel {
   /** Adds judgements and trains `steps` Adam steps on minibatches of everything seen so far. */
   async update(judgements: Judgement[], steps = 50): Promise<number> {
     for (const j of judgements) {
-      if (j.a.length !== this.dim || j.b.length !== this.dim) throw new InputError(`judgement embeddings have ${j.a.length}/${j.b.length} values; expected ${this.dim}`);
+      if (j.a.length !== this.dim || j.b.length !== this.dim)
+        throw new InputError(`judgement embeddings have ${j.a.length}/${j.b.length} values; expected ${this.dim}`);
       this.judgements.push(j);
     }
     if (this.judgements.length === 0) return Number.NaN;
