@@ -7,6 +7,7 @@ import fastifyMultipart from '@fastify/multipart';
 import fastifySwagger from '@fastify/swagger';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { boardRoutes } from './collab/board-routes.ts';
 import { errorHandler } from './http-errors.ts';
 import { a1111Routes } from './routes/a1111-routes.ts';
 import { adminRoutes } from './routes/admin-routes.ts';
@@ -56,6 +57,7 @@ export async function buildApp(studio: Studio, options: AppOptions = {}): Promis
   openAiRoutes(app, studio);
   dataRoutes(app, studio);
   lineageRoutes(app, studio);
+  boardRoutes(app, studio);
   webRoutes(app);
   await app.ready();
   return app;
