@@ -16,6 +16,7 @@ import { jobRoutes } from './routes/job-routes.ts';
 import { libraryRoutes } from './routes/library-routes.ts';
 import { lineageRoutes } from './routes/lineage-routes.ts';
 import { openAiRoutes } from './routes/openai-routes.ts';
+import { tasteRoutes } from './routes/taste-routes.ts';
 import { securityHook, type SecurityOptions } from './security.ts';
 import type { Studio } from './studio.ts';
 import { webRoutes } from './web-routes.ts';
@@ -58,6 +59,7 @@ export async function buildApp(studio: Studio, options: AppOptions = {}): Promis
   dataRoutes(app, studio);
   lineageRoutes(app, studio);
   boardRoutes(app, studio);
+  tasteRoutes(app, studio);
   webRoutes(app);
   await app.ready();
   return app;
