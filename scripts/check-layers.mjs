@@ -20,6 +20,7 @@ export const LAYERS = {
   pipelines: 4,
   train: 5,
   style: 6, // style transfer: runs pipelines, trains networks
+  taste: 6, // a user's preference model, trained with gesso's engine
   eval: 7,
   studio: 8,
   server: 9,

@@ -209,3 +209,12 @@ export { chooseLoras, parseLoraArgument, DEFAULT_LORA_DIR } from './pipelines/lo
 export type { LoraChoice } from './pipelines/model-folder.ts';
 export { extractLoraTags, type LoraTag } from './text/lora-tags.ts';
 export { runLoraEval, type LoraEvalOptions, type LoraEvalReport } from './eval/lora-eval.ts';
+
+// Web studio (served by startServer from web/dist) and the personal taste model.
+export { webRoutes, WEB_DIST } from './server/web-routes.ts';
+export { lineageRoutes } from './server/routes/lineage-routes.ts';
+export { TasteService } from './server/taste-service.ts';
+export { BoardDocs } from './server/collab/board-docs.ts';
+export { imageFeatures, standardiser, FEATURE_NAMES, FEATURE_SIZE, type PixelImage } from './taste/features.ts';
+export { PreferenceModel, type Judgement, type PreferenceOptions } from './taste/preference-model.ts';
+export { SIMULATED_USERS, simulatedChoice, simulatedRating, type SimulatedUser } from './taste/simulated-users.ts';

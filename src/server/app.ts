@@ -7,15 +7,19 @@ import fastifyMultipart from '@fastify/multipart';
 import fastifySwagger from '@fastify/swagger';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { boardRoutes } from './collab/board-routes.ts';
 import { errorHandler } from './http-errors.ts';
 import { a1111Routes } from './routes/a1111-routes.ts';
 import { adminRoutes } from './routes/admin-routes.ts';
 import { dataRoutes } from './routes/data-routes.ts';
 import { jobRoutes } from './routes/job-routes.ts';
 import { libraryRoutes } from './routes/library-routes.ts';
+import { lineageRoutes } from './routes/lineage-routes.ts';
 import { openAiRoutes } from './routes/openai-routes.ts';
+import { tasteRoutes } from './routes/taste-routes.ts';
 import { securityHook, type SecurityOptions } from './security.ts';
 import type { Studio } from './studio.ts';
+import { webRoutes } from './web-routes.ts';
 
 export interface AppOptions extends Partial<SecurityOptions> {
   /** Log requests (pino) — off in tests. */
@@ -53,6 +57,10 @@ export async function buildApp(studio: Studio, options: AppOptions = {}): Promis
   a1111Routes(app, studio);
   openAiRoutes(app, studio);
   dataRoutes(app, studio);
+  lineageRoutes(app, studio);
+  boardRoutes(app, studio);
+  tasteRoutes(app, studio);
+  webRoutes(app);
   await app.ready();
   return app;
 }

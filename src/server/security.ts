@@ -12,6 +12,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { User, Users } from '../studio/users.ts';
 import { HttpError } from './http-errors.ts';
+import { isWebAppPath } from './web-routes.ts';
 
 export interface SecurityOptions {
   /** 'local': one owner, localhost only. 'accounts': tokens required. */
@@ -59,7 +60,7 @@ export function securityHook(options: SecurityOptions, users: Users) {
       throw new HttpError(403, 'cross-site request refused');
     }
 
-    if (request.url === '/openapi.json' || request.url === '/api/health') {
+    if (request.url === '/openapi.json' || request.url === '/api/health' || (request.method === 'GET' && isWebAppPath(request.url))) {
       request.user = localUser ?? ({ id: '', name: '', role: 'user', createdAt: 0 } as User);
       return;
     }

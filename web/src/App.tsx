@@ -1,0 +1,44 @@
+import { lazy, Suspense } from 'react';
+import { ComparePage } from './pages/ComparePage.tsx';
+import { GeneratePage } from './pages/GeneratePage.tsx';
+import { ImagePage } from './pages/ImagePage.tsx';
+import { LibraryPage } from './pages/LibraryPage.tsx';
+import { useRoute } from './route.ts';
+
+// Yjs is only needed on a board: load it (and the page) when a board is opened.
+const BoardPage = lazy(() => import('./pages/BoardPage.tsx').then((m) => ({ default: m.BoardPage })));
+
+const NAV = [
+  ['generate', 'Generate'],
+  ['library', 'Library'],
+  ['compare', 'Compare'],
+] as const;
+
+export function App() {
+  const route = useRoute();
+  return (
+    <>
+      <header className="top">
+        <span className="brand">gesso studio</span>
+        <nav aria-label="Pages">
+          {NAV.map(([page, label]) => (
+            <a key={page} href={`#/${page}`} aria-current={route.page === page ? 'page' : undefined}>
+              {label}
+            </a>
+          ))}
+        </nav>
+      </header>
+      <main>
+        {route.page === 'generate' && <GeneratePage />}
+        {route.page === 'library' && <LibraryPage />}
+        {route.page === 'compare' && <ComparePage />}
+        {route.page === 'image' && <ImagePage id={route.id} />}
+        {route.page === 'board' && (
+          <Suspense fallback={<p className="muted">Loading the board…</p>}>
+            <BoardPage id={route.id} />
+          </Suspense>
+        )}
+      </main>
+    </>
+  );
+}

@@ -1,0 +1,147 @@
+/** The server's REST API as the studio uses it. Errors carry the server's message and the field at fault. */
+
+export interface ImageRecord {
+  id: string;
+  sha256: string;
+  width: number;
+  height: number;
+  origin?: 'generated' | 'imported';
+  prompt: string;
+  negativePrompt?: string;
+  model?: string | null;
+  sampler?: string | null;
+  seed?: number | null;
+  steps?: number | null;
+  cfgScale?: number | null;
+  recipe?: unknown;
+  parametersText?: string | null;
+  parentSha256?: string | null;
+  jobId?: string | null;
+  rating: number | null;
+  rejected: boolean;
+  favourite: boolean;
+  note?: string;
+  tags: string[];
+  createdAt: number;
+}
+
+export interface JobProgress {
+  step: number;
+  steps: number;
+  etaMs: number;
+  preview?: string;
+}
+
+export interface Job {
+  id: string;
+  kind: string;
+  state: 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+  result?: { imageIds?: string[]; seeds?: number[]; warnings?: string[] } | null;
+  error?: string | null;
+  progress?: JobProgress | null;
+}
+
+export interface GenerateParams {
+  prompt: string;
+  negativePrompt?: string;
+  model?: string;
+  scheduler?: string;
+  steps?: number;
+  cfgScale?: number;
+  seed?: number;
+  width?: number;
+  height?: number;
+  batchSize?: number;
+  initImageId?: string;
+  strength?: number;
+}
+
+export interface LineageNode {
+  id: string;
+  sha256: string;
+  prompt: string;
+  seed: number | null;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly param: string | null,
+  ) {
+    super(message);
+  }
+}
+
+/** An API token (only needed when the server runs with --listen), kept in this browser. */
+export function token(): string | null {
+  return localStorage.getItem('gesso.token');
+}
+
+export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const t = token();
+  if (t) headers.authorization = `Bearer ${t}`;
+  let res: Response;
+  try {
+    res = await fetch(path, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  } catch {
+    throw new ApiError(0, 'the gesso server cannot be reached: is `gesso serve` running?', null);
+  }
+  const text = await res.text();
+  let json: unknown = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = null;
+  }
+  if (!res.ok) {
+    const e = (json ?? {}) as { error?: string; param?: string };
+    throw new ApiError(res.status, e.error ?? `${method} ${path}: HTTP ${res.status}`, e.param ?? null);
+  }
+  return json as T;
+}
+
+export const imageUrl = (id: string): string => `/api/images/${id}/png`;
+
+export interface ImageFilter {
+  q?: string;
+  minRating?: number;
+  favourite?: boolean;
+  tag?: string;
+}
+
+export function searchImages(filter: ImageFilter, cursor: string | null, limit = 200): Promise<{ images: ImageRecord[]; nextCursor: string | null }> {
+  const p = new URLSearchParams({ limit: String(limit) });
+  if (filter.q) p.set('q', filter.q);
+  if (filter.minRating) p.set('minRating', String(filter.minRating));
+  if (filter.favourite) p.set('favourite', 'true');
+  if (filter.tag) p.set('tag', filter.tag);
+  if (cursor) p.set('cursor', cursor);
+  return api('GET', `/api/images?${p}`);
+}
+
+export const getImage = (id: string) => api<ImageRecord>('GET', `/api/images/${id}`);
+export const patchImage = (id: string, body: { rating?: number | null; favourite?: boolean; rejected?: boolean; note?: string }) =>
+  api<ImageRecord>('PATCH', `/api/images/${id}`, body);
+export const addTags = (id: string, tags: string[]) => api<ImageRecord>('POST', `/api/images/${id}/tags`, { tags });
+export const removeTag = (id: string, tag: string) => api<ImageRecord>('DELETE', `/api/images/${id}/tags/${encodeURIComponent(tag)}`);
+export const compare = (a: string, b: string, winner: 'a' | 'b' | 'tie') => api<{ id: number }>('POST', '/api/comparisons', { a, b, winner });
+export const generate = (params: GenerateParams) => api<Job>('POST', '/api/generate', params);
+export const cancelJob = (id: string) => api<Job>('POST', `/api/jobs/${id}/cancel`);
+export const lineage = (id: string) => api<{ parents: LineageNode[]; children: LineageNode[] }>('GET', `/api/images/${id}/lineage`);
+export const models = () => api<{ default: string; models: { id: string }[] }>('GET', '/api/models');
+export const samplers = () => api<{ name: string }[]>('GET', '/sdapi/v1/samplers');
+
+/** Follows one job's events (SSE) until it ends; returns a function that stops listening. */
+export function watchJob(id: string, onProgress: (p: JobProgress) => void, onState: (job: Job) => void): () => void {
+  const source = new EventSource(`/api/jobs/${id}/events`);
+  source.addEventListener('progress', (e) => onProgress((JSON.parse((e as MessageEvent<string>).data) as { progress: JobProgress }).progress));
+  source.addEventListener('state', (e) => {
+    const job = (JSON.parse((e as MessageEvent<string>).data) as { job: Job }).job;
+    onState(job);
+    if (job.state === 'done' || job.state === 'failed' || job.state === 'cancelled') source.close();
+  });
+  return () => source.close();
+}

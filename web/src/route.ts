@@ -1,0 +1,27 @@
+/** Hash routes (#/library, #/image/img_…): the server only has to serve index.html. */
+import { useEffect, useState } from 'react';
+
+export type Route = { page: 'generate' } | { page: 'library' } | { page: 'compare' } | { page: 'image'; id: string } | { page: 'board'; id: string };
+
+export function parseRoute(hash: string): Route {
+  const [, page, arg] = hash.replace(/^#/, '').split('/');
+  if (page === 'library') return { page: 'library' };
+  if (page === 'compare') return { page: 'compare' };
+  if (page === 'image' && arg) return { page: 'image', id: arg };
+  if (page === 'board' && arg) return { page: 'board', id: arg };
+  return { page: 'generate' };
+}
+
+export function useRoute(): Route {
+  const [route, setRoute] = useState(() => parseRoute(location.hash));
+  useEffect(() => {
+    const onChange = () => setRoute(parseRoute(location.hash));
+    window.addEventListener('hashchange', onChange);
+    return () => window.removeEventListener('hashchange', onChange);
+  }, []);
+  return route;
+}
+
+export function go(hash: string): void {
+  location.hash = hash;
+}
