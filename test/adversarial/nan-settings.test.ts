@@ -15,7 +15,7 @@ test('schedules that overflow and prompt weights that overflow fail before any U
   const model = await tinyModel('sd1');
   const cases: [Partial<GenerateRequest>, RegExp][] = [
     [{ schedulerConfig: { num_train_timesteps: 1_000_000 } }, /noise schedule ends at alphas_cumprod .* after 1000000 timesteps; sigma above 100000 overflows/],
-    [{ schedulerConfig: { beta_start: 0.5, beta_end: 0.5, beta_schedule: 'linear' } }, /noise schedule ends at alphas_cumprod 9\.33\de-302/],
+    [{ schedulerConfig: { beta_start: 0.5, beta_end: 0.5, beta_schedule: 'linear' } }, /noise schedule ends at alphas_cumprod 0\.000e\+0 \(sigma Infinity\)/],
     [{ schedulerConfig: { trained_betas: new Array(1000).fill(0.5), num_train_timesteps: 1000 } }, /noise schedule ends at alphas_cumprod/],
     [{ prompt: '('.repeat(1000) + 'red' }, /prompt emphasis on "red" comes to 2\.47e\+41 .*expected at most 100 in size/],
     [{ prompt: '(red:1000000000000000000000000000000000000000)' }, /prompt emphasis on "red" comes to 1\.00e\+39/],
