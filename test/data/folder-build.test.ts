@@ -181,7 +181,7 @@ test('gesso data folder: bad input is an InputError that names it', async () => 
       (e: unknown) => e instanceof InputError && /missing is not a folder/.test(e.message),
     );
     await assert.rejects(dataCommand.run(['folder', dir]), /holds no .png/);
-    await assert.rejects(dataCommand.run(['folder', dir, '--size', 'big']), /--size big is not an integer/);
+    await assert.rejects(dataCommand.run(['folder', dir, '--size', 'big']), /--size "big" is not a number; expected a whole number from 8 to 4096/);
     await assert.rejects(dataCommand.run(['folder', dir, '--fit', 'stretch']), /--fit stretch is not auto, crop or pad/);
     await assert.rejects(dataCommand.run(['folder', dir, '--val-fraction', '1.5']), /--val-fraction 1.5/);
     await assert.rejects(dataCommand.run(['nope']), /unknown subcommand "nope"/);

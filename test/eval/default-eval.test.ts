@@ -134,6 +134,6 @@ test('gesso eval: a missing data folder and a wrong evaluation name are clear er
   await assert.rejects(evalCommand.run(['fancy']), (e: Error) => e instanceof InputError && /expected the evaluation's name "default"/.test(e.message));
   await assert.rejects(
     evalCommand.run(['default', '--steps', '0', '--model', join(root, 'model'), '--data', join(root, 'data')]),
-    /--steps 0: expected a whole number/,
+    /--steps "0": expected a whole number >= 1/,
   );
 });

@@ -1,6 +1,7 @@
 import { writeFileSync, renameSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { numberFlag } from '../flags.ts';
 import type { Command } from '../command.ts';
 import { InputError } from '../../core/errors.ts';
 import { buildDataset, type BuildProgress, type BuildReport } from '../../data/build-dataset.ts';
@@ -61,7 +62,7 @@ const buildFlags = {
 async function runOpenclipart(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { ...buildFlags, limit: { type: 'string' }, root: { type: 'string' } }, allowPositionals: false });
   const common = commonOptions(values);
-  const limit = values.limit === undefined ? undefined : intFlag('--limit', values.limit, 1, Number.MAX_SAFE_INTEGER);
+  const limit = values.limit === undefined ? undefined : numberFlag('--limit', values.limit, { integer: true, min: 1, max: Number.MAX_SAFE_INTEGER });
   const outDir = values.out ?? `.cache/openclipart-${common.size}`;
   const report = await buildOpenclipartDataset({
     ...common,
@@ -107,7 +108,10 @@ async function runSheet(args: string[]): Promise<number> {
   if (positionals.length !== 1) throw new InputError(`data sheet: expected one dataset folder, got ${positionals.length}`);
   const dir = positionals[0] as string;
   const out = values.out ?? `${dir}/sheet.png`;
-  const png = await contactSheet(dir, { count: intFlag('--count', values.count, 1, 1024), seed: intFlag('--seed', values.seed, 0, 0xffffffff) });
+  const png = await contactSheet(dir, {
+    count: numberFlag('--count', values.count, { integer: true, min: 1, max: 1024 }),
+    seed: numberFlag('--seed', values.seed, { integer: true, min: 0, max: 0xffffffff }),
+  });
   const tmp = `${out}.${process.pid}.tmp`;
   writeFileSync(tmp, png);
   renameSync(tmp, out);
@@ -127,20 +131,12 @@ function commonOptions(values: { size: string; seed: string; 'val-fraction': str
     throw new InputError(`--val-fraction ${values['val-fraction']} is not a number in [0, 1)`);
   }
   return {
-    size: intFlag('--size', values.size, 8, 4096),
-    seed: intFlag('--seed', values.seed, 0, 0xffffffff),
+    size: numberFlag('--size', values.size, { integer: true, min: 8, max: 4096 }),
+    seed: numberFlag('--seed', values.seed, { integer: true, min: 0, max: 0xffffffff }),
     valFraction,
-    concurrency: intFlag('--concurrency', values.concurrency, 1, 64),
-    maxPerCategory: intFlag('--max-per-category', values['max-per-category'], 0, Number.MAX_SAFE_INTEGER),
+    concurrency: numberFlag('--concurrency', values.concurrency, { integer: true, min: 1, max: 64 }),
+    maxPerCategory: numberFlag('--max-per-category', values['max-per-category'], { integer: true, min: 0, max: Number.MAX_SAFE_INTEGER }),
   };
-}
-
-function intFlag(name: string, value: string, min: number, max: number): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
-    throw new InputError(`${name} ${value} is not an integer from ${min} to ${max}`);
-  }
-  return n;
 }
 
 /** A progress line on stderr: rewritten in place on a terminal, every 10% otherwise. */

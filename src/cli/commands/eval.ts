@@ -10,6 +10,8 @@ import { writeModelCard } from '../../train/gan/gan-export-folder.ts';
 import type { GenerationSettings } from '../../eval/generate-set.ts';
 import { loraEvalUsage, runLoraEvalCommand } from './eval-lora.ts';
 import { DiffusionModel } from '../../pipelines/model-folder.ts';
+import { numberFlag } from '../flags.ts';
+import { parseFlags } from '../flags.ts';
 import type { Command } from '../command.ts';
 import { DEFAULT_MODEL_DIR, PACKAGE_ROOT } from '../../core/paths.ts';
 
@@ -122,29 +124,24 @@ ${ganUsage}`,
   async run(args: string[]): Promise<number> {
     if (args[0] === 'gan') return runGanEvalCommand(args.slice(1));
     if (args[0] === 'lora') return runLoraEvalCommand(args.slice(1));
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args,
-        allowPositionals: true,
-        options: {
-          model: { type: 'string' },
-          data: { type: 'string' },
-          quick: { type: 'boolean', default: false },
-          steps: { type: 'string' },
-          cfg: { type: 'string' },
-          scheduler: { type: 'string' },
-          size: { type: 'string' },
-          grid: { type: 'string' },
-          'no-grid': { type: 'boolean', default: false },
-          cache: { type: 'string' },
-          report: { type: 'string' },
-          'no-report': { type: 'boolean', default: false },
-        },
-      });
-    } catch (err) {
-      throw new InputError(`gesso eval: ${(err as Error).message}`);
-    }
+    const parsed = parseFlags('eval', {
+      args,
+      allowPositionals: true,
+      options: {
+        model: { type: 'string' },
+        data: { type: 'string' },
+        quick: { type: 'boolean', default: false },
+        steps: { type: 'string' },
+        cfg: { type: 'string' },
+        scheduler: { type: 'string' },
+        size: { type: 'string' },
+        grid: { type: 'string' },
+        'no-grid': { type: 'boolean', default: false },
+        cache: { type: 'string' },
+        report: { type: 'string' },
+        'no-report': { type: 'boolean', default: false },
+      },
+    });
     const { values, positionals } = parsed;
     if (positionals.length !== 1 || positionals[0] !== 'default') {
       throw new InputError(
@@ -160,8 +157,8 @@ ${ganUsage}`,
       );
     }
     const generation: GenerationSettings = {};
-    if (values.steps !== undefined) generation.steps = wholeNumber('--steps', values.steps);
-    if (values.size !== undefined) generation.size = wholeNumber('--size', values.size);
+    if (values.steps !== undefined) generation.steps = numberFlag('--steps', values.steps, { integer: true, min: 1 });
+    if (values.size !== undefined) generation.size = numberFlag('--size', values.size, { integer: true, min: 1 });
     if (values.cfg !== undefined) {
       const cfg = Number(values.cfg);
       if (!Number.isFinite(cfg)) throw new InputError(`--cfg ${values.cfg}: expected a number`);
@@ -219,12 +216,6 @@ ${ganUsage}`,
 
 function pct(x: number): string {
   return `${(x * 100).toFixed(1)}%`;
-}
-
-function wholeNumber(flag: string, text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new InputError(`${flag} ${text}: expected a whole number >= 1`);
-  return n;
 }
 
 async function writeJsonAtomic(path: string, value: unknown): Promise<void> {

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { numberFlag } from '../flags.ts';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MODEL_DIR } from '../../core/paths.ts';
@@ -47,19 +48,22 @@ export async function runDiffusionExplore(args: string[]): Promise<number> {
     throw new InputError(`explore diffusion: unknown mode ${JSON.stringify(mode ?? '')}; expected interpolate, blend or variations`);
   const { values } = parseArgs({ args: rest, options });
   const base: DiffusionBase = {
-    ...(values.steps !== undefined ? { steps: int('--steps', values.steps, 1, 1000) } : {}),
-    ...(values.cfg !== undefined ? { cfgScale: num('--cfg', values.cfg) } : {}),
+    ...(values.steps !== undefined ? { steps: numberFlag('--steps', values.steps, { integer: true, min: 1, max: 1000 }) } : {}),
+    ...(values.cfg !== undefined ? { cfgScale: numberFlag('--cfg', values.cfg) } : {}),
     ...(values.scheduler !== undefined ? { scheduler: values.scheduler } : {}),
     ...(values.negative !== undefined ? { negativePrompt: values.negative } : {}),
   };
-  const seed = values.seed === undefined ? 0 : int('--seed', values.seed, 0, 0xffffffff);
+  const seed = values.seed === undefined ? 0 : numberFlag('--seed', values.seed, { integer: true, min: 0, max: 0xffffffff });
   const jobs: { noise: NoiseSpec; prompt: PromptBlend }[] = [];
   if (mode === 'interpolate') {
     const a = required('--prompt', values.prompt);
     const b = values['to-prompt'] ?? a;
-    const toSeed = values['to-seed'] === undefined ? seed : int('--to-seed', values['to-seed'], 0, 0xffffffff);
+    const toSeed = values['to-seed'] === undefined ? seed : numberFlag('--to-seed', values['to-seed'], { integer: true, min: 0, max: 0xffffffff });
     if (b === a && toSeed === seed) throw new InputError('explore diffusion interpolate: give --to-prompt and/or --to-seed (something to interpolate to)');
-    for (const t of frameTimes(int('--frames', values.frames ?? '16', 2, 1000), checkEasing(values.easing ?? 'ease-in-out'))) {
+    for (const t of frameTimes(
+      numberFlag('--frames', values.frames ?? '16', { integer: true, min: 2, max: 1000 }),
+      checkEasing(values.easing ?? 'ease-in-out'),
+    )) {
       const noise: NoiseSpec =
         toSeed === seed
           ? { op: 'seed', seed }
@@ -85,15 +89,16 @@ export async function runDiffusionExplore(args: string[]): Promise<number> {
     const texts = required('--prompts', values.prompts)
       .split('|')
       .map((p) => p.trim());
-    const weights = values.weights === undefined ? texts.map(() => 1) : values.weights.split(',').map((w) => num('--weights', w));
+    const weights = values.weights === undefined ? texts.map(() => 1) : values.weights.split(',').map((w) => numberFlag('--weights', w));
     if (weights.length !== texts.length) throw new InputError(`--weights has ${weights.length} values for ${texts.length} prompts`);
     jobs.push({ noise: { op: 'seed', seed }, prompt: { prompts: texts.map((text, i) => ({ text, weight: weights[i] as number })) } });
   } else {
     const prompt = required('--prompt', values.prompt);
-    const strength = values.strength === undefined ? 0.2 : num('--strength', values.strength);
+    const strength = values.strength === undefined ? 0.2 : numberFlag('--strength', values.strength);
     if (!(strength >= 0 && strength <= 1)) throw new InputError(`--strength ${strength} must be in [0, 1]`);
-    const first = values['variation-seed'] === undefined ? seed + 1 : int('--variation-seed', values['variation-seed'], 0, 0xffffffff);
-    const count = int('--count', values.count ?? '8', 1, 256);
+    const first =
+      values['variation-seed'] === undefined ? seed + 1 : numberFlag('--variation-seed', values['variation-seed'], { integer: true, min: 0, max: 0xffffffff });
+    const count = numberFlag('--count', values.count ?? '8', { integer: true, min: 1, max: 256 });
     jobs.push({ noise: { op: 'seed', seed }, prompt: { prompts: [{ text: prompt, weight: 1 }] } });
     for (let i = 0; i < count; i++)
       jobs.push({ noise: { op: 'variation', seed, variationSeed: first + i, strength }, prompt: { prompts: [{ text: prompt, weight: 1 }] } });
@@ -112,7 +117,7 @@ export async function runDiffusionExplore(args: string[]): Promise<number> {
     if (mode === 'interpolate') {
       const first = frames[0] as GeneratedImage;
       const rgb = frames.map((f) => Uint8Array.from(f.pixels, (v) => Math.max(0, Math.min(255, Math.round(v * 255)))));
-      const fps = values.fps === undefined ? 8 : num('--fps', values.fps);
+      const fps = values.fps === undefined ? 8 : numberFlag('--fps', values.fps);
       for (const name of ['walk.webp', 'walk.gif']) await writeRgbAnimation(join(outDir, name), rgb, first.width, first.height, { fps });
     }
     console.log(`wrote ${jobs.length} image(s) to ${outDir}${mode === 'interpolate' ? ' (and walk.webp, walk.gif)' : ''}`);
@@ -138,16 +143,4 @@ export async function regenDiffusion(recipe: DiffusionExploreRecipe, outPath: st
 function required(flag: string, value: string | undefined): string {
   if (value === undefined || value.trim() === '') throw new InputError(`${flag} is required (see gesso explore --help)`);
   return value;
-}
-
-function num(flag: string, value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n)) throw new InputError(`${flag} ${JSON.stringify(value)} is not a number`);
-  return n;
-}
-
-function int(flag: string, value: string, min: number, max: number): number {
-  const n = num(flag, value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new InputError(`${flag} ${n} must be an integer in ${min}..${max}`);
-  return n;
 }

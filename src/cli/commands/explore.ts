@@ -1,6 +1,7 @@
 import { renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { optionalNumberFlag } from '../flags.ts';
 import type { Command } from '../command.ts';
 import { InputError } from '../../core/errors.ts';
 import { checkTruncation, type LatentSpec } from '../../pipelines/gan-explore.ts';
@@ -82,16 +83,18 @@ export const exploreCommand: Command = {
         console.log(`(${model.info.genes.length} genes in all)`);
         return 0;
       }
-      const truncation = num('--truncation', values.truncation, 1);
+      const truncation = optionalNumberFlag('--truncation', values.truncation, {}, 1) as number;
       checkTruncation(truncation);
-      const scale = int('--scale', values.scale, 2, 1, 16);
+      const scale = optionalNumberFlag('--scale', values.scale, { integer: true, min: 1, max: 16 }, 2) as number;
       const outDir = values.out ?? join('explore', mode);
       let specs: LatentSpec[];
       let animate = false;
       let cols = 8;
       if (mode === 'sample') {
-        const seed = int('--seed', values.seed, 0, 0, 0xffffffff);
-        specs = Array.from({ length: int('--count', values.count, 16, 1, 4096) }, (_, i) => seedSpec(seed + i));
+        const seed = optionalNumberFlag('--seed', values.seed, { integer: true, min: 0, max: 0xffffffff }, 0) as number;
+        specs = Array.from({ length: optionalNumberFlag('--count', values.count, { integer: true, min: 1, max: 4096 }, 16) as number }, (_, i) =>
+          seedSpec(seed + i),
+        );
       } else if (mode === 'walk') {
         const method = values.method ?? 'slerp';
         if (method !== 'slerp' && method !== 'lerp') throw new InputError(`--method ${method}; expected slerp or lerp`);
@@ -99,7 +102,7 @@ export const exploreCommand: Command = {
         if (space !== 'z' && space !== 'w') throw new InputError(`--space ${space}; expected z or w`);
         const keys = await latents('--keys', values.keys);
         specs = walkSpecs(keys, {
-          frames: int('--frames', values.frames, 24, 2, 1000),
+          frames: optionalNumberFlag('--frames', values.frames, { integer: true, min: 2, max: 1000 }, 24) as number,
           method,
           space,
           easing: checkEasing(values.easing ?? 'ease-in-out'),
@@ -107,20 +110,26 @@ export const exploreCommand: Command = {
         });
         animate = true;
       } else if (mode === 'grid') {
-        const n = int('--n', values.n, 5, 2, 32);
+        const n = optionalNumberFlag('--n', values.n, { integer: true, min: 2, max: 32 }, 5) as number;
         cols = n;
         if (values.corners !== undefined) specs = cornerGridSpecs(await latents('--corners', values.corners), n);
         else {
           const genes = (values.genes ?? 'pc1,pc2').split(',');
           if (genes.length !== 2) throw new InputError(`--genes ${values.genes}: expected two gene names, e.g. pc1,pc2`);
-          specs = geneGridSpecs(await latent('--base', values.base ?? '0'), genes[0] as string, genes[1] as string, n, num('--range', values.range, 3));
+          specs = geneGridSpecs(
+            await latent('--base', values.base ?? '0'),
+            genes[0] as string,
+            genes[1] as string,
+            n,
+            optionalNumberFlag('--range', values.range, {}, 3) as number,
+          );
         }
       } else if (mode === 'genes') {
         specs = geneWalkSpecs(
           await latent('--base', values.base ?? '0'),
           values.gene ?? 'pc1',
-          int('--frames', values.frames, 9, 2, 1000),
-          num('--range', values.range, 3),
+          optionalNumberFlag('--frames', values.frames, { integer: true, min: 2, max: 1000 }, 9) as number,
+          optionalNumberFlag('--range', values.range, {}, 3) as number,
         );
         animate = true;
         cols = specs.length;
@@ -128,10 +137,10 @@ export const exploreCommand: Command = {
         const parents = await latents('--parents', values.parents);
         specs = breedSpecs(
           parents,
-          int('--children', values.children, 8, 1, 1000),
-          int('--seed', values.seed, 0, 0, 0xffffffff),
-          num('--rate', values.rate, 0.1),
-          num('--mutation-scale', values['mutation-scale'], 1),
+          optionalNumberFlag('--children', values.children, { integer: true, min: 1, max: 1000 }, 8) as number,
+          optionalNumberFlag('--seed', values.seed, { integer: true, min: 0, max: 0xffffffff }, 0) as number,
+          optionalNumberFlag('--rate', values.rate, {}, 0.1) as number,
+          optionalNumberFlag('--mutation-scale', values['mutation-scale'], {}, 1) as number,
         );
       }
       const result = await renderAndWrite(model, specs, {
@@ -140,7 +149,11 @@ export const exploreCommand: Command = {
         truncation,
         grid: { path: join(outDir, 'grid.png'), cols: Math.min(cols, specs.length), scale },
         ...(animate
-          ? { animations: [join(outDir, `${mode}.webp`), join(outDir, `${mode}.gif`)], animationScale: scale, fps: num('--fps', values.fps, 12) }
+          ? {
+              animations: [join(outDir, `${mode}.webp`), join(outDir, `${mode}.gif`)],
+              animationScale: scale,
+              fps: optionalNumberFlag('--fps', values.fps, {}, 12) as number,
+            }
           : {}),
       });
       console.log(`wrote ${result.count} images to ${outDir} (grid.png${animate ? `, ${mode}.webp, ${mode}.gif` : ''})`);
@@ -190,17 +203,4 @@ async function latent(flag: string, arg: string): Promise<LatentSpec> {
 async function latents(flag: string, arg: string | undefined): Promise<LatentSpec[]> {
   if (arg === undefined || arg.trim() === '') throw new InputError(`${flag} is required: a comma-separated list of seeds or explore PNGs`);
   return Promise.all(arg.split(',').map((a) => latent(flag, a.trim())));
-}
-
-function num(flag: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || value.trim() === '') throw new InputError(`${flag} ${JSON.stringify(value)} is not a number`);
-  return n;
-}
-
-function int(flag: string, value: string | undefined, fallback: number, min: number, max: number): number {
-  const n = num(flag, value, fallback);
-  if (!Number.isInteger(n) || n < min || n > max) throw new InputError(`${flag} ${n} must be an integer in ${min}..${max}`);
-  return n;
 }

@@ -1,6 +1,5 @@
 import { DEFAULT_MODEL_DIR } from '../../core/paths.ts';
 import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { chooseLoras, DEFAULT_LORA_DIR } from '../../pipelines/lora-choice.ts';
 import { InputError } from '../../core/errors.ts';
 import { isJsonObject } from '../../core/json.ts';
@@ -16,6 +15,8 @@ import { formatBytes } from '../../pipelines/memory-estimate.ts';
 import { checkRequest, DEFAULT_CFG, DEFAULT_STEPS, defaultMemoryLimit, MAX_BATCH, MAX_SIDE } from '../../pipelines/settings.ts';
 import { ProgressBar } from '../../train/progress.ts';
 import { readLatentsFile, writeLatentsFile } from '../../pipelines/latents-file.ts';
+import { numberFlag } from '../flags.ts';
+import { parseFlags } from '../flags.ts';
 import type { Command } from '../command.ts';
 import { readPromptFile, readPromptStdin } from '../../text/prompt-input.ts';
 import { planOutput, writeImages } from '../generate-output.ts';
@@ -74,39 +75,34 @@ Prompts longer than 8 chunks (600 tokens) are cut, with a warning.`;
 export const generateCommand: Command = {
   usage,
   async run(args: string[]): Promise<number> {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args,
-        allowPositionals: true,
-        options: {
-          model: { type: 'string' },
-          'prompt-file': { type: 'string' },
-          negative: { type: 'string' },
-          steps: { type: 'string' },
-          cfg: { type: 'string' },
-          scheduler: { type: 'string' },
-          seed: { type: 'string' },
-          size: { type: 'string' },
-          batch: { type: 'string' },
-          init: { type: 'string' },
-          strength: { type: 'string' },
-          mask: { type: 'string' },
-          eta: { type: 'string' },
-          'max-memory': { type: 'string' },
-          'no-upscale': { type: 'boolean', default: false },
-          recipe: { type: 'string' },
-          latents: { type: 'string' },
-          'save-latents': { type: 'string' },
-          out: { type: 'string' },
-          overwrite: { type: 'boolean', default: false },
-          lora: { type: 'string', multiple: true },
-          'lora-dir': { type: 'string' },
-        },
-      });
-    } catch (err) {
-      throw new InputError(`gesso generate: ${(err as Error).message}`);
-    }
+    const parsed = parseFlags('generate', {
+      args,
+      allowPositionals: true,
+      options: {
+        model: { type: 'string' },
+        'prompt-file': { type: 'string' },
+        negative: { type: 'string' },
+        steps: { type: 'string' },
+        cfg: { type: 'string' },
+        scheduler: { type: 'string' },
+        seed: { type: 'string' },
+        size: { type: 'string' },
+        batch: { type: 'string' },
+        init: { type: 'string' },
+        strength: { type: 'string' },
+        mask: { type: 'string' },
+        eta: { type: 'string' },
+        'max-memory': { type: 'string' },
+        'no-upscale': { type: 'boolean', default: false },
+        recipe: { type: 'string' },
+        latents: { type: 'string' },
+        'save-latents': { type: 'string' },
+        out: { type: 'string' },
+        overwrite: { type: 'boolean', default: false },
+        lora: { type: 'string', multiple: true },
+        'lora-dir': { type: 'string' },
+      },
+    });
     const { values, positionals } = parsed;
     const { request, recipeModelHash, recipeRuntime: madeOn } = await buildRequest(values, positionals);
     const output = planOutput(values.out, values.overwrite === true);
@@ -211,16 +207,16 @@ async function buildRequest(values: Values, promptArgs: string[]): Promise<Built
   const negative = text('negative');
   if (negative !== undefined) request.negativePrompt = negative;
   const steps = text('steps');
-  if (steps !== undefined) request.steps = parseNumber('--steps', steps);
+  if (steps !== undefined) request.steps = numberFlag('--steps', steps);
   const cfg = text('cfg');
-  if (cfg !== undefined) request.cfgScale = parseNumber('--cfg', cfg);
+  if (cfg !== undefined) request.cfgScale = numberFlag('--cfg', cfg);
   const scheduler = text('scheduler');
   if (scheduler !== undefined) {
     request.scheduler = scheduler;
     delete request.schedulerConfig; // a recipe's config belongs to its own scheduler
   }
   const seed = text('seed');
-  if (seed !== undefined) request.seed = parseNumber('--seed', seed);
+  if (seed !== undefined) request.seed = numberFlag('--seed', seed);
   const size = text('size');
   if (size !== undefined) {
     const m = /^(\d+)x(\d+)$/i.exec(size.trim());
@@ -229,11 +225,11 @@ async function buildRequest(values: Values, promptArgs: string[]): Promise<Built
     request.height = Number(m[2]);
   }
   const batch = text('batch');
-  if (batch !== undefined) request.batchSize = parseNumber('--batch', batch);
+  if (batch !== undefined) request.batchSize = numberFlag('--batch', batch);
   const init = text('init');
   if (init !== undefined) request.initImage = init;
   const strength = text('strength');
-  if (strength !== undefined) request.strength = parseNumber('--strength', strength);
+  if (strength !== undefined) request.strength = numberFlag('--strength', strength);
   const mask = text('mask');
   if (mask !== undefined) request.mask = mask;
   // A recipe's init image and mask are never read from the paths it names: the user passes them.
@@ -255,7 +251,7 @@ async function buildRequest(values: Values, promptArgs: string[]): Promise<Built
     }
   }
   const eta = text('eta');
-  if (eta !== undefined) request.eta = parseNumber('--eta', eta);
+  if (eta !== undefined) request.eta = numberFlag('--eta', eta);
   if (values['no-upscale'] === true) request.upscale = false;
   const latents = text('latents');
   if (latents !== undefined) {
@@ -264,7 +260,7 @@ async function buildRequest(values: Values, promptArgs: string[]): Promise<Built
   }
   const maxMemory = text('max-memory');
   if (maxMemory !== undefined) {
-    const gb = parseNumber('--max-memory', maxMemory);
+    const gb = numberFlag('--max-memory', maxMemory);
     if (!(gb > 0)) throw new InputError(`--max-memory "${maxMemory}": expected a positive number of gigabytes`);
     request.maxMemoryBytes = gb * 1024 ** 3;
   }
@@ -273,12 +269,6 @@ async function buildRequest(values: Values, promptArgs: string[]): Promise<Built
     ...(recipeModelHash !== undefined ? { recipeModelHash } : {}),
     ...(madeOn !== undefined ? { recipeRuntime: madeOn } : {}),
   };
-}
-
-function parseNumber(flag: string, text: string): number {
-  const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value)) throw new InputError(`${flag} "${text}" is not a number`);
-  return value;
 }
 
 function sum(xs: readonly number[]): number {

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseFlags } from '../flags.ts';
 import type { Command } from '../command.ts';
 import { InputError } from '../../core/errors.ts';
 import { escapeForTerminal, jsonForTerminal } from '../../core/terminal-text.ts';
@@ -123,12 +123,7 @@ export const infoCommand: Command = {
     '  --json   print everything as one JSON object',
   ].join('\n'),
   async run(args: string[]): Promise<number> {
-    let parsed;
-    try {
-      parsed = parseArgs({ args, options: { json: { type: 'boolean', default: false } }, allowPositionals: true });
-    } catch (err) {
-      throw new InputError(`gesso info: ${(err as Error).message}`);
-    }
+    const parsed = parseFlags('info', { args, options: { json: { type: 'boolean', default: false } }, allowPositionals: true });
     const { values, positionals } = parsed;
     if (positionals.length !== 1) {
       throw new InputError(`gesso info takes one image path, got ${positionals.length === 0 ? 'none' : positionals.map((p) => JSON.stringify(p)).join(' ')}`);

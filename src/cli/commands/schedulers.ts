@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { InputError } from '../../core/errors.ts';
 import { createScheduler, listSchedulers, loadSchedulerConfig, type SchedulerConfig } from '../../schedulers/index.ts';
+import { numberFlag } from '../flags.ts';
 import type { Command } from '../command.ts';
 
 const usage = `Usage: gesso schedulers [NAME] [--steps N] [--strength S] [--config scheduler_config.json] [--json]
@@ -35,8 +35,8 @@ export const schedulersCommand: Command = {
       return 0;
     }
     const name = positionals.join(' '); // "Euler a" may arrive as two words
-    const steps = parseNumber('--steps', values.steps ?? '20');
-    const strength = parseNumber('--strength', values.strength ?? '1');
+    const steps = numberFlag('--steps', values.steps ?? '20');
+    const strength = numberFlag('--strength', values.strength ?? '1');
     const config: Partial<SchedulerConfig> = values.config ? loadSchedulerConfig(values.config).config : {};
     const plan = createScheduler(name, config).plan(steps, strength);
     if (values.json) {
@@ -68,12 +68,6 @@ function printList(json: boolean): void {
   const header = ['SCHEDULER', 'A1111 NAMES', 'DESCRIPTION'];
   const widths = [0, 1].map((col) => Math.max(header[col]!.length, ...rows.map((r) => r[col]!.length)));
   for (const r of [header, ...rows]) console.log(`${r[0]!.padEnd(widths[0]!)}  ${r[1]!.padEnd(widths[1]!)}  ${r[2]}`);
-}
-
-function parseNumber(flag: string, text: string): number {
-  const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value)) throw new InputError(`${flag} "${text}" is not a number`);
-  return value;
 }
 
 function round(x: number): string {

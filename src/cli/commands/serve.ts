@@ -1,6 +1,6 @@
-import { parseArgs } from 'node:util';
 import { InputError } from '../../core/errors.ts';
 import { DEFAULT_PORT, startServer } from '../../server/serve.ts';
+import { parseFlags } from '../flags.ts';
 import type { Command } from '../command.ts';
 
 const usage = `Usage: gesso serve [--data DIR] [--port N] [--redis URL] [--listen ADDR] [options]
@@ -29,27 +29,22 @@ Options:
 export const serveCommand: Command = {
   usage,
   async run(args: string[]): Promise<number> {
-    let values;
-    try {
-      values = parseArgs({
-        args,
-        options: {
-          data: { type: 'string' },
-          port: { type: 'string' },
-          models: { type: 'string', multiple: true },
-          datasets: { type: 'string', multiple: true },
-          redis: { type: 'string' },
-          window: { type: 'string' },
-          concurrency: { type: 'string' },
-          listen: { type: 'string' },
-          'allowed-host': { type: 'string', multiple: true },
-          'allowed-origin': { type: 'string', multiple: true },
-          log: { type: 'boolean', default: false },
-        },
-      }).values;
-    } catch (err) {
-      throw new InputError(`gesso serve: ${(err as Error).message} (see gesso serve --help)`);
-    }
+    const values = parseFlags('serve', {
+      args,
+      options: {
+        data: { type: 'string' },
+        port: { type: 'string' },
+        models: { type: 'string', multiple: true },
+        datasets: { type: 'string', multiple: true },
+        redis: { type: 'string' },
+        window: { type: 'string' },
+        concurrency: { type: 'string' },
+        listen: { type: 'string' },
+        'allowed-host': { type: 'string', multiple: true },
+        'allowed-origin': { type: 'string', multiple: true },
+        log: { type: 'boolean', default: false },
+      },
+    }).values;
     const server = await startServer({
       dataDir: values.data ?? 'gesso-data',
       port: integer('--port', values.port, DEFAULT_PORT),

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { InputError } from '../../core/errors.ts';
 import { ProgressBar } from '../../train/progress.ts';
 import { STYLE_METHODS, stylizeToFile, writeStyleImage, type StyleMethod } from '../../style/stylize.ts';
+import { optionalNumberFlag } from '../flags.ts';
 import type { Command } from '../command.ts';
 
 const usage = `Usage: gesso style CONTENT --style A.png[:weight] [--style B.png[:weight]] [options]
@@ -46,11 +47,7 @@ export function parseStyleArg(arg: string): { path: string; weight: number } {
 }
 
 function positiveNumber(flag: string, v: string | undefined, integer: boolean): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0 || (integer && (!Number.isInteger(n) || n < 1)))
-    throw new InputError(`style: ${flag} "${v}" is not ${integer ? 'a positive whole number' : 'a number >= 0'}`);
-  return n;
+  return optionalNumberFlag(`style: ${flag}`, v, integer ? { integer: true, min: 1 } : { min: 0 });
 }
 
 export const styleCommand: Command = {

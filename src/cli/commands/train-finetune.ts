@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { numberFlag } from '../flags.ts';
 import { InputError } from '../../core/errors.ts';
 import { finetune } from '../../train/finetune/finetune.ts';
 
@@ -50,11 +51,7 @@ export async function runFinetune(args: string[]): Promise<number> {
   });
   if (!values.model) throw new InputError('train finetune: --model DIR is required (e.g. models/gesso-clipart-v1)');
   if (!values.data) throw new InputError('train finetune: --data DIR is required (pictures with caption .txt files)');
-  const num = (flag: string, v: string): number => {
-    const x = Number(v);
-    if (!Number.isFinite(x)) throw new InputError(`train finetune: --${flag} ${JSON.stringify(v)} is not a number`);
-    return x;
-  };
+  const num = (flag: string, v: string): number => numberFlag(`train finetune: --${flag}`, v);
   const r = await finetune({
     method: values.method,
     modelDir: values.model,

@@ -1,17 +1,11 @@
 import { parseArgs } from 'node:util';
+import { optionalNumberFlag } from '../flags.ts';
 import type { Command } from '../command.ts';
 import { InputError } from '../../core/errors.ts';
 import { finetuneUsage, runFinetune } from './train-finetune.ts';
 import { trainDefaultModel } from '../../train/default-model/train-default-model.ts';
 import { TRAIN_FAST_DEFAULTS, trainFastStyle } from '../../style/train-fast.ts';
 import { trainGan } from '../../train/gan/train-gan.ts';
-
-function intOption(flag: string, value: string | undefined, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new InputError(`train gan: ${flag} ${JSON.stringify(value)} must be an integer >= ${min}`);
-  return n;
-}
 
 async function runGanTraining(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -31,23 +25,23 @@ async function runGanTraining(args: string[]): Promise<number> {
     },
   });
   if (values.data === undefined) throw new InputError('train gan: --data DIR is required (a folder of pictures or a `gesso data` dataset)');
-  const size = intOption('--size', values.size, 64, 1);
+  const size = optionalNumberFlag('--size', values.size, { integer: true, min: 1 }, 64) as number;
   if (size !== 64 && size !== 128) throw new InputError(`train gan: --size ${size}; expected 64 or 128`);
   const lr = values.lr === undefined ? 2e-4 : Number(values.lr);
   if (!(lr > 0 && lr < 1)) throw new InputError(`train gan: --lr ${JSON.stringify(values.lr)} must be a number in (0, 1)`);
   const runDir = values.run ?? `.cache/train-gan-${size}`;
-  const stopAt = values['stop-at'] === undefined ? undefined : intOption('--stop-at', values['stop-at'], 0, 1);
+  const stopAt = values['stop-at'] === undefined ? undefined : (optionalNumberFlag('--stop-at', values['stop-at'], { integer: true, min: 1 }, 0) as number);
   const result = await trainGan({
     dataDir: values.data,
     runDir,
     ...(values.out ? { outDir: values.out } : {}),
     size,
-    steps: intOption('--steps', values.steps, 5000, 1),
-    batchSize: intOption('--batch', values.batch, 32, 1),
+    steps: optionalNumberFlag('--steps', values.steps, { integer: true, min: 1 }, 5000) as number,
+    batchSize: optionalNumberFlag('--batch', values.batch, { integer: true, min: 1 }, 32) as number,
     lr,
-    seed: intOption('--seed', values.seed, 0, 0),
-    sampleEvery: intOption('--sample-every', values['sample-every'], 500, 1),
-    checkpointEvery: intOption('--checkpoint-every', values['checkpoint-every'], 250, 1),
+    seed: optionalNumberFlag('--seed', values.seed, { integer: true, min: 0 }, 0) as number,
+    sampleEvery: optionalNumberFlag('--sample-every', values['sample-every'], { integer: true, min: 1 }, 500) as number,
+    checkpointEvery: optionalNumberFlag('--checkpoint-every', values['checkpoint-every'], { integer: true, min: 1 }, 250) as number,
     ...(stopAt !== undefined ? { stopAt } : {}),
   });
   console.log(
@@ -131,12 +125,7 @@ export const trainCommand: Command = {
     const what = positionals[0];
     if (what === 'style') {
       if (!values.style || !values.content) throw new InputError('train style: needs --style FILE and --content DIR (see gesso train --help)');
-      const int = (flag: string, v: string | undefined): number | undefined => {
-        if (v === undefined) return undefined;
-        const n = Number(v);
-        if (!Number.isInteger(n) || n < 1) throw new InputError(`train style: ${flag} "${v}" is not a positive whole number`);
-        return n;
-      };
+      const int = (flag: string, v: string | undefined): number | undefined => optionalNumberFlag(`train style: ${flag}`, v, { integer: true, min: 1 });
       const [steps, size, batch] = [int('--steps', values.steps), int('--size', values.size), int('--batch', values.batch)];
       const out = await trainFastStyle({
         style: values.style,

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { resolve, basename, dirname, extname, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { InputError } from '../../core/errors.ts';
 import { decodeImage } from '../../image/read-info.ts';
 import { writeImageFile } from '../../image/write-image.ts';
 import { loadUpscaler, MAX_UPSCALE_INPUT_SIDE } from '../../pipelines/upscaler.ts';
+import { parseFlags } from '../flags.ts';
 import type { Command } from '../command.ts';
 import { DEFAULT_MODEL_DIR } from '../../core/paths.ts';
 import { checkThreadCount, maxThreads } from '../../runtime/threads.ts';
@@ -26,16 +26,11 @@ Options:
 export const upscaleCommand: Command = {
   usage,
   async run(args: string[]): Promise<number> {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args,
-        allowPositionals: true,
-        options: { out: { type: 'string' }, model: { type: 'string' }, threads: { type: 'string' }, overwrite: { type: 'boolean', default: false } },
-      });
-    } catch (err) {
-      throw new InputError(`upscale: ${(err as Error).message} (see gesso upscale --help)`);
-    }
+    const parsed = parseFlags('upscale', {
+      args,
+      allowPositionals: true,
+      options: { out: { type: 'string' }, model: { type: 'string' }, threads: { type: 'string' }, overwrite: { type: 'boolean', default: false } },
+    });
     const { values, positionals } = parsed;
     if (positionals.length !== 1)
       throw new InputError(
