@@ -11,7 +11,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../core/errors.ts';
-import { loadImageDataset } from '../../data/dataset.ts';
+import { loadImageDataset, type ImageDataset } from '../../data/dataset.ts';
 import { readSafetensors, toFloat32, writeSafetensors } from '../../weights/safetensors.ts';
 import { type WordTokenizer, saveWordTokenizer, loadWordTokenizer } from '../../text/word-tokenizer.ts';
 import { defaultModelPlan, MODEL_NAME, type DefaultModelPlan } from './config.ts';
@@ -83,37 +83,8 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
   if (o.until === 'vae') return plan;
   const vae = loadValues(vaeFinal).values;
 
-  // 3. Latents: the mean latent of every training drawing; the scaling factor makes their std 1 (as SD's 0.18215).
-  const latentsPath = join(o.runDir, 'latents.safetensors');
-  if (!existsSync(latentsPath)) {
-    const { encoder, decoder } = await vaeSessions(plan.vae, vae);
-    const means = await encodeMeans(encoder, train.readBatch(train.items.map((_, i) => i)), train.items.length, plan.vae);
-    await encoder.release();
-    await decoder.release();
-    let sum = 0;
-    let sq = 0;
-    for (const v of means) {
-      sum += v;
-      sq += v * v;
-    }
-    const mean = sum / means.length;
-    const std = Math.sqrt(sq / means.length - mean * mean);
-    writeSafetensors(
-      latentsPath,
-      { latents: { dtype: 'F32', shape: [means.length], data: means } },
-      { scaling_factor: String(1 / std), latent_mean: String(mean) },
-    );
-    log.note(
-      `latents: ${train.items.length} drawings encoded; latent std ${std.toFixed(4)}, mean ${mean.toFixed(4)} -> scaling_factor ${(1 / std).toFixed(5)}`,
-    );
-  }
-  const latentFile = readSafetensors(latentsPath, latentsPath);
-  const scalingFactor = Number(latentFile.metadata['scaling_factor']);
-  plan.vae.scaling_factor = scalingFactor;
-  const scaled = Float32Array.from(
-    toFloat32(latentFile.tensors.get('latents') as NonNullable<ReturnType<typeof latentFile.tensors.get>>),
-    (v) => v * scalingFactor,
-  );
+  // 3. Latents: the mean latent of every training drawing, scaled to unit std.
+  const scaled = await latentsStage(plan, vae, train, o.runDir, log);
 
   // 4. Tokenizer, text encoder and UNet.
   const tokenizerPath = join(o.runDir, 'gesso_tokenizer.json');
@@ -150,31 +121,8 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
   }
   if (o.until === 'unet') return plan;
 
-  // 5. The 4× upscaler (64 -> 256 px), trained on the drawings rendered at 256 px and exported straight
-  //    into the folder's upscaler/ (the export below carries it over). Skipped when the folder has one.
-  if (!existsSync(join(o.outDir, 'upscaler', 'model.onnx'))) {
-    const hiDir = o.upscalerDataDir ?? (o.quick ? join(o.runDir, 'openclipart-256') : '.cache/openclipart-256');
-    if (!existsSync(join(hiDir, 'manifest.jsonl'))) {
-      // 2,500 drawings at 256 px are 490 MB decoded in memory: enough for a 158k-parameter upscaler.
-      await buildOpenclipartDataset({
-        outDir: hiDir,
-        size: 256,
-        limit: o.quick ? 24 : 2500,
-        valFraction: o.quick ? 0.25 : 0.05,
-        log: (line) => log.note(line),
-      });
-    }
-    const t0 = Date.now();
-    const up = await trainUpscaler({
-      dataDir: hiDir,
-      outDir: join(o.runDir, 'upscaler'),
-      quick: o.quick,
-      exportTo: o.outDir,
-      ...(o.quick ? {} : { steps: 1300, batchSize: 16, crop: 96, lr: 1e-3 }),
-      quiet: o.quiet ?? false,
-    });
-    log.note(`upscaler: ${up.steps} steps in ${((Date.now() - t0) / 60000).toFixed(1)} min, ${up.params} parameters`);
-  }
+  // 5. The 4× upscaler (64 -> 256 px), exported straight into the folder's upscaler/.
+  await upscalerStage(o, log);
 
   // 6. Export the model folder, with its model card and loss curves.
   const unet = loadValues(unetFinal);
@@ -211,4 +159,72 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
   );
   log.note(`export: ${o.outDir} written (VAE PSNR ${vaePsnr.toFixed(2)} dB, ${Math.round((Date.now() - started) / 1000)} s this run)`);
   return plan;
+}
+
+/**
+ * The mean latent of every training drawing, times the scaling factor that makes their std 1 (as SD's
+ * 0.18215), which is written into plan.vae. Cached in the run folder, so a resumed run skips it.
+ */
+async function latentsStage(plan: DefaultModelPlan, vae: Map<string, Float32Array>, train: ImageDataset, runDir: string, log: StageLog): Promise<Float32Array> {
+  const latentsPath = join(runDir, 'latents.safetensors');
+  if (!existsSync(latentsPath)) {
+    const { encoder, decoder } = await vaeSessions(plan.vae, vae);
+    const means = await encodeMeans(encoder, train.readBatch(train.items.map((_, i) => i)), train.items.length, plan.vae);
+    await encoder.release();
+    await decoder.release();
+    let sum = 0;
+    let sq = 0;
+    for (const v of means) {
+      sum += v;
+      sq += v * v;
+    }
+    const mean = sum / means.length;
+    const std = Math.sqrt(sq / means.length - mean * mean);
+    writeSafetensors(
+      latentsPath,
+      { latents: { dtype: 'F32', shape: [means.length], data: means } },
+      { scaling_factor: String(1 / std), latent_mean: String(mean) },
+    );
+    log.note(
+      `latents: ${train.items.length} drawings encoded; latent std ${std.toFixed(4)}, mean ${mean.toFixed(4)} -> scaling_factor ${(1 / std).toFixed(5)}`,
+    );
+  }
+  const latentFile = readSafetensors(latentsPath, latentsPath);
+  const scalingFactor = Number(latentFile.metadata['scaling_factor']);
+  plan.vae.scaling_factor = scalingFactor;
+  const scaled = Float32Array.from(
+    toFloat32(latentFile.tensors.get('latents') as NonNullable<ReturnType<typeof latentFile.tensors.get>>),
+    (v) => v * scalingFactor,
+  );
+  return scaled;
+}
+
+/**
+ * The 4× upscaler, trained on the drawings rendered at 256 px (built when missing) and exported into
+ * the model folder's upscaler/; skipped when the folder already has one.
+ */
+async function upscalerStage(o: TrainDefaultOptions, log: StageLog): Promise<void> {
+  if (!existsSync(join(o.outDir, 'upscaler', 'model.onnx'))) {
+    const hiDir = o.upscalerDataDir ?? (o.quick ? join(o.runDir, 'openclipart-256') : '.cache/openclipart-256');
+    if (!existsSync(join(hiDir, 'manifest.jsonl'))) {
+      // 2,500 drawings at 256 px are 490 MB decoded in memory: enough for a 158k-parameter upscaler.
+      await buildOpenclipartDataset({
+        outDir: hiDir,
+        size: 256,
+        limit: o.quick ? 24 : 2500,
+        valFraction: o.quick ? 0.25 : 0.05,
+        log: (line) => log.note(line),
+      });
+    }
+    const t0 = Date.now();
+    const up = await trainUpscaler({
+      dataDir: hiDir,
+      outDir: join(o.runDir, 'upscaler'),
+      quick: o.quick,
+      exportTo: o.outDir,
+      ...(o.quick ? {} : { steps: 1300, batchSize: 16, crop: 96, lr: 1e-3 }),
+      quiet: o.quiet ?? false,
+    });
+    log.note(`upscaler: ${up.steps} steps in ${((Date.now() - t0) / 60000).toFixed(1)} min, ${up.params} parameters`);
+  }
 }
