@@ -34,7 +34,7 @@ export class TrainSession {
     readonly spec: TrainStep,
     private readonly runner: Runner,
     private readonly shapes: Map<string, readonly number[]>,
-    /** Frozen (non-trainable) parameters: fed once from the graph, never changed, left out of checkpoints. */
+    /** Frozen parameters (non-trainable, never carried): fed once from the graph, never changed, left out of checkpoints. */
     private readonly frozen: ReadonlySet<string>,
   ) {
     this.inputNames = new Set(spec.model.inputs.map((i) => i.name));
@@ -76,7 +76,10 @@ export class TrainSession {
       shapes.set(name, input.shape);
     }
     await runner.setState(initial, { transfer: true });
-    const frozen = new Set([...g.params.values()].filter((p) => !p.trainable && shapes.has(p.name)).map((p) => p.name));
+    // Frozen: non-trainable parameters the step never changes. Buffers the step carries forward (a spectral
+    // norm's power-iteration vector) are state like weights, and go into checkpoints.
+    const carried = new Set(Object.values(spec.carry));
+    const frozen = new Set([...g.params.values()].filter((p) => !p.trainable && shapes.has(p.name) && !carried.has(p.name)).map((p) => p.name));
     return new TrainSession(spec, runner, shapes, frozen);
   }
 
