@@ -212,7 +212,6 @@ export { runLoraEval, type LoraEvalOptions, type LoraEvalReport } from './eval/l
 
 // Web studio (served by startServer from web/dist) and the personal taste model.
 export { webRoutes, WEB_DIST } from './server/web-routes.ts';
-export { lineageRoutes } from './server/routes/lineage-routes.ts';
 export { TasteService } from './server/taste-service.ts';
 export { BoardDocs } from './server/collab/board-docs.ts';
 export { imageFeatures, standardiser, FEATURE_NAMES, FEATURE_SIZE, type PixelImage } from './taste/features.ts';

@@ -14,7 +14,6 @@ import { adminRoutes } from './routes/admin-routes.ts';
 import { dataRoutes } from './routes/data-routes.ts';
 import { jobRoutes } from './routes/job-routes.ts';
 import { libraryRoutes } from './routes/library-routes.ts';
-import { lineageRoutes } from './routes/lineage-routes.ts';
 import { openAiRoutes } from './routes/openai-routes.ts';
 import { tasteRoutes } from './routes/taste-routes.ts';
 import { securityHook, type SecurityOptions } from './security.ts';
@@ -57,7 +56,6 @@ export async function buildApp(studio: Studio, options: AppOptions = {}): Promis
   a1111Routes(app, studio);
   openAiRoutes(app, studio);
   dataRoutes(app, studio);
-  lineageRoutes(app, studio);
   boardRoutes(app, studio);
   tasteRoutes(app, studio);
   webRoutes(app);
