@@ -4,7 +4,7 @@
  * with the same pair give the same bytes for the same model and inputs; another ORT version or kernel
  * family rounds differently, so images may differ by a pixel level or two. Recipes record this pair.
  */
-import { readFileSync } from 'node:fs';
+import { cpuFlags, parseCpuFlags } from '../core/cpu-features.ts';
 import { createRequire } from 'node:module';
 
 export interface RuntimeInfo {
@@ -18,21 +18,18 @@ let cached: RuntimeInfo | null = null;
 
 /** This process's runtime (read once). */
 export function runtimeInfo(): RuntimeInfo {
-  cached ??= { ort: ortVersion(), cpu: cpuKernelFamily(readCpuinfo(), process.arch) };
+  cached ??= { ort: ortVersion(), cpu: kernelFamily(cpuFlags(), process.arch) };
   return { ...cached };
 }
 
 /** The x86 kernel family from /proc/cpuinfo's `flags`: avx512f → avx512, avx2 → avx2, else sse. */
 export function cpuKernelFamily(cpuinfo: string | null, arch: string): string {
+  return kernelFamily(parseCpuFlags(cpuinfo), arch);
+}
+
+function kernelFamily(flags: ReadonlySet<string> | null, arch: string): string {
   if (arch !== 'x64' && arch !== 'ia32') return arch;
-  const flagsLine = cpuinfo?.split('\n').find((line) => /^flags\s*:/.test(line));
-  if (!flagsLine) return `${arch}-unknown`; // no /proc/cpuinfo (not Linux): the family cannot be told
-  const flags = new Set(
-    flagsLine
-      .slice(flagsLine.indexOf(':') + 1)
-      .trim()
-      .split(/\s+/),
-  );
+  if (flags === null) return `${arch}-unknown`; // no /proc/cpuinfo (not Linux): the family cannot be told
   if (flags.has('avx512f')) return 'avx512';
   if (flags.has('avx2')) return 'avx2';
   return 'sse';
@@ -52,12 +49,4 @@ function ortVersion(): string {
   const require = createRequire(import.meta.url);
   const pkg = require('onnxruntime-node/package.json') as { version?: unknown };
   return typeof pkg.version === 'string' ? pkg.version : 'unknown';
-}
-
-function readCpuinfo(): string | null {
-  try {
-    return readFileSync('/proc/cpuinfo', 'utf8');
-  } catch {
-    return null;
-  }
 }
