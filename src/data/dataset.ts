@@ -157,3 +157,42 @@ async function decodeRgb(dir: string, item: DatasetItem): Promise<{ data: Buffer
     throw new InputError(`cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
+
+/**
+ * Several datasets of one image size as one (items and pixels concatenated in the given order), so a
+ * model trains on e.g. Open Clip Art and emoji together. `dir` lists the parts joined by "+".
+ */
+export function combineDatasets(parts: readonly ImageDataset[]): ImageDataset {
+  const first = parts[0];
+  if (first === undefined) throw new InputError('no datasets to combine');
+  if (parts.length === 1) return first;
+  for (const p of parts) {
+    if (p.size !== first.size) throw new InputError(`${p.dir} holds ${p.size} px images and ${first.dir} ${first.size} px; build them at one --size`);
+  }
+  const items = parts.flatMap((p) => p.items);
+  const pixels = new Uint8Array(parts.reduce((n, p) => n + p.pixels.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    pixels.set(p.pixels, offset);
+    offset += p.pixels.length;
+  }
+  const plane = first.size * first.size;
+  return {
+    dir: parts.map((p) => p.dir).join('+'),
+    items,
+    size: first.size,
+    pixels,
+    readBatch(indices: readonly number[]): Float32Array {
+      const out = new Float32Array(indices.length * 3 * plane); // (B, 3, H, W)
+      indices.forEach((index, b) => {
+        if (!Number.isInteger(index) || index < 0 || index >= items.length) throw new RangeError(`batch index ${index} is not in 0..${items.length - 1}`);
+        const src = pixels.subarray(index * 3 * plane, (index + 1) * 3 * plane);
+        const dst = b * 3 * plane;
+        for (let k = 0; k < src.length; k++) out[dst + k] = TO_UNIT[src[k]] as number;
+      });
+      return out;
+    },
+    captions: (indices) => indices.map((i) => (items[i] as DatasetItem).caption),
+    sampleIndices: (rng, batchSize) => Array.from({ length: batchSize }, () => rng.int(items.length)),
+  };
+}

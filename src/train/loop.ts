@@ -17,7 +17,8 @@ export interface TrainLoopOptions {
   /** Train until this many steps in total have been taken. */
   steps: number;
   lr: LrSchedule;
-  checkpoint?: { path: string; every: number; metadata?: Record<string, string> };
+  /** Checkpoints every `every` steps; `metadata` (or a function giving it at save time) goes into the file. */
+  checkpoint?: { path: string; every: number; metadata?: Record<string, string> | (() => Record<string, string>) };
   /** Called every `every` steps and after the last one (e.g. to write a sample grid). */
   sample?: { every: number; run: (step: number) => Promise<void> };
   /** Called after every step (loss curves, logs). */
@@ -72,7 +73,8 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
     }
     bar?.update(step, o.showMetrics ? { ...smoothedMetrics, lr } : { loss: smoothed, lr });
     if (o.checkpoint && (step % o.checkpoint.every === 0 || step === o.steps)) {
-      await session.save(o.checkpoint.path, o.checkpoint.metadata);
+      const m = o.checkpoint.metadata;
+      await session.save(o.checkpoint.path, typeof m === 'function' ? m() : m);
       lastSaved = step;
     }
     if (o.sample && (step % o.sample.every === 0 || step === o.steps)) await o.sample.run(step);

@@ -8,8 +8,10 @@ import { buildDataset, type BuildProgress, type BuildReport } from '../../data/b
 import { contactSheet } from '../../data/contact-sheet.ts';
 import { folderSources, type FitChoice } from '../../data/folder-source.ts';
 import { buildOpenclipartDataset } from '../../data/openclipart.ts';
+import { buildEmojiDataset } from '../../data/emoji.ts';
+import { DEFAULT_EMOJI_SETS, EMOJI_SETS, parseEmojiSets } from '../../data/emoji-sets.ts';
 
-const usage = `Usage: gesso data <openclipart|folder|sheet> [options]
+const usage = `Usage: gesso data <openclipart|emoji|folder|sheet> [options]
 
 Builds a captioned image dataset for training: OUT/images/<id>.png, OUT/manifest.jsonl (one line per
 picture: file, caption, category, source, licence, split, colors) and OUT/report.json (counts, drops
@@ -22,6 +24,16 @@ in the report. Running again with the same OUT resumes: unchanged files are not 
       "red star with black, stars, shapes". --limit takes a seeded random sample of N files.
       Default --out: .cache/openclipart-<size>
 
+  gesso data emoji [--size 64] [--out DIR] [--sets ${DEFAULT_EMOJI_SETS.join(',')}] [--packages DIR]
+      Emoji drawings from npm packages, downloaded from the npm registry with \`npm pack\` into --packages
+      (default .cache/npm; checked against pinned hashes; later builds work offline from there). Sets:
+${Object.values(EMOJI_SETS)
+  .map((s) => `        ${s.id.padEnd(9)} ${s.package.name}@${s.package.version}, graphics ${s.licence}`)
+  .join('\n')}
+      Captions from the Unicode CLDR names and keywords (emojibase-data) with the set as a style word:
+      "red apple with green, food fruit, twemoji style". Skin-tone variants, flags and components are
+      left out. Writes ATTRIBUTION.md (credit lines per set) beside the manifest. Default --out: .cache/emoji-<size>
+
   gesso data folder DIR [--size 64] [--out OUT] [--fit auto|crop|pad] [--seed S] [--val-fraction 0.05]
       Any folder of .png .jpg .jpeg .webp .svg pictures (recursive). A "<name>.txt" beside a picture is
       its caption; otherwise the caption comes from its file and folder names. The licence is "unknown"
@@ -31,7 +43,7 @@ in the report. Running again with the same OUT resumes: unchanged files are not 
   gesso data sheet DIR [--out FILE] [--count 64] [--seed S]
       A contact sheet PNG of random pictures of a dataset with their captions (default DIR/sheet.png).
 
-Options for openclipart and folder:
+Options for openclipart, emoji and folder:
   --size N            side of the square images in pixels (default 64)
   --seed S            seed of the train/val split and of --limit's sample (default 0)
   --val-fraction F    share of pictures in the val split (default 0.05)
@@ -44,9 +56,10 @@ export const dataCommand: Command = {
   async run(args: string[]): Promise<number> {
     const [sub, ...rest] = args;
     if (sub === 'openclipart') return runOpenclipart(rest);
+    if (sub === 'emoji') return runEmoji(rest);
     if (sub === 'folder') return runFolder(rest);
     if (sub === 'sheet') return runSheet(rest);
-    throw new InputError(`data: unknown subcommand ${JSON.stringify(sub ?? '')}; expected openclipart, folder or sheet (see gesso data --help)`);
+    throw new InputError(`data: unknown subcommand ${JSON.stringify(sub ?? '')}; expected openclipart, emoji, folder or sheet (see gesso data --help)`);
   },
 };
 
@@ -73,6 +86,23 @@ async function runOpenclipart(args: string[]): Promise<number> {
     log: (line) => console.log(line),
   });
   printSummary(report, outDir);
+  return 0;
+}
+
+async function runEmoji(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { ...buildFlags, sets: { type: 'string' }, packages: { type: 'string' } }, allowPositionals: false });
+  const common = commonOptions(values);
+  const outDir = values.out ?? `.cache/emoji-${common.size}`;
+  const report = await buildEmojiDataset({
+    ...common,
+    outDir,
+    ...(values.sets === undefined ? {} : { sets: parseEmojiSets(values.sets) }),
+    ...(values.packages === undefined ? {} : { packagesDir: values.packages }),
+    onProgress: progressPrinter(),
+    log: (line) => console.log(line),
+  });
+  printSummary(report, outDir);
+  console.log(`wrote ${outDir}/ATTRIBUTION.md`);
   return 0;
 }
 

@@ -50,19 +50,23 @@ async function runGanTraining(args: string[]): Promise<number> {
   return 0;
 }
 
-const usage = `Usage: gesso train default [--quick] [--data DIR] [--run DIR] [--out DIR] [--until vae|unet|export]
+const usage = `Usage: gesso train default [--version 1|2] [--quick] [--data DIR[,DIR]] [--run DIR] [--out DIR] [--until vae|unet|export]
        gesso train gan --data DIR [--size 64|128] [--steps N] [--batch B] [--run DIR] [--out DIR] [--seed S]
        gesso train finetune ...   a LoRA on a folder of your pictures (gesso train finetune --help)
 
-Trains gesso's default text-to-image model (gesso-clipart-v1) from the Open Clip Art Library with
-gesso's own engine: a KL autoencoder, then a text encoder + UNet, then exports the model folder.
-Every stage checkpoints into the run folder and resumes where it stopped; run the same command again.
+Trains gesso's default text-to-image model with gesso's own engine: a KL autoencoder, then a text
+encoder + UNet, then a 4x upscaler, then exports the model folder. Every stage checkpoints into the
+run folder and resumes where it stopped; run the same command again. The run's CPU-seconds (all
+processes) are kept in <run>/cpu.json and in each checkpoint.
 
-  --data DIR    dataset from \`gesso data openclipart --size 64\` (default .cache/openclipart-64)
-  --run DIR     checkpoints, logs and sample grids (default .cache/train-default, or
-                .cache/train-default-quick with --quick)
-  --out DIR     the finished model folder (default models/gesso-clipart-v1, or
-                <run>/model with --quick)
+  --version V   1: gesso-clipart-v1 (the shipped default; Open Clip Art, ε-prediction)
+                2: gesso-default-v2 (Open Clip Art + emoji; v-prediction, min-SNR weights, wider UNet)
+  --data DIRS   comma-separated \`gesso data\` folders at 64 px (default: version 1
+                .cache/openclipart-64; version 2 .cache/openclipart-64,.cache/emoji-64)
+  --run DIR     checkpoints, logs and sample grids (default .cache/train-default, version 2
+                .cache/train-default-v2; with --quick <default>-quick)
+  --out DIR     the finished model folder (default models/gesso-clipart-v1, version 2
+                models/gesso-default-v2; <run>/model with --quick)
   --quick       a few steps per stage with tiny batches (tests)
   --until S     stop after stage S
 
@@ -111,6 +115,7 @@ export const trainCommand: Command = {
       allowPositionals: true,
       options: {
         quick: { type: 'boolean', default: false },
+        version: { type: 'string', default: '1' },
         data: { type: 'string' },
         run: { type: 'string' },
         out: { type: 'string' },
@@ -145,10 +150,16 @@ export const trainCommand: Command = {
     const until = values.until;
     if (until !== undefined && until !== 'vae' && until !== 'unet' && until !== 'export')
       throw new InputError(`train: --until ${JSON.stringify(until)}; expected vae, unet or export`);
+    const version = values.version === '1' ? 1 : values.version === '2' ? 2 : null;
+    if (version === null) throw new InputError(`train default: --version ${JSON.stringify(values.version)}; expected 1 or 2`);
+    const runBase = version === 2 ? '.cache/train-default-v2' : '.cache/train-default';
+    const runDir = values.run ?? (values.quick ? `${runBase}-quick` : runBase);
+    const dataDirs = values.data?.split(',').filter((d) => d.length > 0);
     await trainDefaultModel({
-      dataDir: values.data ?? '.cache/openclipart-64',
-      runDir: values.run ?? (values.quick ? '.cache/train-default-quick' : '.cache/train-default'),
-      outDir: values.out ?? (values.quick ? '.cache/train-default-quick/model' : 'models/gesso-clipart-v1'),
+      version,
+      ...(dataDirs ? { dataDir: dataDirs } : {}),
+      runDir,
+      outDir: values.out ?? (values.quick ? `${runDir}/model` : version === 2 ? 'models/gesso-default-v2' : 'models/gesso-clipart-v1'),
       quick: values.quick ?? false,
       ...(until ? { until } : {}),
     });

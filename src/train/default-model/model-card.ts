@@ -23,7 +23,7 @@ export interface CardFacts {
   upscalerMetrics?: Record<string, unknown> | null;
 }
 
-export async function writeLossCurves(log: StageLog, path: string): Promise<void> {
+export async function writeLossCurves(log: StageLog, path: string, name = MODEL_NAME): Promise<void> {
   const smooth = (pts: readonly [number, number][], k = 25): [number, number][] =>
     pts.map(([x], i) => {
       const window = pts.slice(Math.max(0, i - k), i + 1);
@@ -34,7 +34,7 @@ export async function writeLossCurves(log: StageLog, path: string): Promise<void
       { name: 'VAE loss (MSE + KL)', points: smooth(log.get('vae_loss')) },
       { name: 'UNet loss (ε MSE)', points: smooth(log.get('unet_loss')) },
     ],
-    { title: `${MODEL_NAME}: training loss (moving average of 25 steps)`, xLabel: 'step', yLabel: 'loss', logY: true },
+    { title: `${name}: training loss (moving average of 25 steps)`, xLabel: 'step', yLabel: 'loss', logY: true },
   );
   writeFileSync(path, png);
 }
@@ -46,7 +46,7 @@ export function modelCard(f: CardFacts): string {
   const ev = f.evaluation ?? null;
   const up = f.upscalerMetrics ?? null;
   const total = f.params.vae + f.params.text + f.params.unet + (f.params.upscaler ?? 0);
-  return `# ${MODEL_NAME}
+  return `# ${r.name}
 
 gesso's default text-to-image model: small, trained by gesso itself (its own graph builder, autodiff and
 ONNX Runtime, on 2 CPU cores) on public-domain drawings, so a fresh install makes images with no download.

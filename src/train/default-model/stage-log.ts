@@ -2,12 +2,17 @@
 import { appendFileSync, existsSync, truncateSync } from 'node:fs';
 import { InputError } from '../../core/errors.ts';
 import { FILE_LIMITS, readTextFile } from '../../core/safe-read.ts';
+import type { CpuLedger } from './cpu-ledger.ts';
 
 export class StageLog {
   private readonly series = new Map<string, [number, number][]>();
   private readonly notes: { text: string; at: number }[] = [];
 
-  constructor(private readonly path: string) {
+  /** The run's CPU ledger, brought up to date (at most every 30 s) as points are logged. */
+  constructor(
+    private readonly path: string,
+    readonly cpu: CpuLedger | null = null,
+  ) {
     if (existsSync(path)) {
       const lines = readTextFile(path, 'training log', FILE_LIMITS.log).split('\n');
       for (const [i, line] of lines.entries()) {
@@ -44,12 +49,14 @@ export class StageLog {
   point(name: string, x: number, y: number): void {
     this.push(name, x, y);
     appendFileSync(this.path, `${JSON.stringify({ series: name, x, y })}\n`);
+    this.cpu?.save(30);
   }
 
   note(text: string): void {
     const at = new Date();
     this.notes.push({ text, at: at.getTime() });
     appendFileSync(this.path, `${JSON.stringify({ note: text, at: at.toISOString() })}\n`);
+    this.cpu?.save();
     console.log(text);
   }
 
@@ -71,4 +78,11 @@ export class StageLog {
     const s = this.series.get(name);
     return s && s.length > 0 ? (s[s.length - 1] as [number, number])[1] : undefined;
   }
+}
+
+/** Checkpoint metadata with the run's CPU-seconds so far (none without a ledger); writes the ledger too. */
+export function cpuMetadata(log: StageLog): Record<string, string> {
+  if (log.cpu === null) return {};
+  log.cpu.save();
+  return { cpu_seconds: log.cpu.total().toFixed(0) };
 }

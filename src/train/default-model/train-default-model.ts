@@ -11,10 +11,11 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../core/errors.ts';
-import { loadImageDataset, type ImageDataset } from '../../data/dataset.ts';
+import { combineDatasets, loadImageDataset, type ImageDataset } from '../../data/dataset.ts';
 import { readSafetensors, toFloat32, writeSafetensors } from '../../weights/safetensors.ts';
 import { type WordTokenizer, saveWordTokenizer, loadWordTokenizer } from '../../text/word-tokenizer.ts';
-import { defaultModelPlan, MODEL_NAME, type DefaultModelPlan } from './config.ts';
+import { defaultModelPlan, type DefaultModelPlan, type PlanVersion } from './config.ts';
+import { CpuLedger } from './cpu-ledger.ts';
 import { StageLog } from './stage-log.ts';
 import { encodeMeans, trainVaeStage, vaeSessions } from './vae-stage.ts';
 import { buildCaptionTokenizer, textEncoderConfig } from './text-stage.ts';
@@ -26,7 +27,10 @@ import { trainUpscaler } from '../upscaler/train-upscaler.ts';
 import { modelCard, readJsonIfPresent, writeLossCurves } from './model-card.ts';
 
 export interface TrainDefaultOptions {
-  dataDir: string;
+  /** `gesso data` folder(s) at 64 px (default: the plan's, e.g. .cache/openclipart-64 and .cache/emoji-64). */
+  dataDir?: string | readonly string[];
+  /** Which plan (config.ts): 1 = gesso-clipart-v1 (default), 2 = gesso-default-v2. */
+  version?: PlanVersion;
   runDir: string;
   /** Where the finished model folder goes (default models/gesso-clipart-v1). */
   outDir: string;
@@ -54,23 +58,25 @@ function optional<K extends string>(key: K, value: number | undefined): Partial<
 }
 
 export async function trainDefaultModel(o: TrainDefaultOptions): Promise<DefaultModelPlan> {
-  const plan = defaultModelPlan(o.quick);
-  if (!existsSync(join(o.dataDir, 'manifest.jsonl'))) {
-    throw new InputError(
-      `no dataset at ${o.dataDir}: run \`gesso data openclipart --size 64 --out ${o.dataDir}\` first (needs apt-get install openclipart-svg)`,
-    );
+  const plan = defaultModelPlan(o.quick, o.version ?? 1);
+  const dataDirs = o.dataDir === undefined ? plan.data : typeof o.dataDir === 'string' ? [o.dataDir] : [...o.dataDir];
+  plan.data = dataDirs;
+  for (const dir of dataDirs) {
+    if (!existsSync(join(dir, 'manifest.jsonl'))) {
+      const build = /emoji/.test(dir)
+        ? `gesso data emoji --size 64 --out ${dir}\``
+        : `gesso data openclipart --size 64 --out ${dir}\` (needs apt-get install openclipart-svg)`;
+      throw new InputError(`no dataset at ${dir}: run \`${build} first`);
+    }
   }
   mkdirSync(join(o.runDir, 'samples'), { recursive: true });
-  const log = new StageLog(join(o.runDir, 'log.jsonl'));
+  const log = new StageLog(join(o.runDir, 'log.jsonl'), new CpuLedger(join(o.runDir, 'cpu.json')));
   const started = Date.now();
-  const train = await loadImageDataset(o.dataDir, { split: 'train' });
-  const val = await loadImageDataset(o.dataDir, { split: 'val' });
-  if (val.items.length === 0 || train.items.length === 0) {
-    throw new InputError(
-      `dataset ${o.dataDir} has ${train.items.length} training and ${val.items.length} validation drawings; training needs at least one of each (build it again with more pictures)`,
-    );
-  }
-  log.note(`data: ${train.items.length} train and ${val.items.length} validation drawings at ${train.size} px from ${o.dataDir}`);
+  const train = combineDatasets(await Promise.all(dataDirs.map((dir) => loadImageDataset(dir, { split: 'train' }))));
+  const val = combineDatasets(await Promise.all(dataDirs.map((dir) => loadImageDataset(dir, { split: 'val' }))));
+  log.note(
+    `data: ${train.items.length} train and ${val.items.length} validation drawings at ${train.size} px from ${dataDirs.join(', ')}; plan ${plan.name} (version ${plan.version}); ${log.cpu?.total().toFixed(0)} CPU-seconds used so far`,
+  );
 
   // 2. VAE
   const vaeFinal = join(o.runDir, 'vae.final.safetensors');
@@ -140,7 +146,7 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
       unet: count(unet.values, (k) => !k.startsWith('text_model.')),
       ...(typeof upscalerConfig?.['parameters'] === 'number' ? { upscaler: upscalerConfig['parameters'] } : {}),
     },
-    dataset: { dir: o.dataDir, train: train.items.length, val: val.items.length },
+    dataset: { dir: dataDirs.join(', '), train: train.items.length, val: val.items.length },
     vaePsnr,
     minutes: {
       ...optional('vae', log.minutesBetween('VAE:', 'vae:')),
@@ -152,10 +158,10 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
   const evalResults = readJsonIfPresent(join(o.outDir, 'eval.json'));
   exportDefaultModel(o.outDir, { plan, vae: plan.vae, vaeValues: vae, textConfig, tokenizer, unetValues: unet.values, modelCard: card });
   if (evalResults) writeFileSync(join(o.outDir, 'eval.json'), `${JSON.stringify(evalResults, null, 2)}\n`);
-  await writeLossCurves(log, join(o.outDir, 'loss-curves.png'));
+  await writeLossCurves(log, join(o.outDir, 'loss-curves.png'), plan.name);
   writeFileSync(
     join(o.outDir, 'training.json'),
-    `${JSON.stringify({ model: MODEL_NAME, plan, quick: o.quick, vaeValPsnrDb: vaePsnr, data: o.dataDir, trainDrawings: train.items.length, valDrawings: val.items.length }, null, 2)}\n`,
+    `${JSON.stringify({ model: plan.name, plan, quick: o.quick, vaeValPsnrDb: vaePsnr, data: dataDirs, cpuSeconds: Math.round(log.cpu?.total() ?? 0), trainDrawings: train.items.length, valDrawings: val.items.length }, null, 2)}\n`,
   );
   log.note(`export: ${o.outDir} written (VAE PSNR ${vaePsnr.toFixed(2)} dB, ${Math.round((Date.now() - started) / 1000)} s this run)`);
   return plan;

@@ -1,6 +1,8 @@
 /**
  * Stage 4 of the default model: the text encoder and the UNet trained together on noise prediction
- * (DDPM's ε-objective, Ho et al. 2020) over the VAE's scaled latents. Captions are dropped to "" with
+ * (DDPM's ε-objective, Ho et al. 2020; or v = α·ε − σ·x0, Salimans & Ho 2022, with the plan's
+ * `prediction`) over the VAE's scaled latents, optionally with min-SNR-γ weights per sample (Hang et
+ * al. 2023: w = min(SNR, γ)/SNR for ε, min(SNR, γ)/(SNR + 1) for v). Captions are dropped to "" with
  * probability `captionDropout` so the same network gives the unconditional prediction that
  * classifier-free guidance needs (Ho & Salimans, 2022). Noising happens on the host with the
  * scheduler's own noise schedule, so training and sampling share one definition of ᾱ_t.
@@ -20,7 +22,7 @@ import { TrainSession } from '../train-session.ts';
 import { trainLoop } from '../loop.ts';
 import { warmupCosine } from '../lr-schedule.ts';
 import type { DefaultModelPlan } from './config.ts';
-import type { StageLog } from './stage-log.ts';
+import { cpuMetadata, type StageLog } from './stage-log.ts';
 
 export interface UnetStageInput {
   plan: DefaultModelPlan;
@@ -57,10 +59,18 @@ export function buildUnetTraining(plan: DefaultModelPlan, textConfig: ClipTextCo
   const ids = g.input('ids', [batch, textConfig.max_position_embeddings], 'int64');
   const noisy = g.input('noisy', [batch, c.in_channels, c.sample_size, c.sample_size]);
   const t = g.input('t', [batch], 'int64');
-  const noise = g.input('noise', [batch, c.out_channels, c.sample_size, c.sample_size]);
+  // The regression target: ε, or v (the plan's prediction type).
+  const target = g.input('target', [batch, c.out_channels, c.sample_size, c.sample_size]);
   const context = text.forward(ids).lastHiddenState; // (B, S, D)
-  const d = sub(unet.forward(noisy, t, context), noise); // (B, L, h, w)
-  return { g, loss: reduceMean(mul(d, d)) };
+  const d = sub(unet.forward(noisy, t, context), target); // (B, L, h, w)
+  if (plan.unetTraining.minSnrGamma === null) return { g, loss: reduceMean(mul(d, d)) };
+  const weight = g.input('weight', [batch, 1, 1, 1]); // per-sample min-SNR weight
+  return { g, loss: reduceMean(mul(weight, mul(d, d))) };
+}
+
+/** The min-SNR-γ weight of one sample at SNR `snr` for the prediction type. */
+export function minSnrWeight(snr: number, gamma: number, prediction: 'epsilon' | 'v_prediction'): number {
+  return Math.min(snr, gamma) / (prediction === 'epsilon' ? snr : snr + 1);
 }
 
 export async function trainUnetStage(o: UnetStageInput): Promise<Map<string, Float32Array>> {
@@ -106,7 +116,7 @@ export async function trainUnetStage(o: UnetStageInput): Promise<Map<string, Flo
       label: 'unet',
       quiet: o.quiet ?? false,
       resume: true,
-      checkpoint: { path: join(o.runDir, 'unet.safetensors'), every: s.checkpointEvery },
+      checkpoint: { path: join(o.runDir, 'unet.safetensors'), every: s.checkpointEvery, metadata: () => cpuMetadata(o.log) },
       batch: (step): Record<string, HostTensor> => {
         const rng = new Rng((plan.seed * 104729 + step) >>> 0);
         const x0 = new Float32Array(s.batch * latentSize);
@@ -122,11 +132,21 @@ export async function trainUnetStage(o: UnetStageInput): Promise<Map<string, Flo
         const eps = rng.normal(x0.length);
         const noisy = schedule.addNoiseAt(x0, eps, ts);
         const dims = [s.batch, c.in_channels, c.sample_size, c.sample_size];
+        const gamma = s.minSnrGamma;
         return {
           ids: { dtype: 'int64', dims: [s.batch, L], data: ids },
           noisy: { dtype: 'float32', dims, data: noisy },
           t: { dtype: 'int64', dims: [s.batch], data: BigInt64Array.from(ts.map((v) => BigInt(v))) },
-          noise: { dtype: 'float32', dims, data: eps },
+          target: { dtype: 'float32', dims, data: s.prediction === 'epsilon' ? eps : schedule.velocity(x0, eps, ts) },
+          ...(gamma === null
+            ? {}
+            : {
+                weight: {
+                  dtype: 'float32' as const,
+                  dims: [s.batch, 1, 1, 1],
+                  data: Float32Array.from(ts, (v) => minSnrWeight(schedule.snr(v), gamma, s.prediction)),
+                },
+              }),
         };
       },
       onStep: (r) => o.log.point('unet_loss', r.step, r.loss),

@@ -27,7 +27,7 @@ import { TrainSession } from '../train-session.ts';
 import { trainLoop } from '../loop.ts';
 import { warmupCosine } from '../lr-schedule.ts';
 import type { DefaultModelPlan } from './config.ts';
-import type { StageLog } from './stage-log.ts';
+import { cpuMetadata, type StageLog } from './stage-log.ts';
 
 export interface VaeStageResult {
   values: Map<string, Float32Array>;
@@ -154,7 +154,7 @@ export async function trainVaeStage(
       label: 'vae',
       quiet,
       resume: true,
-      checkpoint: { path: join(runDir, 'vae.safetensors'), every: s.checkpointEvery },
+      checkpoint: { path: join(runDir, 'vae.safetensors'), every: s.checkpointEvery, metadata: () => cpuMetadata(log) },
       batch: (step) => {
         // Batches depend only on the step, so a resumed run sees the same data and noise.
         const rng = new Rng((plan.seed * 7919 + step) >>> 0);
