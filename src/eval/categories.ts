@@ -129,3 +129,28 @@ export function chooseCategories(items: readonly DatasetItem[], n = 10): Content
     throw new InputError(`the dataset has ${chosen.length} content categories whose folder names its captions use; the classification score needs at least 2`);
   return chosen;
 }
+
+/**
+ * Categories of a model trained on several datasets (Open Clip Art and emoji): each part's `n` largest
+ * qualifying categories, ranked over all parts' captions together (a phrase must name its category in
+ * the union, not only in its own part), so every dataset is measured.
+ */
+export function chooseCategoriesPerPart(parts: readonly (readonly DatasetItem[])[], n = 10): ContentCategory[] {
+  const all = parts.flat();
+  const ranked = rankCategories(all).filter((c) => c.qualifies);
+  const chosen: ContentCategory[] = [];
+  for (const items of parts) {
+    const keys = new Set(items.map((it) => categoryKey(it.category)));
+    chosen.push(
+      ...ranked
+        .filter((c) => keys.has(c.key) && !chosen.some((d) => d.key === c.key))
+        .slice(0, n)
+        .map(({ qualifies: _, ...c }) => c),
+    );
+  }
+  if (chosen.length < 2)
+    throw new InputError(
+      `the datasets have ${chosen.length} content categories whose folder names their captions use; the classification score needs at least 2`,
+    );
+  return chosen;
+}

@@ -21,12 +21,12 @@
  * is written for people to look at.
  */
 import { Rng } from '../core/rng.ts';
-import { loadImageDataset } from '../data/dataset.ts';
+import { combineDatasets, type ImageDataset, loadImageDataset } from '../data/dataset.ts';
 import type { DiffusionModel } from '../pipelines/model-folder.ts';
 import { generate } from '../pipelines/generate.ts';
 import { splitWords, WordTokenizer } from '../text/word-tokenizer.ts';
 import type { Tokenizer } from '../text/tokenizer.ts';
-import { chooseCategories, type ContentCategory } from './categories.ts';
+import { chooseCategories, chooseCategoriesPerPart, type ContentCategory } from './categories.ts';
 import { ClassifierRunner } from './classifier.ts';
 import { classifierRecipe, prepareClassifier } from './eval-classifier.ts';
 import { frechetDistance } from './frechet.ts';
@@ -42,8 +42,29 @@ export const COLOR_PROMPTS: readonly { prompt: string; color: HueName }[] = [
   { prompt: 'a yellow star', color: 'yellow' },
 ];
 
-/** The grid's prompts: objects the drawings' captions name (apple 18 captions, tree 27, house 13, dog 16, flower 16, clock 24, heart 11) and colours. */
-export const GRID_PROMPTS = ['a red apple', 'a blue star', 'a tree', 'a house', 'a dog', 'a yellow flower', 'a clock', 'a red heart'] as const;
+/**
+ * The grid's prompts: everyday subjects a first prompt names, which the captions name too (Open Clip
+ * Art: apple 18 captions, tree 27, house 13, dog 16, flower 16, clock 24, heart 11; the emoji sets
+ * name each of the second eight), and colours.
+ */
+export const GRID_PROMPTS = [
+  'a red apple',
+  'a blue star',
+  'a tree',
+  'a house',
+  'a dog',
+  'a yellow flower',
+  'a clock',
+  'a red heart',
+  'a cat',
+  'a car',
+  'a sun',
+  'a fish',
+  'a bird',
+  'a banana',
+  'a smiling face',
+  'a rocket',
+] as const;
 
 /** Seeds start here, so a rerun makes the same images. */
 export const FIRST_SEED = 1000;
@@ -52,8 +73,18 @@ export const COLOR_TARGET = 0.8;
 
 export interface DefaultEvalOptions {
   model: DiffusionModel;
-  /** A `gesso data` folder: manifest.jsonl + images/. */
-  dataDir: string;
+  /**
+   * A second model measured on the same categories, classifier, held-out drawings and seeds (e.g. the
+   * previous default, v1): its numbers go into the summary with the suffix "_v1".
+   */
+  compare?: DiffusionModel;
+  /** Where the compared model's grid goes (null: none). */
+  compareGridPath?: string | null;
+  /**
+   * `gesso data` folder(s): manifest.jsonl + images/. With several (Open Clip Art and emoji), each
+   * contributes its own 10 largest content categories.
+   */
+  dataDir: string | readonly string[];
   quick?: boolean;
   /** Where the classifier is cached. */
   cacheDir: string;
@@ -69,6 +100,24 @@ export interface EvalSummary {
   cas_ceiling: number;
   color_adherence: number;
   frechet: number;
+  /** The compared model's numbers on the same held-out set (only with `compare`). */
+  vae_psnr_db_v1?: number;
+  cas_v1?: number;
+  color_adherence_v1?: number;
+  frechet_v1?: number;
+}
+
+/** What one model scored: the parts of the report that depend on the model. */
+export interface ModelScores {
+  model: string;
+  cas: number;
+  casPerCategory: Record<string, number>;
+  generatedAs: Record<string, Record<string, number>>;
+  frechet: number;
+  colorAdherence: number;
+  color: EvalReport['color'];
+  vae: EvalReport['vae'];
+  grid: EvalReport['grid'];
 }
 
 export interface CategoryReport extends ContentCategory {
@@ -105,6 +154,8 @@ export interface EvalReport {
   frechet: { generated: number; real: number; value: number; realReference: number | null; realReferenceCount: number };
   vae: { images: number; meanPsnrDb: number; pooledPsnrDb: number };
   grid: { path: string; prompts: string[]; seeds: number[]; unknownWords: Record<string, string[]> } | null;
+  /** The compared model's scores (with `compare`). */
+  compare: ModelScores | null;
   seconds: number;
 }
 
@@ -124,19 +175,23 @@ export async function runDefaultEval(o: DefaultEvalOptions): Promise<EvalReport>
   const seedsPerPrompt = quick ? 4 : 20;
   const generation: GenerationSettings = { ...(quick ? { steps: 4 } : {}), ...o.generation };
 
-  log(`data: loading ${o.dataDir}`);
-  const dataset = await loadImageDataset(o.dataDir, { split: 'all' });
+  const dataDirs = typeof o.dataDir === 'string' ? [o.dataDir] : [...o.dataDir];
+  log(`data: loading ${dataDirs.join(', ')}`);
+  const parts = await Promise.all(dataDirs.map((dir) => loadImageDataset(dir, { split: 'all' })));
+  const dataset = combineDatasets(parts);
   const size = dataset.size;
-  const categories = chooseCategories(dataset.items, 10);
+  const categories =
+    parts.length === 1
+      ? chooseCategories(dataset.items, 10)
+      : chooseCategoriesPerPart(
+          parts.map((p) => p.items),
+          10,
+        );
   const K = categories.length;
   log(`categories: ${categories.map((c) => `${c.key} -> "${c.prompt}" (${c.count})`).join('; ')}`);
 
-  // 1. VAE reconstruction of the val split.
   const valIndices = dataset.items.flatMap((item, i) => (item.split === 'val' ? [i] : []));
   const vaeIndices = quick ? valIndices.slice(0, 8) : valIndices;
-  log(`vae: reconstructing ${vaeIndices.length} val drawings`);
-  const vae = await vaeReconstructionPsnr(model, dataset, vaeIndices);
-  log(`vae: ${vae.meanPsnrDb.toFixed(2)} dB`);
 
   // 2. The classifier and its ceiling on held-out real drawings.
   const prepared = await prepareClassifier(dataset, categories, classifierRecipe(quick), o.cacheDir, log);
@@ -154,62 +209,41 @@ export async function runDefaultEval(o: DefaultEvalOptions): Promise<EvalReport>
     const heldOutAccuracy = heldOutPred.filter((p, i) => p === heldOut[i]?.label).length / heldOut.length;
     log(`classifier: held-out accuracy ${(heldOutAccuracy * 100).toFixed(1)}%, per-category mean ${(ceiling * 100).toFixed(1)}%`);
 
-    // 3. Generated images per category prompt: CAS and features.
-    const perClassGenerated: GeneratedSet[] = [];
-    for (const c of categories) {
-      log(`generate: "${c.prompt}" x${seedsPerPrompt}`);
-      perClassGenerated.push(await generateSet(model, c.prompt, FIRST_SEED, seedsPerPrompt, size, generation));
-    }
-    const genPlanes = concatBytes(perClassGenerated.map((g) => g.planes));
-    const genCount = K * seedsPerPrompt;
-    const genOut = await classifier.run(planesToInput(genPlanes), genCount);
-    const genPred = ClassifierRunner.predictions(genOut.logits, K);
-    const genLabels = categories.flatMap((_, k) => new Array<number>(seedsPerPrompt).fill(k));
-    const casPerClass = perClassAccuracy(genPred, genLabels, K);
-    const cas = genPred.filter((p, i) => p === genLabels[i]).length / genCount;
-    log(`cas: ${(cas * 100).toFixed(1)}% (ceiling ${(ceiling * 100).toFixed(1)}%, chance ${(100 / K).toFixed(1)}%)`);
-
-    // 4. Fréchet distance to the val split's drawings of the categories, and a real-vs-real reference.
+    // 3-6. What depends on the model: generated images, CAS, Fréchet, colours, VAE, grid.
     const F = classifier.featureDim;
     // The val split of these categories; a dataset with (almost) no val split falls back to every held-out drawing.
     const valOnly = heldOut.filter((h) => h.split === 'val');
     const realVal = valOnly.length >= 2 ? valOnly : heldOut;
     const realValOut = await classifier.run(dataset.readBatch(realVal.map((h) => h.index)), realVal.length);
-    const frechet = frechetDistance({ data: genOut.features, count: genCount, dim: F }, { data: realValOut.features, count: realVal.length, dim: F });
     const reference = referenceSample(heldOut, K, seedsPerPrompt);
     let realReference: number | null = null;
     if (reference.length >= 2 && realVal === valOnly) {
       const refOut = await classifier.run(dataset.readBatch(reference), reference.length);
       realReference = frechetDistance({ data: refOut.features, count: reference.length, dim: F }, { data: realValOut.features, count: realVal.length, dim: F });
     }
-    log(`frechet: ${frechet.toFixed(3)} (real held-out drawings vs val: ${realReference?.toFixed(3) ?? 'n/a'})`);
-
-    // 5. Colour adherence.
-    const color: EvalReport['color'] = [];
-    for (const { prompt, color: name } of COLOR_PROMPTS) {
-      log(`generate: "${prompt}" x${seedsPerPrompt}`);
-      const set = await generateSet(model, prompt, FIRST_SEED, seedsPerPrompt, size, generation);
-      const plane = 3 * size * size;
-      const hues = set.seeds.map((_, i) => imageHue(set.pixels.subarray(i * plane, (i + 1) * plane), size, size));
-      const matches = hues.filter((h) => matchesColor(h, name)).length;
-      const share = matches / hues.length;
-      color.push({
-        prompt,
-        color: name,
-        matches,
-        seeds: hues.length,
-        share,
-        meetsTarget: share >= COLOR_TARGET,
-        hues: hues.map((h) => (h.hue === null ? null : round(h.hue, 1))),
-        unknownWords: unknownWords(model.tokenizer, prompt),
-      });
-      log(`color: "${prompt}" ${matches}/${hues.length}`);
+    const setting = {
+      dataset,
+      vaeIndices,
+      categories,
+      classifier,
+      realValFeatures: realValOut.features,
+      realValCount: realVal.length,
+      seedsPerPrompt,
+      size,
+      generation,
+      quick,
+      log,
+    };
+    const main = await scoreModel(model, setting, o.gridPath);
+    log(`frechet: ${main.frechet.toFixed(3)} (real held-out drawings vs val: ${realReference?.toFixed(3) ?? 'n/a'})`);
+    let compare: ModelScores | null = null;
+    if (o.compare) {
+      log(`compare: measuring ${o.compare.dir} the same way`);
+      const { details: _, ...scores } = await scoreModel(o.compare, setting, o.compareGridPath ?? null);
+      compare = scores;
+      log(`compare: CAS ${scores.cas}, Fréchet ${scores.frechet}, colour ${scores.colorAdherence}, VAE ${scores.vae.meanPsnrDb} dB`);
     }
-    const colorAdherence = mean(color.map((c) => c.share));
-
-    // 6. The grid.
-    let grid: EvalReport['grid'] = null;
-    if (o.gridPath !== null) grid = await writeGrid(model, o.gridPath, quick, generation, log);
+    const { perClassGenerated, genPred, casPerClass, genCount, cas, frechet, color, colorAdherence, vae, grid } = main.details;
 
     const first = perClassGenerated[0] as GeneratedSet;
     const report: EvalReport = {
@@ -219,9 +253,12 @@ export async function runDefaultEval(o: DefaultEvalOptions): Promise<EvalReport>
         cas_ceiling: round(ceiling),
         color_adherence: round(colorAdherence),
         frechet: round(frechet, 3),
+        ...(compare
+          ? { vae_psnr_db_v1: compare.vae.meanPsnrDb, cas_v1: compare.cas, color_adherence_v1: compare.colorAdherence, frechet_v1: compare.frechet }
+          : {}),
       },
       model: model.dir,
-      data: o.dataDir,
+      data: dataDirs.join(', '),
       quick,
       generation: { ...first.settings, seedsPerPrompt, firstSeed: FIRST_SEED },
       chance: round(1 / K),
@@ -253,12 +290,92 @@ export async function runDefaultEval(o: DefaultEvalOptions): Promise<EvalReport>
       },
       vae: { images: vae.images, meanPsnrDb: round(vae.meanPsnrDb, 2), pooledPsnrDb: round(vae.pooledPsnrDb, 2) },
       grid,
+      compare,
       seconds: Math.round((performance.now() - started) / 1000),
     };
     return report;
   } finally {
     await classifier.release();
   }
+}
+
+/** What scoreModel needs besides the model: the data, categories and classifier shared by every model measured. */
+interface ScoreSetting {
+  dataset: ImageDataset;
+  vaeIndices: readonly number[];
+  categories: readonly ContentCategory[];
+  classifier: ClassifierRunner;
+  realValFeatures: Float32Array;
+  realValCount: number;
+  seedsPerPrompt: number;
+  size: number;
+  generation: GenerationSettings;
+  quick: boolean;
+  log: (message: string) => void;
+}
+
+/**
+ * One model's numbers: VAE reconstruction of the val split, images generated from each category's
+ * prompt (CAS, Fréchet distance to the val drawings), colour adherence, and the grid.
+ */
+async function scoreModel(model: DiffusionModel, o: ScoreSetting, gridPath: string | null) {
+  const { categories, classifier, seedsPerPrompt, size, generation, log } = o;
+  const K = categories.length;
+  log(`vae: reconstructing ${o.vaeIndices.length} val drawings with ${model.dir}`);
+  const vae = await vaeReconstructionPsnr(model, o.dataset, o.vaeIndices);
+  log(`vae: ${vae.meanPsnrDb.toFixed(2)} dB`);
+
+  const perClassGenerated: GeneratedSet[] = [];
+  for (const c of categories) {
+    log(`generate: "${c.prompt}" x${seedsPerPrompt}`);
+    perClassGenerated.push(await generateSet(model, c.prompt, FIRST_SEED, seedsPerPrompt, size, generation));
+  }
+  const genPlanes = concatBytes(perClassGenerated.map((g) => g.planes));
+  const genCount = K * seedsPerPrompt;
+  const genOut = await classifier.run(planesToInput(genPlanes), genCount);
+  const genPred = ClassifierRunner.predictions(genOut.logits, K);
+  const genLabels = categories.flatMap((_, k) => new Array<number>(seedsPerPrompt).fill(k));
+  const casPerClass = perClassAccuracy(genPred, genLabels, K);
+  const cas = genPred.filter((p, i) => p === genLabels[i]).length / genCount;
+  log(`cas: ${(cas * 100).toFixed(1)}% (chance ${(100 / K).toFixed(1)}%)`);
+  const F = classifier.featureDim;
+  const frechet = frechetDistance({ data: genOut.features, count: genCount, dim: F }, { data: o.realValFeatures, count: o.realValCount, dim: F });
+
+  const color: EvalReport['color'] = [];
+  for (const { prompt, color: name } of COLOR_PROMPTS) {
+    log(`generate: "${prompt}" x${seedsPerPrompt}`);
+    const set = await generateSet(model, prompt, FIRST_SEED, seedsPerPrompt, size, generation);
+    const plane = 3 * size * size;
+    const hues = set.seeds.map((_, i) => imageHue(set.pixels.subarray(i * plane, (i + 1) * plane), size, size));
+    const matches = hues.filter((h) => matchesColor(h, name)).length;
+    const share = matches / hues.length;
+    color.push({
+      prompt,
+      color: name,
+      matches,
+      seeds: hues.length,
+      share,
+      meetsTarget: share >= COLOR_TARGET,
+      hues: hues.map((h) => (h.hue === null ? null : round(h.hue, 1))),
+      unknownWords: unknownWords(model.tokenizer, prompt),
+    });
+    log(`color: "${prompt}" ${matches}/${hues.length}`);
+  }
+  const colorAdherence = mean(color.map((c) => c.share));
+  const grid = gridPath === null ? null : await writeGrid(model, gridPath, o.quick, generation, log);
+  const vaeReport = { images: vae.images, meanPsnrDb: round(vae.meanPsnrDb, 2), pooledPsnrDb: round(vae.pooledPsnrDb, 2) };
+  return {
+    model: model.dir,
+    cas: round(cas),
+    casPerCategory: Object.fromEntries(categories.map((c, k) => [c.key, round(casPerClass[k] as number)])),
+    generatedAs: Object.fromEntries(categories.map((c, k) => [c.key, histogram(genPred.slice(k * seedsPerPrompt, (k + 1) * seedsPerPrompt), categories)])),
+    frechet: round(frechet, 3),
+    colorAdherence: round(colorAdherence),
+    color,
+    vae: vaeReport,
+    grid,
+    details: { perClassGenerated, genPred, casPerClass, genCount, cas, frechet, color, colorAdherence, vae, grid },
+  };
 }
 
 /** Accuracy of each class: the share of its items predicted as it (NaN-free: a class with no items counts 0). */

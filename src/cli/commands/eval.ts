@@ -88,18 +88,35 @@ async function runGanEvalCommand(args: string[]): Promise<number> {
   return 0;
 }
 
+/** The datasets a model folder's training.json names (its plan's data), else Open Clip Art at 64 px. */
+async function trainedOn(modelDir: string): Promise<string[]> {
+  try {
+    const info = JSON.parse(await readFile(join(modelDir, 'training.json'), 'utf8')) as { data?: unknown };
+    const data = typeof info.data === 'string' ? [info.data] : Array.isArray(info.data) ? info.data.filter((d): d is string => typeof d === 'string') : [];
+    if (data.length > 0) return data.map((d) => (d.startsWith('/') ? d : join(REPO, d)));
+  } catch {
+    // No training.json (a model gesso did not train): measure against Open Clip Art.
+  }
+  return [DEFAULT_DATA_DIR];
+}
+
 const usage = `Usage: gesso eval default [options]
 
 Measures a text-to-image model folder against the drawings it learned from, for its model card:
 VAE reconstruction PSNR, classification accuracy score (CAS) and its ceiling, colour adherence,
 Fréchet distance in the classifier's feature space; writes a labelled grid of samples.
 Progress goes to stderr; the last line of stdout is one JSON object with
-vae_psnr_db, cas, cas_ceiling, color_adherence, frechet.
+vae_psnr_db, cas, cas_ceiling, color_adherence, frechet (and with --compare, the compared model's
+vae_psnr_db_v1, cas_v1, color_adherence_v1, frechet_v1 on the same held-out drawings).
 
 Options:
   --model DIR        model folder (default: models/gesso-clipart-v1)
-  --data DIR         \`gesso data\` folder of the training drawings (default: .cache/openclipart-64,
-                     built by \`gesso data openclipart --size 64\`)
+  --data DIRS        comma-separated \`gesso data\` folders of the training drawings (default: the
+                     ones the model's training.json names, else .cache/openclipart-64, built by
+                     \`gesso data openclipart --size 64\`); each folder adds its 10 largest categories
+  --compare DIR      a second model folder (e.g. models/gesso-clipart-v1) measured in the same run on
+                     the same categories, classifier, held-out drawings and seeds
+  --compare-grid FILE  its grid (default: the grid's path with "-compare" before .png)
   --quick            few images and a tiny classifier (for tests: numbers are not meaningful)
   --steps N          denoising steps (default 20; 4 with --quick)
   --cfg X            guidance scale (default 7)
@@ -130,6 +147,8 @@ ${ganUsage}`,
       options: {
         model: { type: 'string' },
         data: { type: 'string' },
+        compare: { type: 'string' },
+        'compare-grid': { type: 'string' },
         quick: { type: 'boolean', default: false },
         steps: { type: 'string' },
         cfg: { type: 'string' },
@@ -150,11 +169,16 @@ ${ganUsage}`,
     }
     const modelDir = values.model ?? DEFAULT_MODEL_DIR;
     if (values.model === undefined && !existsSync(modelDir)) throw new InputError('no default model at models/gesso-clipart-v1; pass --model DIR');
-    const dataDir = values.data ?? DEFAULT_DATA_DIR;
-    if (!existsSync(join(dataDir, 'manifest.jsonl'))) {
-      throw new InputError(
-        `${dataDir} is not a gesso data folder (no manifest.jsonl)${values.data === undefined ? '; build it with `gesso data openclipart --size 64` or pass --data DIR' : ''}`,
-      );
+    const dataDirs = values.data !== undefined ? values.data.split(',').filter((d) => d.length > 0) : await trainedOn(modelDir);
+    for (const dataDir of dataDirs) {
+      if (!existsSync(join(dataDir, 'manifest.jsonl'))) {
+        throw new InputError(
+          `${dataDir} is not a gesso data folder (no manifest.jsonl)${values.data === undefined ? '; build it with `gesso data openclipart --size 64` (or `gesso data emoji`) or pass --data DIR' : ''}`,
+        );
+      }
+    }
+    if (values.compare !== undefined && !existsSync(join(values.compare, 'model_index.json'))) {
+      throw new InputError(`--compare ${values.compare} is not a model folder (no model_index.json)`);
     }
     const generation: GenerationSettings = {};
     if (values.steps !== undefined) generation.steps = numberFlag('--steps', values.steps, { integer: true, min: 1 });
@@ -168,11 +192,14 @@ ${ganUsage}`,
     const cacheDir = values.cache ?? DEFAULT_CACHE_DIR;
     const gridPath = values['no-grid'] ? null : (values.grid ?? (values.quick ? join(cacheDir, 'quick-grid.png') : DEFAULT_GRID));
 
+    const compareGridPath = gridPath === null ? null : (values['compare-grid'] ?? gridPath.replace(/(\.png)?$/i, '-compare.png'));
     const model = await DiffusionModel.load(modelDir);
+    const compare = values.compare === undefined ? undefined : await DiffusionModel.load(values.compare);
     try {
       const report = await runDefaultEval({
         model,
-        dataDir,
+        ...(compare ? { compare, compareGridPath } : {}),
+        dataDir: dataDirs,
         quick: values.quick,
         cacheDir,
         gridPath,
@@ -203,6 +230,13 @@ ${ganUsage}`,
           `colour          ${pct(s.color_adherence)} mean; ${report.color.map((c) => `${c.color} ${c.matches}/${c.seeds}${c.meetsTarget ? '' : ' (below ' + pct(COLOR_TARGET) + ')'}`).join(', ')}`,
           `Fréchet         ${s.frechet} (${report.frechet.generated} generated vs ${report.frechet.real} val drawings; real held-out drawings score ${report.frechet.realReference ?? 'n/a'})`,
           ...(report.grid ? [`grid            ${report.grid.path}`] : []),
+          ...(report.compare
+            ? [
+                `compared with ${report.compare.model}: VAE ${report.compare.vae.meanPsnrDb} dB, CAS ${pct(report.compare.cas)}, colour ${pct(report.compare.colorAdherence)}, Fréchet ${report.compare.frechet}`,
+                ...Object.entries(report.compare.casPerCategory).map(([key, v]) => `  ${key.padEnd(30)} CAS ${pct(v)}`),
+                ...(report.compare.grid ? [`  grid ${report.compare.grid.path}`] : []),
+              ]
+            : []),
           `took ${report.seconds} s`,
         ].join('\n'),
       );
@@ -210,6 +244,7 @@ ${ganUsage}`,
       return 0;
     } finally {
       await model.release();
+      await compare?.release();
     }
   },
 };

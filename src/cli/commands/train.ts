@@ -69,6 +69,7 @@ processes) are kept in <run>/cpu.json and in each checkpoint.
                 models/gesso-default-v2; <run>/model with --quick)
   --quick       a few steps per stage with tiny batches (tests)
   --until S     stop after stage S
+  --unet-steps N  shorten the UNet stage to N steps (pilot runs; the model is not the plan's)
 
 Usage: gesso train style --style MINE.png --content DIR [--run DIR] [--steps N] [--size N] [--batch N]
 
@@ -116,6 +117,7 @@ export const trainCommand: Command = {
       options: {
         quick: { type: 'boolean', default: false },
         version: { type: 'string', default: '1' },
+        'unet-steps': { type: 'string' },
         data: { type: 'string' },
         run: { type: 'string' },
         out: { type: 'string' },
@@ -155,8 +157,10 @@ export const trainCommand: Command = {
     const runBase = version === 2 ? '.cache/train-default-v2' : '.cache/train-default';
     const runDir = values.run ?? (values.quick ? `${runBase}-quick` : runBase);
     const dataDirs = values.data?.split(',').filter((d) => d.length > 0);
+    const unetSteps = optionalNumberFlag('--unet-steps', values['unet-steps'], { integer: true, min: 1 });
     await trainDefaultModel({
       version,
+      ...(unetSteps !== undefined ? { unetSteps } : {}),
       ...(dataDirs ? { dataDir: dataDirs } : {}),
       runDir,
       outDir: values.out ?? (values.quick ? `${runDir}/model` : version === 2 ? 'models/gesso-default-v2' : 'models/gesso-clipart-v1'),

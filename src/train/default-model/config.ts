@@ -128,17 +128,17 @@ function planV2(quick: boolean): DefaultModelPlan {
   const textWidth = quick ? 32 : 192;
   const unet = unetConfig({
     ...v1.unet,
-    block_out_channels: quick ? [32, 32] : [96, 192, 192],
+    block_out_channels: quick ? [32, 32] : [64, 128, 192],
     cross_attention_dim: textWidth,
-    attention_head_dim: quick ? 2 : 6,
+    attention_head_dim: quick ? 2 : 4,
   });
-  const steps = 16000;
+  const steps = 7000;
   return {
     ...v1,
     version: 2,
     name: MODEL_NAME_V2,
     data: ['.cache/openclipart-64', '.cache/emoji-64'],
-    vaeTraining: { ...v1.vaeTraining, steps: quick ? 3 : 2000, warmup: quick ? 1 : 100 },
+    vaeTraining: { ...v1.vaeTraining, steps: quick ? 3 : 2000, warmup: quick ? 1 : 100, checkpointEvery: quick ? 2 : 100 },
     text: { hiddenSize: textWidth, layers: quick ? 1 : 3, heads: quick ? 2 : 6, maxLength: 24, minWordCount: quick ? 1 : 3, maxVocab: 6000 },
     unet,
     unetTraining: {
@@ -146,8 +146,8 @@ function planV2(quick: boolean): DefaultModelPlan {
       batch: quick ? 2 : 32,
       lr: 1e-3,
       warmup: quick ? 1 : 500,
-      checkpointEvery: quick ? 2 : 200,
-      sampleEvery: quick ? 3 : 2000,
+      checkpointEvery: quick ? 2 : 100,
+      sampleEvery: quick ? 3 : 1500,
       captionDropout: 0.1,
       emaDecay: 0.9995,
       categoryCap: 300,

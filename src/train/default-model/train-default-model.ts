@@ -38,6 +38,8 @@ export interface TrainDefaultOptions {
   quiet?: boolean;
   /** Stop after this stage (for step-by-step runs). */
   until?: 'vae' | 'unet' | 'export';
+  /** Shorten the UNet stage to this many steps (pilot runs: is the loss falling, do samples show shapes?). */
+  unetSteps?: number;
   /** `gesso data` folder at 256 px for the upscaler (default .cache/openclipart-256; built when missing). */
   upscalerDataDir?: string;
 }
@@ -61,6 +63,10 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
   const plan = defaultModelPlan(o.quick, o.version ?? 1);
   const dataDirs = o.dataDir === undefined ? plan.data : typeof o.dataDir === 'string' ? [o.dataDir] : [...o.dataDir];
   plan.data = dataDirs;
+  if (o.unetSteps !== undefined) {
+    const u = plan.unetTraining;
+    Object.assign(u, { steps: o.unetSteps, warmup: Math.min(u.warmup, Math.floor(o.unetSteps / 10)), sampleEvery: Math.min(u.sampleEvery, o.unetSteps) });
+  }
   for (const dir of dataDirs) {
     if (!existsSync(join(dir, 'manifest.jsonl'))) {
       const build = /emoji/.test(dir)
