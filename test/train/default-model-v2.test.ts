@@ -1,0 +1,126 @@
+// The version-2 plan of the default model (v-prediction, min-SNR weights, two datasets) with --quick
+// sizes: the stages train on both datasets, the snapshot samples with v-prediction, and the run's CPU
+// time is kept in cpu.json and in each checkpoint; v1's plan is unchanged.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import sharp from 'sharp';
+import { Rng } from '../../src/core/rng.ts';
+import { combineDatasets, loadImageDataset } from '../../src/data/dataset.ts';
+import { defaultModelPlan } from '../../src/train/default-model/config.ts';
+import { CpuLedger } from '../../src/train/default-model/cpu-ledger.ts';
+import { trainDefaultModel } from '../../src/train/default-model/train-default-model.ts';
+import { minSnrWeight } from '../../src/train/default-model/unet-stage.ts';
+import { readSafetensors } from '../../src/weights/safetensors.ts';
+import { InputError } from '../../src/core/errors.ts';
+
+let root = '';
+
+/** A tiny `gesso data` folder: discs of one colour with one caption, 4 train + 1 val. */
+async function writeDataset(dir: string, caption: string, category: string, rgb: [number, number, number]): Promise<void> {
+  mkdirSync(join(dir, 'images'), { recursive: true });
+  const rng = new Rng(caption.length);
+  const lines: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    const px = Buffer.alloc(64 * 64 * 3, 255);
+    const cx = 24 + rng.int(16);
+    const r = 10 + rng.int(10);
+    for (let y = 0; y < 64; y++) for (let x = 0; x < 64; x++) if ((x - cx) ** 2 + (y - 32) ** 2 < r * r) px.set(rgb, (y * 64 + x) * 3);
+    const file = `images/${i}.png`;
+    await sharp(px, { raw: { width: 64, height: 64, channels: 3 } })
+      .png()
+      .toFile(join(dir, file));
+    lines.push(JSON.stringify({ file, caption, category, source: `test:${caption}:${i}`, licence: 'CC0-1.0', split: i === 0 ? 'val' : 'train', colors: [] }));
+  }
+  writeFileSync(join(dir, 'manifest.jsonl'), `${lines.join('\n')}\n`);
+}
+
+before(async () => {
+  root = mkdtempSync(join(tmpdir(), 'gesso-default-v2-'));
+  await writeDataset(join(root, 'clipart'), 'red apple, fruit, food', 'food/fruit', [220, 30, 30]);
+  await writeDataset(join(root, 'emoji'), 'blue circle, geometric, twemoji style', 'symbols/geometric', [30, 60, 220]);
+});
+
+after(() => {
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+test('plans: version 1 is still gesso-clipart-v1 (ε, no loss weights); version 2 predicts v with min-SNR-5 weights', () => {
+  const v1 = defaultModelPlan(false, 1);
+  assert.equal(v1.name, 'gesso-clipart-v1');
+  assert.deepEqual(v1.unet.block_out_channels, [64, 128, 128]);
+  assert.equal(v1.unetTraining.prediction, 'epsilon');
+  assert.equal(v1.unetTraining.minSnrGamma, null);
+  assert.equal(v1.unetTraining.steps, 4000);
+  assert.equal(v1.scheduler['prediction_type'], 'epsilon');
+  const v2 = defaultModelPlan(false, 2);
+  assert.equal(v2.name, 'gesso-default-v2');
+  assert.equal(v2.unetTraining.prediction, 'v_prediction');
+  assert.equal(v2.scheduler['prediction_type'], 'v_prediction');
+  assert.equal(v2.unetTraining.minSnrGamma, 5);
+  assert.deepEqual(v2.data, ['.cache/openclipart-64', '.cache/emoji-64']);
+});
+
+test('min-SNR weights: min(SNR, γ)/SNR for ε, min(SNR, γ)/(SNR + 1) for v', () => {
+  assert.equal(minSnrWeight(20, 5, 'epsilon'), 0.25);
+  assert.equal(minSnrWeight(2, 5, 'epsilon'), 1);
+  assert.equal(minSnrWeight(20, 5, 'v_prediction'), 5 / 21);
+  assert.equal(minSnrWeight(2, 5, 'v_prediction'), 2 / 3);
+});
+
+test('combineDatasets concatenates items and pixels in order and refuses mixed sizes', async () => {
+  const a = await loadImageDataset(join(root, 'clipart'), { split: 'train' });
+  const b = await loadImageDataset(join(root, 'emoji'), { split: 'train' });
+  const both = combineDatasets([a, b]);
+  assert.equal(both.items.length, a.items.length + b.items.length);
+  assert.deepEqual(both.readBatch([a.items.length]), b.readBatch([0]));
+  assert.deepEqual(both.readBatch([1]), a.readBatch([1]));
+  assert.throws(
+    () => combineDatasets([a, { ...b, size: 32 }]),
+    (e: unknown) => e instanceof InputError && /build them at one --size/.test(e.message),
+  );
+});
+
+test('the CPU ledger adds each process to the last total, and refuses a damaged file', () => {
+  const path = join(root, 'cpu.json');
+  writeFileSync(path, JSON.stringify({ cpuSeconds: 100, processes: [{ started: 'earlier', cpuSeconds: 100 }] }));
+  const ledger = new CpuLedger(path);
+  let x = 0;
+  for (let i = 0; i < 2e6; i++) x += Math.sqrt(i);
+  assert.ok(x > 0);
+  assert.ok(ledger.total() > 100);
+  ledger.save();
+  const file = JSON.parse(readFileSync(path, 'utf8')) as { cpuSeconds: number; processes: unknown[] };
+  assert.equal(file.processes.length, 2);
+  assert.ok(file.cpuSeconds >= 100);
+  writeFileSync(path, '{"cpuSeconds": -3, "processes": []}');
+  assert.throws(
+    () => new CpuLedger(path),
+    (e: unknown) => e instanceof InputError && e.message.includes(path),
+  );
+});
+
+test('gesso train default --version 2 --quick trains on both datasets with v-prediction and logs CPU time in checkpoints', async () => {
+  const runDir = join(root, 'run');
+  const plan = await trainDefaultModel({
+    version: 2,
+    dataDir: [join(root, 'clipart'), join(root, 'emoji')],
+    runDir,
+    outDir: join(root, 'model'),
+    quick: true,
+    quiet: true,
+    until: 'unet',
+  });
+  assert.equal(plan.name, 'gesso-default-v2');
+  const log = readFileSync(join(runDir, 'log.jsonl'), 'utf8');
+  assert.match(log, /data: 8 train and 2 validation drawings/);
+  assert.ok(existsSync(join(runDir, 'samples', 'unet-step000003.png')), 'the v-prediction snapshot sampled a grid');
+  const snapshotScheduler = JSON.parse(readFileSync(join(runDir, 'snapshot', 'scheduler', 'scheduler_config.json'), 'utf8')) as Record<string, unknown>;
+  assert.equal(snapshotScheduler['prediction_type'], 'v_prediction');
+  const checkpoint = readSafetensors(join(runDir, 'unet.safetensors'), 'checkpoint');
+  assert.ok(Number(checkpoint.metadata['cpu_seconds']) > 0, 'the checkpoint records the run CPU-seconds');
+  const ledger = JSON.parse(readFileSync(join(runDir, 'cpu.json'), 'utf8')) as { cpuSeconds: number };
+  assert.ok(ledger.cpuSeconds > 0);
+});
