@@ -3,7 +3,7 @@
 // the classifier, trained on easily told-apart drawings, scores well above it on real ones.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -135,5 +135,66 @@ test('gesso eval: a missing data folder and a wrong evaluation name are clear er
   await assert.rejects(
     evalCommand.run(['default', '--steps', '0', '--model', join(root, 'model'), '--data', join(root, 'data')]),
     /--steps "0": expected a whole number >= 1/,
+  );
+});
+
+test('gesso eval default --compare: a second model measured on the same categories and held-out set; categories from each --data folder', async () => {
+  // The three kinds split over two dataset folders, as Open Clip Art and emoji are.
+  const all = readFileSync(join(root, 'data', 'manifest.jsonl'), 'utf8')
+    .trim()
+    .split('\n');
+  for (const [name, keep] of [
+    ['data-a', (l: string) => !l.includes('animals/mammals')],
+    ['data-b', (l: string) => l.includes('animals/mammals')],
+  ] as const) {
+    mkdirSync(join(root, name), { recursive: true });
+    writeFileSync(join(root, name, 'manifest.jsonl'), `${all.filter(keep).join('\n')}\n`);
+    symlinkSync(join(root, 'data', 'images'), join(root, name, 'images'));
+  }
+  writeTinySdModel(join(root, 'model-b'), { variant: 'sd1', seed: 2 });
+  const reportPath = join(root, 'compare.json');
+  const gridPath = join(root, 'grid-main.png');
+  await evalCommand.run([
+    'default',
+    '--quick',
+    '--model',
+    join(root, 'model'),
+    '--compare',
+    join(root, 'model-b'),
+    '--data',
+    `${join(root, 'data-a')},${join(root, 'data-b')}`,
+    '--size',
+    '64',
+    '--cache',
+    join(root, 'cache'),
+    '--grid',
+    gridPath,
+    '--report',
+    reportPath,
+  ]);
+  const file = JSON.parse(readFileSync(reportPath, 'utf8')) as EvalSummary & { details: Omit<EvalReport, 'summary'> };
+  const { details: report, ...summary } = file;
+  assert.deepEqual(Object.keys(summary).sort(), [
+    'cas',
+    'cas_ceiling',
+    'cas_v1',
+    'color_adherence',
+    'color_adherence_v1',
+    'frechet',
+    'frechet_v1',
+    'vae_psnr_db',
+    'vae_psnr_db_v1',
+  ]);
+  assert.deepEqual(report.categories.map((c) => c.key).sort(), ['animals/mammals', 'food/fruit', 'shapes/stars']);
+  const compare = report.compare;
+  assert.ok(compare !== null);
+  assert.equal(compare.model, join(root, 'model-b'));
+  assert.deepEqual(Object.keys(compare.casPerCategory).sort(), ['animals/mammals', 'food/fruit', 'shapes/stars']);
+  assert.equal(summary.frechet_v1, compare.frechet);
+  assert.notEqual(summary.frechet, summary.frechet_v1, 'two different random models give different images');
+  assert.ok(existsSync(join(root, 'grid-main-compare.png')), 'the compared model has its own grid');
+  await assert.rejects(
+    evalCommand.run(['default', '--model', join(root, 'model'), '--compare', join(root, 'nowhere'), '--data', join(root, 'data')]),
+    (e: Error) => e instanceof InputError && /--compare .*nowhere is not a model folder/.test(e.message),
   );
 });
