@@ -89,9 +89,17 @@ export { readSafetensors, writeSafetensors, type SafetensorsFile } from './weigh
 // Data sets, training the default model, evaluation.
 export { buildDataset, type BuildOptions, type BuildReport } from './data/build-dataset.ts';
 export { buildOpenclipartDataset } from './data/openclipart.ts';
+/** `gesso data emoji`: emoji sets from npm tarballs (Twemoji, Fluent, Noto, OpenMoji), CLDR captions, licence per file. */
+export { buildEmojiDataset, type EmojiBuildOptions } from './data/emoji.ts';
+export { DEFAULT_EMOJI_SETS, EMOJI_SETS, parseEmojiSets, type EmojiSet, type EmojiSetId } from './data/emoji-sets.ts';
+/** Several `gesso data` folders of one size as one training set. */
+export { combineDatasets, loadImageDataset, type ImageDataset } from './data/dataset.ts';
 export { folderSources } from './data/folder-source.ts';
+/** `gesso train default [--version 1|2]`: the plans (config.ts) and the resumable run; CPU time is kept in <run>/cpu.json. */
 export { trainDefaultModel, type TrainDefaultOptions } from './train/default-model/train-default-model.ts';
-export { runDefaultEval, type EvalReport } from './eval/default-eval.ts';
+export { defaultModelPlan, type DefaultModelPlan, type PlanVersion } from './train/default-model/config.ts';
+/** `gesso eval default [--compare DIR]`: CAS, ceiling, colour adherence, Fréchet, VAE PSNR; a second model on the same held-out set. */
+export { runDefaultEval, type EvalReport, type ModelScores } from './eval/default-eval.ts';
 
 // Style transfer: optimisation (Gatys), fast feed-forward networks, arbitrary style (AdaIN); TensorFlow.js importer.
 export {
