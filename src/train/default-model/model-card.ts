@@ -21,6 +21,8 @@ export interface CardFacts {
   /** Model-folder-relative eval results, when `npm run eval:default` has written them. */
   evaluation?: Record<string, unknown> | null;
   upscalerMetrics?: Record<string, unknown> | null;
+  /** ATTRIBUTION.md of an emoji dataset trained on (`gesso data emoji`), if any. */
+  attribution?: string | null;
 }
 
 export async function writeLossCurves(log: StageLog, path: string, name = MODEL_NAME): Promise<void> {
@@ -49,27 +51,16 @@ export function modelCard(f: CardFacts): string {
   return `# ${r.name}
 
 gesso's default text-to-image model: small, trained by gesso itself (its own graph builder, autodiff and
-ONNX Runtime, on 2 CPU cores) on public-domain drawings, so a fresh install makes images with no download.
+ONNX Runtime, on 2 CPU cores) on ${r.version === 1 ? 'public-domain drawings' : 'public-domain drawings and openly licensed emoji'}, so a fresh install makes images with no download.
 It is a latent diffusion model in the diffusers ONNX layout, loaded by the same pipeline as Stable Diffusion.
 
-## Data and licence
-
-- **Open Clip Art Library** (Debian package \`openclipart-svg\`), CC0 1.0 (public domain). Rendered at 64 px
-  onto white squares by \`gesso data openclipart --size 64\`: ${f.dataset.train} training and ${f.dataset.val}
-  validation drawings; broken, blank and duplicate renders dropped (see \`docs/data.md\`).
-- Captions come from the library's folder and file names with author names removed, plus colour names
-  measured from the pixels ("red apple bitten with black, fruit, food").
-- Each category's share of training samples is capped at ${r.unetTraining.categoryCap} drawings' worth
-  (the library holds 1,378 near-identical string-art stars).
-- This model's weights are released under CC0 1.0 as well.
-
-## Architecture
+${dataSection(f)}## Architecture
 
 | part | architecture | parameters |
 | --- | --- | ---: |
 | VAE | AutoencoderKL, block_out_channels ${JSON.stringify(r.vae.block_out_channels)}, ${r.vae.layers_per_block} ResNet block per level, latent ${r.vae.latent_channels}×16×16 for 64×64×3, scaling_factor ${fmt(r.vae.scaling_factor, 5)} | ${f.params.vae.toLocaleString('en')} |
 | text encoder | CLIP-style causal transformer, ${r.text.layers} layers, width ${r.text.hiddenSize}, ${r.text.heads} heads, gesso word tokenizer (${r.text.maxLength} tokens) | ${f.params.text.toLocaleString('en')} |
-| UNet | UNet2DConditionModel, block_out_channels ${JSON.stringify(r.unet.block_out_channels)}, down ${JSON.stringify(r.unet.down_block_types)}, cross-attention dim ${r.unet.cross_attention_dim}, ε-prediction | ${f.params.unet.toLocaleString('en')} |
+| UNet | UNet2DConditionModel, block_out_channels ${JSON.stringify(r.unet.block_out_channels)}, down ${JSON.stringify(r.unet.down_block_types)}, cross-attention dim ${r.unet.cross_attention_dim}, ${r.unetTraining.prediction === 'epsilon' ? 'ε-prediction' : 'v-prediction'}${r.unetTraining.minSnrGamma === null ? '' : `, min-SNR-${r.unetTraining.minSnrGamma} loss weights`} | ${f.params.unet.toLocaleString('en')} |
 | upscaler | 4× residual CNN (64 → 256 px), depth-to-space upsampling, bilinear skip | ${f.params.upscaler?.toLocaleString('en') ?? 'n/a'} |
 | total | | ${total.toLocaleString('en')} |
 
@@ -90,21 +81,23 @@ from a stage's first log line to its last across resumed runs; the machine was s
 Reproduce (the data step needs \`apt-get install openclipart-svg\`):
 
 \`\`\`sh
-node bin/gesso.js data openclipart --size 64
-node bin/gesso.js train default
-npm run eval:default
+${
+  r.version === 1
+    ? 'node bin/gesso.js data openclipart --size 64\nnode bin/gesso.js train default\nnpm run eval:default'
+    : 'node bin/gesso.js data openclipart --size 64\nnode bin/gesso.js data emoji --size 64\nnode bin/gesso.js train default --version 2\nnode bin/gesso.js eval default --model models/gesso-default-v2 --compare models/gesso-clipart-v1'
+}
 \`\`\`
 
-## Metrics (\`npm run eval:default\`)
+## Metrics (\`npm run eval:default\`${ev?.['frechet_v1'] !== undefined ? ', with --compare models/gesso-clipart-v1 (v1 measured in the same run)' : ''})
 
-| metric | value | target |
-| --- | --- | --- |
-| VAE reconstruction PSNR, validation drawings (mean over drawings; in brackets from the pooled MSE, as training logs it) | ${fmt(ev?.['vae_psnr_db'], 2)} dB (${fmt(f.vaePsnr, 2)} dB) | ≥ 24 dB |
-| classifier accuracy on held-out real drawings (ceiling) | ${fmt(ev?.['cas_ceiling'])} | |
-| classification accuracy score (CAS), 20 generated per category | ${fmt(ev?.['cas'])} | ≥ ceiling / 2, chance 0.1 |
-| colour adherence ("a red/blue/green/yellow star", 20 seeds each) | ${fmt(ev?.['color_adherence'])} | ≥ 0.8 |
-| Fréchet distance, generated vs real validation (classifier features) | ${fmt(ev?.['frechet'], 2)} | lower is better |
-| upscaler PSNR at 256 px vs bicubic | ${up ? `${fmt(up['psnr_gesso'] ?? up['gesso_psnr_db'], 2)} dB vs ${fmt(up['psnr_bicubic'] ?? up['bicubic_psnr_db'], 2)} dB` : 'see upscaler/'} | above bicubic |
+| metric | value${ev?.['frechet_v1'] !== undefined ? ' | v1 on the same drawings' : ''} | target |
+| --- | --- |${ev?.['frechet_v1'] !== undefined ? ' --- |' : ''} --- |
+| VAE reconstruction PSNR, validation drawings (mean over drawings; in brackets from the pooled MSE, as training logs it) | ${fmt(ev?.['vae_psnr_db'], 2)} dB (${fmt(f.vaePsnr, 2)} dB)${v1Cell(ev, 'vae_psnr_db_v1', 2)} | ≥ 24 dB |
+| classifier accuracy on held-out real drawings (ceiling) | ${fmt(ev?.['cas_ceiling'])}${v1Cell(ev, '', 0)} | |
+| classification accuracy score (CAS), 20 generated per category | ${fmt(ev?.['cas'])}${v1Cell(ev, 'cas_v1', 3)} | ≥ ceiling / 2, chance 0.1 |
+| colour adherence ("a red/blue/green/yellow star", 20 seeds each) | ${fmt(ev?.['color_adherence'])}${v1Cell(ev, 'color_adherence_v1', 3)} | ≥ 0.8 |
+| Fréchet distance, generated vs real validation (classifier features) | ${fmt(ev?.['frechet'], 2)}${v1Cell(ev, 'frechet_v1', 2)} | lower is better |
+| upscaler PSNR at 256 px vs bicubic | ${up ? `${fmt(up['psnr_gesso'] ?? up['gesso_psnr_db'], 2)} dB vs ${fmt(up['psnr_bicubic'] ?? up['bicubic_psnr_db'], 2)} dB` : 'see upscaler/'}${v1Cell(ev, '', 0)} | above bicubic |
 
 ${ev ? '' : 'The evaluation has not been run on this export yet.\n'}
 ## Known limits
@@ -113,6 +106,38 @@ ${ev ? '' : 'The evaluation has not been run on this export yet.\n'}
 - The vocabulary is the words of the captions (${r.text.maxVocab} at most, those seen ${r.text.minWordCount}+ times); other words map to \`<unk>\`.
 - A short training run on 2 CPU cores: shapes and colours follow the prompt more reliably than subjects.
 - Captions carry the library's biases: many icons, stars and signs; few people and scenes.
+`;
+}
+
+/** A cell of the v1 column: the value under `key`, or empty (no column at all when the eval had no --compare). */
+function v1Cell(ev: Record<string, unknown> | null, key: string, digits: number): string {
+  if (ev?.['frechet_v1'] === undefined) return '';
+  return ` | ${key === '' ? '' : fmt(ev[key], digits)}`;
+}
+
+/** The card's data section: Open Clip Art (v1), plus the emoji sets and their attribution (v2). */
+function dataSection(f: CardFacts): string {
+  const r = f.plan;
+  const clipart = `## Data and licence
+
+- **Open Clip Art Library** (Debian package \`openclipart-svg\`), CC0 1.0 (public domain). Rendered at 64 px
+  onto white squares by \`gesso data openclipart --size 64\`: ${f.dataset.train} training and ${f.dataset.val}
+  validation drawings; broken, blank and duplicate renders dropped (see \`docs/data.md\`).
+- Captions come from the library's folder and file names with author names removed, plus colour names
+  measured from the pixels ("red apple bitten with black, fruit, food").
+- Each category's share of training samples is capped at ${r.unetTraining.categoryCap} drawings' worth
+  (the library holds 1,378 near-identical string-art stars).
+`;
+  if (r.version === 1) return `${clipart}- This model's weights are released under CC0 1.0 as well.\n\n`;
+  return `${clipart}- **Emoji** (\`gesso data emoji --size 64\`, see \`docs/default-model-v2.md\`): Twemoji, Fluent Emoji and Noto
+  Emoji from the npm registry, captioned from the Unicode CLDR names and keywords with the set as a style
+  word ("orange hot dog, frankfurter hotdog, food prepared, fluent style"); their count is in the
+  training and validation totals above (${f.dataset.dir}).
+- **Licence of the weights**: CC-BY 4.0, because Twemoji's graphics are CC-BY 4.0 (the other sources are
+  CC0, MIT and Apache-2.0; OpenMoji's ShareAlike set is not used). Credit the sources below.
+
+${f.attribution ?? '(no ATTRIBUTION.md was found beside the emoji dataset: rebuild it with `gesso data emoji`)'}
+
 `;
 }
 

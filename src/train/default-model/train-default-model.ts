@@ -11,6 +11,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../core/errors.ts';
+import { readTextFile } from '../../core/safe-read.ts';
 import { combineDatasets, loadImageDataset, type ImageDataset } from '../../data/dataset.ts';
 import { readSafetensors, toFloat32, writeSafetensors } from '../../weights/safetensors.ts';
 import { type WordTokenizer, saveWordTokenizer, loadWordTokenizer } from '../../text/word-tokenizer.ts';
@@ -160,6 +161,7 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
     },
     evaluation: readJsonIfPresent(join(o.outDir, 'eval.json')),
     upscalerMetrics: readJsonIfPresent(join(o.outDir, 'upscaler', 'metrics.json')),
+    attribution: attributionOf(dataDirs),
   });
   const evalResults = readJsonIfPresent(join(o.outDir, 'eval.json'));
   exportDefaultModel(o.outDir, { plan, vae: plan.vae, vaeValues: vae, textConfig, tokenizer, unetValues: unet.values, modelCard: card });
@@ -171,6 +173,15 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
   );
   log.note(`export: ${o.outDir} written (VAE PSNR ${vaePsnr.toFixed(2)} dB, ${Math.round((Date.now() - started) / 1000)} s this run)`);
   return plan;
+}
+
+/** The ATTRIBUTION.md of the first dataset that has one (an emoji build), without its title. */
+function attributionOf(dataDirs: readonly string[]): string | null {
+  const dir = dataDirs.find((d) => existsSync(join(d, 'ATTRIBUTION.md')));
+  if (dir === undefined) return null;
+  return readTextFile(join(dir, 'ATTRIBUTION.md'), 'attribution list')
+    .replace(/^# .*\n+/, '')
+    .trim();
 }
 
 /**
