@@ -428,7 +428,8 @@ function referenceSample(heldOut: readonly { index: number; label: number; split
   return out;
 }
 
-async function writeGrid(
+/** The labelled grid alone (16 prompts × 4 seeds; 2 × 2 with `quick`): a cheap look at a checkpoint. */
+export async function writeGrid(
   model: DiffusionModel,
   path: string,
   quick: boolean,

@@ -198,3 +198,14 @@ test('gesso eval default --compare: a second model measured on the same categori
     (e: Error) => e instanceof InputError && /--compare .*nowhere is not a model folder/.test(e.message),
   );
 });
+
+test('gesso eval default --grid-only writes the labelled grid alone; a folder that is not a model is refused', async () => {
+  const gridPath = join(root, 'only-grid.png');
+  await evalCommand.run(['default', '--grid-only', '--quick', '--model', join(root, 'model'), '--grid', gridPath, '--steps', '2']);
+  const meta = await sharp(gridPath).metadata();
+  assert.equal(meta.format, 'png');
+  await assert.rejects(
+    evalCommand.run(['default', '--grid-only', '--model', join(root, 'data')]),
+    (e: Error) => e instanceof InputError && /is not a model folder/.test(e.message),
+  );
+});

@@ -3,7 +3,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InputError } from '../../core/errors.ts';
-import { COLOR_TARGET, runDefaultEval } from '../../eval/default-eval.ts';
+import { COLOR_TARGET, runDefaultEval, writeGrid } from '../../eval/default-eval.ts';
 import { runGanEval } from '../../eval/gan-eval.ts';
 import { buildOpenclipartDataset } from '../../data/openclipart.ts';
 import { writeModelCard } from '../../train/gan/gan-export-folder.ts';
@@ -88,6 +88,27 @@ async function runGanEvalCommand(args: string[]): Promise<number> {
   return 0;
 }
 
+/** `--grid-only`: the labelled grid of a model folder, with the same generation flags. */
+async function gridOnly(
+  modelDir: string,
+  values: { grid?: string; quick?: boolean; steps?: string; cfg?: string; scheduler?: string; cache?: string },
+): Promise<number> {
+  if (!existsSync(join(modelDir, 'model_index.json'))) throw new InputError(`--model ${modelDir} is not a model folder (no model_index.json)`);
+  const generation: GenerationSettings = {};
+  if (values.steps !== undefined) generation.steps = numberFlag('--steps', values.steps, { integer: true, min: 1 });
+  if (values.cfg !== undefined) generation.cfgScale = numberFlag('--cfg', values.cfg, { min: 0 });
+  if (values.scheduler !== undefined) generation.scheduler = values.scheduler;
+  const path = values.grid ?? join(values.cache ?? DEFAULT_CACHE_DIR, 'grid.png');
+  const model = await DiffusionModel.load(modelDir);
+  try {
+    await writeGrid(model, path, values.quick ?? false, generation, (m) => console.error(`eval: ${m}`));
+  } finally {
+    await model.release();
+  }
+  console.log(`wrote ${path}`);
+  return 0;
+}
+
 /** The datasets a model folder's training.json names (its plan's data), else Open Clip Art at 64 px. */
 async function trainedOn(modelDir: string): Promise<string[]> {
   try {
@@ -126,6 +147,8 @@ Options:
   --grid FILE        where to write the sample grid (default: docs/default-model-grid.png; with
                      --quick, .cache/eval/quick-grid.png)
   --no-grid          write no grid
+  --grid-only        write the grid and nothing else (no data, classifier or numbers needed): a
+                     quick look at a checkpoint or snapshot folder
   --cache DIR        classifier cache (default: .cache/eval)
   --report FILE      where to write the results as JSON: the five numbers at the top level, and
                      under "details" every number behind them (per category, per colour, settings)
@@ -156,6 +179,7 @@ ${ganUsage}`,
         size: { type: 'string' },
         grid: { type: 'string' },
         'no-grid': { type: 'boolean', default: false },
+        'grid-only': { type: 'boolean', default: false },
         cache: { type: 'string' },
         report: { type: 'string' },
         'no-report': { type: 'boolean', default: false },
@@ -169,6 +193,7 @@ ${ganUsage}`,
     }
     const modelDir = values.model ?? DEFAULT_MODEL_DIR;
     if (values.model === undefined && !existsSync(modelDir)) throw new InputError('no default model at models/gesso-clipart-v1; pass --model DIR');
+    if (values['grid-only']) return gridOnly(modelDir, values);
     const dataDirs = values.data !== undefined ? values.data.split(',').filter((d) => d.length > 0) : await trainedOn(modelDir);
     for (const dataDir of dataDirs) {
       if (!existsSync(join(dataDir, 'manifest.jsonl'))) {
