@@ -6,8 +6,9 @@
  *   conv (no transposed convs, so no checkerboard), pixel norm (ProGAN's normaliser: no batch statistics,
  *   so one image never depends on the others in its batch) and LeakyReLU(0.2); a 3×3 conv to RGB and tanh.
  *   The `w` space is where truncation, PCA "genes" and interpolation happen (src/pipelines/gan-explore.ts).
- * - Discriminator = 3×3 conv from RGB, 4×4 stride-2 convs down to 4×4, a Linear to one logit; every
- *   weight is spectrally normalised (Miyato et al. 2018, "Spectral Normalization for GANs").
+ * - Discriminator = 3×3 conv from RGB, 4×4 stride-2 convs down to 4×4, a minibatch standard deviation
+ *   channel (ProGAN), a Linear to one logit; every weight is spectrally normalised (Miyato et al. 2018,
+ *   "Spectral Normalization for GANs"). Its width can differ from the generator's (dBaseChannels).
  *
  * Spectral norm without a stop-gradient op: σ(W) ≈ ‖W v‖ with v the unit vector that the *previous*
  * training step's power iteration left in a buffer (`<layer>.sn_v`). v is a graph input, so autodiff
@@ -53,7 +54,7 @@ export interface GanConfig {
   /** The discriminator's channels, when it is wider than the generator (default: the generator's). */
   dBaseChannels?: number;
   dMaxChannels?: number;
-  /** A minibatch-standard-deviation feature before D's head (ProGAN, Karras et al. 2018; default off). */
+  /** A minibatch-standard-deviation feature before D's head (ProGAN, Karras et al. 2018); ganConfig turns it on. */
   minibatchStd?: boolean;
 }
 
@@ -61,7 +62,7 @@ export const GAN_SIZES = [64, 128] as const;
 
 export function ganConfig(size: number, overrides: Partial<Omit<GanConfig, 'size'>> = {}): GanConfig {
   if (!(GAN_SIZES as readonly number[]).includes(size)) throw new InputError(`GAN size ${size} is not supported; expected 64 or 128`);
-  return { size, zDim: 128, wDim: 128, baseChannels: 16, maxChannels: 128, ...overrides };
+  return { size, zDim: 128, wDim: 128, baseChannels: 16, maxChannels: 128, minibatchStd: true, ...overrides };
 }
 
 /** Channels of the generator's feature map at resolution `res`. */

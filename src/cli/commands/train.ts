@@ -117,7 +117,7 @@ same command again), and exports generator.onnx (z -> image) with a model card.
   --d-lr X            Adam learning rate of the discriminator (default ${GAN_DEFAULTS.dLr}; TTUR)
   --d-channels N      discriminator channels at full resolution (default: the model's)
   --d-max-channels N  cap on the discriminator's channels (default: the model's)
-  --[no-]minibatch-std  minibatch standard deviation feature in D (default: the model's)
+  --no-minibatch-std  no minibatch standard deviation feature in D (it is on by default)
   --run DIR           checkpoint, history.jsonl, samples/ (default .cache/train-gan-<size>)
   --out DIR           the model folder (default <run>/model)
   --seed S            (default 0)
