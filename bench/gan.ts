@@ -174,7 +174,7 @@ async function main(): Promise<void> {
     '',
     `${machine.date}, ${machine.cpuModel} (${machine.simd}), ${machine.nproc} CPUs, ${THREADS} threads each, load average ${loads.map((l) => l.toFixed(1)).join(' → ')}${maxLoad > machine.nproc ? ' (**busy machine: other work competed for the CPUs; ratios are the meaningful numbers**)' : ''}.`,
     '',
-    `Training step of \`gesso train gan\` at batch ${BATCH}, ${SIZE}×${SIZE} (G ${paramsG.toLocaleString('en')} + D ${paramsD.toLocaleString('en')} parameters; both networks, DiffAugment, spectral norm, Adam, EMA), medians of ${rounds * 2} gesso rounds (before and after the peer) and ${rounds} PyTorch rounds of ${steps} steps:`,
+    `Training step of \`gesso train gan\` at batch ${BATCH}, ${SIZE}×${SIZE} (G ${paramsG.toLocaleString('en')} + D ${paramsD.toLocaleString('en')} parameters; both networks, DiffAugment, spectral norm, minibatch std, TTUR learning rates, Adam, EMA), medians of ${rounds * 2} gesso rounds (before and after the peer) and ${rounds} PyTorch rounds of ${steps} steps:`,
     '',
     '| engine | wall ms per step | speed vs PyTorch (wall) | CPU ms per step (all threads) | speed vs PyTorch (CPU) |',
     '| --- | --- | --- | --- | --- |',
