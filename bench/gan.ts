@@ -1,6 +1,6 @@
 /**
  * `npm run bench:gan [-- --quick] [-- --no-write]`: the GAN of `gesso train gan` on this machine.
- *   1. one training step (both networks, DiffAugment, spectral norm, Adam, EMA) at batch 64, 64×64,
+ *   1. one training step (both networks, DiffAugment, spectral norm, minibatch std, Adam, EMA) at batch 64, 64×64,
  *      in gesso (one ONNX training-step graph, 2 threads) and in PyTorch CPU on the same architecture
  *      (bench/peers/torch_gan.py, same parameter counts, checked), rounds interleaved: gesso, PyTorch,
  *      gesso; medians of round medians;
@@ -25,7 +25,7 @@ import { seedSpec, walkSpecs } from '../src/pipelines/explore-specs.ts';
 import type { HostTensor } from '../src/runtime/tensor.ts';
 import { sampleAugment } from '../src/train/gan/diff-augment.ts';
 import { writeGeneratorFolder } from '../src/train/gan/gan-export-folder.ts';
-import { buildGanTrainStep } from '../src/train/gan/train-gan.ts';
+import { buildGanTrainStep, GAN_DEFAULTS } from '../src/train/gan/train-gan.ts';
 import { TrainSession } from '../src/train/train-session.ts';
 import { writeSection } from './lib/benchmarks-md.ts';
 import { runJsonChild } from './lib/child.ts';
@@ -58,7 +58,7 @@ async function gessoRounds(
     for (let k = 0; k < steps; k++) {
       const t = performance.now();
       const c = process.cpuUsage();
-      await session.step(feeds, 2e-4);
+      await session.step(feeds, GAN_DEFAULTS.lr);
       const used = process.cpuUsage(c);
       times.push(performance.now() - t);
       cpus.push((used.user + used.system) / 1000);
@@ -100,7 +100,7 @@ async function main(): Promise<void> {
 
   // 1. Training step.
   const config = ganConfig(SIZE);
-  const { g, spec } = buildGanTrainStep(config, BATCH, 0, 0.995);
+  const { g, spec } = buildGanTrainStep(config, BATCH, 0, 0.995, GAN_DEFAULTS.dLr / GAN_DEFAULTS.lr);
   const paramsG = g
     .trainableParams()
     .filter((p) => p.name.startsWith('G.'))
@@ -117,7 +117,7 @@ async function main(): Promise<void> {
     ...sampleAugment(rng, 'aug_real', BATCH, SIZE),
     ...sampleAugment(rng, 'aug_fake', BATCH, SIZE),
   };
-  await session.step(feeds, 2e-4); // warm-up
+  await session.step(feeds, GAN_DEFAULTS.lr); // warm-up
   log(`gesso: ${rounds} rounds of ${steps} steps`);
   const gessoA = await gessoRounds(session, feeds, rounds, steps);
   loads.push(currentLoad());
@@ -174,7 +174,7 @@ async function main(): Promise<void> {
     '',
     `${machine.date}, ${machine.cpuModel} (${machine.simd}), ${machine.nproc} CPUs, ${THREADS} threads each, load average ${loads.map((l) => l.toFixed(1)).join(' → ')}${maxLoad > machine.nproc ? ' (**busy machine: other work competed for the CPUs; ratios are the meaningful numbers**)' : ''}.`,
     '',
-    `Training step of \`gesso train gan\` at batch ${BATCH}, ${SIZE}×${SIZE} (G ${paramsG.toLocaleString('en')} + D ${paramsD.toLocaleString('en')} parameters; both networks, DiffAugment, spectral norm, Adam, EMA), medians of ${rounds * 2} gesso rounds (before and after the peer) and ${rounds} PyTorch rounds of ${steps} steps:`,
+    `Training step of \`gesso train gan\` at batch ${BATCH}, ${SIZE}×${SIZE} (G ${paramsG.toLocaleString('en')} + D ${paramsD.toLocaleString('en')} parameters; both networks, DiffAugment, spectral norm, minibatch std, TTUR learning rates, Adam, EMA), medians of ${rounds * 2} gesso rounds (before and after the peer) and ${rounds} PyTorch rounds of ${steps} steps:`,
     '',
     '| engine | wall ms per step | speed vs PyTorch (wall) | CPU ms per step (all threads) | speed vs PyTorch (CPU) |',
     '| --- | --- | --- | --- | --- |',

@@ -72,7 +72,7 @@ export * as nn from './nn/index.ts';
 export { exportOnnx, type ExportOptions, type ExportedModel } from './graph/export.ts';
 export { saveOnnx } from './graph/save.ts';
 export { gradients } from './autodiff/grad.ts';
-export { buildTrainStep, type TrainStep, type TrainStepOptions } from './autodiff/train-step.ts';
+export { buildTrainStep, type Objective, type TrainStep, type TrainStepOptions } from './autodiff/train-step.ts';
 /** The NCHWc channel block ONNX Runtime's CPU kernels use on this machine (0: unknown); training steps lower convolutions with it. */
 export { nchwcBlockSize } from './core/cpu-features.ts';
 export { ortNchwcBlockSize } from './runtime/nchwc-probe.ts';
@@ -132,9 +132,9 @@ export { buildFastNet, FAST_NET_DEFAULT, type FastNetConfig } from './style/fast
 export { ContentSet } from './style/content-set.ts';
 
 // GANs trained on an artist's own pictures, and latent-space exploration (GAN and diffusion).
-export { ganConfig, Generator, Discriminator, type GanConfig } from './models/gan.ts';
+export { ganConfig, Generator, Discriminator, minibatchStd, type GanConfig } from './models/gan.ts';
 export { exportGenerator, type GeneratorModels } from './models/gan-export.ts';
-export { trainGan, buildGanTrainStep, type TrainGanOptions, type TrainGanResult } from './train/gan/train-gan.ts';
+export { trainGan, buildGanTrainStep, GAN_DEFAULTS, type TrainGanOptions, type TrainGanResult } from './train/gan/train-gan.ts';
 export { prepareGanData, type GanData, type GanImages } from './train/gan/gan-data.ts';
 export { exportGanModel, writeGeneratorFolder, writeModelCard as writeGanModelCard } from './train/gan/gan-export-folder.ts';
 export { GanModel, type GanModelInfo, type Gene } from './pipelines/gan-model.ts';

@@ -3,10 +3,11 @@
 
 Same architecture as src/models/gan.ts (mapping z -> w, Linear stem to 4x4, per doubling nearest
 resize + 3x3 conv + pixel norm + LeakyReLU(0.2), 3x3 conv to RGB + tanh; discriminator 3x3 conv from
-RGB, 4x4 stride-2 convs, Linear head, every weight divided by ||W v|| with v from one power iteration
-per step), the same DiffAugment arithmetic (colour ops, 0/1 shift matrices as batched matmuls, cutout
-mask, all drawn on the host), hinge losses, simultaneous updates (each network's gradient of its own
-loss), Adam (beta 0, 0.99), EMA of the weights. Times whole steps (wall clock, and CPU time of all threads: the fairer number on a shared machine) and
+RGB, 4x4 stride-2 convs, a minibatch standard deviation channel, Linear head, every weight divided by
+||W v|| with v from one power iteration per step), the same DiffAugment arithmetic (colour ops, 0/1
+shift matrices as batched matmuls, cutout mask, all drawn on the host), hinge losses, simultaneous
+updates (each network's gradient of its own loss), Adam (beta 0, 0.99; lr G 1e-4, D 4e-4), EMA of
+the weights. Times whole steps (wall clock, and CPU time of all threads: the fairer number on a shared machine) and
 prints ONE JSON line: {"ms_per_step": [...round medians...], "cpu_ms_per_step": [...], "threads": 2,
 "torch": version, "params_g": n, "params_d": n}
 
@@ -63,7 +64,7 @@ class Discriminator(nn.Module):
         for r in reversed(res):
             self.convs.append(nn.Conv2d(channels_at(size, r), channels_at(size, r // 2), 4, stride=2, padding=1))
             self.strides.append(2)
-        self.head = nn.Linear(channels_at(size, 4) * 16, 1)
+        self.head = nn.Linear((channels_at(size, 4) + 1) * 16, 1)  # + the minibatch std channel
         self.vs = []
         for m in [*self.convs, self.head]:
             k = m.weight[0].numel()
@@ -85,6 +86,8 @@ class Discriminator(nn.Module):
         h = x
         for i, (conv, stride) in enumerate(zip(self.convs, self.strides)):
             h = F.leaky_relu(F.conv2d(h, self.normalized(i, conv.weight), conv.bias, stride=stride, padding=1), SLOPE)
+        std = torch.sqrt(((h - h.mean(0, keepdim=True)) ** 2).mean(0, keepdim=True) + 1e-8).mean()
+        h = torch.cat([h, std.expand(h.shape[0], 1, h.shape[2], h.shape[3])], 1)
         flat = h.reshape(h.shape[0], -1)
         return flat @ self.normalized(len(self.convs), self.head.weight).t() + self.head.bias
 
@@ -128,8 +131,8 @@ def main():
     torch.manual_seed(0)
     b, s = args.batch, args.size
     G, D = Generator(s), Discriminator(s)
-    opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.0, 0.99), eps=1e-8)
-    opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.0, 0.99), eps=1e-8)
+    opt_g = torch.optim.Adam(G.parameters(), lr=1e-4, betas=(0.0, 0.99), eps=1e-8)
+    opt_d = torch.optim.Adam(D.parameters(), lr=4e-4, betas=(0.0, 0.99), eps=1e-8)
     ema = [p.detach().clone() for p in [*G.parameters(), *D.parameters()]]
     # Inputs drawn once: gesso's step also gets its batch from the host, outside the timed run.
     feeds = [(torch.rand(b, 3, s, s) * 2 - 1, torch.randn(b, 128), sample_augment(b, s), sample_augment(b, s)) for _ in range(2)]

@@ -14,7 +14,7 @@
 import { nchwcBlockSize } from '../core/cpu-features.ts';
 import { ShapeError } from '../core/errors.ts';
 import type { Graph, Param, Tensor } from '../graph/graph.ts';
-import { add, concat, div, maximum, mul, reduceSum, reshape, split, sqrt } from '../graph/ops/index.ts';
+import { add, concat, div, expand, maximum, mul, reduceSum, reshape, split, sqrt } from '../graph/ops/index.ts';
 import { exportOnnx, type ExportedModel } from '../graph/export.ts';
 import { gradients } from './grad.ts';
 import { applyOptimizer, stateSlots, type OptimizerConfig } from './optimizers.ts';
@@ -38,14 +38,22 @@ export interface TrainStepOptions {
   /**
    * Parameters that descend another loss than `loss` (a GAN: the discriminator's parameters follow the
    * discriminator loss, the generator's the generator loss, both updated in the same step). A parameter
-   * named in no objective follows `loss`.
+   * named in no objective follows `loss`. `lrScale` multiplies the step's learning rate for that
+   * objective's parameters (a GAN's two time-scale update rule: D faster than G).
    */
-  objectives?: { loss: Tensor; params: readonly string[] }[];
+  objectives?: Objective[];
   /**
    * New values for non-trainable parameters (buffers), carried into them after each step like weights:
    * e.g. a spectral norm's power-iteration vector. Parameter name -> its new value.
    */
   bufferUpdates?: Record<string, Tensor>;
+}
+
+/** Parameters that descend their own loss, optionally at a multiple of the learning rate. */
+export interface Objective {
+  loss: Tensor;
+  params: readonly string[];
+  lrScale?: number;
 }
 
 /** How each state tensor starts: zeros (optimizer moments) or the initial weights (EMA). */
@@ -86,6 +94,7 @@ export function buildTrainStep(g: Graph, options: TrainStepOptions): TrainStep {
   const params = g.trainableParams();
   if (params.length === 0) throw new ShapeError('buildTrainStep: the graph has no trainable parameters');
   const grads = paramGradients(loss, params, options.objectives ?? []);
+  const lrScales = params.map((p) => options.objectives?.find((o) => o.params.includes(p.name))?.lrScale ?? 1);
   const outputs: Record<string, Tensor> = { loss, ...(options.metrics ?? {}) };
   const carry: Record<string, string> = {};
   for (const [name, value] of Object.entries(options.bufferUpdates ?? {})) {
@@ -102,7 +111,7 @@ export function buildTrainStep(g: Graph, options: TrainStepOptions): TrainStep {
     return g.input(name, shape, 'float32');
   };
   const update = layout === 'flat' ? flatUpdate : perParamUpdate;
-  const gradNorm = update(params, grads, options, step, lr, outputs, carry, addState);
+  const gradNorm = update(params, grads, lrScales, options, step, lr, outputs, carry, addState);
   outputs['grad_norm'] = gradNorm;
   const fetch = ['loss', 'grad_norm', ...Object.keys(options.metrics ?? {})];
 
@@ -128,7 +137,7 @@ export function buildTrainStep(g: Graph, options: TrainStepOptions): TrainStep {
 }
 
 /** Each parameter's gradient of its own objective's loss (or of `loss`); one backward pass per objective. */
-function paramGradients(loss: Tensor, params: Param[], objectives: readonly { loss: Tensor; params: readonly string[] }[]): Tensor[] {
+function paramGradients(loss: Tensor, params: Param[], objectives: readonly Objective[]): Tensor[] {
   const owner = new Map<string, Tensor>();
   for (const o of objectives) {
     for (const name of o.params) {
@@ -160,9 +169,26 @@ function clipScale(norm: Tensor, maxNorm: number | undefined): Tensor | null {
   return maxNorm === undefined ? null : div(maxNorm, maximum(norm, maxNorm));
 }
 
+/**
+ * The learning rate over the flat buffer: the scalar `lr` when every scale is 1, else a (P,) vector with
+ * each parameter's run of elements at lr × its scale (consecutive parameters with one scale share a run).
+ */
+function flatLr(lr: Tensor, scales: number[], sizes: number[]): Tensor {
+  if (scales.every((s) => s === 1)) return lr;
+  const runs: { scale: number; length: number }[] = [];
+  scales.forEach((scale, i) => {
+    const last = runs[runs.length - 1];
+    if (last && last.scale === scale) last.length += sizes[i] as number;
+    else runs.push({ scale, length: sizes[i] as number });
+  });
+  const pieces = runs.map((r) => expand(reshape(mul(lr, r.scale), [1]), [r.length])); // (n_i,)
+  return pieces.length === 1 ? (pieces[0] as Tensor) : concat(pieces, 0); // (P,)
+}
+
 function flatUpdate(
   params: Param[],
   grads: Tensor[],
+  lrScales: number[],
   o: TrainStepOptions,
   step: Tensor,
   lr: Tensor,
@@ -186,7 +212,7 @@ function flatUpdate(
   const p = flatten(params.map((q) => q.tensor));
   const state: Record<string, Tensor> = {};
   for (const slot of stateSlots(o.optimizer)) state[slot] = addState(`${FLAT_PREFIX}${slot}`, [total], 'zeros');
-  const u = applyOptimizer(o.optimizer, p, g, state, step, lr);
+  const u = applyOptimizer(o.optimizer, p, g, state, step, flatLr(lr, lrScales, sizes));
   const pieces = sizes.length === 1 ? [u.param] : split(u.param, sizes, 0);
   params.forEach((q, i) => {
     outputs[`new.${q.name}`] = reshape(pieces[i] as Tensor, [...q.tensor.shape]);
@@ -207,6 +233,7 @@ function flatUpdate(
 function perParamUpdate(
   params: Param[],
   grads: Tensor[],
+  lrScales: number[],
   o: TrainStepOptions,
   step: Tensor,
   lr: Tensor,
@@ -226,7 +253,8 @@ function perParamUpdate(
     const gr = scale ? mul(grads[i] as Tensor, scale) : (grads[i] as Tensor);
     const state: Record<string, Tensor> = {};
     for (const slot of slots) state[slot] = addState(`${slot}.${p.name}`, p.tensor.shape, 'zeros');
-    const u = applyOptimizer(o.optimizer, p.tensor, gr, state, step, lr);
+    const lrScale = lrScales[i] as number;
+    const u = applyOptimizer(o.optimizer, p.tensor, gr, state, step, lrScale === 1 ? lr : mul(lr, lrScale));
     outputs[`new.${p.name}`] = u.param;
     carry[`new.${p.name}`] = p.name;
     for (const [slot, t] of Object.entries(u.state)) {

@@ -32,6 +32,8 @@ export interface GanEvalOptions {
   cacheDir: string;
   /** Generated samples per generator (default 512). */
   samples?: number;
+  /** A tiny classifier (tests; the numbers are not meaningful). */
+  quick?: boolean;
   log?: (line: string) => void;
 }
 
@@ -62,7 +64,7 @@ export async function runGanEval(o: GanEvalOptions): Promise<GanEvalReport> {
   log(`gan eval: ${heldOut.items.length} held-out and ${train.items.length} training drawings from ${o.ganDataDir}; ${n} samples per generator`);
 
   const clsData = await loadImageDataset(o.classifierDataDir, { split: 'all' });
-  const prepared = await prepareClassifier(clsData, chooseCategories(clsData.items, 10), classifierRecipe(false), o.cacheDir, log);
+  const prepared = await prepareClassifier(clsData, chooseCategories(clsData.items, 10), classifierRecipe(o.quick ?? false), o.cacheDir, log);
   const classifier = prepared.runner;
   try {
     const features = async (images: Float32Array, count: number) => ({

@@ -6,8 +6,9 @@
  *   conv (no transposed convs, so no checkerboard), pixel norm (ProGAN's normaliser: no batch statistics,
  *   so one image never depends on the others in its batch) and LeakyReLU(0.2); a 3×3 conv to RGB and tanh.
  *   The `w` space is where truncation, PCA "genes" and interpolation happen (src/pipelines/gan-explore.ts).
- * - Discriminator = 3×3 conv from RGB, 4×4 stride-2 convs down to 4×4, a Linear to one logit; every
- *   weight is spectrally normalised (Miyato et al. 2018, "Spectral Normalization for GANs").
+ * - Discriminator = 3×3 conv from RGB, 4×4 stride-2 convs down to 4×4, a minibatch standard deviation
+ *   channel (ProGAN), a Linear to one logit; every weight is spectrally normalised (Miyato et al. 2018,
+ *   "Spectral Normalization for GANs"). Its width can differ from the generator's (dBaseChannels).
  *
  * Spectral norm without a stop-gradient op: σ(W) ≈ ‖W v‖ with v the unit vector that the *previous*
  * training step's power iteration left in a buffer (`<layer>.sn_v`). v is a graph input, so autodiff
@@ -19,7 +20,24 @@
 import { InputError } from '../core/errors.ts';
 import type { Rng } from '../core/rng.ts';
 import type { Graph, Tensor } from '../graph/graph.ts';
-import { add, conv, div, leakyRelu, matmul, mul, reduceMean, reduceSum, reshape, resize, sqrt, tanh, transposeLast } from '../graph/ops/index.ts';
+import {
+  add,
+  concat,
+  conv,
+  div,
+  expand,
+  leakyRelu,
+  matmul,
+  mul,
+  reduceMean,
+  reduceSum,
+  reshape,
+  resize,
+  sqrt,
+  sub,
+  tanh,
+  transposeLast,
+} from '../graph/ops/index.ts';
 import { Conv2d } from '../nn/conv.ts';
 import { kaimingUniform } from '../nn/init.ts';
 import { Linear } from '../nn/linear.ts';
@@ -33,18 +51,41 @@ export interface GanConfig {
   /** Channels at full resolution; doubled per halving, capped at maxChannels. */
   baseChannels: number;
   maxChannels: number;
+  /** The discriminator's channels, when it is wider than the generator (default: the generator's). */
+  dBaseChannels?: number;
+  dMaxChannels?: number;
+  /** A minibatch-standard-deviation feature before D's head (ProGAN, Karras et al. 2018); ganConfig turns it on. */
+  minibatchStd?: boolean;
 }
 
 export const GAN_SIZES = [64, 128] as const;
 
 export function ganConfig(size: number, overrides: Partial<Omit<GanConfig, 'size'>> = {}): GanConfig {
   if (!(GAN_SIZES as readonly number[]).includes(size)) throw new InputError(`GAN size ${size} is not supported; expected 64 or 128`);
-  return { size, zDim: 128, wDim: 128, baseChannels: 16, maxChannels: 128, ...overrides };
+  return { size, zDim: 128, wDim: 128, baseChannels: 16, maxChannels: 128, minibatchStd: true, ...overrides };
 }
 
-/** Channels of the feature map at resolution `res`. */
+/** Channels of the generator's feature map at resolution `res`. */
 export function channelsAt(c: GanConfig, res: number): number {
   return Math.min(c.maxChannels, (c.baseChannels * c.size) / res);
+}
+
+/** Channels of the discriminator's feature map at resolution `res`. */
+export function dChannelsAt(c: GanConfig, res: number): number {
+  return Math.min(c.dMaxChannels ?? c.maxChannels, ((c.dBaseChannels ?? c.baseChannels) * c.size) / res);
+}
+
+/**
+ * ProGAN's minibatch standard deviation: the standard deviation of every feature over the batch, averaged
+ * to one number and appended as a constant channel, so D can see when G's samples are too alike (mode
+ * collapse) and G is pushed apart. (B, C, H, W) -> (B, C + 1, H, W).
+ */
+export function minibatchStd(x: Tensor): Tensor {
+  const [b, , h, w] = x.shape as [number, number, number, number];
+  const centered = sub(x, reduceMean(x, [0], true)); // (B, C, H, W)
+  const std = sqrt(add(reduceMean(mul(centered, centered), [0], true), 1e-8)); // (1, C, H, W)
+  const mean = reduceMean(std, [0, 1, 2, 3], true); // (1, 1, 1, 1)
+  return concat([x, expand(mean, [b, 1, h, w])], 1);
 }
 
 /** Resolutions 8, 16, ... size (each one upsampling block of the generator, or one downsampling conv of D reversed). */
@@ -172,12 +213,12 @@ export class Discriminator {
     readonly config: GanConfig,
   ) {
     const c = config;
-    const c4 = channelsAt(c, 4);
+    const c4 = dChannelsAt(c, 4) + (c.minibatchStd ? 1 : 0);
     this.head = g.scope('D', () => {
-      const fromRgb = new Conv2d(g, 'from_rgb', { in: 3, out: channelsAt(c, c.size), kernel: 3, padding: 1 }, rng);
+      const fromRgb = new Conv2d(g, 'from_rgb', { in: 3, out: dChannelsAt(c, c.size), kernel: 3, padding: 1 }, rng);
       this.convs.push({ weight: fromRgb.weight, bias: fromRgb.bias as Tensor, stride: 1, pad: 1 });
       for (const r of resolutions(c).reverse()) {
-        const down = new Conv2d(g, `down${r}`, { in: channelsAt(c, r), out: channelsAt(c, r / 2), kernel: 4, stride: 2, padding: 1 }, rng);
+        const down = new Conv2d(g, `down${r}`, { in: dChannelsAt(c, r), out: dChannelsAt(c, r / 2), kernel: 4, stride: 2, padding: 1 }, rng);
         this.convs.push({ weight: down.weight, bias: down.bias as Tensor, stride: 2, pad: 1 });
       }
       const head = new Linear(g, 'head', { in: c4 * 16, out: 1 }, rng);
@@ -196,7 +237,8 @@ export class Discriminator {
     let h = x;
     for (const k of this.convs)
       h = act(conv(h, this.normalized.get(k.weight) as Tensor, k.bias, { strides: [k.stride, k.stride], pads: [k.pad, k.pad, k.pad, k.pad] }));
-    const flat = reshape(h, [h.shape[0] as number, -1]); // (B, C4·16)
+    if (this.config.minibatchStd) h = minibatchStd(h); // (B, C4 + 1, 4, 4)
+    const flat = reshape(h, [h.shape[0] as number, -1]); // (B, C4·16) (+16 with the minibatch std)
     return add(matmul(flat, transposeLast(this.normalized.get(this.head.weight) as Tensor)), this.head.bias); // (B, 1)
   }
 }

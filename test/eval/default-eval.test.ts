@@ -11,61 +11,19 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { evalCommand } from '../../src/cli/commands/eval.ts';
 import { InputError } from '../../src/core/errors.ts';
-import { Rng } from '../../src/core/rng.ts';
 import { loadImageDataset } from '../../src/data/dataset.ts';
 import { chooseCategories } from '../../src/eval/categories.ts';
 import type { EvalReport, EvalSummary } from '../../src/eval/default-eval.ts';
 import { classifierRecipe, prepareClassifier } from '../../src/eval/eval-classifier.ts';
 import { writeTinySdModel } from '../../src/models/fixtures/tiny-sd.ts';
+import { writeShapeDataset } from '../helpers/shape-dataset.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/gesso.js', import.meta.url));
-const SIZE = 64;
 let root = '';
-
-/** Category, caption, and how its drawings look: black squares, red discs, blue bars. */
-const KINDS = [
-  { category: 'shapes/stars', caption: 'black star, stars, shapes', rgb: [0, 0, 0], shape: 'square' },
-  { category: 'food/fruit', caption: 'red apple, fruit, food', rgb: [220, 30, 30], shape: 'disc' },
-  { category: 'animals/mammals', caption: 'blue whale, mammals, animals', rgb: [30, 60, 220], shape: 'bar' },
-] as const;
-
-async function writeDataset(dir: string): Promise<void> {
-  mkdirSync(join(dir, 'images'), { recursive: true });
-  const rng = new Rng(11);
-  const lines: string[] = [];
-  for (const [k, kind] of KINDS.entries()) {
-    for (let i = 0; i < 14; i++) {
-      const px = Buffer.alloc(SIZE * SIZE * 3, 255);
-      const cx = 20 + rng.int(24);
-      const cy = 20 + rng.int(24);
-      const r = 8 + rng.int(8);
-      for (let y = 0; y < SIZE; y++) {
-        for (let x = 0; x < SIZE; x++) {
-          const dx = x - cx;
-          const dy = y - cy;
-          const inside =
-            kind.shape === 'square'
-              ? Math.abs(dx) < r && Math.abs(dy) < r
-              : kind.shape === 'disc'
-                ? dx * dx + dy * dy < r * r
-                : Math.abs(dx) < r + 6 && Math.abs(dy) < 3;
-          if (inside) px.set(kind.rgb, (y * SIZE + x) * 3);
-        }
-      }
-      const file = `images/${k}-${i}.png`;
-      await sharp(px, { raw: { width: SIZE, height: SIZE, channels: 3 } })
-        .png()
-        .toFile(join(dir, file));
-      const split = i < 3 ? 'val' : 'train';
-      lines.push(JSON.stringify({ file, caption: kind.caption, category: kind.category, source: `test:${file}`, licence: 'CC0-1.0', split, colors: [] }));
-    }
-  }
-  writeFileSync(join(dir, 'manifest.jsonl'), `${lines.join('\n')}\n`);
-}
 
 before(async () => {
   root = mkdtempSync(join(tmpdir(), 'gesso-eval-'));
-  await writeDataset(join(root, 'data'));
+  await writeShapeDataset(join(root, 'data'));
   writeTinySdModel(join(root, 'model'), { variant: 'sd1', seed: 1 });
 });
 

@@ -102,7 +102,9 @@ test('gan training: mixed formats and sizes train, a corrupt file is skipped and
       const viaParts = await model.synthesize(await model.map(z));
       const direct = (await gen.run({ z: { dtype: 'float32', dims: [3, TINY.zDim], data: z } }))['image']!.data as Float32Array;
       assert.equal(direct.length, 3 * 3 * 64 * 64);
-      assert.ok(direct.every((v, i) => Math.abs(v - viaParts[i]!) < 1e-5));
+      const maxDiff = direct.reduce((m, v, i) => Math.max(m, Math.abs(v - viaParts[i]!)), 0);
+      // float32 sums in another order (a batch of 3 against one row at a time): ~1e-5, not bit-exact
+      assert.ok(maxDiff < 1e-4, `generator.onnx and mapping + synthesis differ by ${maxDiff}`);
       assert.equal(model.info.genes.length, TINY.wDim, 'the genes are a full basis of w');
     } finally {
       await model.release();

@@ -31,7 +31,9 @@ JSON object with frechet_before, frechet_after, frechet_baseline.
   --model DIR            default models/gesso-gan-stars-fruit-64
   --data DIR             the GAN's dataset (default: the one its gan.json names)
   --classifier-data DIR  default .cache/openclipart-64 (built when missing: gesso data openclipart)
-  --samples N            samples per generator (default 512)`;
+  --samples N            samples per generator (default 512)
+  --cache DIR            where the evaluation classifier is cached (default .cache/eval)
+  --quick                a tiny classifier (for tests: numbers are not meaningful)`;
 
 async function runGanEvalCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -42,6 +44,7 @@ async function runGanEvalCommand(args: string[]): Promise<number> {
       samples: { type: 'string' },
       cache: { type: 'string' },
       'classifier-data': { type: 'string' },
+      quick: { type: 'boolean', default: false },
     },
   });
   const modelDir = values.model ?? join(REPO, 'models/gesso-gan-stars-fruit-64');
@@ -53,19 +56,20 @@ async function runGanEvalCommand(args: string[]): Promise<number> {
   if (ganData === undefined || !existsSync(join(ganData, 'manifest.jsonl'))) {
     throw new InputError(`the GAN's dataset ${ganData ?? '(not recorded)'} is missing; rebuild it as the model card says, or pass --data DIR`);
   }
+  const samples = values.samples === undefined ? 512 : Number(values.samples);
+  if (!Number.isInteger(samples) || samples < 2) throw new InputError(`--samples ${values.samples} must be an integer >= 2`);
   const classifierData = values['classifier-data'] ?? DEFAULT_DATA_DIR;
   if (!existsSync(join(classifierData, 'manifest.jsonl'))) {
     console.error(`gan eval: building the classifier's drawings in ${classifierData} (gesso data openclipart --size 64)`);
     await buildOpenclipartDataset({ outDir: classifierData, size: 64 });
   }
-  const samples = values.samples === undefined ? 512 : Number(values.samples);
-  if (!Number.isInteger(samples) || samples < 2) throw new InputError(`--samples ${values.samples} must be an integer >= 2`);
   const report = await runGanEval({
     modelDir,
     ganDataDir: ganData,
     classifierDataDir: classifierData,
     cacheDir: values.cache ?? DEFAULT_CACHE_DIR,
     samples,
+    quick: values.quick,
     log: (l) => console.error(l),
   });
   const tmp = join(modelDir, `.eval.json.${process.pid}.tmp`);

@@ -5,7 +5,8 @@ import { InputError } from '../../core/errors.ts';
 import { finetuneUsage, runFinetune } from './train-finetune.ts';
 import { trainDefaultModel } from '../../train/default-model/train-default-model.ts';
 import { TRAIN_FAST_DEFAULTS, trainFastStyle } from '../../style/train-fast.ts';
-import { trainGan } from '../../train/gan/train-gan.ts';
+import { GAN_DEFAULTS, trainGan } from '../../train/gan/train-gan.ts';
+import type { GanConfig } from '../../models/gan.ts';
 
 async function runGanTraining(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -16,6 +17,11 @@ async function runGanTraining(args: string[]): Promise<number> {
       steps: { type: 'string' },
       batch: { type: 'string' },
       lr: { type: 'string' },
+      'd-lr': { type: 'string' },
+      'd-channels': { type: 'string' },
+      'd-max-channels': { type: 'string' },
+      'minibatch-std': { type: 'boolean' },
+      'no-minibatch-std': { type: 'boolean' },
       run: { type: 'string' },
       out: { type: 'string' },
       seed: { type: 'string' },
@@ -27,8 +33,21 @@ async function runGanTraining(args: string[]): Promise<number> {
   if (values.data === undefined) throw new InputError('train gan: --data DIR is required (a folder of pictures or a `gesso data` dataset)');
   const size = optionalNumberFlag('--size', values.size, { integer: true, min: 1 }, 64) as number;
   if (size !== 64 && size !== 128) throw new InputError(`train gan: --size ${size}; expected 64 or 128`);
-  const lr = values.lr === undefined ? 2e-4 : Number(values.lr);
-  if (!(lr > 0 && lr < 1)) throw new InputError(`train gan: --lr ${JSON.stringify(values.lr)} must be a number in (0, 1)`);
+  const rate = (flag: string, value: string | undefined, fallback: number): number => {
+    const x = value === undefined ? fallback : Number(value);
+    if (!(x > 0 && x < 1)) throw new InputError(`train gan: ${flag} ${JSON.stringify(value)} must be a number in (0, 1)`);
+    return x;
+  };
+  const lr = rate('--lr', values.lr, GAN_DEFAULTS.lr);
+  const dLr = rate('--d-lr', values['d-lr'], GAN_DEFAULTS.dLr);
+  if (values['minibatch-std'] && values['no-minibatch-std']) throw new InputError('train gan: --minibatch-std and --no-minibatch-std exclude each other');
+  const architecture: Partial<Omit<GanConfig, 'size'>> = {};
+  if (values['d-channels'] !== undefined)
+    architecture.dBaseChannels = optionalNumberFlag('--d-channels', values['d-channels'], { integer: true, min: 1 }, 0) as number;
+  if (values['d-max-channels'] !== undefined)
+    architecture.dMaxChannels = optionalNumberFlag('--d-max-channels', values['d-max-channels'], { integer: true, min: 1 }, 0) as number;
+  if (values['minibatch-std']) architecture.minibatchStd = true;
+  if (values['no-minibatch-std']) architecture.minibatchStd = false;
   const runDir = values.run ?? `.cache/train-gan-${size}`;
   const stopAt = values['stop-at'] === undefined ? undefined : (optionalNumberFlag('--stop-at', values['stop-at'], { integer: true, min: 1 }, 0) as number);
   const result = await trainGan({
@@ -39,6 +58,8 @@ async function runGanTraining(args: string[]): Promise<number> {
     steps: optionalNumberFlag('--steps', values.steps, { integer: true, min: 1 }, 5000) as number,
     batchSize: optionalNumberFlag('--batch', values.batch, { integer: true, min: 1 }, 32) as number,
     lr,
+    dLr,
+    architecture,
     seed: optionalNumberFlag('--seed', values.seed, { integer: true, min: 0 }, 0) as number,
     sampleEvery: optionalNumberFlag('--sample-every', values['sample-every'], { integer: true, min: 1 }, 500) as number,
     checkpointEvery: optionalNumberFlag('--checkpoint-every', values['checkpoint-every'], { integer: true, min: 1 }, 250) as number,
@@ -97,7 +118,11 @@ same command again), and exports generator.onnx (z -> image) with a model card.
   --size N            64 (default) or 128
   --steps N           total steps (default 5000)
   --batch B           batch size (default 32)
-  --lr X              Adam learning rate of both networks (default 0.0002)
+  --lr X              Adam learning rate of the generator (default ${GAN_DEFAULTS.lr})
+  --d-lr X            Adam learning rate of the discriminator (default ${GAN_DEFAULTS.dLr}; TTUR)
+  --d-channels N      discriminator channels at full resolution (default: the model's)
+  --d-max-channels N  cap on the discriminator's channels (default: the model's)
+  --no-minibatch-std  no minibatch standard deviation feature in D (it is on by default)
   --run DIR           checkpoint, history.jsonl, samples/ (default .cache/train-gan-<size>)
   --out DIR           the model folder (default <run>/model)
   --seed S            (default 0)

@@ -23,7 +23,9 @@ export interface ExportGanOptions {
   seconds: number;
   batch: number;
   seed: number;
+  /** Generator and discriminator learning rates. */
   lr: number;
+  dLr: number;
 }
 
 export async function exportGanModel(o: ExportGanOptions): Promise<void> {
@@ -37,14 +39,31 @@ export async function exportGanModel(o: ExportGanOptions): Promise<void> {
     batch: o.batch,
     seed: o.seed,
     lr: o.lr,
+    d_lr: o.dLr,
     seconds: Math.round(o.seconds),
     loss: 'hinge (D) / -D(G(z)) (G), simultaneous updates',
-    stabilisers: ['spectral norm on every D weight', 'DiffAugment color,translation,cutout', 'EMA 0.995 of G', 'Adam beta 0, 0.99'],
-    command: `gesso train gan --data ${o.data.dir} --size ${o.config.size} --steps ${o.steps} --batch ${o.batch} --seed ${o.seed}`,
+    stabilisers: [
+      'spectral norm on every D weight',
+      ...(o.config.minibatchStd ? ['minibatch standard deviation in D'] : []),
+      'DiffAugment color,translation,cutout',
+      'EMA 0.995 of G',
+      `Adam beta 0, 0.99; lr G ${o.lr}, D ${o.dLr}`,
+    ],
+    command: trainCommand(o),
   });
   const samples = lastSample(o.runDir);
   if (samples) copyFileSync(samples, join(o.dir, 'samples.png'));
   writeModelCard(o.dir);
+}
+
+/** The `gesso train gan` command line that reproduces the run (non-default flags spelled out). */
+function trainCommand(o: ExportGanOptions): string {
+  const c = o.config;
+  const flags = [`--data ${o.data.dir}`, `--size ${c.size}`, `--steps ${o.steps}`, `--batch ${o.batch}`, `--seed ${o.seed}`, `--lr ${o.lr}`, `--d-lr ${o.dLr}`];
+  if (c.dBaseChannels !== undefined) flags.push(`--d-channels ${c.dBaseChannels}`);
+  if (c.dMaxChannels !== undefined) flags.push(`--d-max-channels ${c.dMaxChannels}`);
+  if (c.minibatchStd === false) flags.push('--no-minibatch-std');
+  return `gesso train gan ${flags.join(' ')}`;
 }
 
 /** The ONNX models and gan.json (w statistics and genes from 4,096 random z) of a generator with these weights. */

@@ -43,7 +43,10 @@ export interface TrainGanOptions {
   /** Stop after this step (checkpoint written) though the run is planned for `steps`; resume goes on. */
   stopAt?: number;
   batchSize?: number;
+  /** Adam learning rate of the generator (default 1e-4). */
   lr?: number;
+  /** Adam learning rate of the discriminator (default 4e-4: TTUR, Heusel et al. 2017). */
+  dLr?: number;
   seed?: number;
   emaDecay?: number;
   sampleEvery?: number;
@@ -61,6 +64,9 @@ export interface TrainGanResult {
   data: GanData;
   runSeconds: number;
 }
+
+/** Defaults of `gesso train gan` (chosen by the diagnostic runs in docs/gan.md). */
+export const GAN_DEFAULTS = { lr: 1e-4, dLr: 4e-4 } as const;
 
 /** Fixed latents of the sample grids: 32 z vectors from this seed. */
 export const SAMPLE_SEED = 777;
@@ -82,7 +88,9 @@ export async function trainGan(o: TrainGanOptions): Promise<TrainGanResult> {
   const data = await prepareGanData(o.dataDir, o.runDir, size, log);
   log(`gan: ${data.train.count} training images at ${size} px from ${data.dir} (data sha256 ${data.hash.slice(0, 12)})`);
 
-  const { g, spec } = buildGanTrainStep(config, batch, seed, o.emaDecay ?? 0.995);
+  const lr = o.lr ?? GAN_DEFAULTS.lr;
+  const dLr = o.dLr ?? GAN_DEFAULTS.dLr;
+  const { g, spec } = buildGanTrainStep(config, batch, seed, o.emaDecay ?? 0.995, dLr / lr);
   const session = await TrainSession.create(g, spec, o.threads ? { threads: o.threads } : {});
   log(`gan: generator ${count(g, 'G.')} parameters, discriminator ${count(g, 'D.')}; batch ${batch}, ${steps} steps`);
 
@@ -116,7 +124,7 @@ export async function trainGan(o: TrainGanOptions): Promise<TrainGanResult> {
   const result = await trainLoop({
     session,
     steps: planned,
-    lr: constantLr(o.lr ?? 2e-4),
+    lr: constantLr(lr),
     label: 'gan',
     quiet: o.quiet ?? false,
     resume: true,
@@ -153,7 +161,8 @@ export async function trainGan(o: TrainGanOptions): Promise<TrainGanResult> {
       seconds: elapsed(),
       batch,
       seed,
-      lr: o.lr ?? 2e-4,
+      lr,
+      dLr,
     });
     log(`gan: wrote ${modelDir}`);
   }
@@ -162,7 +171,7 @@ export async function trainGan(o: TrainGanOptions): Promise<TrainGanResult> {
 }
 
 /** The training graph: both networks, augmentation, both losses, one step of both optimizers. */
-export function buildGanTrainStep(config: GanConfig, batch: number, seed: number, emaDecay: number): { g: Graph; spec: TrainStep } {
+export function buildGanTrainStep(config: GanConfig, batch: number, seed: number, emaDecay: number, dLrScale = 1): { g: Graph; spec: TrainStep } {
   const size = config.size;
   const g = new Graph();
   const rng = new Rng(seed);
@@ -183,7 +192,7 @@ export function buildGanTrainStep(config: GanConfig, batch: number, seed: number
   const spec = buildTrainStep(g, {
     loss: add(dLoss, gLoss),
     objectives: [
-      { loss: dLoss, params: names('D.') },
+      { loss: dLoss, params: names('D.'), lrScale: dLrScale }, // the step's lr input is G's
       { loss: gLoss, params: names('G.') },
     ],
     metrics: { d_loss: dLoss, g_loss: gLoss, d_real: reduceMean(dReal), d_fake: reduceMean(dFake) },
