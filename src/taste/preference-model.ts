@@ -3,6 +3,12 @@
  * with an L2 penalty. It is trained with gesso's engine — the loss is a graph, autodiff builds the Adam
  * training step, ONNX Runtime runs it (src/train's TrainSession) — and keeps its session, so new
  * judgements continue training from where it stood. Scoring an image is the dot product w · e.
+ *
+ * "Why": at the optimum of mean NLL + λ‖w‖², the gradient is zero, so w = Σ_j α_j d_j with
+ * d_j = e_winner − e_loser and α_j = (1 − σ(w · d_j)) / (2λn): the representer theorem, as used for
+ * explanations by Yeh et al. 2018 ("Representer Point Selection for Explaining Deep Neural Networks").
+ * An image's score is then Σ_j α_j (d_j · e): each past judgement's share of it, exactly at the optimum
+ * (`explain` reports how close the sum comes to the score, since Adam stops near, not at, the optimum).
  */
 import { InputError } from '../core/errors.ts';
 import { Rng } from '../core/rng.ts';
@@ -16,6 +22,17 @@ export interface Judgement {
   a: Float32Array;
   b: Float32Array;
   winner: 'a' | 'b';
+}
+
+/** One past judgement's share of an image's score (see `explain`). */
+export interface Influence {
+  /** Index of the judgement, in the order given to `update`. */
+  judgement: number;
+  contribution: number;
+  /** α_j ≥ 0: how much the model still leans on this judgement (large when it was hard to fit). */
+  weight: number;
+  /** (e_winner − e_loser) · e: positive when the image lies on the winner's side. */
+  alignment: number;
 }
 
 export interface PreferenceOptions {
@@ -100,6 +117,29 @@ export class PreferenceModel {
       .sort((x, y) => y.s - x.s)
       .slice(0, k)
       .map((x) => x.i);
+  }
+
+  /**
+   * Which past judgements drove an embedding's score: the k largest |α_j (d_j · e)|, and how much of
+   * the score the judgements together explain (their sum; equal to the score at the optimum).
+   */
+  explain(embedding: Float32Array, k = 5): { score: number; explained: number; influences: Influence[] } {
+    const n = this.judgements.length;
+    const all: Influence[] = this.judgements.map((j, index) => {
+      const [win, lose] = j.winner === 'a' ? [j.a, j.b] : [j.b, j.a];
+      let margin = 0;
+      let alignment = 0;
+      for (let q = 0; q < this.dim; q++) {
+        const d = (win[q] as number) - (lose[q] as number);
+        margin += (this.weights[q] as number) * d;
+        alignment += d * (embedding[q] as number);
+      }
+      const weight = (1 - 1 / (1 + Math.exp(-margin))) / (2 * this.options.l2 * n);
+      return { judgement: index, contribution: weight * alignment, weight, alignment };
+    });
+    const explained = all.reduce((s, i) => s + i.contribution, 0);
+    const influences = all.sort((x, y) => Math.abs(y.contribution) - Math.abs(x.contribution)).slice(0, k);
+    return { score: this.score(embedding), explained, influences };
   }
 
   /** The current weights (one per embedding feature): what the model has learnt the user likes. */

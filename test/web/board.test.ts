@@ -166,7 +166,6 @@ describe('shared boards in browser contexts', { timeout: 600_000 }, () => {
     await Promise.all([c.page.keyboard.type(', glowing', { delay: 20 }), a.page.keyboard.type('shiny ', { delay: 20 })]);
     const merged = 'shiny a red star, glowing';
     for (const p of [a.page, c.page]) await draftIs(p, merged);
-    await c.page.screenshot({ path: join(import.meta.dirname, '../../docs/studio/board-collab.png') });
 
     // Votes: one per member; moving a vote moves it.
     const votesOn = (p: Page, id: string) => p.locator(`[data-testid=placed][data-id="${id}"] [data-testid=vote-count]`);
@@ -177,6 +176,18 @@ describe('shared boards in browser contexts', { timeout: 600_000 }, () => {
     await c.page.locator(`[data-testid=placed][data-id="${greenId}"] [data-testid=vote]`).click();
     await votesOn(a.page, redId).filter({ hasText: '1' }).waitFor();
     await votesOn(a.page, greenId).filter({ hasText: '1' }).waitFor();
+
+    // A viewer watches both members' cursors.
+    const b = await userPage(bob.token);
+    await b.page.goto(`${server.url}/#/board/${boardId}`);
+    await b.page.getByTestId('placed').nth(1).waitFor();
+    await a.page.mouse.move(canvasA.x + 330, canvasA.y + 120);
+    await a.page.mouse.move(canvasA.x + 340, canvasA.y + 130);
+    await c.page.mouse.move(canvasC.x + 200, canvasC.y + 230);
+    await c.page.mouse.move(canvasC.x + 210, canvasC.y + 240);
+    await b.page.locator('[data-testid=remote-cursor][data-member=alice]').waitFor();
+    await b.page.locator('[data-testid=remote-cursor][data-member=carol]').waitFor();
+    await b.context.close();
 
     // Generate from the draft: carol sees alice's generation, its previews while it runs, then its images placed.
     await a.page.getByRole('button', { name: 'Generate from draft 1' }).click();
