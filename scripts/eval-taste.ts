@@ -77,6 +77,7 @@ const TEST = 500;
 const ROUNDS = quick ? 20 : 30;
 const REPEATS = quick ? 2 : 5;
 const BATCH = 4;
+const WHY_IMAGES = quick ? 3 : 6;
 
 const pairs = (n: number) =>
   Array.from({ length: n }, () => {
@@ -114,6 +115,44 @@ const bySettings = new Map<string, number[]>();
 for (let i = 0; i < images.length; i++) bySettings.set(settingsKey(i), [...(bySettings.get(settingsKey(i)) ?? []), i]);
 const settingsList = [...bySettings.keys()];
 type Policy = 'random' | 'bestOfBatch' | 'steered';
+
+/** Retrains without the top-influence judgement and without a random one, for WHY_IMAGES images. */
+async function whyCheck(judgements: Judgement[], rng: Rng): Promise<Record<string, number>> {
+  const fit = async (js: Judgement[]) => {
+    const m = await PreferenceModel.create(emb[0]!.length, { seed: 1 });
+    await m.update(js, 300);
+    return m;
+  };
+  const full = await fit(judgements);
+  let agree = 0;
+  let topDrop = 0;
+  let randomDrop = 0;
+  let estimated = 0;
+  for (let t = 0; t < WHY_IMAGES; t++) {
+    const e = emb[rng.int(emb.length)]!;
+    const top = full.explain(e, 1).influences[0]!;
+    const drop = async (skip: number) => {
+      const m = await fit(judgements.filter((_, i) => i !== skip));
+      const d = full.score(e) - m.score(e);
+      await m.release();
+      return d;
+    };
+    const actual = await drop(top.judgement);
+    const baseline = await drop(rng.int(judgements.length));
+    if (Math.sign(actual) === Math.sign(top.contribution)) agree++;
+    topDrop += Math.abs(actual);
+    randomDrop += Math.abs(baseline);
+    estimated += Math.abs(top.contribution);
+  }
+  await full.release();
+  return {
+    images: WHY_IMAGES,
+    signAgreement: +(agree / WHY_IMAGES).toFixed(2),
+    meanAbsChangeRemovingTop: +(topDrop / WHY_IMAGES).toFixed(4),
+    meanAbsChangeRemovingRandom: +(randomDrop / WHY_IMAGES).toFixed(4),
+    meanAbsEstimate: +(estimated / WHY_IMAGES).toFixed(4),
+  };
+}
 
 /** Mean rating per policy over ROUNDS, averaged over REPEATS starts; all policies share each start. */
 async function steer(u: number[], scale: number): Promise<Record<string, number>> {
@@ -187,14 +226,9 @@ for (const { user, u, scale, train, test } of perUser) {
   const oracleAcc = accuracy(test, (i) => u[i]!); // the best any model can do against noisy choices
   await model.release();
 
-  // "Why": the share of each pool image's score the training judgements explain (1 at the optimum).
-  const why = await PreferenceModel.create(emb[0]!.length, { seed: 1 });
-  await why.update(train.map(toJudgement), 300);
-  const scores = emb.map((e) => why.score(e));
-  const explainedErr = emb.map((e, i) => Math.abs(why.explain(e).explained - scores[i]!));
-  const scoreSpread = Math.sqrt(scores.reduce((s, v) => s + v ** 2, 0) / scores.length);
-  const whyError = explainedErr.reduce((s, v) => s + v, 0) / explainedErr.length / scoreSpread;
-  await why.release();
+  // "Why", checked by retraining: for a few images, remove the judgement the influence function names
+  // as driving the score most, and (baseline) a random judgement; the actual score changes.
+  const why = await whyCheck(train.map(toJudgement), rng);
 
   const steering = await steer(u, scale);
   const r = {
@@ -208,7 +242,7 @@ for (const { user, u, scale, train, test } of perUser) {
       chance: 0.5,
       oracle: +oracleAcc.toFixed(3),
     },
-    why: { meanAbsErrorOverScoreRms: +whyError.toFixed(3) },
+    why,
     steering,
   };
   console.error(JSON.stringify(r));

@@ -39,9 +39,8 @@ const RATING_PARTNERS = 4;
 export interface Why {
   id: string;
   score: number;
-  /** Sum of all judgements' shares; equals `score` at the model's optimum. */
-  explained: number;
   judgements: number;
+  /** Each: the estimated drop in the score were that judgement removed (negative: it holds the score down). */
   influences: (JudgementSource & { contribution: number; alignment: number })[];
   /** The features pushing the score up or down most (weight × value). */
   features: { name: string; contribution: number }[];
@@ -133,14 +132,13 @@ export class TasteService {
   async why(userId: string, imageId: string, k = 5): Promise<Why> {
     const { model, sources } = await this.taste(userId);
     const e = await this.embedding(userId, imageId);
-    const { score, explained, influences } = model.explain(e, k);
+    const { score, influences } = model.explain(e, k);
     const features = FEATURE_NAMES.map((name, q) => ({ name, contribution: (model.w[q] as number) * (e[q] as number) }))
       .sort((x, y) => Math.abs(y.contribution) - Math.abs(x.contribution))
       .slice(0, 5);
     return {
       id: imageId,
       score,
-      explained,
       judgements: model.count,
       influences: influences.map((i) => ({ ...(sources[i.judgement] as JudgementSource), contribution: i.contribution, alignment: i.alignment })),
       features,
@@ -150,7 +148,7 @@ export class TasteService {
   /** "More like my taste": settings to try next, from how the model scores what each setting made. */
   async suggest(userId: string, count = 3): Promise<{ suggestions: SettingsSuggestion[]; judgements: number }> {
     const { model } = await this.taste(userId);
-    const images = this.studio.library.search(userId, { limit: 500 }).images.filter((im) => im.origin === 'generated' && im.prompt);
+    const images = this.studio.library.search(userId, { limit: 500 }).images.filter((im) => im.prompt !== '');
     const scored = await Promise.all(
       images.map(async (im) => ({
         id: im.id,

@@ -15,13 +15,20 @@ import type { BoardDocs } from './board-docs.ts';
 interface Tracked {
   boardId: string;
   user: User;
+  running: boolean;
 }
 
 export class BoardGenerations {
   private readonly tracked = new Map<string, Tracked>();
   private readonly onProgress = (job: { id: string }, progress: JobProgress) => {
     const t = this.tracked.get(job.id);
-    if (t) this.boards.notify(t.boardId, { type: 'progress', jobId: job.id, progress });
+    if (!t) return;
+    // The job may have started before it was tracked (its "running" event came during submit).
+    if (!t.running) {
+      t.running = true;
+      this.boards.change(t.boardId, (doc) => doc.getMap<Y.Map<JsonValue>>('generations').get(job.id)?.set('state', 'running'));
+    }
+    this.boards.notify(t.boardId, { type: 'progress', jobId: job.id, progress });
   };
   private readonly onState = (job: JobRecord) => {
     const t = this.tracked.get(job.id);
@@ -40,7 +47,7 @@ export class BoardGenerations {
   async start(boardId: string, user: User, params: GenerateParams): Promise<ReturnType<typeof publicJob>> {
     this.studio.collections.requireRole(user.id, boardId, ['owner', 'editor']);
     const job = await submitGenerate(this.studio, user, params);
-    this.tracked.set(job.id, { boardId, user });
+    this.tracked.set(job.id, { boardId, user, running: false });
     this.boards.change(boardId, (doc) => {
       const entry = new Y.Map<JsonValue>();
       entry.set('prompt', params.prompt);
@@ -53,6 +60,7 @@ export class BoardGenerations {
   }
 
   private finish(t: Tracked, job: JobRecord): void {
+    if (job.state === 'running') t.running = true;
     const imageIds = job.state === 'done' ? ((job.result as { imageIds?: string[] } | null)?.imageIds ?? []) : [];
     for (const id of imageIds) this.studio.collections.add(t.user.id, t.boardId, id);
     this.boards.change(t.boardId, (doc) => {

@@ -65,7 +65,6 @@ export function tasteRoutes(app: FastifyInstance, studio: Studio): TasteService 
             properties: {
               id: { type: 'string' },
               score: { type: 'number' },
-              explained: { type: 'number' },
               judgements: { type: 'integer' },
               influences: { type: 'array', items: source },
               features: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, contribution: { type: 'number' } } } },

@@ -95,7 +95,12 @@ export function BoardPage({ id }: { id: string }) {
       setRole(n.role);
       setMe(n.user);
     } else if (n.type === 'refused') setNotice(n.reason);
-    else if (n.type === 'progress') setPreviews((p) => ({ ...p, [n.jobId]: n.progress }));
+    // Previews come every few steps: keep the last one between them, so the box never goes blank.
+    else if (n.type === 'progress')
+      setPreviews((p) => {
+        const preview = n.progress.preview ?? p[n.jobId]?.preview;
+        return { ...p, [n.jobId]: { ...n.progress, ...(preview ? { preview } : {}) } };
+      });
   });
   useSnapshot(doc, link);
 
@@ -293,7 +298,8 @@ export function BoardPage({ id }: { id: string }) {
         </>
       )}
 
-      <h2>Your images</h2>
+      {(canEdit || mine.length > 0) && <h2>Your images</h2>}
+      {canEdit && mine.length === 0 && <p className="muted">Your library is empty: generate or import images to place them here.</p>}
       <ul className="results" aria-label="Your images">
         {mine.map((im) => (
           <li key={im.id}>

@@ -24,7 +24,6 @@ interface Influence {
 interface Why {
   id: string;
   score: number;
-  explained: number;
   judgements: number;
   influences: Influence[];
   features: { name: string; contribution: number }[];
@@ -118,8 +117,8 @@ export function TastePage() {
             Why <img src={imageUrl(why.id)} alt="this image" width={48} height={48} /> scores {why.score.toFixed(2)}
           </h3>
           <p className="muted">
-            The past choices with the largest share of its score (together they explain {why.explained.toFixed(2)} of {why.score.toFixed(2)}, from{' '}
-            {why.judgements} judgements):
+            The past choices that move its score most, of {why.judgements}: each number is how much the score would drop without that choice
+            (negative: the choice holds it down).
           </p>
           <ol>
             {why.influences.map((inf) => (
