@@ -118,9 +118,10 @@ type Policy = 'random' | 'bestOfBatch' | 'steered';
 
 /** Retrains without the top-influence judgement and without a random one, for WHY_IMAGES images. */
 async function whyCheck(judgements: Judgement[], rng: Rng): Promise<Record<string, number>> {
+  // Large batches and more steps, so that retraining noise (other minibatches) stays below the effect measured.
   const fit = async (js: Judgement[]) => {
-    const m = await PreferenceModel.create(emb[0]!.length, { seed: 1 });
-    await m.update(js, 300);
+    const m = await PreferenceModel.create(emb[0]!.length, { seed: 1, batch: 256, lr: 0.02 });
+    await m.update(js, 600);
     return m;
   };
   const full = await fit(judgements);
