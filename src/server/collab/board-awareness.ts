@@ -13,13 +13,17 @@ export interface BoardMember {
   id: string;
   name: string;
   role: string;
+  /** Given by the server when the member joins: distinct from the colours of the members present. */
+  colour?: string;
 }
 
-/** A stable colour per member id, so every browser shows the same member in the same colour. */
-export function memberColour(id: string): string {
-  let h = 0;
-  for (const ch of id) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
-  return `hsl(${h % 360} 70% 42%)`;
+/** Eight colours far apart in hue, all readable with white text. */
+export const MEMBER_COLOURS = ['#c0392b', '#1f6fb2', '#1e8449', '#8e44ad', '#d35400', '#117a8b', '#b7950b', '#6d4c41'];
+
+/** The first colour none of the present members has (cycling when more than eight are present). */
+export function memberColour(taken: Iterable<string>): string {
+  const used = new Set(taken);
+  return MEMBER_COLOURS.find((c) => !used.has(c)) ?? (MEMBER_COLOURS[used.size % MEMBER_COLOURS.length] as string);
 }
 
 export function rewriteAwareness(update: Uint8Array, member: BoardMember, taken: Set<number>): { update: Uint8Array; clientIds: number[] } {
@@ -35,7 +39,7 @@ export function rewriteAwareness(update: Uint8Array, member: BoardMember, taken:
     const state = JSON.parse(json) as unknown;
     const stamped =
       state !== null && typeof state === 'object' && !Array.isArray(state)
-        ? { ...(state as Record<string, unknown>), user: { id: member.id, name: member.name, role: member.role, colour: memberColour(member.id) } }
+        ? { ...(state as Record<string, unknown>), user: { id: member.id, name: member.name, role: member.role, colour: member.colour ?? MEMBER_COLOURS[0] } }
         : null;
     kept.push({ clientId, clock, state: JSON.stringify(stamped) });
   }

@@ -19,7 +19,7 @@ import * as sync from 'y-protocols/sync';
 import * as Y from 'yjs';
 import type { BoardRole } from '../../studio/collections.ts';
 import type { Db } from '../../studio/database.ts';
-import { type BoardMember, rewriteAwareness } from './board-awareness.ts';
+import { type BoardMember, memberColour, rewriteAwareness } from './board-awareness.ts';
 
 /** The first varint of each binary message, as y-websocket uses it. */
 export const MESSAGE_SYNC = 0;
@@ -92,9 +92,15 @@ export class BoardDocs {
     return opened;
   }
 
-  /** A member joins: they get the server's state vector (sync step 1), everyone's presence, then every change. */
+  /**
+   * A member joins: they get a colour (the one they already have on this board if connected elsewhere,
+   * else one no present member has), the server's state vector (sync step 1), everyone's presence, then
+   * every change.
+   */
   join(boardId: string, connection: BoardConnection): () => void {
     const board = this.board(boardId);
+    const members = [...board.connections].map((c) => c.member);
+    connection.member.colour = members.find((m) => m.id === connection.member.id)?.colour ?? memberColour(members.map((m) => m.colour ?? ''));
     board.connections.add(connection);
     board.clientIds.set(connection, new Set());
     const encoder = encoding.createEncoder();

@@ -7,7 +7,6 @@ import type { WebSocket } from 'ws';
 import type { GenerateParams } from '../generate-service.ts';
 import { collectionIdSchema, errorSchema, generateParamsSchema, jobSchema } from '../schemas.ts';
 import type { Studio } from '../studio.ts';
-import { memberColour } from './board-awareness.ts';
 import { type BoardConnection, BoardDocs } from './board-docs.ts';
 import { BoardGenerations } from './board-generations.ts';
 
@@ -40,7 +39,7 @@ export function boardRoutes(app: FastifyInstance, studio: Studio): BoardDocs {
         socket.close(4404, e instanceof Error ? e.message.slice(0, 120) : 'board not found');
         return;
       }
-      const member = { id: req.user.id, name: req.user.name, role };
+      const member: BoardConnection['member'] = { id: req.user.id, name: req.user.name, role };
       const connection: BoardConnection = {
         role,
         member,
@@ -48,8 +47,8 @@ export function boardRoutes(app: FastifyInstance, studio: Studio): BoardDocs {
           if (socket.readyState === socket.OPEN) socket.send(data);
         },
       };
-      socket.send(JSON.stringify({ type: 'hello', role, user: { ...member, colour: memberColour(member.id) } }));
-      const leave = boards.join(boardId, connection);
+      const leave = boards.join(boardId, connection); // gives the member their colour
+      socket.send(JSON.stringify({ type: 'hello', role, user: member }));
       socket.on('message', (data: Buffer, isBinary: boolean) => {
         if (!isBinary) return;
         try {
