@@ -124,7 +124,9 @@ describe('shared boards in browser contexts', { timeout: 600_000 }, () => {
     await c.page.getByTestId('board-status').filter({ hasText: 'your role: editor' }).waitFor();
     await a.page.getByTestId('member').filter({ hasText: 'carol' }).waitFor();
     await c.page.getByTestId('member').filter({ hasText: 'alice' }).waitFor();
-    const colours = await c.page.getByTestId('member').evaluateAll((els) => els.map((e) => (e as unknown as { style: { borderColor: string } }).style.borderColor));
+    const colours = await c.page
+      .getByTestId('member')
+      .evaluateAll((els) => els.map((e) => (e as unknown as { style: { borderColor: string } }).style.borderColor));
     assert.equal(new Set(colours).size, 2, `each member in their own colour: ${colours}`);
 
     // Each places their own image; both see both.

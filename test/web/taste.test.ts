@@ -65,12 +65,12 @@ describe('the Taste page', { timeout: 300_000 }, () => {
     const influences = page.getByTestId('influence');
     await influences.first().waitFor();
     assert.equal(await influences.count(), 5);
-    assert.match((await influences.first().innerText()) ?? '', /you picked the first in a comparison · \+/);
+    assert.match((await influences.first().textContent()) ?? '', /you picked the first in a comparison · \+/);
 
     await page.getByRole('button', { name: 'Suggest what to make next' }).click();
     const suggestion = page.getByTestId('suggestion').first();
     await suggestion.waitFor();
-    assert.match(await suggestion.innerText(), /an orange sun · CFG 7 · seeds 3, 4, 5, 6/);
+    assert.match((await suggestion.textContent()) ?? '', /an orange sun · CFG 7 · seeds 3, 4, 5, 6/);
     await page.close();
   });
 });
