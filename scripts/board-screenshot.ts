@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import sharp from 'sharp';
 import { startServer } from '../src/server/serve.ts';
 import { launchChromium } from '../test/helpers/browser.ts';
 
@@ -70,7 +71,8 @@ try {
   await b.locator('[data-testid=remote-cursor][data-member=carol]').waitFor();
   await b.getByTestId('board-preview').waitFor({ timeout: 900_000 });
   await b.waitForFunction("[...document.querySelectorAll('[data-testid=placed] img')].every((i) => i.complete && i.naturalWidth > 0)");
-  await b.screenshot({ path: join(out, 'board.png'), fullPage: true });
+  const shot = await b.screenshot({ fullPage: true });
+  await sharp(shot).png({ palette: true, colours: 128 }).toFile(join(out, 'board.png')); // palette PNG: small in git
   await b.locator('[data-testid=generation][data-state=done]').waitFor({ timeout: 900_000 });
   console.log(`screenshot in ${join(out, 'board.png')}`);
 } finally {
