@@ -191,6 +191,12 @@ describe('shared boards in browser contexts', { timeout: 600_000 }, () => {
     await c.page.mouse.move(canvasC.x + 210, canvasC.y + 240);
     await b.page.locator('[data-testid=remote-cursor][data-member=alice]').waitFor();
     await b.page.locator('[data-testid=remote-cursor][data-member=carol]').waitFor();
+    // Viewers send presence too: alice sees bob's cursor.
+    const canvasB = await b.page.getByRole('region', { name: 'Board' }).boundingBox();
+    assert.ok(canvasB);
+    await b.page.mouse.move(canvasB.x + 700, canvasB.y + 300);
+    await b.page.mouse.move(canvasB.x + 710, canvasB.y + 310);
+    await a.page.locator('[data-testid=remote-cursor][data-member=bob]').waitFor();
     await b.context.close();
 
     // Generate from the draft: carol sees alice's generation, its previews while it runs, then its images placed.
