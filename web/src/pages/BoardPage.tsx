@@ -150,13 +150,25 @@ export function BoardPage({ id }: { id: string }) {
     api('POST', `/api/boards/${id}/generate`, { prompt: draft.toString(), steps: 20, batchSize: 2 }).catch((e) => setError(errorText(e)));
 
   const canvasRef = useRef<HTMLElement>(null);
-  const lastMove = useRef(0);
+  // At most one cursor message per 30 ms, and always the last position (a trailing send).
+  const cursorSend = useRef<{ at: number; timer: ReturnType<typeof setTimeout> | null; pending: { x: number; y: number } | null }>({
+    at: 0,
+    timer: null,
+    pending: null,
+  });
   const onPointerMove = (e: React.PointerEvent) => {
-    const now = performance.now();
-    if (now - lastMove.current < 30 || !canvasRef.current) return;
-    lastMove.current = now;
+    if (!canvasRef.current) return;
     const r = canvasRef.current.getBoundingClientRect();
-    setPresence('cursor', { x: Math.round(e.clientX - r.left), y: Math.round(e.clientY - r.top) });
+    const c = cursorSend.current;
+    c.pending = { x: Math.round(e.clientX - r.left), y: Math.round(e.clientY - r.top) };
+    const flush = () => {
+      c.timer = null;
+      c.at = performance.now();
+      setPresence('cursor', c.pending);
+    };
+    const wait = 30 - (performance.now() - c.at);
+    if (wait <= 0) flush();
+    else c.timer ??= setTimeout(flush, wait);
   };
 
   const generationList: Generation[] = [...generations.entries()]
@@ -201,7 +213,12 @@ export function BoardPage({ id }: { id: string }) {
         className="board-canvas"
         ref={canvasRef}
         onPointerMove={onPointerMove}
-        onPointerLeave={() => setPresence('cursor', null)}
+        onPointerLeave={() => {
+          const c = cursorSend.current;
+          if (c.timer) clearTimeout(c.timer);
+          c.timer = null;
+          setPresence('cursor', null);
+        }}
         style={{ minHeight: Math.max(340, Math.ceil(items.length / 6) * 150 + 60) }}
       >
         {items.toArray().map((p, i) => {
