@@ -147,7 +147,12 @@ describe('shared boards in browser contexts', { timeout: 600_000 }, () => {
     const aliceCursor = c.page.locator('[data-testid=remote-cursor][data-member=alice]');
     await aliceCursor.waitFor();
     await a.page.locator('[data-testid=remote-cursor][data-member=carol]').waitFor();
-    const seen = await aliceCursor.boundingBox();
+    // The cursor glides (60 ms transition) and moves arrive in order: wait until it settles where alice is.
+    let seen = await aliceCursor.boundingBox();
+    for (let i = 0; i < 50 && !(seen && Math.abs(seen.x - canvasC.x - 420) < 3 && Math.abs(seen.y - canvasC.y - 260) < 3); i++) {
+      await c.page.waitForTimeout(100);
+      seen = await aliceCursor.boundingBox();
+    }
     assert.ok(
       seen && Math.abs(seen.x - canvasC.x - 420) < 3 && Math.abs(seen.y - canvasC.y - 260) < 3,
       `alice's cursor at ${JSON.stringify(seen)} on carol's page`,
