@@ -54,7 +54,7 @@ export async function buildApp(studio: Studio, options: AppOptions = {}): Promis
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   adminRoutes(app, studio);
-  sessionRoutes(app, sessions);
+  sessionRoutes(app, sessions, security.mode);
   libraryRoutes(app, studio);
   jobRoutes(app, studio);
   a1111Routes(app, studio);

@@ -7,14 +7,14 @@ import type { FastifyInstance } from 'fastify';
 import { type BrowserSessions, SESSION_COOKIE, SESSION_TTL_MS } from '../browser-sessions.ts';
 import { HttpError } from '../http-errors.ts';
 
-export function sessionRoutes(app: FastifyInstance, sessions: BrowserSessions): void {
+export function sessionRoutes(app: FastifyInstance, sessions: BrowserSessions, mode: 'local' | 'accounts'): void {
   const response = { 200: { type: 'object', properties: { expiresAt: { type: ['integer', 'null'] }, user: { type: 'string' } } } };
   app.post(
     '/api/session',
     { schema: { tags: ['users'], summary: 'Start a browser session: a cookie for images, previews and WebSockets (needs your API token)', response } },
     async (req, reply) => {
       const token = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
-      if (!token) return { expiresAt: null, user: req.user.name }; // local mode: no token, no cookie needed
+      if (mode === 'local' || !token) return { expiresAt: null, user: req.user.name }; // local mode: no token, no cookie needed
       const session = sessions.issue(token);
       if (!session) throw new HttpError(401, 'the API token is not valid');
       const secure = req.protocol === 'https' ? '; Secure' : '';
