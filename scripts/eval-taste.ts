@@ -1,13 +1,19 @@
 // npm run eval:taste — the personal taste model on simulated users with known tastes.
-// 1. A pool of images generated with the shipped model (prompts × seeds, 64 px), embedded by src/taste/features.
+// 1. A pool of images generated with the shipped model (prompts × CFG scales × seeds, 64 px), embedded by
+//    src/taste/features.
 // 2. Per user: judgements on random pairs, split into train / held-out pairs; the Bradley–Terry model
 //    (gesso's engine) vs chance and vs a popularity baseline (each image's win rate over every user's
 //    training judgements) on the held-out pairs.
-// 3. Steering: each round 8 candidates are drawn from the pool (prompts/seeds the model could make); the
-//    steered policy shows the model's best, the random policy a random one; the user rates what is shown
-//    and judges it against another candidate, and the model is updated. Mean rating over rounds.
+// 3. "Why": how much of each image's score the past judgements explain (the representer decomposition).
+// 4. Steering over N rounds, three policies from the same start (a library of earlier makes and a few
+//    judgements on them): each round a policy picks settings (prompt, CFG), "generates" a batch of 4 with
+//    new seeds (drawn from the pool's images for those settings), shows one, the user rates it and judges
+//    it against another of the batch, and that policy's model learns. random: random settings, random
+//    image shown; best-of-batch: random settings, the model's best shown; steered: the settings
+//    suggestSettings (src/taste/suggest.ts) picks from the model's scores of everything made so far, and
+//    the model's best shown. Mean rating over rounds, averaged over repetitions.
 // Last line: one JSON object.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '../src/core/rng.ts';
 import { DiffusionModel } from '../src/pipelines/model-folder.ts';
@@ -16,33 +22,43 @@ import { SHIPPED_MODELS_FOLDER } from '../src/server/models.ts';
 import { FEATURE_NAMES, imageFeatures, type PixelImage, standardiser } from '../src/taste/features.ts';
 import { type Judgement, PreferenceModel } from '../src/taste/preference-model.ts';
 import { SIMULATED_USERS, simulatedChoice, simulatedRating } from '../src/taste/simulated-users.ts';
+import { suggestSettings } from '../src/taste/suggest.ts';
 
 const quick = process.argv.includes('--quick');
 const PROMPTS = ['a red star', 'a blue flower', 'an orange sun', 'a green tree', 'a purple cat', 'a yellow house', 'a black bird', 'a pink heart'];
-const PER_PROMPT = quick ? 6 : 12;
+const CFGS = [3, 9];
+const PER_SETTING = quick ? 4 : 8;
 const cacheDir = join(import.meta.dirname, '../.cache');
-const cacheFile = join(cacheDir, `taste-pool-${PROMPTS.length}x${PER_PROMPT}.json`);
+const cacheFile = join(cacheDir, `taste-pool-${PROMPTS.length}x${CFGS.length}x${PER_SETTING}.json`);
 
-async function pool(): Promise<PixelImage[]> {
+/** One pool image and the settings that made it. */
+interface Made extends PixelImage {
+  prompt: string;
+  cfgScale: number;
+  seed: number;
+}
+
+async function pool(): Promise<Made[]> {
   try {
-    const cached = JSON.parse(readFileSync(cacheFile, 'utf8')) as { width: number; height: number; data: number[] }[];
-    return cached.map((c) => ({ width: c.width, height: c.height, data: Float32Array.from(c.data) }));
+    const cached = JSON.parse(readFileSync(cacheFile, 'utf8')) as (Omit<Made, 'data'> & { data: number[] })[];
+    return cached.map((c) => ({ ...c, data: Float32Array.from(c.data) }));
   } catch {
     // not cached yet
   }
   const model = await DiffusionModel.load(join(SHIPPED_MODELS_FOLDER, 'gesso-clipart-v1'));
-  const images: PixelImage[] = [];
-  for (const [i, prompt] of PROMPTS.entries()) {
-    const result = await generate(model, { prompt, seed: 1000 + i * 100, steps: 10, batchSize: PER_PROMPT, upscale: false });
-    for (const im of result.images) images.push({ data: im.pixels, width: im.width, height: im.height });
-    console.error(`pool: ${images.length}/${PROMPTS.length * PER_PROMPT} images`);
-  }
+  const images: Made[] = [];
+  for (const [i, prompt] of PROMPTS.entries())
+    for (const cfgScale of CFGS) {
+      const seed = 1000 + i * 100;
+      const result = await generate(model, { prompt, cfgScale, seed, steps: 10, batchSize: PER_SETTING, upscale: false });
+      for (const [k, im] of result.images.entries()) images.push({ data: im.pixels, width: im.width, height: im.height, prompt, cfgScale, seed: seed + k });
+      console.error(`pool: ${images.length}/${PROMPTS.length * CFGS.length * PER_SETTING} images`);
+    }
   await model.release();
   mkdirSync(cacheDir, { recursive: true });
-  writeFileSync(
-    cacheFile,
-    JSON.stringify(images.map((im) => ({ width: im.width, height: im.height, data: Array.from(im.data, (v) => Math.round(v * 255) / 255) }))),
-  );
+  const tmp = `${cacheFile}.tmp`;
+  writeFileSync(tmp, JSON.stringify(images.map((im) => ({ ...im, data: Array.from(im.data, (v) => Math.round(v * 255) / 255) }))));
+  renameSync(tmp, cacheFile);
   return images;
 }
 
@@ -58,7 +74,10 @@ const embAblated = emb.map((e) => Float32Array.from(keep, (i) => e[i]!));
 const rng = new Rng(7);
 const TRAIN = quick ? 120 : 300;
 const TEST = 500;
-const ROUNDS = quick ? 20 : 40;
+const ROUNDS = quick ? 20 : 30;
+const REPEATS = quick ? 2 : 5;
+const BATCH = 4;
+const WHY_IMAGES = quick ? 3 : 6;
 
 const pairs = (n: number) =>
   Array.from({ length: n }, () => {
@@ -91,6 +110,107 @@ const accuracy = (test: Labelled[], score: (i: number) => number) =>
   test.reduce((s, j) => s + (score(j.a) === score(j.b) ? 0.5 : score(j.a) > score(j.b) === (j.winner === 'a') ? 1 : 0), 0) / test.length;
 const toJudgement = (j: Labelled): Judgement => ({ a: emb[j.a]!, b: emb[j.b]!, winner: j.winner });
 
+const settingsKey = (i: number) => `${images[i]!.prompt}|${images[i]!.cfgScale}`;
+const bySettings = new Map<string, number[]>();
+for (let i = 0; i < images.length; i++) bySettings.set(settingsKey(i), [...(bySettings.get(settingsKey(i)) ?? []), i]);
+const settingsList = [...bySettings.keys()];
+type Policy = 'random' | 'bestOfBatch' | 'steered';
+
+/** Retrains without the top-influence judgement and without a random one, for WHY_IMAGES images. */
+async function whyCheck(judgements: Judgement[], rng: Rng): Promise<Record<string, number>> {
+  // Large batches and more steps, so that retraining noise (other minibatches) stays below the effect measured.
+  const fit = async (js: Judgement[]) => {
+    const m = await PreferenceModel.create(emb[0]!.length, { seed: 1, batch: 256, lr: 0.02 });
+    await m.update(js, 600);
+    return m;
+  };
+  const full = await fit(judgements);
+  let agree = 0;
+  let topDrop = 0;
+  let randomDrop = 0;
+  let estimated = 0;
+  for (let t = 0; t < WHY_IMAGES; t++) {
+    const e = emb[rng.int(emb.length)]!;
+    const top = full.explain(e, 1).influences[0]!;
+    const drop = async (skip: number) => {
+      const m = await fit(judgements.filter((_, i) => i !== skip));
+      const d = full.score(e) - m.score(e);
+      await m.release();
+      return d;
+    };
+    const actual = await drop(top.judgement);
+    const baseline = await drop(rng.int(judgements.length));
+    if (Math.sign(actual) === Math.sign(top.contribution)) agree++;
+    topDrop += Math.abs(actual);
+    randomDrop += Math.abs(baseline);
+    estimated += Math.abs(top.contribution);
+  }
+  await full.release();
+  return {
+    images: WHY_IMAGES,
+    signAgreement: +(agree / WHY_IMAGES).toFixed(2),
+    meanAbsChangeRemovingTop: +(topDrop / WHY_IMAGES).toFixed(4),
+    meanAbsChangeRemovingRandom: +(randomDrop / WHY_IMAGES).toFixed(4),
+    meanAbsEstimate: +(estimated / WHY_IMAGES).toFixed(4),
+  };
+}
+
+/** Mean rating per policy over ROUNDS, averaged over REPEATS starts; all policies share each start. */
+async function steer(u: number[], scale: number): Promise<Record<string, number>> {
+  const totals: Record<Policy, number> = { random: 0, bestOfBatch: 0, steered: 0 };
+  const halves = [0, 0];
+  for (let rep = 0; rep < REPEATS; rep++) {
+    const startRng = new Rng(100 + rep);
+    const history = Array.from({ length: 12 }, () => startRng.int(images.length));
+    const start = Array.from({ length: 8 }, () => {
+      const a = history[startRng.int(history.length)]!;
+      const b = history[startRng.int(history.length)]!;
+      return { a, b, winner: simulatedChoice(u[a]!, u[b]!, scale, startRng) };
+    }).filter((j) => j.a !== j.b);
+    for (const policy of ['random', 'bestOfBatch', 'steered'] as Policy[]) {
+      const rng = new Rng(1000 + rep); // the same draws for every policy where they coincide
+      const model = await PreferenceModel.create(emb[0]!.length, { seed: 2 });
+      await model.update(start.map(toJudgement), 50);
+      const library = [...history];
+      for (let round = 0; round < ROUNDS; round++) {
+        let key = settingsList[rng.int(settingsList.length)]!;
+        if (policy === 'steered') {
+          const made = library.map((i) => ({ id: String(i), prompt: settingsKey(i), cfgScale: null, seed: images[i]!.seed, score: model.score(emb[i]!) }));
+          key = suggestSettings(made, 1)[0]?.prompt ?? key;
+        }
+        const options = bySettings.get(key)!;
+        const batch = Array.from({ length: BATCH }, () => options[rng.int(options.length)]!);
+        const shown =
+          policy === 'random'
+            ? batch[rng.int(BATCH)]!
+            : batch[
+                model.rank(
+                  batch.map((i) => emb[i]!),
+                  1,
+                )[0]!
+              ]!;
+        const rating = simulatedRating(u[shown]!, u);
+        totals[policy] += rating;
+        if (policy === 'steered') halves[round < ROUNDS / 2 ? 0 : 1] += rating;
+        const other = batch.find((i) => i !== shown) ?? batch[0]!;
+        if (other !== shown) await model.update([{ a: emb[shown]!, b: emb[other]!, winner: simulatedChoice(u[shown]!, u[other]!, scale, rng) }], 20);
+        library.push(...batch);
+      }
+      await model.release();
+    }
+  }
+  const per = ROUNDS * REPEATS;
+  return {
+    rounds: ROUNDS,
+    repeats: REPEATS,
+    meanRatingRandom: +(totals.random / per).toFixed(2),
+    meanRatingBestOfBatch: +(totals.bestOfBatch / per).toFixed(2),
+    meanRatingSteered: +(totals.steered / per).toFixed(2),
+    steeredFirstHalf: +(halves[0]! / (per / 2)).toFixed(2),
+    steeredSecondHalf: +(halves[1]! / (per / 2)).toFixed(2),
+  };
+}
+
 const results: Record<string, unknown>[] = [];
 for (const { user, u, scale, train, test } of perUser) {
   const model = await PreferenceModel.create(emb[0]!.length, { seed: 1 });
@@ -107,34 +227,11 @@ for (const { user, u, scale, train, test } of perUser) {
   const oracleAcc = accuracy(test, (i) => u[i]!); // the best any model can do against noisy choices
   await model.release();
 
-  // Steering, starting from an empty model; both policies see the same candidate sets.
-  const steer = await PreferenceModel.create(emb[0]!.length, { seed: 2 });
-  const steerRng = new Rng(11);
-  let steered = 0;
-  let random = 0;
-  const firstHalf = [0, 0];
-  for (let round = 0; round < ROUNDS; round++) {
-    const candidates = Array.from({ length: 8 }, () => steerRng.int(images.length));
-    const best =
-      candidates[
-        steer.count === 0
-          ? 0
-          : steer.rank(
-              candidates.map((i) => emb[i]!),
-              1,
-            )[0]!
-      ]!;
-    const rand = candidates[steerRng.int(candidates.length)]!;
-    const rating = simulatedRating(u[best]!, u);
-    steered += rating;
-    random += simulatedRating(u[rand]!, u);
-    if (round < ROUNDS / 2) firstHalf[0] += rating;
-    else firstHalf[1] += rating;
-    // The user judges the shown image against another candidate; the model learns from it.
-    const other = candidates.find((i) => i !== best) ?? rand;
-    await steer.update([{ a: emb[best]!, b: emb[other]!, winner: simulatedChoice(u[best]!, u[other]!, scale, steerRng) }], 20);
-  }
-  await steer.release();
+  // "Why", checked by retraining: for a few images, remove the judgement the influence function names
+  // as driving the score most, and (baseline) a random judgement; the actual score changes.
+  const why = await whyCheck(train.map(toJudgement), rng);
+
+  const steering = await steer(u, scale);
   const r = {
     user: user.name,
     heldOutPairs: test.length,
@@ -146,13 +243,8 @@ for (const { user, u, scale, train, test } of perUser) {
       chance: 0.5,
       oracle: +oracleAcc.toFixed(3),
     },
-    steering: {
-      rounds: ROUNDS,
-      meanRatingSteered: +(steered / ROUNDS).toFixed(2),
-      meanRatingRandom: +(random / ROUNDS).toFixed(2),
-      steeredFirstHalf: +(firstHalf[0]! / (ROUNDS / 2)).toFixed(2),
-      steeredSecondHalf: +(firstHalf[1]! / (ROUNDS / 2)).toFixed(2),
-    },
+    why,
+    steering,
   };
   console.error(JSON.stringify(r));
   results.push(r);

@@ -220,8 +220,13 @@ export { runLoraEval, type LoraEvalOptions, type LoraEvalReport } from './eval/l
 
 // Web studio (served by startServer from web/dist) and the personal taste model.
 export { webRoutes, WEB_DIST } from './server/web-routes.ts';
-export { TasteService } from './server/taste-service.ts';
-export { BoardDocs } from './server/collab/board-docs.ts';
+export { TasteService, type JudgementSource, type Why } from './server/taste-service.ts';
+export { BoardDocs, type BoardConnection } from './server/collab/board-docs.ts';
+export { BoardGenerations } from './server/collab/board-generations.ts';
+export { rewriteAwareness, memberColour, type BoardMember } from './server/collab/board-awareness.ts';
+// --listen browser sessions: an API token traded for a short-lived cookie (images, SSE, WebSockets).
+export { BrowserSessions, sessionCookie, SESSION_COOKIE, SESSION_TTL_MS } from './server/browser-sessions.ts';
 export { imageFeatures, standardiser, FEATURE_NAMES, FEATURE_SIZE, type PixelImage } from './taste/features.ts';
-export { PreferenceModel, type Judgement, type PreferenceOptions } from './taste/preference-model.ts';
+export { PreferenceModel, type Judgement, type PreferenceOptions, type Influence } from './taste/preference-model.ts';
+export { suggestSettings, type ScoredMake, type SettingsSuggestion, type SuggestOptions } from './taste/suggest.ts';
 export { SIMULATED_USERS, simulatedChoice, simulatedRating, type SimulatedUser } from './taste/simulated-users.ts';

@@ -16,6 +16,8 @@ import { jobRoutes } from './routes/job-routes.ts';
 import { libraryRoutes } from './routes/library-routes.ts';
 import { openAiRoutes } from './routes/openai-routes.ts';
 import { tasteRoutes } from './routes/taste-routes.ts';
+import { BrowserSessions } from './browser-sessions.ts';
+import { sessionRoutes } from './routes/session-routes.ts';
 import { securityHook, type SecurityOptions } from './security.ts';
 import type { Studio } from './studio.ts';
 import { webRoutes } from './web-routes.ts';
@@ -47,10 +49,12 @@ export async function buildApp(studio: Studio, options: AppOptions = {}): Promis
   });
   await app.register(fastifyWebsocket, { options: { maxPayload: 1024 * 1024 } });
   await app.register(fastifyMultipart, { limits: { fileSize: studio.limits.maxBytes, files: 2, fields: 20 } });
-  app.addHook('onRequest', securityHook(security, studio.users));
+  const sessions = new BrowserSessions(studio.db, studio.users);
+  app.addHook('onRequest', securityHook(security, studio.users, sessions));
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   adminRoutes(app, studio);
+  sessionRoutes(app, sessions, security.mode);
   libraryRoutes(app, studio);
   jobRoutes(app, studio);
   a1111Routes(app, studio);

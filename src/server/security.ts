@@ -7,9 +7,12 @@
  * - Origin check (cross-site requests, the hole ComfyUI had): a request that changes anything
  *   (POST/PUT/PATCH/DELETE) or opens a WebSocket from a page on another origin is refused, whether or not
  *   it carries credentials. Requests with no Origin (curl, SDK clients) pass.
- * - Identity: local mode is one owner with no token; --listen needs `Authorization: Bearer <token>`.
+ * - Identity: local mode is one owner with no token; --listen needs `Authorization: Bearer <token>`,
+ *   or, for reading requests and WebSockets only, the browser session cookie (browser-sessions.ts) that
+ *   lets <img>, EventSource and WebSocket carry the user without a header.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { type BrowserSessions, sessionCookie } from './browser-sessions.ts';
 import type { User, Users } from '../studio/users.ts';
 import { HttpError } from './http-errors.ts';
 import { isWebAppPath } from './web-routes.ts';
@@ -38,7 +41,7 @@ export function hostName(host: string): string {
   return h.replace(/:\d+$/, '');
 }
 
-export function securityHook(options: SecurityOptions, users: Users) {
+export function securityHook(options: SecurityOptions, users: Users, sessions: BrowserSessions) {
   const hosts = new Set([...options.allowedHosts.map((h) => h.toLowerCase()), ...(options.mode === 'local' ? LOCAL_HOSTS : [])]);
   const anyHost = options.mode === 'accounts' && options.allowedHosts.length === 0;
   const localUser = options.mode === 'local' ? users.local() : null;
@@ -72,8 +75,17 @@ export function securityHook(options: SecurityOptions, users: Users) {
     const token =
       /^Bearer\s+(\S+)$/i.exec(auth)?.[1] ??
       (typeof request.query === 'object' && request.query !== null && isWebSocket ? (request.query as Record<string, string>).token : undefined);
-    const user = token ? users.authenticate(token) : null;
-    if (!user) throw new HttpError(401, token ? 'the API token is not valid' : 'this server needs an API token: send Authorization: Bearer <token>');
+    const cookie = !token && (request.method === 'GET' || request.method === 'HEAD' || isWebSocket) ? sessionCookie(request.headers.cookie) : null;
+    const user = token ? users.authenticate(token) : cookie ? sessions.verify(cookie) : null;
+    if (!user)
+      throw new HttpError(
+        401,
+        token
+          ? 'the API token is not valid'
+          : cookie
+            ? 'the browser session has expired or its token was revoked: sign in again with your API token'
+            : 'this server needs an API token: send Authorization: Bearer <token>',
+      );
     request.user = user;
   };
 }

@@ -136,7 +136,7 @@ export class Collections {
     return row.seq;
   }
 
-  private requireRole(userId: string, id: string, allowed: BoardRole[]): void {
+  requireRole(userId: string, id: string, allowed: BoardRole[]): void {
     const role = this.roleOf(userId, id);
     if (!allowed.includes(role)) throw new ForbiddenError(`your role on collection ${id} is ${role}; this needs ${allowed.join(' or ')}`);
   }

@@ -72,6 +72,18 @@ export class Users {
     return row ? this.require(row.user_id) : null;
   }
 
+  /** The id of a valid token (what a browser session cookie is tied to), or null. */
+  tokenId(token: string): string | null {
+    if (!this.authenticate(token)) return null;
+    return (this.db.prepare('SELECT id FROM tokens WHERE token_hash = ?').get(tokenHash(token)) as { id: string }).id;
+  }
+
+  /** The user of a token id that is not revoked, or null: a session cookie dies with its token. */
+  activeTokenUser(tokenId: string): User | null {
+    const row = this.db.prepare('SELECT user_id FROM tokens WHERE id = ? AND revoked_at IS NULL').get(tokenId) as { user_id: string } | undefined;
+    return row ? this.require(row.user_id) : null;
+  }
+
   revokeTokens(userId: string): void {
     this.db.prepare('UPDATE tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL').run(Date.now(), userId);
   }

@@ -7,11 +7,13 @@ import { useRoute } from './route.ts';
 
 // Yjs is only needed on a board: load it (and the page) when a board is opened.
 const BoardPage = lazy(() => import('./pages/BoardPage.tsx').then((m) => ({ default: m.BoardPage })));
+const TastePage = lazy(() => import('./pages/TastePage.tsx').then((m) => ({ default: m.TastePage })));
 
 const NAV = [
   ['generate', 'Generate'],
   ['library', 'Library'],
   ['compare', 'Compare'],
+  ['taste', 'Taste'],
 ] as const;
 
 export function App() {
@@ -33,6 +35,11 @@ export function App() {
         {route.page === 'library' && <LibraryPage />}
         {route.page === 'compare' && <ComparePage />}
         {route.page === 'image' && <ImagePage id={route.id} />}
+        {route.page === 'taste' && (
+          <Suspense fallback={<p className="muted">Loading…</p>}>
+            <TastePage />
+          </Suspense>
+        )}
         {route.page === 'board' && (
           <Suspense fallback={<p className="muted">Loading the board…</p>}>
             <BoardPage id={route.id} />
