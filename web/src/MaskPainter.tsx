@@ -112,7 +112,7 @@ export function MaskPainter({ imageId, onChange }: { imageId: string; onChange: 
           </label>
         </div>
         <label>
-          Brush size <output>{brush}</output>
+          Brush size <span className="value">{brush}</span>
           <input type="range" min={1} max={64} value={brush} onChange={(e) => setBrush(Number(e.target.value))} />
         </label>
         <button type="button" onClick={clear}>

@@ -123,7 +123,7 @@ export function ExplorePage() {
             const pickedIndex = picked.indexOf(image);
             return (
               // biome-ignore lint/suspicious/noArrayIndexKey: a result's images never reorder
-              <li key={i} className="cell">
+              <li key={i} className="xcell">
                 <button type="button" className="pick" aria-pressed={pickedIndex >= 0} onClick={() => togglePick(image)} title={image.label}>
                   <img src={`data:image/png;base64,${image.png}`} alt={image.label} width={96} height={96} />
                   {pickedIndex >= 0 && <span className="badge">{pickedIndex + 1}</span>}
@@ -268,7 +268,7 @@ function GanControls({
         {genes.map((g) => (
           <label key={g} className="slider">
             <span>
-              {g} <output>{(moves[g] ?? 0).toFixed(1)}</output>
+              {g} <span className="value">{(moves[g] ?? 0).toFixed(1)}</span>
             </span>
             <input type="range" min={-3} max={3} step={0.5} value={moves[g] ?? 0} onChange={(e) => slide(g, Number(e.target.value))} />
           </label>

@@ -76,7 +76,7 @@ export function StylePage() {
             </label>
           )}
           <label>
-            Strength <output>{strength.toFixed(2)}</output>
+            Strength <span className="value">{strength.toFixed(2)}</span>
             <input type="range" min={0} max={1} step={0.05} value={strength} onChange={(e) => setStrength(Number(e.target.value))} />
           </label>
           <label>

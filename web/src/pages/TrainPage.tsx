@@ -283,7 +283,7 @@ function RunView({ id, onChange, onError }: { id: string; onChange: () => void; 
       <LossChart points={history} />
       <div className="samples">
         <label>
-          Sample grid at step <output>{sample ?? '—'}</output>
+          Sample grid at step <span className="value">{sample ?? '—'}</span>
           <input
             type="range"
             min={0}
