@@ -80,7 +80,7 @@ try {
   const cells = page.getByRole('list', { name: 'Explored images' }).getByRole('listitem');
   await cells.nth(2).getByRole('button').first().click();
   await cells.nth(5).getByRole('button').first().click();
-  await page.getByRole('button', { name: 'Keep seed 1' }).click();
+  await page.getByRole('button', { name: 'Keep seed 1', exact: true }).click();
   await page.getByRole('link', { name: 'in library' }).waitFor();
   await page.screenshot({ path: join(out, 'explore.png') });
   await page.getByRole('button', { name: 'Breed' }).click();

@@ -105,7 +105,7 @@ export function modelCard(entry: CatalogEntry): ModelCard {
   const card = existsSync(readme) && statSync(readme).size <= MAX_TEXT_BYTES ? readFileSync(readme, 'utf8') : null;
   const own = entry.kind === 'gan' ? readJson(join(entry.dir, 'gan.json')) : entry.kind === 'style-adain' ? readJson(join(entry.dir, 'config.json')) : null;
   const training = readJson(join(entry.dir, 'training.json')) ?? (own && isJsonObject(own.training) ? own.training : null);
-  const licences = training && isJsonObject(training) && training.licences !== undefined ? training.licences : null;
+  const licences = training && isJsonObject(training) && training.licences !== undefined ? training.licences : card ? licenceText(card) : null;
   const genes = own && Array.isArray(own.genes) ? own.genes.flatMap((g) => (isJsonObject(g) && typeof g.name === 'string' ? [g.name] : [])) : [];
   return {
     id: entry.id,
@@ -120,6 +120,33 @@ export function modelCard(entry: CatalogEntry): ModelCard {
     genes,
     sizeBytes: folderBytes(entry.dir),
   };
+}
+
+const LICENCE = /\b(CC0|CC-BY[-A-Z0-9.]*|GPL-?[0-9]|public[ -]domain|MIT licen[cs]e|Apache)/i;
+
+/** The first paragraph or list item of a card that names a licence (markdown marks removed), or null. */
+export function licenceText(card: string): string | null {
+  const lines = card.replace(/\r/g, '').split('\n');
+  // A "Data" / "Licence" section first, then anywhere.
+  const section = Math.max(
+    0,
+    lines.findIndex((l) => /^#+ .*(data|licen)/i.test(l)),
+  );
+  const names = (l: string): boolean => LICENCE.test(l) && !/^\s*(#|\|)/.test(l);
+  const found = lines.findIndex((l, i) => i >= section && names(l));
+  const start = found >= 0 ? found : lines.findIndex(names);
+  if (start < 0) return null;
+  // Back to the start of its paragraph or list item, then on to its end.
+  let from = start;
+  while (from > 0 && (lines[from - 1] as string).trim() !== '' && !/^\s*[-*] /.test(lines[from] as string)) from--;
+  let to = start + 1;
+  while (to < lines.length && (lines[to] as string).trim() !== '' && !/^\s*([-*] |#)/.test(lines[to] as string)) to++;
+  const text = lines
+    .slice(from, to)
+    .map((l) => l.trim().replace(/^[-*] /, ''))
+    .join(' ')
+    .replace(/\*\*|`/g, '');
+  return text.length > 500 ? `${text.slice(0, 497)}...` : text;
 }
 
 /** The bytes of a PNG a card shows: only a name listed in the folder, never a joined path. */

@@ -2,7 +2,7 @@
 import type { LossPoint } from './api.ts';
 
 const COLOURS = ['#b3471d', '#1a73e8', '#188038', '#a142f4'];
-const [W, H, PAD] = [480, 200, 32];
+const [W, H, PAD] = [480, 200, 44];
 
 export function LossChart({ points }: { points: LossPoint[] }) {
   const metrics = [...new Set(points.flatMap((p) => Object.keys(p).filter((k) => k !== 'step')))].filter((k) => !/^d_(real|fake)$/.test(k));

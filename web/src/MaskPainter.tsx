@@ -29,12 +29,14 @@ export function MaskPainter({ imageId, onChange }: { imageId: string; onChange: 
   };
 
   const stroke = (to: { x: number; y: number }) => {
-    const ctx = canvas.current?.getContext('2d');
-    if (!ctx) return;
+    const c = canvas.current;
+    const ctx = c?.getContext('2d');
+    if (!c || !ctx) return;
     const from = last.current ?? to;
     ctx.globalCompositeOperation = tool === 'eraser' ? 'destination-out' : 'source-over';
     ctx.strokeStyle = 'rgb(255, 40, 40)';
-    ctx.lineWidth = brush;
+    // The brush size is in screen pixels: what the user sees, whatever the image's own size.
+    ctx.lineWidth = brush * (c.width / c.getBoundingClientRect().width);
     ctx.lineCap = 'round';
     ctx.beginPath();
     ctx.moveTo(from.x, from.y);
@@ -112,7 +114,9 @@ export function MaskPainter({ imageId, onChange }: { imageId: string; onChange: 
           </label>
         </div>
         <label>
-          Brush size <span className="value">{brush}</span>
+          <span>
+            Brush size <span className="value">{brush}</span>
+          </span>
           <input type="range" min={1} max={64} value={brush} onChange={(e) => setBrush(Number(e.target.value))} />
         </label>
         <button type="button" onClick={clear}>

@@ -18,7 +18,7 @@ export function ExplorePage() {
   const [result, setResult] = useState<ExploreResult | null>(null);
   const [picked, setPicked] = useState<ExploredImage[]>([]);
   const [kept, setKept] = useState<Record<string, string>>({});
-  const [truncation, setTruncation] = useState(0.8);
+  const [truncation, setTruncation] = useState(1);
   const [format, setFormat] = useState<'webp' | 'gif'>('webp');
   const { progress, error, setError, running, run, cancel, status } = useJob();
 

@@ -76,7 +76,7 @@ export function ModelsPage() {
               </div>
             )}
             {metrics.length > 0 && (
-              <details>
+              <details open>
                 <summary>Metrics (eval.json)</summary>
                 <table className="facts">
                   <tbody>

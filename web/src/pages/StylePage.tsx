@@ -76,7 +76,9 @@ export function StylePage() {
             </label>
           )}
           <label>
-            Strength <span className="value">{strength.toFixed(2)}</span>
+            <span>
+              Strength <span className="value">{strength.toFixed(2)}</span>
+            </span>
             <input type="range" min={0} max={1} step={0.05} value={strength} onChange={(e) => setStrength(Number(e.target.value))} />
           </label>
           <label>

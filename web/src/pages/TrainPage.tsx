@@ -164,9 +164,9 @@ function StartForm({ datasets: usable, onStarted, onError }: { datasets: Dataset
         <label>
           What
           <select value={type} onChange={(e) => setType(e.target.value as Type)}>
-            <option value="gan">GAN (a new model)</option>
-            <option value="style">Fast style network</option>
-            <option value="finetune">LoRA fine-tune</option>
+            <option value="gan">GAN</option>
+            <option value="style">Fast style</option>
+            <option value="finetune">LoRA</option>
           </select>
         </label>
         <label>
@@ -190,7 +190,7 @@ function StartForm({ datasets: usable, onStarted, onError }: { datasets: Dataset
           <input type="number" min={1} max={64} value={batch} onChange={(e) => setBatch(Number(e.target.value))} />
         </label>
         {type === 'gan' && (
-          <label className="check">
+          <label className="check wide">
             <input type="checkbox" checked={tiny} onChange={(e) => setTiny(e.target.checked)} /> Tiny network (seconds, to try it out)
           </label>
         )}
@@ -283,7 +283,9 @@ function RunView({ id, onChange, onError }: { id: string; onChange: () => void; 
       <LossChart points={history} />
       <div className="samples">
         <label>
-          Sample grid at step <span className="value">{sample ?? '—'}</span>
+          <span>
+            Sample grid at step <span className="value">{sample ?? '—'}</span>
+          </span>
           <input
             type="range"
             min={0}
