@@ -88,6 +88,13 @@ try {
   await page.setViewportSize({ width: 820, height: 1100 });
   await page.screenshot({ path: join(out, 'explore-tablet.png') });
   await page.setViewportSize({ width: 1280, height: 800 });
+  // The text-to-image model: a walk between two prompts and two seeds, with its WebP.
+  await page.getByLabel('Model').selectOption('gesso-clipart-v1');
+  await page.getByLabel('Frames').fill('6');
+  await page.getByLabel('Steps').fill('15');
+  await page.getByRole('button', { name: 'Walk' }).click();
+  await page.getByRole('link', { name: 'Download WEBP' }).waitFor();
+  await page.screenshot({ path: join(out, 'explore-diffusion.png') });
 
   await page.goto(`${server.url}/#/style`);
   await page.getByRole('radiogroup', { name: 'Content image' }).getByRole('radio').nth(3).check();

@@ -124,6 +124,35 @@ describe('studio pages in Chromium', { timeout: 900_000 }, () => {
     await page.getByRole('heading', { name: /^shapes-gan/ }).waitFor();
   });
 
+  test('train: Stop cancels the running job, Resume queues the run again from its checkpoint', async () => {
+    await page.goto(`${server.url}/#/train`);
+    await page.getByLabel('Name').fill('long-gan');
+    await page.getByLabel('Steps').fill('100000');
+    await page.getByLabel('Batch').fill('2');
+    await page.getByLabel(/Tiny network/).check();
+    await page.getByRole('button', { name: 'Start training' }).click();
+    const status = page.getByTestId('run-status');
+    await status.filter({ hasText: /^long-gan: running, step [1-9]/ }).waitFor();
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await status.filter({ hasText: /^long-gan: cancelled/ }).waitFor();
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await status.filter({ hasText: /^long-gan: (queued|running)/ }).waitFor();
+    const { runs } = await api<{ runs: { name: string; jobId: string }[] }>('/api/train/runs');
+    const run = runs.find((r) => r.name === 'long-gan');
+    assert.ok(run);
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await status.filter({ hasText: /^long-gan: cancelled/ }).waitFor();
+    const jobs = await api<{ jobs: { kind: string; state: string }[] }>('/api/jobs?limit=5');
+    assert.deepEqual(
+      jobs.jobs
+        .filter((j) => j.kind === 'train')
+        .map((j) => j.state)
+        .slice(0, 2),
+      ['cancelled', 'cancelled'],
+      'two legs of the run, both stopped',
+    );
+  });
+
   test('models: every installed model with its card, data licences and pictures', async () => {
     await page.goto(`${server.url}/#/models`);
     await page.getByRole('heading', { name: /^gesso-gan-stars-fruit-64/ }).waitFor();
