@@ -125,6 +125,8 @@ describe('studio pages in Chromium', { timeout: 900_000 }, () => {
   });
 
   test('train: Stop cancels the running job, Resume queues the run again from its checkpoint', async () => {
+    const { registered } = await api<{ registered: { id: string }[] }>('/api/datasets');
+    if (!registered.some((d) => d.id === 'shapes')) await api('/api/datasets', { id: 'shapes' }); // when run on its own
     await page.goto(`${server.url}/#/train`);
     await page.getByLabel('Name').fill('long-gan');
     await page.getByLabel('Steps').fill('100000');

@@ -52,7 +52,7 @@ export function LossChart({ points }: { points: LossPoint[] }) {
         />
       ))}
       {metrics.map((m, i) => (
-        <text key={m} x={W - PAD - 4} y={18 + 14 * i} textAnchor="end" fill={COLOURS[i % COLOURS.length]} className="tick">
+        <text key={m} x={W - PAD - 4} y={18 + 14 * i} textAnchor="end" style={{ fill: COLOURS[i % COLOURS.length] }} className="tick">
           {m}
         </text>
       ))}

@@ -1,24 +1,24 @@
 /**
- * The `train` job: one leg of a training run (src/server/training/train-runs.ts), run in a worker thread
- * so the server stays responsive and a stop is immediate (the thread is terminated; the run folder's last
- * checkpoint is where the next leg resumes). While it runs, the job reads the loss lines and sample grids
+ * The `train` job: one leg of a training run (src/server/training/train-runs.ts), run in a child process
+ * (training/train-process.ts) so the server stays responsive and a stop is immediate and safe (the process
+ * is killed; the run folder's last checkpoint is where the next leg resumes). While it runs, the job reads the loss lines and sample grids
  * the trainer writes and reports them as progress: step, ETA, the newest losses (`metrics`) and the
  * newest sample grid's step (`sample`). A finished fast-style run is installed as a model folder.
  */
 import { copyFileSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { fork } from 'node:child_process';
 import { GessoError, InputError } from '../../core/errors.ts';
 import type { JsonObject, JsonValue } from '../../core/json.ts';
 import { GenerationCancelled } from '../../pipelines/denoise.ts';
 import { reviveError } from '../../runtime/worker-protocol.ts';
 import type { JobContext, JobHandler } from '../queue/types.ts';
-import { TRAIN_TYPES, type TrainThreadInit, type TrainThreadReply, type TrainType } from '../training/train-protocol.ts';
+import { TRAIN_TYPES, type TrainProcessInit, type TrainProcessReply, type TrainType } from '../training/train-protocol.ts';
 import { readHistory, sampleGrids } from '../training/train-runs.ts';
 
-const BOOT = import.meta.url.endsWith('.ts')
-  ? new URL('../training/train-thread-boot.mjs', import.meta.url)
-  : new URL('../training/train-thread.js', import.meta.url);
+const ENTRY = import.meta.url.endsWith('.ts')
+  ? new URL('../training/train-process-boot.mjs', import.meta.url)
+  : new URL('../training/train-process.js', import.meta.url);
 
 /** How often the run folder is read for new loss lines and samples. */
 export const TRAIN_POLL_MS = 500;
@@ -38,15 +38,17 @@ export interface TrainPayload {
 export const trainHandler: JobHandler = async (job, context) => {
   const p = job.payload as unknown as TrainPayload;
   if (!TRAIN_TYPES.includes(p.type)) throw new InputError(`training type ${JSON.stringify(p.type)} is not one of ${TRAIN_TYPES.join(', ')}`);
-  const init: TrainThreadInit = { type: p.type, options: p.options };
-  const result = await runThread(init, p, context);
+  const init: TrainProcessInit = { type: p.type, options: p.options };
+  const result = await runProcess(init, p, context);
   if (p.type === 'style' && result.finished && p.installDir) installStyleModel(p.runDir, p.installDir, p.card ?? '');
   const output: JsonValue = { type: p.type, steps: result.steps, finished: result.finished };
   return output;
 };
 
-function runThread(init: TrainThreadInit, p: TrainPayload, context: JobContext): Promise<{ steps: number; finished: boolean }> {
-  const worker = new Worker(BOOT, { workerData: init });
+function runProcess(init: TrainProcessInit, p: TrainPayload, context: JobContext): Promise<{ steps: number; finished: boolean }> {
+  // Its own process: stdout/stderr go to the server's (the trainers are quiet), messages over IPC.
+  const child = fork(ENTRY, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
+  child.send(init);
   const started = performance.now();
   let offset = 0;
   let firstStep: number | null = null;
@@ -76,17 +78,17 @@ function runThread(init: TrainThreadInit, p: TrainPayload, context: JobContext):
       fn();
     };
     const onAbort = (): void => {
-      void worker.terminate();
+      child.kill('SIGKILL');
       end(() => reject(new GenerationCancelled('training stopped; resume continues from the last checkpoint')));
     };
     context.signal.addEventListener('abort', onAbort);
     if (context.signal.aborted) onAbort();
-    worker.on('message', (m: TrainThreadReply) => {
+    child.on('message', (m: TrainProcessReply) => {
       if (m.kind === 'done') end(() => resolve({ steps: m.steps, finished: m.finished }));
       else if (m.kind === 'failed') end(() => reject(reviveError(m.error)));
     });
-    worker.on('error', (e) => end(() => reject(new GessoError(`the training thread failed: ${e.message}`))));
-    worker.on('exit', (code) => end(() => reject(new GessoError(`the training thread exited (code ${code}) before it finished`))));
+    child.on('error', (e) => end(() => reject(new GessoError(`the training process failed: ${e.message}`))));
+    child.on('exit', (code, signal) => end(() => reject(new GessoError(`the training process exited (${signal ?? `code ${code}`}) before it finished`))));
   });
 }
 

@@ -117,6 +117,16 @@ export function ExplorePage() {
             </button>
           )}
         </div>
+        {/* The picks stay in view while their children / walk / grid replace the results (a fixed-height row). */}
+        <ol className="picks" aria-label="Picks">
+          {picked.map((p, i) => (
+            // biome-ignore lint/suspicious/noArrayIndexKey: picks are shown in pick order
+            <li key={i}>
+              <img src={`data:image/png;base64,${p.png}`} alt={`Pick ${i + 1}: ${p.label}`} title={p.label} width={48} height={48} />
+            </li>
+          ))}
+          {picked.length === 0 && <li className="muted">No picks yet: click images to pick parents, keyframes or corners.</li>}
+        </ol>
         {!result && <p className="muted">Sample some seeds, then pick images to breed, walk between, span a grid or move along genes.</p>}
         <ul className="explore-grid" aria-label="Explored images">
           {result?.images.map((image, i) => {
