@@ -64,11 +64,6 @@ test('model catalog: every kind recognised, the shipped cards read; a licence se
   const kinds = Object.fromEntries(listCatalog([join(import.meta.dirname, '../../models')]).map((m) => [m.id, m.kind]));
   const expected = { 'gesso-adain-v1': 'style-adain', 'gesso-clipart-v1': 'diffusion', 'gesso-fast-leopard': 'style-fast', 'gesso-gan-stars-fruit-64': 'gan' };
   for (const [id, kind] of Object.entries(expected)) assert.equal(kinds[id], kind, id);
-    'gesso-adain-v1': 'style-adain',
-    'gesso-clipart-v1': 'diffusion',
-    'gesso-fast-leopard': 'style-fast',
-    'gesso-gan-stars-fruit-64': 'gan',
-  });
   const card = modelCard(listCatalog([join(import.meta.dirname, '../../models')]).find((m) => m.id === 'gesso-clipart-v1')!);
   assert.match(String(card.licences), /Open Clip Art Library .* CC0 1\.0/);
   assert.equal((card.metrics as { vae_psnr_db: number }).vae_psnr_db > 20, true);
