@@ -203,4 +203,35 @@ describe('studio pages API', { timeout: 600_000 }, () => {
     assert.equal(again.status, 400);
     assert.equal(again.json.param, 'name');
   });
+
+  test('train: a fast style network (2 steps) is installed as a model, and the Style route runs it', async () => {
+    const gen = await call<Job>('POST', '/api/generate', { prompt: 'a blue flower', steps: 2, seed: 4 });
+    const [styleImageId] = ((await wait(gen.json.id)).result as { imageIds: string[] }).imageIds as [string];
+    const noImage = await call<{ param: string }>('POST', '/api/train/runs', { type: 'style', dataset: 'shapes', name: 'my-style' });
+    assert.equal(noImage.json.param, 'styleImageId');
+    const start = await call<{ run: { id: string }; job: Job }>('POST', '/api/train/runs', {
+      type: 'style',
+      dataset: 'shapes',
+      name: 'my-style',
+      steps: 2,
+      batch: 1,
+      size: 32,
+      styleImageId,
+    });
+    assert.equal(start.status, 202);
+    const job = await wait(start.json.job.id);
+    assert.equal(job.state, 'done', job.error ?? '');
+    const run = (
+      await call<{ history: { step: number; loss: number; style_loss: number }[]; samples: number[] }>('GET', `/api/train/runs/${start.json.run.id}`)
+    ).json;
+    assert.deepEqual(
+      run.history.map((h) => h.step),
+      [1, 2],
+    );
+    assert.ok(run.history.every((h) => Number.isFinite(h.loss) && Number.isFinite(h.style_loss)));
+    assert.ok(run.samples.includes(2));
+    const styled = await call<Job>('POST', '/api/style', { method: 'fast', model: 'my-style', contentImageId: styleImageId, size: 32 });
+    assert.equal(styled.status, 202);
+    assert.equal((await wait(styled.json.id)).state, 'done');
+  });
 });
