@@ -1,13 +1,13 @@
 /**
  * A small dataset folder as `gesso data` writes it (manifest.jsonl + 64 px PNGs, CC0), for tests that
- * train from the studio: coloured rectangles on white, seeded.
+ * train from the studio: coloured rectangles on white, seeded (CC0 unless another licence is given).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '../../src/core/rng.ts';
 import { encodePng } from '../../src/image/write-image.ts';
 
-export async function writeTinyDataset(dir: string, count = 16, size = 64): Promise<string> {
+export async function writeTinyDataset(dir: string, count = 16, size = 64, licence = 'CC0-1.0'): Promise<string> {
   mkdirSync(join(dir, 'images'), { recursive: true });
   const rng = new Rng(3);
   const lines: string[] = [];
@@ -25,7 +25,7 @@ export async function writeTinyDataset(dir: string, count = 16, size = 64): Prom
         caption: 'a coloured rectangle',
         category: 'shapes',
         source: 'test: drawn by gesso',
-        licence: 'CC0-1.0',
+        licence,
         split: 'train',
         colors: [],
       }),

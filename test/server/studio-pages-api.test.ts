@@ -28,6 +28,7 @@ describe('studio pages API', { timeout: 600_000 }, () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gesso-pages-api-'));
     await writeTinyDataset(join(dir, 'datasets', 'shapes'));
+    await writeTinyDataset(join(dir, 'datasets', 'scraped'), 4, 64, 'unknown');
     server = await startServer({ dataDir: join(dir, 'studio'), port: 0, datasetFolders: [join(dir, 'datasets')] });
   });
   after(async () => {
@@ -233,5 +234,17 @@ describe('studio pages API', { timeout: 600_000 }, () => {
     const styled = await call<Job>('POST', '/api/style', { method: 'fast', model: 'my-style', contentImageId: styleImageId, size: 32 });
     assert.equal(styled.status, 202);
     assert.equal((await wait(styled.json.id)).state, 'done');
+  });
+
+  test('train: a dataset with unknown licences needs a decision, and "exclude" is refused (the trainers read the whole folder)', async () => {
+    assert.equal((await call('POST', '/api/datasets', { id: 'scraped' })).status, 201);
+    const body = { type: 'gan', dataset: 'scraped', name: 'scraped-gan', steps: 1, tiny: true };
+    const undecided = await call<{ error: string; param: string }>('POST', '/api/train/runs', body);
+    assert.equal(undecided.status, 400);
+    assert.match(undecided.json.error, /4 unknown licences and no decision/);
+    await call('POST', '/api/datasets/scraped/decision', { decision: 'exclude' });
+    const excluded = await call<{ error: string }>('POST', '/api/train/runs', body);
+    assert.equal(excluded.status, 400);
+    assert.match(excluded.json.error, /to be excluded/);
   });
 });

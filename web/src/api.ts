@@ -191,6 +191,7 @@ export interface Dataset {
   files: number;
   licences: { byLicence: Record<string, number>; open: number; restrictive: number; unknown: number };
   flagged: boolean;
+  decision: 'include' | 'exclude' | null;
   cleared: boolean;
 }
 

@@ -85,6 +85,13 @@ export function trainRoutes(app: FastifyInstance, studio: Studio): void {
           `dataset ${b.dataset} has ${dataset.licences.restrictive} restrictive and ${dataset.licences.unknown} unknown licences and no decision yet: record one first`,
           'dataset',
         );
+      // The trainers read the whole dataset folder: a decision to leave the flagged files out cannot be honoured.
+      if (dataset.flagged && dataset.decision === 'exclude')
+        throw new HttpError(
+          400,
+          `dataset ${b.dataset}: its flagged files are to be excluded, but studio training reads the whole folder; build a dataset without them (gesso data) and register that`,
+          'dataset',
+        );
       const dataDir = studio.datasetFolders.resolve(b.dataset);
       if (b.type !== 'finetune' && studio.models.catalog().some((m) => m.id === b.name))
         throw new HttpError(400, `a model named ${b.name} already exists`, 'name');

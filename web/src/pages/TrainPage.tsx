@@ -80,7 +80,15 @@ export function TrainPage() {
                       .map(([l, n]) => `${l}: ${n}`)
                       .join(', ')}
                   </td>
-                  <td>{d.cleared ? 'yes' : 'needs a decision (restrictive or unknown licences)'}</td>
+                  <td>
+                    {!d.flagged
+                      ? 'yes'
+                      : d.decision === 'include'
+                        ? 'yes (flagged files included by decision)'
+                        : d.decision === 'exclude'
+                          ? 'no: flagged files are to be excluded (build a dataset without them)'
+                          : 'needs a decision (restrictive or unknown licences)'}
+                  </td>
                 </tr>
               ))}
               {unregistered.map((id) => (
@@ -102,7 +110,7 @@ export function TrainPage() {
             <p className="muted">No datasets: start the server with --datasets DIR (folders built by gesso data).</p>
           )}
         </section>
-        <StartForm datasets={data.registered.filter((d) => d.cleared)} onStarted={(run) => (setSelected(run.id), refresh())} onError={onError} />
+        <StartForm datasets={data.registered.filter((d) => d.cleared && !(d.flagged && d.decision === 'exclude'))} onStarted={(run) => (setSelected(run.id), refresh())} onError={onError} />
         <ErrorBanner error={error} onDismiss={() => setError(null)} />
       </div>
       <section className="panel" aria-labelledby="runs-h">
