@@ -1,7 +1,7 @@
 // Screenshots of each studio page for docs/studio/: a real `gesso serve` on a fresh data folder, a few
-// images made with the shipped model, then each page in Debian's Chromium (laptop width; the library and
-// explore pages also at tablet width; a tiny GAN trained on a small generated dataset for the Train page).
-// Run: npm run docs:studio
+// images made with the shipped model, then each page in Debian's Chromium (laptop width; the library,
+// explore, style and train pages also at tablet width; a tiny GAN trained on a small generated dataset for
+// the Train page). Run: npm run docs:studio
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,6 +104,9 @@ try {
   await page.getByTestId('style-result').waitFor();
   await page.waitForLoadState('networkidle');
   await page.screenshot({ path: join(out, 'style.png') });
+  await page.setViewportSize({ width: 820, height: 1100 });
+  await page.screenshot({ path: join(out, 'style-tablet.png') });
+  await page.setViewportSize({ width: 1280, height: 800 });
 
   await page.goto(`${server.url}/#/train`);
   await page.getByRole('button', { name: 'Register shapes' }).click();
@@ -116,6 +119,9 @@ try {
   await page.getByTestId('sample-grid').waitFor();
   await page.waitForLoadState('networkidle');
   await page.screenshot({ path: join(out, 'train.png') });
+  await page.setViewportSize({ width: 820, height: 1100 });
+  await page.screenshot({ path: join(out, 'train-tablet.png'), fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 800 });
 
   await page.goto(`${server.url}/#/models`);
   await page.getByRole('heading', { name: /^gesso-gan-stars-fruit-64/ }).waitFor();
