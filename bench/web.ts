@@ -35,7 +35,7 @@ const size = (pick: (file: string) => boolean) => {
   const bytes = files.filter(pick).map((f) => readFileSync(join(assets, f)));
   return { raw: bytes.reduce((s, b) => s + b.length, 0), gzip: bytes.reduce((s, b) => s + gzipSync(b, { level: 9 }).length, 0) };
 };
-// The entry chunk loads on every page; other chunks (the Board page with Yjs) load when opened.
+// The entry chunk loads on every page; other chunks (the Board page with Yjs; Explore, Style, Train, Models) load when opened.
 const js = size((f) => f.startsWith('index-') && f.endsWith('.js'));
 const lazyJs = size((f) => !f.startsWith('index-') && f.endsWith('.js'));
 const css = size((f) => f.endsWith('.css'));
@@ -107,7 +107,7 @@ const result = {
 const body = `## Web studio (\`npm run bench:web\`)
 
 Bundle (web/dist, Vite 8 production build, React 19): entry JS ${(js.raw / 1024).toFixed(1)} KiB, **${(js.gzip / 1024).toFixed(1)} KiB gzip** (every page);
-chunks loaded on demand (the Board page with Yjs) ${(lazyJs.gzip / 1024).toFixed(1)} KiB gzip; CSS ${(css.gzip / 1024).toFixed(1)} KiB gzip.
+chunks loaded on demand (the Board page with Yjs; Explore, Style, Train, Models) ${(lazyJs.gzip / 1024).toFixed(1)} KiB gzip; CSS ${(css.gzip / 1024).toFixed(1)} KiB gzip.
 
 Library page with ${IMAGES.toLocaleString('en')} images, cold load in Debian Chromium (headless, 1280×800, fresh context each round), median of ${ROUNDS}:
 

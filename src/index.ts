@@ -142,7 +142,7 @@ export { LatentResolver, renderSpecs, seedLatent, type LatentSpec, type ExploreR
 export { breedSpecs, cornerGridSpecs, geneGridSpecs, geneWalkSpecs, seedSpec, walkSpecs, type WalkOptions } from './pipelines/explore-specs.ts';
 export { slerp, lerp, ease, frameTimes, crossover, mutate, weightedMean, type Easing, type InterpolationMethod } from './pipelines/latent-math.ts';
 export { renderAndWrite, type ExploreOutputOptions, type ExploreResult } from './pipelines/explore-run.ts';
-export { readExploreRecipe, writeAnimation, writeRgbAnimation, describeSpec } from './pipelines/explore-output.ts';
+export { readExploreRecipe, writeAnimation, writeRgbAnimation, encodeRgbAnimation, describeSpec } from './pipelines/explore-output.ts';
 export {
   renderDiffusion,
   blendConditioning,
@@ -207,6 +207,13 @@ export { JobStore } from './server/queue/job-store.ts';
 export { InProcessQueue } from './server/queue/in-process-queue.ts';
 export { BullMqQueue } from './server/queue/bullmq-queue.ts';
 export { FarmWorker } from './server/queue/farm-worker.ts';
+// The studio's Explore, Style, Train and Models pages: their job kinds, training runs and the model catalog.
+export { listCatalog, modelCard, modelKind, type CatalogEntry, type ModelCard, type ModelKind } from './server/model-catalog.ts';
+export { exploreHandler, ganSpecs, type ExplorePayload, type ExploredImage, type ExploreMode } from './server/jobs/explore-job.ts';
+export { styleHandler, type StylePayload } from './server/jobs/style-job.ts';
+export { trainHandler, type TrainPayload } from './server/jobs/train-job.ts';
+export { TrainRuns, readHistory, sampleGrids, type TrainRun, type LossPoint, type SampleGrid } from './server/training/train-runs.ts';
+export { TRAIN_TYPES, type TrainType } from './server/training/train-protocol.ts';
 
 // Fine-tuning on the artist's own pictures: LoRA training, LoRA files (kohya/A1111 keys), merging at load.
 export { finetune, FINETUNE_METHODS, type FinetuneMethod, type FinetuneOptions } from './train/finetune/finetune.ts';

@@ -118,6 +118,24 @@ export async function writeRgbAnimation(
   height: number,
   options: { fps?: number; scale?: number } = {},
 ): Promise<void> {
+  let format: 'webp' | 'gif';
+  if (/\.webp$/i.test(path)) format = 'webp';
+  else if (/\.gif$/i.test(path)) format = 'gif';
+  else throw new InputError(`animation ${JSON.stringify(path)}: expected a .webp or .gif file name`);
+  const bytes = await encodeRgbAnimation(format, frames, width, height, options);
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, bytes);
+  await rename(tmp, path);
+}
+
+/** The bytes of a looping WebP or GIF of (H, W, 3) RGB byte frames, magnified `scale` times (nearest neighbour). */
+export async function encodeRgbAnimation(
+  format: 'webp' | 'gif',
+  frames: readonly Uint8Array[],
+  width: number,
+  height: number,
+  options: { fps?: number; scale?: number } = {},
+): Promise<Buffer> {
   const fps = options.fps ?? 12;
   if (!(fps > 0 && fps <= 100)) throw new InputError(`fps ${fps} must be in (0, 100]`);
   if (frames.length === 0) throw new InputError('an animation needs at least one frame');
@@ -139,11 +157,5 @@ export async function writeRgbAnimation(
   });
   const delay = new Array<number>(frames.length).fill(Math.round(1000 / fps));
   const img = sharp(stacked, { raw: { width: w, height: h * frames.length, channels: 3, pageHeight: h } });
-  let bytes: Buffer;
-  if (/\.webp$/i.test(path)) bytes = await img.webp({ loop: 0, delay, quality: 90 }).toBuffer();
-  else if (/\.gif$/i.test(path)) bytes = await img.gif({ loop: 0, delay }).toBuffer();
-  else throw new InputError(`animation ${JSON.stringify(path)}: expected a .webp or .gif file name`);
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, bytes);
-  await rename(tmp, path);
+  return format === 'webp' ? img.webp({ loop: 0, delay, quality: 90 }).toBuffer() : img.gif({ loop: 0, delay }).toBuffer();
 }

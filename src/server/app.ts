@@ -12,12 +12,16 @@ import { errorHandler } from './http-errors.ts';
 import { a1111Routes } from './routes/a1111-routes.ts';
 import { adminRoutes } from './routes/admin-routes.ts';
 import { dataRoutes } from './routes/data-routes.ts';
+import { exploreRoutes } from './routes/explore-routes.ts';
 import { jobRoutes } from './routes/job-routes.ts';
 import { libraryRoutes } from './routes/library-routes.ts';
+import { modelRoutes } from './routes/model-routes.ts';
 import { openAiRoutes } from './routes/openai-routes.ts';
+import { styleRoutes } from './routes/style-routes.ts';
 import { tasteRoutes } from './routes/taste-routes.ts';
 import { BrowserSessions } from './browser-sessions.ts';
 import { sessionRoutes } from './routes/session-routes.ts';
+import { trainRoutes } from './routes/train-routes.ts';
 import { securityHook, type SecurityOptions } from './security.ts';
 import type { Studio } from './studio.ts';
 import { webRoutes } from './web-routes.ts';
@@ -62,6 +66,11 @@ export async function buildApp(studio: Studio, options: AppOptions = {}): Promis
   dataRoutes(app, studio);
   boardRoutes(app, studio);
   tasteRoutes(app, studio);
+  // The studio's Explore, Style, Train and Models pages.
+  exploreRoutes(app, studio);
+  styleRoutes(app, studio);
+  trainRoutes(app, studio);
+  modelRoutes(app, studio);
   webRoutes(app);
   await app.ready();
   return app;

@@ -6,8 +6,10 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../core/errors.ts';
+import { GanModel } from '../pipelines/gan-model.ts';
 import { DiffusionModel } from '../pipelines/model-folder.ts';
 import { NotFoundError } from '../studio/library.ts';
+import { findModel, listCatalog, type CatalogEntry, type ModelKind } from './model-catalog.ts';
 
 /** The repository's models/ folder, which holds gesso's shipped default model. */
 export const SHIPPED_MODELS_FOLDER = fileURLToPath(new URL('../../models/', import.meta.url));
@@ -22,6 +24,7 @@ export interface ModelEntry {
 
 export class ModelRegistry {
   private readonly loaded = new Map<string, Promise<DiffusionModel>>();
+  private readonly gans = new Map<string, Promise<GanModel>>();
 
   constructor(readonly folders: readonly string[] = [SHIPPED_MODELS_FOLDER]) {}
 
@@ -74,9 +77,32 @@ export class ModelRegistry {
     return model;
   }
 
+  /** Every installed model of any kind (text-to-image, GAN, style), for the Models page. */
+  catalog(): CatalogEntry[] {
+    return listCatalog(this.folders);
+  }
+
+  /** The catalog entry of `id`, checked to be of one of `kinds`. */
+  find(id: string, kinds?: readonly ModelKind[]): CatalogEntry {
+    return findModel(this.folders, id, kinds);
+  }
+
+  /** A loaded GAN (gesso train gan's folder), kept like the diffusion models. */
+  gan(id: string): Promise<GanModel> {
+    const entry = this.find(id, ['gan']);
+    let model = this.gans.get(entry.id);
+    if (!model) {
+      model = GanModel.load(entry.dir);
+      model.catch(() => this.gans.delete(entry.id));
+      this.gans.set(entry.id, model);
+    }
+    return model;
+  }
+
   async release(): Promise<void> {
-    const all = [...this.loaded.values()];
+    const all: Promise<{ release(): Promise<void> }>[] = [...this.loaded.values(), ...this.gans.values()];
     this.loaded.clear();
+    this.gans.clear();
     await Promise.all(
       all.map((m) =>
         m.then(

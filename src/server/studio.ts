@@ -14,9 +14,12 @@ import { Library } from '../studio/library.ts';
 import { DEFAULT_UPLOAD_LIMITS, type UploadLimits } from '../studio/upload-limits.ts';
 import { Users } from '../studio/users.ts';
 import { DatasetFolders } from './dataset-folders.ts';
+import { exploreHandler } from './jobs/explore-job.ts';
 import { generateHandler } from './jobs/generate-job.ts';
 import { librarySink } from './jobs/result-sink.ts';
 import { sleepHandler } from './jobs/sleep-job.ts';
+import { styleHandler } from './jobs/style-job.ts';
+import { trainHandler } from './jobs/train-job.ts';
 import { upscaleHandler } from './jobs/upscale-job.ts';
 import { ModelRegistry, SHIPPED_MODELS_FOLDER } from './models.ts';
 import { BullMqQueue } from './queue/bullmq-queue.ts';
@@ -24,6 +27,7 @@ import { InProcessQueue } from './queue/in-process-queue.ts';
 import { JobStore } from './queue/job-store.ts';
 import { redisOptions } from './queue/redis-connection.ts';
 import type { JobHandler, JobQueue } from './queue/types.ts';
+import { TrainRuns } from './training/train-runs.ts';
 
 export interface StudioOptions {
   /** Folder for gesso.db and images/ (created). */
@@ -55,7 +59,13 @@ export class Studio {
     readonly limits: UploadLimits,
     readonly dataRegister: DataRegister,
     readonly datasetFolders: DatasetFolders,
+    readonly trainRuns: TrainRuns,
   ) {}
+
+  /** Where models trained in the studio are installed (a model folder of the registry). */
+  get trainedModelsDir(): string {
+    return join(this.dataDir, 'models');
+  }
 
   static async open(options: StudioOptions): Promise<Studio> {
     if (options.redisUrl !== undefined) redisOptions(options.redisUrl); // a bad URL fails before anything is created
@@ -63,7 +73,8 @@ export class Studio {
     mkdirSync(join(dataDir, 'images'), { recursive: true });
     const db = openDatabase(join(dataDir, 'gesso.db'));
     const library = new Library(db, new ImageStore(join(dataDir, 'images')));
-    const models = new ModelRegistry(options.modelFolders ?? [SHIPPED_MODELS_FOLDER]);
+    // Models trained in the studio (Train page) live in the data folder and are listed with the others.
+    const models = new ModelRegistry([...(options.modelFolders ?? [SHIPPED_MODELS_FOLDER]), join(dataDir, 'models')]);
     const limits = options.limits ?? DEFAULT_UPLOAD_LIMITS;
     const store = new JobStore(db);
     const sink = librarySink(library);
@@ -88,7 +99,20 @@ export class Studio {
     }
     const collections = new Collections(db, library);
     const datasets = new DatasetFolders(options.datasetFolders ?? []);
-    return new Studio(dataDir, db, library, collections, new Comparisons(db, library), new Users(db), models, queue, limits, new DataRegister(db), datasets);
+    return new Studio(
+      dataDir,
+      db,
+      library,
+      collections,
+      new Comparisons(db, library),
+      new Users(db),
+      models,
+      queue,
+      limits,
+      new DataRegister(db),
+      datasets,
+      new TrainRuns(join(dataDir, 'training')),
+    );
   }
 
   async close(): Promise<void> {
@@ -100,5 +124,12 @@ export class Studio {
 
 /** Every job kind a worker (in-process or on the farm) can run. */
 export function jobHandlers(models: ModelRegistry, limits: UploadLimits = DEFAULT_UPLOAD_LIMITS): Record<string, JobHandler> {
-  return { generate: generateHandler(models, limits), upscale: upscaleHandler(models, limits), sleep: sleepHandler };
+  return {
+    generate: generateHandler(models, limits),
+    upscale: upscaleHandler(models, limits),
+    sleep: sleepHandler,
+    explore: exploreHandler(models),
+    style: styleHandler(models, limits),
+    train: trainHandler,
+  };
 }

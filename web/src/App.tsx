@@ -7,12 +7,21 @@ import { useRoute } from './route.ts';
 
 // Yjs is only needed on a board: load it (and the page) when a board is opened.
 const BoardPage = lazy(() => import('./pages/BoardPage.tsx').then((m) => ({ default: m.BoardPage })));
+// The other pages load when first opened: the first paint (Generate / Library) stays small.
+const ExplorePage = lazy(() => import('./pages/ExplorePage.tsx').then((m) => ({ default: m.ExplorePage })));
+const StylePage = lazy(() => import('./pages/StylePage.tsx').then((m) => ({ default: m.StylePage })));
+const TrainPage = lazy(() => import('./pages/TrainPage.tsx').then((m) => ({ default: m.TrainPage })));
+const ModelsPage = lazy(() => import('./pages/ModelsPage.tsx').then((m) => ({ default: m.ModelsPage })));
 const TastePage = lazy(() => import('./pages/TastePage.tsx').then((m) => ({ default: m.TastePage })));
 
 const NAV = [
   ['generate', 'Generate'],
   ['library', 'Library'],
   ['compare', 'Compare'],
+  ['explore', 'Explore'],
+  ['style', 'Style'],
+  ['train', 'Train'],
+  ['models', 'Models'],
   ['taste', 'Taste'],
 ] as const;
 
@@ -45,6 +54,12 @@ export function App() {
             <BoardPage id={route.id} />
           </Suspense>
         )}
+        <Suspense fallback={<p className="muted">Loading…</p>}>
+          {route.page === 'explore' && <ExplorePage />}
+          {route.page === 'style' && <StylePage />}
+          {route.page === 'train' && <TrainPage />}
+          {route.page === 'models' && <ModelsPage />}
+        </Suspense>
       </main>
     </>
   );

@@ -30,6 +30,10 @@ export interface JobProgress {
   steps: number;
   etaMs: number;
   preview?: string;
+  /** Training: the newest losses. */
+  metrics?: Record<string, number>;
+  /** Training: the newest sample grid's step. */
+  sample?: number;
 }
 
 export interface Job {
@@ -54,6 +58,8 @@ export interface GenerateParams {
   batchSize?: number;
   initImageId?: string;
   strength?: number;
+  /** Inpainting: the painted mask as a PNG data URL (white repaints). */
+  mask?: string;
 }
 
 export interface LineageNode {
@@ -144,4 +150,100 @@ export function watchJob(id: string, onProgress: (p: JobProgress) => void, onSta
     if (job.state === 'done' || job.state === 'failed' || job.state === 'cancelled') source.close();
   });
   return () => source.close();
+}
+
+// Explore, Style, Train and Models pages.
+
+/** A GAN latent spec (src/pipelines/gan-explore.ts), or a diffusion image's { noise, prompt }. */
+export type LatentSpec = { op: string } & Record<string, unknown>;
+
+export interface ExploredImage {
+  /** base64 PNG with its explore recipe. */
+  png: string;
+  spec: LatentSpec;
+  label: string;
+}
+
+export interface ExploreResult {
+  kind: 'gan' | 'diffusion';
+  width: number;
+  height: number;
+  images: ExploredImage[];
+  animation: { format: 'webp' | 'gif'; data: string } | null;
+}
+
+export type ExploreRequest = { model: string; mode: string } & Record<string, unknown>;
+
+export interface ModelCard {
+  id: string;
+  kind: 'diffusion' | 'gan' | 'style-adain' | 'style-fast';
+  card: string | null;
+  metrics: Record<string, unknown> | null;
+  training: Record<string, unknown> | null;
+  licences: Record<string, number> | string | null;
+  pictures: string[];
+  genes: string[];
+  sizeBytes: number;
+}
+
+export interface Dataset {
+  id: string;
+  files: number;
+  licences: { byLicence: Record<string, number>; open: number; restrictive: number; unknown: number };
+  flagged: boolean;
+  decision: 'include' | 'exclude' | null;
+  cleared: boolean;
+}
+
+export interface TrainRun {
+  id: string;
+  type: 'gan' | 'style' | 'finetune';
+  name: string;
+  dataset: string;
+  settings: Record<string, unknown>;
+  createdAt: number;
+  jobId: string | null;
+  state: Job['state'];
+  error: string | null;
+  step: number;
+  steps: number;
+}
+
+export type LossPoint = { step: number } & Record<string, number>;
+
+export const explore = (body: ExploreRequest) => api<Job>('POST', '/api/explore', body);
+export const modelCatalog = () => api<{ default: string; models: ModelCard[] }>('GET', '/api/models/catalog');
+export const modelPictureUrl = (id: string, name: string) => `/api/models/${encodeURIComponent(id)}/files/${encodeURIComponent(name)}`;
+export const stylize = (body: { method: string; contentImageId: string; styleImageId?: string; model?: string; strength?: number; size?: number; iterations?: number }) =>
+  api<Job>('POST', '/api/style', body);
+export const getJob = (id: string) => api<Job>('GET', `/api/jobs/${id}`);
+export const datasets = () => api<{ registered: Dataset[]; available: string[] }>('GET', '/api/datasets');
+export const registerDataset = (id: string) => api<Dataset>('POST', '/api/datasets', { id });
+export const trainRuns = () => api<{ runs: TrainRun[] }>('GET', '/api/train/runs');
+export const trainRun = (id: string) => api<TrainRun & { history: LossPoint[]; samples: number[] }>('GET', `/api/train/runs/${id}`);
+export const startTraining = (body: Record<string, unknown>) => api<{ run: TrainRun; job: Job }>('POST', '/api/train/runs', body);
+export const stopTraining = (id: string) => api<TrainRun>('POST', `/api/train/runs/${id}/stop`);
+export const resumeTraining = (id: string) => api<{ run: TrainRun; job: Job }>('POST', `/api/train/runs/${id}/resume`);
+export const sampleUrl = (runId: string, step: number) => `/api/train/runs/${runId}/samples/${step}`;
+
+/** Puts PNG bytes (base64, or a File) into the library; its gesso / A1111 metadata is read by the server. */
+export async function importImage(png: string | Blob, fileName: string): Promise<ImageRecord> {
+  const body = typeof png === 'string' ? Uint8Array.from(atob(png), (c) => c.charCodeAt(0)) : png;
+  const headers: Record<string, string> = { 'content-type': 'image/png' };
+  const t = token();
+  if (t) headers.authorization = `Bearer ${t}`;
+  const res = await fetch(`/api/images/import?fileName=${encodeURIComponent(fileName)}`, { method: 'POST', headers, body });
+  const json = (await res.json().catch(() => ({}))) as ImageRecord & { error?: string; param?: string };
+  if (!res.ok) throw new ApiError(res.status, json.error ?? `import: HTTP ${res.status}`, json.param ?? null);
+  return json;
+}
+
+/** Waits for a job to end, reporting progress; resolves with the finished job (failed and cancelled too). */
+export function runJob(job: Job, onProgress: (p: JobProgress) => void, onStop?: (stop: () => void) => void): Promise<Job> {
+  return new Promise((resolve) => {
+    const stop = watchJob(job.id, onProgress, (j) => {
+      if (j.state === 'done' || j.state === 'failed' || j.state === 'cancelled') resolve(j);
+    });
+    onStop?.(stop);
+  });
 }

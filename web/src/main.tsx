@@ -3,6 +3,7 @@ import { createRoot } from 'react-dom/client';
 import { App } from './App.tsx';
 import { startSession } from './session.ts';
 import './styles.css';
+import './pages.css';
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root');

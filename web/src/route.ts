@@ -1,13 +1,24 @@
 /** Hash routes (#/library, #/image/img_…): the server only has to serve index.html. */
 import { useEffect, useState } from 'react';
 
-export type Route = { page: 'generate' } | { page: 'library' } | { page: 'compare' } | { page: 'image'; id: string } | { page: 'board'; id: string } | { page: 'taste' };
+export type Route =
+  | { page: 'generate' }
+  | { page: 'library' }
+  | { page: 'compare' }
+  | { page: 'image'; id: string }
+  | { page: 'board'; id: string }
+  | { page: 'explore' }
+  | { page: 'style' }
+  | { page: 'train' }
+  | { page: 'models' }
+  | { page: 'taste' };
+
+const SIMPLE = ['library', 'compare', 'explore', 'style', 'train', 'models', 'taste'] as const;
 
 export function parseRoute(hash: string): Route {
   const [, page, arg] = hash.replace(/^#/, '').split('/');
-  if (page === 'library') return { page: 'library' };
-  if (page === 'compare') return { page: 'compare' };
-  if (page === 'taste') return { page: 'taste' };
+  const simple = SIMPLE.find((p) => p === page);
+  if (simple) return { page: simple };
   if (page === 'image' && arg) return { page: 'image', id: arg };
   if (page === 'board' && arg) return { page: 'board', id: arg };
   return { page: 'generate' };

@@ -1,5 +1,5 @@
 /**
- * Where job outputs land: a generate or upscale job's PNGs go into the owner's library (keyed by job id and batch
+ * Where job outputs land: a generate, upscale or style job's PNGs go into the owner's library (keyed by job id and batch
  * index, so a job that ran twice is stored once) and the job's result becomes their ids; other kinds
  * keep their output as the result.
  */
@@ -12,7 +12,7 @@ import { generatedPngs } from './generate-job.ts';
 
 export function librarySink(library: Library): ResultSink {
   return async (job: JobRecord, output: JsonValue): Promise<JsonValue> => {
-    if (job.kind !== 'generate' && job.kind !== 'upscale') return output;
+    if (job.kind !== 'generate' && job.kind !== 'upscale' && job.kind !== 'style') return output;
     const ids: string[] = [];
     const seeds: number[] = [];
     for (const image of generatedPngs(output)) {

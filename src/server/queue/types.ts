@@ -17,6 +17,10 @@ export interface JobProgress {
   etaMs: number | null;
   /** A small PNG of the current estimate, base64, every few steps. */
   preview?: string;
+  /** Training: the newest losses (d_loss / g_loss, or loss). */
+  metrics?: Record<string, number>;
+  /** Training: the step of the newest sample grid in the run folder. */
+  sample?: number;
 }
 
 export interface JobRecord {

@@ -9,7 +9,7 @@
  *   4. train     the model's own objective (ε or v) on noised latents; checkpoints, resume, progress bar,
  *                sample grids with fixed seeds through the real pipeline with the LoRA merged
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../core/errors.ts';
 import { readJsonObjectFile } from '../../core/json.ts';
@@ -231,7 +231,11 @@ export async function trainLora(o: LoraTrainingOptions): Promise<LoraTrainingRes
           target: { dtype: 'float32', dims, data: prediction === 'epsilon' ? eps : schedule.velocity(x0, eps, ts) },
         };
       },
-      onStep: (r) => losses.push(r.loss),
+      onStep: (r) => {
+        losses.push(r.loss);
+        // One line per step, appended as it happens: a stopped run keeps its loss curve (the studio's Train page reads it).
+        appendFileSync(join(o.outDir, 'history.jsonl'), `${JSON.stringify({ step: r.step, loss: r.loss })}\n`);
+      },
       sample: {
         every: o.sampleEvery ?? 100,
         run: async (step) => {

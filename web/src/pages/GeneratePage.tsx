@@ -2,9 +2,10 @@
  * Generate: the recipe form, live previews while the job runs (every few steps, in a box of fixed size
  * so nothing shifts), cancel, and the finished images, which are already in the library.
  */
-import { type FormEvent, useEffect, useRef, useState } from 'react';
+import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
 import { cancelJob, type GenerateParams, generate, imageUrl, type Job, type JobProgress, models, samplers, watchJob } from '../api.ts';
 import { ErrorBanner, errorText } from '../ErrorBanner.tsx';
+import { MaskPainter } from '../MaskPainter.tsx';
 import { PromptHighlight } from '../PromptHighlight.tsx';
 
 /** Set by the image page's "make again" / "use as init": the form starts from it. */
@@ -35,6 +36,9 @@ export function GeneratePage() {
   const [preview, setPreview] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const stopWatching = useRef<(() => void) | null>(null);
+  // Inpainting: the painted mask (PNG data URL), sent with the init image.
+  const [mask, setMask] = useState<string | null>(null);
+  const onMask = useCallback((m: string | null) => setMask(m), []);
 
   useEffect(() => {
     sessionStorage.removeItem(DRAFT_KEY);
@@ -66,6 +70,7 @@ export function GeneratePage() {
     if (!lockSeed) params.seed = randomSeed();
     if (!params.negativePrompt) delete params.negativePrompt;
     if (!params.scheduler) delete params.scheduler;
+    if (params.initImageId && mask) params.mask = mask;
     setForm((f) => ({ ...f, seed: params.seed }));
     try {
       const submitted = await generate(params);
@@ -115,12 +120,13 @@ export function GeneratePage() {
         <textarea id="negative" rows={2} value={form.negativePrompt ?? ''} onChange={(e) => set('negativePrompt', e.target.value)} />
         {form.initImageId && (
           <p className="init">
-            Starting from <a href={`#/image/${form.initImageId}`}>{form.initImageId}</a> (img2img){' '}
+            Starting from <a href={`#/image/${form.initImageId}`}>{form.initImageId}</a> ({mask ? 'inpainting the painted area' : 'img2img'}){' '}
             <button type="button" onClick={() => set('initImageId', undefined)}>
               Clear
             </button>
           </p>
         )}
+        {form.initImageId && <MaskPainter imageId={form.initImageId} onChange={onMask} />}
         <div className="grid-fields">
           <label>
             Model
