@@ -227,6 +227,8 @@ async function run(model: DiffusionModel, request: GenerateRequest, options: Gen
       settings,
       seed: settings.seed + index,
       model: { name: model.name, hash },
+      loras: model.loras.map((l) => ({ name: l.name, sha256: l.sha256, weight: l.weight })),
+      embeddings: model.embeddings.map((e) => ({ word: e.word, sha256: e.sha256, vectors: e.vectors })),
       initImage: initRecord,
       mask: maskRecord,
       latents: request.latents

@@ -13,8 +13,10 @@
 import { SD_LAYOUT } from '../models/sd-layout.ts';
 import { readJsonObjectFile } from '../core/json.ts';
 import { withoutInGraphSampling } from './encoder-sampling.ts';
-import { mergeLoras } from './lora-merge.ts';
+import { changeWeights } from './weight-changes.ts';
 import { readLoraFile } from '../weights/lora-file.ts';
+import { readEmbeddingFile } from '../weights/embedding-file.ts';
+import { sha256File } from '../weights/hash.ts';
 import { DEFAULT_MODEL_DIR } from '../core/paths.ts';
 import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
@@ -48,6 +50,11 @@ export interface LoadModelOptions {
    * are not changed). See lora-merge.ts.
    */
   loras?: readonly LoraChoice[];
+  /**
+   * Textual-inversion embedding files (A1111 safetensors, `emb_params`): each file's name becomes a word
+   * prompts can use. Added to the text encoder's token table in memory (embedding-merge.ts).
+   */
+  embeddings?: readonly string[];
 }
 
 /** A LoRA file and its weight (`--lora FILE:0.8`). */
@@ -121,7 +128,9 @@ export class DiffusionModel {
   /** Things gesso changed or assumed about this folder while loading it, for the user to read. */
   readonly notes: string[] = [];
   /** LoRAs merged into the weights at load, by file name (what `<lora:name:w>` calls them). */
-  loras: { name: string; path: string; weight: number }[] = [];
+  loras: { name: string; path: string; weight: number; sha256: string }[] = [];
+  /** Textual-inversion words added at load, with their files and vector counts. */
+  embeddings: { word: string; path: string; vectors: number; sha256: string }[] = [];
 
   private constructor(
     readonly dir: string,
@@ -147,7 +156,7 @@ export class DiffusionModel {
     const modelIndex = readJsonObjectFile(join(root, SD_LAYOUT.modelIndex), SD_LAYOUT.modelIndex) as Record<string, unknown>;
     const scheduler = loadSchedulerConfig(files.schedulerConfig);
     const configs = readConfigs(root);
-    const tokenizer = await loadTokenizer(files.tokenizer);
+    const baseTokenizer = await loadTokenizer(files.tokenizer);
     const opened: Runner[] = [];
     const open = async (path: string | Uint8Array, label: string): Promise<Runner> => {
       const runner = await createRunner(path, label, options);
@@ -155,7 +164,8 @@ export class DiffusionModel {
       return runner;
     };
     const loras = (options.loras ?? []).map((l) => ({ file: readLoraFile(l.path), weight: l.weight }));
-    const merged = loras.length > 0 ? mergeLoras({ unet: files.unet, textEncoder: files.textEncoder }, loras) : { unet: null, textEncoder: null };
+    const embeddings = (options.embeddings ?? []).map(readEmbeddingFile);
+    const { merged, tokenizer } = changeWeights({ unet: files.unet, textEncoder: files.textEncoder }, baseTokenizer, loras, embeddings);
     try {
       const [textEncoder, unet, vaeDecoder, upscalerRunner] = await Promise.all([
         open(merged.textEncoder ?? files.textEncoder, SD_LAYOUT.textEncoder.onnx),
@@ -183,7 +193,8 @@ export class DiffusionModel {
         files,
         options,
       );
-      model.loras = loras.map((l) => ({ name: l.file.name, path: l.file.path, weight: l.weight }));
+      model.loras = await Promise.all(loras.map(async (l) => ({ name: l.file.name, path: l.file.path, weight: l.weight, sha256: await sha256File(l.file.path) })));
+      model.embeddings = await Promise.all(embeddings.map(async (e) => ({ word: e.word, path: e.path, vectors: e.count, sha256: await sha256File(e.path) })));
       return model;
     } catch (e) {
       await Promise.all(opened.map((r) => r.release().catch(() => undefined)));
