@@ -31,7 +31,9 @@ function intFlag(name: string, raw: string | undefined, fallback: number, min: n
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { latent: { type: 'string' }, warmup: { type: 'string' }, rounds: { type: 'string' }, threads: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { latent: { type: 'string' }, warmup: { type: 'string' }, rounds: { type: 'string' }, threads: { type: 'string' } },
+  });
   const latent = intFlag('latent', values.latent, 32, 8);
   if (latent % 8 !== 0) throw new InputError(`--latent ${latent}: SD 1.5's UNet needs a multiple of 8`);
   const warmup = intFlag('warmup', values.warmup, 1, 0);
@@ -46,7 +48,12 @@ async function main(): Promise<void> {
   const unet = new UNet2DCondition(g, c, new Rng(0), 'zeros');
   fastRandomWeights(g, 0);
   freezeAll(g);
-  const attached = attachLora(g, 'unet', findLinears(unet).filter((l) => UNET_ATTENTION_TARGETS.test(l.name)), { rank: 4, alpha: 4, seed: 1 });
+  const attached = attachLora(
+    g,
+    'unet',
+    findLinears(unet).filter((l) => UNET_ATTENTION_TARGETS.test(l.name)),
+    { rank: 4, alpha: 4, seed: 1 },
+  );
   const noisy = g.input('noisy', [1, c.in_channels, latent, latent]); // (1, 4, h, w)
   const ts = g.input('t', [1], 'int64');
   const context = g.input('context', [1, 77, c.cross_attention_dim]); // (1, 77, 768)

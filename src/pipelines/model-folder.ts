@@ -193,7 +193,9 @@ export class DiffusionModel {
         files,
         options,
       );
-      model.loras = await Promise.all(loras.map(async (l) => ({ name: l.file.name, path: l.file.path, weight: l.weight, sha256: await sha256File(l.file.path) })));
+      model.loras = await Promise.all(
+        loras.map(async (l) => ({ name: l.file.name, path: l.file.path, weight: l.weight, sha256: await sha256File(l.file.path) })),
+      );
       model.embeddings = await Promise.all(embeddings.map(async (e) => ({ word: e.word, path: e.path, vectors: e.count, sha256: await sha256File(e.path) })));
       return model;
     } catch (e) {

@@ -81,7 +81,10 @@ test('a word learnt for a few steps is an A1111 embedding that loads, tokenizes 
   try {
     const rows = model.tokenizer.vocabSize - 2;
     assert.deepEqual(model.tokenizer.tokenize('a Zorb box'), [...model.tokenizer.tokenize('a'), rows, rows + 1, ...model.tokenizer.tokenize('box')]);
-    assert.deepEqual(model.embeddings.map((e) => [e.word, e.vectors]), [['zorb', 2]]);
+    assert.deepEqual(
+      model.embeddings.map((e) => [e.word, e.vectors]),
+      [['zorb', 2]],
+    );
   } finally {
     await model.release();
   }

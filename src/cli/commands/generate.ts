@@ -125,10 +125,15 @@ export const generateCommand: Command = {
     const embeddingDir = values['embeddings-dir'] ?? DEFAULT_EMBEDDING_DIR;
     const recorded = recordedAdapters ? await recipeFiles(recordedAdapters, values.lora ?? [], values.embedding ?? [], loraDir, embeddingDir) : null;
     const loras = chooseLoras(request.prompt ?? '', [...(values.lora ?? []), ...(recorded?.loras ?? [])], loraDir);
-    const embeddings = chooseEmbeddings([request.prompt ?? '', request.negativePrompt ?? ''], [...(values.embedding ?? []), ...(recorded?.embeddings ?? [])], embeddingDir);
+    const embeddings = chooseEmbeddings(
+      [request.prompt ?? '', request.negativePrompt ?? ''],
+      [...(values.embedding ?? []), ...(recorded?.embeddings ?? [])],
+      embeddingDir,
+    );
     const model = await DiffusionModel.load(modelDir, { loras, embeddings });
     for (const l of model.loras) console.log(`LoRA ${l.name} at weight ${l.weight} merged into the model (${l.path})`);
-    for (const e of model.embeddings) console.log(`embedding "${e.word}" (${e.vectors} vector${e.vectors > 1 ? 's' : ''}) added to the text encoder (${e.path})`);
+    for (const e of model.embeddings)
+      console.log(`embedding "${e.word}" (${e.vectors} vector${e.vectors > 1 ? 's' : ''}) added to the text encoder (${e.path})`);
     const controller = new AbortController();
     // First Ctrl-C stops after the current step (ORT cannot stop mid-run); nothing is written.
     const onInterrupt = (): void => controller.abort();
@@ -306,7 +311,8 @@ async function recipeFiles(
     if (path === undefined || !existsSync(path)) {
       throw new InputError(`the recipe was made with ${what} (SHA-256 ${sha256.slice(0, 12)}…): no file ${path ?? name}; ${hint}`);
     }
-    if ((await sha256File(path)) !== sha256) console.error(`gesso: warning: ${escapeForTerminal(path)} is not the ${what} the recipe was made with (SHA-256 differs): the image will differ`);
+    if ((await sha256File(path)) !== sha256)
+      console.error(`gesso: warning: ${escapeForTerminal(path)} is not the ${what} the recipe was made with (SHA-256 differs): the image will differ`);
     return path;
   };
   const loras: string[] = [];

@@ -100,10 +100,7 @@ export async function trainTextualInversion(o: TextualInversionOptions): Promise
   const table = readOnnxWeights(join(o.modelDir, SD_LAYOUT.textEncoder.onnx));
   const tableName = tokenEmbeddingName(table);
   const [rows, hidden] = (table.initializers.get(tableName)?.dims ?? []).map(Number) as [number, number];
-  const tokenizer = new TokenizerWithWords(
-    model.tokenizer,
-    new Map([[token, Array.from({ length: count }, (_, i) => rows + i)]]),
-  );
+  const tokenizer = new TokenizerWithWords(model.tokenizer, new Map([[token, Array.from({ length: count }, (_, i) => rows + i)]]));
   const prediction = predictionOf(model);
   const scheduleConfig = model.scheduler.config;
   try {
@@ -133,7 +130,11 @@ export async function trainTextualInversion(o: TextualInversionOptions): Promise
   const unet = new UNet2DCondition(g, c, new Rng(seed));
   loadFolderWeights(g, o.modelDir, [SD_LAYOUT.unet.onnx, SD_LAYOUT.textEncoder.onnx]);
   freezeAll(g);
-  const addedRows = g.param(ROWS, [count, hidden], initialRows(initializerValues(table, tableName), hidden, count, o.initText ? model.tokenizer.tokenize(o.initText) : []));
+  const addedRows = g.param(
+    ROWS,
+    [count, hidden],
+    initialRows(initializerValues(table, tableName), hidden, count, o.initText ? model.tokenizer.tokenize(o.initText) : []),
+  );
   const h = size / model.spec.vaeScaleFactor;
   const dims = [batch, c.in_channels, h, h];
   const noisy = g.input('noisy', dims);
