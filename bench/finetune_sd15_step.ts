@@ -2,8 +2,8 @@
  * Child part of `npm run bench:finetune`: one LoRA training step of an SD 1.5-shaped UNet (SD15_UNET,
  * 860M frozen parameters, adapters of rank 4 on every attention projection as `gesso train finetune
  * --method lora` puts them) at one latent size, batch 1. Prints one JSON line: graph build, train-step
- * build and ORT session creation times, every step's time (warm-ups included), loss, and this process's
- * peak RSS.
+ * build and ORT session creation times, every step's wall and CPU time (warm-ups included; the session
+ * runs in this process, so CPU time counts ORT's threads), loss, and this process's peak RSS.
  *
  *   node --import tsx bench/finetune_sd15_step.ts [--latent 32] [--warmup 1] [--rounds 2] [--threads 2]
  *
@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { buildTrainStep } from '../src/autodiff/train-step.ts';
 import { InputError } from '../src/core/errors.ts';
 import { Rng } from '../src/core/rng.ts';
+import { countFlops } from '../src/graph/flops.ts';
 import { Graph } from '../src/graph/graph.ts';
 import { mul, reduceMean, sub } from '../src/graph/ops/index.ts';
 import { fastRandomWeights, SD15_UNET } from '../src/models/fixtures/sd15-shapes.ts';
@@ -58,7 +59,9 @@ async function main(): Promise<void> {
   const ts = g.input('t', [1], 'int64');
   const context = g.input('context', [1, 77, c.cross_attention_dim]); // (1, 77, 768)
   const target = g.input('target', [1, c.out_channels, latent, latent]);
-  const d = sub(unet.forward(noisy, ts, context), target);
+  const predicted = unet.forward(noisy, ts, context);
+  const forwardFlops = countFlops(g, [predicted]);
+  const d = sub(predicted, target);
   const loss = reduceMean(mul(d, d));
   const buildMs = performance.now() - t;
 
@@ -67,8 +70,10 @@ async function main(): Promise<void> {
   const spec = buildTrainStep(g, { loss, optimizer: { kind: 'adamw', weightDecay: 0 }, clipGradNorm: 1 });
   const stepBuildMs = performance.now() - t;
   t = performance.now();
+  const sessionCpu = process.cpuUsage();
   const session = await TrainSession.create(g, spec, { inProcess: true, threads });
   const sessionMs = performance.now() - t;
+  const sessionUsed = process.cpuUsage(sessionCpu);
   loads.push(currentLoad());
 
   // 3. Steps on seeded random batches; every step timed, warm-ups included.
@@ -82,13 +87,17 @@ async function main(): Promise<void> {
     target: { dtype: 'float32', dims, data: rng.normal(size) },
   });
   const stepMs: number[] = [];
+  const stepCpuMs: number[] = [];
   const losses: number[] = [];
   try {
     for (let i = 0; i < warmup + rounds; i++) {
       const feeds = batch();
       const start = performance.now();
+      const cpu = process.cpuUsage(); // the session runs in this process: ORT's threads count here
       const r = await session.step(feeds, 1e-4);
       stepMs.push(performance.now() - start);
+      const used = process.cpuUsage(cpu);
+      stepCpuMs.push((used.user + used.system) / 1000);
       losses.push(r.loss);
       loads.push(currentLoad());
     }
@@ -102,12 +111,15 @@ async function main(): Promise<void> {
     params: [...g.params.values()].reduce((a, p) => a + p.value.length, 0),
     trainable_params: g.paramCount(),
     adapted_modules: attached.length,
+    forward_flops: forwardFlops,
     train_step_bytes: spec.model.bytes.length,
     build_ms: buildMs,
     step_build_ms: stepBuildMs,
     session_ms: sessionMs,
+    session_cpu_ms: (sessionUsed.user + sessionUsed.system) / 1000,
     warmup,
     step_ms: stepMs,
+    step_cpu_ms: stepCpuMs,
     losses,
     loads,
   });
