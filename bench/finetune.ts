@@ -37,9 +37,14 @@ interface SizeResult {
 }
 
 async function measure(latent: number, rounds: number): Promise<SizeResult> {
-  const part = await runPart(join(REPO, 'bench', 'finetune_sd15_step.ts'), ['--latent', String(latent), '--warmup', '1', '--rounds', String(rounds)], `sd15 lora ${latent}`, {
-    timeoutMs: 120 * 60_000,
-  });
+  const part = await runPart(
+    join(REPO, 'bench', 'finetune_sd15_step.ts'),
+    ['--latent', String(latent), '--warmup', '1', '--rounds', String(rounds)],
+    `sd15 lora ${latent}`,
+    {
+      timeoutMs: 120 * 60_000,
+    },
+  );
   const f = part.fields;
   const src = `sd15 lora ${latent}`;
   const stepMs = numbersField(f, 'step_ms', src);
@@ -62,9 +67,12 @@ async function measure(latent: number, rounds: number): Promise<SizeResult> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { latents: { type: 'string', default: '32,64' }, rounds: { type: 'string', default: '2' }, 'no-write': { type: 'boolean' } } });
+  const { values } = parseArgs({
+    options: { latents: { type: 'string', default: '32,64' }, rounds: { type: 'string', default: '2' }, 'no-write': { type: 'boolean' } },
+  });
   const latents = values.latents.split(',').map(Number);
-  if (latents.some((l) => !Number.isInteger(l) || l < 8 || l % 8 !== 0)) throw new InputError(`--latents ${values.latents}: expected multiples of 8, e.g. 32,64`);
+  if (latents.some((l) => !Number.isInteger(l) || l < 8 || l % 8 !== 0))
+    throw new InputError(`--latents ${values.latents}: expected multiples of 8, e.g. 32,64`);
   const rounds = Number(values.rounds);
   if (!Number.isInteger(rounds) || rounds < 1) throw new InputError(`--rounds ${values.rounds}: expected a whole number >= 1`);
   const machine = machineInfo();
@@ -86,7 +94,7 @@ async function main(): Promise<void> {
     '',
     `Run ${machine.date} at commit ${machine.gitCommit}. Machine: ${machine.cpuModel}, nproc ${machine.nproc}, ${machine.simd}, ${machine.memoryGiB} GiB; Node ${machine.node}, onnxruntime-node ${packageVersion('onnxruntime-node')}; 2 ORT intra-op threads; nice as the caller ran it.`,
     '',
-    '- What runs: gesso\'s UNet2DCondition at diffusers\' SD 1.5 config (860M parameters, built with zeros and filled by `fastRandomWeights`), every weight frozen, rank-4 LoRA adapters on all 128 attention projections (797,184 trainable values), one training step = forward + backward to the adapters + gradient clipping + AdamW, as one ONNX graph in an in-process gesso `TrainSession`. Batch 1, a 77×768 random text context, timestep 500, random noise target.',
+    "- What runs: gesso's UNet2DCondition at diffusers' SD 1.5 config (860M parameters, built with zeros and filled by `fastRandomWeights`), every weight frozen, rank-4 LoRA adapters on all 128 attention projections (797,184 trainable values), one training step = forward + backward to the adapters + gradient clipping + AdamW, as one ONNX graph in an in-process gesso `TrainSession`. Batch 1, a 77×768 random text context, timestep 500, random noise target.",
     `- Per size: ${rounds} timed steps after 1 warm-up step, each size in its own child process. "step" is the median wall time, "CPU" the median CPU time of the process (ORT's threads included) over the timed steps; "forward GFLOP" is the UNet forward alone (2 × multiply-accumulates of Conv/MatMul/Gemm), for scale.`,
     '- No PyTorch peer: diffusers is not importable by /usr/bin/python3 here, so there is no ratio.',
     '',
