@@ -17,7 +17,7 @@ export function embeddingWord(path: string): string {
 
 /** True when `text` has `word` as a whole word (any case), as the tokenizer will match it. */
 export function mentionsWord(text: string, word: string): boolean {
-  const escaped = word.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&');
+  const escaped = word.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
   return new RegExp(`(?<![\\p{L}\\p{N}_-])${escaped}(?![\\p{L}\\p{N}_-])`, 'iu').test(text.normalize('NFC'));
 }
 

@@ -33,7 +33,7 @@ export class TokenizerWithWords implements Tokenizer {
     for (const ids of words.values()) for (const id of ids) top = Math.max(top, id);
     this.vocabSize = top + 1;
     // Longest first, so "cat_v2" wins over "cat"; a word is whole when no letter, digit, _ or - touches it.
-    const alternatives = [...this.ids.keys()].sort((a, b) => b.length - a.length).map((w) => w.replace(/[-]/g, '\\-'));
+    const alternatives = [...this.ids.keys()].sort((a, b) => b.length - a.length).map((w) => w.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
     this.pattern = new RegExp(`(?<![\\p{L}\\p{N}_-])(${alternatives.join('|')})(?![\\p{L}\\p{N}_-])`, 'giu');
   }
 

@@ -22,7 +22,10 @@ export async function sampleGrid(
 ): Promise<void> {
   const prompts = options.prompts ?? SAMPLE_PROMPTS;
   const seeds = options.seeds ?? 4;
-  const model = await DiffusionModel.load(modelDir, { runner: 'in-process', upscaler: false, ...(options.loras ? { loras: options.loras } : {}),
+  const model = await DiffusionModel.load(modelDir, {
+    runner: 'in-process',
+    upscaler: false,
+    ...(options.loras ? { loras: options.loras } : {}),
     ...(options.embeddings ? { embeddings: options.embeddings } : {}),
   });
   try {
