@@ -15,10 +15,10 @@ import { readJsonObjectFile } from '../core/json.ts';
 import { withoutInGraphSampling } from './encoder-sampling.ts';
 import { changeWeights } from './weight-changes.ts';
 import { readLoraFile } from '../weights/lora-file.ts';
-import { readEmbeddingFile } from '../weights/embedding-file.ts';
+import { readEmbeddingFile, type EmbeddingFile } from '../weights/embedding-file.ts';
 import { sha256File } from '../weights/hash.ts';
 import { DEFAULT_MODEL_DIR } from '../core/paths.ts';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { InputError } from '../core/errors.ts';
 import type { Runner, SessionOptions, ValueInfo } from '../runtime/runner.ts';
@@ -55,6 +55,12 @@ export interface LoadModelOptions {
    * prompts can use. Added to the text encoder's token table in memory (embedding-merge.ts).
    */
   embeddings?: readonly string[];
+  /**
+   * A folder of embeddings (A1111's embeddings/): every `WORD.safetensors` in it is loaded, as A1111 does
+   * at start-up; a file that cannot be used is skipped with a note (model.notes). `embeddings` win over
+   * a folder file of the same word. Recipes record only the words a prompt writes.
+   */
+  embeddingDir?: string;
 }
 
 /** A LoRA file and its weight (`--lora FILE:0.8`). */
@@ -165,6 +171,8 @@ export class DiffusionModel {
     };
     const loras = (options.loras ?? []).map((l) => ({ file: readLoraFile(l.path), weight: l.weight }));
     const embeddings = (options.embeddings ?? []).map(readEmbeddingFile);
+    const skipped: string[] = [];
+    if (options.embeddingDir !== undefined) embeddings.push(...folderEmbeddings(options.embeddingDir, embeddings, skipped));
     const { merged, tokenizer } = changeWeights({ unet: files.unet, textEncoder: files.textEncoder }, baseTokenizer, loras, embeddings);
     try {
       const [textEncoder, unet, vaeDecoder, upscalerRunner] = await Promise.all([
@@ -196,6 +204,7 @@ export class DiffusionModel {
       model.loras = await Promise.all(
         loras.map(async (l) => ({ name: l.file.name, path: l.file.path, weight: l.weight, sha256: await sha256File(l.file.path) })),
       );
+      model.notes.push(...skipped);
       model.embeddings = await Promise.all(embeddings.map(async (e) => ({ word: e.word, path: e.path, vectors: e.count, sha256: await sha256File(e.path) })));
       return model;
     } catch (e) {
@@ -567,6 +576,26 @@ function upscalerSpec(runner: Runner): UpscalerSpec {
   checkRank(input, 4, UP, '(batch, 3, height, width)');
   const out = pickOutput(runner, ['upscaled'], UP);
   return { input, output: out.name, fixedBatch: fixedDim(input, 0) };
+}
+
+/** The usable embeddings of a folder (sorted by name), except words `given` already has; the rest noted in `skipped`. */
+function folderEmbeddings(dir: string, given: readonly EmbeddingFile[], skipped: string[]): EmbeddingFile[] {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new InputError(`embeddings folder ${dir} does not exist`);
+  const words = new Set(given.map((e) => e.word.toLowerCase()));
+  const out: EmbeddingFile[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    if (!/\.safetensors$/i.test(name)) continue;
+    try {
+      const e = readEmbeddingFile(join(dir, name));
+      if (words.has(e.word.toLowerCase())) continue;
+      words.add(e.word.toLowerCase());
+      out.push(e);
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      skipped.push(`embedding ${join(dir, name)} skipped: ${err.message}`);
+    }
+  }
+  return out;
 }
 
 /** Loads a model folder in the diffusers ONNX layout (default: gesso's shipped model). Call release() when done. */

@@ -10,6 +10,7 @@ import { generateCommand } from '../../src/cli/commands/generate.ts';
 import { Rng } from '../../src/core/rng.ts';
 import { readImageInfo } from '../../src/image/read-info.ts';
 import { chooseEmbeddings } from '../../src/pipelines/embedding-choice.ts';
+import { generate } from '../../src/pipelines/generate.ts';
 import { DiffusionModel } from '../../src/pipelines/model-folder.ts';
 import { TokenizerWithWords } from '../../src/text/added-words.ts';
 import { WordTokenizer } from '../../src/text/word-tokenizer.ts';
@@ -130,4 +131,29 @@ test('embeddings from --embedding and the embeddings folder; LoRAs and embedding
   const without = join(scratchDir(), 'without.png');
   assert.equal(await run('a cat, inkwash', ...common.slice(0, -2), '--out', without), 0);
   assert.notDeepEqual(readFileSync(without), readFileSync(first));
+});
+
+test('loadModel reads an embeddings folder: usable files load, a broken one is skipped with a note; the recipe names only the words used', async () => {
+  const folder = dir('folder-embeddings');
+  randomEmbedding(join(folder, 'alpha.safetensors'), 1, 21);
+  randomEmbedding(join(folder, 'beta.safetensors'), 3, 22);
+  writeFileSync(join(folder, 'broken.safetensors'), 'garbage');
+  const model = await DiffusionModel.load(tinyFolder('sd1'), { runner: 'in-process', upscaler: false, embeddingDir: folder });
+  try {
+    assert.deepEqual(
+      model.embeddings.map((e) => [e.word, e.vectors]),
+      [
+        ['alpha', 1],
+        ['beta', 3],
+      ],
+    );
+    assert.ok(model.notes.some((n) => /broken\.safetensors skipped/.test(n)));
+    const r = await generate(model, { prompt: 'a Beta house', steps: 2, width: 64, height: 64, seed: 2 });
+    assert.deepEqual(
+      r.images[0]?.recipe.embeddings.map((e) => e.word),
+      ['beta'],
+    );
+  } finally {
+    await model.release();
+  }
 });
