@@ -80,16 +80,32 @@ async function main(): Promise<void> {
   for (const latent of latents) {
     console.error(`SD 1.5 LoRA step at a ${latent}×${latent} latent (${latent * 8}² pictures) ...`);
     results.push(await measure(latent, rounds));
+    // Written after each size: a 512² run can take an hour on a busy machine; what was measured is kept.
+    const body = section(machine, results, rounds, latents);
+    if (values['no-write'] !== true) writeSection(join(REPO, 'BENCHMARKS.md'), 'finetune', body);
+    console.error(body);
   }
-  const loadAtEnd = currentLoad();
-  const allLoads = [machine.loadAverage, ...results.flatMap((r) => r.loads), loadAtEnd];
+  const allLoads = [machine.loadAverage, ...results.flatMap((r) => r.loads), currentLoad()];
+  const json: Record<string, number | number[] | string> = { load_average: allLoads };
+  for (const r of results) {
+    json[`sd15_lora_step_s_${r.pixels}`] = Number(r.stepS.toFixed(2));
+    json[`sd15_lora_step_cpu_s_${r.pixels}`] = Number(r.stepCpuS.toFixed(2));
+    json[`sd15_lora_session_s_${r.pixels}`] = Number(r.sessionS.toFixed(1));
+    json[`sd15_lora_peak_rss_mib_${r.pixels}`] = Math.round(r.peakRssMiB);
+  }
+  console.log(JSON.stringify(json));
+}
+
+function section(machine: ReturnType<typeof machineInfo>, results: readonly SizeResult[], rounds: number, asked: readonly number[]): string {
+  const allLoads = [machine.loadAverage, ...results.flatMap((r) => r.loads), currentLoad()];
   const fmt = (x: number, d = 1): string => x.toFixed(d);
   const rows = results.map(
     (r) =>
       `| ${r.pixels}×${r.pixels} (latent ${r.latent}²) | ${fmt(r.stepS)} | ${fmt(r.stepCpuS)} | ${fmt(r.warmupS)} | ${fmt(r.forwardGflop)} | ${fmt(r.buildS)} | ${fmt(r.stepBuildS)} | ${fmt(r.sessionS)} (CPU ${fmt(r.sessionCpuS)}) | ${fmt(r.peakRssMiB, 0)} | ${r.loads.map((l) => fmt(l)).join(' → ')} |`,
   );
+  const missing = asked.filter((l) => !results.some((r) => r.latent === l));
   const busy = busyWarning(allLoads, machine.nproc);
-  const body = [
+  return [
     '## Fine-tuning: LoRA training step of an SD 1.5-shaped UNet (`npm run bench:finetune`)',
     '',
     `Run ${machine.date} at commit ${machine.gitCommit}. Machine: ${machine.cpuModel}, nproc ${machine.nproc}, ${machine.simd}, ${machine.memoryGiB} GiB; Node ${machine.node}, onnxruntime-node ${packageVersion('onnxruntime-node')}; 2 ORT intra-op threads; nice as the caller ran it.`,
@@ -102,18 +118,9 @@ async function main(): Promise<void> {
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
     ...rows,
     '',
+    ...(missing.length > 0 ? [`- not measured in this run (still running or stopped): ${missing.map((l) => `${l * 8}²`).join(', ')}`] : []),
     ...(busy ? [`- ${busy}`] : []),
   ].join('\n');
-  if (values['no-write'] !== true) writeSection(join(REPO, 'BENCHMARKS.md'), 'finetune', body);
-  console.log(body);
-  const json: Record<string, number | number[] | string> = { load_average: allLoads };
-  for (const r of results) {
-    json[`sd15_lora_step_s_${r.pixels}`] = Number(r.stepS.toFixed(2));
-    json[`sd15_lora_step_cpu_s_${r.pixels}`] = Number(r.stepCpuS.toFixed(2));
-    json[`sd15_lora_session_s_${r.pixels}`] = Number(r.sessionS.toFixed(1));
-    json[`sd15_lora_peak_rss_mib_${r.pixels}`] = Math.round(r.peakRssMiB);
-  }
-  console.log(JSON.stringify(json));
 }
 
 await main();
