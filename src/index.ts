@@ -215,9 +215,17 @@ export { trainHandler, type TrainPayload } from './server/jobs/train-job.ts';
 export { TrainRuns, readHistory, sampleGrids, type TrainRun, type LossPoint, type SampleGrid } from './server/training/train-runs.ts';
 export { TRAIN_TYPES, type TrainType } from './server/training/train-protocol.ts';
 
-// Fine-tuning on the artist's own pictures: LoRA training, LoRA files (kohya/A1111 keys), merging at load.
-export { finetune, FINETUNE_METHODS, type FinetuneMethod, type FinetuneOptions } from './train/finetune/finetune.ts';
+// Fine-tuning on the artist's own pictures: LoRA training, textual inversion, full fine-tune (with DreamBooth
+// prior preservation), LoRA files (kohya/A1111 keys) and embeddings (A1111 emb_params), applied at load.
+export { finetune, finetuneMethod, FINETUNE_METHODS, type FinetuneMethod, type FinetuneOptions, type FinetuneResult } from './train/finetune/finetune.ts';
 export { trainLora, type LoraTrainingOptions, type LoraTrainingResult } from './train/finetune/train-lora.ts';
+export { trainTextualInversion, type TextualInversionOptions, type TextualInversionResult } from './train/finetune/train-textual-inversion.ts';
+export { trainFull, type FullFinetuneOptions, type FullFinetuneResult } from './train/finetune/train-full.ts';
+export { readEmbeddingFile, writeEmbeddingFile, EMBEDDING_KEY, type EmbeddingFile } from './weights/embedding-file.ts';
+export { embedWords, tokenEmbeddingName, type EmbeddedWords } from './pipelines/embedding-merge.ts';
+export { chooseEmbeddings, DEFAULT_EMBEDDING_DIR } from './pipelines/embedding-choice.ts';
+export { TokenizerWithWords } from './text/added-words.ts';
+export { recipeAdapters, type LoraRecord, type EmbeddingRecord } from './pipelines/recipe.ts';
 export { readLoraFile, writeLoraFile, kohyaKey, type LoraFile, type LoraModule } from './weights/lora-file.ts';
 export { mergeLoras, type WeightedLora } from './pipelines/lora-merge.ts';
 export { chooseLoras, parseLoraArgument, DEFAULT_LORA_DIR } from './pipelines/lora-choice.ts';

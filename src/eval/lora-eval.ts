@@ -1,5 +1,6 @@
 /**
- * What a LoRA did to a model, measured with the default evaluation's classifier (src/eval):
+ * What a fine-tune did to a model (a LoRA, a textual-inversion embedding, or a fully fine-tuned model
+ * folder; "after" is the model with all of them), measured with the default evaluation's classifier (src/eval):
  *   - toward the folder: Fréchet distance, in the classifier's features, between pictures generated
  *     from the folder's own captions (two seeds per picture) and the folder's pictures, without and
  *     with the LoRA;
@@ -19,7 +20,12 @@ import { writeLabelledGrid, type GridRow } from './labelled-grid.ts';
 
 export interface LoraEvalOptions {
   modelDir: string;
-  lora: LoraChoice;
+  /** A LoRA merged into the "after" model. */
+  lora?: LoraChoice;
+  /** Textual-inversion embeddings loaded into the "after" model. */
+  embeddings?: readonly string[];
+  /** The "after" model folder when it is another one (a full fine-tune's); default modelDir. */
+  afterModelDir?: string;
   /** `gesso data` folder of the pictures the LoRA learned. */
   folderDir: string;
   /** `gesso data openclipart --size 64` folder the default evaluation uses. */
@@ -47,7 +53,9 @@ export interface LoraEvalReport {
   generatedForFolder: number;
   generatedPerCategory: number;
   categories: string[];
-  lora: LoraChoice;
+  lora: LoraChoice | null;
+  embeddings: readonly string[];
+  afterModelDir: string;
   seconds: number;
 }
 
@@ -69,8 +77,8 @@ export async function runLoraEval(o: LoraEvalOptions): Promise<LoraEvalReport> {
     const heldOut = prepared.split.heldOut;
     const heldOutFeatures = await features(dataset.readBatch(heldOut.map((h) => h.index)), heldOut.length);
 
-    const side = async (loras: LoraChoice[], label: string): Promise<LoraSideReport> => {
-      const model = await DiffusionModel.load(o.modelDir, { runner: 'in-process', upscaler: false, loras });
+    const side = async (after: boolean, label: string): Promise<LoraSideReport> => {
+      const model = await loadSide(o, after);
       try {
         const forFolder = await generateFor(model, folder, size, o.generation ?? {});
         const folderGen = await features(planesToInput(forFolder.planes), forFolder.count);
@@ -88,8 +96,8 @@ export async function runLoraEval(o: LoraEvalOptions): Promise<LoraEvalReport> {
         await model.release();
       }
     };
-    const before = await side([], 'without the LoRA');
-    const after = await side([o.lora], `with ${o.lora.path} at ${o.lora.weight}`);
+    const before = await side(false, 'before');
+    const after = await side(true, `after (${describeAfter(o)})`);
     if (o.gridPath) await beforeAfterGrid(o, folder, o.gridPath);
     return {
       before,
@@ -98,7 +106,9 @@ export async function runLoraEval(o: LoraEvalOptions): Promise<LoraEvalReport> {
       generatedForFolder: 2 * folder.items.length,
       generatedPerCategory: perPrompt,
       categories: categories.map((c) => c.prompt),
-      lora: o.lora,
+      lora: o.lora ?? null,
+      embeddings: o.embeddings ?? [],
+      afterModelDir: o.afterModelDir ?? o.modelDir,
       seconds: Math.round((performance.now() - started) / 1000),
     };
   } finally {
@@ -123,8 +133,8 @@ async function beforeAfterGrid(o: LoraEvalOptions, folder: ImageDataset, path: s
   const prompts = [...new Set(folder.items.map((i) => i.caption))].slice(0, 3).concat(GRID_PROMPTS.slice(0, 3));
   const seeds = 4;
   const cells = new Map<string, GridRow['cells']>(prompts.map((p) => [p, []]));
-  for (const loras of [[], [o.lora]]) {
-    const model = await DiffusionModel.load(o.modelDir, { runner: 'in-process', upscaler: false, loras });
+  for (const after of [false, true]) {
+    const model = await loadSide(o, after);
     try {
       for (const prompt of prompts) {
         const set = await generateSet(model, prompt, FIRST_SEED, seeds, folder.size, o.generation ?? {});
@@ -138,13 +148,33 @@ async function beforeAfterGrid(o: LoraEvalOptions, folder: ImageDataset, path: s
   }
   const columnLabels = [
     ...Array.from({ length: seeds }, (_, i) => `before, seed ${FIRST_SEED + i}`),
-    ...Array.from({ length: seeds }, (_, i) => `LoRA, seed ${FIRST_SEED + i}`),
+    ...Array.from({ length: seeds }, (_, i) => `after, seed ${FIRST_SEED + i}`),
   ];
   await writeLabelledGrid(
     path,
     prompts.map((p) => ({ label: p, cells: cells.get(p) ?? [] })),
     { cell: 128, columnLabels },
   );
+}
+
+/** The model before (modelDir as it is) or after (afterModelDir, with the LoRA and embeddings). */
+function loadSide(o: LoraEvalOptions, after: boolean): Promise<DiffusionModel> {
+  if (!after) return DiffusionModel.load(o.modelDir, { runner: 'in-process', upscaler: false });
+  return DiffusionModel.load(o.afterModelDir ?? o.modelDir, {
+    runner: 'in-process',
+    upscaler: false,
+    loras: o.lora ? [o.lora] : [],
+    embeddings: o.embeddings ?? [],
+  });
+}
+
+function describeAfter(o: LoraEvalOptions): string {
+  const parts = [
+    ...(o.afterModelDir ? [`model ${o.afterModelDir}`] : []),
+    ...(o.lora ? [`LoRA ${o.lora.path} at ${o.lora.weight}`] : []),
+    ...(o.embeddings ?? []).map((e) => `embedding ${e}`),
+  ];
+  return parts.join(', ') || 'unchanged';
 }
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {

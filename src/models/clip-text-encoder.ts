@@ -17,7 +17,7 @@ import { InputError } from '../core/errors.ts';
 import { Rng } from '../core/rng.ts';
 import { exportOnnx, type ExportedModel } from '../graph/export.ts';
 import { Graph, type Tensor } from '../graph/graph.ts';
-import { add, argmax, cast, equal, gelu, matmul, mul, reshape, sigmoid } from '../graph/ops/index.ts';
+import { add, argmax, cast, concat, equal, gather, gelu, matmul, mul, reshape, sigmoid } from '../graph/ops/index.ts';
 import { Embedding, LayerNorm, Linear, MultiHeadAttention, type WeightInit } from '../nn/index.ts';
 import type { BuildWeights } from './build-options.ts';
 
@@ -148,14 +148,19 @@ export class ClipTextEncoder {
   /**
    * ids (B, S) int32/int64, S = max_position_embeddings -> { lastHiddenState (B, S, D), pooled (B, D) }.
    * `eosTokenId`: pool at the first occurrence of this id instead of at argmax(ids); needed when the end
-   * token is not the largest id (gesso's word tokenizer: 2).
+   * token is not the largest id (gesso's word tokenizer: 2). `addedRows` (n, D): textual-inversion
+   * vectors the ids vocab_size .. vocab_size + n - 1 look up.
    */
-  forward(ids: Tensor, options: { eosTokenId?: number } = {}): { lastHiddenState: Tensor; pooled: Tensor } {
+  forward(ids: Tensor, options: { eosTokenId?: number; addedRows?: Tensor } = {}): { lastHiddenState: Tensor; pooled: Tensor } {
     const c = this.config;
     const [b, s] = ids.shape as [number, number];
     if (ids.rank !== 2 || s !== c.max_position_embeddings)
       throw new InputError(`CLIP text encoder: input_ids must be (B, ${c.max_position_embeddings}), got [${ids.shape.join(', ')}]`);
-    let h = add(this.tokenEmbedding.forward(ids), this.positionEmbedding.weight); // (B, S, D)
+    // Textual inversion: new words' vectors (n, D) after the table's rows, read by ids vocab_size.. (see embedding-merge.ts).
+    const tokens = options.addedRows
+      ? gather(concat([this.tokenEmbedding.weight, options.addedRows], 0), ids, 0) // (B, S, D)
+      : this.tokenEmbedding.forward(ids);
+    let h = add(tokens, this.positionEmbedding.weight); // (B, S, D)
     for (const layer of this.layers) h = layer.forward(h);
     const last = this.finalLayerNorm.forward(h); // (B, S, D)
 

@@ -57,15 +57,17 @@ export function initializerValues(w: OnnxWeights, name: string): Float32Array {
 
 /**
  * The model with `replaced` initializers set to new values and every external initializer read
- * inline, as bytes ORT can load without a folder.
+ * inline, as bytes ORT can load without a folder. `reshaped` gives new dims for replaced initializers
+ * that change size (a token-embedding table with rows added for textual-inversion words).
  */
-export function encodeWithWeights(w: OnnxWeights, replaced: ReadonlyMap<string, Float32Array>): Uint8Array {
+export function encodeWithWeights(w: OnnxWeights, replaced: ReadonlyMap<string, Float32Array>, reshaped?: ReadonlyMap<string, number[]>): Uint8Array {
   const initializer = (w.model.graph?.initializer ?? []).map((t): TensorProtoObject => {
     const name = t.name ?? '';
     const values = replaced.get(name) ?? (t.data_location === 1 ? initializerValues(w, name) : null);
     if (!values) return t;
     const { external_data: _external, data_location: _location, float_data: _floats, ...rest } = t;
-    return { ...rest, raw_data: new Uint8Array(values.buffer, values.byteOffset, values.byteLength) };
+    const dims = reshaped?.get(name);
+    return { ...rest, ...(dims ? { dims } : {}), raw_data: new Uint8Array(values.buffer, values.byteOffset, values.byteLength) };
   });
   return encodeModel({ ...w.model, graph: { ...w.model.graph, initializer } });
 }

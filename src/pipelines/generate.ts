@@ -28,6 +28,7 @@ import { buildA1111Parameters, buildRecipe, type Recipe, type SourceRecord } fro
 import { resolveSettings, type GenerateRequest, type Settings } from './settings.ts';
 import { encodePrompts, type Conditioning } from './text-conditioning.ts';
 import { extractLoraTags } from '../text/lora-tags.ts';
+import { mentionsWord } from './embedding-choice.ts';
 
 export { GenerationCancelled, type StepEvent } from './denoise.ts';
 export type { GenerateRequest, Settings } from './settings.ts';
@@ -227,6 +228,11 @@ async function run(model: DiffusionModel, request: GenerateRequest, options: Gen
       settings,
       seed: settings.seed + index,
       model: { name: model.name, hash },
+      loras: model.loras.map((l) => ({ name: l.name, sha256: l.sha256, weight: l.weight })),
+      // Only the words the prompts write shape the picture (a loaded embeddings folder may hold many more).
+      embeddings: model.embeddings
+        .filter((e) => mentionsWord(settings.prompt, e.word) || mentionsWord(settings.negativePrompt, e.word))
+        .map((e) => ({ word: e.word, sha256: e.sha256, vectors: e.vectors })),
       initImage: initRecord,
       mask: maskRecord,
       latents: request.latents

@@ -28,6 +28,19 @@ export type MergedModels = Record<LoraComponent, Uint8Array | null>;
 export function mergeLoras(targets: LoraTargets, loras: readonly WeightedLora[]): MergedModels {
   const weights: Partial<Record<LoraComponent, OnnxWeights>> = {};
   const open = (component: LoraComponent): OnnxWeights => (weights[component] ??= readOnnxWeights(targets[component]));
+  const merged = loraChanges(open, loras);
+  const encode = (component: LoraComponent): Uint8Array | null => {
+    const w = weights[component];
+    return w && merged[component].size > 0 ? encodeWithWeights(w, merged[component]) : null;
+  };
+  return { unet: encode('unet'), textEncoder: encode('textEncoder') };
+}
+
+/**
+ * The merged values of every weight the LoRAs touch, per component (initializer name -> new values);
+ * `open` gives a component's weights (read once by the caller).
+ */
+export function loraChanges(open: (component: LoraComponent) => OnnxWeights, loras: readonly WeightedLora[]): Record<LoraComponent, Map<string, Float32Array>> {
   // 1. Check every module of every LoRA against the model (nothing merged yet).
   const plan: { lora: WeightedLora; module: LoraModule; initializer: string }[] = [];
   for (const lora of loras) {
@@ -48,17 +61,13 @@ export function mergeLoras(targets: LoraTargets, loras: readonly WeightedLora[])
   const merged: Record<LoraComponent, Map<string, Float32Array>> = { unet: new Map(), textEncoder: new Map() };
   for (const { lora, module, initializer } of plan) {
     if (lora.weight === 0) continue;
-    const w = weights[module.component] as OnnxWeights;
+    const w = open(module.component);
     const target = merged[module.component];
     const values = target.get(initializer) ?? initializerValues(w, initializer);
     addLowRank(values, module, lora.weight * (module.alpha / module.rank));
     target.set(initializer, values);
   }
-  const encode = (component: LoraComponent): Uint8Array | null => {
-    const w = weights[component];
-    return w && merged[component].size > 0 ? encodeWithWeights(w, merged[component]) : null;
-  };
-  return { unet: encode('unet'), textEncoder: encode('textEncoder') };
+  return merged;
 }
 
 function describe(component: LoraComponent): string {

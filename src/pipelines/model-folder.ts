@@ -13,10 +13,12 @@
 import { SD_LAYOUT } from '../models/sd-layout.ts';
 import { readJsonObjectFile } from '../core/json.ts';
 import { withoutInGraphSampling } from './encoder-sampling.ts';
-import { mergeLoras } from './lora-merge.ts';
+import { changeWeights } from './weight-changes.ts';
 import { readLoraFile } from '../weights/lora-file.ts';
+import { readEmbeddingFile, type EmbeddingFile } from '../weights/embedding-file.ts';
+import { sha256File } from '../weights/hash.ts';
 import { DEFAULT_MODEL_DIR } from '../core/paths.ts';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { InputError } from '../core/errors.ts';
 import type { Runner, SessionOptions, ValueInfo } from '../runtime/runner.ts';
@@ -48,6 +50,17 @@ export interface LoadModelOptions {
    * are not changed). See lora-merge.ts.
    */
   loras?: readonly LoraChoice[];
+  /**
+   * Textual-inversion embedding files (A1111 safetensors, `emb_params`): each file's name becomes a word
+   * prompts can use. Added to the text encoder's token table in memory (embedding-merge.ts).
+   */
+  embeddings?: readonly string[];
+  /**
+   * A folder of embeddings (A1111's embeddings/): every `WORD.safetensors` in it is loaded, as A1111 does
+   * at start-up; a file that cannot be used is skipped with a note (model.notes). `embeddings` win over
+   * a folder file of the same word. Recipes record only the words a prompt writes.
+   */
+  embeddingDir?: string;
 }
 
 /** A LoRA file and its weight (`--lora FILE:0.8`). */
@@ -121,7 +134,9 @@ export class DiffusionModel {
   /** Things gesso changed or assumed about this folder while loading it, for the user to read. */
   readonly notes: string[] = [];
   /** LoRAs merged into the weights at load, by file name (what `<lora:name:w>` calls them). */
-  loras: { name: string; path: string; weight: number }[] = [];
+  loras: { name: string; path: string; weight: number; sha256: string }[] = [];
+  /** Textual-inversion words added at load, with their files and vector counts. */
+  embeddings: { word: string; path: string; vectors: number; sha256: string }[] = [];
 
   private constructor(
     readonly dir: string,
@@ -147,7 +162,7 @@ export class DiffusionModel {
     const modelIndex = readJsonObjectFile(join(root, SD_LAYOUT.modelIndex), SD_LAYOUT.modelIndex) as Record<string, unknown>;
     const scheduler = loadSchedulerConfig(files.schedulerConfig);
     const configs = readConfigs(root);
-    const tokenizer = await loadTokenizer(files.tokenizer);
+    const baseTokenizer = await loadTokenizer(files.tokenizer);
     const opened: Runner[] = [];
     const open = async (path: string | Uint8Array, label: string): Promise<Runner> => {
       const runner = await createRunner(path, label, options);
@@ -155,7 +170,10 @@ export class DiffusionModel {
       return runner;
     };
     const loras = (options.loras ?? []).map((l) => ({ file: readLoraFile(l.path), weight: l.weight }));
-    const merged = loras.length > 0 ? mergeLoras({ unet: files.unet, textEncoder: files.textEncoder }, loras) : { unet: null, textEncoder: null };
+    const embeddings = (options.embeddings ?? []).map(readEmbeddingFile);
+    const skipped: string[] = [];
+    if (options.embeddingDir !== undefined) embeddings.push(...folderEmbeddings(options.embeddingDir, embeddings, skipped));
+    const { merged, tokenizer } = changeWeights({ unet: files.unet, textEncoder: files.textEncoder }, baseTokenizer, loras, embeddings);
     try {
       const [textEncoder, unet, vaeDecoder, upscalerRunner] = await Promise.all([
         open(merged.textEncoder ?? files.textEncoder, SD_LAYOUT.textEncoder.onnx),
@@ -183,7 +201,11 @@ export class DiffusionModel {
         files,
         options,
       );
-      model.loras = loras.map((l) => ({ name: l.file.name, path: l.file.path, weight: l.weight }));
+      model.loras = await Promise.all(
+        loras.map(async (l) => ({ name: l.file.name, path: l.file.path, weight: l.weight, sha256: await sha256File(l.file.path) })),
+      );
+      model.notes.push(...skipped);
+      model.embeddings = await Promise.all(embeddings.map(async (e) => ({ word: e.word, path: e.path, vectors: e.count, sha256: await sha256File(e.path) })));
       return model;
     } catch (e) {
       await Promise.all(opened.map((r) => r.release().catch(() => undefined)));
@@ -554,6 +576,26 @@ function upscalerSpec(runner: Runner): UpscalerSpec {
   checkRank(input, 4, UP, '(batch, 3, height, width)');
   const out = pickOutput(runner, ['upscaled'], UP);
   return { input, output: out.name, fixedBatch: fixedDim(input, 0) };
+}
+
+/** The usable embeddings of a folder (sorted by name), except words `given` already has; the rest noted in `skipped`. */
+function folderEmbeddings(dir: string, given: readonly EmbeddingFile[], skipped: string[]): EmbeddingFile[] {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new InputError(`embeddings folder ${dir} does not exist`);
+  const words = new Set(given.map((e) => e.word.toLowerCase()));
+  const out: EmbeddingFile[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    if (!/\.safetensors$/i.test(name)) continue;
+    try {
+      const e = readEmbeddingFile(join(dir, name));
+      if (words.has(e.word.toLowerCase())) continue;
+      words.add(e.word.toLowerCase());
+      out.push(e);
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      skipped.push(`embedding ${join(dir, name)} skipped: ${err.message}`);
+    }
+  }
+  return out;
 }
 
 /** Loads a model folder in the diffusers ONNX layout (default: gesso's shipped model). Call release() when done. */

@@ -13,6 +13,7 @@ import { isJsonObject, type JsonObject, type JsonValue } from '../core/json.ts';
 import type { RuntimeInfo } from '../runtime/runtime-info.ts';
 import { a1111Label, validateSchedulerConfig, type SchedulerConfig } from '../schedulers/index.ts';
 import type { ModelHash } from './model-hash.ts';
+import { autoV2 } from '../weights/hash.ts';
 import type { GenerateRequest, Mode, Settings } from './settings.ts';
 
 export const RECIPE_FORMAT = 'gesso.generate';
@@ -22,6 +23,20 @@ export const RECIPE_VERSION = 1;
 export interface SourceRecord {
   path: string | null;
   sha256: string | null;
+}
+
+/** A LoRA merged into the model: its name (file name without .safetensors), SHA-256 and weight. */
+export interface LoraRecord {
+  name: string;
+  sha256: string;
+  weight: number;
+}
+
+/** A textual-inversion word the model was loaded with: its file's SHA-256 and vector count. */
+export interface EmbeddingRecord {
+  word: string;
+  sha256: string;
+  vectors: number;
 }
 
 export interface Recipe {
@@ -43,6 +58,10 @@ export interface Recipe {
   initImage: SourceRecord | null;
   mask: SourceRecord | null;
   model: { name: string; hash: string; sha256: string; hashedFiles: string[] };
+  /** LoRAs merged into the model at load (recipes made before gesso recorded them have none). */
+  loras: LoraRecord[];
+  /** Textual-inversion embeddings added at load. */
+  embeddings: EmbeddingRecord[];
   /** Starting noise given by the caller instead of the seed's: SHA-256 of its float32 bytes (little-endian). */
   latents: { sha256: string } | null;
   /** Size of the written image (larger than width × height after the upscaler). */
@@ -56,6 +75,8 @@ export interface ImageRecordInput {
   /** This image's seed (batch seed + index). */
   seed: number;
   model: { name: string; hash: ModelHash };
+  loras: LoraRecord[];
+  embeddings: EmbeddingRecord[];
   initImage: SourceRecord | null;
   mask: SourceRecord | null;
   latents: { sha256: string } | null;
@@ -84,6 +105,8 @@ export function buildRecipe(r: ImageRecordInput): Recipe {
     initImage: r.initImage,
     mask: r.mask,
     model: { name: r.model.name, hash: r.model.hash.short, sha256: r.model.hash.sha256, hashedFiles: r.model.hash.files },
+    loras: r.loras,
+    embeddings: r.embeddings,
     latents: r.latents,
     output: r.output,
     runtime: r.runtime,
@@ -101,6 +124,9 @@ export function buildA1111Parameters(r: ImageRecordInput): A1111Parameters {
     else extra['Postprocess upscale to'] = `${r.output.width}x${r.output.height}`;
     extra['Postprocess upscaler'] = 'model upscaler';
   }
+  // A1111 writes these two fields (short hashes) so readers can tell which LoRAs and embeddings were used.
+  if (r.loras.length > 0) extra['Lora hashes'] = r.loras.map((l) => `${l.name}: ${autoV2(l.sha256)}`).join(', ');
+  if (r.embeddings.length > 0) extra['TI hashes'] = r.embeddings.map((e) => `${e.word}: ${autoV2(e.sha256)}`).join(', ');
   extra.Version = 'gesso';
   return {
     prompt: s.prompt,
@@ -175,4 +201,28 @@ export function recipeSources(recipe: JsonObject, where: string): { initImage: S
     return { path: typeof value.path === 'string' ? value.path : null, sha256: typeof value.sha256 === 'string' ? value.sha256 : null };
   };
   return { initImage: source(recipe.initImage, 'initImage'), mask: source(recipe.mask, 'mask') };
+}
+
+/**
+ * The LoRAs and embeddings a recipe records. A recipe from before gesso recorded them gives none; a
+ * malformed entry is an error naming it.
+ */
+export function recipeAdapters(recipe: JsonObject, where: string): { loras: LoraRecord[]; embeddings: EmbeddingRecord[] } {
+  const list = (key: 'loras' | 'embeddings'): JsonObject[] => {
+    const v = recipe[key];
+    if (v === undefined || v === null) return [];
+    if (!Array.isArray(v) || !v.every(isJsonObject)) throw new InputError(`${where}: recipe field ${key} must be a list of objects`);
+    return v as JsonObject[];
+  };
+  const bad = (key: string, e: JsonObject): InputError => new InputError(`${where}: recipe ${key} entry ${JSON.stringify(e).slice(0, 120)} is malformed`);
+  const hex = (v: JsonValue | undefined): v is string => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v);
+  const loras = list('loras').map((e): LoraRecord => {
+    if (typeof e.name !== 'string' || !hex(e.sha256) || typeof e.weight !== 'number') throw bad('loras', e);
+    return { name: e.name, sha256: e.sha256, weight: e.weight };
+  });
+  const embeddings = list('embeddings').map((e): EmbeddingRecord => {
+    if (typeof e.word !== 'string' || !hex(e.sha256) || typeof e.vectors !== 'number') throw bad('embeddings', e);
+    return { word: e.word, sha256: e.sha256, vectors: e.vectors };
+  });
+  return { loras, embeddings };
 }

@@ -1,13 +1,15 @@
 import { DEFAULT_MODEL_DIR } from '../../core/paths.ts';
 import { existsSync } from 'node:fs';
-import { chooseLoras, DEFAULT_LORA_DIR } from '../../pipelines/lora-choice.ts';
+import { chooseLoras, DEFAULT_LORA_DIR, parseLoraArgument } from '../../pipelines/lora-choice.ts';
+import { chooseEmbeddings, DEFAULT_EMBEDDING_DIR, embeddingWord } from '../../pipelines/embedding-choice.ts';
+import { join } from 'node:path';
 import { InputError } from '../../core/errors.ts';
 import { isJsonObject } from '../../core/json.ts';
 import { escapeForTerminal } from '../../core/terminal-text.ts';
 import { checkImageFile, MAX_DECODE_SIDE, readImageInfo } from '../../image/read-info.ts';
 import { generate, type GenerateRequest } from '../../pipelines/generate.ts';
 import { DiffusionModel } from '../../pipelines/model-folder.ts';
-import { recipeSources, requestFromRecipe } from '../../pipelines/recipe.ts';
+import { recipeAdapters, recipeSources, requestFromRecipe } from '../../pipelines/recipe.ts';
 import { recipeRuntime, remakeExpectation } from '../../pipelines/remake.ts';
 import type { RuntimeInfo } from '../../runtime/runtime-info.ts';
 import { sha256File } from '../../weights/hash.ts';
@@ -61,6 +63,10 @@ Options:
   --lora FILE[:W]     merge a LoRA (kohya/A1111 safetensors) into the model at weight W (default 1);
                       repeatable. The prompt tag <lora:NAME:W> does the same with LORA_DIR/NAME.safetensors
   --lora-dir DIR      where <lora:NAME> tags look (default: ./loras)
+  --embedding FILE    load a textual-inversion embedding (A1111 safetensors, emb_params); its file name
+                      (without .safetensors) becomes a word the prompt can use; repeatable
+  --embeddings-dir DIR  every DIR/WORD.safetensors whose WORD the prompt or negative prompt writes is
+                      loaded (default: ./embeddings)
 
 Limits (checked before anything runs; see README "Security"): sides up to ${MAX_SIDE} px, batch up to ${MAX_BATCH},
 prompts up to 100,000 characters (prompt files up to 1 MiB), init images and masks up to ${MAX_DECODE_SIDE}x${MAX_DECODE_SIDE}
@@ -101,10 +107,12 @@ export const generateCommand: Command = {
         overwrite: { type: 'boolean', default: false },
         lora: { type: 'string', multiple: true },
         'lora-dir': { type: 'string' },
+        embedding: { type: 'string', multiple: true },
+        'embeddings-dir': { type: 'string' },
       },
     });
     const { values, positionals } = parsed;
-    const { request, recipeModelHash, recipeRuntime: madeOn } = await buildRequest(values, positionals);
+    const { request, recipeModelHash, recipeRuntime: madeOn, recipeAdapters: recordedAdapters } = await buildRequest(values, positionals);
     const output = planOutput(values.out, values.overwrite === true);
     const modelDir = values.model ?? DEFAULT_MODEL_DIR;
     if (values.model === undefined && !existsSync(modelDir)) throw new InputError('no default model at models/gesso-clipart-v1; pass --model DIR');
@@ -113,9 +121,19 @@ export const generateCommand: Command = {
     if (typeof request.initImage === 'string') await checkImageFile(request.initImage, { what: 'init image' });
     if (typeof request.mask === 'string') await checkImageFile(request.mask, { what: 'mask' });
 
-    const loras = chooseLoras(request.prompt ?? '', values.lora ?? [], values['lora-dir'] ?? DEFAULT_LORA_DIR);
-    const model = await DiffusionModel.load(modelDir, { loras });
+    const loraDir = values['lora-dir'] ?? DEFAULT_LORA_DIR;
+    const embeddingDir = values['embeddings-dir'] ?? DEFAULT_EMBEDDING_DIR;
+    const recorded = recordedAdapters ? await recipeFiles(recordedAdapters, values.lora ?? [], values.embedding ?? [], loraDir, embeddingDir) : null;
+    const loras = chooseLoras(request.prompt ?? '', [...(values.lora ?? []), ...(recorded?.loras ?? [])], loraDir);
+    const embeddings = chooseEmbeddings(
+      [request.prompt ?? '', request.negativePrompt ?? ''],
+      [...(values.embedding ?? []), ...(recorded?.embeddings ?? [])],
+      embeddingDir,
+    );
+    const model = await DiffusionModel.load(modelDir, { loras, embeddings });
     for (const l of model.loras) console.log(`LoRA ${l.name} at weight ${l.weight} merged into the model (${l.path})`);
+    for (const e of model.embeddings)
+      console.log(`embedding "${e.word}" (${e.vectors} vector${e.vectors > 1 ? 's' : ''}) added to the text encoder (${e.path})`);
     const controller = new AbortController();
     // First Ctrl-C stops after the current step (ORT cannot stop mid-run); nothing is written.
     const onInterrupt = (): void => controller.abort();
@@ -173,6 +191,8 @@ interface BuiltRequest {
   /** With --recipe: the model hash and runtime the recipe records (null runtime: not recorded). */
   recipeModelHash?: string;
   recipeRuntime?: RuntimeInfo | null;
+  /** With --recipe: the LoRAs and embeddings it records. */
+  recipeAdapters?: ReturnType<typeof recipeAdapters>;
 }
 
 async function buildRequest(values: Values, promptArgs: string[]): Promise<BuiltRequest> {
@@ -182,6 +202,7 @@ async function buildRequest(values: Values, promptArgs: string[]): Promise<Built
   let recipeModelHash: string | undefined;
   let recipeImages: ReturnType<typeof recipeSources> = { initImage: null, mask: null };
   let madeOn: RuntimeInfo | null | undefined;
+  let adapters: ReturnType<typeof recipeAdapters> | undefined;
   const recipePath = text('recipe');
   const promptFile = text('prompt-file');
   if (promptFile !== undefined && positionals.length > 0)
@@ -198,6 +219,7 @@ async function buildRequest(values: Values, promptArgs: string[]): Promise<Built
     const model = info.recipe.model;
     if (isJsonObject(model) && typeof model.hash === 'string') recipeModelHash = model.hash;
     madeOn = recipeRuntime(info.recipe);
+    adapters = recipeAdapters(info.recipe, recipePath);
     if (positionals.length > 0) request.prompt = positionals.join(' ');
   } else {
     if (positionals.length === 0) throw new InputError('gesso generate needs a prompt: gesso generate "a lighthouse at dusk"');
@@ -268,7 +290,46 @@ async function buildRequest(values: Values, promptArgs: string[]): Promise<Built
     request,
     ...(recipeModelHash !== undefined ? { recipeModelHash } : {}),
     ...(madeOn !== undefined ? { recipeRuntime: madeOn } : {}),
+    ...(adapters !== undefined ? { recipeAdapters: adapters } : {}),
   };
+}
+
+/**
+ * The files of the LoRAs and embeddings a recipe records, as --lora FILE:W / --embedding FILE values:
+ * found among the user's --lora/--embedding files by name, else in the LoRA/embeddings folder. A file
+ * that is missing is an error naming it and how to pass it; one whose SHA-256 differs is a warning.
+ */
+async function recipeFiles(
+  recorded: ReturnType<typeof recipeAdapters>,
+  loraArgs: readonly string[],
+  embeddingArgs: readonly string[],
+  loraDir: string,
+  embeddingDir: string,
+): Promise<{ loras: string[]; embeddings: string[] }> {
+  const given = loraArgs.map(parseLoraArgument);
+  const find = async (what: string, name: string, sha256: string, path: string | undefined, hint: string): Promise<string> => {
+    if (path === undefined || !existsSync(path)) {
+      throw new InputError(`the recipe was made with ${what} (SHA-256 ${sha256.slice(0, 12)}…): no file ${path ?? name}; ${hint}`);
+    }
+    if ((await sha256File(path)) !== sha256)
+      console.error(`gesso: warning: ${escapeForTerminal(path)} is not the ${what} the recipe was made with (SHA-256 differs): the image will differ`);
+    return path;
+  };
+  const loras: string[] = [];
+  for (const l of recorded.loras) {
+    if (given.some((g) => embeddingWord(g.path) === l.name)) continue; // the user's own choice wins
+    const path = join(loraDir, `${l.name}.safetensors`);
+    await find(`LoRA "${l.name}" at weight ${l.weight}`, l.name, l.sha256, path, `pass it with --lora FILE:${l.weight} or --lora-dir DIR`);
+    loras.push(`${path}:${l.weight}`);
+  }
+  const embeddings: string[] = [];
+  for (const e of recorded.embeddings) {
+    const mine = embeddingArgs.find((f) => embeddingWord(f).toLowerCase() === e.word.toLowerCase());
+    const path = mine ?? join(embeddingDir, `${e.word}.safetensors`);
+    await find(`embedding "${e.word}"`, e.word, e.sha256, path, 'pass it with --embedding FILE or --embeddings-dir DIR');
+    if (!mine) embeddings.push(path);
+  }
+  return { loras, embeddings };
 }
 
 function sum(xs: readonly number[]): number {

@@ -9,11 +9,25 @@ export const SAMPLE_PROMPTS = ['a red star', 'a blue star', 'a green tree', 'a y
 export async function sampleGrid(
   modelDir: string,
   outPath: string,
-  options: { prompts?: string[]; seeds?: number; steps?: number; cfg?: number; loras?: readonly LoraChoice[]; size?: number } = {},
+  options: {
+    prompts?: string[];
+    seeds?: number;
+    steps?: number;
+    cfg?: number;
+    loras?: readonly LoraChoice[];
+    /** Textual-inversion embedding files to load. */
+    embeddings?: readonly string[];
+    size?: number;
+  } = {},
 ): Promise<void> {
   const prompts = options.prompts ?? SAMPLE_PROMPTS;
   const seeds = options.seeds ?? 4;
-  const model = await DiffusionModel.load(modelDir, { runner: 'in-process', upscaler: false, ...(options.loras ? { loras: options.loras } : {}) });
+  const model = await DiffusionModel.load(modelDir, {
+    runner: 'in-process',
+    upscaler: false,
+    ...(options.loras ? { loras: options.loras } : {}),
+    ...(options.embeddings ? { embeddings: options.embeddings } : {}),
+  });
   try {
     const rows: Float32Array[][] = [];
     let size = 0;

@@ -12,32 +12,24 @@
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../core/errors.ts';
-import { readJsonObjectFile } from '../../core/json.ts';
 import { Rng } from '../../core/rng.ts';
 import { Graph } from '../../graph/graph.ts';
-import { mul, reduceMean, sub } from '../../graph/ops/index.ts';
 import { buildTrainStep } from '../../autodiff/train-step.ts';
-import { UNet2DCondition, unetConfig } from '../../models/unet2d-condition.ts';
+import { UNet2DCondition } from '../../models/unet2d-condition.ts';
 import { SD_LAYOUT } from '../../models/sd-layout.ts';
 import { DiffusionModel } from '../../pipelines/model-folder.ts';
-import { encodeImage } from '../../pipelines/latents.ts';
 import { encodePrompts } from '../../pipelines/text-conditioning.ts';
 import type { HostTensor } from '../../runtime/tensor.ts';
 import { createNoiseSchedule } from '../../schedulers/index.ts';
 import { writeLoraFile } from '../../weights/lora-file.ts';
-import { initializerValues, readOnnxWeights } from '../../models/onnx-weights.ts';
 import { sampleGrid } from '../default-model/samples.ts';
 import { trainLoop } from '../loop.ts';
 import { warmupCosine } from '../lr-schedule.ts';
 import { TrainSession } from '../train-session.ts';
 import { loadFinetuneData } from './finetune-data.ts';
 import { attachLora, findLinears, freezeAll, loraModules, TEXT_ATTENTION_TARGETS, UNET_ATTENTION_TARGETS } from './lora-attach.ts';
-import { ClipTextEncoder, clipTextConfig, type ClipTextConfig } from '../../models/clip-text-encoder.ts';
-
-function textConfigOf(modelDir: string): ClipTextConfig {
-  const path = join(modelDir, SD_LAYOUT.textEncoder.config);
-  return clipTextConfig(readJsonObjectFile(path, SD_LAYOUT.textEncoder.config) as Record<string, unknown>);
-}
+import { ClipTextEncoder } from '../../models/clip-text-encoder.ts';
+import { diffusionLoss, encodeFolder, loadFolderWeights, noisedBatch, predictionOf, textConfigOf, trainingSize, unetConfigOf } from './finetune-common.ts';
 
 export interface LoraTrainingOptions {
   modelDir: string;
@@ -95,58 +87,40 @@ export async function trainLora(o: LoraTrainingOptions): Promise<LoraTrainingRes
 
   // 1–2. Data, latents and text states, with the folder's own VAE encoder and text encoder.
   const model = await DiffusionModel.load(o.modelDir, { runner: 'in-process', upscaler: false });
-  const size = o.size ?? model.spec.defaultWidth;
-  const multiple = model.spec.vaeScaleFactor * model.spec.unetMultiple;
-  if (!Number.isInteger(size) || size < multiple || size % multiple !== 0) {
-    await model.release();
-    throw new InputError(`--size ${size}: this model needs a multiple of ${multiple} pixels`);
-  }
-  const data = await loadFinetuneData(o.dataDir, size, o.outDir, log).catch(async (e: unknown) => {
-    await model.release();
-    throw e;
-  });
-  mkdirSync(join(o.outDir, 'samples'), { recursive: true }); // only once the data is known good
-  const n = data.items.length;
+  const prediction = predictionOf(model);
   const scheduleConfig = model.scheduler.config;
-  const prediction = scheduleConfig.prediction_type ?? 'epsilon';
-  if (prediction !== 'epsilon' && prediction !== 'v_prediction')
-    throw new InputError(`${o.modelDir}: prediction_type "${prediction}" is not supported for LoRA training`);
-  const captions = data.items.map((i) => i.caption);
+  let size: number;
+  let captions: string[];
   let latents: Float32Array;
   const contexts = new Map<string, Float32Array>();
-  let empty: Float32Array;
-  let sequence: number;
-  let hidden: number;
-  const tokenIds = (caption: string): number[] => Array.from(model.tokenizer.encode(caption).ids);
-  const captionIds = new Map<string, number[]>([['', tokenIds('')], ...captions.map((c): [string, number[]] => [c, tokenIds(c)])]);
+  let sequence = 0;
+  let hidden = 0;
+  const captionIds = new Map<string, number[]>();
   try {
-    const latentSize = model.spec.latentChannels * (size / model.spec.vaeScaleFactor) ** 2;
-    latents = new Float32Array(n * latentSize); // (N, C, h, w)
-    for (let i = 0; i < n; i++) latents.set(await encodeImage(model, data.readBatch([i]), size, size), i * latentSize);
-    const first = await encodePrompts(model, '', '', { maxChunks: 1 });
-    empty = first.cond;
-    sequence = first.sequence;
-    hidden = first.hidden;
-    for (const c of new Set(captions)) contexts.set(c, (await encodePrompts(model, c, '', { maxChunks: 1 })).cond);
+    size = trainingSize(model, o.size);
+    const data = await loadFinetuneData(o.dataDir, size, o.outDir, log);
+    mkdirSync(join(o.outDir, 'samples'), { recursive: true }); // only once the data is known good
+    captions = data.items.map((i) => i.caption);
+    latents = await encodeFolder(model, data, size);
+    for (const c of new Set(['', ...captions])) {
+      const e = await encodePrompts(model, c, '', { maxChunks: 1 });
+      contexts.set(c, e.cond);
+      sequence = e.sequence;
+      hidden = e.hidden;
+      captionIds.set(c, Array.from(model.tokenizer.encode(c).ids));
+    }
   } finally {
     await model.release();
   }
-  log(`data: ${n} pictures at ${size} px, ${contexts.size} distinct captions; text states (${sequence}, ${hidden}); ${prediction} objective`);
+  const n = captions.length;
+  log(`data: ${n} pictures at ${size} px, ${contexts.size - 1} distinct captions; text states (${sequence}, ${hidden}); ${prediction} objective`);
 
   // 3. The UNet with the folder's weights, frozen, and the adapters.
-  const config = unetConfig(readJsonObjectFile(join(o.modelDir, SD_LAYOUT.unet.config), SD_LAYOUT.unet.config) as Record<string, unknown>);
+  const config = unetConfigOf(o.modelDir);
   const g = new Graph();
   const unet = new UNet2DCondition(g, config, new Rng(seed));
   const text = o.textEncoder ? new ClipTextEncoder(g, textConfigOf(o.modelDir), new Rng(seed)) : null;
-  const values = new Map<string, Float32Array>();
-  for (const part of text ? [SD_LAYOUT.unet.onnx, SD_LAYOUT.textEncoder.onnx] : [SD_LAYOUT.unet.onnx]) {
-    const weights = readOnnxWeights(join(o.modelDir, part));
-    for (const p of g.params.keys()) if (weights.initializers.has(p)) values.set(p, initializerValues(weights, p));
-  }
-  const missing = [...g.params.keys()].find((p) => !values.has(p));
-  if (missing)
-    throw new InputError(`${o.modelDir}: no initializer "${missing}"; LoRA training needs a UNet and text encoder exported with diffusers parameter names`);
-  g.setValues(values, { complete: true });
+  loadFolderWeights(g, o.modelDir, text ? [SD_LAYOUT.unet.onnx, SD_LAYOUT.textEncoder.onnx] : [SD_LAYOUT.unet.onnx]);
   freezeAll(g);
   const targets = findLinears(unet).filter((l) => UNET_ATTENTION_TARGETS.test(l.name));
   const attached = attachLora(g, 'unet', targets, { rank, alpha, seed: seed + 1 });
@@ -165,9 +139,7 @@ export async function trainLora(o: LoraTrainingOptions): Promise<LoraTrainingRes
   const t = g.input('t', [batch], 'int64');
   const ids = text ? g.input('ids', [batch, sequence], 'int64') : null;
   const context = text && ids ? text.forward(ids).lastHiddenState : g.input('context', [batch, sequence, hidden]); // (B, S, D)
-  const target = g.input('target', [batch, c.out_channels, h, h]);
-  const d = sub(unet.forward(noisy, t, context), target); // (B, C, h, w)
-  const loss = reduceMean(mul(d, d));
+  const loss = diffusionLoss(unet.forward(noisy, t, context), g.input('target', [batch, c.out_channels, h, h]));
   log(
     `${text ? 'unet and text encoder' : 'unet'}: ${attached.length} attention projections adapted at rank ${rank} (alpha ${alpha}): ${g.paramCount()} trainable parameters`,
   );
@@ -175,7 +147,6 @@ export async function trainLora(o: LoraTrainingOptions): Promise<LoraTrainingRes
   // 4. Training.
   const session = await TrainSession.create(g, buildTrainStep(g, { loss, optimizer: { kind: 'adamw', weightDecay: 0 }, clipGradNorm: 1 }));
   const schedule = createNoiseSchedule(scheduleConfig);
-  const latentSize = c.in_channels * h * h;
   const dropout = o.captionDropout ?? 0.1;
   const samplePrompts = o.samplePrompts ?? [...new Set(captions)].slice(0, 4);
   const writeLora = async (): Promise<void> => {
@@ -208,27 +179,19 @@ export async function trainLora(o: LoraTrainingOptions): Promise<LoraTrainingRes
       checkpoint: { path: checkpointPath, every: o.checkpointEvery ?? 50, metadata: { gesso_lora_name: name } },
       batch: (step): Record<string, HostTensor> => {
         const rng = new Rng((seed * 104729 + step) >>> 0);
-        const x0 = new Float32Array(batch * latentSize);
+        const picks = Array.from({ length: batch }, () => rng.int(n));
         const ctx = new Float32Array(text ? 0 : batch * sequence * hidden);
         const tokens = new BigInt64Array(text ? batch * sequence : 0);
-        const ts: number[] = [];
-        for (let b = 0; b < batch; b++) {
-          const i = rng.int(n);
-          x0.set(latents.subarray(i * latentSize, (i + 1) * latentSize), b * latentSize);
+        picks.forEach((i, b) => {
           const caption = rng.uniform() < dropout ? '' : (captions[i] as string);
           if (text) (captionIds.get(caption) as number[]).forEach((id, k) => (tokens[b * sequence + k] = BigInt(id)));
-          else ctx.set(caption === '' ? empty : (contexts.get(caption) as Float32Array), b * sequence * hidden);
-          ts.push(rng.int(schedule.numTrainTimesteps));
-        }
-        const eps = rng.normal(x0.length);
-        const dims = [batch, c.in_channels, h, h];
+          else ctx.set(contexts.get(caption) as Float32Array, b * sequence * hidden);
+        });
         return {
-          noisy: { dtype: 'float32', dims, data: schedule.addNoiseAt(x0, eps, ts) },
-          t: { dtype: 'int64', dims: [batch], data: BigInt64Array.from(ts.map((v) => BigInt(v))) },
+          ...noisedBatch(rng, schedule, prediction, latents, picks, [batch, c.in_channels, h, h]),
           ...(text
             ? { ids: { dtype: 'int64', dims: [batch, sequence], data: tokens } as HostTensor }
             : { context: { dtype: 'float32', dims: [batch, sequence, hidden], data: ctx } as HostTensor }),
-          target: { dtype: 'float32', dims, data: prediction === 'epsilon' ? eps : schedule.velocity(x0, eps, ts) },
         };
       },
       onStep: (r) => {
