@@ -46,7 +46,7 @@ interface Generation {
 /** The board's Yjs document and its connection; a new one after the server refuses our change. */
 function useBoard(id: string, onNotice: (n: BoardNotice) => void) {
   const [board, setBoard] = useState(() => ({ id, doc: new Y.Doc() }));
-  // Another board: a fresh document (set during render, so the old board's document is never shown for it).
+  // Another board id: a fresh document, set during render so React re-renders before showing the old one.
   if (board.id !== id) setBoard({ id, doc: new Y.Doc() });
   const doc = board.doc;
   const [link, setLink] = useState<BoardLink | null>(null);
