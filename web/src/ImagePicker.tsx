@@ -3,7 +3,17 @@ import { useEffect, useId, useState } from 'react';
 import { type ImageRecord, imageUrl, importImage, searchImages } from './api.ts';
 import { errorText } from './ErrorBanner.tsx';
 
-export function ImagePicker({ label, value, onChange, onError }: { label: string; value: string | null; onChange: (id: string) => void; onError: (e: string) => void }) {
+export function ImagePicker({
+  label,
+  value,
+  onChange,
+  onError,
+}: {
+  label: string;
+  value: string | null;
+  onChange: (id: string) => void;
+  onError: (e: string) => void;
+}) {
   const [q, setQ] = useState('');
   const [images, setImages] = useState<ImageRecord[]>([]);
   const name = useId();
@@ -41,7 +51,7 @@ export function ImagePicker({ label, value, onChange, onError }: { label: string
         {images.map((im) => (
           <label key={im.id} className="picker-item" title={im.prompt}>
             <input type="radio" name={name} value={im.id} checked={value === im.id} onChange={() => onChange(im.id)} aria-label={`${im.prompt || im.id}`} />
-            <img src={imageUrl(im.id)} alt="" width={64} height={64} loading="lazy" />
+            <img className="picker-thumb" src={imageUrl(im.id)} alt="" width={64} height={64} loading="lazy" />
           </label>
         ))}
         {images.length === 0 && <p className="muted">No images yet: generate some, or upload a PNG.</p>}

@@ -17,7 +17,15 @@ function inline(text: string): ReactNode[] {
     else {
       const link = /^\[([^\]]+)\]\(([^)]+)\)$/.exec(token);
       const href = link?.[2] ?? '';
-      out.push(/^https?:\/\//.test(href) ? <a key={out.length} href={href} rel="noreferrer">{link?.[1]}</a> : link?.[1]);
+      out.push(
+        /^https?:\/\//.test(href) ? (
+          <a key={out.length} href={href} rel="noreferrer">
+            {link?.[1]}
+          </a>
+        ) : (
+          link?.[1]
+        ),
+      );
     }
     last = (m.index ?? 0) + token.length;
   }
@@ -46,11 +54,12 @@ export function Markdown({ text, headingOffset = 2 }: { text: string; headingOff
       const H = `h${level}` as 'h3';
       blocks.push(<H key={key}>{inline(line.replace(/^#+ /, ''))}</H>);
       i++;
-    } else if (/^(```|    )/.test(line)) {
+    } else if (/^(```| {4})/.test(line)) {
       const fenced = line.startsWith('```');
       const body: string[] = [];
       i += fenced ? 1 : 0;
-      while (i < lines.length && (fenced ? !(lines[i] as string).startsWith('```') : /^( {4}|\s*$)/.test(lines[i] as string))) body.push((lines[i++] as string).replace(/^ {4}/, ''));
+      while (i < lines.length && (fenced ? !(lines[i] as string).startsWith('```') : /^( {4}|\s*$)/.test(lines[i] as string)))
+        body.push((lines[i++] as string).replace(/^ {4}/, ''));
       if (fenced) i++;
       blocks.push(<pre key={key}>{body.join('\n').trimEnd()}</pre>);
     } else if (line.startsWith('|')) {
@@ -91,7 +100,8 @@ export function Markdown({ text, headingOffset = 2 }: { text: string; headingOff
       const items: string[] = [];
       while (i < lines.length && /^\s*([-*]|\d+\.) /.test(lines[i] as string)) {
         let item = (lines[i++] as string).replace(/^\s*([-*]|\d+\.) /, '');
-        while (i < lines.length && /^\s{2,}\S/.test(lines[i] as string) && !/^\s*([-*]|\d+\.) /.test(lines[i] as string)) item += ` ${(lines[i++] as string).trim()}`;
+        while (i < lines.length && /^\s{2,}\S/.test(lines[i] as string) && !/^\s*([-*]|\d+\.) /.test(lines[i] as string))
+          item += ` ${(lines[i++] as string).trim()}`;
         items.push(item);
       }
       blocks.push(
@@ -104,7 +114,8 @@ export function Markdown({ text, headingOffset = 2 }: { text: string; headingOff
       );
     } else {
       const para: string[] = [];
-      while (i < lines.length && !/^\s*$/.test(lines[i] as string) && !/^(#{1,6} |```|\||\s*([-*]|\d+\.) )/.test(lines[i] as string)) para.push(lines[i++] as string);
+      while (i < lines.length && !/^\s*$/.test(lines[i] as string) && !/^(#{1,6} |```|\||\s*([-*]|\d+\.) )/.test(lines[i] as string))
+        para.push(lines[i++] as string);
       blocks.push(<p key={key}>{inline(para.join(' '))}</p>);
     }
   }

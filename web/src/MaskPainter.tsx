@@ -80,7 +80,7 @@ export function MaskPainter({ imageId, onChange }: { imageId: string; onChange: 
     <fieldset className="mask-painter">
       <legend>Inpainting mask</legend>
       <div className="mask-box">
-        <img src={imageUrl(imageId)} alt="Init image" />
+        <img src={imageUrl(imageId)} alt="Init, under the mask" />
         {size && (
           <canvas
             ref={canvas}

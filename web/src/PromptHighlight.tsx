@@ -5,6 +5,8 @@
 export interface PromptPart {
   text: string;
   weight: number;
+  /** Where the part starts in the prompt: a stable, unique key. */
+  start: number;
 }
 
 export function parsePromptWeights(prompt: string): PromptPart[] {
@@ -12,13 +14,13 @@ export function parsePromptWeights(prompt: string): PromptPart[] {
   const re = /\(([^():]+):\s*(-?\d+(?:\.\d+)?)\)|\(([^()]+)\)|\[([^[\]]+)\]/g;
   let last = 0;
   for (let m = re.exec(prompt); m; m = re.exec(prompt)) {
-    if (m.index > last) parts.push({ text: prompt.slice(last, m.index), weight: 1 });
-    if (m[1] !== undefined) parts.push({ text: m[0], weight: Number(m[2]) });
-    else if (m[3] !== undefined) parts.push({ text: m[0], weight: 1.1 });
-    else parts.push({ text: m[0], weight: 1 / 1.1 });
+    if (m.index > last) parts.push({ text: prompt.slice(last, m.index), weight: 1, start: last });
+    if (m[1] !== undefined) parts.push({ text: m[0], weight: Number(m[2]), start: m.index });
+    else if (m[3] !== undefined) parts.push({ text: m[0], weight: 1.1, start: m.index });
+    else parts.push({ text: m[0], weight: 1 / 1.1, start: m.index });
     last = m.index + m[0].length;
   }
-  if (last < prompt.length) parts.push({ text: prompt.slice(last), weight: 1 });
+  if (last < prompt.length) parts.push({ text: prompt.slice(last), weight: 1, start: last });
   return parts;
 }
 
@@ -27,11 +29,11 @@ export function PromptHighlight({ prompt, id }: { prompt: string; id: string }) 
   if (!parts.some((p) => p.weight !== 1)) return null;
   return (
     <p className="prompt-weights" id={id}>
-      {parts.map((p, i) =>
+      {parts.map((p) =>
         p.weight === 1 ? (
-          <span key={i}>{p.text}</span>
+          <span key={p.start}>{p.text}</span>
         ) : (
-          <mark key={i} className={p.weight > 1 ? 'up' : 'down'} title={`weight ${p.weight.toFixed(2)}`}>
+          <mark key={p.start} className={p.weight > 1 ? 'up' : 'down'} title={`weight ${p.weight.toFixed(2)}`}>
             {p.text}
             <sub>×{p.weight.toFixed(2)}</sub>
           </mark>

@@ -214,8 +214,15 @@ export type LossPoint = { step: number } & Record<string, number>;
 export const explore = (body: ExploreRequest) => api<Job>('POST', '/api/explore', body);
 export const modelCatalog = () => api<{ default: string; models: ModelCard[] }>('GET', '/api/models/catalog');
 export const modelPictureUrl = (id: string, name: string) => `/api/models/${encodeURIComponent(id)}/files/${encodeURIComponent(name)}`;
-export const stylize = (body: { method: string; contentImageId: string; styleImageId?: string; model?: string; strength?: number; size?: number; iterations?: number }) =>
-  api<Job>('POST', '/api/style', body);
+export const stylize = (body: {
+  method: string;
+  contentImageId: string;
+  styleImageId?: string;
+  model?: string;
+  strength?: number;
+  size?: number;
+  iterations?: number;
+}) => api<Job>('POST', '/api/style', body);
 export const getJob = (id: string) => api<Job>('GET', `/api/jobs/${id}`);
 export const datasets = () => api<{ registered: Dataset[]; available: string[] }>('GET', '/api/datasets');
 export const registerDataset = (id: string) => api<Dataset>('POST', '/api/datasets', { id });

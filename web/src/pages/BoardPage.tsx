@@ -4,11 +4,12 @@
  * candidates (one vote per member). Everything but presence is a Yjs document synced over the server's
  * WebSocket; the server refuses a viewer's changes, and the page then reloads the board as the server has it.
  */
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import * as Y from 'yjs';
 import { api, type ImageRecord, searchImages } from '../api.ts';
 import { type BoardLink, type BoardNotice, type BoardUser, connectBoard } from '../boardSync.ts';
 import { ErrorBanner, errorText } from '../ErrorBanner.tsx';
+import { objectKey } from '../objectKey.ts';
 import { bindTextarea } from '../yTextarea.ts';
 import '../board.css';
 
@@ -44,8 +45,10 @@ interface Generation {
 
 /** The board's Yjs document and its connection; a new one after the server refuses our change. */
 function useBoard(id: string, onNotice: (n: BoardNotice) => void) {
-  const [epoch, setEpoch] = useState(0);
-  const doc = useMemo(() => new Y.Doc(), [id, epoch]);
+  const [board, setBoard] = useState(() => ({ id, doc: new Y.Doc() }));
+  // Another board id: a fresh document, set during render so React re-renders before showing the old one.
+  if (board.id !== id) setBoard({ id, doc: new Y.Doc() });
+  const doc = board.doc;
   const [link, setLink] = useState<BoardLink | null>(null);
   const [status, setStatus] = useState('connecting');
   const noticeRef = useRef(onNotice);
@@ -56,7 +59,7 @@ function useBoard(id: string, onNotice: (n: BoardNotice) => void) {
       doc,
       (n) => {
         noticeRef.current(n);
-        if (n.type === 'refused') setTimeout(() => setEpoch((e) => e + 1), 0);
+        if (n.type === 'refused') setTimeout(() => setBoard((b) => ({ id: b.id, doc: new Y.Doc() })), 0);
       },
       setStatus,
     );
@@ -221,18 +224,24 @@ export function BoardPage({ id }: { id: string }) {
         }}
         style={{ minHeight: Math.max(340, Math.ceil(items.length / 6) * 150 + 60) }}
       >
-        {items.toArray().map((p, i) => {
+        {items.toArray().map((p) => {
           const selectors = others.filter((o) => o.selected === p.imageId);
           const voters = counts.get(p.imageId) ?? [];
           const outline = selectors[0]?.user.colour ?? (selected === p.imageId ? me?.colour : undefined);
           return (
             <figure
-              key={`${p.imageId}-${i}`}
+              key={objectKey(p)}
               style={{ left: p.x, top: p.y, ...(outline ? { outline: `3px solid ${outline}` } : {}) }}
               data-testid="placed"
               data-id={p.imageId}
             >
-              <button type="button" className="board-pick" onClick={() => select(p.imageId)} aria-pressed={selected === p.imageId} aria-label={`Select ${p.prompt || p.imageId}`}>
+              <button
+                type="button"
+                className="board-pick"
+                onClick={() => select(p.imageId)}
+                aria-pressed={selected === p.imageId}
+                aria-label={`Select ${p.prompt || p.imageId}`}
+              >
                 <img src={`/api/collections/${id}/images/${p.imageId}/png`} alt={p.prompt || p.imageId} width={128} height={128} />
               </button>
               <figcaption>
@@ -279,7 +288,14 @@ export function BoardPage({ id }: { id: string }) {
       <h2>Prompt drafts</h2>
       <div className="board-drafts">
         {drafts.toArray().map((t, i) => (
-          <Draft key={i} index={i} text={t} readOnly={!canEdit} onFocus={(f) => setPresence('draft', f ? i : null)} onGenerate={() => generateFrom(t)} />
+          <Draft
+            key={objectKey(t)}
+            index={i}
+            text={t}
+            readOnly={!canEdit}
+            onFocus={(f) => setPresence('draft', f ? i : null)}
+            onGenerate={() => generateFrom(t)}
+          />
         ))}
         {canEdit && (
           <button type="button" onClick={() => drafts.push([new Y.Text()])}>
@@ -330,7 +346,19 @@ export function BoardPage({ id }: { id: string }) {
   );
 }
 
-function Draft({ index, text, readOnly, onFocus, onGenerate }: { index: number; text: Y.Text; readOnly: boolean; onFocus: (focused: boolean) => void; onGenerate: () => void }) {
+function Draft({
+  index,
+  text,
+  readOnly,
+  onFocus,
+  onGenerate,
+}: {
+  index: number;
+  text: Y.Text;
+  readOnly: boolean;
+  onFocus: (focused: boolean) => void;
+  onGenerate: () => void;
+}) {
   const ref = useRef<HTMLTextAreaElement>(null);
   useEffect(() => (ref.current ? bindTextarea(text, ref.current) : undefined), [text]);
   return (

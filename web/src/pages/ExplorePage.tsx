@@ -235,7 +235,7 @@ function GanControls({
           Sample
         </button>
       </form>
-      <div className="sub" role="group" aria-label="With the picked images">
+      <fieldset className="sub" aria-label="With the picked images">
         <h2>With the picks ({picked.length})</h2>
         <div className="grid-fields">
           <label>
@@ -272,7 +272,7 @@ function GanControls({
           </button>
         </div>
         <p className="hint">Breed and walk need 2+ picks, a grid exactly 4 (corners in pick order).</p>
-      </div>
+      </fieldset>
       <fieldset className="sub" disabled={!base || running}>
         <legend>Genes of pick 1</legend>
         {genes.map((g) => (
@@ -298,7 +298,7 @@ function DiffusionControls({ running, format, setFormat, onRun }: ControlProps) 
   const [steps, setSteps] = useState(15);
   const common = () => ({ prompts: [promptA, promptB].filter((p) => p.trim() !== ''), noiseSeeds: [seedA, seedB], steps });
   return (
-    <div className="sub" role="group" aria-label="Between two prompts">
+    <fieldset className="sub" aria-label="Between two prompts">
       <h2>Between two prompts and seeds</h2>
       <label>
         Prompt A
@@ -335,6 +335,6 @@ function DiffusionControls({ running, format, setFormat, onRun }: ControlProps) 
           3×3 grid
         </button>
       </div>
-    </div>
+    </fieldset>
   );
 }

@@ -21,12 +21,19 @@ export function LibraryPage() {
   const grid = useRef<HTMLDivElement>(null);
   const image: ImageRecord | undefined = lib.images[active];
 
+  // A new filter starts again at the first image.
+  const changeFilter = (change: (f: ImageFilter) => ImageFilter) => {
+    setFilter(change);
+    setActive(0);
+  };
   // Search as the user types, after a short pause.
   useEffect(() => {
-    const t = setTimeout(() => setFilter((f) => ({ ...f, q: text.trim() || undefined })), 250);
+    const t = setTimeout(() => {
+      setFilter((f) => ({ ...f, q: text.trim() || undefined }));
+      setActive(0);
+    }, 250);
     return () => clearTimeout(t);
   }, [text]);
-  useEffect(() => setActive(0), [filter]);
 
   const update = useCallback(
     async (change: Promise<ImageRecord>) => {
@@ -79,7 +86,10 @@ export function LibraryPage() {
         </label>
         <label>
           Minimum rating
-          <select value={filter.minRating ?? ''} onChange={(e) => setFilter((f) => ({ ...f, minRating: e.target.value ? Number(e.target.value) : undefined }))}>
+          <select
+            value={filter.minRating ?? ''}
+            onChange={(e) => changeFilter((f) => ({ ...f, minRating: e.target.value ? Number(e.target.value) : undefined }))}
+          >
             <option value="">any</option>
             {[1, 2, 3, 4, 5].map((r) => (
               <option key={r} value={r}>
@@ -90,10 +100,14 @@ export function LibraryPage() {
         </label>
         <label>
           Tag
-          <input value={filter.tag ?? ''} onChange={(e) => setFilter((f) => ({ ...f, tag: e.target.value.trim() || undefined }))} />
+          <input value={filter.tag ?? ''} onChange={(e) => changeFilter((f) => ({ ...f, tag: e.target.value.trim() || undefined }))} />
         </label>
         <label className="check">
-          <input type="checkbox" checked={filter.favourite ?? false} onChange={(e) => setFilter((f) => ({ ...f, favourite: e.target.checked || undefined }))} />{' '}
+          <input
+            type="checkbox"
+            checked={filter.favourite ?? false}
+            onChange={(e) => changeFilter((f) => ({ ...f, favourite: e.target.checked || undefined }))}
+          />{' '}
           Favourites
         </label>
         <span className="muted" aria-live="polite">

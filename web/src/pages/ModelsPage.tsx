@@ -41,9 +41,10 @@ export function ModelsPage() {
       <ErrorBanner error={error} onDismiss={() => setError(null)} />
       <nav aria-label="Models" className="model-index">
         {models.map((m) => (
-          <a key={m.id} href={`#/models`} onClick={(e) => (e.preventDefault(), document.getElementById(`model-${m.id}`)?.focus())}>
+          // A button, not a link: the hash holds the route, so the card cannot be a fragment target.
+          <button key={m.id} type="button" onClick={() => document.getElementById(`model-${m.id}`)?.focus()}>
             {m.id}
-          </a>
+          </button>
         ))}
       </nav>
       {models.map((m) => {

@@ -114,11 +114,11 @@ export function TastePage() {
       {why && (
         <section aria-label="Why this score" className="taste-why" data-testid="why">
           <h3>
-            Why <img src={imageUrl(why.id)} alt="this image" width={48} height={48} /> scores {why.score.toFixed(2)}
+            Why <img src={imageUrl(why.id)} alt="this one" width={48} height={48} /> scores {why.score.toFixed(2)}
           </h3>
           <p className="muted">
-            The past choices that move its score most, of {why.judgements}: each number is how much the score would drop without that choice
-            (negative: the choice holds it down).
+            The past choices that move its score most, of {why.judgements}: each number is how much the score would drop without that choice (negative: the
+            choice holds it down).
           </p>
           <ol>
             {why.influences.map((inf) => (
@@ -126,7 +126,10 @@ export function TastePage() {
                 <img src={imageUrl(inf.winnerId)} alt="preferred" width={40} height={40} /> over{' '}
                 <img src={imageUrl(inf.loserId)} alt="not preferred" width={40} height={40} />{' '}
                 {inf.kind === 'comparison' ? 'you picked the first in a comparison' : `you rated them ${inf.ratings?.join(' and ')}`} ·{' '}
-                <strong>{inf.contribution >= 0 ? '+' : ''}{inf.contribution.toFixed(2)}</strong>
+                <strong>
+                  {inf.contribution >= 0 ? '+' : ''}
+                  {inf.contribution.toFixed(2)}
+                </strong>
               </li>
             ))}
           </ol>
@@ -144,7 +147,7 @@ export function TastePage() {
       <ul className="taste-suggestions">
         {suggestions?.map((s) => (
           <li key={`${s.prompt}|${s.cfgScale}`} data-testid="suggestion">
-            <img src={imageUrl(s.bestImageId)} alt="the best image these settings made" width={64} height={64} />
+            <img src={imageUrl(s.bestImageId)} alt="the best these settings made" width={64} height={64} />
             <div>
               <strong>{s.prompt}</strong> · CFG {s.cfgScale ?? 'default'} · seeds {s.seeds.join(', ')}
               <br />

@@ -110,7 +110,14 @@ export function TrainPage() {
             <p className="muted">No datasets: start the server with --datasets DIR (folders built by gesso data).</p>
           )}
         </section>
-        <StartForm datasets={data.registered.filter((d) => d.cleared && !(d.flagged && d.decision === 'exclude'))} onStarted={(run) => (setSelected(run.id), refresh())} onError={onError} />
+        <StartForm
+          datasets={data.registered.filter((d) => d.cleared && !(d.flagged && d.decision === 'exclude'))}
+          onStarted={(run) => {
+            setSelected(run.id);
+            refresh();
+          }}
+          onError={onError}
+        />
         <ErrorBanner error={error} onDismiss={() => setError(null)} />
       </div>
       <section className="panel" aria-labelledby="runs-h">
@@ -119,7 +126,11 @@ export function TrainPage() {
           {runs.map((r) => (
             <li key={r.id}>
               <button type="button" aria-pressed={selected === r.id} onClick={() => setSelected(r.id)}>
-                {r.name} <span className="muted">({r.type} on {r.dataset})</span> — {r.state}, step {r.step}/{r.steps}
+                {r.name}{' '}
+                <span className="muted">
+                  ({r.type} on {r.dataset})
+                </span>{' '}
+                — {r.state}, step {r.step}/{r.steps}
               </button>
             </li>
           ))}
@@ -275,7 +286,7 @@ function RunView({ id, onChange, onError }: { id: string; onChange: () => void; 
   if (!run) return <p className="muted">Loading the run…</p>;
   const sample = shown ?? samples.at(-1) ?? null;
   return (
-    <div className="run" aria-label={`Run ${run.name}`}>
+    <section className="run" aria-label={`Run ${run.name}`}>
       <p data-testid="run-status">
         {run.name}: {run.state}, step {run.step}/{run.steps}
         {run.error ? ` — ${run.error}` : ''}
@@ -311,6 +322,6 @@ function RunView({ id, onChange, onError }: { id: string; onChange: () => void; 
           )}
         </div>
       </div>
-    </div>
+    </section>
   );
 }
