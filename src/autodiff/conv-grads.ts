@@ -12,8 +12,6 @@ import {
   conv,
   type convGeometry,
   convTranspose,
-  depthToSpace,
-  gather,
   matmul,
   pad,
   reduceSum,
@@ -121,47 +119,8 @@ export function convInputGrad(x: Tensor, weight: Tensor, gy: Tensor, geo: Geomet
     // Rows/cols the forward never read (when stride leaves a remainder) get zero gradient.
     return dh2 === h && dw2 === w ? dx : pad(dx, [0, 0, 0, 0, 0, 0, h - dh2, w - dw2]);
   }
-  if (fitsSubpixel(x, weight, gy, geo)) return convInputGradSubpixel(weight, gy);
   const outputPadding = [h - (sh * (ho - 1) + dh * (kh - 1) + 1 - pt - pb), w - (sw * (wo - 1) + dw * (kw - 1) + 1 - pl - pr)];
   return convTranspose(gy, weight, null, { strides: geo.strides, pads: geo.pads, dilations: geo.dilations, group: geo.group, outputPadding });
-}
-
-/** The common downsampling conv: 3×3, stride 2, pad 1, on an even-sized input (so dX is exactly 2× gy's size). */
-function fitsSubpixel(x: Tensor, weight: Tensor, gy: Tensor, geo: Geometry): boolean {
-  const [, , h, w] = x.shape as [number, number, number, number];
-  const [, , ho, wo] = gy.shape as [number, number, number, number];
-  return (
-    weight.rank === 4 &&
-    weight.shape[2] === 3 &&
-    weight.shape[3] === 3 &&
-    geo.group === 1 &&
-    geo.strides.every((s) => s === 2) &&
-    geo.dilations.every((d) => d === 1) &&
-    geo.pads.every((p) => p === 1) &&
-    h === 2 * ho &&
-    w === 2 * wo
-  );
-}
-
-/**
- * dX of a 3×3 stride-2 pad-1 conv without ConvTranspose (measured ~5× slower than the forward on
- * ORT's CPU kernels): each of the 4 output phases (row parity p, column parity q) of dX is a stride-1
- * conv of gy with at most 2×2 taps of W. Row u = 2i' + p of dX reads gy row i' through tap a = 1 when
- * p = 0, and gy rows i' and i' + 1 through taps a = 2 and a = 0 when p = 1 (columns alike). So one
- * 2×2 conv of gy with a (4·Cin, Cout, 2, 2) kernel built from W (zeros where a phase has no tap; 16/9
- * of the necessary multiply-adds, on the fast stride-1 kernels) followed by DepthToSpace(2).
- */
-function convInputGradSubpixel(weight: Tensor, gy: Tensor): Tensor {
-  const [cout, cin] = weight.shape as [number, number, number, number];
-  const g = weight.graph;
-  const padded = pad(weight, [0, 0, 0, 0, 0, 0, 1, 1]); // (Cout, Cin, 4, 4), row/col 3 all zeros
-  // taps[p][r]: W's tap for phase p at gy offset r; 3 picks the zero row.
-  const taps = g.constant(BigInt64Array.from([1n, 3n, 2n, 0n]), [2, 2], 'int64', 'subpixel_taps');
-  const rows = gather(padded, taps, 2); // (Cout, Cin, p, r, 4)
-  const both = gather(rows, taps, 4); // (Cout, Cin, p, r, q, s)
-  const kernel = reshape(transpose(both, [2, 4, 1, 0, 3, 5]), [4 * cin, cout, 2, 2]); // ((p, q, Cin), Cout, r, s)
-  const phases = conv(gy, kernel, null, { pads: [0, 0, 1, 1] }); // (N, 4·Cin, Ho, Wo)
-  return depthToSpace(phases, 2); // DCR: channel (p·2 + q)·Cin + c -> (c, 2i + p, 2j + q)
 }
 
 /** dL/dx for y = convTranspose(x, W): the adjoint of a transposed convolution is a convolution. */

@@ -188,8 +188,8 @@ const cases: Record<string, GradCase> = {
       return { wrt: [x, w], out: op.conv(x, w, null, { strides: [2, 2], pads: [1, 0, 1, 1] }) };
     },
   },
-  // The downsampling conv (3x3, stride 2, pad 1, even size): dX by the sub-pixel conv + DepthToSpace.
-  'Conv (3x3 stride 2 pad 1, even size: sub-pixel dX)': {
+  // The downsampling conv (3x3, stride 2, pad 1) on an even size, where dX is exactly twice gy's size.
+  'Conv (3x3 stride 2 pad 1, even size)': {
     build: (g) => {
       const x = g.input('x', [2, 3, 6, 8]);
       const w = g.input('w', [4, 3, 3, 3]);
@@ -197,7 +197,7 @@ const cases: Record<string, GradCase> = {
       return { wrt: [x, w, b], out: op.conv(x, w, b, { strides: [2, 2], pads: 1 }) };
     },
   },
-  'Conv NCHWc (16->32, 3x3 stride 2 pad 1, even size: sub-pixel dX)': {
+  'Conv NCHWc (16->32, 3x3 stride 2 pad 1, even size)': {
     nchwcBlock: nchwcBlockSize(),
     build: (g) => {
       const x = g.input('x', [2, 16, 6, 6]);
