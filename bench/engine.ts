@@ -418,7 +418,7 @@ function sectionBody(s: SectionInput): string {
           '',
           '### Per pass, per core',
           '',
-          'One thread each (`intraOpNumThreads` 1, `torch.set_num_threads(1)`), so the times are per core. CPU ms of the process, medians: on a shared machine other jobs stretch wall time far more than the work a run does. PyTorch and gesso alternate (round r: the PyTorch child, then gesso). Conv passes: PyTorch runs `F.conv2d` and `aten.convolution_backward` with one output mask (the kernels autograd calls); gesso runs each variant its rules can emit, "(used)" marking what the training step runs. Other rows: forward + backward of one layer given the output gradient (gesso: its autodiff; PyTorch: autograd). bf16: the same with bf16 operands / autocast.',
+          'One thread each (`intraOpNumThreads` 1, `torch.set_num_threads(1)`), so the times are per core. CPU ms of the process, medians: on a shared machine other jobs stretch wall time far more than the work a run does. PyTorch and gesso alternate (round r: the PyTorch child, then gesso). The gesso models sum each result of over 64k elements to a scalar inside the graph (one extra read), so the time is the pass and not a copy of its result into JavaScript. Conv passes: PyTorch runs `F.conv2d` and `aten.convolution_backward` with one output mask (the kernels autograd calls); gesso runs each variant its rules can emit, "(used)" marking what the training step runs. Other rows: forward + backward of one layer given the output gradient (gesso: its autodiff; PyTorch: autograd). bf16: the same with bf16 operands / autocast.',
           '',
           passMarkdown(s.passRows),
         ]

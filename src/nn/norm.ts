@@ -1,6 +1,7 @@
 /**
- * GroupNorm, LayerNorm and InstanceNorm, composed from primitive ops (ReduceMean, Sub, Mul, Sqrt, Div)
- * so autodiff differentiates through them. Variance is the biased one (divide by n), as PyTorch.
+ * GroupNorm, LayerNorm and InstanceNorm. GroupNorm is one composite node with a fused gradient rule
+ * (src/graph/ops/fused.ts); LayerNorm and InstanceNorm use ONNX InstanceNormalization (own rule) and
+ * `normalize` primitive ops. Variance is the biased one (divide by n), as PyTorch.
  */
 import { InputError } from '../core/errors.ts';
 import type { Graph, Tensor } from '../graph/graph.ts';
