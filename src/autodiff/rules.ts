@@ -8,7 +8,6 @@ import { ShapeError } from '../core/errors.ts';
 import type { Node, Tensor } from '../graph/graph.ts';
 import {
   add,
-  avgPool,
   reciprocal,
   reduceMean,
   sqrt,
@@ -302,15 +301,13 @@ export const RULES: Record<string, GradRule> = {
     const x = input(n, 0);
     const mode = n.attrs['mode'];
     const [, , h, w] = x.shape as [number, number, number, number];
-    const [, , ho, wo] = gy!.shape as [number, number, number, number];
+    const [nb, c, ho, wo] = gy!.shape as [number, number, number, number];
     if (!mode || !('s' in mode) || mode.s !== 'nearest' || ho % h !== 0 || wo % w !== 0) {
       throw new ShapeError(`autodiff: Resize ${n.name} has a gradient rule for nearest integer upsampling only`);
     }
-    // Nearest upsampling by (sh, sw) copies each cell into an sh×sw block: sum the block, as an
-    // average pool times the block size (ORT's pooling kernel beats a ReduceSum over two inner axes
-    // of a 6-D view; for power-of-two factors the scaling is exact).
-    const [sh, sw] = [ho / h, wo / w];
-    return [mul(avgPool(gy!, { kernel: [sh, sw] }), sh * sw), null, null];
+    // Nearest upsampling by (sh, sw) copies each cell into an sh×sw block: sum the block.
+    const blocks = reshape(gy!, [nb, c, h, ho / h, w, wo / w]);
+    return [reduceSum(blocks, [3, 5]), null, null];
   },
   // DCR DepthToSpace and SpaceToDepth are each other's inverse, and both only permute elements.
   DepthToSpace: (n, [gy]) => {
