@@ -10,9 +10,13 @@
  * Prints a table, rewrites the `engine` section of BENCHMARKS.md, and prints as its LAST line one
  * JSON object (speedups are torch ms / gesso ms; null while gesso is skipped).
  *
+ * 6. the training steps of gesso's own networks (bench/engine_steps.ts: the GAN of `gesso train gan` and
+ *    the style network of `gesso train style`, with bench:gan's and bench:style's code) against PyTorch.
+ *
  * Flags: --quick (fewer rounds, no tfjs training), --no-write (leave BENCHMARKS.md),
  * --peers torch,tfjs (which peers to run), --openblas-coretype NAME (skip the core-type check and use
- * this OPENBLAS_CORETYPE for the PyTorch children), --no-passes (skip the per-pass table).
+ * this OPENBLAS_CORETYPE for the PyTorch children), --no-passes (skip the per-pass table),
+ * --no-model-steps (skip the GAN and style-network steps), --threads N (ORT and PyTorch threads).
  */
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +27,7 @@ import { busyWarning, currentLoad, machineInfo, packageVersion } from './lib/mac
 import { timeOrtMatmul } from './lib/ort-matmul.ts';
 import { runTfjsPeer, runTorchBlasCheck, runTorchPeer, TORCH_UNSET_ENV, torchPython, type BlasCheck } from './lib/peers.ts';
 import { passMarkdown, passText, runPassTable, type PassRow } from './engine_passes.ts';
+import { runModelSteps, stepsJson, stepsMarkdown, stepsText, type ModelStepRow } from './engine_steps.ts';
 import { buildRows, headline, markdownTable, textTable, type Ceiling, type Measurement } from './lib/report.ts';
 import { isTimed, type PeerReport, type StepResult } from './lib/results.ts';
 import { gflopsPerSecond, median } from './lib/rounds.ts';
@@ -44,7 +49,15 @@ const MAX_BLAS_REL_ERR = 1e-4;
 /** Below this fraction of ORT's MatMul rate the PyTorch peer counts as handicapped (DESIGN.md §6). */
 const HANDICAP_FRACTION = 0.5;
 
-function parseFlags(argv: string[]): { quick: boolean; write: boolean; peers: PeerName[]; openblasCoretype?: string; passes: boolean; threads: number } {
+function parseFlags(argv: string[]): {
+  quick: boolean;
+  write: boolean;
+  peers: PeerName[];
+  openblasCoretype?: string;
+  passes: boolean;
+  modelSteps: boolean;
+  threads: number;
+} {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -53,6 +66,7 @@ function parseFlags(argv: string[]): { quick: boolean; write: boolean; peers: Pe
       peers: { type: 'string', default: KNOWN_PEERS.join(',') },
       'openblas-coretype': { type: 'string' },
       'no-passes': { type: 'boolean', default: false },
+      'no-model-steps': { type: 'boolean', default: false },
       threads: { type: 'string', default: String(DEFAULT_THREADS) },
     },
   });
@@ -72,6 +86,7 @@ function parseFlags(argv: string[]): { quick: boolean; write: boolean; peers: Pe
     peers: peers as PeerName[],
     openblasCoretype: coretype,
     passes: values['no-passes'] !== true,
+    modelSteps: values['no-model-steps'] !== true,
     threads,
   };
 }
@@ -227,6 +242,14 @@ async function main(): Promise<void> {
     notes.push(...table.notes);
   }
 
+  // 6. The training steps of gesso's own networks (they need the PyTorch peer).
+  let stepRows: ModelStepRow[] = [];
+  if (flags.modelSteps && torch) {
+    const steps = await runModelSteps({ quick, threads: THREADS, coretype, log });
+    stepRows = steps.rows;
+    notes.push(...steps.notes);
+  }
+
   // A peer whose MatMul runs far below ORT's is on a slow BLAS: its ratios would flatter gesso.
   const handicapped = ceiling.torchGflops !== null && ceiling.ortGflops !== null && ceiling.torchGflops < HANDICAP_FRACTION * ceiling.ortGflops;
   if (handicapped) {
@@ -250,6 +273,7 @@ async function main(): Promise<void> {
   console.log(textTable(rows));
   console.log('gesso speedup = peer median ms / gesso median ms (above 1: gesso is faster).');
   if (passRows.length > 0) console.log(`\nper pass, one thread each, CPU ms medians:\n${passText(passRows)}`);
+  if (stepRows.length > 0) console.log(`\ntraining steps of gesso's own networks, medians:\n${stepsText(stepRows)}`);
   for (const n of notes) console.log(`note: ${n}`);
 
   if (flags.write) {
@@ -271,6 +295,7 @@ async function main(): Promise<void> {
         coretype,
         blasChecks,
         passRows,
+        stepRows,
       }),
     );
     log(`wrote the engine section of ${path}`);
@@ -297,6 +322,7 @@ async function main(): Promise<void> {
       train_speedup_vs_torch_bf16: bf16('convnet', 'train'),
       torch_openblas_coretype: coretype,
       torch_peer_handicapped: handicapped,
+      ...stepsJson(stepRows, handicapped),
       ...passSpeedups,
       bench: 'engine',
       mode,
@@ -355,6 +381,7 @@ interface SectionInput {
   coretype: string | null;
   blasChecks: BlasCheck[];
   passRows: PassRow[];
+  stepRows: ModelStepRow[];
 }
 
 function sectionBody(s: SectionInput): string {
@@ -391,9 +418,19 @@ function sectionBody(s: SectionInput): string {
           '',
           '### Per pass, per core',
           '',
-          'One thread each (`intraOpNumThreads` 1, `torch.set_num_threads(1)`), so the times are per core. CPU ms of the process, medians: on a shared machine other jobs stretch wall time far more than the work a run does. PyTorch and gesso alternate (round r: the PyTorch child, then gesso). Conv passes: PyTorch runs `F.conv2d` and `aten.convolution_backward` with one output mask (the kernels autograd calls); gesso runs each variant its rules can emit, "(used)" marking what the training step runs. Other rows: forward + backward of one layer given the output gradient (gesso: its autodiff; PyTorch: autograd). bf16: the same with bf16 operands / autocast.',
+          'One thread each (`intraOpNumThreads` 1, `torch.set_num_threads(1)`), so the times are per core. CPU ms of the process, medians: on a shared machine other jobs stretch wall time far more than the work a run does. PyTorch and gesso alternate (round r: the PyTorch child, then gesso). The gesso models sum each result of over 64k elements to a scalar inside the graph (one extra read), so the time is the pass and not a copy of its result into JavaScript. Conv passes: PyTorch runs `F.conv2d` and `aten.convolution_backward` with one output mask (the kernels autograd calls); gesso runs each variant its rules can emit, "(used)" marking what the training step runs. Other rows: forward + backward of one layer given the output gradient (gesso: its autodiff; PyTorch: autograd). bf16: the same with bf16 operands / autocast.',
           '',
           passMarkdown(s.passRows),
+        ]
+      : []),
+    ...(s.stepRows.length > 0
+      ? [
+          '',
+          "### Training steps of gesso's own networks",
+          '',
+          `The GAN of \`gesso train gan\` and the style network of \`gesso train style\`, with the code of \`npm run bench:gan\` and \`npm run bench:style\` (bench/lib/gan-step.ts, bench/lib/style-step.ts), ${s.threads} thread(s) each; gesso runs before and after its PyTorch peer (bench/peers/torch_gan.py, bench/peers/torch_style.py), medians. CPU ms: every thread of the process (PyTorch's OpenMP threads spin while they wait, which counts).`,
+          '',
+          stepsMarkdown(s.stepRows),
         ]
       : []),
     ...(s.notes.length > 0 ? ['', ...s.notes.map((n) => `- ${n}`)] : []),

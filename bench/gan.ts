@@ -22,51 +22,20 @@ import { ganConfig, Generator } from '../src/models/gan.ts';
 import { GanModel } from '../src/pipelines/gan-model.ts';
 import { LatentResolver, renderSpecs } from '../src/pipelines/gan-explore.ts';
 import { seedSpec, walkSpecs } from '../src/pipelines/explore-specs.ts';
-import type { HostTensor } from '../src/runtime/tensor.ts';
-import { sampleAugment } from '../src/train/gan/diff-augment.ts';
 import { writeGeneratorFolder } from '../src/train/gan/gan-export-folder.ts';
-import { buildGanTrainStep, GAN_DEFAULTS } from '../src/train/gan/train-gan.ts';
-import { TrainSession } from '../src/train/train-session.ts';
 import { writeSection } from './lib/benchmarks-md.ts';
-import { runJsonChild } from './lib/child.ts';
+import { GAN_BATCH, GAN_SIZE, GessoGanStep, torchGanStep } from './lib/gan-step.ts';
 import { currentLoad, machineInfo } from './lib/machine.ts';
-import { torchPython, TORCH_UNSET_ENV } from './lib/peers.ts';
 import { median } from './lib/rounds.ts';
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 const SHIPPED = join(REPO, 'models', 'gesso-gan-stars-fruit-64');
-const BATCH = 64;
-const SIZE = 64;
+const BATCH = GAN_BATCH;
+const SIZE = GAN_SIZE;
 const THREADS = 2;
 
 function log(message: string): void {
   process.stderr.write(`bench:gan: ${message}\n`);
-}
-
-/** Round medians of wall-clock and CPU ms per step (CPU: every thread of this process; ORT runs in-process). */
-async function gessoRounds(
-  session: TrainSession,
-  feeds: Record<string, HostTensor>,
-  rounds: number,
-  steps: number,
-): Promise<{ wall: number[]; cpu: number[] }> {
-  const wall: number[] = [];
-  const cpu: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    const times: number[] = [];
-    const cpus: number[] = [];
-    for (let k = 0; k < steps; k++) {
-      const t = performance.now();
-      const c = process.cpuUsage();
-      await session.step(feeds, GAN_DEFAULTS.lr);
-      const used = process.cpuUsage(c);
-      times.push(performance.now() - t);
-      cpus.push((used.user + used.system) / 1000);
-    }
-    wall.push(median(times));
-    cpu.push(median(cpus));
-  }
-  return { wall, cpu };
 }
 
 async function walkFps(model: GanModel, frames: number): Promise<number> {
@@ -98,45 +67,18 @@ async function main(): Promise<void> {
   const loads = [currentLoad()];
   log(`load average ${loads[0]} on ${machine.nproc} CPUs`);
 
-  // 1. Training step.
-  const config = ganConfig(SIZE);
-  const { g, spec } = buildGanTrainStep(config, BATCH, 0, 0.995, GAN_DEFAULTS.dLr / GAN_DEFAULTS.lr);
-  const paramsG = g
-    .trainableParams()
-    .filter((p) => p.name.startsWith('G.'))
-    .reduce((s, p) => s + p.value.length, 0);
-  const paramsD = g
-    .trainableParams()
-    .filter((p) => p.name.startsWith('D.'))
-    .reduce((s, p) => s + p.value.length, 0);
-  const session = await TrainSession.create(g, spec, { inProcess: true, threads: THREADS });
-  const rng = new Rng(1);
-  const feeds: Record<string, HostTensor> = {
-    real: { dtype: 'float32', dims: [BATCH, 3, SIZE, SIZE], data: rng.uniformArray(BATCH * 3 * SIZE * SIZE, -1, 1) },
-    z: { dtype: 'float32', dims: [BATCH, config.zDim], data: rng.normal(BATCH * config.zDim) },
-    ...sampleAugment(rng, 'aug_real', BATCH, SIZE),
-    ...sampleAugment(rng, 'aug_fake', BATCH, SIZE),
-  };
-  await session.step(feeds, GAN_DEFAULTS.lr); // warm-up
+  // 1. Training step (bench/lib/gan-step.ts, shared with bench:engine): gesso, PyTorch, gesso.
+  const gan = await GessoGanStep.create(THREADS);
+  const { paramsG, paramsD } = gan;
   log(`gesso: ${rounds} rounds of ${steps} steps`);
-  const gessoA = await gessoRounds(session, feeds, rounds, steps);
+  const gessoA = await gan.time(rounds, steps);
   loads.push(currentLoad());
   log('torch: same rounds in a child process');
-  const torch = (await runJsonChild(
-    torchPython(),
-    [join(REPO, 'bench/peers/torch_gan.py'), '--batch', String(BATCH), '--size', String(SIZE), '--rounds', String(rounds), '--steps', String(steps)],
-    'torch gan peer',
-    {
-      unsetEnv: TORCH_UNSET_ENV,
-      timeoutMs: 60 * 60 * 1000,
-      echoStderr: '  ',
-    },
-  )) as { ms_per_step: number[]; cpu_ms_per_step: number[]; torch: string; params_g: number; params_d: number };
-  if (torch.params_g !== paramsG || torch.params_d !== paramsD)
-    throw new Error(`the PyTorch peer has ${torch.params_g} + ${torch.params_d} parameters, gesso ${paramsG} + ${paramsD}: not the same architecture`);
+  const torchRun = await torchGanStep({ rounds, steps, threads: THREADS, paramsG, paramsD });
+  const torch = { ms_per_step: torchRun.wall, cpu_ms_per_step: torchRun.cpu, torch: torchRun.torch };
   loads.push(currentLoad());
-  const gessoB = await gessoRounds(session, feeds, rounds, steps);
-  await session.release();
+  const gessoB = await gan.time(rounds, steps);
+  await gan.release();
   loads.push(currentLoad());
   const gessoMs = median([...gessoA.wall, ...gessoB.wall]);
   const torchMs = median(torch.ms_per_step);

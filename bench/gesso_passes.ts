@@ -40,6 +40,9 @@ function randomFeeds(g: Graph, rng: Rng): Record<string, HostTensor> {
   return feeds;
 }
 
+/** Outputs with more elements than this are returned as their sum (see load). */
+const SUM_OUTPUTS_ABOVE = 65536;
+
 async function load(
   g: Graph,
   outputs: Record<string, Tensor>,
@@ -47,7 +50,22 @@ async function load(
   threads: number,
   rng: Rng,
 ): Promise<{ session: Session; feeds: Record<string, HostTensor> }> {
-  const model = exportOnnx(g, { outputs, params: 'inputs', nchwcBlock: block });
+  // Each big result is summed to a scalar inside the graph: handing a multi-MB tensor back to
+  // JavaScript (a fresh buffer and a copy per run) cost more CPU than some of the passes themselves,
+  // and the training step keeps its activations inside ORT. The sum is one extra read.
+  const reduced = Object.fromEntries(
+    Object.entries(outputs).map(([name, t]) => [
+      name,
+      t.size > SUM_OUTPUTS_ABOVE
+        ? reduceSum(
+            t,
+            t.shape.map((_, i) => i),
+            false,
+          )
+        : t,
+    ]),
+  );
+  const model = exportOnnx(g, { outputs: reduced, params: 'inputs', nchwcBlock: block });
   const session = await Session.create(model.bytes, { name: 'pass', intraOpThreads: threads });
   const used = new Set(model.inputs.map((i) => i.name));
   const feeds = Object.fromEntries(Object.entries(randomFeeds(g, rng)).filter(([name]) => used.has(name)));

@@ -15,18 +15,17 @@ import { Graph, type Tensor } from '../src/graph/graph.ts';
 import { exportOnnx } from '../src/graph/export.ts';
 import { countFlops } from '../src/graph/flops.ts';
 import { Session } from '../src/runtime/session.ts';
+import type { HostTensor } from '../src/runtime/tensor.ts';
 import { TrainSession } from '../src/train/train-session.ts';
 import { ADAIN_DEFAULT, adaptiveInstanceNorm, buildDecoder } from '../src/style/adain.ts';
 import { defaultEncoder } from '../src/style/encoder.ts';
 import { extractFeatures } from '../src/style/features.ts';
 import { buildFastNet, FAST_NET_DEFAULT } from '../src/style/fast-net.ts';
 import { buildGatysStep } from '../src/style/gatys.ts';
-import { buildFastTrainStep } from '../src/style/train-fast.ts';
 import { writeSection } from './lib/benchmarks-md.ts';
-import { runJsonChild } from './lib/child.ts';
 import { busyWarning, currentLoad, machineInfo } from './lib/machine.ts';
 import { timeOrtMatmul } from './lib/ort-matmul.ts';
-import { TORCH_UNSET_ENV, torchPython } from './lib/peers.ts';
+import { fastTrainSetup, runTorchStyle } from './lib/style-step.ts';
 import { gflopsPerSecond, median, timeRounds } from './lib/rounds.ts';
 
 const THREADS = 2;
@@ -51,11 +50,7 @@ async function inference(g: Graph, input: Tensor, out: Tensor): Promise<Timing> 
   }
 }
 
-async function trainStep(
-  g: Graph,
-  step: Parameters<typeof TrainSession.create>[1],
-  batch: () => Record<string, { dtype: 'float32'; dims: number[]; data: Float32Array }>,
-): Promise<Timing> {
+async function trainStep(g: Graph, step: Parameters<typeof TrainSession.create>[1], batch: () => Record<string, HostTensor>): Promise<Timing> {
   const session = await TrainSession.create(g, step, { inProcess: true, threads: THREADS });
   try {
     const ms = median(await timeRounds(() => session.step(batch(), 1e-3), rounds));
@@ -98,23 +93,15 @@ const gesso: Record<string, Timing> = {};
   loads.push(currentLoad());
 }
 {
-  const style = { data: new Rng(6).uniformArray(3 * 256 * 256), width: 256, height: 256 };
-  const targets = (await extractFeatures(encoder, style, { grams: [...encoder.defaults.style] })).grams;
-  const { g, step } = buildFastTrainStep(encoder, targets, { batch: 4, size: 256, net: FAST_NET_DEFAULT, seed: 1, styleWeight: 30, tvWeight: 0.5 });
-  const data = new Rng(7).uniformArray(4 * 3 * 256 * 256);
-  gesso['fast_train_b4_256'] = await trainStep(g, step, () => ({ content: { dtype: 'float32', dims: [4, 3, 256, 256], data } }));
+  const { g, step, feeds } = await fastTrainSetup(); // bench/lib/style-step.ts, shared with bench:engine
+  gesso['fast_train_b4_256'] = await trainStep(g, step, () => feeds);
   log(`fast_train_b4_256 ${gesso['fast_train_b4_256']!.ms.toFixed(0)} ms`);
   loads.push(currentLoad());
 }
 const ortMatmul = gflopsPerSecond(2 * 2048 ** 3, median(await timeOrtMatmul({ n: 2048, threads: THREADS, warmup: 1, rounds: 5 })));
 loads.push(currentLoad());
 log('running the PyTorch peer');
-const torch = (await runJsonChild(
-  torchPython(),
-  [new URL('./peers/torch_style.py', import.meta.url).pathname, ...(flags.quick ? ['--quick'] : [])],
-  'torch style peer',
-  { unsetEnv: TORCH_UNSET_ENV, timeoutMs: 30 * 60_000, echoStderr: '  ' },
-)) as { version: string; matmul_gflops: number; ms: Record<string, number> };
+const torch = await runTorchStyle({ quick: flags.quick });
 loads.push(currentLoad());
 
 const ceiling = Math.max(ortMatmul, torch.matmul_gflops);

@@ -127,7 +127,9 @@ def main():
     ap.add_argument("--size", type=int, default=64)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--steps", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=THREADS)
     args = ap.parse_args()
+    torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     b, s = args.batch, args.size
     G, D = Generator(s), Discriminator(s)
@@ -172,7 +174,7 @@ def main():
         cpu.sort()
         rounds.append(times[len(times) // 2])
         cpu_rounds.append(cpu[len(cpu) // 2])
-    print(json.dumps({"ms_per_step": rounds, "cpu_ms_per_step": cpu_rounds, "threads": THREADS, "torch": torch.__version__,
+    print(json.dumps({"ms_per_step": rounds, "cpu_ms_per_step": cpu_rounds, "threads": torch.get_num_threads(), "torch": torch.__version__,
                       "params_g": sum(p.numel() for p in G.parameters()), "params_d": sum(p.numel() for p in D.parameters())}))
 
 

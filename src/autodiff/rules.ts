@@ -45,6 +45,7 @@ import {
 import { isFloat, sizeOf } from '../graph/types.ts';
 import { convInputGrad, convTransposeInputGrad, convWeightGrad } from './conv-grads.ts';
 import { constInts, sumTo, zeros } from './helpers.ts';
+import { groupNormGrad, siluGrad } from './fused-grads.ts';
 
 export type GradRule = (node: Node, gys: readonly (Tensor | null)[]) => (Tensor | null)[];
 
@@ -315,6 +316,9 @@ export const RULES: Record<string, GradRule> = {
     return [spaceToDepth(gy!, intAttr(n, 'blocksize', 1))];
   },
   SpaceToDepth: (n, [gy]) => [depthToSpace(gy!, intAttr(n, 'blocksize', 1))],
+  // Composite ops (domain ai.gesso, src/graph/ops/fused.ts).
+  Silu: siluGrad,
+  GroupNorm: groupNormGrad,
 };
 
 /** Whether an op has a gradient rule, or is known to pass none. */

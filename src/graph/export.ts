@@ -16,6 +16,7 @@ import {
   type ValueInfoProtoObject,
 } from './onnx-proto.ts';
 import type { Attr, ConstData, DType, Shape } from './types.ts';
+import { lowerComposite } from './composite.ts';
 import { lowerConvToNchwc } from './nchwc.ts';
 
 export const OPSET = 18;
@@ -67,7 +68,9 @@ export function exportOnnx(g: Graph, options: ExportOptions): ExportedModel {
   const constantWeight = (t: Tensor): boolean => g.constants.has(t.name) || (options.params === 'initializers' && g.params.has(t.name));
   const nodeProtos: NodeProtoObject[] = nodes.flatMap((n) => {
     const block = options.nchwcBlock ?? 0;
-    const lowered = block > 0 && n.op === 'Conv' && !constantWeight(n.inputs[1] as Tensor) ? lowerConvToNchwc(n, block, (base) => g.freshName(base)) : null;
+    const fresh = (base: string): string => g.freshName(base);
+    const lowered =
+      lowerComposite(n, fresh, used) ?? (block > 0 && n.op === 'Conv' && !constantWeight(n.inputs[1] as Tensor) ? lowerConvToNchwc(n, block, fresh) : null);
     if (lowered === null) return [nodeToProto(n)];
     initializers.push(...lowered.initializers);
     return lowered.nodes;

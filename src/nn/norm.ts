@@ -1,10 +1,11 @@
 /**
- * GroupNorm, LayerNorm and InstanceNorm, composed from primitive ops (ReduceMean, Sub, Mul, Sqrt, Div)
- * so autodiff differentiates through them. Variance is the biased one (divide by n), as PyTorch.
+ * GroupNorm, LayerNorm and InstanceNorm. GroupNorm is one composite node with a fused gradient rule
+ * (src/graph/ops/fused.ts); LayerNorm and InstanceNorm use ONNX InstanceNormalization (own rule) and
+ * `normalize` primitive ops. Variance is the biased one (divide by n), as PyTorch.
  */
 import { InputError } from '../core/errors.ts';
 import type { Graph, Tensor } from '../graph/graph.ts';
-import { add, div, instanceNormalization, mul, reduceMean, reshape, reshapeLike, sqrt, sub } from '../graph/ops/index.ts';
+import { add, div, groupNorm, instanceNormalization, mul, reduceMean, reshape, reshapeLike, sqrt, sub } from '../graph/ops/index.ts';
 import { ones, zeros } from './init.ts';
 import { expectInput, nameOf, positiveInt } from './layer.ts';
 
@@ -92,10 +93,9 @@ export class GroupNorm {
       `float32 (N, ${channels}, ...)`,
       x,
     );
-    const grouped = reshape(x, [x.shape[0], groups, -1]); // (N, G, C/G * H * W)
-    // Back to x's runtime shape, not a baked one, so an export with dynamic batch/spatial dims stays right.
-    const y = reshapeLike(normalizePerChannel(grouped, this.eps), x); // (N, C, H, W)
-    return channelAffine(y, this.weight, this.bias);
+    // One composite node (statistics, scale and bias) with a fused gradient rule; its export keeps the
+    // batch and spatial dims dynamic.
+    return groupNorm(x, this.weight, this.bias, groups, this.eps); // (N, C, H, W)
   }
 }
 

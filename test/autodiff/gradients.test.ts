@@ -68,10 +68,20 @@ const cases: Record<string, GradCase> = {
     const s = op.sigmoid(x);
     return op.add(op.mul(x, s), op.mul(s, s));
   }),
-  'GroupNorm (unit-scale InstanceNormalization, affine)': withParams((g) => {
+  'GroupNorm (fused composite, affine)': withParams((g, rng) => {
     const x = g.input('x', [2, 4, 3, 3]);
     const norm = new GroupNorm(g, 'gn', { groups: 2, channels: 4 });
+    // Non-trivial scale and bias, so a rule that ignored γ would fail.
+    (g.params.get('gn.weight') as { value: Float32Array }).value = rng.uniformArray(4, 0.5, 1.5);
+    (g.params.get('gn.bias') as { value: Float32Array }).value = rng.normal(4);
     return { wrt: [x, norm.weight as Tensor, norm.bias as Tensor], out: norm.forward(x) };
+  }),
+  'GroupNorm (fused composite, no affine, rank 3)': unary((x) => op.groupNorm(op.reshape(x, [2, 4, 3]), null, null, 2, 1e-5)),
+  'GroupNorm then SiLU, both fused': withParams((g) => {
+    const x = g.input('x', [2, 6, 2, 2]);
+    const scale = g.input('scale', [6]);
+    const bias = g.input('bias', [6]);
+    return { wrt: [x, scale, bias], out: op.silu(op.groupNorm(x, scale, bias, 3, 1e-5)) };
   }),
   'GELU (composite)': unary(op.gelu),
   Where: {
@@ -176,6 +186,23 @@ const cases: Record<string, GradCase> = {
       const x = g.input('x', [1, 16, 6, 7]);
       const w = g.input('w', [32, 16, 3, 3]);
       return { wrt: [x, w], out: op.conv(x, w, null, { strides: [2, 2], pads: [1, 0, 1, 1] }) };
+    },
+  },
+  // The downsampling conv (3x3, stride 2, pad 1) on an even size, where dX is exactly twice gy's size.
+  'Conv (3x3 stride 2 pad 1, even size)': {
+    build: (g) => {
+      const x = g.input('x', [2, 3, 6, 8]);
+      const w = g.input('w', [4, 3, 3, 3]);
+      const b = g.input('b', [4]);
+      return { wrt: [x, w, b], out: op.conv(x, w, b, { strides: [2, 2], pads: 1 }) };
+    },
+  },
+  'Conv NCHWc (16->32, 3x3 stride 2 pad 1, even size)': {
+    nchwcBlock: nchwcBlockSize(),
+    build: (g) => {
+      const x = g.input('x', [2, 16, 6, 6]);
+      const w = g.input('w', [32, 16, 3, 3]);
+      return { wrt: [x, w], out: op.conv(x, w, null, { strides: [2, 2], pads: 1 }) };
     },
   },
   'ConvTranspose (stride 2, output padding, bias)': {

@@ -54,9 +54,6 @@ export const not = (x: Tensor): Tensor => {
   return x.graph.addNode('Not', [x], {}, [{ shape: x.shape, dtype: 'bool' }])[0] as Tensor;
 };
 
-/** x * sigmoid(x): SiLU / swish. */
-export const silu = (x: Tensor): Tensor => mul(x, sigmoid(x));
-
 /** Exact GELU: x * 0.5 * (1 + erf(x / sqrt 2)). */
 export const gelu = (x: Tensor): Tensor => mul(mul(x, 0.5), add(erf(mul(x, Math.SQRT1_2)), 1));
 

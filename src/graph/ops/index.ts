@@ -8,3 +8,4 @@ export * from './argmax.ts';
 export type { Operand } from './util.ts';
 export * from './depth-space.ts';
 export * from './norm.ts';
+export * from './fused.ts';
