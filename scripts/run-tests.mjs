@@ -1,6 +1,7 @@
 // Runs every test/**/*.test.ts with Node's test runner (TypeScript through tsx), after compiling dist/
-// so that tests which start bin/gesso.js run the current sources.
-import { readdirSync, statSync } from 'node:fs';
+// so that tests which start bin/gesso.js run the current sources, and rebuilding web/dist when the web
+// app's sources are newer than it (the browser tests drive the built app that `gesso serve` serves).
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -12,6 +13,20 @@ function findTests(dir) {
     else if (name.endsWith('.test.ts')) out.push(path);
   }
   return out;
+}
+
+/** Newest modification time of a file, or of any file under a folder (0 if it does not exist). */
+function newestMtime(path) {
+  if (!existsSync(path)) return 0;
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return Math.max(0, ...readdirSync(path).map((name) => newestMtime(join(path, name))));
+}
+
+const webBuilt = existsSync('web/dist/index.html') ? statSync('web/dist/index.html').mtimeMs : 0;
+if (Math.max(newestMtime('web/src'), newestMtime('web/index.html'), newestMtime('web/vite.config.ts')) > webBuilt) {
+  const web = spawnSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', 'web', '--logLevel', 'warn'], { stdio: 'inherit' });
+  if (web.status !== 0) process.exit(web.status ?? 1);
 }
 
 const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
