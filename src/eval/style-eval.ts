@@ -9,7 +9,8 @@
  * Gatys runs with the chosen encoder and with the random-weight baseline encoder of the same shape.
  * Results are cached per (method, content, style) so a re-run only computes what is new.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { InputError } from '../core/errors.ts';
@@ -65,6 +66,12 @@ export async function evalImages(size: number): Promise<{ contents: RgbPlanes[];
   return { contents, styles };
 }
 
+/** A short hash of a model file or folder's weights, so cached results never outlive the model that made them. */
+function modelTag(model: string): string {
+  const file = statSync(model).isDirectory() ? join(model, 'decoder.safetensors') : model;
+  return createHash('sha256').update(readFileSync(file)).digest('hex').slice(0, 10);
+}
+
 async function readCached(path: string): Promise<RgbPlanes | null> {
   if (!existsSync(path)) return null;
   const img = await loadImage(path, 'cached result');
@@ -96,7 +103,7 @@ export async function runGrid(
           row.push(null);
           continue;
         }
-        const path = join(o.cacheDir, `${m.key}-${o.size}-${o.iterations}-c${ci}-s${si}.png`);
+        const path = join(o.cacheDir, `${m.key}${m.model ? `-${modelTag(m.model)}` : ''}-${o.size}-${o.iterations}-c${ci}-s${si}.png`);
         let img = await readCached(path);
         if (!img) {
           const t = performance.now();
