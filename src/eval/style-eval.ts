@@ -205,5 +205,5 @@ export async function writeGridPng(
       rows.push({ label: `${METHOD_LABELS[key] ?? key}: ${CONTENT_LABELS[ci] ?? `content ${ci}`}`, cells: [cell(c), ...results[key]![ci]!.map(cell)] });
     });
   }
-  await writeLabelledGrid(path, rows, { cell: size, columnLabels: ['content', ...STYLE_LABELS.slice(0, styles.length)], labelWidth: 250 });
+  await writeLabelledGrid(path, rows, { cell: size, columnLabels: ['content', ...STYLE_LABELS.slice(0, styles.length)], labelWidth: 300 });
 }
