@@ -14,6 +14,8 @@ const { values } = parseArgs({
     data: { type: 'string' },
     run: { type: 'string' },
     size: { type: 'string' },
+    lr: { type: 'string' },
+    init: { type: 'string' },
     'export-checkpoint': { type: 'boolean' },
   },
 });
@@ -42,4 +44,6 @@ await trainAdainDecoder({
   out: values.out ?? 'models/gesso-adain-v1',
   ...(values.steps ? { steps: Number(values.steps) } : {}),
   ...(values.size ? { size: Number(values.size) } : {}),
+  ...(values.lr ? { lr: Number(values.lr) } : {}),
+  ...(values.init ? { init: values.init } : {}),
 });

@@ -113,7 +113,31 @@ export {
   type StyleResult,
   type StyleImageInput,
 } from './style/stylize.ts';
-export { gatysTransfer, GATYS_DEFAULTS, type GatysOptions, type WeightedStyle } from './style/gatys.ts';
+export {
+  gatysTransfer,
+  gatysLossEvaluator,
+  GATYS_DEFAULTS,
+  GATYS_OPTIMIZERS,
+  type GatysOptions,
+  type GatysOptimizer,
+  type GatysEvaluation,
+  type TemporalPrior,
+  type WeightedStyle,
+} from './style/gatys.ts';
+export { lbfgsMinimize, type LbfgsOptions, type LbfgsResult, type LbfgsEvaluation } from './style/lbfgs.ts';
+// Sequences: a folder of frames or an animated GIF/WebP, stylised without flicker (motion-compensated coherence).
+export {
+  stylizeSequence,
+  writeSequence,
+  measureFlicker,
+  SEQUENCE_DEFAULTS,
+  SEQUENCE_RECIPE_FORMAT,
+  type SequenceRequest,
+  type SequenceResult,
+  type FlickerStats,
+} from './style/sequence.ts';
+export { loadFrames, isFrameSequence, MAX_FRAMES, type FrameSequence } from './style/frames.ts';
+export { estimateFlow, warp, warpConfidence, frameMotion, type Flow, type FlowOptions, type FrameMotion } from './style/motion.ts';
 export { defaultEncoder, randomWeightEncoder, tfjsEncoder, MOBILENET_V2_LAYERS, type FeatureEncoder } from './style/encoder.ts';
 export { extractFeatures, type FeatureRequest, type HostFeature } from './style/features.ts';
 export { preserveColor, luminance } from './style/color.ts';

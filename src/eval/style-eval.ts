@@ -9,12 +9,13 @@
  * Gatys runs with the chosen encoder and with the random-weight baseline encoder of the same shape.
  * Results are cached per (method, content, style) so a re-run only computes what is new.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { InputError } from '../core/errors.ts';
 import { ssim } from '../image/metrics.ts';
 import { writeImageFile } from '../image/write-image.ts';
+import { writeLabelledGrid, type GridCell, type GridRow } from './labelled-grid.ts';
 import { luminance } from '../style/color.ts';
 import { squareCrop } from '../style/content-set.ts';
 import { randomWeightEncoder, tfjsEncoder, nsfwjsModel, type FeatureEncoder } from '../style/encoder.ts';
@@ -65,6 +66,12 @@ export async function evalImages(size: number): Promise<{ contents: RgbPlanes[];
   return { contents, styles };
 }
 
+/** A short hash of a model file or folder's weights, so cached results never outlive the model that made them. */
+function modelTag(model: string): string {
+  const file = statSync(model).isDirectory() ? join(model, 'decoder.safetensors') : model;
+  return createHash('sha256').update(readFileSync(file)).digest('hex').slice(0, 10);
+}
+
 async function readCached(path: string): Promise<RgbPlanes | null> {
   if (!existsSync(path)) return null;
   const img = await loadImage(path, 'cached result');
@@ -96,7 +103,7 @@ export async function runGrid(
           row.push(null);
           continue;
         }
-        const path = join(o.cacheDir, `${m.key}-${o.size}-${o.iterations}-c${ci}-s${si}.png`);
+        const path = join(o.cacheDir, `${m.key}${m.model ? `-${modelTag(m.model)}` : ''}-${o.size}-${o.iterations}-c${ci}-s${si}.png`);
         let img = await readCached(path);
         if (!img) {
           const t = performance.now();
@@ -175,7 +182,14 @@ export async function scoreGrid(
   return scores;
 }
 
-/** The grid picture: a header row of styles, then per method one row per content (content image first). */
+const METHOD_LABELS: Record<string, string> = { gatys: 'Gatys (MobileNetV2)', adain: 'AdaIN', fast: 'fast (leopard net)' };
+const CONTENT_LABELS = ['adwaita', 'wood', 'penguin'];
+const STYLE_LABELS = ['leopard', 'pink marble', 'lightning', 'tree bark'];
+
+/**
+ * The grid picture, labelled: a first row with the style images, then per method one row per content
+ * image (the content first, then its result with each style); grey where a method has no result.
+ */
 export async function writeGridPng(
   path: string,
   results: Record<string, (RgbPlanes | null)[][]>,
@@ -183,37 +197,13 @@ export async function writeGridPng(
   styles: RgbPlanes[],
   size: number,
 ): Promise<void> {
-  const gap = 4;
-  const cols = 1 + styles.length;
-  const keys = Object.keys(results).filter((k) => k !== 'gatys_random_encoder');
-  const rows = 1 + keys.length * contents.length;
-  const W = cols * size + (cols + 1) * gap;
-  const H = rows * size + (rows + 1) * gap + keys.length * gap * 2;
-  const px = new Uint8Array(W * H * 3).fill(255);
-  const put = (img: RgbPlanes | null, r: number, c: number, extra: number): void => {
-    const x0 = gap + c * (size + gap);
-    const y0 = gap + r * (size + gap) + extra;
-    for (let y = 0; y < size; y++) {
-      for (let x = 0; x < size; x++) {
-        for (let k = 0; k < 3; k++) {
-          const v = img
-            ? (img.data[k * img.width * img.height + Math.floor((y * img.height) / size) * img.width + Math.floor((x * img.width) / size)] as number)
-            : 0.85;
-          px[((y0 + y) * W + x0 + x) * 3 + k] = Math.round(Math.min(1, Math.max(0, v)) * 255);
-        }
-      }
-    }
-  };
-  styles.forEach((s, i) => put({ ...s, data: s.data }, 0, i + 1, 0));
-  keys.forEach((key, mi) => {
+  const cell = (p: RgbPlanes | null): GridCell =>
+    p ? { pixels: toPixels(p), width: p.width, height: p.height } : { pixels: new Float32Array(size * size * 3).fill(0.85), width: size, height: size };
+  const rows: GridRow[] = [{ label: 'style images', cells: [cell(null), ...styles.map(cell)] }];
+  for (const key of Object.keys(results).filter((k) => k !== 'gatys_random_encoder')) {
     contents.forEach((c, ci) => {
-      const r = 1 + mi * contents.length + ci;
-      const extra = (mi + 1) * gap * 2;
-      put(c, r, 0, extra);
-      results[key]![ci]!.forEach((img, si) => put(img, r, si + 1, extra));
+      rows.push({ label: `${METHOD_LABELS[key] ?? key}: ${CONTENT_LABELS[ci] ?? `content ${ci}`}`, cells: [cell(c), ...results[key]![ci]!.map(cell)] });
     });
-  });
-  await sharp(px, { raw: { width: W, height: H, channels: 3 } })
-    .png({ palette: true, colours: 256 })
-    .toFile(path);
+  }
+  await writeLabelledGrid(path, rows, { cell: size, columnLabels: ['content', ...STYLE_LABELS.slice(0, styles.length)], labelWidth: 300 });
 }

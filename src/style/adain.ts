@@ -22,6 +22,12 @@ export interface AdainConfig {
   widths: number[];
   /** Layers whose mean/std the style loss matches. */
   styleLayers: string[];
+  /**
+   * 'nearest' (gesso-adain-v1): nearest ×2; 'smooth': nearest ×2 then a fixed [1 2 1]/4 blur per axis,
+   * which equals bilinear ×2 (half-pixel centres) away from the border and removes the blocky pattern
+   * that nearest upsampling from 1/8 leaves. Default 'nearest', so older model folders load unchanged.
+   */
+  upsample?: 'nearest' | 'smooth';
 }
 
 export const ADAIN_DEFAULT: AdainConfig = {
@@ -30,6 +36,8 @@ export const ADAIN_DEFAULT: AdainConfig = {
   factor: 8,
   widths: [128, 64, 32, 16],
   styleLayers: ['pixels', 'Conv1_relu', 'block_1_expand_relu', 'block_3_expand_relu', 'block_6_expand_relu'],
+  // 'smooth' was tried by fine-tuning gesso-adain-v1 (500 steps at 160 px): the 8-px pattern stayed, so
+  // the shipped model and this default keep 'nearest' (models/gesso-adain-v1/README.md).
 };
 
 const EPS = 1e-5;
@@ -48,6 +56,18 @@ export function adaptiveInstanceNorm(content: Tensor, styleMean: Tensor, styleSt
   return op.add(op.mul(op.div(op.sub(content, mean), std), styleStd), styleMean);
 }
 
+/** Bilinear ×2 as nearest ×2 + a constant depthwise [1 2 1]⊗[1 2 1]/16 blur: (N, C, H, W) -> (N, C, 2H, 2W). */
+function smoothUpsample(g: Graph, x: Tensor, channels: number, up: Upsample): Tensor {
+  const k = [1, 2, 1, 2, 4, 2, 1, 2, 1].map((v) => v / 16);
+  const w = g.constant(
+    new Float32Array(channels * 9).map((_, i) => k[i % 9] as number),
+    [channels, 1, 3, 3],
+    'float32',
+    'smooth_up',
+  );
+  return op.conv(up.forward(x), w, null, { pads: [1, 1, 1, 1], group: channels });
+}
+
 /** Decoder: (N, C, H/f, W/f) features -> (N, 3, H, W) image in [0, 1]. Parameter names are stable (`decoder.*`). */
 export function buildDecoder(g: Graph, t: Tensor, config: AdainConfig, rng: Rng): Tensor {
   const levels = Math.round(Math.log2(config.factor));
@@ -60,7 +80,7 @@ export function buildDecoder(g: Graph, t: Tensor, config: AdainConfig, rng: Rng)
       h = op.relu(new Conv2d(g, `level${i}.conv1`, { in: cin, out: w, kernel: 3, padding: 1 }, rng).forward(h));
       if (i > 0) h = op.relu(new Conv2d(g, `level${i}.conv2`, { in: w, out: w, kernel: 3, padding: 1 }, rng).forward(h));
       cin = w;
-      if (i < levels) h = up.forward(h); // (N, w, 2h, 2w)
+      if (i < levels) h = config.upsample === 'smooth' ? smoothUpsample(g, h, w, up) : up.forward(h); // (N, w, 2h, 2w)
     });
     return op.sigmoid(new Conv2d(g, 'out', { in: cin, out: 3, kernel: 3, padding: 1 }, rng).forward(h)); // (N, 3, H, W)
   });

@@ -1,8 +1,13 @@
 /**
  * Style transfer by optimisation (Gatys, Ecker & Bethge, "Image Style Transfer Using Convolutional
  * Neural Networks", CVPR 2016): the image itself is the one trainable parameter of a gesso graph whose
- * loss is content error + Gram-matrix style error + total variation, and Adam updates it inside the
- * same ONNX training-step graph that gesso's autodiff derives for any model.
+ * loss is content error + Gram-matrix style error + total variation. Two optimisers:
+ * - 'adam' (default): Adam updates the image inside the ONNX training-step graph gesso's autodiff derives;
+ * - 'lbfgs' (as Gatys et al. used): the graph returns the loss and its gradient with respect to the image,
+ *   and ./lbfgs.ts (two-loop recursion + backtracking line search) steps on the flat pixel buffer.
+ * - Sequences (./sequence.ts): `start` begins from a given image (the previous frame's result, warped) and
+ *   `temporal` adds a loss that keeps the image near it where the motion estimate is reliable (Ruder,
+ *   Dosovitskiy & Brox, "Artistic style transfer for videos", 2016).
  *
  * - Several styles: their Gram targets are mixed by weight (one loss per layer); with masks, each style
  *   gets its own loss on the Gram matrix of the masked features (Gatys et al. 2017, spatial control).
@@ -13,7 +18,11 @@ import { InputError } from '../core/errors.ts';
 import { Graph, type Tensor } from '../graph/graph.ts';
 import * as op from '../graph/ops/index.ts';
 import { buildTrainStep, type TrainStep } from '../autodiff/train-step.ts';
+import { gradients } from '../autodiff/grad.ts';
+import { exportOnnx } from '../graph/export.ts';
+import { Session } from '../runtime/session.ts';
 import { TrainSession } from '../train/train-session.ts';
+import { lbfgsMinimize } from './lbfgs.ts';
 import type { FeatureEncoder } from './encoder.ts';
 import { extractFeatures } from './features.ts';
 import { PIXELS } from './pixels-layer.ts';
@@ -36,14 +45,29 @@ export interface GatysOptions {
   tvWeight?: number;
   contentLayers?: readonly string[];
   styleLayers?: readonly string[];
-  /** Fractions of the full size to optimise at, coarse to fine, ending with 1. */
+  /** Fractions of the full size to optimise at, coarse to fine, ending with 1 (default [1] with `start`). */
   scales?: readonly number[];
+  /** 'adam' (default) or 'lbfgs'. An L-BFGS iteration may evaluate the loss more than once (line search). */
+  optimizer?: GatysOptimizer;
+  /** Start from this image (at the content's size) instead of the content. */
+  start?: RgbPlanes;
+  /** Keep the result near `target` where `confidence` (H·W, 0..1) is high: weight · mean(conf · (x − target)²). */
+  temporal?: TemporalPrior;
   /** Called after each iteration (1-based, over all scales). */
   onIteration?: (iteration: number, total: number, losses: { loss: number; content: number; style: number; tv: number }) => void;
   /** Called with the current image every `intermediateEvery` iterations. */
   onIntermediate?: (image: RgbPlanes, iteration: number) => void | Promise<void>;
   intermediateEvery?: number;
   signal?: AbortSignal;
+}
+
+export type GatysOptimizer = 'adam' | 'lbfgs';
+export const GATYS_OPTIMIZERS: readonly GatysOptimizer[] = ['adam', 'lbfgs'];
+
+export interface TemporalPrior {
+  target: RgbPlanes;
+  confidence: Float32Array;
+  weight: number;
 }
 
 function withoutPixels(layers: string[]): string[] {
@@ -62,7 +86,16 @@ export async function gatysTransfer(
   if (styles.length === 0) throw new InputError('style transfer needs at least one style image');
   const iterations = options.iterations ?? GATYS_DEFAULTS.iterations;
   if (!Number.isInteger(iterations) || iterations < 1) throw new InputError(`iterations is ${iterations}; expected a whole number >= 1`);
-  const scales = options.scales ?? (Math.max(content.width, content.height) >= 256 ? [0.5, 1] : [1]);
+  const optimizer = options.optimizer ?? 'adam';
+  if (!GATYS_OPTIMIZERS.includes(optimizer)) throw new InputError(`optimizer "${String(optimizer)}" is not one of ${GATYS_OPTIMIZERS.join(', ')}`);
+  for (const [what, p] of [
+    ['start image', options.start],
+    ['temporal target', options.temporal?.target],
+  ] as const) {
+    if (p && (p.width !== content.width || p.height !== content.height))
+      throw new InputError(`${what} is ${p.width}x${p.height}; it must be the content's size, ${content.width}x${content.height}`);
+  }
+  const scales = options.scales ?? (options.start || Math.max(content.width, content.height) < 256 ? [1] : [0.5, 1]);
   if (scales.length === 0 || scales[scales.length - 1] !== 1 || scales.some((s) => !(s > 0 && s <= 1))) {
     throw new InputError(`scales ${JSON.stringify(scales)} must be fractions in (0, 1] ending with 1`);
   }
@@ -82,8 +115,14 @@ export async function gatysTransfer(
       scale === 1
         ? { width: content.width, height: content.height }
         : fitSize(content.width, content.height, Math.max(16, Math.round(Math.max(content.width, content.height) * scale)));
-    const start: RgbPlanes = image ? await resizePlanes(image, size.width, size.height) : await resizePlanes(content, size.width, size.height);
-    image = await optimiseAtSize(encoder, await resizePlanes(content, size.width, size.height), styles, start, perScale[i] as number, done, total, options);
+    const start: RgbPlanes = await resizePlanes(image ?? options.start ?? content, size.width, size.height);
+    // The temporal prior is at the content's size: it applies at the last (full) scale only.
+    const o = scale === 1 ? options : { ...options, temporal: undefined };
+    const scaled = await resizePlanes(content, size.width, size.height);
+    image =
+      optimizer === 'lbfgs'
+        ? await lbfgsAtSize(encoder, scaled, styles, start, perScale[i] as number, done, total, o)
+        : await optimiseAtSize(encoder, scaled, styles, start, perScale[i] as number, done, total, o);
     done += perScale[i] as number;
   }
   return image as RgbPlanes;
@@ -99,19 +138,9 @@ async function optimiseAtSize(
   total: number,
   o: GatysOptions,
 ): Promise<RgbPlanes> {
-  const contentLayers = o.contentLayers ?? encoder.defaults.content;
-  const styleLayers = o.styleLayers ?? encoder.defaults.style;
   const { width, height } = content;
-  const targets = await extractFeatures(encoder, content, { features: contentLayers });
-  // Style images are brought to the content's scale (the same longer side), so textures keep their size.
-  const styleGrams = await Promise.all(
-    styles.map(async (s) => {
-      const size = fitSize(s.image.width, s.image.height, Math.max(width, height));
-      return (await extractFeatures(encoder, await resizePlanes(s.image, size.width, size.height), { grams: styleLayers })).grams;
-    }),
-  );
-
-  const { g, step } = buildGatysStep(encoder, start, targets.features, styles, styleGrams, { ...o, contentLayers, styleLayers });
+  const t = await measureTargets(encoder, content, styles, o);
+  const { g, step } = buildGatysStep(encoder, start, t.content, styles, t.styleGrams, { ...o, ...t.layers });
   const session = await TrainSession.create(g, step, { inProcess: true });
   const lr = o.learningRate ?? GATYS_DEFAULTS.learningRate;
   try {
@@ -133,6 +162,101 @@ async function optimiseAtSize(
 /** Content targets by layer and each style's Gram targets by layer, measured on host beforehand. */
 type Targets = Map<string, { shape: number[]; data: Float32Array }>;
 
+async function measureTargets(
+  encoder: FeatureEncoder,
+  content: RgbPlanes,
+  styles: readonly WeightedStyle[],
+  o: GatysOptions,
+): Promise<{ content: Targets; styleGrams: Targets[]; layers: { contentLayers: readonly string[]; styleLayers: readonly string[] } }> {
+  const contentLayers = o.contentLayers ?? encoder.defaults.content;
+  const styleLayers = o.styleLayers ?? encoder.defaults.style;
+  const side = Math.max(content.width, content.height);
+  const targets = await extractFeatures(encoder, content, { features: contentLayers });
+  // Style images are brought to the content's scale (the same longer side), so textures keep their size.
+  const styleGrams = await Promise.all(
+    styles.map(async (s) => {
+      const size = fitSize(s.image.width, s.image.height, side);
+      return (await extractFeatures(encoder, await resizePlanes(s.image, size.width, size.height), { grams: styleLayers })).grams;
+    }),
+  );
+  return { content: targets.features, styleGrams, layers: { contentLayers, styleLayers } };
+}
+
+/**
+ * L-BFGS on the image: a graph (the image an input) gives the loss and its gradient; the optimiser runs
+ * on the host over the flat (3·H·W) buffer, projected onto [0, 1] after each step.
+ */
+async function lbfgsAtSize(
+  encoder: FeatureEncoder,
+  content: RgbPlanes,
+  styles: readonly WeightedStyle[],
+  start: RgbPlanes,
+  iterations: number,
+  offset: number,
+  total: number,
+  o: GatysOptions,
+): Promise<RgbPlanes> {
+  const evaluator = await gatysLossEvaluator(encoder, content, styles, o);
+  try {
+    const x0 = Float32Array.from(start.data, (v) => (v < 0 ? 0 : Math.min(v, 1)));
+    const { width, height } = content;
+    const result = await lbfgsMinimize(x0, (x) => evaluator.evaluate(x), {
+      iterations,
+      project: (x) => {
+        for (let i = 0; i < x.length; i++) x[i] = Math.min(1, Math.max(0, x[i] as number));
+      },
+      onIteration: async (it, r, x) => {
+        if (o.signal?.aborted) throw new InputError('style transfer was cancelled');
+        if (!Number.isFinite(r.loss)) throw new InputError(`style transfer diverged at iteration ${offset + it} (loss ${r.loss})`);
+        const m = r.metrics;
+        o.onIteration?.(offset + it, total, { loss: r.loss, content: m['content'] ?? NaN, style: m['style'] ?? NaN, tv: m['tv'] ?? NaN });
+        if (o.onIntermediate && o.intermediateEvery && (offset + it) % o.intermediateEvery === 0)
+          await o.onIntermediate({ data: Float32Array.from(x), width, height }, offset + it);
+      },
+    });
+    return { data: result.x, width, height };
+  } finally {
+    await evaluator.release();
+  }
+}
+
+export interface GatysEvaluation {
+  loss: number;
+  grad: Float32Array;
+  metrics: Record<string, number>;
+}
+
+/**
+ * The Gatys loss and its gradient with respect to the image, as a function of the image (3·H·W values at
+ * the content's size): what L-BFGS needs, and how tests compare optimisers on one objective.
+ */
+export async function gatysLossEvaluator(
+  encoder: FeatureEncoder,
+  content: RgbPlanes,
+  styles: readonly WeightedStyle[],
+  o: GatysOptions = {},
+): Promise<{ evaluate: (image: Float32Array) => Promise<GatysEvaluation>; release: () => Promise<void> }> {
+  const { width, height } = content;
+  const t = await measureTargets(encoder, content, styles, o);
+  const g = new Graph();
+  const x = g.input('image', [1, 3, height, width]); // (1, 3, H, W)
+  const { loss, metrics } = buildGatysLoss(g, x, encoder, t.content, styles, t.styleGrams, { ...o, ...t.layers }, width, height);
+  const [grad] = gradients(loss, [x]);
+  if (!grad) throw new Error('gatys: the loss does not depend on the image');
+  const outputs: Record<string, Tensor> = { loss, grad, ...Object.fromEntries(Object.entries(metrics).map(([k, v]) => [`metric.${k}`, v])) };
+  const session = await Session.create(exportOnnx(g, { outputs, params: 'initializers' }).bytes, { name: 'gatys loss+gradient' });
+  return {
+    evaluate: async (image) => {
+      const out = await session.run({ image: { dtype: 'float32', dims: [1, 3, height, width], data: image } });
+      const scalar = (name: string): number => (out[name]!.data as Float32Array)[0] as number;
+      const m: Record<string, number> = {};
+      for (const k of Object.keys(metrics)) m[k] = scalar(`metric.${k}`);
+      return { loss: scalar('loss'), grad: out['grad']!.data as Float32Array, metrics: m };
+    },
+    release: () => session.release(),
+  };
+}
+
 /**
  * The Gatys training-step graph at `start`'s size: the image is the one parameter; targets are baked
  * in as constants. Exported for the benchmark, which times one step of it.
@@ -145,10 +269,27 @@ export function buildGatysStep(
   styleGrams: Targets[],
   o: GatysOptions & { contentLayers: readonly string[]; styleLayers: readonly string[] },
 ): { g: Graph; step: TrainStep } {
-  const { contentLayers, styleLayers } = o;
   const { width, height } = start;
   const g = new Graph();
   const x = g.param('image', [1, 3, height, width], Float32Array.from(start.data)); // (1, 3, H, W)
+  const { loss, metrics } = buildGatysLoss(g, x, encoder, contentTargets, styles, styleGrams, o, width, height);
+  const step = buildTrainStep(g, { loss, optimizer: { kind: 'adam' }, metrics });
+  return { g, step };
+}
+
+/** content + styleWeight · style + TV (+ temporal) on the image `x` (1, 3, H, W); metrics name each term. */
+function buildGatysLoss(
+  g: Graph,
+  x: Tensor,
+  encoder: FeatureEncoder,
+  contentTargets: Targets,
+  styles: readonly WeightedStyle[],
+  styleGrams: Targets[],
+  o: GatysOptions & { contentLayers: readonly string[]; styleLayers: readonly string[] },
+  width: number,
+  height: number,
+): { loss: Tensor; metrics: Record<string, Tensor> } {
+  const { contentLayers, styleLayers } = o;
   const clipped = op.clip(x, 0, 1);
   const feats: Record<string, Tensor> = { ...encoder.features(g, clipped, withoutPixels([...new Set([...contentLayers, ...styleLayers])])), [PIXELS]: clipped };
   let contentLoss: Tensor | null = null;
@@ -162,9 +303,16 @@ export function buildGatysStep(
   const styleWeight = o.styleWeight ?? GATYS_DEFAULTS.styleWeight;
   const tvWeight = o.tvWeight ?? GATYS_DEFAULTS.tvWeight;
   const cl = op.div(contentLoss as Tensor, contentLayers.length);
-  const loss = op.add(op.add(cl, op.mul(styleLoss, styleWeight)), op.mul(tv, tvWeight * 100));
-  const step = buildTrainStep(g, { loss, optimizer: { kind: 'adam' }, metrics: { content: cl, style: styleLoss, tv } });
-  return { g, step };
+  let loss = op.add(op.add(cl, op.mul(styleLoss, styleWeight)), op.mul(tv, tvWeight * 100));
+  const metrics: Record<string, Tensor> = { content: cl, style: styleLoss, tv };
+  if (o.temporal) {
+    const { target, confidence, weight } = o.temporal;
+    const d = op.sub(clipped, g.constant(target.data, [1, 3, height, width], 'float32', 'temporal_target')); // (1, 3, H, W)
+    const temporal = op.reduceMean(op.mul(op.mul(d, d), g.constant(confidence, [1, 1, height, width], 'float32', 'temporal_confidence')));
+    loss = op.add(loss, op.mul(temporal, weight));
+    metrics['temporal'] = temporal;
+  }
+  return { loss, metrics };
 }
 
 async function current(session: TrainSession, width: number, height: number): Promise<RgbPlanes> {

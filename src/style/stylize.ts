@@ -16,7 +16,7 @@ import { writeImageFile } from '../image/write-image.ts';
 import { adainTransfer, DEFAULT_ADAIN_DIR, loadAdainModel } from './adain-model.ts';
 import { preserveColor } from './color.ts';
 import { defaultEncoder, type FeatureEncoder } from './encoder.ts';
-import { GATYS_DEFAULTS, gatysTransfer } from './gatys.ts';
+import { GATYS_DEFAULTS, gatysTransfer, type GatysOptimizer, type TemporalPrior } from './gatys.ts';
 import { loadImage } from './load-image.ts';
 import { onnxEncoder } from './onnx-encoder.ts';
 import { runImageModel } from './onnx-image-model.ts';
@@ -47,6 +47,12 @@ export interface StyleRequest {
   mask?: StyleImageInput;
   /** gatys only. */
   iterations?: number;
+  /** gatys: 'adam' (default) or 'lbfgs'. */
+  optimizer?: GatysOptimizer;
+  /** gatys: start from this image (at the output size) instead of the content: the previous frame of a sequence. */
+  start?: RgbPlanes;
+  /** gatys: stay near a target image where it is trusted (sequences, ./sequence.ts). */
+  temporal?: TemporalPrior;
   onIteration?: (iteration: number, total: number, losses: Record<string, number>) => void;
   onIntermediate?: (image: RgbPlanes, iteration: number) => void | Promise<void>;
   intermediateEvery?: number;
@@ -66,7 +72,7 @@ export async function stylize(req: StyleRequest): Promise<StyleResult> {
   if (!STYLE_METHODS.includes(req.method)) throw new InputError(`style method "${String(req.method)}" is not one of ${STYLE_METHODS.join(', ')}`);
   const strength = req.strength ?? 1;
   if (!(strength >= 0) || !Number.isFinite(strength)) throw new InputError(`strength ${strength} must be a number >= 0`);
-  const size = req.size ?? (req.method === 'gatys' ? 384 : 512);
+  const size = req.size ?? defaultStyleSize(req.method);
   if (!Number.isInteger(size) || size < 16 || size > 4096) throw new InputError(`size ${size} must be a whole number of pixels from 16 to 4096`);
   const styles = req.styles ?? [];
   if (req.method !== 'fast' && styles.length === 0) throw new InputError(`method ${req.method} needs at least one style image (--style FILE)`);
@@ -75,12 +81,7 @@ export async function stylize(req: StyleRequest): Promise<StyleResult> {
     if (!(s.weight === undefined || (s.weight > 0 && Number.isFinite(s.weight)))) throw new InputError(`style weight ${s.weight} must be a number > 0`);
 
   const contentIn = await resolveImage(req.content, 'content image');
-  const fitted = fitSize(
-    contentIn.planes.width,
-    contentIn.planes.height,
-    Math.min(size, Math.max(contentIn.planes.width, contentIn.planes.height)),
-    req.method === 'fast' ? 4 : req.method === 'adain' ? 8 : 1,
-  );
+  const fitted = styleOutputSize(req.method, contentIn.planes.width, contentIn.planes.height, size);
   const content = await resizePlanes(contentIn.planes, fitted.width, fitted.height);
   const styleIns = await Promise.all(styles.map((s) => resolveImage(s.image, 'style image')));
   for (const s of styleIns) {
@@ -93,6 +94,8 @@ export async function stylize(req: StyleRequest): Promise<StyleResult> {
       `mask ${maskIn.name} is ${maskIn.planes.width}x${maskIn.planes.height}; it must be the content image's size, ${contentIn.planes.width}x${contentIn.planes.height}`,
     );
   }
+  if ((req.start || req.temporal || req.optimizer) && req.method !== 'gatys')
+    throw new InputError(`a start image, temporal prior and optimizer apply to method gatys only (got ${req.method})`);
   if (maskIn && req.method !== 'gatys') throw new InputError(`--mask works with method gatys only (got ${req.method})`);
   if (maskIn && styles.length > 2) throw new InputError(`a mask splits the image between two styles; got ${styles.length} styles`);
 
@@ -114,6 +117,9 @@ export async function stylize(req: StyleRequest): Promise<StyleResult> {
       {
         iterations,
         styleWeight: GATYS_DEFAULTS.styleWeight * strength,
+        ...(req.optimizer ? { optimizer: req.optimizer } : {}),
+        ...(req.start ? { start: req.start } : {}),
+        ...(req.temporal ? { temporal: req.temporal } : {}),
         ...(req.onIteration ? { onIteration: req.onIteration } : {}),
         ...(req.onIntermediate ? { onIntermediate: req.onIntermediate, intermediateEvery: req.intermediateEvery ?? 50 } : {}),
         ...(req.signal ? { signal: req.signal } : {}),
@@ -121,6 +127,7 @@ export async function stylize(req: StyleRequest): Promise<StyleResult> {
     );
     Object.assign(settings, {
       iterations,
+      optimizer: req.optimizer ?? 'adam',
       encoder: encoder.id,
       styleWeight: GATYS_DEFAULTS.styleWeight * strength,
       learningRate: GATYS_DEFAULTS.learningRate,
@@ -158,6 +165,16 @@ export async function stylize(req: StyleRequest): Promise<StyleResult> {
     settings,
   };
   return { image, recipe };
+}
+
+/** Longer side of the output when the request gives none. */
+export function defaultStyleSize(method: StyleMethod): number {
+  return method === 'gatys' ? 384 : 512;
+}
+
+/** The output size for a content of width × height: longer side min(size, its own), sides multiples the method needs. */
+export function styleOutputSize(method: StyleMethod, width: number, height: number, size: number): { width: number; height: number } {
+  return fitSize(width, height, Math.min(size, Math.max(width, height)), method === 'fast' ? 4 : method === 'adain' ? 8 : 1);
 }
 
 /** Runs `stylize` and writes a PNG atomically with the recipe and IPTC provenance. */

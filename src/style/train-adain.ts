@@ -17,6 +17,7 @@ import { warmupCosine } from '../train/lr-schedule.ts';
 import { TrainSession } from '../train/train-session.ts';
 import { readSafetensors, toFloat32, writeSafetensors } from '../weights/safetensors.ts';
 import { ADAIN_DEFAULT, adaptiveInstanceNorm, buildDecoder, channelStats, type AdainConfig } from './adain.ts';
+import { loadAdainModel } from './adain-model.ts';
 import { ContentSet } from './content-set.ts';
 import { defaultEncoder, type FeatureEncoder } from './encoder.ts';
 import { PIXELS } from './pixels-layer.ts';
@@ -37,6 +38,8 @@ export interface TrainAdainOptions {
   encoder?: FeatureEncoder;
   quiet?: boolean;
   checkpointEvery?: number;
+  /** A model folder whose decoder weights start the training (fine-tuning); a checkpoint in runDir wins. */
+  init?: string;
 }
 
 export const TRAIN_ADAIN_DEFAULTS = { steps: 2000, batch: 4, size: 128, lr: 1e-3, styleWeight: 2, seed: 7 } as const;
@@ -77,6 +80,7 @@ export async function trainAdainDecoder(o: TrainAdainOptions): Promise<void> {
   const sl = op.div(styleLoss as Tensor, config.styleLayers.length);
   const loss = op.add(contentLoss, op.mul(sl, o.styleWeight ?? d.styleWeight));
   const step = buildTrainStep(g, { loss, optimizer: { kind: 'adam' }, metrics: { content_loss: contentLoss, style_loss: sl }, clipGradNorm: 10 });
+  if (o.init) g.setValues(loadAdainModel(o.init).weights);
   const session = await TrainSession.create(g, step);
 
   const settings = {
@@ -90,6 +94,7 @@ export async function trainAdainDecoder(o: TrainAdainOptions): Promise<void> {
     styleImages: styles.images.length,
     contentDir: o.contentDir,
     styleDir: o.styleDir,
+    ...(o.init ? { init: o.init } : {}),
   };
   const exportNow = async (stepNo: number): Promise<void> => {
     const values = await session.values();

@@ -106,6 +106,8 @@ along the way and exports <run>/style.onnx in the ONNX model zoo's fast-neural-s
   --steps N     optimizer steps (default ${TRAIN_FAST_DEFAULTS.steps})
   --size N      training crop size, a multiple of 4 (default ${TRAIN_FAST_DEFAULTS.size})
   --batch N     images per step (default ${TRAIN_FAST_DEFAULTS.batch})
+  --style-weight X  weight of the style loss against the content loss (default ${TRAIN_FAST_DEFAULTS.styleWeight});
+                lower keeps more of the content's layout
 
 
 gesso train gan trains a GAN on your own pictures (a folder of .png .jpg .webp .svg, or a dataset from
@@ -152,6 +154,7 @@ export const trainCommand: Command = {
         steps: { type: 'string' },
         size: { type: 'string' },
         batch: { type: 'string' },
+        'style-weight': { type: 'string' },
       },
     });
     const what = positionals[0];
@@ -159,6 +162,7 @@ export const trainCommand: Command = {
       if (!values.style || !values.content) throw new InputError('train style: needs --style FILE and --content DIR (see gesso train --help)');
       const int = (flag: string, v: string | undefined): number | undefined => optionalNumberFlag(`train style: ${flag}`, v, { integer: true, min: 1 });
       const [steps, size, batch] = [int('--steps', values.steps), int('--size', values.size), int('--batch', values.batch)];
+      const styleWeight = optionalNumberFlag('train style: --style-weight', values['style-weight'], { min: 0 });
       const out = await trainFastStyle({
         style: values.style,
         contentDir: values.content,
@@ -166,6 +170,7 @@ export const trainCommand: Command = {
         ...(steps ? { steps } : {}),
         ...(size ? { size } : {}),
         ...(batch ? { batch } : {}),
+        ...(styleWeight !== undefined ? { styleWeight } : {}),
       });
       console.log(`wrote ${out}`);
       return 0;
