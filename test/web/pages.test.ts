@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import sharp from 'sharp';
 import { startServer, type RunningServer } from '../../src/server/serve.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { writeTinyDataset } from '../helpers/tiny-dataset.ts';
@@ -166,6 +167,24 @@ describe('studio pages in Chromium', { timeout: 900_000 }, () => {
     assert.equal(await samples.getAttribute('src'), '/api/models/gesso-gan-stars-fruit-64/files/samples.png');
     await gan.getByText('Model card').click();
     await gan.getByRole('cell', { name: 'training images' }).waitFor();
+  });
+
+  test('generate: upload a PNG as the init image (no library image needed) and run img2img from it', async () => {
+    const upload = join(dir, 'my-drawing.png');
+    await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 30, g: 160, b: 60 } } })
+      .png()
+      .toFile(upload);
+    await page.goto(`${server.url}/#/generate`);
+    await page.getByText('Start from an image').click();
+    await page.getByLabel('Upload PNG').setInputFiles(upload);
+    await page.getByText('(img2img)').waitFor();
+    await page.getByLabel('Prompt', { exact: true }).fill('a green leaf');
+    await page.getByLabel('Steps').fill('3');
+    await page.getByRole('button', { name: 'Generate' }).click();
+    await page.getByTestId('job-status').filter({ hasText: /^done/ }).waitFor();
+    const made = await api<{ images: Img[] }>('/api/images?q=green%20leaf');
+    assert.equal((made.images[0]?.recipe as { mode?: string } | null)?.mode, 'img2img');
+    assert.ok(made.images[0]?.parentSha256, 'the uploaded image is recorded as the parent');
   });
 
   test('generate: paint a mask over the init image and inpaint it', async () => {

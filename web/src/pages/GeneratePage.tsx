@@ -6,6 +6,7 @@ import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react'
 import { cancelJob, type GenerateParams, generate, imageUrl, type Job, type JobProgress, models, samplers, watchJob } from '../api.ts';
 import { ErrorBanner, errorText } from '../ErrorBanner.tsx';
 import { MaskPainter } from '../MaskPainter.tsx';
+import { ImagePicker } from '../ImagePicker.tsx';
 import { PromptHighlight } from '../PromptHighlight.tsx';
 
 /** Set by the image page's "make again" / "use as init": the form starts from it. */
@@ -127,6 +128,12 @@ export function GeneratePage() {
           </p>
         )}
         {form.initImageId && <MaskPainter imageId={form.initImageId} onChange={onMask} />}
+        {!form.initImageId && (
+          <details className="init-pick">
+            <summary>Start from an image (img2img, inpainting)</summary>
+            <ImagePicker label="Init image" value={null} onChange={(id) => set('initImageId', id)} onError={setError} />
+          </details>
+        )}
         <div className="grid-fields">
           <label>
             Model
