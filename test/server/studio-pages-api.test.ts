@@ -150,6 +150,9 @@ describe('studio pages API', { timeout: 600_000 }, () => {
   });
 
   test('train: a tiny GAN on a registered dataset — loss lines and samples as it runs, stop, resume, installed and explorable', async () => {
+    // Enough steps that the stop (sent once step 2 is logged; the job polls the log every 500 ms) lands
+    // while the first leg is still training, so the resumed leg has work to do.
+    const STEPS = 40;
     const unregistered = await call<{ error: string }>('POST', '/api/train/runs', { type: 'gan', dataset: 'shapes', name: 'my-gan' });
     assert.equal(unregistered.status, 404);
     assert.equal((await call('POST', '/api/datasets', { id: 'shapes' })).status, 201);
@@ -157,7 +160,7 @@ describe('studio pages API', { timeout: 600_000 }, () => {
       type: 'gan',
       dataset: 'shapes',
       name: 'my-gan',
-      steps: 6,
+      steps: STEPS,
       batch: 2,
       tiny: true,
       sampleEvery: 2,
@@ -188,12 +191,12 @@ describe('studio pages API', { timeout: 600_000 }, () => {
     assert.equal(run.state, 'done');
     assert.deepEqual(
       run.history.map((h) => h.step),
-      [1, 2, 3, 4, 5, 6],
+      Array.from({ length: STEPS }, (_, i) => i + 1),
       'the resumed leg continues from the checkpoint: each step once',
     );
     assert.ok(run.history.every((h) => Number.isFinite(h.d_loss) && Number.isFinite(h.g_loss)));
-    assert.ok(run.samples.includes(0) && run.samples.includes(6));
-    const grid = await fetch(`${server.url}/api/train/runs/${runId}/samples/6`);
+    assert.ok(run.samples.includes(0) && run.samples.includes(STEPS));
+    const grid = await fetch(`${server.url}/api/train/runs/${runId}/samples/${STEPS}`);
     assert.equal(grid.headers.get('content-type'), 'image/png');
     const catalog = (await call<{ models: { id: string; kind: string; licences: unknown }[] }>('GET', '/api/models/catalog')).json;
     const mine = catalog.models.find((m) => m.id === 'my-gan');
