@@ -1,12 +1,15 @@
 /**
  * What every fine-tuning method (LoRA, textual inversion, full) shares: the model folder's size rule and
  * objective, its UNet and text encoder rebuilt in gesso's graph with the folder's own weights, the
- * pictures encoded to latents once, and noised batches of them.
+ * pictures encoded to latents once, noised batches of them, and the run itself (train step, checkpoints
+ * and resume, sample grids, the product written at each sample and at the end).
  */
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { buildTrainStep } from '../../autodiff/train-step.ts';
 import { InputError } from '../../core/errors.ts';
 import { readJsonObjectFile } from '../../core/json.ts';
-import type { Rng } from '../../core/rng.ts';
+import { Rng } from '../../core/rng.ts';
 import type { ImageDataset } from '../../data/dataset.ts';
 import type { Graph, Tensor } from '../../graph/graph.ts';
 import { mul, reduceMean, sub } from '../../graph/ops/index.ts';
@@ -15,9 +18,15 @@ import { initializerValues, readOnnxWeights } from '../../models/onnx-weights.ts
 import { SD_LAYOUT } from '../../models/sd-layout.ts';
 import { unetConfig, type UNet2DConditionConfig } from '../../models/unet2d-condition.ts';
 import { encodeImage } from '../../pipelines/latents.ts';
-import type { DiffusionModel } from '../../pipelines/model-folder.ts';
+import { DiffusionModel, type LoraChoice } from '../../pipelines/model-folder.ts';
+import { encodePrompts } from '../../pipelines/text-conditioning.ts';
 import type { HostTensor } from '../../runtime/tensor.ts';
-import type { createNoiseSchedule } from '../../schedulers/index.ts';
+import { createNoiseSchedule } from '../../schedulers/index.ts';
+import { sampleGrid } from '../default-model/samples.ts';
+import { trainLoop } from '../loop.ts';
+import { warmupCosine } from '../lr-schedule.ts';
+import { type StepResult, TrainSession } from '../train-session.ts';
+import { loadFinetuneData } from './finetune-data.ts';
 
 export type Prediction = 'epsilon' | 'v_prediction';
 type NoiseSchedule = ReturnType<typeof createNoiseSchedule>;
@@ -103,4 +112,188 @@ export function diffusionLoss(prediction: Tensor, target: Tensor, sampleWeights?
   const d = sub(prediction, target); // (B, C, h, w)
   if (!sampleWeights) return reduceMean(mul(d, d));
   return reduceMean(mul(reduceMean(mul(d, d), [1, 2, 3]), sampleWeights)); // (B,) -> ()
+}
+
+/** Throws unless every count (flag name -> value) is a whole number of at least 1. */
+export function checkCounts(counts: Record<string, number>): void {
+  for (const [flag, v] of Object.entries(counts)) {
+    if (!Number.isInteger(v) || v < 1) throw new InputError(`--${flag} ${v}: expected a whole number of at least 1`);
+  }
+}
+
+/** Runs `use` with the folder's model loaded in this process (no upscaler), and releases it after. */
+export async function withFolderModel<T>(modelDir: string, use: (model: DiffusionModel) => Promise<T>): Promise<T> {
+  const model = await DiffusionModel.load(modelDir, { runner: 'in-process', upscaler: false });
+  try {
+    return await use(model);
+  } finally {
+    await model.release();
+  }
+}
+
+/** The options every fine-tuning method takes (each method adds its own). */
+export interface FinetuneCommonOptions {
+  modelDir: string;
+  dataDir: string;
+  /** Run folder: checkpoint, samples, and what the run makes. */
+  outDir: string;
+  /** Picture size to train at, in pixels (default: the model's default size). */
+  size?: number;
+  steps?: number;
+  batch?: number;
+  /** Peak learning rate. */
+  lr?: number;
+  seed?: number;
+  checkpointEvery?: number;
+  sampleEvery?: number;
+  /** Prompts of the sample grids (default: up to 4 of the captions). */
+  samplePrompts?: string[];
+  sampleSteps?: number;
+  quiet?: boolean;
+  log?: (line: string) => void;
+}
+
+/** What a method trains on, read through the folder's model before it is released. */
+export interface TrainingPictures {
+  size: number;
+  captions: string[];
+  /** (N, C, h, w) */
+  latents: Float32Array;
+  prediction: Prediction;
+  schedule: NoiseSchedule;
+  /** Pixels per latent cell. */
+  vaeScale: number;
+}
+
+/**
+ * The data folder's pictures at the training size (`size`, else the model's), their captions
+ * (`uncaptioned` for pictures without one; see loadFinetuneData), their latents, and the folder's
+ * objective and noise schedule. Creates `<outDir>/samples` once the data is known good.
+ */
+export async function prepareTraining(
+  model: DiffusionModel,
+  o: { dataDir: string; outDir: string; size?: number },
+  log: (line: string) => void,
+  uncaptioned?: string,
+): Promise<TrainingPictures> {
+  const prediction = predictionOf(model);
+  const size = trainingSize(model, o.size);
+  const data = await loadFinetuneData(o.dataDir, size, o.outDir, log, uncaptioned);
+  mkdirSync(join(o.outDir, 'samples'), { recursive: true });
+  return {
+    size,
+    captions: data.items.map((i) => i.caption),
+    latents: await encodeFolder(model, data, size),
+    prediction,
+    schedule: createNoiseSchedule(model.scheduler.config),
+    vaeScale: model.spec.vaeScaleFactor,
+  };
+}
+
+/** Each distinct caption's text states through the folder's frozen text encoder: (S, D) each. */
+export async function captionStates(
+  model: DiffusionModel,
+  captions: Iterable<string>,
+): Promise<{ states: Map<string, Float32Array>; sequence: number; hidden: number }> {
+  const states = new Map<string, Float32Array>();
+  let sequence = 0;
+  let hidden = 0;
+  for (const c of new Set(captions)) {
+    const e = await encodePrompts(model, c, '', { maxChunks: 1 });
+    states.set(c, e.cond);
+    sequence = e.sequence;
+    hidden = e.hidden;
+  }
+  return { states, sequence, hidden };
+}
+
+/** The batch inputs every method feeds the UNet: noisy latents and the target (B, C, h, w), timesteps (B,). */
+export function latentInputs(g: Graph, dims: readonly number[]): { noisy: Tensor; t: Tensor; target: Tensor } {
+  return { noisy: g.input('noisy', dims), t: g.input('t', [dims[0] as number], 'int64'), target: g.input('target', dims) };
+}
+
+/** The training session of `loss`: AdamW on the trainable parameters, gradients clipped when asked. */
+export function adamwSession(g: Graph, loss: Tensor, o: { weightDecay: number; clipGradNorm?: number }): Promise<TrainSession> {
+  const clip = o.clipGradNorm === undefined ? {} : { clipGradNorm: o.clipGradNorm };
+  return TrainSession.create(g, buildTrainStep(g, { loss, optimizer: { kind: 'adamw', weightDecay: o.weightDecay }, ...clip }));
+}
+
+/** A run's sample grids: fixed prompts and 4 seeds, of the base folder first, then of what the run made. */
+export interface RunSamples {
+  /** The method's prompts when the options name none. */
+  defaultPrompts: string[];
+  size: number;
+  /** Draw the trained state from this folder (default the base folder) ... */
+  trainedModelDir?: string;
+  /** ... with these LoRAs or embeddings loaded. */
+  loras?: readonly LoraChoice[];
+  embeddings?: readonly string[];
+}
+
+export interface FinetuneRun {
+  session: TrainSession;
+  /** The method's options: folders, cadences of checkpoints and samples, sample prompts and steps, quiet. */
+  options: FinetuneCommonOptions;
+  /** The method's defaults applied: */
+  steps: number;
+  /** Peak learning rate: warm-up over min(20, steps / 10) steps, then cosine down to a tenth. */
+  lr: number;
+  /** Step k's batch is drawn from Rng(seed · 104729 + k), so a resumed run draws the same batches. */
+  seed: number;
+  label: string;
+  checkpointMetadata: Record<string, string>;
+  samples: RunSamples;
+  batch: (rng: Rng) => Record<string, HostTensor>;
+  onStep?: (result: StepResult) => void;
+  /** Writes what the run makes (LoRA file, embedding, model folder) from the session's values now. */
+  save: () => Promise<void>;
+}
+
+/**
+ * Trains to `steps` (resuming from the run folder's checkpoint), saving and drawing a grid every
+ * `sampleEvery` steps (only the last one when quiet), and saves at the end; the session is released.
+ */
+export async function runFinetune(r: FinetuneRun): Promise<{ losses: number[]; resumedFrom: number }> {
+  const o = r.options;
+  const quiet = o.quiet ?? false;
+  const checkpointPath = join(o.outDir, 'checkpoint.safetensors');
+  const s = r.samples;
+  const grid = (file: string, trained: boolean): Promise<void> =>
+    sampleGrid(trained ? (s.trainedModelDir ?? o.modelDir) : o.modelDir, join(o.outDir, 'samples', file), {
+      prompts: o.samplePrompts ?? s.defaultPrompts,
+      seeds: 4,
+      size: s.size,
+      steps: o.sampleSteps ?? 20,
+      ...(trained && s.loras ? { loras: s.loras } : {}),
+      ...(trained && s.embeddings ? { embeddings: s.embeddings } : {}),
+    });
+  const losses: number[] = [];
+  try {
+    if (!existsSync(checkpointPath) && !quiet) await grid('step000000-base.png', false);
+    const result = await trainLoop({
+      session: r.session,
+      steps: r.steps,
+      lr: warmupCosine({ lr: r.lr, warmupSteps: Math.min(20, Math.floor(r.steps / 10)), totalSteps: r.steps, minLr: r.lr / 10 }),
+      label: r.label,
+      quiet,
+      resume: true,
+      checkpoint: { path: checkpointPath, every: o.checkpointEvery ?? 50, metadata: r.checkpointMetadata },
+      batch: (step) => r.batch(new Rng((r.seed * 104729 + step) >>> 0)),
+      onStep: (result) => {
+        losses.push(result.loss);
+        r.onStep?.(result);
+      },
+      sample: {
+        every: o.sampleEvery ?? 100,
+        run: async (step) => {
+          await r.save();
+          if (!quiet || step === r.steps) await grid(`step${String(step).padStart(6, '0')}.png`, true);
+        },
+      },
+    });
+    await r.save();
+    return { losses, resumedFrom: result.resumedFrom };
+  } finally {
+    await r.session.release();
+  }
 }

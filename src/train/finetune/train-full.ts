@@ -13,9 +13,8 @@
  *   3. graph     the UNet rebuilt from unet/config.json with the folder's weights, all trainable
  *   4. train     checkpoints, resume, progress bar, sample grids from the model folder written so far
  */
-import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
-import { buildTrainStep } from '../../autodiff/train-step.ts';
 import { InputError } from '../../core/errors.ts';
 import { Rng } from '../../core/rng.ts';
 import { Graph } from '../../graph/graph.ts';
@@ -23,28 +22,26 @@ import { encodeWithWeights, readOnnxWeights } from '../../models/onnx-weights.ts
 import { SD_LAYOUT } from '../../models/sd-layout.ts';
 import { UNet2DCondition } from '../../models/unet2d-condition.ts';
 import { generate } from '../../pipelines/generate.ts';
-import { DiffusionModel } from '../../pipelines/model-folder.ts';
-import { encodePrompts } from '../../pipelines/text-conditioning.ts';
+import type { DiffusionModel } from '../../pipelines/model-folder.ts';
 import type { HostTensor } from '../../runtime/tensor.ts';
-import { createNoiseSchedule } from '../../schedulers/index.ts';
 import { readSafetensors, toFloat32, writeSafetensors } from '../../weights/safetensors.ts';
-import { sampleGrid } from '../default-model/samples.ts';
-import { trainLoop } from '../loop.ts';
-import { warmupCosine } from '../lr-schedule.ts';
-import { TrainSession } from '../train-session.ts';
-import { diffusionLoss, encodeFolder, loadFolderWeights, noisedBatch, predictionOf, trainingSize, unetConfigOf } from './finetune-common.ts';
-import { loadFinetuneData } from './finetune-data.ts';
+import {
+  adamwSession,
+  captionStates,
+  checkCounts,
+  diffusionLoss,
+  type FinetuneCommonOptions,
+  latentInputs,
+  loadFolderWeights,
+  noisedBatch,
+  prepareTraining,
+  runFinetune,
+  unetConfigOf,
+  withFolderModel,
+} from './finetune-common.ts';
 
-export interface FullFinetuneOptions {
-  modelDir: string;
-  dataDir: string;
-  /** Run folder: checkpoint, samples, class pictures, and the new model folder `<outDir>/model`. */
-  outDir: string;
-  size?: number;
-  steps?: number;
-  batch?: number;
-  lr?: number;
-  seed?: number;
+export interface FullFinetuneOptions extends FinetuneCommonOptions {
+  /** Probability of training on the empty caption. Default 0.1. */
   captionDropout?: number;
   priorPreservation?: boolean;
   /** What the class pictures show (default: the data folder's name). */
@@ -53,12 +50,6 @@ export interface FullFinetuneOptions {
   classImages?: number;
   /** Weight of the class pictures' loss (default 1, as DreamBooth). */
   priorWeight?: number;
-  checkpointEvery?: number;
-  sampleEvery?: number;
-  samplePrompts?: string[];
-  sampleSteps?: number;
-  quiet?: boolean;
-  log?: (line: string) => void;
 }
 
 export interface FullFinetuneResult {
@@ -80,9 +71,7 @@ export async function trainFull(o: FullFinetuneOptions): Promise<FullFinetuneRes
   const seed = o.seed ?? 0;
   const prior = o.priorPreservation ?? false;
   const priorWeight = o.priorWeight ?? 1;
-  for (const [flag, v] of Object.entries({ steps, batch })) {
-    if (!Number.isInteger(v) || v < 1) throw new InputError(`--${flag} ${v}: expected a whole number of at least 1`);
-  }
+  checkCounts({ steps, batch });
   if (prior && (batch < 2 || batch % 2 !== 0))
     throw new InputError(`--batch ${batch}: prior preservation needs an even batch (half folder, half class pictures)`);
   if (!(priorWeight >= 0) || !Number.isFinite(priorWeight)) throw new InputError(`--prior-weight ${priorWeight}: expected a number of at least 0`);
@@ -94,34 +83,16 @@ export async function trainFull(o: FullFinetuneOptions): Promise<FullFinetuneRes
   const classPrompt = o.classPrompt ?? folderName;
 
   // 1–2. Data, latents, text states; class pictures from the original model.
-  const model = await DiffusionModel.load(o.modelDir, { runner: 'in-process', upscaler: false });
-  const prediction = predictionOf(model);
-  const scheduleConfig = model.scheduler.config;
-  let size: number;
-  let latents: Float32Array;
-  let captions: string[];
-  let classLatents: Float32Array = new Float32Array(0);
-  let classCount = 0;
-  const contexts = new Map<string, Float32Array>();
-  let sequence = 0;
-  let hidden = 0;
-  try {
-    size = trainingSize(model, o.size);
-    const data = await loadFinetuneData(o.dataDir, size, o.outDir, log, folderName);
-    captions = data.items.map((i) => i.caption);
-    mkdirSync(join(o.outDir, 'samples'), { recursive: true }); // only once the data is known good
-    latents = await encodeFolder(model, data, size);
-    classCount = prior ? (o.classImages ?? Math.max(8, 2 * captions.length)) : 0;
-    if (prior) classLatents = await classPictures(model, classPrompt, classCount, size, join(o.outDir, 'class-latents.safetensors'), log);
-    for (const c of new Set(['', classPrompt, ...captions])) {
-      const e = await encodePrompts(model, c, '', { maxChunks: 1 });
-      contexts.set(c, e.cond);
-      sequence = e.sequence;
-      hidden = e.hidden;
-    }
-  } finally {
-    await model.release();
-  }
+  const prepared = await withFolderModel(o.modelDir, async (model) => {
+    const pictures = await prepareTraining(model, o, log, folderName);
+    const classCount = prior ? (o.classImages ?? Math.max(8, 2 * pictures.captions.length)) : 0;
+    const classLatents = prior
+      ? await classPictures(model, classPrompt, classCount, pictures.size, join(o.outDir, 'class-latents.safetensors'), log)
+      : new Float32Array(0);
+    const text = await captionStates(model, ['', classPrompt, ...pictures.captions]);
+    return { ...pictures, classCount, classLatents, ...text };
+  });
+  const { prediction, schedule, size, captions, latents, classCount, classLatents, states: contexts, sequence, hidden } = prepared;
   const n = captions.length;
   log(
     `data: ${n} pictures at ${size} px${prior ? `, ${classCount} class pictures of "${classPrompt}" at prior weight ${priorWeight}` : ''}; ${prediction} objective`,
@@ -132,86 +103,60 @@ export async function trainFull(o: FullFinetuneOptions): Promise<FullFinetuneRes
   const g = new Graph();
   const unet = new UNet2DCondition(g, c, new Rng(seed));
   loadFolderWeights(g, o.modelDir, [SD_LAYOUT.unet.onnx]);
-  const h = size / model.spec.vaeScaleFactor;
+  const h = size / prepared.vaeScale;
   const dims = [batch, c.in_channels, h, h];
-  const noisy = g.input('noisy', dims);
-  const t = g.input('t', [batch], 'int64');
+  const x = latentInputs(g, dims);
   const context = g.input('context', [batch, sequence, hidden]); // (B, S, D)
   const weights = g.input('sample_weights', [batch]); // (B,)
-  const loss = diffusionLoss(unet.forward(noisy, t, context), g.input('target', dims), weights);
+  const loss = diffusionLoss(unet.forward(x.noisy, x.t, context), x.target, weights);
   log(`unet: ${g.paramCount()} parameters, all trainable`);
 
   // 4. Training.
-  const session = await TrainSession.create(g, buildTrainStep(g, { loss, optimizer: { kind: 'adamw', weightDecay: 1e-2 }, clipGradNorm: 1 }));
-  const schedule = createNoiseSchedule(scheduleConfig);
-  const lr = o.lr ?? 1e-4;
+  const session = await adamwSession(g, loss, { weightDecay: 1e-2, clipGradNorm: 1 });
   const dropout = o.captionDropout ?? 0.1;
-  const samplePrompts = o.samplePrompts ?? [...new Set(captions)].slice(0, 3).concat(prior ? [classPrompt] : []);
-  const writeModel = async (): Promise<void> =>
-    writeModelFolder(o, modelPath, await session.values(), session.stepCount, { prior, classPrompt, priorWeight, classCount });
-  const checkpointPath = join(o.outDir, 'checkpoint.safetensors');
-  if (!existsSync(checkpointPath) && !o.quiet)
-    await sampleGrid(o.modelDir, join(o.outDir, 'samples', 'step000000-base.png'), { prompts: samplePrompts, size, steps: o.sampleSteps ?? 20 });
-  const losses: number[] = [];
   // Folder latents then class latents: (N + K, C, h, w); a pick past n is a class picture.
   const source = new Float32Array(latents.length + classLatents.length);
   source.set(latents);
   source.set(classLatents, latents.length);
-  try {
-    const result = await trainLoop({
-      session,
-      steps,
-      lr: warmupCosine({ lr, warmupSteps: Math.min(20, Math.floor(steps / 10)), totalSteps: steps, minLr: lr / 10 }),
-      label: 'full fine-tune',
-      quiet: o.quiet ?? false,
-      resume: true,
-      checkpoint: { path: checkpointPath, every: o.checkpointEvery ?? 50, metadata: { gesso_method: 'full' } },
-      batch: (step): Record<string, HostTensor> => {
-        const rng = new Rng((seed * 104729 + step) >>> 0);
-        // First half the folder, second half the class pictures (indices past n) when preserving the prior.
-        const picks = Array.from({ length: batch }, (_, b) => (prior && b >= batch / 2 ? n + rng.int(classCount) : rng.int(n)));
-        const ctx = new Float32Array(batch * sequence * hidden);
-        picks.forEach((i, b) => {
-          const caption = i >= n ? classPrompt : rng.uniform() < dropout ? '' : (captions[i] as string);
-          ctx.set(contexts.get(caption) as Float32Array, b * sequence * hidden);
-        });
-        const { noisy: x, t: ts, target } = noisedBatch(rng, schedule, prediction, source, picks, dims);
-        return {
-          noisy: x,
-          t: ts,
-          target,
-          context: { dtype: 'float32', dims: [batch, sequence, hidden], data: ctx },
-          sample_weights: { dtype: 'float32', dims: [batch], data: Float32Array.from(picks, (i) => (i >= n ? priorWeight : 1)) },
-        };
-      },
-      onStep: (r) => losses.push(r.loss),
-      sample: {
-        every: o.sampleEvery ?? 100,
-        run: async (step) => {
-          await writeModel();
-          if (!o.quiet || step === steps)
-            await sampleGrid(modelPath, join(o.outDir, 'samples', `step${String(step).padStart(6, '0')}.png`), {
-              prompts: samplePrompts,
-              size,
-              steps: o.sampleSteps ?? 20,
-            });
-        },
-      },
-    });
-    await writeModel();
-    return {
-      modelPath,
-      steps,
-      losses,
-      images: n,
-      classImages: classCount,
-      trainableParams: g.paramCount(),
-      resumedFrom: result.resumedFrom,
-      seconds: (Date.now() - started) / 1000,
-    };
-  } finally {
-    await session.release();
-  }
+  const run = await runFinetune({
+    session,
+    options: o,
+    steps,
+    lr: o.lr ?? 1e-4,
+    seed,
+    label: 'full fine-tune',
+    checkpointMetadata: { gesso_method: 'full' },
+    samples: {
+      defaultPrompts: [...new Set(captions)].slice(0, 3).concat(prior ? [classPrompt] : []),
+      size,
+      trainedModelDir: modelPath,
+    },
+    batch: (rng): Record<string, HostTensor> => {
+      // First half the folder, second half the class pictures (indices past n) when preserving the prior.
+      const picks = Array.from({ length: batch }, (_, b) => (prior && b >= batch / 2 ? n + rng.int(classCount) : rng.int(n)));
+      const ctx = new Float32Array(batch * sequence * hidden);
+      picks.forEach((i, b) => {
+        const caption = i >= n ? classPrompt : rng.uniform() < dropout ? '' : (captions[i] as string);
+        ctx.set(contexts.get(caption) as Float32Array, b * sequence * hidden);
+      });
+      return {
+        ...noisedBatch(rng, schedule, prediction, source, picks, dims),
+        context: { dtype: 'float32', dims: [batch, sequence, hidden], data: ctx },
+        sample_weights: { dtype: 'float32', dims: [batch], data: Float32Array.from(picks, (i) => (i >= n ? priorWeight : 1)) },
+      };
+    },
+    save: async () => writeModelFolder(o, modelPath, await session.values(), session.stepCount, { prior, classPrompt, priorWeight, classCount }),
+  });
+  return {
+    modelPath,
+    steps,
+    losses: run.losses,
+    images: n,
+    classImages: classCount,
+    trainableParams: g.paramCount(),
+    resumedFrom: run.resumedFrom,
+    seconds: (Date.now() - started) / 1000,
+  };
 }
 
 /**

@@ -9,55 +9,42 @@
  *   4. train     the model's own objective (ε or v) on noised latents; checkpoints, resume, progress bar,
  *                sample grids with fixed seeds through the real pipeline with the LoRA merged
  */
-import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError } from '../../core/errors.ts';
-import { Rng } from '../../core/rng.ts';
 import { Graph } from '../../graph/graph.ts';
-import { buildTrainStep } from '../../autodiff/train-step.ts';
-import { UNet2DCondition } from '../../models/unet2d-condition.ts';
-import { SD_LAYOUT } from '../../models/sd-layout.ts';
-import { DiffusionModel } from '../../pipelines/model-folder.ts';
-import { encodePrompts } from '../../pipelines/text-conditioning.ts';
-import type { HostTensor } from '../../runtime/tensor.ts';
-import { createNoiseSchedule } from '../../schedulers/index.ts';
-import { writeLoraFile } from '../../weights/lora-file.ts';
-import { sampleGrid } from '../default-model/samples.ts';
-import { trainLoop } from '../loop.ts';
-import { warmupCosine } from '../lr-schedule.ts';
-import { TrainSession } from '../train-session.ts';
-import { loadFinetuneData } from './finetune-data.ts';
-import { attachLora, findLinears, freezeAll, loraModules, TEXT_ATTENTION_TARGETS, UNET_ATTENTION_TARGETS } from './lora-attach.ts';
+import { Rng } from '../../core/rng.ts';
 import { ClipTextEncoder } from '../../models/clip-text-encoder.ts';
-import { diffusionLoss, encodeFolder, loadFolderWeights, noisedBatch, predictionOf, textConfigOf, trainingSize, unetConfigOf } from './finetune-common.ts';
+import { SD_LAYOUT } from '../../models/sd-layout.ts';
+import { UNet2DCondition } from '../../models/unet2d-condition.ts';
+import type { HostTensor } from '../../runtime/tensor.ts';
+import { writeLoraFile } from '../../weights/lora-file.ts';
+import {
+  adamwSession,
+  captionStates,
+  checkCounts,
+  diffusionLoss,
+  type FinetuneCommonOptions,
+  latentInputs,
+  loadFolderWeights,
+  noisedBatch,
+  prepareTraining,
+  runFinetune,
+  textConfigOf,
+  unetConfigOf,
+  withFolderModel,
+} from './finetune-common.ts';
+import { attachLora, findLinears, freezeAll, loraModules, TEXT_ATTENTION_TARGETS, UNET_ATTENTION_TARGETS } from './lora-attach.ts';
 
-export interface LoraTrainingOptions {
-  modelDir: string;
-  dataDir: string;
-  /** Picture size to train at, in pixels (default: the model's default size). */
-  size?: number;
-  /** Run folder: checkpoint, samples, the LoRA file. */
-  outDir: string;
+export interface LoraTrainingOptions extends FinetuneCommonOptions {
   /** Name of the LoRA file (`<name>.safetensors`, what `<lora:name>` calls it). Default "lora". */
   name?: string;
   rank?: number;
   /** Default: the rank (scale 1). */
   alpha?: number;
-  steps?: number;
-  batch?: number;
-  lr?: number;
   /** Adapt the text encoder's attention projections too (its weights frozen, adapters trained with the UNet's). */
   textEncoder?: boolean;
   /** Probability of training on the empty caption, so guidance keeps working. Default 0.1. */
   captionDropout?: number;
-  seed?: number;
-  checkpointEvery?: number;
-  sampleEvery?: number;
-  /** Prompts of the sample grids (default: up to 4 of the captions). */
-  samplePrompts?: string[];
-  sampleSteps?: number;
-  quiet?: boolean;
-  log?: (line: string) => void;
 }
 
 export interface LoraTrainingResult {
@@ -80,45 +67,25 @@ export async function trainLora(o: LoraTrainingOptions): Promise<LoraTrainingRes
   const batch = o.batch ?? 8;
   const seed = o.seed ?? 0;
   const name = o.name ?? 'lora';
-  for (const [flag, v] of Object.entries({ rank, steps, batch })) {
-    if (!Number.isInteger(v) || v < 1) throw new InputError(`--${flag} ${v}: expected a whole number of at least 1`);
-  }
+  checkCounts({ rank, steps, batch });
   const loraPath = join(o.outDir, `${name}.safetensors`);
 
   // 1–2. Data, latents and text states, with the folder's own VAE encoder and text encoder.
-  const model = await DiffusionModel.load(o.modelDir, { runner: 'in-process', upscaler: false });
-  const prediction = predictionOf(model);
-  const scheduleConfig = model.scheduler.config;
-  let size: number;
-  let captions: string[];
-  let latents: Float32Array;
-  const contexts = new Map<string, Float32Array>();
-  let sequence = 0;
-  let hidden = 0;
-  const captionIds = new Map<string, number[]>();
-  try {
-    size = trainingSize(model, o.size);
-    const data = await loadFinetuneData(o.dataDir, size, o.outDir, log);
-    mkdirSync(join(o.outDir, 'samples'), { recursive: true }); // only once the data is known good
-    captions = data.items.map((i) => i.caption);
-    latents = await encodeFolder(model, data, size);
-    for (const c of new Set(['', ...captions])) {
-      const e = await encodePrompts(model, c, '', { maxChunks: 1 });
-      contexts.set(c, e.cond);
-      sequence = e.sequence;
-      hidden = e.hidden;
-      captionIds.set(c, Array.from(model.tokenizer.encode(c).ids));
-    }
-  } finally {
-    await model.release();
-  }
+  const prepared = await withFolderModel(o.modelDir, async (model) => {
+    const pictures = await prepareTraining(model, o, log);
+    const captionSet = ['', ...pictures.captions];
+    const text = await captionStates(model, captionSet);
+    const captionIds = new Map(captionSet.map((c) => [c, Array.from(model.tokenizer.encode(c).ids)]));
+    return { ...pictures, ...text, captionIds };
+  });
+  const { prediction, schedule, size, captions, latents, states: contexts, sequence, hidden, captionIds } = prepared;
   const n = captions.length;
   log(`data: ${n} pictures at ${size} px, ${contexts.size - 1} distinct captions; text states (${sequence}, ${hidden}); ${prediction} objective`);
 
   // 3. The UNet with the folder's weights, frozen, and the adapters.
-  const config = unetConfigOf(o.modelDir);
+  const c = unetConfigOf(o.modelDir);
   const g = new Graph();
-  const unet = new UNet2DCondition(g, config, new Rng(seed));
+  const unet = new UNet2DCondition(g, c, new Rng(seed));
   const text = o.textEncoder ? new ClipTextEncoder(g, textConfigOf(o.modelDir), new Rng(seed)) : null;
   loadFolderWeights(g, o.modelDir, text ? [SD_LAYOUT.unet.onnx, SD_LAYOUT.textEncoder.onnx] : [SD_LAYOUT.unet.onnx]);
   freezeAll(g);
@@ -133,92 +100,66 @@ export async function trainLora(o: LoraTrainingOptions): Promise<LoraTrainingRes
         { rank, alpha, seed: seed + 2 },
       ),
     );
-  const c = config;
-  const h = size / model.spec.vaeScaleFactor;
-  const noisy = g.input('noisy', [batch, c.in_channels, h, h]);
-  const t = g.input('t', [batch], 'int64');
+  const h = size / prepared.vaeScale;
+  const dims = [batch, c.in_channels, h, h];
+  const x = latentInputs(g, dims);
   const ids = text ? g.input('ids', [batch, sequence], 'int64') : null;
   const context = text && ids ? text.forward(ids).lastHiddenState : g.input('context', [batch, sequence, hidden]); // (B, S, D)
-  const loss = diffusionLoss(unet.forward(noisy, t, context), g.input('target', [batch, c.out_channels, h, h]));
+  const loss = diffusionLoss(unet.forward(x.noisy, x.t, context), x.target);
   log(
     `${text ? 'unet and text encoder' : 'unet'}: ${attached.length} attention projections adapted at rank ${rank} (alpha ${alpha}): ${g.paramCount()} trainable parameters`,
   );
 
   // 4. Training.
-  const session = await TrainSession.create(g, buildTrainStep(g, { loss, optimizer: { kind: 'adamw', weightDecay: 0 }, clipGradNorm: 1 }));
-  const schedule = createNoiseSchedule(scheduleConfig);
+  const session = await adamwSession(g, loss, { weightDecay: 0, clipGradNorm: 1 });
   const dropout = o.captionDropout ?? 0.1;
-  const samplePrompts = o.samplePrompts ?? [...new Set(captions)].slice(0, 4);
-  const writeLora = async (): Promise<void> => {
-    writeLoraFile(loraPath, loraModules(attached, await session.values()), {
-      gesso_base_model: o.modelDir,
-      gesso_data: o.dataDir,
-      gesso_steps: String(session.stepCount),
-      ss_training_comment: 'trained by gesso train finetune --method lora',
-    });
-  };
-  const grid = (file: string, withLora: boolean): Promise<void> =>
-    sampleGrid(o.modelDir, join(o.outDir, 'samples', file), {
-      prompts: samplePrompts,
-      seeds: 4,
+  const run = await runFinetune({
+    session,
+    options: o,
+    steps,
+    lr: o.lr ?? 1e-3,
+    seed,
+    label: 'lora',
+    checkpointMetadata: { gesso_lora_name: name },
+    samples: {
+      defaultPrompts: [...new Set(captions)].slice(0, 4),
       size,
-      steps: o.sampleSteps ?? 20,
-      ...(withLora ? { loras: [{ path: loraPath, weight: 1 }] } : {}),
-    });
-  const checkpointPath = join(o.outDir, 'checkpoint.safetensors');
-  if (!existsSync(checkpointPath) && !o.quiet) await grid('step000000-base.png', false);
-  const losses: number[] = [];
-  try {
-    const result = await trainLoop({
-      session,
-      steps,
-      lr: warmupCosine({ lr: o.lr ?? 1e-3, warmupSteps: Math.min(20, Math.floor(steps / 10)), totalSteps: steps, minLr: (o.lr ?? 1e-3) / 10 }),
-      label: 'lora',
-      quiet: o.quiet ?? false,
-      resume: true,
-      checkpoint: { path: checkpointPath, every: o.checkpointEvery ?? 50, metadata: { gesso_lora_name: name } },
-      batch: (step): Record<string, HostTensor> => {
-        const rng = new Rng((seed * 104729 + step) >>> 0);
-        const picks = Array.from({ length: batch }, () => rng.int(n));
-        const ctx = new Float32Array(text ? 0 : batch * sequence * hidden);
-        const tokens = new BigInt64Array(text ? batch * sequence : 0);
-        picks.forEach((i, b) => {
-          const caption = rng.uniform() < dropout ? '' : (captions[i] as string);
-          if (text) (captionIds.get(caption) as number[]).forEach((id, k) => (tokens[b * sequence + k] = BigInt(id)));
-          else ctx.set(contexts.get(caption) as Float32Array, b * sequence * hidden);
-        });
-        return {
-          ...noisedBatch(rng, schedule, prediction, latents, picks, [batch, c.in_channels, h, h]),
-          ...(text
-            ? { ids: { dtype: 'int64', dims: [batch, sequence], data: tokens } as HostTensor }
-            : { context: { dtype: 'float32', dims: [batch, sequence, hidden], data: ctx } as HostTensor }),
-        };
-      },
-      onStep: (r) => {
-        losses.push(r.loss);
-        // One line per step, appended as it happens: a stopped run keeps its loss curve (the studio's Train page reads it).
-        appendFileSync(join(o.outDir, 'history.jsonl'), `${JSON.stringify({ step: r.step, loss: r.loss })}\n`);
-      },
-      sample: {
-        every: o.sampleEvery ?? 100,
-        run: async (step) => {
-          await writeLora();
-          if (!o.quiet || step === steps) await grid(`step${String(step).padStart(6, '0')}.png`, true);
-        },
-      },
-    });
-    await writeLora();
-    return {
-      loraPath,
-      steps,
-      losses,
-      images: n,
-      adaptedModules: attached.length,
-      trainableParams: g.paramCount(),
-      resumedFrom: result.resumedFrom,
-      seconds: (Date.now() - started) / 1000,
-    };
-  } finally {
-    await session.release();
-  }
+      loras: [{ path: loraPath, weight: 1 }],
+    },
+    batch: (rng): Record<string, HostTensor> => {
+      const picks = Array.from({ length: batch }, () => rng.int(n));
+      const ctx = new Float32Array(text ? 0 : batch * sequence * hidden);
+      const tokens = new BigInt64Array(text ? batch * sequence : 0);
+      picks.forEach((i, b) => {
+        const caption = rng.uniform() < dropout ? '' : (captions[i] as string);
+        if (text) (captionIds.get(caption) as number[]).forEach((id, k) => (tokens[b * sequence + k] = BigInt(id)));
+        else ctx.set(contexts.get(caption) as Float32Array, b * sequence * hidden);
+      });
+      return {
+        ...noisedBatch(rng, schedule, prediction, latents, picks, dims),
+        ...(text
+          ? { ids: { dtype: 'int64', dims: [batch, sequence], data: tokens } as HostTensor }
+          : { context: { dtype: 'float32', dims: [batch, sequence, hidden], data: ctx } as HostTensor }),
+      };
+    },
+    // One line per step, appended as it happens: a stopped run keeps its loss curve (the studio's Train page reads it).
+    onStep: (r) => appendFileSync(join(o.outDir, 'history.jsonl'), `${JSON.stringify({ step: r.step, loss: r.loss })}\n`),
+    save: async () =>
+      writeLoraFile(loraPath, loraModules(attached, await session.values()), {
+        gesso_base_model: o.modelDir,
+        gesso_data: o.dataDir,
+        gesso_steps: String(session.stepCount),
+        ss_training_comment: 'trained by gesso train finetune --method lora',
+      }),
+  });
+  return {
+    loraPath,
+    steps,
+    losses: run.losses,
+    images: n,
+    adaptedModules: attached.length,
+    trainableParams: g.paramCount(),
+    resumedFrom: run.resumedFrom,
+    seconds: (Date.now() - started) / 1000,
+  };
 }

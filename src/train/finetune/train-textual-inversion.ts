@@ -12,9 +12,7 @@
  *   4. train     the model's own objective; checkpoints, resume, progress bar, sample grids with the
  *                embedding loaded through the real pipeline
  */
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildTrainStep } from '../../autodiff/train-step.ts';
 import { InputError } from '../../core/errors.ts';
 import { Rng } from '../../core/rng.ts';
 import { Graph } from '../../graph/graph.ts';
@@ -24,44 +22,34 @@ import { SD_LAYOUT } from '../../models/sd-layout.ts';
 import { UNet2DCondition } from '../../models/unet2d-condition.ts';
 import { mentionsWord } from '../../pipelines/embedding-choice.ts';
 import { tokenEmbeddingName } from '../../pipelines/embedding-merge.ts';
-import { DiffusionModel } from '../../pipelines/model-folder.ts';
 import type { HostTensor } from '../../runtime/tensor.ts';
-import { createNoiseSchedule } from '../../schedulers/index.ts';
 import { TokenizerWithWords } from '../../text/added-words.ts';
 import { checkEmbeddingWord, MAX_EMBEDDING_VECTORS, writeEmbeddingFile } from '../../weights/embedding-file.ts';
-import { sampleGrid } from '../default-model/samples.ts';
-import { trainLoop } from '../loop.ts';
-import { warmupCosine } from '../lr-schedule.ts';
-import { TrainSession } from '../train-session.ts';
-import { loadFinetuneData } from './finetune-data.ts';
-import { diffusionLoss, encodeFolder, loadFolderWeights, noisedBatch, predictionOf, textConfigOf, trainingSize, unetConfigOf } from './finetune-common.ts';
+import {
+  adamwSession,
+  diffusionLoss,
+  type FinetuneCommonOptions,
+  latentInputs,
+  loadFolderWeights,
+  noisedBatch,
+  prepareTraining,
+  runFinetune,
+  textConfigOf,
+  unetConfigOf,
+  withFolderModel,
+} from './finetune-common.ts';
 import { freezeAll } from './lora-attach.ts';
 
 /** The trainable rows' parameter name (not a model weight: it never meets an ONNX initializer). */
 const ROWS = 'emb_params';
 
-export interface TextualInversionOptions {
-  modelDir: string;
-  dataDir: string;
-  /** The new word; also the embedding file's name. */
+export interface TextualInversionOptions extends FinetuneCommonOptions {
+  /** The new word; also the embedding file's name (`<outDir>/<token>.safetensors`). */
   token: string;
-  /** Run folder: checkpoint, samples, `<token>.safetensors`. */
-  outDir: string;
   /** Vectors the word stands for (A1111's "number of vectors per token"). Default 1. */
   vectors?: number;
   /** Start from this text's mean token vector (e.g. "smiley"); default the mean of the whole table. */
   initText?: string;
-  size?: number;
-  steps?: number;
-  batch?: number;
-  lr?: number;
-  seed?: number;
-  checkpointEvery?: number;
-  sampleEvery?: number;
-  samplePrompts?: string[];
-  sampleSteps?: number;
-  quiet?: boolean;
-  log?: (line: string) => void;
 }
 
 export interface TextualInversionResult {
@@ -93,25 +81,26 @@ export async function trainTextualInversion(o: TextualInversionOptions): Promise
   const embeddingPath = join(o.outDir, `${token}.safetensors`);
 
   // 1–2. Data, latents, token ids with the new word.
-  const model = await DiffusionModel.load(o.modelDir, { runner: 'in-process', upscaler: false });
-  let latents: Float32Array;
-  let captions: string[];
-  let size: number;
-  const table = readOnnxWeights(join(o.modelDir, SD_LAYOUT.textEncoder.onnx));
-  const tableName = tokenEmbeddingName(table);
-  const [rows, hidden] = (table.initializers.get(tableName)?.dims ?? []).map(Number) as [number, number];
-  const tokenizer = new TokenizerWithWords(model.tokenizer, new Map([[token, Array.from({ length: count }, (_, i) => rows + i)]]));
-  const prediction = predictionOf(model);
-  const scheduleConfig = model.scheduler.config;
-  try {
-    size = trainingSize(model, o.size);
-    const data = await loadFinetuneData(o.dataDir, size, o.outDir, log, token);
-    captions = data.items.map((i) => (mentionsWord(i.caption, token) ? i.caption : `${token}, ${i.caption}`));
-    latents = await encodeFolder(model, data, size);
-  } finally {
-    await model.release();
-  }
-  mkdirSync(join(o.outDir, 'samples'), { recursive: true }); // only once the data is known good
+  const prepared = await withFolderModel(o.modelDir, async (model) => {
+    const table = readOnnxWeights(join(o.modelDir, SD_LAYOUT.textEncoder.onnx));
+    const tableName = tokenEmbeddingName(table);
+    const [rows, hidden] = (table.initializers.get(tableName)?.dims ?? []).map(Number) as [number, number];
+    const tokenizer = new TokenizerWithWords(model.tokenizer, new Map([[token, Array.from({ length: count }, (_, i) => rows + i)]]));
+    const pictures = await prepareTraining(model, o, log, token);
+    const captions = pictures.captions.map((c) => (mentionsWord(c, token) ? c : `${token}, ${c}`));
+    const initIds = o.initText ? model.tokenizer.tokenize(o.initText) : [];
+    return {
+      ...pictures,
+      captions,
+      table,
+      tableName,
+      rows,
+      hidden,
+      tokenizer,
+      initIds,
+    };
+  });
+  const { size, captions, latents, table, tableName, rows, hidden, tokenizer, prediction, schedule } = prepared;
   const n = captions.length;
   const ids = captions.map((c) => Array.from(tokenizer.encode(c).ids));
   const sequence = tokenizer.maxLength;
@@ -130,77 +119,44 @@ export async function trainTextualInversion(o: TextualInversionOptions): Promise
   const unet = new UNet2DCondition(g, c, new Rng(seed));
   loadFolderWeights(g, o.modelDir, [SD_LAYOUT.unet.onnx, SD_LAYOUT.textEncoder.onnx]);
   freezeAll(g);
-  const addedRows = g.param(
-    ROWS,
-    [count, hidden],
-    initialRows(initializerValues(table, tableName), hidden, count, o.initText ? model.tokenizer.tokenize(o.initText) : []),
-  );
-  const h = size / model.spec.vaeScaleFactor;
+  const addedRows = g.param(ROWS, [count, hidden], initialRows(initializerValues(table, tableName), hidden, count, prepared.initIds));
+  const h = size / prepared.vaeScale;
   const dims = [batch, c.in_channels, h, h];
-  const noisy = g.input('noisy', dims);
-  const t = g.input('t', [batch], 'int64');
+  const x = latentInputs(g, dims);
   const tokens = g.input('ids', [batch, sequence], 'int64');
   const context = text.forward(tokens, { addedRows }).lastHiddenState; // (B, S, D)
-  const loss = diffusionLoss(unet.forward(noisy, t, context), g.input('target', dims));
+  const loss = diffusionLoss(unet.forward(x.noisy, x.t, context), x.target);
   log(`text encoder and UNet frozen; ${count} × ${hidden} = ${g.paramCount()} trainable values`);
 
   // 4. Training.
-  const session = await TrainSession.create(g, buildTrainStep(g, { loss, optimizer: { kind: 'adamw', weightDecay: 0 } }));
-  const schedule = createNoiseSchedule(scheduleConfig);
-  const lr = o.lr ?? 5e-3;
-  const samplePrompts = o.samplePrompts ?? [token, ...new Set(captions)].slice(0, 4);
-  const writeEmbedding = async (): Promise<void> => {
-    const rowsNow = (await session.values([ROWS])).get(ROWS) as Float32Array;
-    writeEmbeddingFile(embeddingPath, rowsNow, count, {
-      gesso_token: token,
-      gesso_base_model: o.modelDir,
-      gesso_data: o.dataDir,
-      gesso_steps: String(session.stepCount),
-      gesso_method: 'textual-inversion',
-    });
-  };
-  const grid = (file: string, withWord: boolean): Promise<void> =>
-    sampleGrid(o.modelDir, join(o.outDir, 'samples', file), {
-      prompts: samplePrompts,
-      seeds: 4,
-      size,
-      steps: o.sampleSteps ?? 20,
-      ...(withWord ? { embeddings: [embeddingPath] } : {}),
-    });
-  const checkpointPath = join(o.outDir, 'checkpoint.safetensors');
-  if (!existsSync(checkpointPath) && !o.quiet) await grid('step000000-base.png', false);
-  const losses: number[] = [];
-  try {
-    const result = await trainLoop({
-      session,
-      steps,
-      lr: warmupCosine({ lr, warmupSteps: Math.min(20, Math.floor(steps / 10)), totalSteps: steps, minLr: lr / 10 }),
-      label: `textual inversion "${token}"`,
-      quiet: o.quiet ?? false,
-      resume: true,
-      checkpoint: { path: checkpointPath, every: o.checkpointEvery ?? 50, metadata: { gesso_token: token } },
-      batch: (step): Record<string, HostTensor> => {
-        const rng = new Rng((seed * 104729 + step) >>> 0);
-        const picks = Array.from({ length: batch }, () => rng.int(n));
-        const idData = new BigInt64Array(batch * sequence);
-        picks.forEach((i, b) => (ids[i] as number[]).forEach((id, k) => (idData[b * sequence + k] = BigInt(id))));
-        const { noisy: x, t: ts, target } = noisedBatch(rng, schedule, prediction, latents, picks, dims);
-        return { noisy: x, t: ts, target, ids: { dtype: 'int64', dims: [batch, sequence], data: idData } };
-      },
-      onStep: (r) => losses.push(r.loss),
-      sample: {
-        every: o.sampleEvery ?? 100,
-        run: async (step) => {
-          await writeEmbedding();
-          if (!o.quiet || step === steps) await grid(`step${String(step).padStart(6, '0')}.png`, true);
-        },
-      },
-    });
-    await writeEmbedding();
-    return { embeddingPath, token, vectors: count, steps, losses, images: n, resumedFrom: result.resumedFrom, seconds: (Date.now() - started) / 1000 };
-  } finally {
-    await session.release();
-  }
+  const session = await adamwSession(g, loss, { weightDecay: 0 });
+  const run = await runFinetune({
+    session,
+    options: o,
+    steps,
+    lr: o.lr ?? 5e-3,
+    seed,
+    label: `textual inversion "${token}"`,
+    checkpointMetadata: { gesso_token: token },
+    samples: { defaultPrompts: [token, ...new Set(captions)].slice(0, 4), size, embeddings: [embeddingPath] },
+    batch: (rng): Record<string, HostTensor> => {
+      const picks = Array.from({ length: batch }, () => rng.int(n));
+      const idData = new BigInt64Array(batch * sequence);
+      picks.forEach((i, b) => (ids[i] as number[]).forEach((id, k) => (idData[b * sequence + k] = BigInt(id))));
+      return { ...noisedBatch(rng, schedule, prediction, latents, picks, dims), ids: { dtype: 'int64', dims: [batch, sequence], data: idData } };
+    },
+    save: async () => {
+      const rowsNow = (await session.values([ROWS])).get(ROWS) as Float32Array;
+      writeEmbeddingFile(embeddingPath, rowsNow, count, {
+        gesso_token: token,
+        gesso_base_model: o.modelDir,
+        gesso_data: o.dataDir,
+        gesso_steps: String(session.stepCount),
+        gesso_method: 'textual-inversion',
+      });
+    },
+  });
+  return { embeddingPath, token, vectors: count, steps, losses: run.losses, images: n, resumedFrom: run.resumedFrom, seconds: (Date.now() - started) / 1000 };
 }
 
 /**
