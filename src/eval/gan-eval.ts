@@ -13,6 +13,7 @@
  * Sample counts differ from the held-out count; every set is compared with the same held-out set.
  */
 import sharp from 'sharp';
+import { packageRelative } from '../core/paths.ts';
 import { Rng } from '../core/rng.ts';
 import { loadImageDataset, type ImageDataset } from '../data/dataset.ts';
 import { Graph } from '../graph/graph.ts';
@@ -49,6 +50,7 @@ export interface GanEvalReport {
   samples: number;
   train: number;
   featureDim: number;
+  /** The classifier's weights file, relative to the package root when it lies inside it (packageRelative). */
   classifier: string;
   seconds: number;
 }
@@ -107,7 +109,7 @@ export async function runGanEval(o: GanEvalOptions): Promise<GanEvalReport> {
       samples: n,
       train: train.items.length,
       featureDim: classifier.featureDim,
-      classifier: prepared.path,
+      classifier: packageRelative(prepared.path),
       seconds: Math.round((performance.now() - started) / 1000),
     };
   } finally {
