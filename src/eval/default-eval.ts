@@ -20,6 +20,7 @@
  * dataset's size. A labelled grid (8 prompts × 4 seeds, through the upscaler when the model has one)
  * is written for people to look at.
  */
+import { packageRelative } from '../core/paths.ts';
 import { Rng } from '../core/rng.ts';
 import { combineDatasets, type ImageDataset, loadImageDataset } from '../data/dataset.ts';
 import type { DiffusionModel } from '../pipelines/model-folder.ts';
@@ -28,7 +29,7 @@ import { splitWords, WordTokenizer } from '../text/word-tokenizer.ts';
 import type { Tokenizer } from '../text/tokenizer.ts';
 import { chooseCategories, chooseCategoriesPerPart, type ContentCategory } from './categories.ts';
 import { ClassifierRunner } from './classifier.ts';
-import { classifierRecipe, prepareClassifier } from './eval-classifier.ts';
+import { type ClassifierSplit, classifierRecipe, prepareClassifier } from './eval-classifier.ts';
 import { frechetDistance } from './frechet.ts';
 import { generateSet, planesToInput, type GeneratedSet, type GenerationSettings } from './generate-set.ts';
 import { imageHue, matchesColor, type HueName } from './hue.ts';
@@ -171,15 +172,78 @@ export async function runDefaultEval(o: DefaultEvalOptions): Promise<EvalReport>
   const started = performance.now();
   const log = o.log ?? (() => {});
   const quick = o.quick ?? false;
-  const { model } = o;
   const seedsPerPrompt = quick ? 4 : 20;
   const generation: GenerationSettings = { ...(quick ? { steps: 4 } : {}), ...o.generation };
 
+  // 1. The drawings and their categories.
   const dataDirs = typeof o.dataDir === 'string' ? [o.dataDir] : [...o.dataDir];
+  const { dataset, categories } = await loadEvalData(dataDirs, log);
+  const valIndices = dataset.items.flatMap((item, i) => (item.split === 'val' ? [i] : []));
+
+  // 2. The classifier and its ceiling on held-out real drawings.
+  const prepared = await prepareClassifier(dataset, categories, classifierRecipe(quick), o.cacheDir, log);
+  const classifier = prepared.runner;
+  try {
+    const heldOut = prepared.split.heldOut;
+    const ceiling = await classifierCeiling(classifier, dataset, heldOut, categories.length, log);
+
+    // 3-6. What depends on the model: generated images, CAS, Fréchet, colours, VAE, grid.
+    const real = await realFeatures(classifier, dataset, heldOut, categories.length, seedsPerPrompt);
+    const setting: ScoreSetting = {
+      dataset,
+      vaeIndices: quick ? valIndices.slice(0, 8) : valIndices,
+      categories,
+      classifier,
+      realValFeatures: real.valFeatures,
+      realValCount: real.valCount,
+      seedsPerPrompt,
+      size: dataset.size,
+      generation,
+      quick,
+      log,
+    };
+    const main = await scoreModel(o.model, setting, o.gridPath);
+    log(`frechet: ${main.frechet.toFixed(3)} (real held-out drawings vs val: ${real.reference?.toFixed(3) ?? 'n/a'})`);
+    const compare = o.compare ? await compareScores(o.compare, setting, o.compareGridPath ?? null) : null;
+    const fromScores = modelReport(main, setting, ceiling.perClass, compare);
+    return {
+      summary: fromScores.summary,
+      model: packageRelative(o.model.dir),
+      data: dataDirs.map(packageRelative).join(', '),
+      quick,
+      generation: fromScores.generation,
+      chance: fromScores.chance,
+      categories: categoryReports(o.model, main, setting, prepared.split, ceiling.perClass),
+      classifier: {
+        path: packageRelative(prepared.path),
+        trainedNow: prepared.trained,
+        featureDim: classifier.featureDim,
+        heldOutAccuracy: round(ceiling.accuracy),
+        heldOutBalancedAccuracy: round(ceiling.mean),
+      },
+      color: fromScores.color,
+      frechet: {
+        generated: main.details.genCount,
+        real: real.valCount,
+        value: round(main.details.frechet, 3),
+        realReference: real.reference === null ? null : round(real.reference, 3),
+        realReferenceCount: real.referenceCount,
+      },
+      vae: fromScores.vae,
+      grid: fromScores.grid,
+      compare,
+      seconds: Math.round((performance.now() - started) / 1000),
+    };
+  } finally {
+    await classifier.release();
+  }
+}
+
+/** The `gesso data` folders combined, and the content categories measured: the 10 largest of each folder. */
+async function loadEvalData(dataDirs: readonly string[], log: (message: string) => void): Promise<{ dataset: ImageDataset; categories: ContentCategory[] }> {
   log(`data: loading ${dataDirs.join(', ')}`);
   const parts = await Promise.all(dataDirs.map((dir) => loadImageDataset(dir, { split: 'all' })));
   const dataset = combineDatasets(parts);
-  const size = dataset.size;
   const categories =
     parts.length === 1
       ? chooseCategories(dataset.items, 10)
@@ -187,116 +251,115 @@ export async function runDefaultEval(o: DefaultEvalOptions): Promise<EvalReport>
           parts.map((p) => p.items),
           10,
         );
-  const K = categories.length;
   log(`categories: ${categories.map((c) => `${c.key} -> "${c.prompt}" (${c.count})`).join('; ')}`);
+  return { dataset, categories };
+}
 
-  const valIndices = dataset.items.flatMap((item, i) => (item.split === 'val' ? [i] : []));
-  const vaeIndices = quick ? valIndices.slice(0, 8) : valIndices;
+type HeldOut = ClassifierSplit['heldOut'];
 
-  // 2. The classifier and its ceiling on held-out real drawings.
-  const prepared = await prepareClassifier(dataset, categories, classifierRecipe(quick), o.cacheDir, log);
-  const classifier = prepared.runner;
-  try {
-    const heldOut = prepared.split.heldOut;
-    const heldOutOut = await classifier.run(dataset.readBatch(heldOut.map((h) => h.index)), heldOut.length);
-    const heldOutPred = ClassifierRunner.predictions(heldOutOut.logits, K);
-    const ceilingPerClass = perClassAccuracy(
-      heldOutPred,
-      heldOut.map((h) => h.label),
-      K,
-    );
-    const ceiling = mean(ceilingPerClass);
-    const heldOutAccuracy = heldOutPred.filter((p, i) => p === heldOut[i]?.label).length / heldOut.length;
-    log(`classifier: held-out accuracy ${(heldOutAccuracy * 100).toFixed(1)}%, per-category mean ${(ceiling * 100).toFixed(1)}%`);
+/** The classifier on held-out real drawings: accuracy per category, their mean (the CAS ceiling), and overall. */
+async function classifierCeiling(
+  classifier: ClassifierRunner,
+  dataset: ImageDataset,
+  heldOut: HeldOut,
+  classes: number,
+  log: (message: string) => void,
+): Promise<{ perClass: number[]; mean: number; accuracy: number }> {
+  const out = await classifier.run(dataset.readBatch(heldOut.map((h) => h.index)), heldOut.length);
+  const predicted = ClassifierRunner.predictions(out.logits, classes);
+  const perClass = perClassAccuracy(
+    predicted,
+    heldOut.map((h) => h.label),
+    classes,
+  );
+  const ceiling = mean(perClass);
+  const accuracy = predicted.filter((p, i) => p === heldOut[i]?.label).length / heldOut.length;
+  log(`classifier: held-out accuracy ${(accuracy * 100).toFixed(1)}%, per-category mean ${(ceiling * 100).toFixed(1)}%`);
+  return { perClass, mean: ceiling, accuracy };
+}
 
-    // 3-6. What depends on the model: generated images, CAS, Fréchet, colours, VAE, grid.
-    const F = classifier.featureDim;
-    // The val split of these categories; a dataset with (almost) no val split falls back to every held-out drawing.
-    const valOnly = heldOut.filter((h) => h.split === 'val');
-    const realVal = valOnly.length >= 2 ? valOnly : heldOut;
-    const realValOut = await classifier.run(dataset.readBatch(realVal.map((h) => h.index)), realVal.length);
-    const reference = referenceSample(heldOut, K, seedsPerPrompt);
-    let realReference: number | null = null;
-    if (reference.length >= 2 && realVal === valOnly) {
-      const refOut = await classifier.run(dataset.readBatch(reference), reference.length);
-      realReference = frechetDistance({ data: refOut.features, count: reference.length, dim: F }, { data: realValOut.features, count: realVal.length, dim: F });
-    }
-    const setting = {
-      dataset,
-      vaeIndices,
-      categories,
-      classifier,
-      realValFeatures: realValOut.features,
-      realValCount: realVal.length,
-      seedsPerPrompt,
-      size,
-      generation,
-      quick,
-      log,
-    };
-    const main = await scoreModel(model, setting, o.gridPath);
-    log(`frechet: ${main.frechet.toFixed(3)} (real held-out drawings vs val: ${realReference?.toFixed(3) ?? 'n/a'})`);
-    let compare: ModelScores | null = null;
-    if (o.compare) {
-      log(`compare: measuring ${o.compare.dir} the same way`);
-      const { details: _, ...scores } = await scoreModel(o.compare, setting, o.compareGridPath ?? null);
-      compare = scores;
-      log(`compare: CAS ${scores.cas}, Fréchet ${scores.frechet}, colour ${scores.colorAdherence}, VAE ${scores.vae.meanPsnrDb} dB`);
-    }
-    const { perClassGenerated, genPred, casPerClass, genCount, cas, frechet, color, colorAdherence, vae, grid } = main.details;
-
-    const first = perClassGenerated[0] as GeneratedSet;
-    const report: EvalReport = {
-      summary: {
-        vae_psnr_db: round(vae.meanPsnrDb, 2),
-        cas: round(cas),
-        cas_ceiling: round(ceiling),
-        color_adherence: round(colorAdherence),
-        frechet: round(frechet, 3),
-        ...(compare
-          ? { vae_psnr_db_v1: compare.vae.meanPsnrDb, cas_v1: compare.cas, color_adherence_v1: compare.colorAdherence, frechet_v1: compare.frechet }
-          : {}),
-      },
-      model: model.dir,
-      data: dataDirs.join(', '),
-      quick,
-      generation: { ...first.settings, seedsPerPrompt, firstSeed: FIRST_SEED },
-      chance: round(1 / K),
-      categories: categories.map((c, k) => ({
-        ...c,
-        coverage: round(c.coverage, 3),
-        precision: round(c.precision, 3),
-        train: prepared.split.train.filter((t) => t.label === k).length,
-        heldOut: heldOut.filter((h) => h.label === k).length,
-        ceilingAccuracy: round(ceilingPerClass[k]),
-        casAccuracy: round(casPerClass[k]),
-        generatedAs: histogram(genPred.slice(k * seedsPerPrompt, (k + 1) * seedsPerPrompt), categories),
-        unknownWords: unknownWords(model.tokenizer, c.prompt),
-      })),
-      classifier: {
-        path: prepared.path,
-        trainedNow: prepared.trained,
-        featureDim: F,
-        heldOutAccuracy: round(heldOutAccuracy),
-        heldOutBalancedAccuracy: round(ceiling),
-      },
-      color,
-      frechet: {
-        generated: genCount,
-        real: realVal.length,
-        value: round(frechet, 3),
-        realReference: realReference === null ? null : round(realReference, 3),
-        realReferenceCount: reference.length,
-      },
-      vae: { images: vae.images, meanPsnrDb: round(vae.meanPsnrDb, 2), pooledPsnrDb: round(vae.pooledPsnrDb, 2) },
-      grid,
-      compare,
-      seconds: Math.round((performance.now() - started) / 1000),
-    };
-    return report;
-  } finally {
-    await classifier.release();
+/**
+ * The real drawings' features the generated ones are compared with: the val split of the categories
+ * (a dataset with (almost) no val split falls back to every held-out drawing), and the Fréchet distance
+ * a sample of other real drawings scores against them (null without a val split).
+ */
+async function realFeatures(
+  classifier: ClassifierRunner,
+  dataset: ImageDataset,
+  heldOut: HeldOut,
+  classes: number,
+  perClass: number,
+): Promise<{ valFeatures: Float32Array; valCount: number; reference: number | null; referenceCount: number }> {
+  const F = classifier.featureDim;
+  const valOnly = heldOut.filter((h) => h.split === 'val');
+  const realVal = valOnly.length >= 2 ? valOnly : heldOut;
+  const valOut = await classifier.run(dataset.readBatch(realVal.map((h) => h.index)), realVal.length);
+  const reference = referenceSample(heldOut, classes, perClass);
+  let distance: number | null = null;
+  if (reference.length >= 2 && realVal === valOnly) {
+    const refOut = await classifier.run(dataset.readBatch(reference), reference.length);
+    distance = frechetDistance({ data: refOut.features, count: reference.length, dim: F }, { data: valOut.features, count: realVal.length, dim: F });
   }
+  return { valFeatures: valOut.features, valCount: realVal.length, reference: distance, referenceCount: reference.length };
+}
+
+/** The compared model (e.g. v1) measured the same way, without the details only the main report keeps. */
+async function compareScores(model: DiffusionModel, setting: ScoreSetting, gridPath: string | null): Promise<ModelScores> {
+  setting.log(`compare: measuring ${model.dir} the same way`);
+  const { details: _, ...scores } = await scoreModel(model, setting, gridPath);
+  setting.log(`compare: CAS ${scores.cas}, Fréchet ${scores.frechet}, colour ${scores.colorAdherence}, VAE ${scores.vae.meanPsnrDb} dB`);
+  return scores;
+}
+
+/** The summary and the report's parts that come from the main model's scores. */
+function modelReport(
+  main: Awaited<ReturnType<typeof scoreModel>>,
+  setting: ScoreSetting,
+  ceilingPerClass: readonly number[],
+  compare: ModelScores | null,
+): Pick<EvalReport, 'summary' | 'generation' | 'chance' | 'color' | 'vae' | 'grid'> {
+  const { perClassGenerated, cas, frechet, color, colorAdherence, vae, grid } = main.details;
+  const first = perClassGenerated[0] as GeneratedSet;
+  return {
+    summary: {
+      vae_psnr_db: round(vae.meanPsnrDb, 2),
+      cas: round(cas),
+      cas_ceiling: round(mean(ceilingPerClass)),
+      color_adherence: round(colorAdherence),
+      frechet: round(frechet, 3),
+      ...(compare
+        ? { vae_psnr_db_v1: compare.vae.meanPsnrDb, cas_v1: compare.cas, color_adherence_v1: compare.colorAdherence, frechet_v1: compare.frechet }
+        : {}),
+    },
+    generation: { ...first.settings, seedsPerPrompt: setting.seedsPerPrompt, firstSeed: FIRST_SEED },
+    chance: round(1 / setting.categories.length),
+    color,
+    vae: { images: vae.images, meanPsnrDb: round(vae.meanPsnrDb, 2), pooledPsnrDb: round(vae.pooledPsnrDb, 2) },
+    grid,
+  };
+}
+
+/** Each category: its drawings in the classifier's split, the ceiling and CAS accuracies, what its images were taken for. */
+function categoryReports(
+  model: DiffusionModel,
+  main: Awaited<ReturnType<typeof scoreModel>>,
+  setting: ScoreSetting,
+  split: ClassifierSplit,
+  ceilingPerClass: readonly number[],
+): CategoryReport[] {
+  const { categories, seedsPerPrompt } = setting;
+  const { genPred, casPerClass } = main.details;
+  return categories.map((c, k) => ({
+    ...c,
+    coverage: round(c.coverage, 3),
+    precision: round(c.precision, 3),
+    train: split.train.filter((t) => t.label === k).length,
+    heldOut: split.heldOut.filter((h) => h.label === k).length,
+    ceilingAccuracy: round(ceilingPerClass[k]),
+    casAccuracy: round(casPerClass[k]),
+    generatedAs: histogram(genPred.slice(k * seedsPerPrompt, (k + 1) * seedsPerPrompt), categories),
+    unknownWords: unknownWords(model.tokenizer, c.prompt),
+  }));
 }
 
 /** What scoreModel needs besides the model: the data, categories and classifier shared by every model measured. */
@@ -365,7 +428,7 @@ async function scoreModel(model: DiffusionModel, o: ScoreSetting, gridPath: stri
   const grid = gridPath === null ? null : await writeGrid(model, gridPath, o.quick, generation, log);
   const vaeReport = { images: vae.images, meanPsnrDb: round(vae.meanPsnrDb, 2), pooledPsnrDb: round(vae.pooledPsnrDb, 2) };
   return {
-    model: model.dir,
+    model: packageRelative(model.dir),
     cas: round(cas),
     casPerCategory: Object.fromEntries(categories.map((c, k) => [c.key, round(casPerClass[k] as number)])),
     generatedAs: Object.fromEntries(categories.map((c, k) => [c.key, histogram(genPred.slice(k * seedsPerPrompt, (k + 1) * seedsPerPrompt), categories)])),
@@ -466,5 +529,5 @@ export async function writeGrid(
     const words = unknownWords(model.tokenizer, p);
     if (words.length > 0) unknown[p] = words;
   }
-  return { path, prompts, seeds, unknownWords: unknown };
+  return { path: packageRelative(path), prompts, seeds, unknownWords: unknown };
 }

@@ -13,7 +13,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../core/errors.ts';
 import { Rng } from '../../core/rng.ts';
-import { Graph } from '../../graph/graph.ts';
+import { Graph, type Tensor } from '../../graph/graph.ts';
 import { abs, reduceMean, sub } from '../../graph/ops/index.ts';
 import { saveOnnx } from '../../graph/save.ts';
 import { buildTrainStep } from '../../autodiff/train-step.ts';
@@ -107,92 +107,27 @@ interface History {
 }
 
 export async function trainUpscaler(o: TrainUpscalerOptions): Promise<TrainUpscalerResult> {
-  const quick = o.quick ?? false;
-  const steps = o.steps ?? (quick ? 20 : 3000);
-  const batch = o.batchSize ?? (quick ? 4 : 16);
-  const seed = o.seed ?? 0;
-  const config = upscalerConfig({ ...(o.channels ? { channels: o.channels } : {}), ...(o.blocks !== undefined ? { blocks: o.blocks } : {}) });
-  const log = o.log ?? (o.quiet ? () => undefined : (line: string) => console.log(line));
-  if (!Number.isInteger(steps) || steps < 1) throw new InputError(`upscaler training: steps ${steps} must be a positive integer`);
-
-  const train = await loadImageDataset(o.dataDir, { split: 'train' });
-  const val = await loadImageDataset(o.dataDir, { split: 'val' });
-  const size = train.size;
-  const crop = o.crop ?? Math.min(quick ? 64 : 128, size);
-  if (size % UPSCALE !== 0 || crop % UPSCALE !== 0 || crop > size) {
-    throw new InputError(
-      `upscaler training: images of ${o.dataDir} are ${size} px and crops ${crop} px; both must be multiples of ${UPSCALE}, crops at most the image size`,
-    );
-  }
-  const trainPlanes = planes(train);
-  const fullSet = firstImages(evalSet(planes(val)), o.evalImages ?? (quick ? 8 : val.items.length));
-  const trackSet = firstImages(fullSet, o.trackImages ?? (quick ? 4 : 16));
-  const showSet = pickShown(fullSet, 4);
-  log(
-    `upscaler: ${train.items.length} train and ${val.items.length} val drawings at ${size} px; C=${config.channels}, N=${config.blocks}; batch ${batch} of ${crop} px crops (inputs ${crop / UPSCALE} px), ${steps} steps`,
-  );
-
-  // Training graph: fixed batch and crop sizes (the exported inference model is size-agnostic).
-  const g = new Graph();
-  const low = g.input('low', [batch, 3, crop / UPSCALE, crop / UPSCALE]);
-  const high = g.input('high', [batch, 3, crop, crop]);
-  const net = buildUpscaler(g, new Rng(seed), config);
-  const loss = reduceMean(abs(sub(net.forward(low), high)));
-  const spec = buildTrainStep(g, { loss, optimizer: { kind: 'adam' } });
-  const session = await TrainSession.create(g, spec, o.threads ? { threads: o.threads } : {});
-
-  mkdirSync(join(o.outDir, 'samples'), { recursive: true });
-  const files = {
-    checkpoint: join(o.outDir, 'checkpoint.safetensors'),
-    samples: join(o.outDir, 'samples'),
-    lossCurve: join(o.outDir, 'loss.png'),
-    metrics: join(o.outDir, 'metrics.json'),
-    history: join(o.outDir, 'history.json'),
-  };
+  const settings = upscalerSettings(o);
+  const { steps, log } = settings;
+  const data = await loadUpscalerData(o, settings);
+  const { g, low, high, session } = await upscalerTrainStep(settings, data.crop, o.threads);
+  const files = runFiles(o.outDir);
   const resume = o.resume ?? true;
   const history: History = resume && existsSync(files.history) ? readHistory(files.history) : { losses: [], psnr: [], seconds: 0 };
-  const inferenceOptions = { name: 'upscaler (evaluation)', ...(o.threads ? { intraOpThreads: o.threads } : {}) };
-  const withModel = async <T>(run: (s: Session) => Promise<T>): Promise<T> => {
-    const infer = await Session.create(exportUpscaler(config, await session.values()).bytes, inferenceOptions);
-    try {
-      return await run(infer);
-    } finally {
-      await infer.release();
-    }
-  };
-  const showNearest = upscaleNearest(showSet);
-  const showBicubic = upscaleClassic(showSet, 'bicubic');
-  const trackBicubic = score(trackSet, upscaleClassic(trackSet, 'bicubic')).psnr;
-
+  const withModel = evaluationModel(session, settings.config, o.threads);
   // Wall-clock time, summed over resumed runs through history.json.
   const secondsBefore = history.seconds;
   const started = Date.now();
-  const writeProgress = async (step: number): Promise<void> => {
-    const { psnr, grid } = await withModel(async (s) => ({
-      psnr: score(trackSet, await upscaleWithModel(s, trackSet)).psnr,
-      grid: await sampleGridPng(showSet, { nearest: showNearest, bicubic: showBicubic, gesso: await upscaleWithModel(s, showSet) }, `step ${step}`),
-    }));
-    while (history.psnr.length > 0 && (history.psnr[history.psnr.length - 1] as [number, number])[0] >= step) history.psnr.pop();
-    history.psnr.push([step, psnr]);
-    history.seconds = secondsBefore + (Date.now() - started) / 1000;
-    const name = `step-${String(step).padStart(6, '0')}.png`;
-    writeBytes(join(files.samples, name), grid);
-    writeBytes(join(files.samples, 'latest.png'), grid);
-    writeBytes(files.lossCurve, await lossCurvePng(history));
-    writeBytes(files.history, new TextEncoder().encode(JSON.stringify(history)));
-    log(
-      `upscaler: step ${step}: PSNR ${psnr.toFixed(2)} dB on ${trackSet.count} val images (bicubic ${trackBicubic.toFixed(2)} dB); wrote ${join(files.samples, name)}`,
-    );
-  };
+  const elapsed = (): number => secondsBefore + (Date.now() - started) / 1000;
+  const writeProgress = progressWriter(data, files, history, withModel, elapsed, log);
 
-  let result: Awaited<ReturnType<typeof trainLoop>>;
   try {
-    result = await trainLoop({
+    const result = await trainLoop({
       session,
       steps: Math.min(o.stopAt ?? steps, steps),
       lr: warmupCosine({ lr: o.lr ?? 1e-3, warmupSteps: Math.min(100, Math.ceil(steps / 10)), totalSteps: steps, minLr: (o.lr ?? 1e-3) / 100 }),
       batch: (step) => {
-        const pair = samplePairs(trainPlanes, { seed, step, batch, crop });
+        const pair = samplePairs(data.trainPlanes, { seed: settings.seed, step, batch: settings.batch, crop: data.crop });
         return {
           low: { dtype: 'float32', dims: [...low.shape], data: pair.low },
           high: { dtype: 'float32', dims: [...high.shape], data: pair.high },
@@ -200,10 +135,10 @@ export async function trainUpscaler(o: TrainUpscalerOptions): Promise<TrainUpsca
       },
       checkpoint: {
         path: files.checkpoint,
-        every: o.checkpointEvery ?? (quick ? steps : 200),
-        metadata: { model: 'GessoUpscaler', config: JSON.stringify(config) },
+        every: o.checkpointEvery ?? (settings.quick ? steps : 200),
+        metadata: { model: 'GessoUpscaler', config: JSON.stringify(settings.config) },
       },
-      sample: { every: o.sampleEvery ?? (quick ? steps : 250), run: writeProgress },
+      sample: { every: o.sampleEvery ?? (settings.quick ? steps : 250), run: writeProgress },
       onStep: (r) => {
         while (history.losses.length > 0 && (history.losses[history.losses.length - 1] as [number, number])[0] >= r.step) history.losses.pop();
         history.losses.push([r.step, r.loss]);
@@ -213,48 +148,33 @@ export async function trainUpscaler(o: TrainUpscalerOptions): Promise<TrainUpsca
       resume,
     });
     if (result.resumedFrom > 0) log(`upscaler: resumed from step ${result.resumedFrom}`);
-    const trainSeconds = result.results.length > 0 ? secondsBefore + (Date.now() - started) / 1000 : secondsBefore;
+    const trainSeconds = result.results.length > 0 ? elapsed() : secondsBefore;
     history.seconds = trainSeconds;
     writeBytes(files.history, new TextEncoder().encode(JSON.stringify(history)));
 
-    // Final metrics on the whole validation subset.
-    const gessoOut = await withModel((s) => upscaleWithModel(s, fullSet));
-    const metrics: UpscalerMetrics = {
-      images: fullSet.count,
-      size: fullSet.size,
-      scores: {
-        nearest: score(fullSet, upscaleNearest(fullSet)),
-        bilinear: score(fullSet, upscaleClassic(fullSet, 'bilinear')),
-        bicubic: score(fullSet, upscaleClassic(fullSet, 'bicubic')),
-        sharpCubic: score(fullSet, await upscaleWithSharp(fullSet, 'cubic')),
-        gesso: score(fullSet, gessoOut),
-      },
-    };
+    const metrics = await finalMetrics(withModel, data.fullSet);
     const values = await session.values();
-    const summary = {
-      steps,
-      params: g.paramCount(),
-      config: upscalerConfigJson(config),
-      batch,
-      crop,
-      data: { dir: o.dataDir, train: train.items.length, val: val.items.length, size },
-      trainSeconds: Math.round(trainSeconds),
-      metrics,
-    };
-    writeBytes(files.metrics, new TextEncoder().encode(`${JSON.stringify(summary, null, 2)}\n`));
+    writeSummary(files.metrics, o, settings, data, g.paramCount(), trainSeconds, metrics);
     for (const [method, s] of Object.entries(metrics.scores))
       log(
-        `upscaler: ${method.padEnd(10)} PSNR ${s.psnr.toFixed(2)} dB  SSIM ${s.ssim.toFixed(4)}  (${metrics.images} val images, ${size / UPSCALE} -> ${size} px)`,
+        `upscaler: ${method.padEnd(10)} PSNR ${s.psnr.toFixed(2)} dB  SSIM ${s.ssim.toFixed(4)}  (${metrics.images} val images, ${data.size / UPSCALE} -> ${data.size} px)`,
       );
 
     let exported: { model: string; config: string; metrics?: string } | undefined;
     if (o.exportTo !== undefined) {
-      const card = modelCardMetrics(metrics, { steps, trainSeconds, train: train.items.length, dataDir: o.dataDir, batch, crop });
-      exported = exportToFolder(o.exportTo, config, values, Object.fromEntries(Object.entries(card).map(([k, v]) => [k, String(v)])), card);
+      const card = modelCardMetrics(metrics, {
+        steps,
+        trainSeconds,
+        train: data.train.items.length,
+        dataDir: o.dataDir,
+        batch: settings.batch,
+        crop: data.crop,
+      });
+      exported = exportToFolder(o.exportTo, settings.config, values, Object.fromEntries(Object.entries(card).map(([k, v]) => [k, String(v)])), card);
       log(`upscaler: exported ${exported.model}`);
     }
     return {
-      config,
+      config: settings.config,
       params: g.paramCount(),
       steps,
       resumedFrom: result.resumedFrom,
@@ -272,6 +192,180 @@ export async function trainUpscaler(o: TrainUpscalerOptions): Promise<TrainUpsca
   } finally {
     await session.release();
   }
+}
+
+/** The run's settings with their defaults (tiny ones with `quick`). */
+interface UpscalerSettings {
+  quick: boolean;
+  steps: number;
+  batch: number;
+  seed: number;
+  config: UpscalerConfig;
+  log: (line: string) => void;
+}
+
+function upscalerSettings(o: TrainUpscalerOptions): UpscalerSettings {
+  const quick = o.quick ?? false;
+  const steps = o.steps ?? (quick ? 20 : 3000);
+  const batch = o.batchSize ?? (quick ? 4 : 16);
+  const seed = o.seed ?? 0;
+  const config = upscalerConfig({ ...(o.channels ? { channels: o.channels } : {}), ...(o.blocks !== undefined ? { blocks: o.blocks } : {}) });
+  const log = o.log ?? (o.quiet ? () => undefined : (line: string) => console.log(line));
+  if (!Number.isInteger(steps) || steps < 1) throw new InputError(`upscaler training: steps ${steps} must be a positive integer`);
+  return { quick, steps, batch, seed, config, log };
+}
+
+/** The drawings: train split for crops; from the val split, the scored, tracked and shown images. */
+interface UpscalerData {
+  train: ImageDataset;
+  val: ImageDataset;
+  /** Side of the drawings, and of the training crops, in pixels. */
+  size: number;
+  crop: number;
+  trainPlanes: ImagePlanes;
+  /** Scored at the end; its first images tracked during training; a few shown in the sample grids. */
+  fullSet: EvalSet;
+  trackSet: EvalSet;
+  showSet: EvalSet;
+}
+
+async function loadUpscalerData(o: TrainUpscalerOptions, s: UpscalerSettings): Promise<UpscalerData> {
+  const train = await loadImageDataset(o.dataDir, { split: 'train' });
+  const val = await loadImageDataset(o.dataDir, { split: 'val' });
+  const size = train.size;
+  const crop = o.crop ?? Math.min(s.quick ? 64 : 128, size);
+  if (size % UPSCALE !== 0 || crop % UPSCALE !== 0 || crop > size) {
+    throw new InputError(
+      `upscaler training: images of ${o.dataDir} are ${size} px and crops ${crop} px; both must be multiples of ${UPSCALE}, crops at most the image size`,
+    );
+  }
+  const trainPlanes = planes(train);
+  const fullSet = firstImages(evalSet(planes(val)), o.evalImages ?? (s.quick ? 8 : val.items.length));
+  const trackSet = firstImages(fullSet, o.trackImages ?? (s.quick ? 4 : 16));
+  const showSet = pickShown(fullSet, 4);
+  s.log(
+    `upscaler: ${train.items.length} train and ${val.items.length} val drawings at ${size} px; C=${s.config.channels}, N=${s.config.blocks}; batch ${s.batch} of ${crop} px crops (inputs ${crop / UPSCALE} px), ${s.steps} steps`,
+  );
+  return { train, val, size, crop, trainPlanes, fullSet, trackSet, showSet };
+}
+
+/** The training graph (fixed batch and crop sizes; the exported inference model is size-agnostic) and its session. */
+async function upscalerTrainStep(
+  s: UpscalerSettings,
+  crop: number,
+  threads: number | undefined,
+): Promise<{ g: Graph; low: Tensor; high: Tensor; session: TrainSession }> {
+  const g = new Graph();
+  const low = g.input('low', [s.batch, 3, crop / UPSCALE, crop / UPSCALE]);
+  const high = g.input('high', [s.batch, 3, crop, crop]);
+  const net = buildUpscaler(g, new Rng(s.seed), s.config);
+  const loss = reduceMean(abs(sub(net.forward(low), high))); // L1
+  const spec = buildTrainStep(g, { loss, optimizer: { kind: 'adam' } });
+  const session = await TrainSession.create(g, spec, threads ? { threads } : {});
+  return { g, low, high, session };
+}
+
+type RunFiles = ReturnType<typeof runFiles>;
+
+/** The run folder's files (its samples folder created). */
+function runFiles(outDir: string) {
+  mkdirSync(join(outDir, 'samples'), { recursive: true });
+  return {
+    checkpoint: join(outDir, 'checkpoint.safetensors'),
+    samples: join(outDir, 'samples'),
+    lossCurve: join(outDir, 'loss.png'),
+    metrics: join(outDir, 'metrics.json'),
+    history: join(outDir, 'history.json'),
+  };
+}
+
+type WithModel = <T>(run: (s: Session) => Promise<T>) => Promise<T>;
+
+/** Runs `run` with an inference session of the weights trained so far, released after. */
+function evaluationModel(session: TrainSession, config: UpscalerConfig, threads: number | undefined): WithModel {
+  const inferenceOptions = { name: 'upscaler (evaluation)', ...(threads ? { intraOpThreads: threads } : {}) };
+  return async <T>(run: (s: Session) => Promise<T>): Promise<T> => {
+    const infer = await Session.create(exportUpscaler(config, await session.values()).bytes, inferenceOptions);
+    try {
+      return await run(infer);
+    } finally {
+      await infer.release();
+    }
+  };
+}
+
+/**
+ * What a sampling step writes: PSNR on the tracked images into the history, the sample grid (nearest,
+ * bicubic, gesso) as `step-NNNNNN.png` and `latest.png`, the loss curve and history.json.
+ */
+function progressWriter(
+  data: UpscalerData,
+  files: RunFiles,
+  history: History,
+  withModel: WithModel,
+  elapsed: () => number,
+  log: (line: string) => void,
+): (step: number) => Promise<void> {
+  const { trackSet, showSet } = data;
+  const showNearest = upscaleNearest(showSet);
+  const showBicubic = upscaleClassic(showSet, 'bicubic');
+  const trackBicubic = score(trackSet, upscaleClassic(trackSet, 'bicubic')).psnr;
+  return async (step) => {
+    const { psnr, grid } = await withModel(async (s) => ({
+      psnr: score(trackSet, await upscaleWithModel(s, trackSet)).psnr,
+      grid: await sampleGridPng(showSet, { nearest: showNearest, bicubic: showBicubic, gesso: await upscaleWithModel(s, showSet) }, `step ${step}`),
+    }));
+    while (history.psnr.length > 0 && (history.psnr[history.psnr.length - 1] as [number, number])[0] >= step) history.psnr.pop();
+    history.psnr.push([step, psnr]);
+    history.seconds = elapsed();
+    const name = `step-${String(step).padStart(6, '0')}.png`;
+    writeBytes(join(files.samples, name), grid);
+    writeBytes(join(files.samples, 'latest.png'), grid);
+    writeBytes(files.lossCurve, await lossCurvePng(history));
+    writeBytes(files.history, new TextEncoder().encode(JSON.stringify(history)));
+    log(
+      `upscaler: step ${step}: PSNR ${psnr.toFixed(2)} dB on ${trackSet.count} val images (bicubic ${trackBicubic.toFixed(2)} dB); wrote ${join(files.samples, name)}`,
+    );
+  };
+}
+
+/** PSNR and SSIM of gesso's upscaler and the classic methods on the whole validation subset. */
+async function finalMetrics(withModel: WithModel, fullSet: EvalSet): Promise<UpscalerMetrics> {
+  const gessoOut = await withModel((s) => upscaleWithModel(s, fullSet));
+  return {
+    images: fullSet.count,
+    size: fullSet.size,
+    scores: {
+      nearest: score(fullSet, upscaleNearest(fullSet)),
+      bilinear: score(fullSet, upscaleClassic(fullSet, 'bilinear')),
+      bicubic: score(fullSet, upscaleClassic(fullSet, 'bicubic')),
+      sharpCubic: score(fullSet, await upscaleWithSharp(fullSet, 'cubic')),
+      gesso: score(fullSet, gessoOut),
+    },
+  };
+}
+
+/** The run's `metrics.json`: settings, data, training time and the final metrics. */
+function writeSummary(
+  path: string,
+  o: TrainUpscalerOptions,
+  s: UpscalerSettings,
+  data: UpscalerData,
+  params: number,
+  trainSeconds: number,
+  metrics: UpscalerMetrics,
+): void {
+  const summary = {
+    steps: s.steps,
+    params,
+    config: upscalerConfigJson(s.config),
+    batch: s.batch,
+    crop: data.crop,
+    data: { dir: o.dataDir, train: data.train.items.length, val: data.val.items.length, size: data.size },
+    trainSeconds: Math.round(trainSeconds),
+    metrics,
+  };
+  writeBytes(path, new TextEncoder().encode(`${JSON.stringify(summary, null, 2)}\n`));
 }
 
 /** The flat numbers a model card prints (`upscaler/metrics.json`): PSNR/SSIM per method and how they were made. */
