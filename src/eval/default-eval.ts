@@ -20,6 +20,7 @@
  * dataset's size. A labelled grid (8 prompts × 4 seeds, through the upscaler when the model has one)
  * is written for people to look at.
  */
+import { concatBytes } from '../core/bytes.ts';
 import { packageRelative } from '../core/paths.ts';
 import { Rng } from '../core/rng.ts';
 import { combineDatasets, type ImageDataset, loadImageDataset } from '../data/dataset.ts';
@@ -461,16 +462,6 @@ function histogram(predicted: readonly number[], categories: readonly ContentCat
   for (const p of predicted) {
     const key = categories[p]?.key ?? String(p);
     out[key] = (out[key] ?? 0) + 1;
-  }
-  return out;
-}
-
-function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
   }
   return out;
 }

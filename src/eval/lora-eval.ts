@@ -8,6 +8,7 @@
  *     held-out drawings, without and with the LoRA;
  *   - a before/after grid: the same prompts and seeds, without the LoRA on the left, with it on the right.
  */
+import { concatBytes } from '../core/bytes.ts';
 import { loadImageDataset, type ImageDataset } from '../data/dataset.ts';
 import { DiffusionModel, type LoraChoice } from '../pipelines/model-folder.ts';
 import { chooseCategories } from './categories.ts';
@@ -85,7 +86,7 @@ export async function runLoraEval(o: LoraEvalOptions): Promise<LoraEvalReport> {
         const frechetToFolder = frechetDistance(folderGen, folderFeatures);
         const planes: Uint8Array[] = [];
         for (const c of categories) planes.push((await generateSet(model, c.prompt, FIRST_SEED, perPrompt, size, o.generation ?? {})).planes);
-        const all = concat(planes);
+        const all = concatBytes(planes);
         const out = await classifier.run(planesToInput(all), K * perPrompt);
         const labels = categories.flatMap((_, k) => new Array<number>(perPrompt).fill(k));
         const cas = mean(perClassAccuracy(ClassifierRunner.predictions(out.logits, K), labels, K));
@@ -125,7 +126,7 @@ async function generateFor(
 ): Promise<{ planes: Uint8Array; count: number }> {
   const parts: Uint8Array[] = [];
   for (const [i, item] of folder.items.entries()) parts.push((await generateSet(model, item.caption, FIRST_SEED + 2 * i, 2, size, generation)).planes);
-  return { planes: concat(parts), count: 2 * folder.items.length };
+  return { planes: concatBytes(parts), count: 2 * folder.items.length };
 }
 
 /** Rows: up to 3 of the folder's captions and 3 of the default grid's prompts; 4 seeds without, 4 with. */
@@ -175,16 +176,6 @@ function describeAfter(o: LoraEvalOptions): string {
     ...(o.embeddings ?? []).map((e) => `embedding ${e}`),
   ];
   return parts.join(', ') || 'unchanged';
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 function mean(xs: readonly number[]): number {

@@ -4,6 +4,7 @@
 // zlib-compressed, with a language tag and a translated keyword).
 import * as zlib from 'node:zlib';
 import { deflateSync, inflateSync } from 'node:zlib';
+import { concatBytes } from '../core/bytes.ts';
 import { InputError } from '../core/errors.ts';
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -210,16 +211,6 @@ function latin1Bytes(text: string, what: string): Uint8Array {
   return Buffer.from(text, 'latin1');
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 /** A complete chunk (length, type, data, CRC) ready to splice into a PNG. */
 export function encodeChunk(type: string, data: Uint8Array): Uint8Array {
   if (!/^[A-Za-z]{4}$/.test(type)) throw new InputError(`PNG chunk type ${JSON.stringify(type)} is invalid: expected 4 ASCII letters`);
@@ -242,14 +233,22 @@ export function encodeTextChunk(t: PngTextToWrite): Uint8Array {
   const type = t.type ?? (isAscii(t.text) ? 'tEXt' : 'iTXt');
   const key = Buffer.from(t.keyword, 'latin1');
   const what = `text for PNG keyword ${JSON.stringify(t.keyword)}`;
-  if (type === 'tEXt') return encodeChunk('tEXt', concat([key, Uint8Array.of(0), latin1Bytes(t.text, what)]));
-  if (type === 'zTXt') return encodeChunk('zTXt', concat([key, Uint8Array.of(0, 0), deflateSync(latin1Bytes(t.text, what))]));
+  if (type === 'tEXt') return encodeChunk('tEXt', concatBytes([key, Uint8Array.of(0), latin1Bytes(t.text, what)]));
+  if (type === 'zTXt') return encodeChunk('zTXt', concatBytes([key, Uint8Array.of(0, 0), deflateSync(latin1Bytes(t.text, what))]));
   const language = latin1Bytes(t.languageTag ?? '', `language tag of PNG keyword ${JSON.stringify(t.keyword)}`);
   const utf8 = Buffer.from(t.text, 'utf-8');
   const body = t.compress ? deflateSync(utf8) : utf8;
   return encodeChunk(
     'iTXt',
-    concat([key, Uint8Array.of(0, t.compress ? 1 : 0, 0), language, Uint8Array.of(0), Buffer.from(t.translatedKeyword ?? '', 'utf-8'), Uint8Array.of(0), body]),
+    concatBytes([
+      key,
+      Uint8Array.of(0, t.compress ? 1 : 0, 0),
+      language,
+      Uint8Array.of(0),
+      Buffer.from(t.translatedKeyword ?? '', 'utf-8'),
+      Uint8Array.of(0),
+      body,
+    ]),
   );
 }
 
@@ -266,5 +265,5 @@ export function insertTextChunks(png: Uint8Array, texts: PngTextToWrite[], optio
   const before = options.before ?? 'IDAT';
   const anchor = chunks.find((c) => c.type === before);
   if (!anchor) throw new InputError(`${options.label ?? 'PNG data'} is corrupt: it has no ${before} chunk`);
-  return concat([png.subarray(0, anchor.offset), ...texts.map(encodeTextChunk), png.subarray(anchor.offset)]);
+  return concatBytes([png.subarray(0, anchor.offset), ...texts.map(encodeTextChunk), png.subarray(anchor.offset)]);
 }
