@@ -153,6 +153,19 @@ export interface FinetuneCommonOptions {
   log?: (line: string) => void;
 }
 
+/** What every method's run reports (each method adds what it made). */
+export interface FinetuneCommonResult {
+  steps: number;
+  /** Loss of each step this call ran (a resumed run's earlier steps are not repeated). */
+  losses: number[];
+  /** Pictures in the data folder. */
+  images: number;
+  /** The checkpoint's step the run went on from (0: a fresh run). */
+  resumedFrom: number;
+  /** Wall-clock seconds of this call. */
+  seconds: number;
+}
+
 /** What a method trains on, read through the folder's model before it is released. */
 export interface TrainingPictures {
   size: number;

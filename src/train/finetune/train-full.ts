@@ -31,6 +31,7 @@ import {
   checkCounts,
   diffusionLoss,
   type FinetuneCommonOptions,
+  type FinetuneCommonResult,
   latentInputs,
   loadFolderWeights,
   noisedBatch,
@@ -52,15 +53,10 @@ export interface FullFinetuneOptions extends FinetuneCommonOptions {
   priorWeight?: number;
 }
 
-export interface FullFinetuneResult {
+export interface FullFinetuneResult extends FinetuneCommonResult {
   modelPath: string;
-  steps: number;
-  losses: number[];
-  images: number;
   classImages: number;
   trainableParams: number;
-  resumedFrom: number;
-  seconds: number;
 }
 
 export async function trainFull(o: FullFinetuneOptions): Promise<FullFinetuneResult> {

@@ -24,6 +24,7 @@ import {
   checkCounts,
   diffusionLoss,
   type FinetuneCommonOptions,
+  type FinetuneCommonResult,
   latentInputs,
   loadFolderWeights,
   noisedBatch,
@@ -47,15 +48,10 @@ export interface LoraTrainingOptions extends FinetuneCommonOptions {
   captionDropout?: number;
 }
 
-export interface LoraTrainingResult {
+export interface LoraTrainingResult extends FinetuneCommonResult {
   loraPath: string;
-  steps: number;
-  losses: number[];
-  images: number;
   adaptedModules: number;
   trainableParams: number;
-  resumedFrom: number;
-  seconds: number;
 }
 
 export async function trainLora(o: LoraTrainingOptions): Promise<LoraTrainingResult> {

@@ -29,6 +29,7 @@ import {
   adamwSession,
   diffusionLoss,
   type FinetuneCommonOptions,
+  type FinetuneCommonResult,
   latentInputs,
   loadFolderWeights,
   noisedBatch,
@@ -52,15 +53,10 @@ export interface TextualInversionOptions extends FinetuneCommonOptions {
   initText?: string;
 }
 
-export interface TextualInversionResult {
+export interface TextualInversionResult extends FinetuneCommonResult {
   embeddingPath: string;
   token: string;
   vectors: number;
-  steps: number;
-  losses: number[];
-  images: number;
-  resumedFrom: number;
-  seconds: number;
 }
 
 export async function trainTextualInversion(o: TextualInversionOptions): Promise<TextualInversionResult> {
