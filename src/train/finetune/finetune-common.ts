@@ -146,7 +146,7 @@ export interface FinetuneCommonOptions {
   seed?: number;
   checkpointEvery?: number;
   sampleEvery?: number;
-  /** Prompts of the sample grids (default: up to 4 of the captions). */
+  /** Prompts of the sample grids (default: the method's choice from the captions). */
   samplePrompts?: string[];
   sampleSteps?: number;
   quiet?: boolean;
@@ -247,15 +247,17 @@ export interface FinetuneRun {
   session: TrainSession;
   /** The method's options: folders, cadences of checkpoints and samples, sample prompts and steps, quiet. */
   options: FinetuneCommonOptions;
-  /** The method's defaults applied: */
+  /** Total steps, with the method's default applied. */
   steps: number;
   /** Peak learning rate: warm-up over min(20, steps / 10) steps, then cosine down to a tenth. */
   lr: number;
   /** Step k's batch is drawn from Rng(seed · 104729 + k), so a resumed run draws the same batches. */
   seed: number;
+  /** The progress bar's label. */
   label: string;
   checkpointMetadata: Record<string, string>;
   samples: RunSamples;
+  /** One step's feeds, drawn from `rng`. */
   batch: (rng: Rng) => Record<string, HostTensor>;
   onStep?: (result: StepResult) => void;
   /** Writes what the run makes (LoRA file, embedding, model folder) from the session's values now. */

@@ -41,6 +41,7 @@ import {
   withFolderModel,
 } from './finetune-common.ts';
 
+/** `outDir` holds the checkpoint, samples, class pictures and the new model folder `<outDir>/model`. */
 export interface FullFinetuneOptions extends FinetuneCommonOptions {
   /** Probability of training on the empty caption. Default 0.1. */
   captionDropout?: number;

@@ -36,6 +36,7 @@ import {
 } from './finetune-common.ts';
 import { attachLora, findLinears, freezeAll, loraModules, TEXT_ATTENTION_TARGETS, UNET_ATTENTION_TARGETS } from './lora-attach.ts';
 
+/** `outDir` holds the checkpoint, samples, `history.jsonl` and the LoRA file `<name>.safetensors`. */
 export interface LoraTrainingOptions extends FinetuneCommonOptions {
   /** Name of the LoRA file (`<name>.safetensors`, what `<lora:name>` calls it). Default "lora". */
   name?: string;
