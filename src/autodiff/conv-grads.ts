@@ -31,9 +31,8 @@ type Geometry = ReturnType<typeof convGeometry>;
  * stacked: measured 29 ms against 38 ms for stacking the taps themselves first (64→64 3×3, batch 8).
  * The batch is split into S chunks that become the MatMul's batch dimension, with one ReduceSum over
  * them at the end: ORT's GEMM splits a single product with small M = Cout, N = Cin and long K = N·P
- * across threads by rows, where every thread packs all of the tap again, so the second thread gained
- * nothing (bench/engine_profile.ts: FusedMatMul 1.0× faster at 2 threads); S independent products
- * run one per thread.
+ * across threads by rows, and every thread then packs all of the tap again; S independent products
+ * run one per thread instead (measured numbers at batchChunks).
  */
 export function convWeightGradPerTap(
   input: Tensor,
