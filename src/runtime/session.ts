@@ -25,9 +25,9 @@
  *                   second thread gains little wall time and costs ~20% more CPU).
  *   inference       sequential 184 / 75, + spinning 267 / 115, parallel 2x2 314 / 144, 1x2 372 / 153.
  * So both training and inference keep sequential execution without spinning. 4 intra-op threads on
- * the 2 cores ran the step at 421-542 ms: more runnable threads take a bigger share of a busy CPU from
- * the other processes, at ~10% more CPU; that is a scheduler effect, not a faster engine, so the
- * default stays one thread per core.
+ * the 2 cores ran the step at 421-542 ms at load 14: more runnable threads take a bigger share of a busy
+ * CPU from the other processes, at ~10% more CPU. At load 3.2 they lose (step 274 / 423 against 241 /
+ * 377, inference 40.7 / 73.6 against 39.1 / 70.0), so the default stays one thread per core.
  */
 import { existsSync } from 'node:fs';
 import ort from 'onnxruntime-node';
