@@ -33,7 +33,13 @@ export function ortSessionOptions(options: SessionOptions): ort.InferenceSession
     // Sequential mode (the default) has no inter-op pool, so this matters only for 'parallel'.
     interOpNumThreads: options.interOpThreads !== undefined ? checkThreadCount(options.interOpThreads, 'inter-op threads') : threads.interOp,
     // The node binding flattens `extra` into session config keys: session.intra_op.allow_spinning etc.
-    extra: { session: { intra_op: { allow_spinning: spin }, inter_op: { allow_spinning: spin } } },
+    extra: {
+      session: {
+        intra_op: { allow_spinning: spin },
+        inter_op: { allow_spinning: spin },
+        ...(options.dynamicBlockBase !== undefined ? { dynamic_block_base: String(options.dynamicBlockBase) } : {}),
+      },
+    },
   };
   if (options.graphOptimizationLevel !== undefined) out.graphOptimizationLevel = options.graphOptimizationLevel;
   if (options.enableMemPattern !== undefined) out.enableMemPattern = options.enableMemPattern;

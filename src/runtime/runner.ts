@@ -26,6 +26,11 @@ export interface SessionOptions {
    * steal the CPU from the event loop and from each other (measurements in session.ts).
    */
   allowSpinning?: boolean;
+  /**
+   * ORT's `session.dynamic_block_base`: when > 0, parallel loops hand out shrinking blocks of work instead
+   * of one fixed share per thread, so a thread the OS preempts holds up less of the loop.
+   */
+  dynamicBlockBase?: number;
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
   enableMemPattern?: boolean;
   executionMode?: 'sequential' | 'parallel';

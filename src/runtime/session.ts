@@ -14,6 +14,20 @@
  *   main-thread timer lateness beside a worker run: off 1.7-6.6 ms mean, on 4.7-11.5 ms mean
  * Spinning burns 15-35% more CPU for no reliable speed-up, and slows the worker case and the event
  * loop beside it; it only ever won one in-process round.
+ *
+ * Issue 9, bench/engine_session_ab.ts on the reference conv net (bench:engine's workload), 2 threads,
+ * load average 10-21 from other jobs, wall / CPU ms per run (medians, variants alternating):
+ *   training step   sequential 964 / 423, + spinning 1388 / 632; parallel 2 inter x 2 intra 1066 / 625,
+ *                   2x1 1505 / 719 (spinning on: 2483 / 1129, 1746 / 792); batch split in 2 independent
+ *                   halves + parallel 2x1: 1891 / 721 (ORT's parallel executor costs more CPU than the
+ *                   concurrency gives back); dynamic_block_base 1/2/4: no consistent change (better in
+ *                   one run, worse in the next); 1 thread 700-776 / 331-390 (on a loaded machine the
+ *                   second thread gains little wall time and costs ~20% more CPU).
+ *   inference       sequential 184 / 75, + spinning 267 / 115, parallel 2x2 314 / 144, 1x2 372 / 153.
+ * So both training and inference keep sequential execution without spinning. 4 intra-op threads on
+ * the 2 cores ran the step at 421-542 ms at load 14: more runnable threads take a bigger share of a busy
+ * CPU from the other processes, at ~10% more CPU. At load 3.2 they lose (step 274 / 423 against 241 /
+ * 377, inference 40.7 / 73.6 against 39.1 / 70.0), so the default stays one thread per core.
  */
 import { existsSync } from 'node:fs';
 import ort from 'onnxruntime-node';

@@ -7,7 +7,7 @@ import { GessoError, InputError } from '../core/errors.ts';
 import type { Graph } from '../graph/graph.ts';
 import type { TrainStep } from '../autodiff/train-step.ts';
 import { LR_INPUT, STEP_INPUT } from '../autodiff/train-step.ts';
-import type { Runner } from '../runtime/runner.ts';
+import type { Runner, SessionOptions } from '../runtime/runner.ts';
 import { checkNchwcBlock } from '../runtime/nchwc-probe.ts';
 import { Session } from '../runtime/session.ts';
 import { WorkerSession } from '../runtime/worker-session.ts';
@@ -41,9 +41,9 @@ export class TrainSession {
   }
 
   /** Loads the step model (in a worker thread unless `inProcess`) with the graph's initial parameters. */
-  static async create(g: Graph, spec: TrainStep, options: { inProcess?: boolean; threads?: number } = {}): Promise<TrainSession> {
+  static async create(g: Graph, spec: TrainStep, options: { inProcess?: boolean; threads?: number; session?: SessionOptions } = {}): Promise<TrainSession> {
     await checkNchwcBlock(spec.nchwcBlock, 'the training step');
-    const sessionOptions = { name: 'train step', ...(options.threads ? { intraOpThreads: options.threads } : {}) };
+    const sessionOptions: SessionOptions = { name: 'train step', ...(options.threads ? { intraOpThreads: options.threads } : {}), ...options.session };
     const runner = options.inProcess ? await Session.create(spec.model.bytes, sessionOptions) : await WorkerSession.create(spec.model.bytes, sessionOptions);
     const shapes = new Map<string, readonly number[]>();
     const initial: Record<string, HostTensor> = {};
