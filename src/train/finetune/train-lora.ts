@@ -177,6 +177,7 @@ export async function trainLora(o: LoraTrainingOptions): Promise<LoraTrainingRes
       quiet: o.quiet ?? false,
       resume: true,
       checkpoint: { path: checkpointPath, every: o.checkpointEvery ?? 50, metadata: { gesso_lora_name: name } },
+      history: join(o.outDir, 'history.jsonl'),
       batch: (step): Record<string, HostTensor> => {
         const rng = new Rng((seed * 104729 + step) >>> 0);
         const picks = Array.from({ length: batch }, () => rng.int(n));
