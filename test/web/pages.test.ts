@@ -196,6 +196,7 @@ describe('studio pages in Chromium', { timeout: 900_000 }, () => {
     const file = join(loraDir, 'bold-lines.safetensors');
     writeRandomLora(file, join(SHIPPED_MODELS_FOLDER, 'gesso-clipart-v1'), 7, 0.05);
     await page.goto(`${server.url}/#/generate`);
+    await page.reload(); // a fresh form (the page may still hold the last test's init image) that lists the new file
     await page.getByLabel('Add a LoRA').selectOption('bold-lines');
     await page.getByRole('button', { name: 'Add', exact: true }).click();
     await page.getByLabel('Weight of bold-lines').fill('0.6');

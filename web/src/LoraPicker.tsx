@@ -17,9 +17,14 @@ export function LoraPicker({ value, onChange, onError }: Props) {
   const [available, setAvailable] = useState<LoraInfo[] | null>(null);
   const [pick, setPick] = useState('');
   useEffect(() => {
-    listLoras()
-      .then((r) => setAvailable(r.loras))
-      .catch((e) => onError(errorText(e)));
+    const load = () =>
+      listLoras()
+        .then((r) => setAvailable(r.loras))
+        .catch((e) => onError(errorText(e)));
+    load();
+    // LoRA files put on the server while the page is open show up when the user comes back to it.
+    window.addEventListener('focus', load);
+    return () => window.removeEventListener('focus', load);
   }, [onError]);
 
   const unused = (available ?? []).filter((l) => !value.some((v) => v.name === l.name));
