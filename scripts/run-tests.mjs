@@ -38,5 +38,8 @@ if (files.length === 0) {
   console.error(`no test files match ${JSON.stringify(filter)}`);
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], { stdio: 'inherit' });
+// assert-message.mjs: a failing message-less assert.ok reports its call site at once (see that file).
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--import', './test/helpers/assert-message.mjs', '--test', '--test-concurrency=1', ...files], {
+  stdio: 'inherit',
+});
 process.exit(result.status ?? 1);

@@ -83,6 +83,8 @@ export type { Runner, RunOptions, SessionOptions, ValueInfo } from './runtime/ru
 export { tensor, type DType, type HostTensor } from './runtime/tensor.ts';
 export { TrainSession, TrainingDivergedError } from './train/train-session.ts';
 export { trainLoop, type TrainLoopOptions, type TrainLoopResult } from './train/loop.ts';
+/** Drops a loss-line file's lines past a resumed checkpoint's step (what trainLoop's `history` option does). */
+export { keepHistoryUpTo } from './train/history-file.ts';
 export { trainXor } from './train/xor-demo.ts';
 export { readSafetensors, writeSafetensors, type SafetensorsFile } from './weights/safetensors.ts';
 
@@ -225,6 +227,8 @@ export { startWorker, type WorkerOptions } from './server/worker.ts';
 export { Studio, jobHandlers, type StudioOptions } from './server/studio.ts';
 export { buildApp, type AppOptions } from './server/app.ts';
 export { ModelRegistry, DEFAULT_MODEL_ID } from './server/models.ts';
+/** LoRA files a server offers by name (ModelRegistry.loras), and the choice of a generation's LoRAs (list + prompt tags). */
+export { LoraFolders, studioLoraDir, MAX_LORA_WEIGHT, type LoraEntry, type LoraWeight } from './server/loras.ts';
 export { submitGenerate, generateAndWait, type GenerateParams } from './server/generate-service.ts';
 export type { JobQueue, JobRecord, JobState, JobProgress, JobHandler, ResultSink, SubmitJob } from './server/queue/types.ts';
 export { JobStore } from './server/queue/job-store.ts';

@@ -30,6 +30,10 @@ export async function submitGenerate(studio: Studio, user: User, params: Generat
     if (params.initImage === undefined && initImageId === undefined) throw new InputError('a mask needs an init image to inpaint (initImageId or initImage)');
   }
   const payload: GeneratePayload = { ...rest, model: studio.models.resolve(params.model ?? studio.models.defaultId).id };
+  // LoRAs chosen by name and the prompt's <lora:name:w> tags: known, in range, each once.
+  const loras = studio.models.loras.choose(params.loras ?? [], params.prompt);
+  if (loras.length > 0) payload.loras = loras;
+  else delete payload.loras;
   if (initImageId !== undefined) {
     const image = studio.library.require(user.id, initImageId);
     payload.initImage = Buffer.from(await studio.library.store.get(image.sha256)).toString('base64');

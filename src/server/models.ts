@@ -1,6 +1,7 @@
 /**
  * Models the server can use, chosen by id (the folder name) from configured folders: a client never
- * sends a filesystem path. Loaded models are kept (a few seconds to load; the default model ~30 MB).
+ * sends a filesystem path. Loaded models are kept (a few seconds to load; the default model ~30 MB);
+ * a model with LoRAs merged in is a copy of its weights, so only a few of those are kept.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -9,6 +10,7 @@ import { InputError } from '../core/errors.ts';
 import { GanModel } from '../pipelines/gan-model.ts';
 import { DiffusionModel } from '../pipelines/model-folder.ts';
 import { NotFoundError } from '../studio/library.ts';
+import { LoraFolders, type LoraWeight } from './loras.ts';
 import { findModel, listCatalog, type CatalogEntry, type ModelKind } from './model-catalog.ts';
 
 /** The repository's models/ folder, which holds gesso's shipped default model. */
@@ -22,11 +24,22 @@ export interface ModelEntry {
   dir: string;
 }
 
+/** Models with LoRAs merged in that are kept loaded (least recently used ones not in use are released). */
+export const KEPT_LORA_VARIANTS = 2;
+
 export class ModelRegistry {
   private readonly loaded = new Map<string, Promise<DiffusionModel>>();
   private readonly gans = new Map<string, Promise<GanModel>>();
+  /** Models with LoRAs, by model id and LoRAs; Map order is least recently used first. */
+  private readonly variants = new Map<string, { model: Promise<DiffusionModel>; users: number }>();
+  readonly loras: LoraFolders;
 
-  constructor(readonly folders: readonly string[] = [SHIPPED_MODELS_FOLDER]) {}
+  constructor(
+    readonly folders: readonly string[] = [SHIPPED_MODELS_FOLDER],
+    loraFolders: readonly string[] = [],
+  ) {
+    this.loras = new LoraFolders(loraFolders);
+  }
 
   /** Every model folder (one holding model_index.json) directly under the configured folders. */
   list(): ModelEntry[] {
@@ -77,6 +90,44 @@ export class ModelRegistry {
     return model;
   }
 
+  /**
+   * Runs `use` with the model `id` and the LoRAs merged in at their weights (none: the shared loaded
+   * model). A model with LoRAs is kept for the next generation that asks for the same ones.
+   */
+  async withLoras<T>(id: string, loras: readonly LoraWeight[], use: (model: DiffusionModel) => Promise<T>): Promise<T> {
+    if (loras.length === 0) return use(await this.load(id));
+    const entry = this.resolve(id);
+    const chosen = [...loras].sort((a, b) => a.name.localeCompare(b.name));
+    const key = `${entry.id}|${chosen.map((l) => `${l.name}:${l.weight}`).join('|')}`;
+    let variant = this.variants.get(key);
+    if (!variant) {
+      const model = DiffusionModel.load(entry.dir, { loras: chosen.map((l) => ({ path: this.loras.resolve(l.name).path, weight: l.weight })) });
+      variant = { model, users: 0 };
+      model.catch(() => this.variants.delete(key));
+    }
+    this.variants.delete(key);
+    this.variants.set(key, variant); // most recently used last
+    variant.users++;
+    try {
+      return await use(await variant.model);
+    } finally {
+      variant.users--;
+      await this.releaseIdleVariants();
+    }
+  }
+
+  private async releaseIdleVariants(): Promise<void> {
+    const idle = [...this.variants].filter(([, v]) => v.users === 0);
+    const excess = this.variants.size - KEPT_LORA_VARIANTS;
+    for (const [key, v] of idle.slice(0, Math.max(0, excess))) {
+      this.variants.delete(key);
+      await v.model.then(
+        (m) => m.release(),
+        () => undefined,
+      );
+    }
+  }
+
   /** Every installed model of any kind (text-to-image, GAN, style), for the Models page. */
   catalog(): CatalogEntry[] {
     return listCatalog(this.folders);
@@ -100,9 +151,10 @@ export class ModelRegistry {
   }
 
   async release(): Promise<void> {
-    const all: Promise<{ release(): Promise<void> }>[] = [...this.loaded.values(), ...this.gans.values()];
+    const all: Promise<{ release(): Promise<void> }>[] = [...this.loaded.values(), ...this.gans.values(), ...[...this.variants.values()].map((v) => v.model)];
     this.loaded.clear();
     this.gans.clear();
+    this.variants.clear();
     await Promise.all(
       all.map((m) =>
         m.then(

@@ -88,6 +88,17 @@ export const generateParamsSchema = {
     maskImageId: imageIdSchema,
     initImage: { type: 'string', description: 'img2img source as base64 PNG/JPEG/WebP' },
     mask: { type: 'string', description: 'inpainting mask as base64 (white repaints)' },
+    loras: {
+      type: 'array',
+      maxItems: 8,
+      description: "LoRAs (GET /api/loras) merged into the model at these weights; a prompt's <lora:name:w> tags are added to them",
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'weight'],
+        properties: { name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' }, weight: { type: 'number', minimum: -4, maximum: 4 } },
+      },
+    },
   },
 } as const;
 

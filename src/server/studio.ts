@@ -21,6 +21,7 @@ import { sleepHandler } from './jobs/sleep-job.ts';
 import { styleHandler } from './jobs/style-job.ts';
 import { trainHandler } from './jobs/train-job.ts';
 import { upscaleHandler } from './jobs/upscale-job.ts';
+import { studioLoraDir } from './loras.ts';
 import { ModelRegistry, SHIPPED_MODELS_FOLDER } from './models.ts';
 import { BullMqQueue } from './queue/bullmq-queue.ts';
 import { InProcessQueue } from './queue/in-process-queue.ts';
@@ -42,6 +43,8 @@ export interface StudioOptions {
   /** Render farm: jobs handed to Redis at once (default 4). */
   dispatchWindow?: number;
   limits?: UploadLimits;
+  /** Folders of LoRA files generations can use by name (the data folder's loras/ is always one). */
+  loraFolders?: string[];
   /** Folders whose sub-folders (built by `gesso data`) can be registered as training datasets, by name. */
   datasetFolders?: string[];
 }
@@ -62,6 +65,11 @@ export class Studio {
     readonly trainRuns: TrainRuns,
   ) {}
 
+  /** Where LoRAs trained in the studio are installed (a LoRA folder of the registry). */
+  get trainedLorasDir(): string {
+    return studioLoraDir(this.dataDir);
+  }
+
   /** Where models trained in the studio are installed (a model folder of the registry). */
   get trainedModelsDir(): string {
     return join(this.dataDir, 'models');
@@ -74,7 +82,10 @@ export class Studio {
     const db = openDatabase(join(dataDir, 'gesso.db'));
     const library = new Library(db, new ImageStore(join(dataDir, 'images')));
     // Models trained in the studio (Train page) live in the data folder and are listed with the others.
-    const models = new ModelRegistry([...(options.modelFolders ?? [SHIPPED_MODELS_FOLDER]), join(dataDir, 'models')]);
+    const models = new ModelRegistry(
+      [...(options.modelFolders ?? [SHIPPED_MODELS_FOLDER]), join(dataDir, 'models')],
+      [...(options.loraFolders ?? []), studioLoraDir(dataDir)],
+    );
     const limits = options.limits ?? DEFAULT_UPLOAD_LIMITS;
     const store = new JobStore(db);
     const sink = librarySink(library);

@@ -6,6 +6,8 @@ import { jobHandlers } from './studio.ts';
 export interface WorkerOptions {
   redisUrl: string;
   modelFolders?: string[];
+  /** Folders of the LoRA files generations name. */
+  loraFolders?: string[];
   queueName?: string;
   concurrency?: number;
   lockMs?: number;
@@ -13,7 +15,7 @@ export interface WorkerOptions {
 }
 
 export async function startWorker(options: WorkerOptions): Promise<{ close(): Promise<void> }> {
-  const models = new ModelRegistry(options.modelFolders ?? [SHIPPED_MODELS_FOLDER]);
+  const models = new ModelRegistry(options.modelFolders ?? [SHIPPED_MODELS_FOLDER], options.loraFolders ?? []);
   const worker = new FarmWorker({
     redisUrl: options.redisUrl,
     handlers: jobHandlers(models),

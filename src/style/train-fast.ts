@@ -114,6 +114,7 @@ export async function trainFastStyle(o: TrainFastOptions): Promise<string> {
       checkpoint: { path: join(o.runDir, 'checkpoint.safetensors'), every: o.checkpointEvery ?? 100 },
       sample: { every: o.sampleEvery ?? 250, run: exportNow },
       // One line per step, appended as it happens, so a stopped run keeps its loss curve.
+      history: join(o.runDir, 'log.jsonl'),
       onStep: (r, lr) => appendFileSync(join(o.runDir, 'log.jsonl'), `${JSON.stringify({ step: r.step, loss: r.loss, lr, ...r.metrics })}\n`),
       label: 'train style',
       resume: true,

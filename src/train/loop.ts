@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { removeStaleTemps } from '../core/output-file.ts';
+import { keepHistoryUpTo } from './history-file.ts';
 import type { HostTensor } from '../runtime/tensor.ts';
 import type { LrSchedule } from './lr-schedule.ts';
 import { ProgressBar } from './progress.ts';
@@ -21,6 +22,8 @@ export interface TrainLoopOptions {
   checkpoint?: { path: string; every: number; metadata?: Record<string, string> | (() => Record<string, string>) };
   /** Called every `every` steps and after the last one (e.g. to write a sample grid). */
   sample?: { every: number; run: (step: number) => Promise<void> };
+  /** The loss-line file onStep appends to: lines past the step the run resumes from (0 without a checkpoint) are dropped. */
+  history?: string;
   /** Called after every step (loss curves, logs). */
   onStep?: (result: StepResult, lr: number) => void;
   label?: string;
@@ -49,6 +52,8 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
     await session.load(o.checkpoint.path);
     resumedFrom = session.stepCount;
   }
+  // Steps an interrupted run took past its last checkpoint (all, if it was stopped before the first) are taken again.
+  if (o.history) keepHistoryUpTo(o.history, resumedFrom);
   const bar = o.quiet ? null : new ProgressBar({ total: o.steps, label: o.label ?? 'train', unit: 'step' });
   const results: StepResult[] = [];
   let lastSaved = resumedFrom;

@@ -76,14 +76,26 @@ test('gan training: mixed formats and sizes train, a corrupt file is skipped and
 
     // Interrupted at step 2 and resumed: the same state as the uninterrupted run, bit for bit.
     await trainGan(options(data, join(root, 'split'), { stopAt: 2 }));
-    appendFileSync(join(root, 'split', 'history.jsonl'), `${JSON.stringify({ step: 3, d_loss: 9, g_loss: 9 })}\n`);
+    appendFileSync(join(root, 'split', 'history.jsonl'), `${JSON.stringify({ step: 3, d_loss: 9, g_loss: 9 })}\n{"step":4,"d_lo`);
     await trainGan(options(data, join(root, 'split')));
-    // A history line past the last checkpoint (a run killed between checkpoints) is dropped on resume.
+    // History lines past the last checkpoint (a run killed between checkpoints, mid-line) are dropped on resume.
     const splitHistory = join(root, 'split', 'history.jsonl');
     const lines4 = readFileSync(splitHistory, 'utf8').trim().split('\n');
     assert.deepEqual(
       lines4.map((l) => (JSON.parse(l) as { step: number }).step),
       [1, 2, 3, 4],
+    );
+    // Killed before its first checkpoint: the resumed run starts over, and so does its history (each step once).
+    mkdirSync(join(root, 'early'));
+    writeFileSync(join(root, 'early', 'history.jsonl'), `${JSON.stringify({ step: 1, d_loss: 9, g_loss: 9 })}\n`, { flag: 'a' });
+    await trainGan(options(data, join(root, 'early'), { stopAt: 1 }));
+    assert.deepEqual(
+      readFileSync(join(root, 'early', 'history.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { step: number; d_loss: number }).d_loss !== 9),
+      [true],
+      'the stale line of the killed run is gone',
     );
     const a = readSafetensors(join(root, 'whole', 'checkpoint.safetensors'));
     const b = readSafetensors(join(root, 'split', 'checkpoint.safetensors'));

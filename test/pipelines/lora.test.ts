@@ -6,40 +6,19 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { generateCommand } from '../../src/cli/commands/generate.ts';
-import { Rng } from '../../src/core/rng.ts';
 import { decodeModel } from '../../src/graph/onnx-proto.ts';
 import { generate, type GenerateRequest } from '../../src/pipelines/generate.ts';
 import { chooseLoras, parseLoraArgument } from '../../src/pipelines/lora-choice.ts';
 import { mergeLoras } from '../../src/pipelines/lora-merge.ts';
 import { DiffusionModel } from '../../src/pipelines/model-folder.ts';
 import { extractLoraTags } from '../../src/text/lora-tags.ts';
-import { kohyaKey, type LoraComponent, type LoraModule, readLoraFile, writeLoraFile } from '../../src/weights/lora-file.ts';
+import { kohyaKey, type LoraModule, readLoraFile, writeLoraFile } from '../../src/weights/lora-file.ts';
 import { initializerValues, readOnnxWeights } from '../../src/models/onnx-weights.ts';
 import { writeSafetensors } from '../../src/weights/safetensors.ts';
+import { randomLoraModules } from '../helpers/random-lora.ts';
 import { scratchDir, tinyFolder } from './tiny-models.ts';
 
 const request: GenerateRequest = { prompt: 'a lighthouse', steps: 2, width: 64, height: 64, seed: 3 };
-
-/** Random adapters (rank 2, alpha 1) on every module of `component` whose weight name matches `pattern`. */
-function randomModules(onnxPath: string, component: LoraComponent, pattern: RegExp, seed: number): LoraModule[] {
-  const w = readOnnxWeights(onnxPath);
-  const rng = new Rng(seed);
-  return [...w.initializers.entries()]
-    .filter(([name]) => pattern.test(name))
-    .map(([name, t]) => {
-      const [out, inF] = t.dims as [number, number];
-      const r = 2;
-      const random = (n: number): Float32Array => Float32Array.from(rng.normal(n), (v) => 0.2 * v);
-      return {
-        key: kohyaKey(component, name.slice(0, -'.weight'.length)),
-        component,
-        down: { shape: [r, inF], data: random(r * inF) },
-        up: { shape: [out, r], data: random(out * r) },
-        rank: r,
-        alpha: 1,
-      };
-    });
-}
 
 function loraDir(): string {
   const dir = join(scratchDir(), 'loras');
@@ -50,8 +29,8 @@ function loraDir(): string {
 function writeRandomLora(name: string, seed: number): string {
   const folder = tinyFolder('sd1');
   const modules = [
-    ...randomModules(join(folder, 'unet/model.onnx'), 'unet', /attn[12]\.to_(q|v)\.weight$/, seed),
-    ...randomModules(join(folder, 'text_encoder/model.onnx'), 'textEncoder', /self_attn\.q_proj\.weight$/, seed + 1),
+    ...randomLoraModules(join(folder, 'unet/model.onnx'), 'unet', /attn[12]\.to_(q|v)\.weight$/, seed),
+    ...randomLoraModules(join(folder, 'text_encoder/model.onnx'), 'textEncoder', /self_attn\.q_proj\.weight$/, seed + 1),
   ];
   const path = join(loraDir(), `${name}.safetensors`);
   writeLoraFile(path, modules);
@@ -129,7 +108,7 @@ test('two LoRAs at once change the picture beyond either one', async () => {
 
 test('a LoRA whose shapes do not fit the model is refused, naming the first bad key', async () => {
   const folder = tinyFolder('sd1');
-  const modules = randomModules(join(folder, 'unet/model.onnx'), 'unet', /attn1\.to_(q|k)\.weight$/, 5);
+  const modules = randomLoraModules(join(folder, 'unet/model.onnx'), 'unet', /attn1\.to_(q|k)\.weight$/, 5);
   const [first, second] = modules.map((m) => m.key).sort();
   const broken = modules.map((m) => ({ ...m, down: { shape: [2, 3], data: new Float32Array(6) } }));
   const path = join(loraDir(), 'misfit.safetensors');
@@ -151,7 +130,7 @@ test('a pickle, a LoRA with NaNs, and a file of other tensors are refused', asyn
   const pickle = join(loraDir(), 'pickled.safetensors');
   writeFileSync(pickle, Uint8Array.of(0x80, 0x02, 0x7d, 0x71, 0x00, 0x2e)); // protocol-2 pickle of {}
   await assert.rejects(DiffusionModel.load(folder, { runner: 'in-process', loras: [{ path: pickle, weight: 1 }] }), /is a Python pickle/);
-  const modules = randomModules(join(folder, 'unet/model.onnx'), 'unet', /attn1\.to_q\.weight$/, 6);
+  const modules = randomLoraModules(join(folder, 'unet/model.onnx'), 'unet', /attn1\.to_q\.weight$/, 6);
   const m = modules[0] as LoraModule;
   m.up.data[3] = Number.NaN;
   const nan = join(loraDir(), 'nan.safetensors');

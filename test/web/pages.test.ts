@@ -1,14 +1,17 @@
 // The studio's Explore, Style, Train and Models pages and Generate's mask painting, in Debian's Chromium
 // against a real `gesso serve` with the shipped models (tiny sizes and steps: little CPU).
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
+import { SHIPPED_MODELS_FOLDER } from '../../src/server/models.ts';
 import { startServer, type RunningServer } from '../../src/server/serve.ts';
 import { launchChromium } from '../helpers/browser.ts';
+import { writeRandomLora } from '../helpers/random-lora.ts';
 import { writeTinyDataset } from '../helpers/tiny-dataset.ts';
 
 let server: RunningServer;
@@ -185,6 +188,35 @@ describe('studio pages in Chromium', { timeout: 900_000 }, () => {
     const made = await api<{ images: Img[] }>('/api/images?q=green%20leaf');
     assert.equal((made.images[0]?.recipe as { mode?: string } | null)?.mode, 'img2img');
     assert.ok(made.images[0]?.parentSha256, 'the uploaded image is recorded as the parent');
+  });
+
+  test('generate: pick a LoRA with a weight; the recipe records its name, hash and weight; make again keeps it', async () => {
+    const loraDir = join(dir, 'studio', 'loras'); // the studio's own LoRA folder, where Train page LoRAs are installed
+    mkdirSync(loraDir, { recursive: true });
+    const file = join(loraDir, 'bold-lines.safetensors');
+    writeRandomLora(file, join(SHIPPED_MODELS_FOLDER, 'gesso-clipart-v1'), 7, 0.05);
+    await page.goto(`${server.url}/#/generate`);
+    await page.reload(); // a fresh form (the page may still hold the last test's init image) that lists the new file
+    await page.getByLabel('Add a LoRA').selectOption('bold-lines');
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await page.getByLabel('Weight of bold-lines').fill('0.6');
+    await page.getByLabel('Prompt', { exact: true }).fill('a purple kite');
+    await page.getByLabel('Steps').fill('3');
+    await page.getByRole('button', { name: 'Generate' }).click();
+    await page.getByTestId('job-status').filter({ hasText: /^done/ }).waitFor();
+    const made = await api<{ images: Img[] }>('/api/images?q=purple%20kite');
+    const loras = (made.images[0]?.recipe as { loras?: { name: string; sha256: string; weight: number }[] } | null)?.loras ?? [];
+    assert.deepEqual(
+      loras.map((l) => [l.name, l.weight, l.sha256]),
+      [['bold-lines', 0.6, createHash('sha256').update(readFileSync(file)).digest('hex')]],
+    );
+    // The image page's "make again" brings the LoRA back into the form.
+    await page.goto(`${server.url}/#/image/${made.images[0]?.id}`);
+    await page.getByRole('button', { name: /make again/i }).click();
+    await page.waitForURL(/#\/generate$/);
+    assert.equal(await page.getByLabel('Weight of bold-lines').inputValue(), '0.6');
+    await page.getByRole('button', { name: 'Remove bold-lines' }).click();
+    await page.getByText('None chosen.').waitFor();
   });
 
   test('generate: paint a mask over the init image and inpaint it', async () => {

@@ -3,6 +3,8 @@ import type { LossPoint } from './api.ts';
 
 const COLOURS = ['#b3471d', '#1a73e8', '#188038', '#a142f4'];
 const [W, H, PAD] = [480, 200, 44];
+/** An axis label that fits the margin: 3 significant digits, small values as 2.5e-3. */
+const tick = (v: number): string => (v !== 0 && Math.abs(v) < 0.01 ? v.toExponential(1) : v.toPrecision(3));
 
 export function LossChart({ points }: { points: LossPoint[] }) {
   const metrics = [...new Set(points.flatMap((p) => Object.keys(p).filter((k) => k !== 'step')))].filter((k) => !/^d_(real|fake)$/.test(k));
@@ -34,10 +36,10 @@ export function LossChart({ points }: { points: LossPoint[] }) {
         step {x1}
       </text>
       <text x={PAD - 4} y={14} textAnchor="end" className="tick">
-        {y1.toPrecision(3)}
+        {tick(y1)}
       </text>
       <text x={PAD - 4} y={H - PAD + 8} textAnchor="end" className="tick">
-        {y0.toPrecision(3)}
+        {tick(y0)}
       </text>
       {metrics.map((m, i) => (
         <polyline

@@ -45,6 +45,20 @@ export interface Job {
   progress?: JobProgress | null;
 }
 
+/** A LoRA chosen for a generation, merged into the model at `weight`. */
+export interface LoraWeight {
+  name: string;
+  weight: number;
+}
+
+/** A LoRA file the server offers (GET /api/loras). */
+export interface LoraInfo {
+  name: string;
+  bytes: number;
+  baseModel: string | null;
+  steps: number | null;
+}
+
 export interface GenerateParams {
   prompt: string;
   negativePrompt?: string;
@@ -58,6 +72,7 @@ export interface GenerateParams {
   batchSize?: number;
   initImageId?: string;
   strength?: number;
+  loras?: LoraWeight[];
   /** Inpainting: the painted mask as a PNG data URL (white repaints). */
   mask?: string;
 }
@@ -138,6 +153,7 @@ export const generate = (params: GenerateParams) => api<Job>('POST', '/api/gener
 export const cancelJob = (id: string) => api<Job>('POST', `/api/jobs/${id}/cancel`);
 export const lineage = (id: string) => api<{ parents: LineageNode[]; children: LineageNode[] }>('GET', `/api/images/${id}/lineage`);
 export const models = () => api<{ default: string; models: { id: string }[] }>('GET', '/api/models');
+export const loras = () => api<{ loras: LoraInfo[] }>('GET', '/api/loras');
 export const samplers = () => api<{ name: string }[]>('GET', '/sdapi/v1/samplers');
 
 /** Follows one job's events (SSE) until it ends; returns a function that stops listening. */

@@ -16,6 +16,8 @@ Options:
   --data DIR            data folder: gesso.db and images/ (default ./gesso-data)
   --port N              port (default ${DEFAULT_PORT}; 0 picks a free one)
   --models DIR          a folder of model folders (repeatable; default: the shipped models/)
+  --loras DIR           a folder of LoRA files offered on the Generate page (repeatable; DIR/loras of the
+                        data folder always, where LoRAs trained on the Train page are installed)
   --datasets DIR        a folder of datasets built by \`gesso data\` that can be registered (repeatable)
   --redis URL           render farm: queue jobs on Redis (redis://127.0.0.1:6379) for \`gesso worker\`
   --window N            render farm: jobs handed to Redis at once (default 4)
@@ -36,6 +38,7 @@ export const serveCommand: Command = {
         port: { type: 'string' },
         models: { type: 'string', multiple: true },
         datasets: { type: 'string', multiple: true },
+        loras: { type: 'string', multiple: true },
         redis: { type: 'string' },
         window: { type: 'string' },
         concurrency: { type: 'string' },
@@ -50,6 +53,7 @@ export const serveCommand: Command = {
       port: integer('--port', values.port, DEFAULT_PORT),
       ...(values.models ? { modelFolders: values.models } : {}),
       ...(values.datasets ? { datasetFolders: values.datasets } : {}),
+      ...(values.loras ? { loraFolders: values.loras } : {}),
       ...(values.redis !== undefined ? { redisUrl: values.redis } : {}),
       ...(values.window !== undefined ? { dispatchWindow: integer('--window', values.window, 4) } : {}),
       ...(values.concurrency !== undefined ? { concurrency: integer('--concurrency', values.concurrency, 1) } : {}),

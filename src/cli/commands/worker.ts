@@ -4,7 +4,7 @@ import { startWorker } from '../../server/worker.ts';
 import type { Command } from '../command.ts';
 import { integer } from './serve.ts';
 
-const usage = `Usage: gesso worker --redis URL [--models DIR] [--concurrency N] [--lock-seconds S]
+const usage = `Usage: gesso worker --redis URL [--models DIR] [--loras DIR] [--concurrency N] [--lock-seconds S]
 
 Runs render-farm jobs that \`gesso serve --redis URL\` queues on Redis. Start any number, on any
 machine that reaches the Redis server; each needs the models the jobs name (by folder name). A worker
@@ -13,6 +13,7 @@ that dies mid-job loses its lock; the job then runs again on another worker and 
 Options:
   --redis URL          redis://host:port (required)
   --models DIR         a folder of model folders (repeatable; default: the shipped models/)
+  --loras DIR          a folder of LoRA files that generations name (repeatable; the same files the server offers)
   --concurrency N      jobs at once in this worker (default 1)
   --lock-seconds S     job lock time; a killed worker's job is retried after about this long (default 30)
   --queue NAME         BullMQ queue name (default gesso-jobs; must match the server's)`;
@@ -27,6 +28,7 @@ export const workerCommand: Command = {
         options: {
           redis: { type: 'string' },
           models: { type: 'string', multiple: true },
+          loras: { type: 'string', multiple: true },
           concurrency: { type: 'string' },
           'lock-seconds': { type: 'string' },
           queue: { type: 'string' },
@@ -41,6 +43,7 @@ export const workerCommand: Command = {
     const worker = await startWorker({
       redisUrl: values.redis,
       ...(values.models ? { modelFolders: values.models } : {}),
+      ...(values.loras ? { loraFolders: values.loras } : {}),
       concurrency: integer('--concurrency', values.concurrency, 1),
       ...(values.queue !== undefined ? { queueName: values.queue } : {}),
       lockMs: Math.round(lockSeconds * 1000),

@@ -9,7 +9,9 @@ import { isJsonObject, type JsonObject, type JsonValue } from '../../core/json.t
 import { decodeImageBytes } from '../../image/read-info.ts';
 import { encodePng } from '../../image/write-image.ts';
 import { generate, type GenerateRequest } from '../../pipelines/generate.ts';
+import type { DiffusionModel } from '../../pipelines/model-folder.ts';
 import { checkUpload, DEFAULT_UPLOAD_LIMITS, type UploadLimits } from '../../studio/upload-limits.ts';
+import type { LoraWeight } from '../loras.ts';
 import type { ModelRegistry } from '../models.ts';
 import type { JobContext, JobHandler, JobRecord } from '../queue/types.ts';
 
@@ -35,6 +37,8 @@ export interface GeneratePayload {
   mask?: string;
   /** sha256 of the init image as stored in the library (lineage). */
   initSha256?: string;
+  /** LoRAs merged into the model, by name (the worker's LoRA folders hold them), with the prompt's `<lora:...>` tags among them. */
+  loras?: LoraWeight[];
 }
 
 export interface GeneratedPng {
@@ -49,52 +53,56 @@ export interface GeneratedPng {
 export function generateHandler(models: ModelRegistry, limits: UploadLimits = DEFAULT_UPLOAD_LIMITS): JobHandler {
   return async (job: Pick<JobRecord, 'id' | 'payload'>, context: JobContext): Promise<JsonValue> => {
     const p = job.payload as unknown as GeneratePayload;
-    const model = await models.load(p.model);
-    const request: GenerateRequest = { prompt: p.prompt };
-    if (p.negativePrompt !== undefined) request.negativePrompt = p.negativePrompt;
-    if (p.steps !== undefined) request.steps = p.steps;
-    if (p.cfgScale !== undefined) request.cfgScale = p.cfgScale;
-    if (p.scheduler !== undefined) request.scheduler = p.scheduler;
-    if (p.seed !== undefined) request.seed = p.seed;
-    if (p.width !== undefined) request.width = p.width;
-    if (p.height !== undefined) request.height = p.height;
-    if (p.batchSize !== undefined) request.batchSize = p.batchSize;
-    if (p.strength !== undefined) request.strength = p.strength;
-    if (p.eta !== undefined) request.eta = p.eta;
-    if (p.upscale !== undefined) request.upscale = p.upscale;
-    if (p.initImage !== undefined) request.initImage = await decodeBase64Image(p.initImage, 'init image', limits);
-    if (p.mask !== undefined) request.mask = await decodeBase64Image(p.mask, 'mask', limits);
-
-    const started = performance.now();
-    const result = await generate(model, request, {
-      signal: context.signal,
-      onStep: async (e) => {
-        const perStep = (performance.now() - started) / e.step;
-        const progress: { step: number; steps: number; etaMs: number; preview?: string } = {
-          step: e.step,
-          steps: e.steps,
-          etaMs: Math.round(perStep * (e.steps - e.step)),
-        };
-        if (e.step % PREVIEW_EVERY === 0 || e.step === e.steps) {
-          const preview = e.preview(0);
-          progress.preview = Buffer.from(await encodePng(preview.data, preview.width, preview.height, 3)).toString('base64');
-        }
-        context.progress(progress);
-      },
-    });
-    const images: GeneratedPng[] = [];
-    for (const im of result.images) {
-      const png = await encodePng(im.pixels, im.width, im.height, 3, im.metadata);
-      images.push({ index: im.index, seed: im.seed, width: im.width, height: im.height, png: Buffer.from(png).toString('base64') });
-    }
-    const output: JsonObject = {
-      images: images as unknown as JsonValue[],
-      warnings: result.warnings,
-      mode: result.settings.mode,
-      totalMs: Math.round(result.timings.totalMs),
-    };
-    return output;
+    return models.withLoras(p.model, p.loras ?? [], (model) => run(model, p, context, limits));
   };
+}
+
+/** One generation with the loaded model: previews every PREVIEW_EVERY steps, PNGs with their metadata. */
+async function run(model: DiffusionModel, p: GeneratePayload, context: JobContext, limits: UploadLimits): Promise<JsonValue> {
+  const request: GenerateRequest = { prompt: p.prompt };
+  if (p.negativePrompt !== undefined) request.negativePrompt = p.negativePrompt;
+  if (p.steps !== undefined) request.steps = p.steps;
+  if (p.cfgScale !== undefined) request.cfgScale = p.cfgScale;
+  if (p.scheduler !== undefined) request.scheduler = p.scheduler;
+  if (p.seed !== undefined) request.seed = p.seed;
+  if (p.width !== undefined) request.width = p.width;
+  if (p.height !== undefined) request.height = p.height;
+  if (p.batchSize !== undefined) request.batchSize = p.batchSize;
+  if (p.strength !== undefined) request.strength = p.strength;
+  if (p.eta !== undefined) request.eta = p.eta;
+  if (p.upscale !== undefined) request.upscale = p.upscale;
+  if (p.initImage !== undefined) request.initImage = await decodeBase64Image(p.initImage, 'init image', limits);
+  if (p.mask !== undefined) request.mask = await decodeBase64Image(p.mask, 'mask', limits);
+
+  const started = performance.now();
+  const result = await generate(model, request, {
+    signal: context.signal,
+    onStep: async (e) => {
+      const perStep = (performance.now() - started) / e.step;
+      const progress: { step: number; steps: number; etaMs: number; preview?: string } = {
+        step: e.step,
+        steps: e.steps,
+        etaMs: Math.round(perStep * (e.steps - e.step)),
+      };
+      if (e.step % PREVIEW_EVERY === 0 || e.step === e.steps) {
+        const preview = e.preview(0);
+        progress.preview = Buffer.from(await encodePng(preview.data, preview.width, preview.height, 3)).toString('base64');
+      }
+      context.progress(progress);
+    },
+  });
+  const images: GeneratedPng[] = [];
+  for (const im of result.images) {
+    const png = await encodePng(im.pixels, im.width, im.height, 3, im.metadata);
+    images.push({ index: im.index, seed: im.seed, width: im.width, height: im.height, png: Buffer.from(png).toString('base64') });
+  }
+  const output: JsonObject = {
+    images: images as unknown as JsonValue[],
+    warnings: result.warnings,
+    mode: result.settings.mode,
+    totalMs: Math.round(result.timings.totalMs),
+  };
+  return output;
 }
 
 export async function decodeBase64Image(base64: string, what: string, limits: UploadLimits) {

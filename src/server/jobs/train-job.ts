@@ -1,12 +1,12 @@
 /**
  * The `train` job: one leg of a training run (src/server/training/train-runs.ts), run in a child process
  * (training/train-process.ts) so the server stays responsive and a stop is immediate and safe (the process
- * is killed; the run folder's last checkpoint is where the next leg resumes). While it runs, the job reads the loss lines and sample grids
+ * is killed, and the job ends once it is gone; the run folder's last checkpoint is where the next leg resumes). While it runs, the job reads the loss lines and sample grids
  * the trainer writes and reports them as progress: step, ETA, the newest losses (`metrics`) and the
  * newest sample grid's step (`sample`). A finished fast-style run is installed as a model folder.
  */
 import { copyFileSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fork } from 'node:child_process';
 import { GessoError, InputError } from '../../core/errors.ts';
 import type { JsonObject, JsonValue } from '../../core/json.ts';
@@ -33,6 +33,8 @@ export interface TrainPayload {
   /** style: install the finished network here (a model folder), with this model card. */
   installDir?: string;
   card?: string;
+  /** finetune: install the finished LoRA file here (a LoRA folder's `<name>.safetensors`). */
+  installLora?: string;
 }
 
 export const trainHandler: JobHandler = async (job, context) => {
@@ -41,6 +43,7 @@ export const trainHandler: JobHandler = async (job, context) => {
   const init: TrainProcessInit = { type: p.type, options: p.options };
   const result = await runProcess(init, p, context);
   if (p.type === 'style' && result.finished && p.installDir) installStyleModel(p.runDir, p.installDir, p.card ?? '');
+  if (p.type === 'finetune' && result.finished && p.installLora) installLora(join(p.runDir, basename(p.installLora)), p.installLora);
   const output: JsonValue = { type: p.type, steps: result.steps, finished: result.finished };
   return output;
 };
@@ -68,28 +71,53 @@ function runProcess(init: TrainProcessInit, p: TrainPayload, context: JobContext
   };
   const timer = setInterval(report, TRAIN_POLL_MS);
   return new Promise((resolve, reject) => {
-    let settled = false;
-    const end = (fn: () => void): void => {
-      if (settled) return;
-      settled = true;
+    // How the leg ends is decided by the first of: the process's done/failed message, a stop, the process
+    // ending without a word. The job settles only once the process is gone ('close': exited, IPC drained),
+    // so a resumed leg never starts beside a dying one and a stopped run's folder is quiet.
+    let outcome: (() => void) | null = null;
+    let gone = false;
+    const decide = (fn: () => void): void => {
+      if (outcome) return;
+      outcome = fn;
       clearInterval(timer);
       context.signal.removeEventListener('abort', onAbort);
       report();
-      fn();
+      if (gone) fn();
     };
     const onAbort = (): void => {
+      decide(() => reject(new GenerationCancelled('training stopped; resume continues from the last checkpoint')));
       child.kill('SIGKILL');
-      end(() => reject(new GenerationCancelled('training stopped; resume continues from the last checkpoint')));
     };
     context.signal.addEventListener('abort', onAbort);
     if (context.signal.aborted) onAbort();
     child.on('message', (m: TrainProcessReply) => {
-      if (m.kind === 'done') end(() => resolve({ steps: m.steps, finished: m.finished }));
-      else if (m.kind === 'failed') end(() => reject(reviveError(m.error)));
+      if (m.kind === 'done') decide(() => resolve({ steps: m.steps, finished: m.finished }));
+      else if (m.kind === 'failed') decide(() => reject(reviveError(m.error)));
     });
-    child.on('error', (e) => end(() => reject(new GessoError(`the training process failed: ${e.message}`))));
-    child.on('exit', (code, signal) => end(() => reject(new GessoError(`the training process exited (${signal ?? `code ${code}`}) before it finished`))));
+    child.on('error', (e) => {
+      decide(() => reject(new GessoError(`the training process failed: ${e.message}`)));
+      if (child.pid === undefined) onGone(); // never started: no 'close' follows
+    });
+    child.on('close', (code, signal) => {
+      decide(() => reject(new GessoError(`the training process exited (${signal ?? `code ${code}`}) before it finished`)));
+      onGone();
+    });
+    function onGone(): void {
+      if (gone) return;
+      gone = true;
+      outcome?.();
+    }
   });
+}
+
+/** Copies a LoRA run's file into a LoRA folder (atomically: the file appears whole, or not at all). */
+function installLora(file: string, target: string): void {
+  if (!existsSync(file)) throw new GessoError(`the LoRA run finished without ${file}`);
+  if (existsSync(target)) throw new InputError(`a LoRA named ${basename(target, '.safetensors')} already exists`);
+  mkdirSync(dirname(target), { recursive: true });
+  const staging = `${target}.${process.pid}.tmp`;
+  copyFileSync(file, staging);
+  renameSync(staging, target);
 }
 
 /** Copies a fast-style run's network into a model folder with its card (atomically: the folder appears whole). */

@@ -17,6 +17,37 @@ export function modelRoutes(app: FastifyInstance, studio: Studio): void {
     async () => ({ default: studio.models.defaultId, models: studio.models.catalog().map(modelCard) }),
   );
 
+  app.get(
+    '/api/loras',
+    {
+      schema: {
+        tags: ['server'],
+        summary:
+          "LoRA files a generation can merge into the model (POST /api/generate's loras, or <lora:name:w> in the prompt): the server's LoRA folders and those trained on the Train page",
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              loras: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    name: { type: 'string' },
+                    bytes: { type: 'integer' },
+                    baseModel: { type: ['string', 'null'] },
+                    steps: { type: ['integer', 'null'] },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    async () => ({ loras: studio.models.loras.list().map(({ path: _path, ...shown }) => shown) }),
+  );
+
   app.get<{ Params: { id: string; name: string } }>(
     '/api/models/:id/files/:name',
     {

@@ -95,6 +95,8 @@ export function trainRoutes(app: FastifyInstance, studio: Studio): void {
       const dataDir = studio.datasetFolders.resolve(b.dataset);
       if (b.type !== 'finetune' && studio.models.catalog().some((m) => m.id === b.name))
         throw new HttpError(400, `a model named ${b.name} already exists`, 'name');
+      if (b.type === 'finetune' && studio.models.loras.list().some((l) => l.name === b.name))
+        throw new HttpError(400, `a LoRA named ${b.name} already exists`, 'name');
       if (b.type === 'gan' && b.size !== undefined && b.size !== 64 && b.size !== 128)
         throw new HttpError(400, `GAN size ${b.size}: expected 64 or 128`, 'size');
       if (b.type === 'style' && b.size !== undefined && b.size % 4 !== 0) throw new HttpError(400, `style size ${b.size}: expected a multiple of 4`, 'size');
@@ -158,9 +160,9 @@ export function trainRoutes(app: FastifyInstance, studio: Studio): void {
       },
     },
     async (req) => {
-      const run = runs.get(req.user.id, req.params.id);
-      const job = current(studio, run);
-      if (job && (job.state === 'queued' || job.state === 'running')) await studio.queue.cancel(req.user.id, job.id);
+      const { run, active } = runAndJob(studio, req.user.id, req.params.id);
+      // A run whose leg already ended (finished, failed, stopped) is left as it is: stopping it again changes nothing.
+      if (active) await studio.queue.cancel(req.user.id, active.id);
       return runView(studio, run);
     },
   );
@@ -176,15 +178,21 @@ export function trainRoutes(app: FastifyInstance, studio: Studio): void {
       },
     },
     async (req, reply) => {
-      let run = runs.get(req.user.id, req.params.id);
-      const job = current(studio, run);
-      if (job && (job.state === 'queued' || job.state === 'running')) throw new HttpError(400, `run ${run.id} is already ${job.state}`);
+      let { run, job, active } = runAndJob(studio, req.user.id, req.params.id);
+      if (active) throw new HttpError(400, `run ${run.id} is already ${active.state}`);
       if (job?.state === 'done') throw new HttpError(400, `run ${run.id} has finished`);
       const next = await submitLeg(studio, run, studio.datasetFolders.resolve(run.dataset));
       run = runs.addJob(run, next.id);
       return reply.status(202).send({ run: runView(studio, run), job: publicJob(next) });
     },
   );
+}
+
+/** The user's run, its newest job, and that job again if it is still queued or running. */
+function runAndJob(studio: Studio, userId: string, id: string): { run: TrainRun; job: JobRecord | null; active: JobRecord | null } {
+  const run = studio.trainRuns.get(userId, id);
+  const job = current(studio, run);
+  return { run, job, active: job && (job.state === 'queued' || job.state === 'running') ? job : null };
 }
 
 function current(studio: Studio, run: TrainRun): JobRecord | null {
@@ -264,7 +272,7 @@ async function submitLeg(studio: Studio, run: TrainRun, dataDir: string): Promis
       ...every,
     };
     if (typeof s.size === 'number') options.size = s.size;
-    payload = { type: 'finetune', runDir, steps, options };
+    payload = { type: 'finetune', runDir, steps, options, installLora: join(studio.trainedLorasDir, `${run.name}.safetensors`) };
   }
   return studio.queue.submit({ userId: run.userId, kind: 'train', payload: payload as unknown as JsonObject });
 }

@@ -4,7 +4,7 @@
  * pictures encoded to latents once, noised batches of them, and the run itself (train step, checkpoints
  * and resume, sample grids, the product written at each sample and at the end).
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildTrainStep } from '../../autodiff/train-step.ts';
 import { InputError } from '../../core/errors.ts';
@@ -260,6 +260,11 @@ export interface FinetuneRun {
   /** One step's feeds, drawn from `rng`. */
   batch: (rng: Rng) => Record<string, HostTensor>;
   onStep?: (result: StepResult) => void;
+  /**
+   * A JSON-lines loss file: one `{step, loss}` line appended per step; on resume, lines past the
+   * checkpoint's step are dropped, so a stopped and resumed run lists each step once.
+   */
+  history?: string;
   /** Writes what the run makes (LoRA file, embedding, model folder) from the session's values now. */
   save: () => Promise<void>;
 }
@@ -294,8 +299,10 @@ export async function runFinetune(r: FinetuneRun): Promise<{ losses: number[]; r
       resume: true,
       checkpoint: { path: checkpointPath, every: o.checkpointEvery ?? 50, metadata: r.checkpointMetadata },
       batch: (step) => r.batch(new Rng((r.seed * 104729 + step) >>> 0)),
+      ...(r.history ? { history: r.history } : {}),
       onStep: (result) => {
         losses.push(result.loss);
+        if (r.history) appendFileSync(r.history, `${JSON.stringify({ step: result.step, loss: result.loss })}\n`);
         r.onStep?.(result);
       },
       sample: {

@@ -9,7 +9,6 @@
  *   4. train     the model's own objective (ε or v) on noised latents; checkpoints, resume, progress bar,
  *                sample grids with fixed seeds through the real pipeline with the LoRA merged
  */
-import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Graph } from '../../graph/graph.ts';
 import { Rng } from '../../core/rng.ts';
@@ -139,8 +138,8 @@ export async function trainLora(o: LoraTrainingOptions): Promise<LoraTrainingRes
           : { context: { dtype: 'float32', dims: [batch, sequence, hidden], data: ctx } as HostTensor }),
       };
     },
-    // One line per step, appended as it happens: a stopped run keeps its loss curve (the studio's Train page reads it).
-    onStep: (r) => appendFileSync(join(o.outDir, 'history.jsonl'), `${JSON.stringify({ step: r.step, loss: r.loss })}\n`),
+    // The studio's Train page reads the loss curve from it, also while the run is stopped.
+    history: join(o.outDir, 'history.jsonl'),
     save: async () =>
       writeLoraFile(loraPath, loraModules(attached, await session.values()), {
         gesso_base_model: o.modelDir,

@@ -11,7 +11,7 @@
  * uninterrupted run. The run folder holds checkpoint.safetensors, history.jsonl (both losses per
  * step), samples/step-NNNNNN.png (fixed-latent grids) and, at the end, the exported model folder.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '../../core/rng.ts';
 import { Graph } from '../../graph/graph.ts';
@@ -99,7 +99,6 @@ export async function trainGan(o: TrainGanOptions): Promise<TrainGanResult> {
   const metadata: Record<string, string> = { kind: 'gan', config: JSON.stringify(config), data_sha256: data.hash, seconds: '0' };
   const resumeMeta = existsSync(checkpointPath) ? readSafetensorsHeader(checkpointPath, checkpointPath).metadata : null;
   const priorSeconds = Number(resumeMeta?.['seconds'] ?? 0);
-  if (resumeMeta) keepHistoryUpTo(historyPath, Number(resumeMeta['step'] ?? 0)); // steps an interrupted run took past its last checkpoint are taken again
   const started = Date.now();
   const elapsed = (): number => priorSeconds + (Date.now() - started) / 1000;
   const sampleZ = new Rng(SAMPLE_SEED).normal(SAMPLE_COUNT * config.zDim);
@@ -130,6 +129,7 @@ export async function trainGan(o: TrainGanOptions): Promise<TrainGanResult> {
     resume: true,
     showMetrics: ['d_loss', 'g_loss'],
     checkpoint: { path: checkpointPath, every: o.checkpointEvery ?? 250, metadata },
+    history: historyPath,
     sample: { every: o.sampleEvery ?? 500, run: writeSamples },
     batch: (step) => ganBatch(data, config, batch, seed, step),
     onStep: (r) => {
@@ -216,17 +216,6 @@ export async function ganBatch(data: GanData, config: GanConfig, batch: number, 
     ...sampleAugment(rng, 'aug_real', batch, size),
     ...sampleAugment(rng, 'aug_fake', batch, size),
   };
-}
-
-/** Drops history lines past `step` (atomically). */
-function keepHistoryUpTo(path: string, step: number): void {
-  if (!existsSync(path)) return;
-  const kept = readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim() !== '' && (JSON.parse(line) as { step: number }).step <= step);
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, kept.map((l) => `${l}\n`).join(''));
-  renameSync(tmp, path);
 }
 
 function mirror(pixels: Float32Array, b: number, size: number): void {

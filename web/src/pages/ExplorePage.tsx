@@ -7,7 +7,8 @@
  */
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { type ExploredImage, type ExploreRequest, type ExploreResult, explore, importImage, type LatentSpec, type ModelCard, modelCatalog } from '../api.ts';
-import { ErrorBanner, errorText } from '../ErrorBanner.tsx';
+import { errorText } from '../ErrorBanner.tsx';
+import { JobControls } from '../JobControls.tsx';
 import { useJob } from '../useJob.ts';
 
 const SLIDER_GENES = 6;
@@ -88,16 +89,15 @@ export function ExplorePage() {
         ) : (
           model && <DiffusionControls running={running} format={format} setFormat={setFormat} onRun={go} />
         )}
-        <div className="actions">
-          <button type="button" onClick={cancel} disabled={!running}>
-            Cancel
-          </button>
-        </div>
-        <progress max={progress?.steps ?? 1} value={progress?.step ?? 0} aria-label="Progress" />
-        <p className="status" data-testid="explore-status">
-          {status}
-        </p>
-        <ErrorBanner error={error} onDismiss={() => setError(null)} />
+        <JobControls
+          running={running}
+          onCancel={cancel}
+          progress={progress}
+          status={status}
+          statusTestId="explore-status"
+          error={error}
+          onDismissError={() => setError(null)}
+        />
       </section>
       <section className="panel" aria-label="Results">
         <div className="result-head">

@@ -7,6 +7,7 @@ import { cancelJob, type GenerateParams, generate, imageUrl, type Job, type JobP
 import { ErrorBanner, errorText } from '../ErrorBanner.tsx';
 import { MaskPainter } from '../MaskPainter.tsx';
 import { ImagePicker } from '../ImagePicker.tsx';
+import { LoraPicker } from '../LoraPicker.tsx';
 import { PromptHighlight } from '../PromptHighlight.tsx';
 
 /** Set by the image page's "make again" / "use as init": the form starts from it. */
@@ -186,6 +187,7 @@ export function GeneratePage() {
             </label>
           )}
         </div>
+        <LoraPicker value={form.loras ?? []} onChange={(l) => set('loras', l.length > 0 ? l : undefined)} onError={setError} />
         <div className="actions">
           <button type="submit" disabled={running}>
             Generate

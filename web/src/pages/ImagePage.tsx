@@ -14,6 +14,7 @@ interface RecipeFields {
   width?: number;
   height?: number;
   scheduler?: { name?: string };
+  loras?: { name: string; weight: number }[];
 }
 
 /** The generation settings that made this image, from its gesso recipe (or the library's columns). */
@@ -30,6 +31,7 @@ function paramsOf(image: ImageRecord): GenerateParams {
   if (r.height) params.height = r.height;
   if (r.scheduler?.name) params.scheduler = r.scheduler.name;
   if (image.model) params.model = image.model;
+  if (r.loras?.length) params.loras = r.loras.map(({ name, weight }) => ({ name, weight }));
   return params;
 }
 

@@ -4,7 +4,8 @@
  */
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { imageUrl, type ModelCard, modelCatalog, stylize } from '../api.ts';
-import { ErrorBanner, errorText } from '../ErrorBanner.tsx';
+import { errorText } from '../ErrorBanner.tsx';
+import { JobControls } from '../JobControls.tsx';
 import { ImagePicker } from '../ImagePicker.tsx';
 import { useJob } from '../useJob.ts';
 
@@ -92,19 +93,16 @@ export function StylePage() {
             </label>
           )}
         </div>
-        <div className="actions">
-          <button type="submit" disabled={running}>
-            Stylise
-          </button>
-          <button type="button" onClick={cancel} disabled={!running}>
-            Cancel
-          </button>
-        </div>
-        <progress max={progress?.steps ?? 1} value={progress?.step ?? 0} aria-label="Progress" />
-        <p className="status" data-testid="style-status">
-          {status}
-        </p>
-        <ErrorBanner error={error} onDismiss={() => setError(null)} />
+        <JobControls
+          submitLabel="Stylise"
+          running={running}
+          onCancel={cancel}
+          progress={progress}
+          status={status}
+          statusTestId="style-status"
+          error={error}
+          onDismissError={() => setError(null)}
+        />
         <div className="preview-box">
           {resultId ? (
             <a href={`#/image/${resultId}`}>
