@@ -28,6 +28,8 @@ export interface AdainConfig {
    * that nearest upsampling from 1/8 leaves. Default 'nearest', so older model folders load unchanged.
    */
   upsample?: 'nearest' | 'smooth';
+  /** Decoder convolutions' padding: 'zeros' (gesso-adain-v1) or 'reflect' (no dark frame or edge ringing). Default 'zeros'. */
+  padding?: 'zeros' | 'reflect';
 }
 
 export const ADAIN_DEFAULT: AdainConfig = {
@@ -38,6 +40,20 @@ export const ADAIN_DEFAULT: AdainConfig = {
   styleLayers: ['pixels', 'Conv1_relu', 'block_1_expand_relu', 'block_3_expand_relu', 'block_6_expand_relu'],
   // 'smooth' was tried by fine-tuning gesso-adain-v1 (500 steps at 160 px): the 8-px pattern stayed, so
   // the shipped model and this default keep 'nearest' (models/gesso-adain-v1/README.md).
+};
+
+/**
+ * AdaIN at 1/4 of the image (MobileNetV2's block_3_expand_relu, 144 channels) with a reflect-padded
+ * decoder: each decoded feature vector covers a 4×4 patch instead of 8×8, which is where v1's 8-px
+ * block pattern came from (see models/gesso-adain-v2/README.md).
+ */
+export const ADAIN_QUARTER: AdainConfig = {
+  layer: 'block_3_expand_relu',
+  channels: 144,
+  factor: 4,
+  widths: [96, 48, 24],
+  styleLayers: ADAIN_DEFAULT.styleLayers,
+  padding: 'reflect',
 };
 
 const EPS = 1e-5;
@@ -76,12 +92,13 @@ export function buildDecoder(g: Graph, t: Tensor, config: AdainConfig, rng: Rng)
     let h = t;
     let cin = config.channels;
     const up = new Upsample({ scale: 2 });
+    const conv3 = { kernel: 3, padding: 1, paddingMode: config.padding ?? 'zeros' } as const;
     config.widths.forEach((w, i) => {
-      h = op.relu(new Conv2d(g, `level${i}.conv1`, { in: cin, out: w, kernel: 3, padding: 1 }, rng).forward(h));
-      if (i > 0) h = op.relu(new Conv2d(g, `level${i}.conv2`, { in: w, out: w, kernel: 3, padding: 1 }, rng).forward(h));
+      h = op.relu(new Conv2d(g, `level${i}.conv1`, { in: cin, out: w, ...conv3 }, rng).forward(h));
+      if (i > 0) h = op.relu(new Conv2d(g, `level${i}.conv2`, { in: w, out: w, ...conv3 }, rng).forward(h));
       cin = w;
       if (i < levels) h = config.upsample === 'smooth' ? smoothUpsample(g, h, w, up) : up.forward(h); // (N, w, 2h, 2w)
     });
-    return op.sigmoid(new Conv2d(g, 'out', { in: cin, out: 3, kernel: 3, padding: 1 }, rng).forward(h)); // (N, 3, H, W)
+    return op.sigmoid(new Conv2d(g, 'out', { in: cin, out: 3, ...conv3 }, rng).forward(h)); // (N, 3, H, W)
   });
 }
