@@ -11,7 +11,7 @@
  * Flicker is measured as the mean absolute change between consecutive output frames relative to that of
  * the input frames, and the same along the motion (warped), where only the style's own change remains.
  */
-import { writeFile, rename, mkdir, readdir, rm } from 'node:fs/promises';
+import { rename, mkdir, readdir, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { InputError } from '../core/errors.ts';
@@ -152,9 +152,9 @@ export function measureFlicker(inputs: readonly RgbPlanes[], outputs: readonly R
 
 /**
  * Writes the frames as a looping animated .webp / .gif (`fps`, default 12), or, for any other `out`, as a
- * new folder of PNGs (frame-0001.png ...), each with the sequence recipe and IPTC provenance (an animation
- * gets its recipe as `<out>.json` beside it). Atomic: the
- * animation through a temp file, the folder built under a temp name and renamed.
+ * new folder of PNGs (frame-0001.png ...), each with the sequence recipe and IPTC provenance; an animation
+ * carries both inside the file (src/image/animation-metadata.ts). Atomic: the animation through a temp
+ * file, the folder built under a temp name and renamed.
  */
 export async function writeSequence(out: string, result: SequenceResult, options: { fps?: number } = {}): Promise<void> {
   const [first] = result.frames;
@@ -162,8 +162,8 @@ export async function writeSequence(out: string, result: SequenceResult, options
   const ext = extname(out).toLowerCase();
   if (ext === '.webp' || ext === '.gif') {
     const bytes = result.frames.map((f) => Uint8Array.from(toPixels(f), (v) => Math.round(v * 255)));
-    await writeRgbAnimation(out, bytes, first.width, first.height, options.fps !== undefined ? { fps: options.fps } : {});
-    await writeJsonBeside(out, result.recipe); // an animation has no place for gesso's recipe chunk
+    const metadata = { source: 'edited', recipe: result.recipe } as const; // the recipe and IPTC provenance go inside the file
+    await writeRgbAnimation(out, bytes, first.width, first.height, { metadata, ...(options.fps !== undefined ? { fps: options.fps } : {}) });
     return;
   }
   if (ext !== '') throw new InputError(`output ${JSON.stringify(out)}: expected a .webp or .gif animation, or a folder name (no extension)`);
@@ -180,11 +180,4 @@ export async function writeSequence(out: string, result: SequenceResult, options
     await rm(tmp, { recursive: true, force: true });
     throw e;
   }
-}
-
-/** Writes `value` as JSON beside an output (`<out>.json`), atomically. */
-async function writeJsonBeside(out: string, value: unknown): Promise<void> {
-  const tmp = `${out}.json.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`);
-  await rename(tmp, `${out}.json`);
 }

@@ -13,6 +13,8 @@ import sharp from 'sharp';
 import { Rng } from '../../src/core/rng.ts';
 import { Graph } from '../../src/graph/graph.ts';
 import { writeImageFile } from '../../src/image/write-image.ts';
+import { readImageInfo } from '../../src/image/read-info.ts';
+import { COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA } from '../../src/image/xmp.ts';
 import { writeRgbAnimation } from '../../src/pipelines/explore-output.ts';
 import { styleCommand } from '../../src/cli/commands/style.ts';
 import { buildFastNet, FAST_NET_DEFAULT } from '../../src/style/fast-net.ts';
@@ -135,9 +137,13 @@ test('fast: coherence lowers the change along the motion (noisy frames), and the
   assert.equal(await styleCommand.run([folder, '--method', 'fast', '--model', model, '--size', '48', '--out', out]), 0);
   const meta = await sharp(readFileSync(out)).metadata();
   assert.equal(meta.pages, 5);
-  const recipe = JSON.parse(readFileSync(`${out}.json`, 'utf8')) as { frames: number; sequence: { coherent: boolean } };
+  // The recipe and IPTC provenance are inside the animation (no sidecar), as gesso info reads them.
+  const info = await readImageInfo(out);
+  const recipe = info.recipe as unknown as { frames: number; sequence: { coherent: boolean } };
   assert.equal(recipe.frames, 5);
   assert.equal(recipe.sequence.coherent, true);
+  assert.equal(info.digitalSourceType, COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA);
+  assert.equal(existsSync(`${out}.json`), false);
   assert.deepEqual(
     readdirSync(dir).filter((f) => f.includes('.tmp')),
     [],
