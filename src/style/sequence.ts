@@ -16,6 +16,9 @@ import { existsSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { InputError } from '../core/errors.ts';
 import { writeRgbAnimation } from '../pipelines/explore-output.ts';
+import { ssim } from '../image/metrics.ts';
+import { luminance } from './color.ts';
+import { GATYS_DEFAULTS } from './gatys.ts';
 import { frameMotion, warp, type FrameMotion } from './motion.ts';
 import { resizePlanes, toPixels, type RgbPlanes } from './planes.ts';
 import { defaultStyleSize, stylize, styleOutputSize, writeStyleImage, type StyleRequest } from './stylize.ts';
@@ -28,6 +31,12 @@ export interface SequenceRequest extends Omit<StyleRequest, 'content' | 'mask' |
   coherent?: boolean;
   /** gatys: weight of the temporal loss (default 200). */
   temporalWeight?: number;
+  /**
+   * gatys: iterations for a frame that starts from the previous result (default: a quarter of
+   * `iterations`). That start is already stylised, so running the full count again keeps strengthening
+   * the style frame after frame (drift); see docs/style-transfer.md.
+   */
+  followIterations?: number;
   /** fast, adain: share of the warped previous result kept where the motion is reliable, 0..1 (default 0.7). */
   carry?: number;
   /** Largest motion searched per frame, in output pixels (default 12). */
@@ -44,6 +53,10 @@ export interface FlickerStats {
   /** The same after compensating the motion (confidence-weighted |frame(k) − warped frame(k−1)|). */
   warpedInput: number;
   warpedOutput: number;
+  /** Per frame: SSIM of the output's luminance against its input frame's (how much layout the style left). */
+  structure: number[];
+  /** Drift: structure of the first frame minus the mean of the last half; near 0 when the style strength holds. */
+  drift: number;
 }
 
 export interface SequenceResult {
@@ -53,7 +66,7 @@ export interface SequenceResult {
 }
 
 export const SEQUENCE_RECIPE_FORMAT = 'gesso.style-sequence';
-export const SEQUENCE_DEFAULTS = { temporalWeight: 200, carry: 0.7, motionRadius: 12 } as const;
+export const SEQUENCE_DEFAULTS = { temporalWeight: 200, carry: 0.7, motionRadius: 12, followShare: 0.25 } as const;
 
 /** Stylises every frame; returns the frames, a recipe and the flicker measurement. */
 export async function stylizeSequence(req: SequenceRequest): Promise<SequenceResult> {
@@ -70,13 +83,16 @@ export async function stylizeSequence(req: SequenceRequest): Promise<SequenceRes
   const temporalWeight = req.temporalWeight ?? SEQUENCE_DEFAULTS.temporalWeight;
   if (!(temporalWeight >= 0) || !Number.isFinite(temporalWeight)) throw new InputError(`temporal weight ${temporalWeight} must be a number >= 0`);
   const radius = req.motionRadius ?? SEQUENCE_DEFAULTS.motionRadius;
+  const fullIterations = req.iterations ?? GATYS_DEFAULTS.iterations;
+  const followIterations = req.followIterations ?? Math.max(1, Math.round(fullIterations * SEQUENCE_DEFAULTS.followShare));
+  if (!Number.isInteger(followIterations) || followIterations < 1) throw new InputError(`follow iterations ${followIterations}; expected a whole number >= 1`);
 
   // Work at the output size from the start, so motion, warps and stylised frames share one grid.
   const size = styleOutputSize(req.method, first.width, first.height, req.size ?? defaultStyleSize(req.method));
   const frames = await Promise.all(inputs.map((f) => resizePlanes(f, size.width, size.height)));
   const motions: (FrameMotion | null)[] = frames.map((f, k) => (k === 0 ? null : frameMotion(frames[k - 1] as RgbPlanes, f, { radius })));
 
-  const { frames: _f, names, coherent: _c, temporalWeight: _t, carry: _r, motionRadius: _m, onFrame, ...base } = req;
+  const { frames: _f, names, coherent: _c, temporalWeight: _t, carry: _r, motionRadius: _m, followIterations: _i, onFrame, ...base } = req;
   const outputs: RgbPlanes[] = [];
   let recipe: Record<string, unknown> = {};
   for (const [k, frame] of frames.entries()) {
@@ -90,6 +106,7 @@ export async function stylizeSequence(req: SequenceRequest): Promise<SequenceRes
       const start = Float32Array.from(warped.data, (v, i) => (valid[i % n] ? v : (frame.data[i] as number)));
       request.start = { data: start, width: frame.width, height: frame.height };
       request.temporal = { target: warped, confidence: motion.confidence, weight: temporalWeight };
+      request.iterations = followIterations;
     }
     const result = await stylize(request);
     let image = result.image;
@@ -107,7 +124,7 @@ export async function stylizeSequence(req: SequenceRequest): Promise<SequenceRes
       format: SEQUENCE_RECIPE_FORMAT,
       frames: frames.length,
       content: { names: names ?? frames.map((_, k) => `frame-${k}`), size: [first.width, first.height] },
-      sequence: { coherent, ...(req.method === 'gatys' ? { temporalWeight } : { carry }), motionRadius: radius },
+      sequence: { coherent, ...(req.method === 'gatys' ? { temporalWeight, ...(coherent ? { followIterations } : {}) } : { carry }), motionRadius: radius },
       flicker,
     },
   };
@@ -147,7 +164,17 @@ export function measureFlicker(inputs: readonly RgbPlanes[], outputs: readonly R
     warpedInput += meanAbsDiff(inputs[k] as RgbPlanes, warp(inputs[k - 1] as RgbPlanes, m.flow).image, m.confidence) / pairs;
     warpedOutput += meanAbsDiff(outputs[k] as RgbPlanes, warp(outputs[k - 1] as RgbPlanes, m.flow).image, m.confidence) / pairs;
   }
-  return { input, output, ratio: input > 0 ? output / input : 0, warpedInput, warpedOutput };
+  const structure = outputs.map((o, k) => lumaSsim(o, inputs[k] as RgbPlanes));
+  const late = structure.slice(Math.floor(structure.length / 2));
+  const drift = (structure[0] as number) - late.reduce((a, b) => a + b, 0) / late.length;
+  return { input, output, ratio: input > 0 ? output / input : 0, warpedInput, warpedOutput, structure, drift };
+}
+
+/** SSIM of two images' luminance (0-255 bytes), as npm run eval:style scores structure. */
+function lumaSsim(a: RgbPlanes, b: RgbPlanes): number {
+  if (Math.min(a.width, a.height) < 11) return Number.NaN; // below SSIM's 11×11 window
+  const bytes = (p: RgbPlanes): Uint8Array => Uint8Array.from(luminance(p), (v) => Math.round(Math.min(1, Math.max(0, v)) * 255));
+  return ssim(bytes(a), bytes(b), 1, a.height, a.width);
 }
 
 /**
