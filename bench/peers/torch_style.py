@@ -108,17 +108,18 @@ STYLE = ['Conv1_relu', 'block_1_expand_relu', 'block_3_expand_relu', 'block_6_ex
 CONTENT = 'block_6_expand_relu'
 
 
+# gesso's FAST_NET_DEFAULT pads by reflection (as Johnson et al.'s own code does).
 def conv_norm_relu(cin, cout, k, s):
-    return nn.Sequential(nn.Conv2d(cin, cout, k, s, k // 2), nn.InstanceNorm2d(cout, affine=True), nn.ReLU())
+    return nn.Sequential(nn.Conv2d(cin, cout, k, s, k // 2, padding_mode='reflect'), nn.InstanceNorm2d(cout, affine=True), nn.ReLU())
 
 
 class FastNet(nn.Module):
     def __init__(self, a=16, b=32, c=64, blocks=3):
         super().__init__()
         self.enc = nn.Sequential(conv_norm_relu(3, a, 9, 1), conv_norm_relu(a, b, 3, 2), conv_norm_relu(b, c, 3, 2))
-        self.res = nn.ModuleList([nn.Sequential(conv_norm_relu(c, c, 3, 1), nn.Conv2d(c, c, 3, 1, 1), nn.InstanceNorm2d(c, affine=True)) for _ in range(blocks)])
+        self.res = nn.ModuleList([nn.Sequential(conv_norm_relu(c, c, 3, 1), nn.Conv2d(c, c, 3, 1, 1, padding_mode='reflect'), nn.InstanceNorm2d(c, affine=True)) for _ in range(blocks)])
         self.dec1, self.dec2 = conv_norm_relu(c, b, 3, 1), conv_norm_relu(b, a, 3, 1)
-        self.out = nn.Conv2d(a, 3, 9, 1, 4)
+        self.out = nn.Conv2d(a, 3, 9, 1, 4, padding_mode='reflect')
 
     def forward(self, x):
         h = self.enc(x / 255)

@@ -42,6 +42,8 @@ export interface StyleEvalOptions {
   /** Fast network (trained for the first style) and AdaIN model folder; methods without one are skipped. */
   fastModel?: string;
   adainModel?: string;
+  /** Only these method keys (gatys, gatys_random_encoder, adain, fast); default all. */
+  methods?: readonly string[];
 }
 
 export interface MethodScore {
@@ -94,7 +96,7 @@ export async function runGrid(
   if (o.adainModel && existsSync(o.adainModel)) methods.push({ key: 'adain', method: 'adain', model: o.adainModel });
   if (o.fastModel && existsSync(o.fastModel)) methods.push({ key: 'fast', method: 'fast', model: o.fastModel, onlyStyle: 0 });
   const out: Record<string, (RgbPlanes | null)[][]> = {};
-  for (const m of methods) {
+  for (const m of methods.filter((x) => !o.methods || o.methods.includes(x.key))) {
     out[m.key] = [];
     for (const [ci, content] of contents.entries()) {
       const row: (RgbPlanes | null)[] = [];
