@@ -26,6 +26,8 @@ const { values } = parseArgs({
     iterations: { type: 'string' },
     // gatys, coherent: iterations of each frame after the first (default: stylizeSequence's quarter).
     follow: { type: 'string' },
+    'follow-lr': { type: 'string' },
+    'temporal-weight': { type: 'string' },
     methods: { type: 'string' },
     adain: { type: 'string' },
     fast: { type: 'string' },
@@ -36,6 +38,8 @@ const n = Number(values.frames ?? 8);
 const size = Number(values.size ?? 128);
 const iterations = Number(values.iterations ?? 80);
 const follow = values.follow !== undefined ? Number(values.follow) : undefined;
+const followLr = values['follow-lr'] !== undefined ? Number(values['follow-lr']) : undefined;
+const temporalWeight = values['temporal-weight'] !== undefined ? Number(values['temporal-weight']) : undefined;
 const methods = (values.methods ?? 'adain,fast,gatys').split(',') as StyleMethod[];
 const cache = '.cache/style-sequence';
 mkdirSync(cache, { recursive: true });
@@ -63,7 +67,7 @@ for (const method of methods) {
   for (const coherent of [false, true]) {
     const t = performance.now();
     const key = `${method}_${coherent ? 'coherent' : 'independent'}`;
-    const followTag = coherent && method === 'gatys' ? `-f${follow ?? 'default'}` : '';
+    const followTag = coherent && method === 'gatys' ? `-f${follow ?? 'default'}-lr${followLr ?? 'default'}-t${temporalWeight ?? 'default'}` : '';
     const cached = join(cache, `${key}-${resultTag(method)}${followTag}`);
     if (existsSync(`${cached}.json`)) {
       const f = JSON.parse(readFileSync(`${cached}.json`, 'utf8')) as FlickerStats;
@@ -78,7 +82,7 @@ for (const method of methods) {
       coherent,
       ...(method === 'fast' ? { model: models.fast as string } : { styles: [style] }),
       ...(method === 'adain' ? { model: models.adain as string } : {}),
-      ...(method === 'gatys' ? { iterations, ...(follow !== undefined ? { followIterations: follow } : {}) } : {}),
+      ...(method === 'gatys' ? { iterations, ...(follow !== undefined ? { followIterations: follow } : {}), ...(followLr !== undefined ? { followLearningRate: followLr } : {}), ...(temporalWeight !== undefined ? { temporalWeight } : {}) } : {}),
       onFrame: (k) => console.error(`${method} ${coherent ? 'coherent' : 'independent'} frame ${k + 1}/${n}`),
     });
     await writeSequence(join(cache, `${key}.webp`), result, { fps: 8 });

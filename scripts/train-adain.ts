@@ -3,7 +3,7 @@
  * Data: scripts/style-data.ts (run it first). Resumes from .cache/train-adain/checkpoint.safetensors.
  */
 import { parseArgs } from 'node:util';
-import { ADAIN_DEFAULT, ADAIN_QUARTER } from '../src/style/adain.ts';
+import { ADAIN_DEFAULT, ADAIN_EIGHTH } from '../src/style/adain.ts';
 import { defaultEncoder } from '../src/style/encoder.ts';
 import { exportAdainCheckpoint, TRAIN_ADAIN_DEFAULTS, trainAdainDecoder } from '../src/style/train-adain.ts';
 
@@ -16,14 +16,15 @@ const { values } = parseArgs({
     size: { type: 'string' },
     lr: { type: 'string' },
     init: { type: 'string' },
-    // 'quarter': AdaIN at 1/4 with a reflect-padded decoder (gesso-adain-v2); default: v1's config.
+    'style-weight': { type: 'string' },
+    // 'eighth': the replaced first decoder (AdaIN at 1/8, zero padding); default ADAIN_DEFAULT (1/4, reflect).
     variant: { type: 'string' },
     'export-checkpoint': { type: 'boolean' },
   },
 });
 const data = values.data ?? '.cache/style-data';
-if (values.variant && values.variant !== 'quarter') throw new Error(`--variant ${values.variant}: expected "quarter" or none`);
-const config = values.variant === 'quarter' ? ADAIN_QUARTER : ADAIN_DEFAULT;
+if (values.variant && values.variant !== 'eighth') throw new Error(`--variant ${values.variant}: expected "eighth" or none`);
+const config = values.variant === 'eighth' ? ADAIN_EIGHTH : ADAIN_DEFAULT;
 if (values['export-checkpoint']) {
   // Ship the latest checkpoint of a run that was stopped before its last step.
   const run = values.run ?? '.cache/train-adain';
@@ -51,4 +52,5 @@ await trainAdainDecoder({
   ...(values.size ? { size: Number(values.size) } : {}),
   ...(values.lr ? { lr: Number(values.lr) } : {}),
   ...(values.init ? { init: values.init } : {}),
+  ...(values['style-weight'] ? { styleWeight: Number(values['style-weight']) } : {}),
 });

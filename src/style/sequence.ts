@@ -37,6 +37,8 @@ export interface SequenceRequest extends Omit<StyleRequest, 'content' | 'mask' |
    * the style frame after frame (drift); see docs/style-transfer.md.
    */
   followIterations?: number;
+  /** gatys, Adam: learning rate for those frames (default a quarter of the first frame's). */
+  followLearningRate?: number;
   /** fast, adain: share of the warped previous result kept where the motion is reliable, 0..1 (default 0.7). */
   carry?: number;
   /** Largest motion searched per frame, in output pixels (default 12). */
@@ -86,13 +88,14 @@ export async function stylizeSequence(req: SequenceRequest): Promise<SequenceRes
   const fullIterations = req.iterations ?? GATYS_DEFAULTS.iterations;
   const followIterations = req.followIterations ?? Math.max(1, Math.round(fullIterations * SEQUENCE_DEFAULTS.followShare));
   if (!Number.isInteger(followIterations) || followIterations < 1) throw new InputError(`follow iterations ${followIterations}; expected a whole number >= 1`);
+  const followLearningRate = req.followLearningRate ?? (req.learningRate ?? GATYS_DEFAULTS.learningRate) * SEQUENCE_DEFAULTS.followShare;
 
   // Work at the output size from the start, so motion, warps and stylised frames share one grid.
   const size = styleOutputSize(req.method, first.width, first.height, req.size ?? defaultStyleSize(req.method));
   const frames = await Promise.all(inputs.map((f) => resizePlanes(f, size.width, size.height)));
   const motions: (FrameMotion | null)[] = frames.map((f, k) => (k === 0 ? null : frameMotion(frames[k - 1] as RgbPlanes, f, { radius })));
 
-  const { frames: _f, names, coherent: _c, temporalWeight: _t, carry: _r, motionRadius: _m, followIterations: _i, onFrame, ...base } = req;
+  const { frames: _f, names, coherent: _c, temporalWeight: _t, carry: _r, motionRadius: _m, followIterations: _i, followLearningRate: _l, onFrame, ...base } = req;
   const outputs: RgbPlanes[] = [];
   let recipe: Record<string, unknown> = {};
   for (const [k, frame] of frames.entries()) {
@@ -106,7 +109,10 @@ export async function stylizeSequence(req: SequenceRequest): Promise<SequenceRes
       const start = Float32Array.from(warped.data, (v, i) => (valid[i % n] ? v : (frame.data[i] as number)));
       request.start = { data: start, width: frame.width, height: frame.height };
       request.temporal = { target: warped, confidence: motion.confidence, weight: temporalWeight };
+      // A fresh Adam moves every pixel by about its learning rate per step whatever the gradient, which
+      // would re-stylise an already stylised start: fewer and smaller steps only refine it.
       request.iterations = followIterations;
+      request.learningRate = followLearningRate;
     }
     const result = await stylize(request);
     let image = result.image;
@@ -124,7 +130,7 @@ export async function stylizeSequence(req: SequenceRequest): Promise<SequenceRes
       format: SEQUENCE_RECIPE_FORMAT,
       frames: frames.length,
       content: { names: names ?? frames.map((_, k) => `frame-${k}`), size: [first.width, first.height] },
-      sequence: { coherent, ...(req.method === 'gatys' ? { temporalWeight, ...(coherent ? { followIterations } : {}) } : { carry }), motionRadius: radius },
+      sequence: { coherent, ...(req.method === 'gatys' ? { temporalWeight, ...(coherent ? { followIterations, followLearningRate } : {}) } : { carry }), motionRadius: radius },
       flicker,
     },
   };
