@@ -67,7 +67,8 @@ for (const method of methods) {
   for (const coherent of [false, true]) {
     const t = performance.now();
     const key = `${method}_${coherent ? 'coherent' : 'independent'}`;
-    const followTag = coherent && method === 'gatys' ? `-f${follow ?? 'default'}-lr${followLr ?? 'default'}-t${temporalWeight ?? 'default'}` : '';
+    const followTag =
+      coherent && method === 'gatys' ? `-f${follow ?? 'default'}-lr${followLr ?? 'default'}-t${temporalWeight ?? 'default'}`.replace(/\./g, 'p') : ''; // a dot would read as an extension
     const cached = join(cache, `${key}-${resultTag(method)}${followTag}`);
     if (existsSync(`${cached}.json`)) {
       const f = JSON.parse(readFileSync(`${cached}.json`, 'utf8')) as FlickerStats;
@@ -82,7 +83,14 @@ for (const method of methods) {
       coherent,
       ...(method === 'fast' ? { model: models.fast as string } : { styles: [style] }),
       ...(method === 'adain' ? { model: models.adain as string } : {}),
-      ...(method === 'gatys' ? { iterations, ...(follow !== undefined ? { followIterations: follow } : {}), ...(followLr !== undefined ? { followLearningRate: followLr } : {}), ...(temporalWeight !== undefined ? { temporalWeight } : {}) } : {}),
+      ...(method === 'gatys'
+        ? {
+            iterations,
+            ...(follow !== undefined ? { followIterations: follow } : {}),
+            ...(followLr !== undefined ? { followLearningRate: followLr } : {}),
+            ...(temporalWeight !== undefined ? { temporalWeight } : {}),
+          }
+        : {}),
       onFrame: (k) => console.error(`${method} ${coherent ? 'coherent' : 'independent'} frame ${k + 1}/${n}`),
     });
     await writeSequence(join(cache, `${key}.webp`), result, { fps: 8 });

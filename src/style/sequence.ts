@@ -95,7 +95,18 @@ export async function stylizeSequence(req: SequenceRequest): Promise<SequenceRes
   const frames = await Promise.all(inputs.map((f) => resizePlanes(f, size.width, size.height)));
   const motions: (FrameMotion | null)[] = frames.map((f, k) => (k === 0 ? null : frameMotion(frames[k - 1] as RgbPlanes, f, { radius })));
 
-  const { frames: _f, names, coherent: _c, temporalWeight: _t, carry: _r, motionRadius: _m, followIterations: _i, followLearningRate: _l, onFrame, ...base } = req;
+  const {
+    frames: _f,
+    names,
+    coherent: _c,
+    temporalWeight: _t,
+    carry: _r,
+    motionRadius: _m,
+    followIterations: _i,
+    followLearningRate: _l,
+    onFrame,
+    ...base
+  } = req;
   const outputs: RgbPlanes[] = [];
   let recipe: Record<string, unknown> = {};
   for (const [k, frame] of frames.entries()) {
@@ -130,7 +141,11 @@ export async function stylizeSequence(req: SequenceRequest): Promise<SequenceRes
       format: SEQUENCE_RECIPE_FORMAT,
       frames: frames.length,
       content: { names: names ?? frames.map((_, k) => `frame-${k}`), size: [first.width, first.height] },
-      sequence: { coherent, ...(req.method === 'gatys' ? { temporalWeight, ...(coherent ? { followIterations, followLearningRate } : {}) } : { carry }), motionRadius: radius },
+      sequence: {
+        coherent,
+        ...(req.method === 'gatys' ? { temporalWeight, ...(coherent ? { followIterations, followLearningRate } : {}) } : { carry }),
+        motionRadius: radius,
+      },
       flicker,
     },
   };
