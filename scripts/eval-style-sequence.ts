@@ -24,7 +24,7 @@ const { values } = parseArgs({
     frames: { type: 'string' },
     size: { type: 'string' },
     iterations: { type: 'string' },
-    // gatys, coherent: iterations of each frame after the first (default: stylizeSequence's quarter).
+    // gatys, coherent: iterations of each frame after the first (default: half of --iterations, at half the learning rate).
     follow: { type: 'string' },
     'follow-lr': { type: 'string' },
     'temporal-weight': { type: 'string' },

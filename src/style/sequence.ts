@@ -32,12 +32,12 @@ export interface SequenceRequest extends Omit<StyleRequest, 'content' | 'mask' |
   /** gatys: weight of the temporal loss (default 200). */
   temporalWeight?: number;
   /**
-   * gatys: iterations for a frame that starts from the previous result (default: a quarter of
+   * gatys: iterations for a frame that starts from the previous result (default: half of
    * `iterations`). That start is already stylised, so running the full count again keeps strengthening
    * the style frame after frame (drift); see docs/style-transfer.md.
    */
   followIterations?: number;
-  /** gatys, Adam: learning rate for those frames (default a quarter of the first frame's). */
+  /** gatys, Adam: learning rate for those frames (default half of the first frame's). */
   followLearningRate?: number;
   /** fast, adain: share of the warped previous result kept where the motion is reliable, 0..1 (default 0.7). */
   carry?: number;
@@ -68,7 +68,7 @@ export interface SequenceResult {
 }
 
 export const SEQUENCE_RECIPE_FORMAT = 'gesso.style-sequence';
-export const SEQUENCE_DEFAULTS = { temporalWeight: 200, carry: 0.7, motionRadius: 12, followShare: 0.25 } as const;
+export const SEQUENCE_DEFAULTS = { temporalWeight: 200, carry: 0.7, motionRadius: 12, followShare: 0.5 } as const;
 
 /** Stylises every frame; returns the frames, a recipe and the flicker measurement. */
 export async function stylizeSequence(req: SequenceRequest): Promise<SequenceResult> {

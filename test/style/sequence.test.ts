@@ -161,14 +161,14 @@ test('gatys: starting from the previous result and the temporal loss lower the c
   );
 });
 
-test('gatys: frames after the first run a quarter of the iterations (no drift from re-running the full count), and drift is measured', async () => {
+test('gatys: frames after the first run half of the iterations at half the learning rate, and drift is measured', async () => {
   const frames = pan(3, 40, 0.1);
   const style = { image: { planes: frame(40, 40, 50, 50), name: 'texture' } };
   const totals: number[] = [];
   const result = await stylizeSequence({ frames, method: 'gatys', styles: [style], iterations: 12, size: 40, onIteration: (_, total) => totals.push(total) });
-  // Frame 0 from the content: 12 iterations; frames 1 and 2 from the previous result: 3 each.
-  assert.deepEqual([totals.length, totals[0], totals.at(-1)], [18, 12, 3]);
-  assert.equal((result.recipe['sequence'] as { followIterations: number }).followIterations, 3);
+  // Frame 0 from the content: 12 iterations; frames 1 and 2 from the previous result: 6 each, at lr 0.025.
+  assert.deepEqual([totals.length, totals[0], totals.at(-1)], [24, 12, 6]);
+  assert.deepEqual(result.recipe['sequence'], { coherent: true, temporalWeight: 200, followIterations: 6, followLearningRate: 0.025, motionRadius: 12 });
   assert.equal(result.flicker.structure.length, 3);
   assert.ok(result.flicker.structure.every((v) => v > -1 && v <= 1));
   assert.ok(Math.abs(result.flicker.drift - (result.flicker.structure[0]! - (result.flicker.structure[1]! + result.flicker.structure[2]!) / 2)) < 1e-9);

@@ -50,7 +50,7 @@ Options:
                         sequence .webp or .gif (an animation) or a folder name (default CONTENT-style.webp)
   --independent         sequences: stylise every frame on its own (no temporal coherence; to compare)
   --follow-iterations N sequences, gatys: iterations for each frame after the first, which starts from the
-                        previous result (default a quarter of --iterations; more lets the style drift)
+                        previous result (default half of --iterations, at half the learning rate)
   --fps N               sequences: frames per second of the animation (default: the input's, else 12)`;
 
 /** "a.png:0.7" -> { path: "a.png", weight: 0.7 }; a path may itself contain ':' (only a numeric tail is a weight). */
