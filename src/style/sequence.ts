@@ -16,8 +16,7 @@ import { existsSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { InputError } from '../core/errors.ts';
 import { writeRgbAnimation } from '../pipelines/explore-output.ts';
-import { ssim } from '../image/metrics.ts';
-import { luminance } from './color.ts';
+import { luminanceSsim } from './color.ts';
 import { GATYS_DEFAULTS } from './gatys.ts';
 import { frameMotion, warp, type FrameMotion } from './motion.ts';
 import { resizePlanes, toPixels, type RgbPlanes } from './planes.ts';
@@ -185,17 +184,10 @@ export function measureFlicker(inputs: readonly RgbPlanes[], outputs: readonly R
     warpedInput += meanAbsDiff(inputs[k] as RgbPlanes, warp(inputs[k - 1] as RgbPlanes, m.flow).image, m.confidence) / pairs;
     warpedOutput += meanAbsDiff(outputs[k] as RgbPlanes, warp(outputs[k - 1] as RgbPlanes, m.flow).image, m.confidence) / pairs;
   }
-  const structure = outputs.map((o, k) => lumaSsim(o, inputs[k] as RgbPlanes));
+  const structure = outputs.map((o, k) => luminanceSsim(o, inputs[k] as RgbPlanes));
   const late = structure.slice(Math.floor(structure.length / 2));
   const drift = (structure[0] as number) - late.reduce((a, b) => a + b, 0) / late.length;
   return { input, output, ratio: input > 0 ? output / input : 0, warpedInput, warpedOutput, structure, drift };
-}
-
-/** SSIM of two images' luminance (0-255 bytes), as npm run eval:style scores structure. */
-function lumaSsim(a: RgbPlanes, b: RgbPlanes): number {
-  if (Math.min(a.width, a.height) < 11) return Number.NaN; // below SSIM's 11×11 window
-  const bytes = (p: RgbPlanes): Uint8Array => Uint8Array.from(luminance(p), (v) => Math.round(Math.min(1, Math.max(0, v)) * 255));
-  return ssim(bytes(a), bytes(b), 1, a.height, a.width);
 }
 
 /**
