@@ -2,7 +2,7 @@
  * `npm run bench:style [-- --quick] [--no-write]`: style transfer on gesso's engine vs PyTorch CPU running
  * the same networks (bench/peers/torch_style.py) in the same run, 2 threads each:
  *   fast_512           the feed-forward style net (16-32-64, 3 residual blocks) on one 512×512 image
- *   adain_512          MobileNetV2 encoder (nsfwjs weights) to block_6_expand_relu + AdaIN + decoder at 512×512
+ *   adain_512          MobileNetV2 encoder (nsfwjs weights) to ADAIN_DEFAULT.layer (block_3_expand_relu, 1/4) + AdaIN + decoder at 512×512
  *   gatys_512          one Gatys iteration at 512×512 (forward, Gram/content/TV losses, backward to the image, Adam)
  *   fast_train_b4_256  one training step of the style net, batch 4 at 256×256, with the perceptual losses
  * Each as median ms, % of the ceiling (the larger 2048³ MatMul rate of ORT and PyTorch, DESIGN.md §6)

@@ -24,6 +24,10 @@ const { values } = parseArgs({
     frames: { type: 'string' },
     size: { type: 'string' },
     iterations: { type: 'string' },
+    // gatys, coherent: iterations of each frame after the first (default: half of --iterations, at half the learning rate).
+    follow: { type: 'string' },
+    'follow-lr': { type: 'string' },
+    'temporal-weight': { type: 'string' },
     methods: { type: 'string' },
     adain: { type: 'string' },
     fast: { type: 'string' },
@@ -33,6 +37,9 @@ const { values } = parseArgs({
 const n = Number(values.frames ?? 8);
 const size = Number(values.size ?? 128);
 const iterations = Number(values.iterations ?? 80);
+const follow = values.follow !== undefined ? Number(values.follow) : undefined;
+const followLr = values['follow-lr'] !== undefined ? Number(values['follow-lr']) : undefined;
+const temporalWeight = values['temporal-weight'] !== undefined ? Number(values['temporal-weight']) : undefined;
 const methods = (values.methods ?? 'adain,fast,gatys').split(',') as StyleMethod[];
 const cache = '.cache/style-sequence';
 mkdirSync(cache, { recursive: true });
@@ -60,7 +67,9 @@ for (const method of methods) {
   for (const coherent of [false, true]) {
     const t = performance.now();
     const key = `${method}_${coherent ? 'coherent' : 'independent'}`;
-    const cached = join(cache, `${key}-${resultTag(method)}`);
+    const followTag =
+      coherent && method === 'gatys' ? `-f${follow ?? 'default'}-lr${followLr ?? 'default'}-t${temporalWeight ?? 'default'}`.replace(/\./g, 'p') : ''; // a dot would read as an extension
+    const cached = join(cache, `${key}-${resultTag(method)}${followTag}`);
     if (existsSync(`${cached}.json`)) {
       const f = JSON.parse(readFileSync(`${cached}.json`, 'utf8')) as FlickerStats;
       report(key, f, t);
@@ -74,7 +83,14 @@ for (const method of methods) {
       coherent,
       ...(method === 'fast' ? { model: models.fast as string } : { styles: [style] }),
       ...(method === 'adain' ? { model: models.adain as string } : {}),
-      ...(method === 'gatys' ? { iterations } : {}),
+      ...(method === 'gatys'
+        ? {
+            iterations,
+            ...(follow !== undefined ? { followIterations: follow } : {}),
+            ...(followLr !== undefined ? { followLearningRate: followLr } : {}),
+            ...(temporalWeight !== undefined ? { temporalWeight } : {}),
+          }
+        : {}),
       onFrame: (k) => console.error(`${method} ${coherent ? 'coherent' : 'independent'} frame ${k + 1}/${n}`),
     });
     await writeSequence(join(cache, `${key}.webp`), result, { fps: 8 });
@@ -87,10 +103,11 @@ for (const method of methods) {
 
 function report(key: string, f: FlickerStats, t: number): void {
   console.log(
-    `${key.padEnd(20)} flicker ${f.ratio.toFixed(3)} (output ${f.output.toFixed(4)}, input ${f.input.toFixed(4)}); along the motion ${f.warpedOutput.toFixed(4)} (input ${f.warpedInput.toFixed(4)}); ${((performance.now() - t) / 1000).toFixed(0)} s`,
+    `${key.padEnd(20)} flicker ${f.ratio.toFixed(3)} (output ${f.output.toFixed(4)}, input ${f.input.toFixed(4)}); along the motion ${f.warpedOutput.toFixed(4)} (input ${f.warpedInput.toFixed(4)}); drift ${f.drift.toFixed(3)} (SSIM per frame ${f.structure.map((v) => v.toFixed(2)).join(' ')}); ${((performance.now() - t) / 1000).toFixed(0)} s`,
   );
   json[`${key}_flicker`] = Number(f.ratio.toFixed(4));
   json[`${key}_warped_change`] = Number(f.warpedOutput.toFixed(4));
+  json[`${key}_drift`] = Number(f.drift.toFixed(4));
   json.input_change = Number(f.input.toFixed(4));
   json.input_warped_change = Number(f.warpedInput.toFixed(4));
 }

@@ -1,7 +1,8 @@
 /**
- * npm run eval:style [-- --quick] [--size N] [--iterations N]: runs every style method over 3 content ×
- * 4 style images, writes docs/style-grid.png (not with --quick) and prints per-method scores; the last
- * line is one JSON object. See src/eval/style-eval.ts for the metrics.
+ * npm run eval:style [-- --quick] [--size N] [--iterations N] [--fast FILE] [--adain DIR] [--methods adain,fast]:
+ * runs every style method over 3 content × 4 style images, writes docs/style-grid.png (not with --quick
+ * or --methods, which scores only the methods named, e.g. a retrained network) and prints per-method
+ * scores; the last line is one JSON object. See src/eval/style-eval.ts for the metrics.
  */
 import { parseArgs } from 'node:util';
 import { evalImages, runGrid, scoreGrid, writeGridPng } from '../src/eval/style-eval.ts';
@@ -13,6 +14,7 @@ const { values } = parseArgs({
     iterations: { type: 'string' },
     fast: { type: 'string' },
     adain: { type: 'string' },
+    methods: { type: 'string' },
   },
 });
 const size = Number(values.size ?? (values.quick ? 64 : 160));
@@ -26,13 +28,14 @@ const results = await runGrid(
     cacheDir: `.cache/eval-style`,
     fastModel: values.fast ?? 'models/gesso-fast-leopard/style.onnx',
     adainModel: values.adain ?? 'models/gesso-adain-v1',
+    ...(values.methods ? { methods: values.methods.split(',') } : {}),
   },
   contents,
   styles,
   (s) => console.error(s),
 );
 const scores = await scoreGrid(results, contents, styles);
-if (!values.quick) await writeGridPng('docs/style-grid.png', results, contents, styles, size);
+if (!values.quick && !values.methods) await writeGridPng('docs/style-grid.png', results, contents, styles, size);
 for (const [k, v] of Object.entries(scores))
   console.log(`${k.padEnd(22)} style distance ${v.styleDistance.toFixed(3)}  SSIM ${v.ssim.toFixed(3)}  (${v.pairs} pairs)`);
 const json: Record<string, number | string> = { size, iterations, seconds: Math.round((performance.now() - started) / 1000) };

@@ -3,7 +3,7 @@
  * Data: scripts/style-data.ts (run it first). Resumes from .cache/train-adain/checkpoint.safetensors.
  */
 import { parseArgs } from 'node:util';
-import { ADAIN_DEFAULT } from '../src/style/adain.ts';
+import { ADAIN_DEFAULT, ADAIN_EIGHTH } from '../src/style/adain.ts';
 import { defaultEncoder } from '../src/style/encoder.ts';
 import { exportAdainCheckpoint, TRAIN_ADAIN_DEFAULTS, trainAdainDecoder } from '../src/style/train-adain.ts';
 
@@ -16,10 +16,15 @@ const { values } = parseArgs({
     size: { type: 'string' },
     lr: { type: 'string' },
     init: { type: 'string' },
+    'style-weight': { type: 'string' },
+    // 'eighth': the replaced first decoder (AdaIN at 1/8, zero padding); default ADAIN_DEFAULT (1/4, reflect).
+    variant: { type: 'string' },
     'export-checkpoint': { type: 'boolean' },
   },
 });
 const data = values.data ?? '.cache/style-data';
+if (values.variant && values.variant !== 'eighth') throw new Error(`--variant ${values.variant}: expected "eighth" or none`);
+const config = values.variant === 'eighth' ? ADAIN_EIGHTH : ADAIN_DEFAULT;
 if (values['export-checkpoint']) {
   // Ship the latest checkpoint of a run that was stopped before its last step.
   const run = values.run ?? '.cache/train-adain';
@@ -31,7 +36,7 @@ if (values['export-checkpoint']) {
   };
   const step = exportAdainCheckpoint(`${run}/checkpoint.safetensors`, values.out ?? 'models/gesso-adain-v1', {
     encoder: defaultEncoder().id,
-    ...ADAIN_DEFAULT,
+    ...config,
     training: settings,
   });
   console.log(`exported the step-${step} checkpoint`);
@@ -42,8 +47,10 @@ await trainAdainDecoder({
   styleDir: `${data}/styles`,
   runDir: values.run ?? '.cache/train-adain',
   out: values.out ?? 'models/gesso-adain-v1',
+  config,
   ...(values.steps ? { steps: Number(values.steps) } : {}),
   ...(values.size ? { size: Number(values.size) } : {}),
   ...(values.lr ? { lr: Number(values.lr) } : {}),
   ...(values.init ? { init: values.init } : {}),
+  ...(values['style-weight'] ? { styleWeight: Number(values['style-weight']) } : {}),
 });

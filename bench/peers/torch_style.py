@@ -3,7 +3,7 @@
 - the encoder: Keras MobileNetV2's layout (nsfwjs's weights are not loaded: timing needs shapes only),
   eval-mode batch norm, ReLU6, stride-2 depthwise convs padded bottom/right as Keras does;
 - fast_512: the feed-forward style net (16-32-64, 3 residual blocks, instance norm, nearest resize + conv) at 512x512;
-- adain_512: encoder to block_6_expand_relu + AdaIN + decoder (128-64-32-16) at 512x512;
+- adain_512: encoder to block_3_expand_relu (1/4) + AdaIN + decoder (96-48-24, reflect padding) at 512x512, as gesso's ADAIN_DEFAULT;
 - gatys_512: one Gatys iteration at 512x512: encoder to block_13_expand_relu, Gram losses on 5 layers + pixels,
   content loss, total variation, backward to the image, Adam;
 - fast_train_b4_256: one training step of the style net, batch 4 at 256x256, with the perceptual losses.
@@ -108,17 +108,18 @@ STYLE = ['Conv1_relu', 'block_1_expand_relu', 'block_3_expand_relu', 'block_6_ex
 CONTENT = 'block_6_expand_relu'
 
 
+# gesso's FAST_NET_DEFAULT pads by reflection (as Johnson et al.'s own code does).
 def conv_norm_relu(cin, cout, k, s):
-    return nn.Sequential(nn.Conv2d(cin, cout, k, s, k // 2), nn.InstanceNorm2d(cout, affine=True), nn.ReLU())
+    return nn.Sequential(nn.Conv2d(cin, cout, k, s, k // 2, padding_mode='reflect'), nn.InstanceNorm2d(cout, affine=True), nn.ReLU())
 
 
 class FastNet(nn.Module):
     def __init__(self, a=16, b=32, c=64, blocks=3):
         super().__init__()
         self.enc = nn.Sequential(conv_norm_relu(3, a, 9, 1), conv_norm_relu(a, b, 3, 2), conv_norm_relu(b, c, 3, 2))
-        self.res = nn.ModuleList([nn.Sequential(conv_norm_relu(c, c, 3, 1), nn.Conv2d(c, c, 3, 1, 1), nn.InstanceNorm2d(c, affine=True)) for _ in range(blocks)])
+        self.res = nn.ModuleList([nn.Sequential(conv_norm_relu(c, c, 3, 1), nn.Conv2d(c, c, 3, 1, 1, padding_mode='reflect'), nn.InstanceNorm2d(c, affine=True)) for _ in range(blocks)])
         self.dec1, self.dec2 = conv_norm_relu(c, b, 3, 1), conv_norm_relu(b, a, 3, 1)
-        self.out = nn.Conv2d(a, 3, 9, 1, 4)
+        self.out = nn.Conv2d(a, 3, 9, 1, 4, padding_mode='reflect')
 
     def forward(self, x):
         h = self.enc(x / 255)
@@ -129,18 +130,21 @@ class FastNet(nn.Module):
         return torch.sigmoid(self.out(h)) * 255
 
 
+ADAIN_LAYER, ADAIN_CHANNELS = 'block_3_expand_relu', 144
+
+
 class Decoder(nn.Module):
-    def __init__(self, cin=192, widths=(128, 64, 32, 16)):
+    def __init__(self, cin=ADAIN_CHANNELS, widths=(96, 48, 24)):
         super().__init__()
         layers = []
         for i, w in enumerate(widths):
-            layers += [nn.Conv2d(cin, w, 3, 1, 1), nn.ReLU()]
+            layers += [nn.Conv2d(cin, w, 3, 1, 1, padding_mode='reflect'), nn.ReLU()]
             if i > 0:
-                layers += [nn.Conv2d(w, w, 3, 1, 1), nn.ReLU()]
+                layers += [nn.Conv2d(w, w, 3, 1, 1, padding_mode='reflect'), nn.ReLU()]
             if i < len(widths) - 1:
                 layers += [nn.Upsample(scale_factor=2, mode='nearest')]
             cin = w
-        layers += [nn.Conv2d(cin, 3, 3, 1, 1), nn.Sigmoid()]
+        layers += [nn.Conv2d(cin, 3, 3, 1, 1, padding_mode='reflect'), nn.Sigmoid()]
         self.net = nn.Sequential(*layers)
 
     def forward(self, x):
@@ -177,10 +181,10 @@ def main():
 
     dec = Decoder().eval()
     c512 = torch.rand(1, 3, 512, 512)
-    mean, std = torch.rand(1, 192, 1, 1), torch.rand(1, 192, 1, 1) + 0.5
+    mean, std = torch.rand(1, ADAIN_CHANNELS, 1, 1), torch.rand(1, ADAIN_CHANNELS, 1, 1) + 0.5
 
     def adain():
-        f = enc(c512, [CONTENT])[CONTENT]
+        f = enc(c512, [ADAIN_LAYER])[ADAIN_LAYER]
         m, s = f.mean((2, 3), keepdim=True), (f.var((2, 3), keepdim=True, unbiased=False) + 1e-5).sqrt()
         return dec((f - m) / s * std + mean)
     if wanted('adain_512'):

@@ -76,6 +76,33 @@ function unreduce(n: Node, gy: Tensor): Tensor {
   return expand(reshape(gy, kept), [...x.shape]);
 }
 
+/**
+ * Adjoint of reflect/edge padding along one axis: `gy` has length before + d + after on `axis`; returns
+ * length d. Reflect maps padded index j < before to x[before - j] and before + d + k to x[d - 2 - k]
+ * (mirrored without repeating the edge); edge maps every padded index to x[0] or x[d - 1].
+ */
+function foldPadAxis(gy: Tensor, axis: number, d: number, before: number, after: number, mode: 'reflect' | 'edge'): Tensor {
+  const rank = gy.rank;
+  const along = (lo: number, hi: number): number[] => {
+    const p = new Array<number>(2 * rank).fill(0);
+    p[axis] = lo;
+    p[axis + rank] = hi;
+    return p;
+  };
+  let g = slice(gy, [before], [before + d], [axis]);
+  const end = before + d + after;
+  if (mode === 'edge') {
+    if (before) g = add(g, pad(reduceSum(slice(gy, [0], [before], [axis]), [axis], true), along(0, d - 1)));
+    if (after) g = add(g, pad(reduceSum(slice(gy, [before + d], [end], [axis]), [axis], true), along(d - 1, 0)));
+    return g;
+  }
+  if (before >= d || after >= d) throw new ShapeError(`autodiff: reflect Pad of ${before},${after} on an axis of ${d} (must be below ${d})`);
+  // The padded borders reversed, so element k lands on x[k + 1] (before) or x[d - 1 - after + k] (after).
+  if (before) g = add(g, pad(slice(gy, [before - 1], [-end - 1], [axis], [-1]), along(1, d - 1 - before)));
+  if (after) g = add(g, pad(slice(gy, [end - 1], [before + d - 1], [axis], [-1]), along(d - 1 - after, 1)));
+  return g;
+}
+
 /** Ops whose outputs carry no gradient (comparisons, integer and shape plumbing). */
 const NO_GRADIENT = new Set(['Shape', 'Equal', 'Greater', 'Less', 'Not', 'Sign', 'ScatterElements', 'RandomUniformLike', 'RandomNormalLike', 'ArgMax']);
 
@@ -220,11 +247,22 @@ export const RULES: Record<string, GradRule> = {
   Pad: (n, [gy]) => {
     const x = input(n, 0);
     const a = n.attrs['mode'];
-    if (a && 's' in a && a.s !== 'constant') throw new ShapeError(`autodiff: Pad mode "${a.s}" has no gradient rule (only constant)`);
+    const mode = a && 's' in a ? String(a.s) : 'constant';
     const pads = constInts(n.inputs[1], 'Pad pads');
-    const starts = x.shape.map((_, i) => pads[i]);
-    const ends = x.shape.map((d, i) => pads[i] + d);
-    return [slice(gy!, starts, ends), null, null];
+    if (mode === 'constant') {
+      const starts = x.shape.map((_, i) => pads[i]);
+      const ends = x.shape.map((d, i) => pads[i] + d);
+      return [slice(gy!, starts, ends), null, null];
+    }
+    if (mode !== 'reflect' && mode !== 'edge') throw new ShapeError(`autodiff: Pad mode "${mode}" has no gradient rule (constant, reflect, edge)`);
+    // Reflect/edge padding copies border values outwards, axis by axis; the adjoint folds each padded
+    // border back onto the values it copied (summed), one axis at a time.
+    let g = gy!;
+    x.shape.forEach((d, axis) => {
+      const [before, after] = [pads[axis], pads[axis + x.rank]];
+      if (before || after) g = foldPadAxis(g, axis, d, before, after, mode);
+    });
+    return [g, null, null];
   },
   Gather: (n, [gy]) => {
     const data = input(n, 0);

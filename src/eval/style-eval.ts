@@ -13,10 +13,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../core/errors.ts';
-import { ssim } from '../image/metrics.ts';
 import { writeImageFile } from '../image/write-image.ts';
 import { writeLabelledGrid, type GridCell, type GridRow } from './labelled-grid.ts';
-import { luminance } from '../style/color.ts';
+import { luminanceSsim } from '../style/color.ts';
 import { squareCrop } from '../style/content-set.ts';
 import { randomWeightEncoder, tfjsEncoder, nsfwjsModel, type FeatureEncoder } from '../style/encoder.ts';
 import { extractFeatures } from '../style/features.ts';
@@ -42,6 +41,8 @@ export interface StyleEvalOptions {
   /** Fast network (trained for the first style) and AdaIN model folder; methods without one are skipped. */
   fastModel?: string;
   adainModel?: string;
+  /** Only these method keys (gatys, gatys_random_encoder, adain, fast); default all. */
+  methods?: readonly string[];
 }
 
 export interface MethodScore {
@@ -94,7 +95,7 @@ export async function runGrid(
   if (o.adainModel && existsSync(o.adainModel)) methods.push({ key: 'adain', method: 'adain', model: o.adainModel });
   if (o.fastModel && existsSync(o.fastModel)) methods.push({ key: 'fast', method: 'fast', model: o.fastModel, onlyStyle: 0 });
   const out: Record<string, (RgbPlanes | null)[][]> = {};
-  for (const m of methods) {
+  for (const m of methods.filter((x) => !o.methods || o.methods.includes(x.key))) {
     out[m.key] = [];
     for (const [ci, content] of contents.entries()) {
       const row: (RgbPlanes | null)[] = [];
@@ -149,10 +150,6 @@ function gramDistance(a: Float32Array[], b: Float32Array[]): number {
   return total / a.length;
 }
 
-function lumaBytes(p: RgbPlanes): Uint8Array {
-  return Uint8Array.from(luminance(p), (v) => Math.round(Math.min(1, Math.max(0, v)) * 255));
-}
-
 export async function scoreGrid(
   results: Record<string, (RgbPlanes | null)[][]>,
   contents: RgbPlanes[],
@@ -173,7 +170,7 @@ export async function scoreGrid(
         const own = gramDistance(contentGrams[ci]!, styleGrams[si]!);
         dist += gramDistance(await measureGrams(measure, img), styleGrams[si]!) / own;
         const c = contents[ci]!;
-        sim += ssim(lumaBytes(img), lumaBytes(c), 1, c.height, c.width);
+        sim += luminanceSsim(img, c);
         pairs++;
       }
     }

@@ -7,6 +7,7 @@ import { FILE_LIMITS, readRegularFile } from '../core/safe-read.ts';
 import { parseA1111Parameters, type A1111Parameters } from './a1111-parameters.ts';
 import { summariseComfyUiPrompt, type ComfyUiSummary } from './comfyui.ts';
 import { isJsonObject, tryParseJson, type JsonObject, type JsonValue } from '../core/json.ts';
+import { readAnimationMetadata } from './animation-metadata.ts';
 import { decodeTextChunk, isPng, pngSize, readPngChunks } from './png-chunks.ts';
 import { PARAMETERS_KEYWORD, RECIPE_KEYWORD } from './write-image.ts';
 import { readXmpFields, XMP_KEYWORD, type XmpFields } from './xmp.ts';
@@ -112,6 +113,18 @@ export async function readImageInfoFromBytes(bytes: Uint8Array, path: string): P
   if (meta.width === undefined || meta.height === undefined) throw notAnImage(path, 'it has no width and height');
   const info: ImageInfo = { path, format: meta.format ?? 'unknown', width: meta.width, height: meta.height, otherText: {}, warnings: [] };
   if (meta.xmp) addXmp(info, meta.xmp.toString('utf-8'));
+  if (meta.format === 'gif' || meta.format === 'webp') {
+    // Animations carry gesso's recipe in XMP (and GIF its XMP, which sharp does not read): ./animation-metadata.ts
+    let found: ReturnType<typeof readAnimationMetadata> = { comments: [] };
+    try {
+      found = readAnimationMetadata(bytes, JSON.stringify(path));
+    } catch (err) {
+      info.warnings.push(`${(err as Error).message}; its metadata was not read`);
+    }
+    if (found.xmp !== undefined && !info.xmp) addXmp(info, found.xmp);
+    if (found.recipe) info.recipe = found.recipe;
+    found.comments.filter((c) => !isJsonObject(tryParseJson(c))).forEach((c, i) => (info.otherText[`comment${i ? i + 1 : ''}`] = c));
+  }
   return info;
 }
 

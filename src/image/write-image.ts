@@ -37,14 +37,18 @@ export function metadataChunks(metadata: ImageMetadata): PngTextToWrite[] {
     const json = recipeJson(metadata.recipe);
     chunks.push({ keyword: RECIPE_KEYWORD, text: json, type: 'iTXt', compress: json.length > COMPRESS_RECIPE_ABOVE });
   }
-  const xmp: XmpFields = {
+  chunks.push({ keyword: XMP_KEYWORD, text: buildXmpPacket(metadataXmp(metadata)), type: 'iTXt', compress: false });
+  return chunks;
+}
+
+/** The XMP fields for this metadata: IPTC DigitalSourceType, CreatorTool, the prompt as description. */
+export function metadataXmp(metadata: ImageMetadata): XmpFields {
+  return {
     digitalSourceType: metadata.source === 'edited' ? COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA : TRAINED_ALGORITHMIC_MEDIA,
     creatorTool: CREATOR_TOOL,
     ...(metadata.parameters?.prompt !== undefined ? { description: metadata.parameters.prompt } : {}),
     ...metadata.xmp,
   };
-  chunks.push({ keyword: XMP_KEYWORD, text: buildXmpPacket(xmp), type: 'iTXt', compress: false });
-  return chunks;
 }
 
 function recipeJson(recipe: object): string {

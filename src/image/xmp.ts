@@ -14,6 +14,7 @@ const NS = {
   dc: 'http://purl.org/dc/elements/1.1/',
   xmp: 'http://ns.adobe.com/xap/1.0/',
   Iptc4xmpExt: 'http://iptc.org/std/Iptc4xmpExt/2008-02-29/',
+  gesso: 'urn:gesso:xmp:1.0/',
 };
 
 export interface XmpFields {
@@ -25,6 +26,11 @@ export interface XmpFields {
   creatorTool?: string;
   /** xmp:CreateDate, ISO 8601. Left out by default so that the same recipe gives the same bytes. */
   createDate?: string;
+  /**
+   * gesso:recipe, gesso's JSON recipe as text: for formats with no place of their own for it (animated
+   * WebP and GIF, whose only standard metadata slot is XMP). PNGs keep it in their `gesso` chunk instead.
+   */
+  recipe?: string;
 }
 
 function escapeXml(text: string): string {
@@ -48,6 +54,7 @@ export function buildXmpPacket(fields: XmpFields): string {
   if (fields.digitalSourceType !== undefined) {
     props.push(`   <Iptc4xmpExt:DigitalSourceType>${escapeXml(fields.digitalSourceType)}</Iptc4xmpExt:DigitalSourceType>`);
   }
+  if (fields.recipe !== undefined) props.push(`   <gesso:recipe>${escapeXml(fields.recipe)}</gesso:recipe>`);
   if (fields.description !== undefined) {
     props.push(
       '   <dc:description>',
@@ -61,7 +68,7 @@ export function buildXmpPacket(fields: XmpFields): string {
     '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>',
     '<x:xmpmeta xmlns:x="adobe:ns:meta/">',
     ` <rdf:RDF xmlns:rdf="${NS.rdf}">`,
-    `  <rdf:Description rdf:about="" xmlns:dc="${NS.dc}" xmlns:xmp="${NS.xmp}" xmlns:Iptc4xmpExt="${NS.Iptc4xmpExt}">`,
+    `  <rdf:Description rdf:about="" xmlns:dc="${NS.dc}" xmlns:xmp="${NS.xmp}" xmlns:Iptc4xmpExt="${NS.Iptc4xmpExt}"${fields.recipe !== undefined ? ` xmlns:gesso="${NS.gesso}"` : ''}>`,
     ...props,
     '  </rdf:Description>',
     ' </rdf:RDF>',
@@ -125,6 +132,7 @@ export function readXmpFields(xmp: string): XmpFields {
     ['description', readXmpProperty(xmp, NS.dc, 'description')],
     ['creatorTool', readXmpProperty(xmp, NS.xmp, 'CreatorTool')],
     ['createDate', readXmpProperty(xmp, NS.xmp, 'CreateDate')],
+    ['recipe', readXmpProperty(xmp, NS.gesso, 'recipe')],
   ];
   for (const [key, value] of entries) if (value !== undefined) fields[key] = value;
   return fields;

@@ -2,7 +2,7 @@
 import { InputError } from '../core/errors.ts';
 import type { Rng } from '../core/rng.ts';
 import type { Graph, Tensor } from '../graph/graph.ts';
-import { conv, convTranspose } from '../graph/ops/index.ts';
+import { conv, convTranspose, pad } from '../graph/ops/index.ts';
 import { initWeightAndBias, type WeightInit } from './init.ts';
 import { expectInput, nameOf, pair, positiveInt } from './layer.ts';
 
@@ -14,8 +14,13 @@ export interface Conv2dConfig {
   kernel: Pair;
   /** Default 1. */
   stride?: Pair;
-  /** Zero padding on each side, symmetric as PyTorch's `padding` (default 0). */
+  /** Padding on each side, symmetric as PyTorch's `padding` (default 0). */
   padding?: Pair;
+  /**
+   * How Conv2d pads, as PyTorch's `padding_mode`: 'zeros' (default) or 'reflect' (mirrors the border
+   * without repeating it, so image networks see no dark frame and paint no band along the edges).
+   */
+  paddingMode?: 'zeros' | 'reflect';
   /** Default 1. */
   dilation?: Pair;
   /** Default 1; `in` and `out` must both divide by it. */
@@ -95,7 +100,10 @@ export class Conv2d {
     const fits = x.shape[2] + 2 * ph >= spanH && x.shape[3] + 2 * pw >= spanW;
     const label = `Conv2d "${this.name}" (kernel ${kh}x${kw}, padding ${ph},${pw}, dilation ${dh},${dw})`;
     expectInput(fits, label, `(N, ${c.in}, H, W) whose padded H, W are at least the dilated kernel ${spanH}x${spanW}`, x);
-    return conv(x, this.weight, this.bias, onnxOptions(this.geo));
+    if (c.paddingMode !== 'reflect' || (ph === 0 && pw === 0)) return conv(x, this.weight, this.bias, onnxOptions(this.geo));
+    expectInput(x.shape[2] > ph && x.shape[3] > pw, `${label}, reflect`, `(N, ${c.in}, H, W) with H > ${ph} and W > ${pw}`, x);
+    const padded = pad(x, [0, 0, ph, pw, 0, 0, ph, pw], 0, 'reflect'); // (N, in, H + 2ph, W + 2pw)
+    return conv(padded, this.weight, this.bias, onnxOptions({ ...this.geo, padding: [0, 0] }));
   }
 }
 
@@ -115,6 +123,7 @@ export class ConvTranspose2d {
     rng: Rng,
   ) {
     const label = `ConvTranspose2d "${name}"`;
+    if (config.paddingMode === 'reflect') throw new InputError(`${label}: paddingMode 'reflect' is not supported for transposed convolutions (only 'zeros')`);
     this.geo = geometry(label, config);
     this.outputPadding = pair(label, 'outputPadding', config.outputPadding ?? 0, 0);
     // PyTorch's rule: output padding must be smaller than either stride or dilation.

@@ -9,7 +9,8 @@ import sharp from 'sharp';
 import { InputError } from '../core/errors.ts';
 import { batchToGrid } from '../image/grid.ts';
 import { readImageInfo } from '../image/read-info.ts';
-import { writeImageFile } from '../image/write-image.ts';
+import { embedAnimationMetadata } from '../image/animation-metadata.ts';
+import { writeImageFile, type ImageMetadata } from '../image/write-image.ts';
 import { cachedSha256File } from '../weights/hash.ts';
 import { checkSpec, EXPLORE_RECIPE_FORMAT, EXPLORE_RECIPE_VERSION, type ExploreRecipe, type LatentSpec } from './gan-explore.ts';
 import type { GanModel } from './gan-model.ts';
@@ -104,7 +105,7 @@ export async function writeAnimation(
   images: Float32Array,
   n: number,
   size: number,
-  options: { fps?: number; scale?: number } = {},
+  options: { fps?: number; scale?: number; metadata?: ImageMetadata } = {},
 ): Promise<void> {
   const frames = Array.from({ length: n }, (_, i) => planesToRgb(images, i, size));
   await writeRgbAnimation(path, frames, size, size, options);
@@ -116,7 +117,7 @@ export async function writeRgbAnimation(
   frames: readonly Uint8Array[],
   width: number,
   height: number,
-  options: { fps?: number; scale?: number } = {},
+  options: { fps?: number; scale?: number; metadata?: ImageMetadata } = {},
 ): Promise<void> {
   let format: 'webp' | 'gif';
   if (/\.webp$/i.test(path)) format = 'webp';
@@ -134,8 +135,8 @@ export async function encodeRgbAnimation(
   frames: readonly Uint8Array[],
   width: number,
   height: number,
-  options: { fps?: number; scale?: number } = {},
-): Promise<Buffer> {
+  options: { fps?: number; scale?: number; metadata?: ImageMetadata } = {},
+): Promise<Uint8Array> {
   const fps = options.fps ?? 12;
   if (!(fps > 0 && fps <= 100)) throw new InputError(`fps ${fps} must be in (0, 100]`);
   if (frames.length === 0) throw new InputError('an animation needs at least one frame');
@@ -157,5 +158,7 @@ export async function encodeRgbAnimation(
   });
   const delay = new Array<number>(frames.length).fill(Math.round(1000 / fps));
   const img = sharp(stacked, { raw: { width: w, height: h * frames.length, channels: 3, pageHeight: h } });
-  return format === 'webp' ? img.webp({ loop: 0, delay, quality: 90 }).toBuffer() : img.gif({ loop: 0, delay }).toBuffer();
+  const bytes = await (format === 'webp' ? img.webp({ loop: 0, delay, quality: 90 }) : img.gif({ loop: 0, delay })).toBuffer();
+  // Provenance and the recipe go inside the file (WebP XMP chunk; GIF XMP + comment), as PNGs carry them.
+  return options.metadata ? embedAnimationMetadata(bytes, options.metadata, `${format} animation`) : bytes;
 }

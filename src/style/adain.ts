@@ -23,21 +23,43 @@ export interface AdainConfig {
   /** Layers whose mean/std the style loss matches. */
   styleLayers: string[];
   /**
-   * 'nearest' (gesso-adain-v1): nearest ×2; 'smooth': nearest ×2 then a fixed [1 2 1]/4 blur per axis,
-   * which equals bilinear ×2 (half-pixel centres) away from the border and removes the blocky pattern
-   * that nearest upsampling from 1/8 leaves. Default 'nearest', so older model folders load unchanged.
+   * 'nearest' (default): nearest ×2; 'smooth': nearest ×2 then a fixed [1 2 1]/4 blur per axis, which
+   * equals bilinear ×2 (half-pixel centres) away from the border (tried against the 1/8 block pattern;
+   * it did not remove it).
    */
   upsample?: 'nearest' | 'smooth';
+  /** Decoder convolutions' padding: 'zeros' (the default, as older model folders were trained) or 'reflect' (no dark frame at the borders). */
+  padding?: 'zeros' | 'reflect';
 }
 
-export const ADAIN_DEFAULT: AdainConfig = {
+const STYLE_LAYERS = ['pixels', 'Conv1_relu', 'block_1_expand_relu', 'block_3_expand_relu', 'block_6_expand_relu'];
+
+/**
+ * The first gesso-adain-v1 decoder (replaced): AdaIN at 1/8 (block_6_expand_relu, 192 channels), zero
+ * padding. Each decoded feature vector had to paint an 8×8 patch through nearest upsampling, and the
+ * output showed that 8-px block pattern ('smooth' upsampling, tried by fine-tuning, did not remove it).
+ * Kept so that run can be reproduced (scripts/train-adain.ts --variant eighth).
+ */
+export const ADAIN_EIGHTH: AdainConfig = {
   layer: 'block_6_expand_relu',
   channels: 192,
   factor: 8,
   widths: [128, 64, 32, 16],
-  styleLayers: ['pixels', 'Conv1_relu', 'block_1_expand_relu', 'block_3_expand_relu', 'block_6_expand_relu'],
-  // 'smooth' was tried by fine-tuning gesso-adain-v1 (500 steps at 160 px): the 8-px pattern stayed, so
-  // the shipped model and this default keep 'nearest' (models/gesso-adain-v1/README.md).
+  styleLayers: STYLE_LAYERS,
+};
+
+/**
+ * AdaIN at 1/4 of the image (MobileNetV2's block_3_expand_relu, 144 channels) with a reflect-padded
+ * decoder: each feature vector covers a 4×4 patch, finer than the pattern the 1/8 layer left, and no
+ * dark frame at the borders. The shipped models/gesso-adain-v1 (see its model card).
+ */
+export const ADAIN_DEFAULT: AdainConfig = {
+  layer: 'block_3_expand_relu',
+  channels: 144,
+  factor: 4,
+  widths: [96, 48, 24],
+  styleLayers: STYLE_LAYERS,
+  padding: 'reflect',
 };
 
 const EPS = 1e-5;
@@ -76,12 +98,13 @@ export function buildDecoder(g: Graph, t: Tensor, config: AdainConfig, rng: Rng)
     let h = t;
     let cin = config.channels;
     const up = new Upsample({ scale: 2 });
+    const conv3 = { kernel: 3, padding: 1, paddingMode: config.padding ?? 'zeros' } as const;
     config.widths.forEach((w, i) => {
-      h = op.relu(new Conv2d(g, `level${i}.conv1`, { in: cin, out: w, kernel: 3, padding: 1 }, rng).forward(h));
-      if (i > 0) h = op.relu(new Conv2d(g, `level${i}.conv2`, { in: w, out: w, kernel: 3, padding: 1 }, rng).forward(h));
+      h = op.relu(new Conv2d(g, `level${i}.conv1`, { in: cin, out: w, ...conv3 }, rng).forward(h));
+      if (i > 0) h = op.relu(new Conv2d(g, `level${i}.conv2`, { in: w, out: w, ...conv3 }, rng).forward(h));
       cin = w;
       if (i < levels) h = config.upsample === 'smooth' ? smoothUpsample(g, h, w, up) : up.forward(h); // (N, w, 2h, 2w)
     });
-    return op.sigmoid(new Conv2d(g, 'out', { in: cin, out: 3, kernel: 3, padding: 1 }, rng).forward(h)); // (N, 3, H, W)
+    return op.sigmoid(new Conv2d(g, 'out', { in: cin, out: 3, ...conv3 }, rng).forward(h)); // (N, 3, H, W)
   });
 }

@@ -3,6 +3,7 @@
  * Color in Neural Artistic Style Transfer", 2016): keep the stylised image's luminance (Y of YIQ) and
  * put back the content's chrominance (I, Q), so the result has the style's strokes in the photo's colours.
  */
+import { ssim } from '../image/metrics.ts';
 import type { RgbPlanes } from './planes.ts';
 
 // NTSC YIQ (the transform the paper uses).
@@ -40,4 +41,14 @@ export function luminance(p: RgbPlanes): Float32Array {
 
 function clamp(v: number): number {
   return v < 0 ? 0 : Math.min(v, 1);
+}
+
+/**
+ * SSIM of two same-sized images' luminance as 0-255 bytes: how much of one's layout the other keeps
+ * (npm run eval:style's structure score, a sequence's drift). NaN below SSIM's 11×11 window.
+ */
+export function luminanceSsim(a: RgbPlanes, b: RgbPlanes): number {
+  if (Math.min(a.width, a.height) < 11) return Number.NaN;
+  const bytes = (p: RgbPlanes): Uint8Array => Uint8Array.from(luminance(p), (v) => Math.round(Math.min(1, Math.max(0, v)) * 255));
+  return ssim(bytes(a), bytes(b), 1, a.height, a.width);
 }

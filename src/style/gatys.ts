@@ -147,16 +147,28 @@ async function optimiseAtSize(
     for (let it = 1; it <= iterations; it++) {
       if (o.signal?.aborted) throw new InputError('style transfer was cancelled');
       const r = await session.step({}, lr);
-      if (!Number.isFinite(r.loss)) throw new InputError(`style transfer diverged at iteration ${offset + it} (loss ${r.loss}); try a lower learning rate`);
-      o.onIteration?.(offset + it, total, { loss: r.loss, content: r.metrics['content'] ?? NaN, style: r.metrics['style'] ?? NaN, tv: r.metrics['tv'] ?? NaN });
-      if (o.onIntermediate && o.intermediateEvery && (offset + it) % o.intermediateEvery === 0) {
-        await o.onIntermediate(await current(session, width, height), offset + it);
-      }
+      await afterIteration(o, offset + it, total, r, () => current(session, width, height));
     }
     return await current(session, width, height);
   } finally {
     await session.release();
   }
+}
+
+/** What both optimisers do after an iteration: cancellation, divergence, progress and intermediate images. */
+async function afterIteration(
+  o: GatysOptions,
+  iteration: number,
+  total: number,
+  r: { loss: number; metrics: Record<string, number> },
+  image: () => Promise<RgbPlanes>,
+): Promise<void> {
+  if (o.signal?.aborted) throw new InputError('style transfer was cancelled');
+  if (!Number.isFinite(r.loss))
+    throw new InputError(`style transfer diverged at iteration ${iteration} (loss ${r.loss}); try a lower learning rate or style weight`);
+  const m = r.metrics;
+  o.onIteration?.(iteration, total, { loss: r.loss, content: m['content'] ?? NaN, style: m['style'] ?? NaN, tv: m['tv'] ?? NaN });
+  if (o.onIntermediate && o.intermediateEvery && iteration % o.intermediateEvery === 0) await o.onIntermediate(await image(), iteration);
 }
 
 /** Content targets by layer and each style's Gram targets by layer, measured on host beforehand. */
@@ -205,14 +217,7 @@ async function lbfgsAtSize(
       project: (x) => {
         for (let i = 0; i < x.length; i++) x[i] = Math.min(1, Math.max(0, x[i] as number));
       },
-      onIteration: async (it, r, x) => {
-        if (o.signal?.aborted) throw new InputError('style transfer was cancelled');
-        if (!Number.isFinite(r.loss)) throw new InputError(`style transfer diverged at iteration ${offset + it} (loss ${r.loss})`);
-        const m = r.metrics;
-        o.onIteration?.(offset + it, total, { loss: r.loss, content: m['content'] ?? NaN, style: m['style'] ?? NaN, tv: m['tv'] ?? NaN });
-        if (o.onIntermediate && o.intermediateEvery && (offset + it) % o.intermediateEvery === 0)
-          await o.onIntermediate({ data: Float32Array.from(x), width, height }, offset + it);
-      },
+      onIteration: (it, r, x) => afterIteration(o, offset + it, total, r, async () => ({ data: Float32Array.from(x), width, height })),
     });
     return { data: result.x, width, height };
   } finally {

@@ -122,6 +122,17 @@ function normaliseInput(x: Tensor, how: InputNormalisation): Tensor {
   return op.sub(op.mul(bgr, 255), g.constant(Float32Array.of(103.939, 116.779, 123.68), [1, 3, 1, 1], 'float32', 'caffe_mean'));
 }
 
+/** The float32 initializers (trained weights) of a single-file ONNX model, by name. */
+export function onnxInitializers(path: string): Map<string, Float32Array> {
+  let model;
+  try {
+    model = decodeModel(readFileSync(path));
+  } catch (e) {
+    throw new InputError(`${path}: not a readable ONNX model (${(e as Error).message})`);
+  }
+  return new Map((model.graph?.initializer ?? []).filter((t) => t.data_type === 1).map((t) => [t.name ?? '', tensorData(t, path)]));
+}
+
 function tensorData(t: TensorProtoObject, path: string): Float32Array {
   if (t.data_type !== 1) throw new InputError(`${path}: weight "${t.name}" is not float32 (data type ${t.data_type})`);
   if (t.data_location === 1) throw new InputError(`${path}: weight "${t.name}" is in external data; give a single-file ONNX encoder`);

@@ -1,8 +1,9 @@
 /**
  * Style transfer works on RGB planes: (3, H, W) row-major, values in [0, 1] (the encoders' input range).
- * Image files hold (H, W, 3) rows (src/image's layout); these convert and resize between the two.
+ * Image files hold (H, W, 3) rows (src/image's layout); the transposes are src/pipelines/pixels.ts's.
  */
 import { resizePixels } from '../pipelines/image-input.ts';
+import { pixelsToPlanes, planesToPixels } from '../pipelines/pixels.ts';
 
 export interface RgbPlanes {
   data: Float32Array; // (3, H, W)
@@ -12,23 +13,12 @@ export interface RgbPlanes {
 
 /** (H, W, 3) pixels -> (3, H, W) planes. */
 export function toPlanes(pixels: Float32Array, width: number, height: number): RgbPlanes {
-  const n = width * height;
-  const data = new Float32Array(n * 3);
-  for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) data[c * n + i] = pixels[i * 3 + c] as number;
-  return { data, width, height };
+  return { data: pixelsToPlanes(pixels, width, height, 'unit'), width, height };
 }
 
 /** (3, H, W) planes -> (H, W, 3) pixels, clamped to [0, 1]. */
 export function toPixels(p: RgbPlanes): Float32Array {
-  const n = p.width * p.height;
-  const out = new Float32Array(n * 3);
-  for (let c = 0; c < 3; c++) {
-    for (let i = 0; i < n; i++) {
-      const v = p.data[c * n + i] as number;
-      out[i * 3 + c] = v < 0 ? 0 : Math.min(v, 1);
-    }
-  }
-  return out;
+  return planesToPixels(p.data, p.width, p.height, 'unit');
 }
 
 /** Resized to exactly width × height (sharp's Lanczos). */

@@ -11,11 +11,13 @@
  * Flicker is measured as the mean absolute change between consecutive output frames relative to that of
  * the input frames, and the same along the motion (warped), where only the style's own change remains.
  */
-import { writeFile, rename, mkdir, readdir, rm } from 'node:fs/promises';
+import { rename, mkdir, readdir, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { InputError } from '../core/errors.ts';
 import { writeRgbAnimation } from '../pipelines/explore-output.ts';
+import { luminanceSsim } from './color.ts';
+import { GATYS_DEFAULTS } from './gatys.ts';
 import { frameMotion, warp, type FrameMotion } from './motion.ts';
 import { resizePlanes, toPixels, type RgbPlanes } from './planes.ts';
 import { defaultStyleSize, stylize, styleOutputSize, writeStyleImage, type StyleRequest } from './stylize.ts';
@@ -28,6 +30,14 @@ export interface SequenceRequest extends Omit<StyleRequest, 'content' | 'mask' |
   coherent?: boolean;
   /** gatys: weight of the temporal loss (default 200). */
   temporalWeight?: number;
+  /**
+   * gatys: iterations for a frame that starts from the previous result (default: half of
+   * `iterations`). That start is already stylised, so running the full count again keeps strengthening
+   * the style frame after frame (drift); see docs/style-transfer.md.
+   */
+  followIterations?: number;
+  /** gatys, Adam: learning rate for those frames (default half of the first frame's). */
+  followLearningRate?: number;
   /** fast, adain: share of the warped previous result kept where the motion is reliable, 0..1 (default 0.7). */
   carry?: number;
   /** Largest motion searched per frame, in output pixels (default 12). */
@@ -44,6 +54,10 @@ export interface FlickerStats {
   /** The same after compensating the motion (confidence-weighted |frame(k) − warped frame(k−1)|). */
   warpedInput: number;
   warpedOutput: number;
+  /** Per frame: SSIM of the output's luminance against its input frame's (how much layout the style left). */
+  structure: number[];
+  /** Drift: structure of the first frame minus the mean of the last half; near 0 when the style strength holds. */
+  drift: number;
 }
 
 export interface SequenceResult {
@@ -53,7 +67,7 @@ export interface SequenceResult {
 }
 
 export const SEQUENCE_RECIPE_FORMAT = 'gesso.style-sequence';
-export const SEQUENCE_DEFAULTS = { temporalWeight: 200, carry: 0.7, motionRadius: 12 } as const;
+export const SEQUENCE_DEFAULTS = { temporalWeight: 200, carry: 0.7, motionRadius: 12, followShare: 0.5 } as const;
 
 /** Stylises every frame; returns the frames, a recipe and the flicker measurement. */
 export async function stylizeSequence(req: SequenceRequest): Promise<SequenceResult> {
@@ -70,13 +84,28 @@ export async function stylizeSequence(req: SequenceRequest): Promise<SequenceRes
   const temporalWeight = req.temporalWeight ?? SEQUENCE_DEFAULTS.temporalWeight;
   if (!(temporalWeight >= 0) || !Number.isFinite(temporalWeight)) throw new InputError(`temporal weight ${temporalWeight} must be a number >= 0`);
   const radius = req.motionRadius ?? SEQUENCE_DEFAULTS.motionRadius;
+  const fullIterations = req.iterations ?? GATYS_DEFAULTS.iterations;
+  const followIterations = req.followIterations ?? Math.max(1, Math.round(fullIterations * SEQUENCE_DEFAULTS.followShare));
+  if (!Number.isInteger(followIterations) || followIterations < 1) throw new InputError(`follow iterations ${followIterations}; expected a whole number >= 1`);
+  const followLearningRate = req.followLearningRate ?? (req.learningRate ?? GATYS_DEFAULTS.learningRate) * SEQUENCE_DEFAULTS.followShare;
 
   // Work at the output size from the start, so motion, warps and stylised frames share one grid.
   const size = styleOutputSize(req.method, first.width, first.height, req.size ?? defaultStyleSize(req.method));
   const frames = await Promise.all(inputs.map((f) => resizePlanes(f, size.width, size.height)));
   const motions: (FrameMotion | null)[] = frames.map((f, k) => (k === 0 ? null : frameMotion(frames[k - 1] as RgbPlanes, f, { radius })));
 
-  const { frames: _f, names, coherent: _c, temporalWeight: _t, carry: _r, motionRadius: _m, onFrame, ...base } = req;
+  const {
+    frames: _f,
+    names,
+    coherent: _c,
+    temporalWeight: _t,
+    carry: _r,
+    motionRadius: _m,
+    followIterations: _i,
+    followLearningRate: _l,
+    onFrame,
+    ...base
+  } = req;
   const outputs: RgbPlanes[] = [];
   let recipe: Record<string, unknown> = {};
   for (const [k, frame] of frames.entries()) {
@@ -90,6 +119,10 @@ export async function stylizeSequence(req: SequenceRequest): Promise<SequenceRes
       const start = Float32Array.from(warped.data, (v, i) => (valid[i % n] ? v : (frame.data[i] as number)));
       request.start = { data: start, width: frame.width, height: frame.height };
       request.temporal = { target: warped, confidence: motion.confidence, weight: temporalWeight };
+      // A fresh Adam moves every pixel by about its learning rate per step whatever the gradient, which
+      // would re-stylise an already stylised start: fewer and smaller steps only refine it.
+      request.iterations = followIterations;
+      request.learningRate = followLearningRate;
     }
     const result = await stylize(request);
     let image = result.image;
@@ -107,7 +140,11 @@ export async function stylizeSequence(req: SequenceRequest): Promise<SequenceRes
       format: SEQUENCE_RECIPE_FORMAT,
       frames: frames.length,
       content: { names: names ?? frames.map((_, k) => `frame-${k}`), size: [first.width, first.height] },
-      sequence: { coherent, ...(req.method === 'gatys' ? { temporalWeight } : { carry }), motionRadius: radius },
+      sequence: {
+        coherent,
+        ...(req.method === 'gatys' ? { temporalWeight, ...(coherent ? { followIterations, followLearningRate } : {}) } : { carry }),
+        motionRadius: radius,
+      },
       flicker,
     },
   };
@@ -147,14 +184,17 @@ export function measureFlicker(inputs: readonly RgbPlanes[], outputs: readonly R
     warpedInput += meanAbsDiff(inputs[k] as RgbPlanes, warp(inputs[k - 1] as RgbPlanes, m.flow).image, m.confidence) / pairs;
     warpedOutput += meanAbsDiff(outputs[k] as RgbPlanes, warp(outputs[k - 1] as RgbPlanes, m.flow).image, m.confidence) / pairs;
   }
-  return { input, output, ratio: input > 0 ? output / input : 0, warpedInput, warpedOutput };
+  const structure = outputs.map((o, k) => luminanceSsim(o, inputs[k] as RgbPlanes));
+  const late = structure.slice(Math.floor(structure.length / 2));
+  const drift = (structure[0] as number) - late.reduce((a, b) => a + b, 0) / late.length;
+  return { input, output, ratio: input > 0 ? output / input : 0, warpedInput, warpedOutput, structure, drift };
 }
 
 /**
  * Writes the frames as a looping animated .webp / .gif (`fps`, default 12), or, for any other `out`, as a
- * new folder of PNGs (frame-0001.png ...), each with the sequence recipe and IPTC provenance (an animation
- * gets its recipe as `<out>.json` beside it). Atomic: the
- * animation through a temp file, the folder built under a temp name and renamed.
+ * new folder of PNGs (frame-0001.png ...), each with the sequence recipe and IPTC provenance; an animation
+ * carries both inside the file (src/image/animation-metadata.ts). Atomic: the animation through a temp
+ * file, the folder built under a temp name and renamed.
  */
 export async function writeSequence(out: string, result: SequenceResult, options: { fps?: number } = {}): Promise<void> {
   const [first] = result.frames;
@@ -162,8 +202,8 @@ export async function writeSequence(out: string, result: SequenceResult, options
   const ext = extname(out).toLowerCase();
   if (ext === '.webp' || ext === '.gif') {
     const bytes = result.frames.map((f) => Uint8Array.from(toPixels(f), (v) => Math.round(v * 255)));
-    await writeRgbAnimation(out, bytes, first.width, first.height, options.fps !== undefined ? { fps: options.fps } : {});
-    await writeJsonBeside(out, result.recipe); // an animation has no place for gesso's recipe chunk
+    const metadata = { source: 'edited', recipe: result.recipe } as const; // the recipe and IPTC provenance go inside the file
+    await writeRgbAnimation(out, bytes, first.width, first.height, { metadata, ...(options.fps !== undefined ? { fps: options.fps } : {}) });
     return;
   }
   if (ext !== '') throw new InputError(`output ${JSON.stringify(out)}: expected a .webp or .gif animation, or a folder name (no extension)`);
@@ -180,11 +220,4 @@ export async function writeSequence(out: string, result: SequenceResult, options
     await rm(tmp, { recursive: true, force: true });
     throw e;
   }
-}
-
-/** Writes `value` as JSON beside an output (`<out>.json`), atomically. */
-async function writeJsonBeside(out: string, value: unknown): Promise<void> {
-  const tmp = `${out}.json.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`);
-  await rename(tmp, `${out}.json`);
 }

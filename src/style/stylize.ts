@@ -49,6 +49,8 @@ export interface StyleRequest {
   iterations?: number;
   /** gatys: 'adam' (default) or 'lbfgs'. */
   optimizer?: GatysOptimizer;
+  /** gatys, Adam: learning rate on pixels in [0, 1] (default 0.05). */
+  learningRate?: number;
   /** gatys: start from this image (at the output size) instead of the content: the previous frame of a sequence. */
   start?: RgbPlanes;
   /** gatys: stay near a target image where it is trusted (sequences, ./sequence.ts). */
@@ -106,6 +108,8 @@ export async function stylize(req: StyleRequest): Promise<StyleResult> {
     const maskPlanes = maskIn ? await resizePlanes(maskIn.planes, content.width, content.height) : null;
     const white = maskPlanes ? maskPlanes.data.subarray(0, content.width * content.height) : null;
     const iterations = req.iterations ?? GATYS_DEFAULTS.iterations;
+    const learningRate = req.learningRate ?? GATYS_DEFAULTS.learningRate;
+    if (!(learningRate > 0) || !Number.isFinite(learningRate)) throw new InputError(`learning rate ${learningRate} must be a number > 0`);
     image = await gatysTransfer(
       encoder,
       content,
@@ -117,6 +121,7 @@ export async function stylize(req: StyleRequest): Promise<StyleResult> {
       {
         iterations,
         styleWeight: GATYS_DEFAULTS.styleWeight * strength,
+        learningRate,
         ...(req.optimizer ? { optimizer: req.optimizer } : {}),
         ...(req.start ? { start: req.start } : {}),
         ...(req.temporal ? { temporal: req.temporal } : {}),
@@ -130,7 +135,7 @@ export async function stylize(req: StyleRequest): Promise<StyleResult> {
       optimizer: req.optimizer ?? 'adam',
       encoder: encoder.id,
       styleWeight: GATYS_DEFAULTS.styleWeight * strength,
-      learningRate: GATYS_DEFAULTS.learningRate,
+      learningRate,
       tvWeight: GATYS_DEFAULTS.tvWeight,
     });
   } else if (req.method === 'fast') {

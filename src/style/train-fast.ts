@@ -23,6 +23,7 @@ import { extractFeatures } from './features.ts';
 import { FAST_INPUT, FAST_NET_DEFAULT, FAST_OUTPUT, buildFastNet, type FastNetConfig } from './fast-net.ts';
 import { batchGram, meanSquare, relativeMse, totalVariation } from './gram.ts';
 import { loadImage } from './load-image.ts';
+import { onnxInitializers } from './onnx-encoder.ts';
 import { runImageModel } from './onnx-image-model.ts';
 import { PIXELS } from './pixels-layer.ts';
 import { writeStyleImage } from './stylize.ts';
@@ -44,6 +45,8 @@ export interface TrainFastOptions {
   sampleEvery?: number;
   checkpointEvery?: number;
   quiet?: boolean;
+  /** A fast network (style.onnx of this architecture) whose weights start the training; a checkpoint in runDir wins. */
+  init?: string;
 }
 
 // styleWeight: 30 (the Gatys default) and 6 left the content error near 1 (texture everywhere); 1.5 kept the outlines
@@ -76,6 +79,7 @@ export async function trainFastStyle(o: TrainFastOptions): Promise<string> {
     styleWeight: o.styleWeight ?? d.styleWeight,
     tvWeight: o.tvWeight ?? d.tvWeight,
   });
+  if (o.init) g.setValues(onnxInitializers(o.init), { complete: true });
   const session = await TrainSession.create(g, step);
 
   const out = join(o.runDir, 'style.onnx');
@@ -94,6 +98,7 @@ export async function trainFastStyle(o: TrainFastOptions): Promise<string> {
     encoder: encoder.id,
     styleLayers,
     contentLayers,
+    ...(o.init ? { init: o.init } : {}),
   };
   const exportNow = async (stepNo: number): Promise<void> => {
     const values = await session.values();

@@ -119,6 +119,16 @@ const cases: Record<string, GradCase> = {
   }),
   'Split (one output unused)': unary((x) => op.split(x, [2, 2], 2)[1] as Tensor),
   Pad: unary((x) => op.pad(x, [0, 1, 0, 1, 0, 2], 0.5)),
+  // Every element checked: the mirrored borders fold back onto particular elements only.
+  'Pad (reflect, 2-D)': { ...unary((x) => op.pad(x, [0, 1, 2, 0, 2, 3], 0, 'reflect')), points: 24 },
+  'Pad (reflect, NCHW as a conv uses it)': {
+    build: (g) => {
+      const x = g.input('x', [1, 2, 4, 5]);
+      return { wrt: [x], out: op.pad(x, [0, 0, 1, 1, 0, 0, 1, 1], 0, 'reflect') };
+    },
+    points: 40,
+  },
+  'Pad (edge)': { ...unary((x) => op.pad(x, [0, 2, 1, 0, 1, 2], 0, 'edge')), points: 24 },
   Expand: unary((x) => op.expand(op.reshape(x, [2, 3, 4, 1]), [2, 3, 4, 5])),
   'Gather (embedding)': withParams((g) => {
     const table = g.input('table', [7, 3]);

@@ -13,6 +13,8 @@ import sharp from 'sharp';
 import { Rng } from '../../src/core/rng.ts';
 import { Graph } from '../../src/graph/graph.ts';
 import { writeImageFile } from '../../src/image/write-image.ts';
+import { readImageInfo } from '../../src/image/read-info.ts';
+import { COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA } from '../../src/image/xmp.ts';
 import { writeRgbAnimation } from '../../src/pipelines/explore-output.ts';
 import { styleCommand } from '../../src/cli/commands/style.ts';
 import { buildFastNet, FAST_NET_DEFAULT } from '../../src/style/fast-net.ts';
@@ -135,9 +137,13 @@ test('fast: coherence lowers the change along the motion (noisy frames), and the
   assert.equal(await styleCommand.run([folder, '--method', 'fast', '--model', model, '--size', '48', '--out', out]), 0);
   const meta = await sharp(readFileSync(out)).metadata();
   assert.equal(meta.pages, 5);
-  const recipe = JSON.parse(readFileSync(`${out}.json`, 'utf8')) as { frames: number; sequence: { coherent: boolean } };
+  // The recipe and IPTC provenance are inside the animation (no sidecar), as gesso info reads them.
+  const info = await readImageInfo(out);
+  const recipe = info.recipe as unknown as { frames: number; sequence: { coherent: boolean } };
   assert.equal(recipe.frames, 5);
   assert.equal(recipe.sequence.coherent, true);
+  assert.equal(info.digitalSourceType, COMPOSITE_WITH_TRAINED_ALGORITHMIC_MEDIA);
+  assert.equal(existsSync(`${out}.json`), false);
   assert.deepEqual(
     readdirSync(dir).filter((f) => f.includes('.tmp')),
     [],
@@ -153,4 +159,17 @@ test('gatys: starting from the previous result and the temporal loss lower the c
     coherent.flicker.warpedOutput < 0.8 * independent.flicker.warpedOutput,
     `along the motion: coherent ${coherent.flicker.warpedOutput}, independent ${independent.flicker.warpedOutput}`,
   );
+});
+
+test('gatys: frames after the first run half of the iterations at half the learning rate, and drift is measured', async () => {
+  const frames = pan(3, 40, 0.1);
+  const style = { image: { planes: frame(40, 40, 50, 50), name: 'texture' } };
+  const totals: number[] = [];
+  const result = await stylizeSequence({ frames, method: 'gatys', styles: [style], iterations: 12, size: 40, onIteration: (_, total) => totals.push(total) });
+  // Frame 0 from the content: 12 iterations; frames 1 and 2 from the previous result: 6 each, at lr 0.025.
+  assert.deepEqual([totals.length, totals[0], totals.at(-1)], [24, 12, 6]);
+  assert.deepEqual(result.recipe['sequence'], { coherent: true, temporalWeight: 200, followIterations: 6, followLearningRate: 0.025, motionRadius: 12 });
+  assert.equal(result.flicker.structure.length, 3);
+  assert.ok(result.flicker.structure.every((v) => v > -1 && v <= 1));
+  assert.ok(Math.abs(result.flicker.drift - (result.flicker.structure[0]! - (result.flicker.structure[1]! + result.flicker.structure[2]!) / 2)) < 1e-9);
 });

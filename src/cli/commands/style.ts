@@ -49,6 +49,8 @@ Options:
   --out FILE            output .png (default: CONTENT's name with -style.png, beside it); for a
                         sequence .webp or .gif (an animation) or a folder name (default CONTENT-style.webp)
   --independent         sequences: stylise every frame on its own (no temporal coherence; to compare)
+  --follow-iterations N sequences, gatys: iterations for each frame after the first, which starts from the
+                        previous result (default half of --iterations, at half the learning rate)
   --fps N               sequences: frames per second of the animation (default: the input's, else 12)`;
 
 /** "a.png:0.7" -> { path: "a.png", weight: 0.7 }; a path may itself contain ':' (only a numeric tail is a weight). */
@@ -79,6 +81,7 @@ export const styleCommand: Command = {
         strength: { type: 'string' },
         size: { type: 'string' },
         iterations: { type: 'string' },
+        'follow-iterations': { type: 'string' },
         'preserve-color': { type: 'boolean' },
         mask: { type: 'string' },
         intermediate: { type: 'string' },
@@ -155,6 +158,7 @@ async function runSequence(input: string, method: StyleMethod, optimizer: GatysO
   if (values['mask'] || values['intermediate']) throw new InputError('style: --mask and --intermediate apply to single images, not sequences');
   const fps = optionalNumberFlag('style: --fps', str('fps'), { min: 0.1 });
   const iterations = positiveNumber('--iterations', str('iterations'), true);
+  const followIterations = positiveNumber('--follow-iterations', str('follow-iterations'), true);
   const size = positiveNumber('--size', str('size'), true);
   const strength = positiveNumber('--strength', str('strength'), false);
   const seq = await loadFrames(input);
@@ -171,6 +175,7 @@ async function runSequence(input: string, method: StyleMethod, optimizer: GatysO
     ...(strength !== undefined ? { strength } : {}),
     ...(size !== undefined ? { size } : {}),
     ...(iterations !== undefined ? { iterations } : {}),
+    ...(followIterations !== undefined ? { followIterations } : {}),
     ...(optimizer ? { optimizer } : {}),
     onFrame: (k) => bar.update(k + 1, {}),
   });
@@ -182,7 +187,7 @@ async function runSequence(input: string, method: StyleMethod, optimizer: GatysO
     `wrote ${out} (${result.frames.length} frames, ${first.width}x${first.height}, ${method}${values['independent'] ? ', independent' : ''}, ${((performance.now() - started) / 1000).toFixed(1)} s)`,
   );
   console.log(
-    `flicker ${f.ratio.toFixed(3)} (mean change per frame ${f.output.toFixed(4)} vs the input's ${f.input.toFixed(4)}); along the motion ${f.warpedOutput.toFixed(4)} vs ${f.warpedInput.toFixed(4)}`,
+    `flicker ${f.ratio.toFixed(3)} (mean change per frame ${f.output.toFixed(4)} vs the input's ${f.input.toFixed(4)}); along the motion ${f.warpedOutput.toFixed(4)} vs ${f.warpedInput.toFixed(4)}; drift ${f.drift.toFixed(3)} (SSIM to the input, first frame minus the last half)`,
   );
   return 0;
 }

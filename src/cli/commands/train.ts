@@ -108,6 +108,8 @@ along the way and exports <run>/style.onnx in the ONNX model zoo's fast-neural-s
   --batch N     images per step (default ${TRAIN_FAST_DEFAULTS.batch})
   --style-weight X  weight of the style loss against the content loss (default ${TRAIN_FAST_DEFAULTS.styleWeight});
                 lower keeps more of the content's layout
+  --lr X        peak Adam learning rate (default ${TRAIN_FAST_DEFAULTS.lr})
+  --init FILE   start from the weights of a style.onnx this command exported (fine-tuning)
 
 
 gesso train gan trains a GAN on your own pictures (a folder of .png .jpg .webp .svg, or a dataset from
@@ -155,6 +157,8 @@ export const trainCommand: Command = {
         size: { type: 'string' },
         batch: { type: 'string' },
         'style-weight': { type: 'string' },
+        init: { type: 'string' },
+        lr: { type: 'string' },
       },
     });
     const what = positionals[0];
@@ -163,6 +167,7 @@ export const trainCommand: Command = {
       const int = (flag: string, v: string | undefined): number | undefined => optionalNumberFlag(`train style: ${flag}`, v, { integer: true, min: 1 });
       const [steps, size, batch] = [int('--steps', values.steps), int('--size', values.size), int('--batch', values.batch)];
       const styleWeight = optionalNumberFlag('train style: --style-weight', values['style-weight'], { min: 0 });
+      const lr = optionalNumberFlag('train style: --lr', values.lr, { min: 0 });
       const out = await trainFastStyle({
         style: values.style,
         contentDir: values.content,
@@ -171,6 +176,8 @@ export const trainCommand: Command = {
         ...(size ? { size } : {}),
         ...(batch ? { batch } : {}),
         ...(styleWeight !== undefined ? { styleWeight } : {}),
+        ...(lr !== undefined ? { lr } : {}),
+        ...(values.init ? { init: values.init } : {}),
       });
       console.log(`wrote ${out}`);
       return 0;

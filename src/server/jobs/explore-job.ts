@@ -222,7 +222,7 @@ async function output(
     if (p.animation !== 'webp' && p.animation !== 'gif') throw new InputError(`animation ${JSON.stringify(p.animation)}: expected "webp" or "gif"`);
     const scale = Math.max(1, Math.floor(256 / Math.max(width, height)));
     const bytes = await encodeRgbAnimation(p.animation, frames, width, height, { fps: p.fps ?? 12, scale });
-    animation = { format: p.animation, data: bytes.toString('base64') };
+    animation = { format: p.animation, data: Buffer.from(bytes).toString('base64') };
   }
   return { kind, width, height, images: images as unknown as JsonValue[], animation };
 }
