@@ -40,7 +40,7 @@ export interface TrainPayload {
 export const trainHandler: JobHandler = async (job, context) => {
   const p = job.payload as unknown as TrainPayload;
   if (!TRAIN_TYPES.includes(p.type)) throw new InputError(`training type ${JSON.stringify(p.type)} is not one of ${TRAIN_TYPES.join(', ')}`);
-  const init: TrainProcessInit = { type: p.type, options: p.options };
+  const init: TrainProcessInit = { type: p.type, runDir: p.runDir, options: p.options };
   const result = await runProcess(init, p, context);
   if (p.type === 'style' && result.finished && p.installDir) installStyleModel(p.runDir, p.installDir, p.card ?? '');
   if (p.type === 'finetune' && result.finished && p.installLora) installLora(join(p.runDir, basename(p.installLora)), p.installLora);

@@ -10,6 +10,7 @@ import { serializeError } from '../../runtime/worker-protocol.ts';
 import { trainFastStyle, type TrainFastOptions } from '../../style/train-fast.ts';
 import { finetune, type FinetuneOptions } from '../../train/finetune/finetune.ts';
 import { trainGan, type TrainGanOptions } from '../../train/gan/train-gan.ts';
+import { acquireRunLock } from '../../train/run-lock.ts';
 import type { TrainProcessInit, TrainProcessReply } from './train-protocol.ts';
 
 const send = (reply: TrainProcessReply): Promise<void> => new Promise((resolve) => (process.send ? process.send(reply, () => resolve()) : resolve()));
@@ -18,6 +19,9 @@ if (!process.send) throw new Error('train-process.ts runs as a child process of 
 process.on('disconnect', () => process.exit(1));
 
 async function train(init: TrainProcessInit): Promise<TrainProcessReply> {
+  // One leg at a time per run folder, whichever queue or worker dispatched it: taken before the trainer
+  // reads the checkpoint, released when this process exits (a killed leg's stale lock is taken over).
+  await acquireRunLock(init.runDir);
   const log = (line: string): void => void send({ kind: 'log', line });
   if (init.type === 'gan') {
     const result = await trainGan({ ...(init.options as unknown as TrainGanOptions), quiet: true, log });

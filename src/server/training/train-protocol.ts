@@ -8,6 +8,8 @@ export type TrainType = (typeof TRAIN_TYPES)[number];
 /** The one message the job sends: what to train. */
 export interface TrainProcessInit {
   type: TrainType;
+  /** The run folder: the process holds its lock (src/train/run-lock.ts) while it trains. */
+  runDir: string;
   /** The trainer's options (TrainGanOptions, TrainFastOptions or FinetuneOptions), server paths included. */
   options: JsonObject;
 }
