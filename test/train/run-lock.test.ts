@@ -11,13 +11,19 @@ import { acquireRunLock, RUN_LOCK_FILE, readRunLock, RunLockedError } from '../.
 
 const HOLDER = new URL('./run-lock-holder.ts', import.meta.url).pathname;
 const root = mkdtempSync(join(tmpdir(), 'gesso-run-lock-'));
-after(() => rmSync(root, { recursive: true, force: true }));
+/** Every holder started, killed at the end (a failed assertion must not leave one holding forever). */
+const started: ChildProcess[] = [];
+after(() => {
+  for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  rmSync(root, { recursive: true, force: true });
+});
 let n = 0;
 const newRunDir = (): string => mkdtempSync(join(root, `run${n++}-`));
 
 /** Starts a holder process; resolves once it holds the lock. */
 function startHolder(runDir: string, holdMs: number, log: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', HOLDER, runDir, String(holdMs), log], { stdio: ['ignore', 'pipe', 'inherit'] });
+  started.push(child);
   return new Promise((resolve, reject) => {
     child.stdout?.on('data', (d: Buffer) => {
       if (d.toString().includes('locked')) resolve(child);
