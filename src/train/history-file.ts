@@ -1,5 +1,6 @@
 /** Loss-line files (JSON lines with a `step`) that trainers append to, kept consistent with their checkpoint. */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeSync } from 'node:fs';
+import { writeFileAtomic } from '../weights/file-io.ts';
 
 /**
  * Drops the lines past `step`, and a line cut by a killed run (atomically): a run resumed from its
@@ -18,7 +19,5 @@ export function keepHistoryUpTo(path: string, step: number): void {
   const lines = readFileSync(path, 'utf8').split('\n');
   const kept = lines.filter((line) => line.trim() !== '' && stepOf(line) <= step);
   if (kept.length === lines.filter((l) => l.trim() !== '').length && lines.at(-1) === '') return; // nothing to drop
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, kept.map((l) => `${l}\n`).join(''));
-  renameSync(tmp, path);
+  writeFileAtomic(path, (fd) => writeSync(fd, kept.map((l) => `${l}\n`).join('')));
 }
