@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { writeFile, rename } from 'node:fs/promises';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { FILE_LIMITS, readRegularFile } from '../core/safe-read.ts';
 import { join } from 'node:path';
 import { InputError } from '../core/errors.ts';
+import { writeFileAtomic } from '../weights/file-io.ts';
 import type { ColorName } from './color-names.ts';
 import { composeCaption } from './compose-caption.ts';
 import { encodePng, renderSquare, type Fit } from './render-square.ts';
@@ -229,10 +229,7 @@ async function renderOne(src: SourceImage, id: string, stamp: string, imagesDir:
   }
   if (result.inkFraction < (o.minInk ?? DEFAULT_MIN_INK)) return { ...base, status: 'blank' };
   const png = await encodePng(result.rgb, o.size);
-  const target = join(imagesDir, `${id}.png`);
-  const tmp = join(imagesDir, `.${id}.png.tmp`);
-  await writeFile(tmp, png);
-  await rename(tmp, target);
+  writeFileAtomic(join(imagesDir, `${id}.png`), png);
   const hash = createHash('sha1').update(result.rgb).digest('hex');
   return { ...base, status: 'ok', hash, colors: result.colors };
 }
@@ -369,11 +366,4 @@ async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T)
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-}
-
-/** Writes a file through a temp file and a rename, so a reader never sees half of it. */
-export function writeFileAtomic(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
 }

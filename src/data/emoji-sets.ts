@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { FILE_LIMITS, readTextFile } from '../core/safe-read.ts';
 import { InputError } from '../core/errors.ts';
 import { type EmojiName, hexKey, slug } from './emoji-names.ts';
 import type { NpmPackageSpec } from './npm-package.ts';
+import { writeFileAtomic } from '../weights/file-io.ts';
 
 /**
  * The emoji sets `gesso data emoji` knows: which npm package ships each one's SVGs, the licence *of
@@ -166,9 +167,7 @@ function iconifyFinder(dir: string): (name: EmojiName) => string | undefined {
       const w = icon.width ?? icons.width ?? 16;
       const h = icon.height ?? icons.height ?? 16;
       const svg = `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${w}" height="${h}" viewBox="${icon.left ?? 0} ${icon.top ?? 0} ${w} ${h}">${icon.body}</svg>\n`;
-      const tmp = `${path}.${process.pid}.tmp`;
-      writeFileSync(tmp, svg);
-      renameSync(tmp, path);
+      writeFileAtomic(path, svg);
     }
     return path;
   };

@@ -1,11 +1,12 @@
 import { basename, join } from 'node:path';
 import { InputError } from '../core/errors.ts';
-import { buildDataset, type BuildOptions, type BuildReport, type SourceImage, writeFileAtomic } from './build-dataset.ts';
+import { buildDataset, type BuildOptions, type BuildReport, type SourceImage } from './build-dataset.ts';
 import { cleanWords } from './caption-words.ts';
 import { readManifest } from './dataset.ts';
 import { type EmojiName, readEmojiNames } from './emoji-names.ts';
 import { DEFAULT_EMOJI_SETS, EMOJI_NAMES_PACKAGE, EMOJI_SETS, type EmojiSet, type EmojiSetId } from './emoji-sets.ts';
 import { ensureNpmPackage } from './npm-package.ts';
+import { writeFileAtomic } from '../weights/file-io.ts';
 
 /**
  * `gesso data emoji`: emoji sets from npm packages (emoji-sets.ts) rendered like Open Clip Art's SVGs

@@ -3,11 +3,11 @@
  * sharp: the cells composited onto a white canvas, the text as an SVG overlay (librsvg, the system's
  * sans-serif font). Written atomically as PNG.
  */
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import sharp, { type OverlayOptions } from 'sharp';
 import { InputError } from '../core/errors.ts';
+import { writeFileAtomic } from '../weights/file-io.ts';
 
 export interface GridCell {
   /** (H, W, 3) in [0, 1] */
@@ -82,12 +82,5 @@ export async function labelledGridPng(rows: readonly GridRow[], o: LabelledGridO
 export async function writeLabelledGrid(path: string, rows: readonly GridRow[], o: LabelledGridOptions): Promise<void> {
   const png = await labelledGridPng(rows, o);
   await mkdir(dirname(path), { recursive: true });
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  try {
-    writeFileSync(temp, png);
-    renameSync(temp, path);
-  } catch (e) {
-    rmSync(temp, { force: true });
-    throw e;
-  }
+  writeFileAtomic(path, png);
 }

@@ -1,5 +1,5 @@
 /** Loss-line files (JSON lines with a `step`) that trainers append to, kept consistent with their checkpoint. */
-import { existsSync, readFileSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../weights/file-io.ts';
 
 /**
@@ -19,5 +19,5 @@ export function keepHistoryUpTo(path: string, step: number): void {
   const lines = readFileSync(path, 'utf8').split('\n');
   const kept = lines.filter((line) => line.trim() !== '' && stepOf(line) <= step);
   if (kept.length === lines.filter((l) => l.trim() !== '').length && lines.at(-1) === '') return; // nothing to drop
-  writeFileAtomic(path, (fd) => writeSync(fd, kept.map((l) => `${l}\n`).join('')));
+  writeFileAtomic(path, kept.map((l) => `${l}\n`).join(''));
 }

@@ -34,17 +34,24 @@ export function writeAll(fd: number, bytes: Uint8Array): void {
 }
 
 /**
- * Writes a file atomically: `write` fills a temp file in the same folder (so the rename cannot cross
- * file systems), which is synced and then renamed over `path`. On any error the temp file is removed
- * and `path` is left as it was.
+ * Writes a file atomically: `content` (text as UTF-8, bytes, or a function that writes to the open
+ * descriptor) fills a temp file in the same folder (so the rename cannot cross file systems), which is
+ * synced and then renamed over `path`. On any error the temp file is removed and `path` is left as it was.
+ * gesso's one writer for files it replaces whole (manifests, reports, run records, weights).
  */
-export function writeFileAtomic(path: string, write: (fd: number) => void): void {
+export function writeFileAtomic(path: string, content: string | Uint8Array | ((fd: number) => void)): void {
   const temp = tempPathFor(path);
-  const fd = openSync(temp, 'wx');
+  let fd: number;
+  try {
+    fd = openSync(temp, 'wx');
+  } catch (err) {
+    throw describeWriteError(path, err as NodeJS.ErrnoException);
+  }
   let closed = false;
   let renamed = false;
   try {
-    write(fd);
+    if (typeof content === 'function') content(fd);
+    else writeAll(fd, typeof content === 'string' ? Buffer.from(content, 'utf8') : content);
     fsyncSync(fd);
     closeSync(fd);
     closed = true;

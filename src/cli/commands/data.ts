@@ -1,4 +1,3 @@
-import { writeFileSync, renameSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { numberFlag } from '../flags.ts';
@@ -10,6 +9,7 @@ import { folderSources, type FitChoice } from '../../data/folder-source.ts';
 import { buildOpenclipartDataset } from '../../data/openclipart.ts';
 import { buildEmojiDataset } from '../../data/emoji.ts';
 import { DEFAULT_EMOJI_SETS, EMOJI_SETS, parseEmojiSets } from '../../data/emoji-sets.ts';
+import { writeFileAtomic } from '../../weights/file-io.ts';
 
 const usage = `Usage: gesso data <openclipart|emoji|folder|sheet> [options]
 
@@ -142,9 +142,7 @@ async function runSheet(args: string[]): Promise<number> {
     count: numberFlag('--count', values.count, { integer: true, min: 1, max: 1024 }),
     seed: numberFlag('--seed', values.seed, { integer: true, min: 0, max: 0xffffffff }),
   });
-  const tmp = `${out}.${process.pid}.tmp`;
-  writeFileSync(tmp, png);
-  renameSync(tmp, out);
+  writeFileAtomic(out, png);
   console.log(`wrote ${out}`);
   return 0;
 }

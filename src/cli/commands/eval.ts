@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InputError } from '../../core/errors.ts';
+import { writeFileAtomic } from '../../weights/file-io.ts';
 import { COLOR_TARGET, runDefaultEval, writeGrid } from '../../eval/default-eval.ts';
 import { runGanEval } from '../../eval/gan-eval.ts';
 import { buildOpenclipartDataset } from '../../data/openclipart.ts';
@@ -72,9 +73,7 @@ async function runGanEvalCommand(args: string[]): Promise<number> {
     quick: values.quick,
     log: (l) => console.error(l),
   });
-  const tmp = join(modelDir, `.eval.json.${process.pid}.tmp`);
-  await writeFile(tmp, JSON.stringify(report, null, 1) + '\n');
-  await rename(tmp, join(modelDir, 'eval.json'));
+  writeFileAtomic(join(modelDir, 'eval.json'), JSON.stringify(report, null, 1) + '\n');
   writeModelCard(modelDir);
   console.log(
     `training cut the Fréchet distance from ${report.frechet_before} to ${report.frechet_after} (${report.improvement}× lower); blurred training images ${report.frechet_baseline}, mean image ${report.frechet_mean_image}, the training images themselves ${report.frechet_train_images}`,
@@ -284,12 +283,5 @@ function pct(x: number): string {
 
 async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const temp = `${path}.${process.pid}.tmp`;
-  try {
-    await writeFile(temp, `${JSON.stringify(value, null, 2)}\n`);
-    await rename(temp, path);
-  } catch (e) {
-    await rm(temp, { force: true });
-    throw e;
-  }
+  writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
 }

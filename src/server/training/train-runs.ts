@@ -5,10 +5,11 @@
  * resuming queues another job on the same folder, which the trainer resumes from its last checkpoint.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../core/errors.ts';
 import type { JsonObject } from '../../core/json.ts';
+import { writeFileAtomic } from '../../weights/file-io.ts';
 import { NotFoundError } from '../../studio/library.ts';
 import type { TrainType } from './train-protocol.ts';
 
@@ -102,8 +103,7 @@ export class TrainRuns {
 
   private save(run: TrainRun): void {
     const path = join(this.dir(run.id), 'run.json');
-    writeFileSync(`${path}.tmp`, JSON.stringify(run, null, 2));
-    renameSync(`${path}.tmp`, path);
+    writeFileAtomic(path, JSON.stringify(run, null, 2));
   }
 }
 

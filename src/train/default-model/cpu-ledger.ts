@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { InputError } from '../../core/errors.ts';
 import { FILE_LIMITS, readTextFile } from '../../core/safe-read.ts';
-import { writeFileAtomic } from '../../data/build-dataset.ts';
+import { writeFileAtomic } from '../../weights/file-io.ts';
 
 interface LedgerFile {
   /** CPU-seconds of every earlier process of this run, and of this one up to its last write. */

@@ -4,9 +4,10 @@
  *   gan.json (architecture, average w, PCA genes, training facts), samples.png, README.md (model card).
  * `gesso eval gan` adds eval.json and re-renders the card with the quality number.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, renameSync, copyFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { saveOnnx } from '../../graph/save.ts';
+import { writeFileAtomic } from '../../weights/file-io.ts';
 import type { GanConfig } from '../../models/gan.ts';
 import { exportGenerator } from '../../models/gan-export.ts';
 import { GAN_MODEL_FORMAT, GanModel, type GanModelInfo } from '../../pipelines/gan-model.ts';
@@ -118,15 +119,11 @@ export function writeModelCard(dir: string): void {
     '![samples](samples.png)',
     '',
   ];
-  const tmp = join(dir, `.README.md.${process.pid}.tmp`);
-  writeFileSync(tmp, lines.join('\n'));
-  renameSync(tmp, join(dir, 'README.md'));
+  writeFileAtomic(join(dir, 'README.md'), lines.join('\n'));
 }
 
 function writeJsonAtomic(path: string, value: unknown): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(value, null, 1) + '\n');
-  renameSync(tmp, path);
+  writeFileAtomic(path, JSON.stringify(value, null, 1) + '\n');
 }
 
 function lastSample(runDir: string): string | null {

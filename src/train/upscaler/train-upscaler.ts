@@ -21,7 +21,7 @@ import { loadImageDataset, type ImageDataset } from '../../data/dataset.ts';
 import { plotLines } from '../../image/plot.ts';
 import { buildUpscaler, exportUpscaler, upscalerConfig, upscalerConfigJson, type UpscalerConfig } from '../../models/upscaler.ts';
 import { Session } from '../../runtime/session.ts';
-import { writeAll, writeFileAtomic } from '../../weights/file-io.ts';
+import { writeFileAtomic } from '../../weights/file-io.ts';
 import { trainLoop } from '../loop.ts';
 import { warmupCosine } from '../lr-schedule.ts';
 import { TrainSession } from '../train-session.ts';
@@ -150,7 +150,7 @@ export async function trainUpscaler(o: TrainUpscalerOptions): Promise<TrainUpsca
     if (result.resumedFrom > 0) log(`upscaler: resumed from step ${result.resumedFrom}`);
     const trainSeconds = result.results.length > 0 ? elapsed() : secondsBefore;
     history.seconds = trainSeconds;
-    writeBytes(files.history, new TextEncoder().encode(JSON.stringify(history)));
+    writeFileAtomic(files.history, JSON.stringify(history));
 
     const metrics = await finalMetrics(withModel, data.fullSet);
     const values = await session.values();
@@ -319,10 +319,10 @@ function progressWriter(
     history.psnr.push([step, psnr]);
     history.seconds = elapsed();
     const name = `step-${String(step).padStart(6, '0')}.png`;
-    writeBytes(join(files.samples, name), grid);
-    writeBytes(join(files.samples, 'latest.png'), grid);
-    writeBytes(files.lossCurve, await lossCurvePng(history));
-    writeBytes(files.history, new TextEncoder().encode(JSON.stringify(history)));
+    writeFileAtomic(join(files.samples, name), grid);
+    writeFileAtomic(join(files.samples, 'latest.png'), grid);
+    writeFileAtomic(files.lossCurve, await lossCurvePng(history));
+    writeFileAtomic(files.history, JSON.stringify(history));
     log(
       `upscaler: step ${step}: PSNR ${psnr.toFixed(2)} dB on ${trackSet.count} val images (bicubic ${trackBicubic.toFixed(2)} dB); wrote ${join(files.samples, name)}`,
     );
@@ -365,7 +365,7 @@ function writeSummary(
     trainSeconds: Math.round(trainSeconds),
     metrics,
   };
-  writeBytes(path, new TextEncoder().encode(`${JSON.stringify(summary, null, 2)}\n`));
+  writeFileAtomic(path, `${JSON.stringify(summary, null, 2)}\n`);
 }
 
 /** The flat numbers a model card prints (`upscaler/metrics.json`): PSNR/SSIM per method and how they were made. */
@@ -409,10 +409,10 @@ export function exportToFolder(
   const model = join(dir, 'model.onnx');
   const configPath = join(dir, 'config.json');
   saveOnnx(model, exportUpscaler(config, values, metadata));
-  writeBytes(configPath, new TextEncoder().encode(`${JSON.stringify(upscalerConfigJson(config), null, 2)}\n`));
+  writeFileAtomic(configPath, `${JSON.stringify(upscalerConfigJson(config), null, 2)}\n`);
   if (!metrics) return { model, config: configPath };
   const metricsPath = join(dir, 'metrics.json');
-  writeBytes(metricsPath, new TextEncoder().encode(`${JSON.stringify(metrics, null, 2)}\n`));
+  writeFileAtomic(metricsPath, `${JSON.stringify(metrics, null, 2)}\n`);
   return { model, config: configPath, metrics: metricsPath };
 }
 
@@ -466,8 +466,4 @@ async function lossCurvePng(h: History): Promise<Uint8Array> {
 function readHistory(path: string): History {
   const h = readJsonObjectFile(path, 'training history (delete it to start the curves afresh)') as Partial<History>;
   return { losses: h.losses ?? [], psnr: h.psnr ?? [], seconds: h.seconds ?? 0 };
-}
-
-function writeBytes(path: string, bytes: Uint8Array): void {
-  writeFileAtomic(path, (fd) => writeAll(fd, bytes));
 }
