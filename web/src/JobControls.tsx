@@ -1,5 +1,5 @@
 /**
- * The foot of a page's job form (Explore, Style): run (a submit button, when named) and cancel, the
+ * The foot of a page's job form (Generate, Explore, Style): run (a submit button, when named) and cancel, the
  * job's progress bar and status line, and its error.
  */
 import type { JobProgress } from './api.ts';

@@ -1,10 +1,13 @@
 /**
- * Generate: the recipe form, live previews while the job runs (every few steps, in a box of fixed size
- * so nothing shifts), cancel, and the finished images, which are already in the library.
+ * Generate: the recipe form with the shared job controls (run, cancel, progress, status, error), live
+ * previews while the job runs (every few steps, in a box of fixed size so nothing shifts), and the
+ * finished images, which are already in the library. It watches its job itself (not useJob): it shows
+ * each state change as it comes (queued, running) and keeps the latest preview.
  */
 import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
 import { cancelJob, type GenerateParams, generate, imageUrl, type Job, type JobProgress, models, samplers, watchJob } from '../api.ts';
-import { ErrorBanner, errorText } from '../ErrorBanner.tsx';
+import { errorText } from '../ErrorBanner.tsx';
+import { JobControls } from '../JobControls.tsx';
 import { MaskPainter } from '../MaskPainter.tsx';
 import { ImagePicker } from '../ImagePicker.tsx';
 import { LoraPicker } from '../LoraPicker.tsx';
@@ -104,6 +107,9 @@ export function GeneratePage() {
   }
 
   const done = job?.state === 'done' ? (job.result?.imageIds ?? []) : [];
+  const status = job
+    ? `${job.state}${progress ? ` — step ${progress.step}/${progress.steps}${running ? `, ${Math.ceil(progress.etaMs / 1000)} s left` : ''}` : ''}`
+    : 'idle';
   return (
     <div className="generate">
       <form onSubmit={submit} className="recipe" aria-label="Recipe">
@@ -188,15 +194,16 @@ export function GeneratePage() {
           )}
         </div>
         <LoraPicker value={form.loras ?? []} onChange={(l) => set('loras', l.length > 0 ? l : undefined)} onError={setError} />
-        <div className="actions">
-          <button type="submit" disabled={running}>
-            Generate
-          </button>
-          <button type="button" onClick={cancel} disabled={!running}>
-            Cancel
-          </button>
-        </div>
-        <ErrorBanner error={error} onDismiss={() => setError(null)} />
+        <JobControls
+          submitLabel="Generate"
+          running={running}
+          onCancel={cancel}
+          progress={progress}
+          status={status}
+          statusTestId="job-status"
+          error={error}
+          onDismissError={() => setError(null)}
+        />
       </form>
       <section className="output" aria-label="Output" aria-live="polite">
         <div className="preview-box">
@@ -208,12 +215,6 @@ export function GeneratePage() {
             <span className="muted">Previews appear here</span>
           )}
         </div>
-        <progress max={progress?.steps ?? 1} value={progress?.step ?? 0} aria-label="Progress" />
-        <p className="status" data-testid="job-status">
-          {job
-            ? `${job.state}${progress ? ` — step ${progress.step}/${progress.steps}${running ? `, ${Math.ceil(progress.etaMs / 1000)} s left` : ''}` : ''}`
-            : 'idle'}
-        </p>
         {done.length > 0 && (
           <ul className="results" aria-label="Results">
             {done.map((id) => (
