@@ -11,21 +11,15 @@
  */
 import { InputError } from '../core/errors.ts';
 import type { Rng } from '../core/rng.ts';
-import type { SchedulerConfig } from './config.ts';
-import { NoiseSchedule } from './noise-schedule.ts';
 import { AlphaPlan, checkNumSteps, checkTimestepsInRange, img2imgStart, type StepUpdate } from './plan-base.ts';
 import { epsFromVp, x0FromVp } from './prediction.ts';
-import type { PlanOptions, SamplingPlan, Scheduler, StepState } from './scheduler.ts';
+import type { PlanOptions, SamplingPlan, StepState } from './scheduler.ts';
+import { SchedulerBase } from './scheduler-base.ts';
 import { clamped, weightedSum } from './tensor-math.ts';
 import { spacedTimesteps } from './timesteps.ts';
 
-export class DdimScheduler implements Scheduler {
+export class DdimScheduler extends SchedulerBase {
   readonly name = 'DDIMScheduler';
-  readonly schedule: NoiseSchedule;
-
-  constructor(readonly config: Readonly<Required<SchedulerConfig>>) {
-    this.schedule = NoiseSchedule.fromConfig(config);
-  }
 
   plan(numSteps: number, strength = 1, options: PlanOptions = {}): SamplingPlan {
     const c = this.config;

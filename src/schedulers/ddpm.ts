@@ -8,23 +8,17 @@
  *   var   = (1−ᾱ_t')/(1−ᾱ_t) · β'_t   (fixed_small, floored at 1e-20)   or   β'_t   (fixed_large)
  */
 import type { Rng } from '../core/rng.ts';
-import type { SchedulerConfig } from './config.ts';
-import { NoiseSchedule } from './noise-schedule.ts';
 import { AlphaPlan, checkNumSteps, checkTimestepsInRange, img2imgStart, type StepUpdate } from './plan-base.ts';
 import { x0FromVp } from './prediction.ts';
-import type { SamplingPlan, Scheduler, StepState } from './scheduler.ts';
+import type { SamplingPlan, StepState } from './scheduler.ts';
+import { SchedulerBase } from './scheduler-base.ts';
 import { clamped, weightedSum } from './tensor-math.ts';
 
 const f32 = Math.fround;
 import { spacedTimesteps } from './timesteps.ts';
 
-export class DdpmScheduler implements Scheduler {
+export class DdpmScheduler extends SchedulerBase {
   readonly name = 'DDPMScheduler';
-  readonly schedule: NoiseSchedule;
-
-  constructor(readonly config: Readonly<Required<SchedulerConfig>>) {
-    this.schedule = NoiseSchedule.fromConfig(config);
-  }
 
   plan(numSteps: number, strength = 1): SamplingPlan {
     const c = this.config;

@@ -12,22 +12,16 @@
  * Warm-up uses lower orders; `lower_order_final` lowers them again on the last steps when there are
  * fewer than 15, and the last step is always first order when the final σ is 0 (as diffusers).
  */
-import type { SchedulerConfig } from './config.ts';
-import { NoiseSchedule } from './noise-schedule.ts';
 import { BasePlan, checkNumSteps, checkTimestepsInRange, img2imgStart, type StepUpdate } from './plan-base.ts';
 import { vpFromSigma, x0FromVp } from './prediction.ts';
-import type { SamplingPlan, Scheduler, StepState } from './scheduler.ts';
+import type { SamplingPlan, StepState } from './scheduler.ts';
+import { SchedulerBase } from './scheduler-base.ts';
 import { finalSigma, karrasSigmas } from './sigmas.ts';
 import { weightedSum } from './tensor-math.ts';
 import { dpmSpacedTimesteps, roundHalfEven } from './timesteps.ts';
 
-export class DpmSolverMultistepScheduler implements Scheduler {
+export class DpmSolverMultistepScheduler extends SchedulerBase {
   readonly name = 'DPMSolverMultistepScheduler';
-  readonly schedule: NoiseSchedule;
-
-  constructor(readonly config: Readonly<Required<SchedulerConfig>>) {
-    this.schedule = NoiseSchedule.fromConfig(config);
-  }
 
   plan(numSteps: number, strength = 1): SamplingPlan {
     const c = this.config;

@@ -10,21 +10,15 @@
  * It also accepts prediction_type "sample", which diffusers leaves unimplemented.
  */
 import type { Rng } from '../core/rng.ts';
-import type { SchedulerConfig } from './config.ts';
 import { SigmaPlan } from './euler.ts';
-import { NoiseSchedule } from './noise-schedule.ts';
 import { checkNumSteps, img2imgStart } from './plan-base.ts';
-import type { SamplingPlan, Scheduler } from './scheduler.ts';
+import type { SamplingPlan } from './scheduler.ts';
+import { SchedulerBase } from './scheduler-base.ts';
 import { eulerInitNoiseSigma, eulerSigmaSchedule } from './sigmas.ts';
 import { weightedSum } from './tensor-math.ts';
 
-export class EulerAncestralScheduler implements Scheduler {
+export class EulerAncestralScheduler extends SchedulerBase {
   readonly name = 'EulerAncestralDiscreteScheduler';
-  readonly schedule: NoiseSchedule;
-
-  constructor(readonly config: Readonly<Required<SchedulerConfig>>) {
-    this.schedule = NoiseSchedule.fromConfig(config);
-  }
 
   plan(numSteps: number, strength = 1): SamplingPlan {
     const c = this.config;

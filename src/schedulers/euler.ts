@@ -8,20 +8,15 @@
  */
 import type { Rng } from '../core/rng.ts';
 import type { SchedulerConfig } from './config.ts';
-import { NoiseSchedule } from './noise-schedule.ts';
 import { BasePlan, checkNumSteps, img2imgStart, type StepUpdate } from './plan-base.ts';
 import { x0FromSigma } from './prediction.ts';
-import type { SamplingPlan, Scheduler, StepState } from './scheduler.ts';
+import type { SamplingPlan, StepState } from './scheduler.ts';
+import { SchedulerBase } from './scheduler-base.ts';
 import { eulerInitNoiseSigma, eulerSigmaSchedule, finalSigma } from './sigmas.ts';
 import { scaled, weightedSum } from './tensor-math.ts';
 
-export class EulerScheduler implements Scheduler {
+export class EulerScheduler extends SchedulerBase {
   readonly name = 'EulerDiscreteScheduler';
-  readonly schedule: NoiseSchedule;
-
-  constructor(readonly config: Readonly<Required<SchedulerConfig>>) {
-    this.schedule = NoiseSchedule.fromConfig(config);
-  }
 
   plan(numSteps: number, strength = 1): SamplingPlan {
     const c = this.config;

@@ -15,26 +15,25 @@
 import { InputError } from '../core/errors.ts';
 import type { Rng } from '../core/rng.ts';
 import type { SchedulerConfig } from './config.ts';
-import { NoiseSchedule } from './noise-schedule.ts';
 import { AlphaPlan, checkNumSteps, checkStrength, type StepUpdate } from './plan-base.ts';
 import { x0FromVp } from './prediction.ts';
-import type { SamplingPlan, Scheduler, StepState } from './scheduler.ts';
+import type { SamplingPlan, StepState } from './scheduler.ts';
+import { SchedulerBase } from './scheduler-base.ts';
 import { clamped, weightedSum } from './tensor-math.ts';
 import { linspace } from './timesteps.ts';
 
 const SIGMA_DATA = 0.5;
 
-export class LcmScheduler implements Scheduler {
+export class LcmScheduler extends SchedulerBase {
   readonly name = 'LCMScheduler';
-  readonly schedule: NoiseSchedule;
 
-  constructor(readonly config: Readonly<Required<SchedulerConfig>>) {
+  constructor(config: Readonly<Required<SchedulerConfig>>) {
+    super(config);
     if (config.original_inference_steps > config.num_train_timesteps) {
       throw new InputError(
         `${this.name}: original_inference_steps ${config.original_inference_steps} exceeds num_train_timesteps ${config.num_train_timesteps}`,
       );
     }
-    this.schedule = NoiseSchedule.fromConfig(config);
   }
 
   plan(numSteps: number, strength = 1): SamplingPlan {

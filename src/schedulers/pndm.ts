@@ -17,23 +17,22 @@
  */
 import { InputError } from '../core/errors.ts';
 import type { SchedulerConfig } from './config.ts';
-import { NoiseSchedule } from './noise-schedule.ts';
 import { AlphaPlan, checkNumSteps, checkTimestepsInRange, img2imgStart, type StepUpdate } from './plan-base.ts';
-import type { SamplingPlan, Scheduler, StepState } from './scheduler.ts';
+import type { SamplingPlan, StepState } from './scheduler.ts';
+import { SchedulerBase } from './scheduler-base.ts';
 import { weightedSum } from './tensor-math.ts';
 import { spacedTimesteps } from './timesteps.ts';
 
-export class PndmScheduler implements Scheduler {
+export class PndmScheduler extends SchedulerBase {
   readonly name = 'PNDMScheduler';
-  readonly schedule: NoiseSchedule;
 
-  constructor(readonly config: Readonly<Required<SchedulerConfig>>) {
+  constructor(config: Readonly<Required<SchedulerConfig>>) {
+    super(config);
     if (config.prediction_type === 'sample') {
       throw new InputError(
         `${this.name}: prediction_type "sample" is not supported by PNDM; expected epsilon or v_prediction (use DDIM for sample-predicting models)`,
       );
     }
-    this.schedule = NoiseSchedule.fromConfig(config);
   }
 
   plan(numSteps: number, strength = 1): SamplingPlan {
