@@ -86,8 +86,19 @@ export { trainLoop, type TrainLoopOptions, type TrainLoopResult } from './train/
 /** Drops a loss-line file's lines past a resumed checkpoint's step (what trainLoop's `history` option does). */
 export { keepHistoryUpTo } from './train/history-file.ts';
 export { trainXor } from './train/xor-demo.ts';
-/** An exclusive lock on a training run folder: one leg trains it at a time (stale locks of dead pids are taken over). */
-export { acquireRunLock, readRunLock, RunLockedError, RUN_LOCK_FILE, RUN_LOCK_WAIT_MS, type RunLock, type RunLockHolder } from './train/run-lock.ts';
+/** An exclusive lock on a training run folder: one leg trains it at a time (stale locks are taken over: a dead pid on this host, a heartbeat over 10 min old from another). */
+export {
+  acquireRunLock,
+  readRunLock,
+  RunLockedError,
+  RUN_LOCK_FILE,
+  RUN_LOCK_HEARTBEAT_MS,
+  RUN_LOCK_STALE_MS,
+  RUN_LOCK_WAIT_MS,
+  type RunLock,
+  type RunLockHolder,
+  type RunLockOptions,
+} from './train/run-lock.ts';
 export { readSafetensors, writeSafetensors, type SafetensorsFile } from './weights/safetensors.ts';
 
 // Data sets, training the default model, evaluation.

@@ -5,11 +5,19 @@
  * the leg takes the lock before it reads the checkpoint and holds it until its process exits.
  *
  * The lock is a file `<run>/.train.lock` created with 'wx' (atomic: exactly one creator wins) holding the
- * holder's host, pid and start time. A lock whose holder pid is not alive on this host is stale (a killed
- * leg cannot clean up) and is taken over; a live holder is waited for, up to a bound, then a clear error.
+ * holder's host, pid and start time. A stale lock (its leg was killed and could not clean up) is taken over;
+ * a live holder is waited for, up to a bound, then a clear error naming the holder's pid and host.
+ *
+ * When is a lock stale?
+ * - Held on this host: when its pid is not alive (exact; a leg blocked in a long computation stays live).
+ * - Held on another host (a render farm sharing the runs folder): its pid cannot be checked from here, so the
+ *   holder beats a heartbeat instead, touching the lock file's mtime every RUN_LOCK_HEARTBEAT_MS; the lock
+ *   is stale once its mtime is older than RUN_LOCK_STALE_MS (10 min: 20 missed beats, far beyond any pause
+ *   of a live leg's event loop, and beyond clock differences between hosts kept by NTP). A lock of another
+ *   host that is not that old yet is waited for, and the error names that host.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { GessoError } from '../core/errors.ts';
@@ -17,6 +25,10 @@ import { GessoError } from '../core/errors.ts';
 export const RUN_LOCK_FILE = '.train.lock';
 /** How long a leg waits for the run's previous leg to let go, by default. */
 export const RUN_LOCK_WAIT_MS = 120_000;
+/** How often a holder touches its lock file to show it is alive (for legs on other hosts). */
+export const RUN_LOCK_HEARTBEAT_MS = 30_000;
+/** A lock of another host whose heartbeat is older than this is stale. */
+export const RUN_LOCK_STALE_MS = 10 * 60_000;
 const POLL_MS = 200;
 /** A takeover marker older than this was left by a process that died mid-takeover. */
 const TAKEOVER_STALE_MS = 10_000;
@@ -45,8 +57,12 @@ export class RunLockedError extends GessoError {
     waitedMs: number,
   ) {
     const who = holder ? `pid ${holder.pid} on ${holder.host}, since ${new Date(holder.startedAt).toISOString()}` : 'an unknown holder';
+    const elsewhere =
+      holder && holder.host !== hostname()
+        ? `; a lock of another host is taken over once its heartbeat is ${RUN_LOCK_STALE_MS / 60_000} min old (that host's leg died)`
+        : '';
     super(
-      `training run folder ${runDir} is locked by another training leg (${who}); waited ${Math.round(waitedMs / 1000)} s for it to end. Stop that leg, or remove ${join(runDir, RUN_LOCK_FILE)} if no such process exists`,
+      `training run folder ${runDir} is locked by another training leg (${who}); waited ${Math.round(waitedMs / 1000)} s for it to end${elsewhere}. Stop that leg, or remove ${join(runDir, RUN_LOCK_FILE)} if no such process exists`,
     );
     this.name = 'RunLockedError';
   }
@@ -72,9 +88,14 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-/** Only a holder on this host can be checked; one elsewhere is taken to be alive. */
-function isStale(holder: RunLockHolder): boolean {
-  return holder.host === hostname() && !pidAlive(holder.pid);
+/** See the file's comment: a dead pid on this host, or a heartbeat older than `staleMs` from another host. */
+function isStale(runDir: string, holder: RunLockHolder, staleMs: number): boolean {
+  if (holder.host === hostname()) return !pidAlive(holder.pid);
+  try {
+    return Date.now() - statSync(join(runDir, RUN_LOCK_FILE)).mtimeMs > staleMs;
+  } catch {
+    return false; // gone meanwhile: the next try creates it
+  }
 }
 
 /** Creates the lock file if none exists; false when another holder has it. */
@@ -98,7 +119,7 @@ function tryCreate(path: string, holder: RunLockHolder): boolean {
  * Removes a stale lock. The takeover marker (itself 'wx') lets one process at a time judge and remove it,
  * so a lock just created by a faster taker is never removed by a slower one that saw the stale one.
  */
-function takeOverStale(runDir: string): void {
+function takeOverStale(runDir: string, staleMs: number): void {
   const marker = join(runDir, `${RUN_LOCK_FILE}.takeover`);
   try {
     closeSync(openSync(marker, 'wx'));
@@ -113,41 +134,63 @@ function takeOverStale(runDir: string): void {
   }
   try {
     const holder = readRunLock(runDir);
-    if (holder && isStale(holder)) unlinkSync(join(runDir, RUN_LOCK_FILE));
+    if (holder && isStale(runDir, holder, staleMs)) unlinkSync(join(runDir, RUN_LOCK_FILE));
   } finally {
     unlinkSync(marker);
   }
 }
 
+export interface RunLockOptions {
+  /** How long to wait for a live holder (default RUN_LOCK_WAIT_MS). */
+  waitMs?: number;
+  /** Age of another host's heartbeat after which its lock is stale (default RUN_LOCK_STALE_MS). */
+  staleMs?: number;
+  /** How often this holder beats its heartbeat (default RUN_LOCK_HEARTBEAT_MS). */
+  heartbeatMs?: number;
+}
+
 /**
  * Takes the run folder's lock, waiting up to `waitMs` for a live holder to let go; throws RunLockedError
- * when it does not. The lock is also released when the process exits normally or on SIGTERM/SIGINT;
- * a SIGKILLed holder leaves it behind, stale, for the next leg to take over.
+ * when it does not. While held, the lock file's mtime is refreshed every `heartbeatMs`. The lock is also
+ * released when the process exits normally or on SIGTERM/SIGINT; a SIGKILLed holder leaves it behind,
+ * stale, for the next leg to take over.
  */
-export async function acquireRunLock(runDir: string, options: { waitMs?: number } = {}): Promise<RunLock> {
+export async function acquireRunLock(runDir: string, options: RunLockOptions = {}): Promise<RunLock> {
   const waitMs = options.waitMs ?? RUN_LOCK_WAIT_MS;
+  const staleMs = options.staleMs ?? RUN_LOCK_STALE_MS;
   const path = join(runDir, RUN_LOCK_FILE);
   const holder: RunLockHolder = { host: hostname(), pid: process.pid, startedAt: Date.now(), token: randomBytes(8).toString('hex') };
   const started = performance.now();
   for (;;) {
     if (tryCreate(path, holder)) break;
     const current = readRunLock(runDir);
-    if (current && isStale(current)) {
-      takeOverStale(runDir);
+    if (current && isStale(runDir, current, staleMs)) {
+      takeOverStale(runDir, staleMs);
       continue;
     }
     const waited = performance.now() - started;
     if (waited >= waitMs) throw new RunLockedError(runDir, current, waited);
     await new Promise((r) => setTimeout(r, Math.min(POLL_MS, waitMs - waited)));
   }
-  return holdLock(runDir, path, holder);
+  return holdLock(runDir, path, holder, options.heartbeatMs ?? RUN_LOCK_HEARTBEAT_MS);
 }
 
-function holdLock(runDir: string, path: string, holder: RunLockHolder): RunLock {
+function holdLock(runDir: string, path: string, holder: RunLockHolder, heartbeatMs: number): RunLock {
   let held = true;
+  const heartbeat = setInterval(() => {
+    try {
+      if (readRunLock(runDir)?.token !== holder.token) return; // taken over: not ours to touch
+      const now = new Date();
+      utimesSync(path, now, now);
+    } catch {
+      // removed meanwhile; the next beat looks again
+    }
+  }, heartbeatMs);
+  heartbeat.unref(); // the heartbeat alone never keeps a process alive
   const release = (): void => {
     if (!held) return;
     held = false;
+    clearInterval(heartbeat);
     process.off('exit', release);
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
