@@ -4,13 +4,13 @@
  * `pageHeight`) plus the PNG frame sequence. Every file is written atomically.
  */
 import { join } from 'node:path';
-import { rename, writeFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { InputError } from '../core/errors.ts';
 import { batchToGrid } from '../image/grid.ts';
 import { readImageInfo } from '../image/read-info.ts';
 import { embedAnimationMetadata } from '../image/animation-metadata.ts';
 import { writeImageFile, type ImageMetadata } from '../image/write-image.ts';
+import { writeFileAtomic } from '../weights/file-io.ts';
 import { cachedSha256File } from '../weights/hash.ts';
 import { checkSpec, EXPLORE_RECIPE_FORMAT, EXPLORE_RECIPE_VERSION, type ExploreRecipe, type LatentSpec } from './gan-explore.ts';
 import type { GanModel } from './gan-model.ts';
@@ -124,9 +124,7 @@ export async function writeRgbAnimation(
   else if (/\.gif$/i.test(path)) format = 'gif';
   else throw new InputError(`animation ${JSON.stringify(path)}: expected a .webp or .gif file name`);
   const bytes = await encodeRgbAnimation(format, frames, width, height, options);
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, bytes);
-  await rename(tmp, path);
+  writeFileAtomic(path, bytes);
 }
 
 /** The bytes of a looping WebP or GIF of (H, W, 3) RGB byte frames, magnified `scale` times (nearest neighbour). */
