@@ -6,6 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { gradients } from '../../src/autodiff/grad.ts';
 import { InputError } from '../../src/core/errors.ts';
 import { Rng } from '../../src/core/rng.ts';
@@ -16,6 +17,7 @@ import { dnnlConv2d, dnnlStatus, releaseDnnlConvs, setDnnlThreads } from '../../
 import { type DnnlConvGeometry, resolveConvGeometry } from '../../src/runtime/dnnl/conv2d.ts';
 import { Session } from '../../src/runtime/session.ts';
 
+const ompWaitPolicyBefore = process.env.OMP_WAIT_POLICY;
 const status = dnnlStatus();
 const skip = status.available ? false : `oneDNN not available: ${status.reason}`;
 if (skip !== false) console.log(`# skipping oneDNN tests: ${skip}`);
@@ -221,4 +223,29 @@ test('oneDNN conv refuses arrays of the wrong size or a missing bias, naming wha
   } finally {
     releaseDnnlConvs();
   }
+});
+
+test('loading oneDNN leaves OMP_WAIT_POLICY as it found it (child processes do not inherit passive)', { skip }, () => {
+  assert.equal(process.env.OMP_WAIT_POLICY, ompWaitPolicyBefore);
+});
+
+test('a process that ran oneDNN on 2 spinning OpenMP threads exits cleanly (libraries stay mapped until exit)', { skip }, () => {
+  const backend = new URL('../../src/runtime/dnnl/backend.ts', import.meta.url).href;
+  const script = `
+    const { dnnlConv2d, setDnnlThreads } = await import(${JSON.stringify(backend)});
+    setDnnlThreads(2);
+    const conv = dnnlConv2d({ batch: 4, inChannels: 32, height: 32, width: 32, outChannels: 32, kernel: [3, 3], padding: [1, 1, 1, 1] });
+    const x = new Float32Array(4 * 32 * 32 * 32).fill(0.5);
+    const w = new Float32Array(32 * 32 * 9).fill(0.1);
+    for (let i = 0; i < 3; i++) conv.backwardWeights(x, conv.forward(x, w));
+    console.log('done');
+  `;
+  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    env: { ...process.env, OMP_WAIT_POLICY: 'active' },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  assert.equal(child.signal, null, `child died by ${child.signal}: ${child.stderr}`);
+  assert.equal(child.status, 0, child.stderr);
+  assert.equal(child.stdout.trim(), 'done');
 });

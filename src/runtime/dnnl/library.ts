@@ -181,7 +181,7 @@ function load(path: string): DnnlAvailability {
   }
   let lib: ReturnType<Koffi['load']>;
   try {
-    lib = koffi.load(path);
+    lib = withPassiveOpenMpWait(() => koffi.load(path));
   } catch (err) {
     return { available: false, reason: `oneDNN (${path}) could not be loaded (${firstLine(err)}); on Debian or Ubuntu: apt-get install libdnnl2` };
   }
@@ -240,7 +240,14 @@ function load(path: string): DnnlAvailability {
 
   // Debian's libdnnl2 is built with DNNL_CPU_RUNTIME=OMP (dnnl_config.h), so its threads are libgomp's.
   const setNumThreads = koffi.load('libgomp.so.1').func('void omp_set_num_threads(int n)') as (n: number) => void;
-  const strlen = koffi.load('libc.so.6').func('size_t strlen(const void *s)') as (p: Pointer) => number | bigint;
+  const libc = koffi.load('libc.so.6');
+  const strlen = libc.func('size_t strlen(const void *s)') as (p: Pointer) => number | bigint;
+  // Keep both libraries mapped until the process is gone: koffi closes them while Node exits, and an
+  // OpenMP thread still spinning in libgomp then jumps into unmapped code (a segfault at exit, seen
+  // with OMP_WAIT_POLICY=active). dlopen with RTLD_NOW | RTLD_NODELETE marks the loaded objects.
+  const dlopen = libc.func('void *dlopen(const char *file, int mode)') as (file: string, mode: number) => Pointer;
+  for (const file of [path, 'libgomp.so.1'])
+    if (dlopen(file, 0x2 | 0x1000) === null) throw new InternalError(`dlopen(${file}, RTLD_NODELETE) failed after koffi loaded it`);
   const library: DnnlLibrary = {
     fn,
     engine: engine[0] ?? null,
@@ -252,6 +259,23 @@ function load(path: string): DnnlAvailability {
     view: (p, bytes) => koffi.view(p, bytes),
   };
   return { available: true, library };
+}
+
+/**
+ * Runs `load` with OMP_WAIT_POLICY=passive unless the user set it: libgomp reads it once, when oneDNN
+ * loads it. Waiting OpenMP threads then sleep instead of spinning. On the 2-core machine, busy with
+ * other jobs, fwd + dX + dW of the 64→64 3×3 conv on 8×64×64 at 2 threads took 124–144 ms wall and
+ * 86–110 CPU-ms with spinning, 76–96 ms and 46–50 CPU-ms without (1 thread: no difference, 45–52
+ * CPU-ms). The variable is removed again so child processes (e.g. a PyTorch peer) do not inherit it.
+ */
+function withPassiveOpenMpWait<T>(load: () => T): T {
+  if (process.env.OMP_WAIT_POLICY !== undefined) return load();
+  process.env.OMP_WAIT_POLICY = 'passive';
+  try {
+    return load();
+  } finally {
+    delete process.env.OMP_WAIT_POLICY;
+  }
 }
 
 /** Throws when a oneDNN call did not return dnnl_success; names the call and the status. */
