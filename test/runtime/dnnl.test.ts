@@ -253,3 +253,22 @@ test('a process that ran oneDNN on 2 spinning OpenMP threads exits cleanly (libr
   assert.equal(child.status, 0, child.stderr);
   assert.equal(child.stdout.trim(), 'done');
 });
+
+test('arrays that view part of a larger buffer are read and written at their own offset', { skip }, () => {
+  const geo: DnnlConvGeometry = { batch: 2, inChannels: 8, height: 7, width: 7, outChannels: 8, kernel: [3, 3], padding: [1, 1, 1, 1] };
+  const { x, w, dy } = randomInputs(geo, 21);
+  const dnnl = dnnlConv2d(geo);
+  try {
+    const expected = dnnl.forward(x, w);
+    const pool = new Float32Array(3 * x.length + 7).fill(Number.NaN);
+    const xView = pool.subarray(5, 5 + x.length);
+    xView.set(x);
+    const yView = pool.subarray(5 + x.length + 1, 5 + 2 * x.length + 1);
+    dnnl.forward(xView, w, null, yView);
+    assert.deepEqual(yView, expected);
+    assert.ok(Number.isNaN(pool[4] as number) && Number.isNaN(pool[5 + x.length] as number), 'wrote outside its view');
+    assert.deepEqual(dnnl.backwardWeights(xView, dy).dw, dnnl.backwardWeights(x, dy).dw);
+  } finally {
+    releaseDnnlConvs();
+  }
+});
