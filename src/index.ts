@@ -81,6 +81,14 @@ export { Session } from './runtime/session.ts';
 export { WorkerSession } from './runtime/worker-session.ts';
 export type { Runner, RunOptions, SessionOptions, ValueInfo } from './runtime/runner.ts';
 export { tensor, type DType, type HostTensor } from './runtime/tensor.ts';
+/**
+ * The optional oneDNN convolution backend (Debian's libdnnl2 through the npm package koffi): `dnnlStatus()`
+ * says whether it is available here (and why not); `dnnlConv2d(geometry)` gives a cached convolution with
+ * `forward`, `backwardData` and `backwardWeights` on float32 NCHW arrays. Experimental (issue 9): gesso's
+ * training steps do not use it yet.
+ */
+export { dnnlConv2d, dnnlStatus, releaseDnnlConvs, setDnnlThreads, type DnnlStatus } from './runtime/dnnl/backend.ts';
+export type { DnnlConv2d, DnnlConvGeometry, DnnlConvOptions, DnnlConvPass } from './runtime/dnnl/conv2d.ts';
 export { TrainSession, TrainingDivergedError } from './train/train-session.ts';
 export { trainLoop, type TrainLoopOptions, type TrainLoopResult } from './train/loop.ts';
 /** Drops a loss-line file's lines past a resumed checkpoint's step (what trainLoop's `history` option does). */

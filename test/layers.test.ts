@@ -34,3 +34,15 @@ test('an upward import, onnxruntime-node outside runtime/ and an unknown folder 
   assert.match(problems.join('\n'), /imports onnxruntime-node, which only src\/runtime\/ may import/);
   assert.match(problems.join('\n'), /folder src\/mystery\/ has no layer/);
 });
+
+test('koffi (the optional oneDNN binding) may be loaded only in runtime/dnnl/, by import or require', () => {
+  const root = tree({
+    'runtime/dnnl/library.ts': "const require = createRequire(import.meta.url);\nconst koffi = require('koffi');\n",
+    'runtime/session.ts': "const koffi = require('koffi');\n",
+    'train/loop.ts': "import koffi from 'koffi';\n",
+  });
+  const problems = check(root);
+  assert.equal(problems.length, 2, problems.join('\n'));
+  assert.match(problems.join('\n'), /runtime\/session\.ts: imports koffi, which only src\/runtime\/dnnl\/ may import/);
+  assert.match(problems.join('\n'), /train\/loop\.ts: imports koffi, which only src\/runtime\/dnnl\/ may import/);
+});

@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """PyTorch CPU peer of the per-pass table of `npm run bench:engine`.
 
-Usage: torch_passes.py CASES_JSON [REPS] [THREADS]. Reads the cases of bench/lib/pass-cases.ts as
+Usage: torch_passes.py CASES_JSON [REPS] [THREADS] [CONFIGS]. CONFIGS is a comma list of fp32, bf16
+(default both). Reads the cases of bench/lib/pass-cases.ts as
 JSON and times, for each conv case, the
 forward (F.conv2d), dX and dW (aten.convolution_backward with one output mask each: the kernels
 autograd calls), and for each layer case forward + backward of the layer given the output gradient.
 Each case runs in fp32 and with bf16 autocast (conv passes: bf16 operands, as autocast would give them).
-Prints ONE JSON line: {"peer": "torch", "threads": N, "rows": [{"case", "pass", "config", "wallMs", "cpuMs"}]}
+Prints ONE JSON line: {"peer": "torch", "threads": N, "mkldnn": bool, "rows": [{"case", "pass", "config", "wallMs", "cpuMs"}]}
 (medians; CPU time is the steadier measure on a shared machine).
 """
 import json
@@ -19,6 +20,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 THREADS = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+CONFIGS = sys.argv[4].split(",") if len(sys.argv) > 4 else ["fp32", "bf16"]
 torch.set_num_threads(THREADS)
 EPS = 1e-5
 
@@ -119,12 +121,14 @@ def main():
     for c in cases:
         print(f"torch: {c['id']}", file=sys.stderr)
         for config, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
+            if config not in CONFIGS:
+                continue
             if c["kind"] == "conv":
                 for name, fn in conv_fns(c, dtype).items():
                     rows.append({"case": c["id"], "pass": name, "config": config, **timed(fn, reps)})
             else:
                 rows.append({"case": c["id"], "pass": "fwd+bwd", "config": config, **timed(layer_fn(c, dtype == torch.bfloat16), reps)})
-    print(json.dumps({"peer": "torch", "threads": torch.get_num_threads(), "torch": torch.__version__, "rows": rows}))
+    print(json.dumps({"peer": "torch", "threads": torch.get_num_threads(), "mkldnn": torch.backends.mkldnn.is_available(), "torch": torch.__version__, "rows": rows}))
 
 
 if __name__ == "__main__":
