@@ -78,7 +78,9 @@ export async function adainTransfer(
   // Pixel statistics for outputColor 'style': the styles' mix, then blended with the content's own by alpha.
   const pixelMean = new Float32Array(3);
   const pixelStd = new Float32Array(3);
-  const addWeighted = (to: Float32Array, from: Float32Array, w: number): void => from.forEach((v, k) => void (to[k]! += v * w));
+  const addWeighted = (to: Float32Array, from: Float32Array, w: number): void => {
+    for (let k = 0; k < from.length; k++) to[k]! += (from[k] as number) * w;
+  };
   const total = styles.reduce((s, x) => s + x.weight, 0);
   for (const s of styles) {
     const size = fitSize(s.image.width, s.image.height, Math.max(content.width, content.height));
