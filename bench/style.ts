@@ -207,5 +207,6 @@ ${rows.join('\n')}
 `;
 }
 
-if (!flags['no-write']) writeSection('BENCHMARKS.md', 'style', body);
+if (flags['no-write']) console.error(body);
+else writeSection('BENCHMARKS.md', 'style', body);
 console.log(JSON.stringify(json));
