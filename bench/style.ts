@@ -46,6 +46,8 @@ const OP_ROLE: Record<string, string> = {
   Mul: 'elementwise: instance norm, Adam, ReLU masks',
   Add: 'elementwise: residuals, adjoints, Adam',
   Sub: 'elementwise: instance norm, Adam',
+  Where: 'backward of ReLU6 (MobileNetV2): gradient masks',
+  FusedConv: 'a forward convolution ORT fused with its activation',
   Div: 'elementwise: instance norm, Adam',
   ReduceSum: 'bias and norm gradients; dW batch chunks',
   ReduceMean: 'instance norm statistics, losses',
@@ -213,13 +215,13 @@ ${
   warning
     ? `This run was busy. The training step is the workload closest to PyTorch; on a quieter machine (load average 2.1–2.4,
 2026-12-01 22:17 UTC) it measured **0.78×** (gesso 1,184 ms, PyTorch 920 ms), below the target. Under heavier load
-PyTorch's spinning threads lose more than gesso's and the ratio rises (busy runs have given 1.5–2.5×): trust the quiet figure.
+PyTorch's spinning threads lose more than gesso's and the ratio rises (busy runs have given 1.5–2.8×): trust the quiet figure.
 `
     : ''
 }
 The step trains convolutions: forward, input gradients (dX) and weight gradients (dW) through the style network
 and through the MobileNetV2 encoder of the perceptual losses. Per op type, from onnxruntime's profiler in this run
-(${rounds.rounds} steps at ${THREADS} threads; kernel ms per step, ${total.toFixed(0)} in all, so the profiled steps ran slower than the timed ones; types under 2% left out):
+(${rounds.rounds} steps at ${THREADS} threads; kernel ms per step, ${total.toFixed(0)} in all; wall time per node, so a preempted node is charged the wait; types under 2% left out):
 
 | op type | nodes | ms | share | what gesso's autodiff uses it for in this step |
 | --- | ---: | ---: | ---: | --- |
@@ -227,8 +229,8 @@ ${rows.join('\n')}
 
 - **Convolution backward kernels.** dW as per-tap Slice + (Fused)MatMul takes ${share(['FusedMatMul', 'MatMul', 'Slice', 'Concat'])} of the
   kernel time; the convolutions themselves (forward and dX: Conv, FusedConv, NchwcConv, ConvTranspose, reorders)
-  ${share(['Conv', 'FusedConv', 'NchwcConv', 'ConvTranspose', 'ReorderInput', 'ReorderOutput'])}. ORT has no convolution-backward kernels in its CPU build, so gesso writes dW as im2col-style
-  products and stride-2 dX as ConvTranspose; PyTorch runs oneDNN's direct kernels for all three passes. Per core
+  ${share(['Conv', 'FusedConv', 'NchwcConv', 'ConvTranspose', 'ReorderInput', 'ReorderOutput'])}. onnxruntime-node has no convolution-backward kernels (ORT's training kernels are not in the npm
+  build), so gesso writes dW as im2col-style products and stride-2 dX as ConvTranspose; PyTorch runs oneDNN's direct kernels for all three passes. Per core
   (DESIGN.md §1, 64→64 3×3, batch 8, 64²): dW 34.5–40.2 ms against PyTorch's 28.6; dX 32.9 ms as ConvTranspose
   against 23.5. With constant weights on ORT's blocked kernels the inference workloads above run
   ${Math.min(...inference).toFixed(2)}–${Math.max(...inference).toFixed(2)}× PyTorch; the training step does not get there.
