@@ -46,7 +46,7 @@ const OP_ROLE: Record<string, string> = {
   Mul: 'elementwise: instance norm, Adam, ReLU masks',
   Add: 'elementwise: residuals, adjoints, Adam',
   Sub: 'elementwise: instance norm, Adam',
-  Where: 'backward of ReLU6 (MobileNetV2): gradient masks',
+  Where: 'backward of ReLU and ReLU6 (Clip): gradient masks',
   FusedConv: 'a forward convolution ORT fused with its activation',
   Div: 'elementwise: instance norm, Adam',
   ReduceSum: 'bias and norm gradients; dW batch chunks',
