@@ -149,7 +149,9 @@ function buildLayer(layer: KerasLayer, xs: Tensor[], w: WeightGetter, source: st
       const [sh, sw] = Array.isArray(c['size']) ? (c['size'] as number[]) : [Number(c['size']), Number(c['size'])];
       const mode = String(c['interpolation'] ?? 'nearest');
       if (sh !== sw || !Number.isInteger(sh) || (sh as number) < 1 || mode !== 'nearest')
-        throw new InputError(`${source}: layer "${layer.name}": UpSampling2D size ${JSON.stringify(c['size'])} ${mode} is not supported (equal integer sizes, nearest)`);
+        throw new InputError(
+          `${source}: layer "${layer.name}": UpSampling2D size ${JSON.stringify(c['size'])} ${mode} is not supported (equal integer sizes, nearest)`,
+        );
       return op.resize(x, sh as number, 'nearest'); // (N, C, H·s, W·s)
     }
     case 'GlobalAveragePooling2D':
