@@ -68,8 +68,8 @@ export async function trainAdainDecoder(o: TrainAdainOptions): Promise<void> {
   const st = channelStats(target);
   const t = adaptiveInstanceNorm(fc, st.mean, st.std);
   const decoded = buildDecoder(g, t, config, new Rng(seed)); // (B, 3, S, S)
-  const pixelStats = channelStats(s);
-  const out = config.outputColor === 'style' ? matchColorStats(decoded, pixelStats.mean, pixelStats.std) : decoded;
+  const matchTo = config.outputColor === 'style' ? channelStats(s) : null; // the style images' pixel statistics
+  const out = matchTo ? matchColorStats(decoded, matchTo.mean, matchTo.std) : decoded;
   const fo: Record<string, Tensor> = { ...encoder.features(g, out, encLayers), [PIXELS]: out };
   const contentLoss = relMse(fo[config.layer] as Tensor, t);
   let styleLoss: Tensor | null = null;
