@@ -3,7 +3,7 @@
  * Data: scripts/style-data.ts (run it first). Resumes from .cache/train-adain/checkpoint.safetensors.
  */
 import { parseArgs } from 'node:util';
-import { ADAIN_DEFAULT, ADAIN_EIGHTH } from '../src/style/adain.ts';
+import { ADAIN_DEFAULT, ADAIN_EIGHTH, ADAIN_QUARTER } from '../src/style/adain.ts';
 import { defaultEncoder } from '../src/style/encoder.ts';
 import { exportAdainCheckpoint, TRAIN_ADAIN_DEFAULTS, trainAdainDecoder } from '../src/style/train-adain.ts';
 
@@ -17,14 +17,16 @@ const { values } = parseArgs({
     lr: { type: 'string' },
     init: { type: 'string' },
     'style-weight': { type: 'string' },
-    // 'eighth': the replaced first decoder (AdaIN at 1/8, zero padding); default ADAIN_DEFAULT (1/4, reflect).
+    // Replaced decoders: 'eighth' (AdaIN at 1/8, zero padding), 'quarter' (1/4, reflect, no colour matching);
+    // default ADAIN_DEFAULT (1/4, reflect, output colours matched to the style).
     variant: { type: 'string' },
     'export-checkpoint': { type: 'boolean' },
   },
 });
 const data = values.data ?? '.cache/style-data';
-if (values.variant && values.variant !== 'eighth') throw new Error(`--variant ${values.variant}: expected "eighth" or none`);
-const config = values.variant === 'eighth' ? ADAIN_EIGHTH : ADAIN_DEFAULT;
+const variants = { eighth: ADAIN_EIGHTH, quarter: ADAIN_QUARTER } as const;
+if (values.variant && !(values.variant in variants)) throw new Error(`--variant ${values.variant}: expected "eighth", "quarter" or none`);
+const config = values.variant ? variants[values.variant as keyof typeof variants] : ADAIN_DEFAULT;
 if (values['export-checkpoint']) {
   // Ship the latest checkpoint of a run that was stopped before its last step.
   const run = values.run ?? '.cache/train-adain';

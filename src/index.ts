@@ -172,7 +172,16 @@ export { readTfjsModel, nsfwjsModelDir, type TfjsLayersModel, type KerasLayer, t
 export { buildTfjsLayers, SUPPORTED_LAYERS, type BuildTfjsOptions } from './tfjs/layers-graph.ts';
 export { onnxEncoder, vggLayerNames, type InputNormalisation } from './style/onnx-encoder.ts';
 export { adainTransfer, loadAdainModel, DEFAULT_ADAIN_DIR, type AdainModel } from './style/adain-model.ts';
-export { ADAIN_DEFAULT, ADAIN_EIGHTH, adaptiveInstanceNorm, buildDecoder, channelStats, type AdainConfig } from './style/adain.ts';
+export {
+  ADAIN_DEFAULT,
+  ADAIN_EIGHTH,
+  ADAIN_QUARTER,
+  adaptiveInstanceNorm,
+  buildDecoder,
+  channelStats,
+  matchColorStats,
+  type AdainConfig,
+} from './style/adain.ts';
 export { trainAdainDecoder, TRAIN_ADAIN_DEFAULTS, type TrainAdainOptions } from './style/train-adain.ts';
 export { trainFastStyle, exportFastNet, TRAIN_FAST_DEFAULTS, type TrainFastOptions } from './style/train-fast.ts';
 export { buildFastNet, FAST_NET_DEFAULT, type FastNetConfig } from './style/fast-net.ts';

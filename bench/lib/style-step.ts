@@ -10,7 +10,7 @@ import type { TrainStep } from '../../src/autodiff/train-step.ts';
 import type { HostTensor } from '../../src/runtime/tensor.ts';
 import { defaultEncoder } from '../../src/style/encoder.ts';
 import { extractFeatures } from '../../src/style/features.ts';
-import { FAST_NET_DEFAULT } from '../../src/style/fast-net.ts';
+import { FAST_NET_DEFAULT, type FastNetConfig } from '../../src/style/fast-net.ts';
 import { buildFastTrainStep } from '../../src/style/train-fast.ts';
 import { runJsonChild } from './child.ts';
 import { TORCH_UNSET_ENV, torchPython } from './peers.ts';
@@ -19,12 +19,12 @@ export const STYLE_TRAIN_WORKLOAD = 'fast_train_b4_256';
 const BATCH = 4;
 const SIZE = 256;
 
-/** The training-step graph of the fast style network and one batch of content images for it. */
-export async function fastTrainSetup(): Promise<{ g: Graph; step: TrainStep; feeds: Record<string, HostTensor> }> {
+/** The training-step graph of the fast style network (`net`, default FAST_NET_DEFAULT) and one batch of content images for it. */
+export async function fastTrainSetup(net: FastNetConfig = FAST_NET_DEFAULT): Promise<{ g: Graph; step: TrainStep; feeds: Record<string, HostTensor> }> {
   const encoder = defaultEncoder();
   const style = { data: new Rng(6).uniformArray(3 * SIZE * SIZE), width: SIZE, height: SIZE };
   const targets = (await extractFeatures(encoder, style, { grams: [...encoder.defaults.style] })).grams;
-  const { g, step } = buildFastTrainStep(encoder, targets, { batch: BATCH, size: SIZE, net: FAST_NET_DEFAULT, seed: 1, styleWeight: 30, tvWeight: 0.5 });
+  const { g, step } = buildFastTrainStep(encoder, targets, { batch: BATCH, size: SIZE, net, seed: 1, styleWeight: 30, tvWeight: 0.5 });
   const data = new Rng(7).uniformArray(BATCH * 3 * SIZE * SIZE);
   return { g, step, feeds: { content: { dtype: 'float32', dims: [BATCH, 3, SIZE, SIZE], data } } };
 }

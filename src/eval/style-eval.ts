@@ -68,9 +68,12 @@ export async function evalImages(size: number): Promise<{ contents: RgbPlanes[];
 }
 
 /** A short hash of a model file or folder's weights, so cached results never outlive the model that made them. */
+/** Cache tag of a model file, or of a model folder's config.json + decoder.safetensors (the config changes what it does). */
 function modelTag(model: string): string {
-  const file = statSync(model).isDirectory() ? join(model, 'decoder.safetensors') : model;
-  return createHash('sha256').update(readFileSync(file)).digest('hex').slice(0, 10);
+  const files = statSync(model).isDirectory() ? [join(model, 'config.json'), join(model, 'decoder.safetensors')] : [model];
+  const hash = createHash('sha256');
+  for (const f of files) hash.update(readFileSync(f));
+  return hash.digest('hex').slice(0, 10);
 }
 
 async function readCached(path: string): Promise<RgbPlanes | null> {

@@ -3,6 +3,7 @@
  * ./train-adain.ts) and stylises: style statistics are measured per style image at the AdaIN layer,
  * mixed by weight, and fed with the content to one graph (encoder -> AdaIN -> alpha blend -> decoder).
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../core/errors.ts';
@@ -12,7 +13,7 @@ import * as op from '../graph/ops/index.ts';
 import { exportOnnx } from '../graph/export.ts';
 import { Session } from '../runtime/session.ts';
 import { readSafetensors, toFloat32 } from '../weights/safetensors.ts';
-import { adaptiveInstanceNorm, buildDecoder, type AdainConfig } from './adain.ts';
+import { adaptiveInstanceNorm, buildDecoder, matchColorStats, type AdainConfig } from './adain.ts';
 import { defaultEncoder, type FeatureEncoder } from './encoder.ts';
 import { extractFeatures } from './features.ts';
 import { fitSize, resizePlanes, type RgbPlanes } from './planes.ts';
@@ -21,6 +22,8 @@ export const DEFAULT_ADAIN_DIR = 'models/gesso-adain-v1';
 
 export interface AdainModel {
   dir: string;
+  /** SHA-256 of config.json followed by decoder.safetensors: recipes name the exact decoder. */
+  sha256: string;
   config: AdainConfig & { encoder: string };
   weights: Map<string, Float32Array>;
 }
@@ -38,7 +41,8 @@ export function loadAdainModel(dir: string): AdainModel {
   if ((config as { format?: string }).format !== 'gesso-adain-v1') throw new InputError(`${cfgPath}: format is not gesso-adain-v1`);
   const file = readSafetensors(weightsPath, weightsPath);
   const weights = new Map([...file.tensors].map(([k, t]) => [k, Float32Array.from(toFloat32(t))]));
-  return { dir, config, weights };
+  const sha256 = createHash('sha256').update(readFileSync(cfgPath)).update(readFileSync(weightsPath)).digest('hex');
+  return { dir, sha256, config, weights };
 }
 
 /** Mean and std per channel of a (1, C, h, w) feature map, as (C) arrays. */
@@ -71,23 +75,38 @@ export async function adainTransfer(
   const c = config.channels;
   const mean = new Float32Array(c);
   const std = new Float32Array(c);
+  // Pixel statistics for outputColor 'style': the styles' mix, then blended with the content's own by alpha.
+  const pixelMean = new Float32Array(3);
+  const pixelStd = new Float32Array(3);
+  const addWeighted = (to: Float32Array, from: Float32Array, w: number): void => {
+    for (let k = 0; k < from.length; k++) to[k]! += (from[k] as number) * w;
+  };
   const total = styles.reduce((s, x) => s + x.weight, 0);
   for (const s of styles) {
     const size = fitSize(s.image.width, s.image.height, Math.max(content.width, content.height));
-    const f = (await extractFeatures(encoder, await resizePlanes(s.image, size.width, size.height), { features: [config.layer] })).features.get(config.layer)!;
+    const resized = await resizePlanes(s.image, size.width, size.height);
+    const f = (await extractFeatures(encoder, resized, { features: [config.layer] })).features.get(config.layer)!;
     const st = stats(f.data, c);
-    for (let k = 0; k < c; k++) {
-      mean[k]! += (st.mean[k] as number) * (s.weight / total);
-      std[k]! += (st.std[k] as number) * (s.weight / total);
-    }
+    addWeighted(mean, st.mean, s.weight / total);
+    addWeighted(std, st.std, s.weight / total);
+    const px = stats(resized.data, 3);
+    addWeighted(pixelMean, px.mean, (alpha * s.weight) / total);
+    addWeighted(pixelStd, px.std, (alpha * s.weight) / total);
   }
+  const own = stats(content.data, 3);
+  addWeighted(pixelMean, own.mean, 1 - alpha);
+  addWeighted(pixelStd, own.std, 1 - alpha);
   const { width, height } = content;
   const g = new Graph();
   const x = g.input('content', [1, 3, height, width]);
   const fc = encoder.features(g, x, [config.layer])[config.layer] as Tensor; // (1, C, H/f, W/f)
   const t = adaptiveInstanceNorm(fc, g.constant(mean, [1, c, 1, 1], 'float32', 'style_mean'), g.constant(std, [1, c, 1, 1], 'float32', 'style_std'));
   const blended = alpha >= 1 ? t : op.add(op.mul(t, alpha), op.mul(fc, 1 - alpha));
-  const y = buildDecoder(g, blended, config, new Rng(0));
+  const decoded = buildDecoder(g, blended, config, new Rng(0)); // (1, 3, H, W)
+  const y =
+    config.outputColor === 'style'
+      ? matchColorStats(decoded, g.constant(pixelMean, [1, 3, 1, 1], 'float32', 'pixel_mean'), g.constant(pixelStd, [1, 3, 1, 1], 'float32', 'pixel_std'))
+      : decoded;
   g.setValues(model.weights, { complete: true });
   const session = await Session.create(exportOnnx(g, { outputs: { [y.name]: y }, params: 'initializers' }).bytes, { name: `${model.dir} adain` });
   try {

@@ -30,6 +30,12 @@ export interface AdainConfig {
   upsample?: 'nearest' | 'smooth';
   /** Decoder convolutions' padding: 'zeros' (the default, as older model folders were trained) or 'reflect' (no dark frame at the borders). */
   padding?: 'zeros' | 'reflect';
+  /**
+   * 'style': the decoded image's colour channels are re-normalised to the style image's per-channel
+   * mean and std (AdaIN in pixel space, clipped to [0, 1]), in training and at inference, so the palette
+   * follows the style instead of the decoder's muted average. Absent: the decoder's colours as they are.
+   */
+  outputColor?: 'style';
 }
 
 const STYLE_LAYERS = ['pixels', 'Conv1_relu', 'block_1_expand_relu', 'block_3_expand_relu', 'block_6_expand_relu'];
@@ -51,9 +57,9 @@ export const ADAIN_EIGHTH: AdainConfig = {
 /**
  * AdaIN at 1/4 of the image (MobileNetV2's block_3_expand_relu, 144 channels) with a reflect-padded
  * decoder: each feature vector covers a 4×4 patch, finer than the pattern the 1/8 layer left, and no
- * dark frame at the borders. The shipped models/gesso-adain-v1 (see its model card).
+ * dark frame at the borders. Its colours came out muted (scripts/train-adain.ts --variant quarter).
  */
-export const ADAIN_DEFAULT: AdainConfig = {
+export const ADAIN_QUARTER: AdainConfig = {
   layer: 'block_3_expand_relu',
   channels: 144,
   factor: 4,
@@ -61,6 +67,9 @@ export const ADAIN_DEFAULT: AdainConfig = {
   styleLayers: STYLE_LAYERS,
   padding: 'reflect',
 };
+
+/** ADAIN_QUARTER with the output's colour statistics matched to the style's. The shipped models/gesso-adain-v1 (see its model card). */
+export const ADAIN_DEFAULT: AdainConfig = { ...ADAIN_QUARTER, outputColor: 'style' };
 
 const EPS = 1e-5;
 
@@ -76,6 +85,11 @@ export function channelStats(f: Tensor): { mean: Tensor; std: Tensor } {
 export function adaptiveInstanceNorm(content: Tensor, styleMean: Tensor, styleStd: Tensor): Tensor {
   const { mean, std } = channelStats(content);
   return op.add(op.mul(op.div(op.sub(content, mean), std), styleStd), styleMean);
+}
+
+/** (N, 3, H, W) image in [0, 1] with each colour channel moved to the given (N, 3, 1, 1) mean and std, clipped to [0, 1]. */
+export function matchColorStats(image: Tensor, mean: Tensor, std: Tensor): Tensor {
+  return op.clip(adaptiveInstanceNorm(image, mean, std), 0, 1);
 }
 
 /** Bilinear ×2 as nearest ×2 + a constant depthwise [1 2 1]⊗[1 2 1]/16 blur: (N, C, H, W) -> (N, C, 2H, 2W). */

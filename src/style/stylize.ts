@@ -152,6 +152,7 @@ export async function stylize(req: StyleRequest): Promise<StyleResult> {
     );
     Object.assign(settings, {
       model: model.dir,
+      modelSha256: model.sha256,
       encoder: model.config.encoder,
       layer: model.config.layer,
       alpha: Math.min(1, strength),

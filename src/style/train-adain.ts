@@ -16,7 +16,7 @@ import { trainLoop } from '../train/loop.ts';
 import { warmupCosine } from '../train/lr-schedule.ts';
 import { TrainSession } from '../train/train-session.ts';
 import { readSafetensors, toFloat32, writeSafetensors } from '../weights/safetensors.ts';
-import { ADAIN_DEFAULT, adaptiveInstanceNorm, buildDecoder, channelStats, type AdainConfig } from './adain.ts';
+import { ADAIN_DEFAULT, adaptiveInstanceNorm, buildDecoder, channelStats, matchColorStats, type AdainConfig } from './adain.ts';
 import { loadAdainModel } from './adain-model.ts';
 import { ContentSet } from './content-set.ts';
 import { defaultEncoder, type FeatureEncoder } from './encoder.ts';
@@ -67,7 +67,9 @@ export async function trainAdainDecoder(o: TrainAdainOptions): Promise<void> {
   const target = fs[config.layer] as Tensor;
   const st = channelStats(target);
   const t = adaptiveInstanceNorm(fc, st.mean, st.std);
-  const out = buildDecoder(g, t, config, new Rng(seed)); // (B, 3, S, S)
+  const decoded = buildDecoder(g, t, config, new Rng(seed)); // (B, 3, S, S)
+  const matchTo = config.outputColor === 'style' ? channelStats(s) : null; // the style images' pixel statistics
+  const out = matchTo ? matchColorStats(decoded, matchTo.mean, matchTo.std) : decoded;
   const fo: Record<string, Tensor> = { ...encoder.features(g, out, encLayers), [PIXELS]: out };
   const contentLoss = relMse(fo[config.layer] as Tensor, t);
   let styleLoss: Tensor | null = null;

@@ -32,6 +32,7 @@ export const SUPPORTED_LAYERS = [
   'Concatenate',
   'AveragePooling2D',
   'MaxPooling2D',
+  'UpSampling2D',
   'GlobalAveragePooling2D',
   'Flatten',
   'Dense',
@@ -143,6 +144,16 @@ function buildLayer(layer: KerasLayer, xs: Tensor[], w: WeightGetter, source: st
     case 'AveragePooling2D':
     case 'MaxPooling2D':
       return pool(x, c, layer.class_name === 'MaxPooling2D');
+    case 'UpSampling2D': {
+      // Keras's nearest upsampling repeats each pixel size × size times, as ONNX Resize 'nearest' at an integer scale does.
+      const [sh, sw] = Array.isArray(c['size']) ? (c['size'] as number[]) : [Number(c['size']), Number(c['size'])];
+      const mode = String(c['interpolation'] ?? 'nearest');
+      if (sh !== sw || !Number.isInteger(sh) || (sh as number) < 1 || mode !== 'nearest')
+        throw new InputError(
+          `${source}: layer "${layer.name}": UpSampling2D size ${JSON.stringify(c['size'])} ${mode} is not supported (equal integer sizes, nearest)`,
+        );
+      return op.resize(x, sh as number, 'nearest'); // (N, C, H·s, W·s)
+    }
     case 'GlobalAveragePooling2D':
       return op.reduceMean(x, [2, 3]);
     case 'Flatten':

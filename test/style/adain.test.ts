@@ -15,6 +15,7 @@ import { Graph } from '../../src/graph/graph.ts';
 import { exportOnnx } from '../../src/graph/export.ts';
 import { Session } from '../../src/runtime/session.ts';
 import { adaptiveInstanceNorm } from '../../src/style/adain.ts';
+import type { RgbPlanes } from '../../src/style/planes.ts';
 import { stylize } from '../../src/style/stylize.ts';
 import { trainAdainDecoder } from '../../src/style/train-adain.ts';
 
@@ -83,4 +84,26 @@ test('the decoder trains a few steps, resumes, exports, and stylize runs it', as
   assert.equal(r.image.width, 32);
   assert.equal(r.recipe['method'], 'adain');
   assert.equal((r.recipe['settings'] as { alpha: number }).alpha, 0.7);
+});
+
+test('the shipped model matches the output colours to the style (outputColor), halfway at strength 0.5, and its recipe names the model hash', async () => {
+  const planes = (w: number, h: number, rgb: (x: number, y: number) => [number, number, number]): { planes: RgbPlanes; name: string } => {
+    const data = new Float32Array(3 * w * h);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) rgb(x, y).forEach((v, c) => void data.set([v], c * w * h + y * w + x));
+    return { planes: { data, width: w, height: h }, name: `${w}x${h}` };
+  };
+  // Content: blue gradient with a disc. Style: purple stripes with light streaks, nothing like it in colour.
+  const content = planes(64, 64, (x, y) => ((x - 32) ** 2 + (y - 32) ** 2 < 200 ? [0.9, 0.9, 0.95] : [0.1, 0.35 + y / 200, 0.8]));
+  const style = planes(64, 64, (x, y) => ((x + 2 * y) % 11 < 2 ? [0.95, 0.85, 1] : [0.3 + (x % 7) / 30, 0.1, 0.45]));
+  const means = (p: RgbPlanes): number[] =>
+    [0, 1, 2].map((c) => p.data.subarray(c * p.width * p.height, (c + 1) * p.width * p.height).reduce((a, b) => a + b, 0) / (p.width * p.height));
+  const run = (strength: number) => stylize({ content, styles: [{ image: style }], method: 'adain', strength, size: 64 });
+  const full = await run(1);
+  const half = await run(0.5);
+  const [cm, sm, fm, hm] = [means(content.planes), means(style.planes), means(full.image), means(half.image)];
+  for (let c = 0; c < 3; c++) {
+    assert.ok(Math.abs(fm[c]! - sm[c]!) < 0.03, `channel ${c}: output mean ${fm[c]} vs style ${sm[c]}`);
+    assert.ok(Math.abs(hm[c]! - (sm[c]! + cm[c]!) / 2) < 0.05, `channel ${c} at strength 0.5: ${hm[c]} vs halfway ${(sm[c]! + cm[c]!) / 2}`);
+  }
+  assert.match(String((full.recipe['settings'] as { modelSha256?: string }).modelSha256), /^[0-9a-f]{64}$/);
 });

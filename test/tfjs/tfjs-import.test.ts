@@ -5,6 +5,7 @@
  * tfjs-layers on the cpu backend, on the same image.
  */
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
@@ -41,10 +42,11 @@ async function tfjsReference(model: TfjsLayersModel, outputs: string[], size: nu
   return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: topology as tf.io.ModelJSON['modelTopology'], weightSpecs: specs, weightData: bytes.buffer }));
 }
 
-async function compare(name: 'mobilenet_v2' | 'inception_v3', size: number, layers: string[]): Promise<void> {
-  const model = readTfjsModel(nsfwjsModelDir(name));
+/** `name`: an nsfwjs model, or a model folder; `range`: the largest input pixel value the model expects. */
+async function compare(name: 'mobilenet_v2' | 'inception_v3' | string, size: number, layers: string[], range = 1): Promise<void> {
+  const model = readTfjsModel(name === 'mobilenet_v2' || name === 'inception_v3' ? nsfwjsModelDir(name) : name);
   const rng = new Rng(3);
-  const nhwc = Float32Array.from(rng.normal(size * size * 3), (v) => Math.min(1, Math.max(0, 0.5 + 0.25 * v)));
+  const nhwc = Float32Array.from(rng.normal(size * size * 3), (v) => range * Math.min(1, Math.max(0, 0.5 + 0.25 * v)));
   const nchw = new Float32Array(nhwc.length);
   for (let p = 0; p < size * size; p++) for (let c = 0; c < 3; c++) nchw[c * size * size + p] = nhwc[p * 3 + c] as number;
 
@@ -91,4 +93,9 @@ test('MobileNetV2 from nsfwjs: features and probabilities match tfjs', async () 
 
 test('InceptionV3 from nsfwjs: mixed blocks match tfjs', async () => {
   await compare('inception_v3', 160, ['mixed2']); // below 299 px the Flatten + Dense head cannot be built; the convolutional trunk can
+});
+
+test('ESRGAN-slim x2 from @upscalerjs (second real model: dense residual blocks, nearest UpSampling2D) matches tfjs', async () => {
+  const dir = fileURLToPath(new URL('./esrgan-slim-x2', import.meta.url)); // the package's models/x2, README there
+  await compare(dir, 48, ['UPsample', 'SR'], 255); // pixels 0-255 in; the upsampled features and the 96x96 image out
 });

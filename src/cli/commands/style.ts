@@ -20,7 +20,7 @@ Sequences: given a folder of frames (sorted by name; all one size) or an animate
 is stylised so that the style does not flicker: the motion between input frames is estimated (block
 matching); gatys starts each frame from the previous result moved along it and keeps it there with a
 temporal loss; fast and adain blend the moved previous result into each new frame where the motion is
-reliable. Writes a looping animated .webp/.gif (recipe in OUT.json beside it) or a folder of PNGs, and
+reliable. Writes a looping animated .webp/.gif (recipe and provenance inside the file, as XMP) or a folder of PNGs, and
 prints the flicker: mean change between consecutive output frames relative to the input frames'.
 
 Methods:
