@@ -56,17 +56,38 @@ function shapePath(shape: ShapeName, rng: Rng): string {
     case 'circle':
       return 'M50,5 A45,45 0 1,1 49.99,5Z';
     case 'square':
-      return poly([[10, 10], [90, 10], [90, 90], [10, 90]]);
+      return poly([
+        [10, 10],
+        [90, 10],
+        [90, 90],
+        [10, 90],
+      ]);
     case 'triangle':
-      return poly([[50, 8], [93, 86], [7, 86]]);
+      return poly([
+        [50, 8],
+        [93, 86],
+        [7, 86],
+      ]);
     case 'diamond':
-      return poly([[50, 4], [82, 50], [50, 96], [18, 50]]);
+      return poly([
+        [50, 4],
+        [82, 50],
+        [50, 96],
+        [18, 50],
+      ]);
     case 'moon':
       return 'M62,8 A44,44 0 1,0 62,92 A36,36 0 1,1 62,8Z';
   }
 }
 
-const hex = (c: readonly number[]): string => `#${c.map((v) => Math.round(Math.min(255, Math.max(0, v))).toString(16).padStart(2, '0')).join('')}`;
+const hex = (c: readonly number[]): string =>
+  `#${c
+    .map((v) =>
+      Math.round(Math.min(255, Math.max(0, v)))
+        .toString(16)
+        .padStart(2, '0'),
+    )
+    .join('')}`;
 
 /** One shape drawing as SVG text, with its caption. */
 export function shapeSvg(shape: ShapeName, color: Exclude<ColorName, 'white'>, style: Style, rng: Rng): string {
@@ -117,11 +138,21 @@ export async function buildShapesDataset(o: ShapesBuildOptions): Promise<BuildRe
         writeFileSync(path, shapeSvg(shape, color, style, rng));
         // Half the captions read like a prompt ("a red star"), half like the other sets' ("red star, shapes").
         const text = k % 2 === 0 ? `${color} ${shape}, shapes` : `a ${color} ${shape}`;
-        sources.push({ path, source: `gesso-shapes:${name}`, category: `shapes/${shape}`, licence: 'CC0-1.0', isSvg: true, fit: 'pad', caption: { kind: 'given', text } });
+        sources.push({
+          path,
+          source: `gesso-shapes:${name}`,
+          category: `shapes/${shape}`,
+          licence: 'CC0-1.0',
+          isSvg: true,
+          fit: 'pad',
+          caption: { kind: 'given', text },
+        });
       }
     }
   }
-  o.log?.(`shapes: ${SHAPE_NAMES.length} shapes x ${SHAPE_COLORS.length} colours x ${perColor}: ${sources.length} drawings; rendering at ${o.size}px into ${o.outDir}`);
+  o.log?.(
+    `shapes: ${SHAPE_NAMES.length} shapes x ${SHAPE_COLORS.length} colours x ${perColor}: ${sources.length} drawings; rendering at ${o.size}px into ${o.outDir}`,
+  );
   return buildDataset(sources, {
     outDir: o.outDir,
     name: 'gesso shapes',

@@ -155,7 +155,9 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
     all.set(scaled);
     all.set(extraLatents, scaled.length);
     const t0 = Date.now();
-    log.note(`refine: ${r.steps} steps from the first run's EMA weights; shares ${r.shares.join(', ')} of ${[...dataDirs, ...extraDirs].join(', ')}; left out: ${r.excludeCategories.join(', ')}`);
+    log.note(
+      `refine: ${r.steps} steps from the first run's EMA weights; shares ${r.shares.join(', ')} of ${[...dataDirs, ...extraDirs].join(', ')}; left out: ${r.excludeCategories.join(', ')}`,
+    );
     const values = await trainUnetStage({
       plan,
       textConfig,
@@ -270,7 +272,13 @@ async function latentsStage(plan: DefaultModelPlan, vae: Map<string, Float32Arra
  * Scaled mean latents of the refine run's added drawings, with the first run's scaling factor (already
  * in plan.vae), so both runs see latents of one scale. Cached in the run folder.
  */
-async function extraLatentsStage(plan: DefaultModelPlan, vae: Map<string, Float32Array>, extra: ImageDataset, runDir: string, log: StageLog): Promise<Float32Array> {
+async function extraLatentsStage(
+  plan: DefaultModelPlan,
+  vae: Map<string, Float32Array>,
+  extra: ImageDataset,
+  runDir: string,
+  log: StageLog,
+): Promise<Float32Array> {
   const path = join(runDir, 'latents-refine.safetensors');
   if (!existsSync(path)) {
     const { encoder, decoder } = await vaeSessions(plan.vae, vae);
