@@ -204,6 +204,7 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
     minutes: {
       ...optional('vae', log.minutesBetween('VAE:', 'vae:')),
       ...optional('unet', log.minutesBetween('text encoder:', 'unet:')),
+      ...optional('refine', log.minutesBetween('refine: ', 'refine: ')),
     },
     evaluation: readJsonIfPresent(join(o.outDir, 'eval.json')),
     upscalerMetrics: readJsonIfPresent(join(o.outDir, 'upscaler', 'metrics.json')),
