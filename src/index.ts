@@ -13,7 +13,7 @@
 // InternalError and its subclasses are bugs inside gesso.
 export { GessoError, InputError, InternalError, ShapeError } from './core/errors.ts';
 export { Rng } from './core/rng.ts';
-export { DEFAULT_MODEL_DIR, PACKAGE_ROOT } from './core/paths.ts';
+export { DEFAULT_MODEL_DIR, DEFAULT_MODEL_NAME, PACKAGE_ROOT } from './core/paths.ts';
 
 // Text to image, image to image, inpainting.
 export { DiffusionModel, loadModel, type LoadModelOptions, type ModelSpec } from './pipelines/model-folder.ts';

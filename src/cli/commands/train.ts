@@ -80,8 +80,9 @@ encoder + UNet, then a 4x upscaler, then exports the model folder. Every stage c
 run folder and resumes where it stopped; run the same command again. The run's CPU-seconds (all
 processes) are kept in <run>/cpu.json and in each checkpoint.
 
-  --version V   1: gesso-clipart-v1 (the shipped default; Open Clip Art, ε-prediction)
-                2: gesso-default-v2 (Open Clip Art + emoji; v-prediction, min-SNR weights, wider UNet)
+  --version V   1: gesso-clipart-v1 (the first default, kept for comparison; Open Clip Art, ε-prediction)
+                2: gesso-default-v2 (the shipped default; Open Clip Art + emoji, then a refine run
+                   with gesso's coloured shapes; v-prediction, min-SNR weights, wider UNet)
   --data DIRS   comma-separated \`gesso data\` folders at 64 px (default: version 1
                 .cache/openclipart-64; version 2 .cache/openclipart-64,.cache/emoji-64)
   --run DIR     checkpoints, logs and sample grids (default .cache/train-default, version 2
