@@ -51,7 +51,7 @@ export interface DefaultModelPlan {
    * left out, and each data folder's share of the batches (`shares`, one per folder of `data` then
    * `extraData`; inside a folder the category cap still applies). null: no second run.
    */
-  refine: (StageSchedule & { extraData: string[]; excludeCategories: string[]; shares: number[] }) | null;
+  refine: (StageSchedule & { emaDecay: number; extraData: string[]; excludeCategories: string[]; shares: number[] }) | null;
   /** diffusers scheduler config used in training (noise schedule) and shipped for sampling. */
   scheduler: Record<string, unknown>;
 }
@@ -175,6 +175,9 @@ function planV2(quick: boolean): DefaultModelPlan {
       warmup: quick ? 1 : 200,
       checkpointEvery: quick ? 2 : 100,
       sampleEvery: quick ? 2 : 500,
+      // A faster EMA than the first run's 0.9995 (half-life 1,386 steps), whose average would still be
+      // mostly the first run's weights at the end of a 2,500-step run. Set at step 600.
+      emaDecay: 0.998,
       extraData: ['.cache/shapes-64'],
       excludeCategories: ['shapes/stars'],
       shares: [0.35, 0.5, 0.15],

@@ -85,7 +85,7 @@ Noise schedule and default sampler: \`${String(r.scheduler['_class_name'])}\`, s
 ${
   r.refine === null
     ? ''
-    : `| refine run: the same from the first run's EMA weights; ${r.refine.shares.map((sh, i) => `${Math.round(sh * 100)}% ${[...r.data, ...r.refine!.extraData][i]}`).join(', ')}; ${r.refine.excludeCategories.join(', ')} left out | ${r.refine.steps} | ${r.refine.batch} | AdamW ${r.refine.lr}, warmup ${r.refine.warmup}, cosine | ${fmt(f.minutes.refine, 1)} min |\n`
+    : `| refine run: the same from the first run's EMA weights, EMA ${r.refine.emaDecay}; ${r.refine.shares.map((sh, i) => `${Math.round(sh * 100)}% ${[...r.data, ...r.refine!.extraData][i]}`).join(', ')}; ${r.refine.excludeCategories.join(', ')} left out | ${r.refine.steps} | ${r.refine.batch} | AdamW ${r.refine.lr}, warmup ${r.refine.warmup}, cosine | ${fmt(f.minutes.refine, 1)} min |\n`
 }| upscaler (L1 on ${up?.['crop'] ?? '?'} px crops of ${up?.['train_images'] ?? '?'} drawings at 256 px) | ${up?.['steps'] ?? '?'} | ${up?.['batch'] ?? '?'} | Adam, warmup, cosine | ${typeof up?.['train_seconds'] === 'number' ? fmt(up['train_seconds'] / 60, 1) : 'not measured'} min |
 
 Loss curves: \`loss-curves.png\` in this folder. Times are wall-clock on the 2-core development machine,

@@ -42,7 +42,7 @@ export interface UnetStageInput {
    * A second run (the plan's `refine`): its own schedule, checkpoint `unet-refine.safetensors` and loss
    * series, starting from `init` (the first run's EMA weights). Absent: the first run, from scratch.
    */
-  refine?: { schedule: StageSchedule; init: ReadonlyMap<string, Float32Array> };
+  refine?: { schedule: StageSchedule & { emaDecay: number }; init: ReadonlyMap<string, Float32Array> };
 }
 
 /**
