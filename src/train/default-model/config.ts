@@ -166,10 +166,11 @@ function planV2(quick: boolean): DefaultModelPlan {
     // The first run's samples drew colours on rings and blobs: "star" meant Open Clip Art's 300 string-
     // art rings (its shapes/stars folder, every one captioned "black star"), and the emoji subjects had
     // few batches. The second run leaves the rings out, adds gesso's coloured shapes and gives the
-    // emoji half of the batches. Planned at 4,000 steps; shortened to 2,500 at step 308 (lr still at
-    // its peak) so the run finishes within one session on the shared 2-core machine.
+    // emoji the largest share of the batches. Planned at 4,000 steps; shortened to 2,500 at step 308
+    // (lr still at its peak) and to 2,000 at step 1,000 (cosine recomputed from there), so the run
+    // finishes within one session on the shared 2-core machine.
     refine: {
-      steps: quick ? 2 : 2500,
+      steps: quick ? 2 : 2000,
       batch: quick ? 2 : 32,
       lr: 5e-4,
       warmup: quick ? 1 : 200,
