@@ -13,7 +13,7 @@
 // InternalError and its subclasses are bugs inside gesso.
 export { GessoError, InputError, InternalError, ShapeError } from './core/errors.ts';
 export { Rng } from './core/rng.ts';
-export { DEFAULT_MODEL_DIR, PACKAGE_ROOT } from './core/paths.ts';
+export { DEFAULT_MODEL_DIR, DEFAULT_MODEL_NAME, PACKAGE_ROOT } from './core/paths.ts';
 
 // Text to image, image to image, inpainting.
 export { DiffusionModel, loadModel, type LoadModelOptions, type ModelSpec } from './pipelines/model-folder.ts';
@@ -115,6 +115,7 @@ export { buildOpenclipartDataset } from './data/openclipart.ts';
 /** `gesso data emoji`: emoji sets from npm tarballs (Twemoji, Fluent, Noto, OpenMoji), CLDR captions, licence per file. */
 export { buildEmojiDataset, type EmojiBuildOptions } from './data/emoji.ts';
 export { DEFAULT_EMOJI_SETS, EMOJI_SETS, parseEmojiSets, type EmojiSet, type EmojiSetId } from './data/emoji-sets.ts';
+export { buildShapesDataset, SHAPE_COLORS, SHAPE_NAMES, type ShapesBuildOptions } from './data/shapes.ts';
 /** Several `gesso data` folders of one size as one training set. */
 export { combineDatasets, loadImageDataset, type ImageDataset } from './data/dataset.ts';
 export { folderSources } from './data/folder-source.ts';

@@ -8,8 +8,10 @@ import { fileURLToPath } from 'node:url';
 /** The package root: the folder that holds package.json, models/ and assets/. */
 export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** The shipped default text-to-image model. */
-export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../../models/gesso-clipart-v1/', import.meta.url));
+/** The shipped default text-to-image model's name: its folder under models/ and its id in the studio. */
+export const DEFAULT_MODEL_NAME = 'gesso-default-v2';
+/** The shipped default text-to-image model's folder. */
+export const DEFAULT_MODEL_DIR = fileURLToPath(new URL(`../../models/${DEFAULT_MODEL_NAME}/`, import.meta.url));
 
 /** OpenAI CLIP's BPE vocabulary (MIT), vendored in assets/clip-bpe (see its README and LICENSE). */
 export const DEFAULT_CLIP_BPE_DIR = fileURLToPath(new URL('../../assets/clip-bpe/', import.meta.url));

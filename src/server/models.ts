@@ -7,6 +7,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../core/errors.ts';
+import { DEFAULT_MODEL_NAME } from '../core/paths.ts';
 import { GanModel } from '../pipelines/gan-model.ts';
 import { DiffusionModel } from '../pipelines/model-folder.ts';
 import { NotFoundError } from '../studio/library.ts';
@@ -15,7 +16,7 @@ import { findModel, listCatalog, type CatalogEntry, type ModelKind } from './mod
 
 /** The repository's models/ folder, which holds gesso's shipped default model. */
 export const SHIPPED_MODELS_FOLDER = fileURLToPath(new URL('../../models/', import.meta.url));
-export const DEFAULT_MODEL_ID = 'gesso-clipart-v1';
+export const DEFAULT_MODEL_ID = DEFAULT_MODEL_NAME;
 const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export interface ModelEntry {

@@ -24,7 +24,7 @@ test('the packed tarball installs and works from JavaScript, TypeScript and its 
     }[];
     const info = packed[0]!;
     const paths = new Set(info.files.map((f) => f.path));
-    for (const needed of ['dist/index.js', 'dist/index.d.ts', 'bin/gesso.js', 'LICENSE', 'models/gesso-clipart-v1/unet/model.onnx']) {
+    for (const needed of ['dist/index.js', 'dist/index.d.ts', 'bin/gesso.js', 'LICENSE', 'models/gesso-default-v2/unet/model.onnx']) {
       assert.ok(paths.has(needed), `the package holds ${needed}`);
     }
     assert.ok(![...paths].some((p) => p.startsWith('src/') || p.startsWith('test/')), 'sources and tests stay out of the package');

@@ -83,7 +83,7 @@ describe('gesso serve APIs', () => {
     assert.equal(image.prompt, 'a red star');
     assert.equal(image.seed, 11);
     assert.equal(image.steps, 10);
-    assert.equal(image.model, 'gesso-clipart-v1');
+    assert.equal(image.model, 'gesso-default-v2');
     assert.equal((image.recipe as { format: string }).format, 'gesso.generate');
     assert.equal(
       (image.provenance as { digitalSourceType: string }).digitalSourceType,

@@ -10,9 +10,10 @@ import sharp from 'sharp';
 import { Rng } from '../../src/core/rng.ts';
 import { combineDatasets, loadImageDataset } from '../../src/data/dataset.ts';
 import { defaultModelPlan } from '../../src/train/default-model/config.ts';
+import { buildShapesDataset, SHAPE_COLORS, SHAPE_NAMES } from '../../src/data/shapes.ts';
 import { CpuLedger } from '../../src/train/default-model/cpu-ledger.ts';
 import { trainDefaultModel } from '../../src/train/default-model/train-default-model.ts';
-import { minSnrWeight } from '../../src/train/default-model/unet-stage.ts';
+import { minSnrWeight, partWeights } from '../../src/train/default-model/unet-stage.ts';
 import { readSafetensors } from '../../src/weights/safetensors.ts';
 import { InputError } from '../../src/core/errors.ts';
 
@@ -61,6 +62,27 @@ test('plans: version 1 is still gesso-clipart-v1 (ε, no loss weights); version 
   assert.equal(v2.scheduler['prediction_type'], 'v_prediction');
   assert.equal(v2.unetTraining.minSnrGamma, 5);
   assert.deepEqual(v2.data, ['.cache/openclipart-64', '.cache/emoji-64']);
+  assert.ok(v2.refine !== null && v1.refine === null);
+  assert.deepEqual(v2.refine.excludeCategories, ['shapes/stars']);
+  assert.equal(v2.refine.shares.length, v2.data.length + v2.refine.extraData.length);
+});
+
+test('refine weights: the category cap inside each part, left-out categories never drawn, each part its share', () => {
+  const w = partWeights(
+    [
+      { categories: ['shapes/stars', 'shapes/stars/big', 'food/fruit', 'food/fruit', 'tools'], share: 0.4 },
+      { categories: ['a', 'b'], share: 0.6 },
+    ],
+    1,
+    ['shapes/stars'],
+  );
+  assert.deepEqual(w.slice(0, 2), [0, 0]);
+  // food/fruit is capped at one drawing's worth (0.5 each), tools has 1: the part's 0.4 splits 0.2 / 0.2.
+  assert.deepEqual(
+    w.slice(2, 5).map((v) => Number(v.toFixed(6))),
+    [0.1, 0.1, 0.2],
+  );
+  assert.deepEqual(w.slice(5), [0.3, 0.3]);
 });
 
 test('min-SNR weights: min(SNR, γ)/SNR for ε, min(SNR, γ)/(SNR + 1) for v', () => {
@@ -123,4 +145,36 @@ test('gesso train default --version 2 --quick trains on both datasets with v-pre
   assert.ok(Number(checkpoint.metadata['cpu_seconds']) > 0, 'the checkpoint records the run CPU-seconds');
   const ledger = JSON.parse(readFileSync(join(runDir, 'cpu.json'), 'utf8')) as { cpuSeconds: number };
   assert.ok(ledger.cpuSeconds > 0);
+});
+
+test('the refine run starts from the first run and adds gesso shapes: string-art stars left out, own checkpoint and samples', async () => {
+  const runDir = join(root, 'run');
+  const shapesDir = join(root, 'shapes');
+  const report = await buildShapesDataset({ outDir: shapesDir, size: 64, perColor: 1, valFraction: 0.1 });
+  assert.equal(report.counts.found, SHAPE_NAMES.length * SHAPE_COLORS.length);
+  const caption = readFileSync(join(shapesDir, 'manifest.jsonl'), 'utf8').split('\n')[0] ?? '';
+  assert.match(caption, /"caption":"(a )?(red|orange|yellow|green|blue|purple|pink|brown|black|gray) (star|heart|circle|square|triangle|diamond|moon)/);
+  await trainDefaultModel({
+    version: 2,
+    dataDir: [join(root, 'clipart'), join(root, 'emoji')],
+    refineDataDir: shapesDir,
+    runDir,
+    outDir: join(root, 'model'),
+    quick: true,
+    quiet: true,
+    until: 'refine',
+  });
+  const log = readFileSync(join(runDir, 'log.jsonl'), 'utf8');
+  assert.match(log, /refine: 2 steps from the first run's EMA weights/);
+  assert.match(log, /"series":"refine_loss"/);
+  assert.ok(existsSync(join(runDir, 'unet-refine.final.safetensors')));
+  assert.ok(existsSync(join(runDir, 'samples', 'refine-step000002.png')));
+});
+
+test('gesso data shapes refuses a bad --per-color', async () => {
+  await assert.rejects(
+    buildShapesDataset({ outDir: join(root, 'bad-shapes'), size: 64, perColor: 0 }),
+    (e: unknown) => e instanceof InputError && /--per-color: 0 is not a whole number from 1 to 1000/.test(e.message),
+  );
+  assert.ok(!existsSync(join(root, 'bad-shapes', 'manifest.jsonl')));
 });

@@ -8,10 +8,11 @@ import { contactSheet } from '../../data/contact-sheet.ts';
 import { folderSources, type FitChoice } from '../../data/folder-source.ts';
 import { buildOpenclipartDataset } from '../../data/openclipart.ts';
 import { buildEmojiDataset } from '../../data/emoji.ts';
+import { buildShapesDataset } from '../../data/shapes.ts';
 import { DEFAULT_EMOJI_SETS, EMOJI_SETS, parseEmojiSets } from '../../data/emoji-sets.ts';
 import { writeFileAtomic } from '../../weights/file-io.ts';
 
-const usage = `Usage: gesso data <openclipart|emoji|folder|sheet> [options]
+const usage = `Usage: gesso data <openclipart|emoji|shapes|folder|sheet> [options]
 
 Builds a captioned image dataset for training: OUT/images/<id>.png, OUT/manifest.jsonl (one line per
 picture: file, caption, category, source, licence, split, colors) and OUT/report.json (counts, drops
@@ -34,6 +35,12 @@ ${Object.values(EMOJI_SETS)
       "red apple with green, food fruit, twemoji style". Skin-tone variants, flags and components are
       left out. Writes ATTRIBUTION.md (credit lines per set) beside the manifest. Default --out: .cache/emoji-<size>
 
+  gesso data shapes [--size 64] [--out DIR] [--per-color 20] [--seed S]
+      Geometric shapes drawn by gesso (CC0): star, heart, circle, square, triangle, diamond and moon in
+      ten named colours, filled, outlined or both, a little rotated and stretched. Captions "red star,
+      shapes" or "a red star": they teach a model to put a colour word on a shape word, which the
+      named drawings rarely show (the emoji star is always yellow). Default --out: .cache/shapes-<size>
+
   gesso data folder DIR [--size 64] [--out OUT] [--fit auto|crop|pad] [--seed S] [--val-fraction 0.05]
       Any folder of .png .jpg .jpeg .webp .svg pictures (recursive). A "<name>.txt" beside a picture is
       its caption; otherwise the caption comes from its file and folder names. The licence is "unknown"
@@ -43,7 +50,7 @@ ${Object.values(EMOJI_SETS)
   gesso data sheet DIR [--out FILE] [--count 64] [--seed S]
       A contact sheet PNG of random pictures of a dataset with their captions (default DIR/sheet.png).
 
-Options for openclipart, emoji and folder:
+Options for openclipart, emoji, shapes and folder:
   --size N            side of the square images in pixels (default 64)
   --seed S            seed of the train/val split and of --limit's sample (default 0)
   --val-fraction F    share of pictures in the val split (default 0.05)
@@ -57,9 +64,10 @@ export const dataCommand: Command = {
     const [sub, ...rest] = args;
     if (sub === 'openclipart') return runOpenclipart(rest);
     if (sub === 'emoji') return runEmoji(rest);
+    if (sub === 'shapes') return runShapes(rest);
     if (sub === 'folder') return runFolder(rest);
     if (sub === 'sheet') return runSheet(rest);
-    throw new InputError(`data: unknown subcommand ${JSON.stringify(sub ?? '')}; expected openclipart, emoji, folder or sheet (see gesso data --help)`);
+    throw new InputError(`data: unknown subcommand ${JSON.stringify(sub ?? '')}; expected openclipart, emoji, shapes, folder or sheet (see gesso data --help)`);
   },
 };
 
@@ -103,6 +111,21 @@ async function runEmoji(args: string[]): Promise<number> {
   });
   printSummary(report, outDir);
   console.log(`wrote ${outDir}/ATTRIBUTION.md`);
+  return 0;
+}
+
+async function runShapes(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { ...buildFlags, 'per-color': { type: 'string', default: '20' } }, allowPositionals: false });
+  const common = commonOptions(values);
+  const outDir = values.out ?? `.cache/shapes-${common.size}`;
+  const report = await buildShapesDataset({
+    ...common,
+    outDir,
+    perColor: numberFlag('--per-color', values['per-color'], { integer: true, min: 1, max: 1000 }),
+    onProgress: progressPrinter(),
+    log: (line) => console.log(line),
+  });
+  printSummary(report, outDir);
   return 0;
 }
 

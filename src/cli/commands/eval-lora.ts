@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InputError } from '../../core/errors.ts';
-import { PACKAGE_ROOT } from '../../core/paths.ts';
+import { DEFAULT_MODEL_DIR, PACKAGE_ROOT } from '../../core/paths.ts';
 import { runLoraEval } from '../../eval/lora-eval.ts';
 import { parseLoraArgument } from '../../pipelines/lora-choice.ts';
 
@@ -13,7 +13,7 @@ Fréchet distance (default evaluation's classifier features) to the folder's pic
 after, and forgetting on the default evaluation's 10 categories (CAS, Fréchet to their held-out drawings), plus a before/after grid with the same prompts and seeds. The last line of
 stdout is one JSON object.
 
-  --model DIR      model folder (default models/gesso-clipart-v1)
+  --model DIR      model folder (default models/gesso-default-v2)
   --lora FILE[:W]  the LoRA and its weight (default 1)
   --embedding FILE a textual-inversion embedding (repeatable)
   --after-model DIR  a fine-tuned model folder (--method full) to compare with --model
@@ -28,7 +28,7 @@ export async function runLoraEvalCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
-      model: { type: 'string', default: join(PACKAGE_ROOT, 'models/gesso-clipart-v1') },
+      model: { type: 'string', default: DEFAULT_MODEL_DIR },
       lora: { type: 'string' },
       embedding: { type: 'string', multiple: true },
       'after-model': { type: 'string' },

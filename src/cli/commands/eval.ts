@@ -14,7 +14,7 @@ import { DiffusionModel } from '../../pipelines/model-folder.ts';
 import { numberFlag } from '../flags.ts';
 import { parseFlags } from '../flags.ts';
 import type { Command } from '../command.ts';
-import { DEFAULT_MODEL_DIR, PACKAGE_ROOT } from '../../core/paths.ts';
+import { DEFAULT_MODEL_DIR, DEFAULT_MODEL_NAME, PACKAGE_ROOT } from '../../core/paths.ts';
 
 const REPO = PACKAGE_ROOT;
 const DEFAULT_DATA_DIR = join(REPO, '.cache/openclipart-64');
@@ -134,7 +134,7 @@ vae_psnr_db, cas, cas_ceiling, color_adherence, frechet (and with --compare, the
 vae_psnr_db_v1, cas_v1, color_adherence_v1, frechet_v1 on the same held-out drawings).
 
 Options:
-  --model DIR        model folder (default: models/gesso-clipart-v1)
+  --model DIR        model folder (default: models/gesso-default-v2)
   --data DIRS        comma-separated \`gesso data\` folders of the training drawings (default: the
                      ones the model's training.json names, else .cache/openclipart-64, built by
                      \`gesso data openclipart --size 64\`); each folder adds its 10 largest categories
@@ -195,7 +195,7 @@ ${ganUsage}`,
       );
     }
     const modelDir = values.model ?? DEFAULT_MODEL_DIR;
-    if (values.model === undefined && !existsSync(modelDir)) throw new InputError('no default model at models/gesso-clipart-v1; pass --model DIR');
+    if (values.model === undefined && !existsSync(modelDir)) throw new InputError(`no default model at models/${DEFAULT_MODEL_NAME}; pass --model DIR`);
     if (values['grid-only']) return gridOnly(modelDir, values);
     const dataDirs = values.data !== undefined ? values.data.split(',').filter((d) => d.length > 0) : await trainedOn(modelDir);
     for (const dataDir of dataDirs) {

@@ -1,4 +1,4 @@
-import { DEFAULT_MODEL_DIR } from '../../core/paths.ts';
+import { DEFAULT_MODEL_DIR, DEFAULT_MODEL_NAME } from '../../core/paths.ts';
 import { existsSync } from 'node:fs';
 import { chooseLoras, DEFAULT_LORA_DIR, parseLoraArgument } from '../../pipelines/lora-choice.ts';
 import { chooseEmbeddings, DEFAULT_EMBEDDING_DIR, embeddingWord } from '../../pipelines/embedding-choice.ts';
@@ -34,7 +34,7 @@ restyles (--init) or repaints part of (--init + --mask) an image. Writes PNGs th
 (A1111 "parameters", gesso recipe, IPTC AI-provenance XMP); \`gesso info IMAGE\` shows them.
 
 Options:
-  --model DIR         model folder (default: models/gesso-clipart-v1)
+  --model DIR         model folder (default: models/gesso-default-v2)
   --prompt-file FILE  read the prompt from a UTF-8 text file (for prompts too long to type)
   --negative TEXT     negative prompt
   --steps N           denoising steps (default ${DEFAULT_STEPS})
@@ -115,7 +115,7 @@ export const generateCommand: Command = {
     const { request, recipeModelHash, recipeRuntime: madeOn, recipeAdapters: recordedAdapters } = await buildRequest(values, positionals);
     const output = planOutput(values.out, values.overwrite === true);
     const modelDir = values.model ?? DEFAULT_MODEL_DIR;
-    if (values.model === undefined && !existsSync(modelDir)) throw new InputError('no default model at models/gesso-clipart-v1; pass --model DIR');
+    if (values.model === undefined && !existsSync(modelDir)) throw new InputError(`no default model at models/${DEFAULT_MODEL_NAME}; pass --model DIR`);
     // Everything that needs no model is checked before loading one (seconds, hundreds of MB).
     checkRequest(request);
     if (typeof request.initImage === 'string') await checkImageFile(request.initImage, { what: 'init image' });

@@ -71,7 +71,7 @@ async function runGanTraining(args: string[]): Promise<number> {
   return 0;
 }
 
-const usage = `Usage: gesso train default [--version 1|2] [--quick] [--data DIR[,DIR]] [--run DIR] [--out DIR] [--until vae|unet|export]
+const usage = `Usage: gesso train default [--version 1|2] [--quick] [--data DIR[,DIR]] [--run DIR] [--out DIR] [--until vae|unet|refine|export]
        gesso train gan --data DIR [--size 64|128] [--steps N] [--batch B] [--run DIR] [--out DIR] [--seed S]
        gesso train finetune ...   a LoRA on a folder of your pictures (gesso train finetune --help)
 
@@ -80,8 +80,9 @@ encoder + UNet, then a 4x upscaler, then exports the model folder. Every stage c
 run folder and resumes where it stopped; run the same command again. The run's CPU-seconds (all
 processes) are kept in <run>/cpu.json and in each checkpoint.
 
-  --version V   1: gesso-clipart-v1 (the shipped default; Open Clip Art, ε-prediction)
-                2: gesso-default-v2 (Open Clip Art + emoji; v-prediction, min-SNR weights, wider UNet)
+  --version V   1: gesso-clipart-v1 (the first default, kept for comparison; Open Clip Art, ε-prediction)
+                2: gesso-default-v2 (the shipped default; Open Clip Art + emoji, then a refine run
+                   with gesso's coloured shapes; v-prediction, min-SNR weights, wider UNet)
   --data DIRS   comma-separated \`gesso data\` folders at 64 px (default: version 1
                 .cache/openclipart-64; version 2 .cache/openclipart-64,.cache/emoji-64)
   --run DIR     checkpoints, logs and sample grids (default .cache/train-default, version 2
@@ -90,6 +91,8 @@ processes) are kept in <run>/cpu.json and in each checkpoint.
                 models/gesso-default-v2; <run>/model with --quick)
   --quick       a few steps per stage with tiny batches (tests)
   --until S     stop after stage S
+  --refine-data DIRS  version 2: folders the second UNet run adds (default .cache/shapes-64, built
+                when missing)
   --unet-steps N  shorten the UNet stage to N steps (pilot runs; the model is not the plan's)
 
 Usage: gesso train style --style MINE.png --content DIR [--run DIR] [--steps N] [--size N] [--batch N]
@@ -151,6 +154,7 @@ export const trainCommand: Command = {
         run: { type: 'string' },
         out: { type: 'string' },
         until: { type: 'string' },
+        'refine-data': { type: 'string' },
         style: { type: 'string' },
         content: { type: 'string' },
         steps: { type: 'string' },
@@ -184,21 +188,21 @@ export const trainCommand: Command = {
     }
     if (what !== 'default')
       throw new InputError(`train: unknown target ${JSON.stringify(what ?? '')}; expected "default", "style" or "gan" (see gesso train --help)`);
-    if (what !== 'default')
-      throw new InputError(`train: unknown target ${JSON.stringify(what ?? '')}; expected "default" or "finetune" (see gesso train --help)`);
     const until = values.until;
-    if (until !== undefined && until !== 'vae' && until !== 'unet' && until !== 'export')
-      throw new InputError(`train: --until ${JSON.stringify(until)}; expected vae, unet or export`);
+    if (until !== undefined && until !== 'vae' && until !== 'unet' && until !== 'refine' && until !== 'export')
+      throw new InputError(`train: --until ${JSON.stringify(until)}; expected vae, unet, refine or export`);
     const version = values.version === '1' ? 1 : values.version === '2' ? 2 : null;
     if (version === null) throw new InputError(`train default: --version ${JSON.stringify(values.version)}; expected 1 or 2`);
     const runBase = version === 2 ? '.cache/train-default-v2' : '.cache/train-default';
     const runDir = values.run ?? (values.quick ? `${runBase}-quick` : runBase);
     const dataDirs = values.data?.split(',').filter((d) => d.length > 0);
+    const refineDirs = values['refine-data']?.split(',').filter((d) => d.length > 0);
     const unetSteps = optionalNumberFlag('--unet-steps', values['unet-steps'], { integer: true, min: 1 });
     await trainDefaultModel({
       version,
       ...(unetSteps !== undefined ? { unetSteps } : {}),
       ...(dataDirs ? { dataDir: dataDirs } : {}),
+      ...(refineDirs ? { refineDataDir: refineDirs } : {}),
       runDir,
       outDir: values.out ?? (values.quick ? `${runDir}/model` : version === 2 ? 'models/gesso-default-v2' : 'models/gesso-clipart-v1'),
       quick: values.quick ?? false,

@@ -19,7 +19,7 @@ transparency is flattened onto white. Writes a PNG marked as an edit of your ima
 Options:
   --out FILE     output .png (default: IMAGE's name with -x4.png, beside it)
   --model DIR    a model folder with upscaler/ in it, or an upscaler/ folder
-                 (default: models/gesso-clipart-v1)
+                 (default: models/gesso-default-v2)
   --threads N    ONNX Runtime threads (default: all cores; at most 4 per core, here ${maxThreads()})
   --overwrite    replace OUT if it exists (otherwise an existing file is never replaced)`;
 

@@ -45,6 +45,13 @@ export interface DefaultModelPlan {
     /** Min-SNR-γ loss weights (Hang et al. 2023, "Efficient Diffusion Training via Min-SNR Weighting Strategy"); null: plain MSE. */
     minSnrGamma: number | null;
   };
+  /**
+   * A second UNet run that starts from the first's EMA weights with a fresh warmup and cosine, on a
+   * different data mix: more sets (`extraData`, encoded with the first run's VAE scaling), categories
+   * left out, and each data folder's share of the batches (`shares`, one per folder of `data` then
+   * `extraData`; inside a folder the category cap still applies). null: no second run.
+   */
+  refine: (StageSchedule & { emaDecay: number; extraData: string[]; excludeCategories: string[]; shares: number[] }) | null;
   /** diffusers scheduler config used in training (noise schedule) and shipped for sampling. */
   scheduler: Record<string, unknown>;
 }
@@ -96,6 +103,7 @@ function planV1(quick: boolean): DefaultModelPlan {
     text: { hiddenSize: textWidth, layers: quick ? 1 : 2, heads: 4, maxLength: 16, minWordCount: quick ? 1 : 3, maxVocab: 4000 },
     unet,
     unetTraining: { ...stage(4000, 16, 1e-3), captionDropout: 0.1, emaDecay: 0.998, categoryCap: 300, prediction: 'epsilon', minSnrGamma: null },
+    refine: null,
     scheduler: SCHEDULER_V1,
   };
 }
@@ -154,6 +162,28 @@ function planV2(quick: boolean): DefaultModelPlan {
       categoryCap: 300,
       prediction: 'v_prediction',
       minSnrGamma: 5,
+    },
+    // The first run's samples drew colours on rings and blobs: "star" meant Open Clip Art's 300 string-
+    // art rings (its shapes/stars folder, every one captioned "black star"), and the emoji subjects had
+    // few batches. The second run leaves the rings out, adds gesso's coloured shapes and gives the
+    // emoji the largest share of the batches. Planned at 4,000 steps; shortened to 2,500 at step 308
+    // (lr still at its peak) and to 2,000 at step 1,000 (cosine recomputed from there), so the run
+    // finishes within one session on the shared 2-core machine.
+    refine: {
+      steps: quick ? 2 : 2000,
+      batch: quick ? 2 : 32,
+      lr: 5e-4,
+      warmup: quick ? 1 : 200,
+      checkpointEvery: quick ? 2 : 100,
+      sampleEvery: quick ? 2 : 500,
+      // A faster EMA than the first run's 0.9995 (half-life 1,386 steps), whose average would still be
+      // mostly the first run's weights at the end of a 2,500-step run. Set at step 600.
+      emaDecay: 0.998,
+      // Shares of the batches: Open Clip Art, emoji, gesso shapes. Set at step 700 (0.35/0.5/0.15 before):
+      // raw weights at step 600 drew the right colours but blobs for "a red star".
+      extraData: ['.cache/shapes-64'],
+      excludeCategories: ['shapes/stars'],
+      shares: [0.25, 0.45, 0.3],
     },
     scheduler: { ...SCHEDULER_V1, prediction_type: 'v_prediction' },
   };

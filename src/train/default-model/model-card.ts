@@ -17,7 +17,7 @@ export interface CardFacts {
   params: { vae: number; text: number; unet: number; upscaler?: number };
   dataset: { dir: string; train: number; val: number };
   vaePsnr: number;
-  minutes: { vae?: number; unet?: number };
+  minutes: { vae?: number; unet?: number; refine?: number };
   /** Model-folder-relative eval results, when `npm run eval:default` has written them. */
   evaluation?: Record<string, unknown> | null;
   upscalerMetrics?: Record<string, unknown> | null;
@@ -34,12 +34,22 @@ export async function writeLossCurves(log: StageLog, path: string, name = MODEL_
   const png = await plotLines(
     [
       { name: 'VAE loss (MSE + KL)', points: smooth(log.get('vae_loss')) },
-      { name: 'UNet loss (ε MSE)', points: smooth(log.get('unet_loss')) },
+      { name: 'UNet loss (ε or weighted v MSE)', points: smooth(log.get('unet_loss')) },
+      ...(log.get('refine_loss').length > 0
+        ? [
+            {
+              name: 'UNet refine run (steps after the first run)',
+              points: smooth(log.get('refine_loss')).map(([x, y]): [number, number] => [x + lastStep(log.get('unet_loss')), y]),
+            },
+          ]
+        : []),
     ],
     { title: `${name}: training loss (moving average of 25 steps)`, xLabel: 'step', yLabel: 'loss', logY: true },
   );
   writeFileSync(path, png);
 }
+
+const lastStep = (pts: readonly [number, number][]): number => pts[pts.length - 1]?.[0] ?? 0;
 
 const fmt = (v: unknown, digits = 3): string => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : 'not measured');
 
@@ -72,7 +82,11 @@ Noise schedule and default sampler: \`${String(r.scheduler['_class_name'])}\`, s
 | --- | ---: | ---: | --- | --- |
 | VAE (MSE + ${r.klWeight} · KL) | ${r.vaeTraining.steps} | ${r.vaeTraining.batch} | AdamW ${r.vaeTraining.lr}, warmup ${r.vaeTraining.warmup}, cosine | ${fmt(f.minutes.vae, 1)} min |
 | text encoder + UNet (caption dropout ${r.unetTraining.captionDropout}, EMA ${r.unetTraining.emaDecay}) | ${r.unetTraining.steps} | ${r.unetTraining.batch} | AdamW ${r.unetTraining.lr}, warmup ${r.unetTraining.warmup}, cosine | ${fmt(f.minutes.unet, 1)} min |
-| upscaler (L1 on ${up?.['crop'] ?? '?'} px crops of ${up?.['train_images'] ?? '?'} drawings at 256 px) | ${up?.['steps'] ?? '?'} | ${up?.['batch'] ?? '?'} | Adam, warmup, cosine | ${typeof up?.['train_seconds'] === 'number' ? fmt(up['train_seconds'] / 60, 1) : 'not measured'} min |
+${
+  r.refine === null
+    ? ''
+    : `| refine run: the same from the first run's EMA weights, EMA ${r.refine.emaDecay}; ${r.refine.shares.map((sh, i) => `${Math.round(sh * 100)}% ${[...r.data, ...r.refine!.extraData][i]}`).join(', ')}; ${r.refine.excludeCategories.join(', ')} left out | ${r.refine.steps} | ${r.refine.batch} | AdamW ${r.refine.lr}, warmup ${r.refine.warmup}, cosine | ${fmt(f.minutes.refine, 1)} min |\n`
+}| upscaler (L1 on ${up?.['crop'] ?? '?'} px crops of ${up?.['train_images'] ?? '?'} drawings at 256 px) | ${up?.['steps'] ?? '?'} | ${up?.['batch'] ?? '?'} | Adam, warmup, cosine | ${typeof up?.['train_seconds'] === 'number' ? fmt(up['train_seconds'] / 60, 1) : 'not measured'} min |
 
 Loss curves: \`loss-curves.png\` in this folder. Times are wall-clock on the 2-core development machine,
 from a stage's first log line to its last across resumed runs; the machine was shared with other jobs
@@ -84,7 +98,7 @@ Reproduce (the data step needs \`apt-get install openclipart-svg\`):
 ${
   r.version === 1
     ? 'node bin/gesso.js data openclipart --size 64\nnode bin/gesso.js train default\nnpm run eval:default'
-    : 'node bin/gesso.js data openclipart --size 64\nnode bin/gesso.js data emoji --size 64\nnode bin/gesso.js train default --version 2\nnode bin/gesso.js eval default --model models/gesso-default-v2 --compare models/gesso-clipart-v1'
+    : 'node bin/gesso.js data openclipart --size 64\nnode bin/gesso.js data emoji --size 64\nnode bin/gesso.js data shapes --size 64\nnode bin/gesso.js train default --version 2\nnode bin/gesso.js eval default --model models/gesso-default-v2 --compare models/gesso-clipart-v1'
 }
 \`\`\`
 
@@ -133,6 +147,11 @@ function dataSection(f: CardFacts): string {
   Emoji from the npm registry, captioned from the Unicode CLDR names and keywords with the set as a style
   word ("orange hot dog, frankfurter hotdog, food prepared, fluent style"); their count is in the
   training and validation totals above (${f.dataset.dir}).
+- **gesso shapes** (\`gesso data shapes --size 64\`), drawn by gesso, CC0: 7 shapes (star, heart, circle,
+  square, triangle, diamond, moon) × 10 colours × 20, filled, outlined or both, captioned "red star,
+  shapes" or "a red star". Only the refine run uses them; they teach a colour word on a shape word.
+- The refine run leaves Open Clip Art's \`shapes/stars\` folder out: its drawings are string-art rings
+  captioned "black star", and with them "a red star" drew a pink ring.
 - **Licence of the weights**: CC-BY 4.0, because Twemoji's graphics are CC-BY 4.0 (the other sources are
   CC0, MIT and Apache-2.0; OpenMoji's ShareAlike set is not used). Credit the sources below.
 

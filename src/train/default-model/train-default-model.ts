@@ -15,15 +15,16 @@ import { readTextFile } from '../../core/safe-read.ts';
 import { combineDatasets, loadImageDataset, type ImageDataset } from '../../data/dataset.ts';
 import { readSafetensors, toFloat32, writeSafetensors } from '../../weights/safetensors.ts';
 import { type WordTokenizer, saveWordTokenizer, loadWordTokenizer } from '../../text/word-tokenizer.ts';
-import { defaultModelPlan, type DefaultModelPlan, type PlanVersion } from './config.ts';
+import { defaultModelPlan, IMAGE_SIZE, type DefaultModelPlan, type PlanVersion } from './config.ts';
 import { CpuLedger } from './cpu-ledger.ts';
 import { StageLog } from './stage-log.ts';
 import { encodeMeans, trainVaeStage, vaeSessions } from './vae-stage.ts';
 import { buildCaptionTokenizer, textEncoderConfig } from './text-stage.ts';
-import { categoryWeights, trainUnetStage } from './unet-stage.ts';
+import { categoryWeights, partWeights, trainUnetStage } from './unet-stage.ts';
 import { exportDefaultModel } from './export-stage.ts';
 import { sampleGrid } from './samples.ts';
 import { buildOpenclipartDataset } from '../../data/openclipart.ts';
+import { buildShapesDataset } from '../../data/shapes.ts';
 import { trainUpscaler } from '../upscaler/train-upscaler.ts';
 import { modelCard, readJsonIfPresent, writeLossCurves } from './model-card.ts';
 
@@ -38,7 +39,9 @@ export interface TrainDefaultOptions {
   quick: boolean;
   quiet?: boolean;
   /** Stop after this stage (for step-by-step runs). */
-  until?: 'vae' | 'unet' | 'export';
+  until?: 'vae' | 'unet' | 'refine' | 'export';
+  /** `gesso data` folder(s) the refine run adds (default: the plan's, e.g. .cache/shapes-64). */
+  refineDataDir?: string | readonly string[];
   /** Shorten the UNet stage to this many steps (pilot runs: is the loss falling, do samples show shapes?). */
   unetSteps?: number;
   /** `gesso data` folder at 256 px for the upscaler (default .cache/openclipart-256; built when missing). */
@@ -106,6 +109,10 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
   const textConfig = textEncoderConfig(plan, tokenizer);
   const snapshotDir = join(o.runDir, 'snapshot');
   const unetFinal = join(o.runDir, 'unet.final.safetensors');
+  const sample = async (file: string, values: Map<string, Float32Array>): Promise<void> => {
+    exportDefaultModel(snapshotDir, { plan, vae: plan.vae, vaeValues: vae, textConfig, tokenizer, unetValues: values });
+    await sampleGrid(snapshotDir, join(o.runDir, 'samples', file), { seeds: o.quick ? 1 : 4, steps: o.quick ? 2 : 20 });
+  };
   if (!existsSync(unetFinal)) {
     const t0 = Date.now();
     const values = await trainUnetStage({
@@ -121,24 +128,63 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
       runDir: o.runDir,
       log,
       ...(o.quiet !== undefined ? { quiet: o.quiet } : {}),
-      sample: async (step, values) => {
-        exportDefaultModel(snapshotDir, { plan, vae: plan.vae, vaeValues: vae, textConfig, tokenizer, unetValues: values });
-        await sampleGrid(snapshotDir, join(o.runDir, 'samples', `unet-step${String(step).padStart(6, '0')}.png`), {
-          seeds: o.quick ? 1 : 4,
-          steps: o.quick ? 2 : 20,
-        });
-      },
+      sample: async (step, values) => sample(`unet-step${String(step).padStart(6, '0')}.png`, values),
     });
     saveValues(unetFinal, values, { seconds: String((Date.now() - t0) / 1000) });
     log.note(`unet: ${plan.unetTraining.steps} steps in ${((Date.now() - t0) / 60000).toFixed(1)} min, final loss ${log.last('unet_loss')?.toFixed(4)}`);
   }
   if (o.until === 'unet') return plan;
 
+  // 4b. The refine run (plan v2): from the first run's EMA weights, on the refine data mix.
+  const refineFinal = join(o.runDir, 'unet-refine.final.safetensors');
+  if (plan.refine !== null && !existsSync(refineFinal)) {
+    const r = plan.refine;
+    const extraDirs = o.refineDataDir === undefined ? r.extraData : typeof o.refineDataDir === 'string' ? [o.refineDataDir] : [...o.refineDataDir];
+    r.extraData = extraDirs;
+    for (const dir of extraDirs) {
+      if (existsSync(join(dir, 'manifest.jsonl'))) continue;
+      // gesso's own shapes are cheap and deterministic: built here like the upscaler's data.
+      if (!/shapes/.test(dir)) throw new InputError(`no dataset at ${dir}: build it with \`gesso data\` first`);
+      await buildShapesDataset({ outDir: dir, size: IMAGE_SIZE, perColor: o.quick ? 1 : 20, log: (line) => log.note(line) });
+    }
+    const extra = await Promise.all(extraDirs.map((dir) => loadImageDataset(dir, { split: 'train' })));
+    const parts = [...(await Promise.all(dataDirs.map((dir) => loadImageDataset(dir, { split: 'train' })))), ...extra];
+    if (r.shares.length !== parts.length) throw new InputError(`refine: ${r.shares.length} shares for ${parts.length} data folders`);
+    const extraLatents = await extraLatentsStage(plan, vae, combineDatasets(extra), o.runDir, log);
+    const all = new Float32Array(scaled.length + extraLatents.length);
+    all.set(scaled);
+    all.set(extraLatents, scaled.length);
+    const t0 = Date.now();
+    log.note(
+      `refine: ${r.steps} steps from the first run's EMA weights; shares ${r.shares.join(', ')} of ${[...dataDirs, ...extraDirs].join(', ')}; left out: ${r.excludeCategories.join(', ')}`,
+    );
+    const values = await trainUnetStage({
+      plan,
+      textConfig,
+      tokenizer,
+      latents: all,
+      captions: parts.flatMap((p) => p.items.map((i) => i.caption)),
+      weights: partWeights(
+        parts.map((p, k) => ({ categories: p.items.map((i) => i.category), share: r.shares[k] as number })),
+        plan.unetTraining.categoryCap,
+        r.excludeCategories,
+      ),
+      runDir: o.runDir,
+      log,
+      ...(o.quiet !== undefined ? { quiet: o.quiet } : {}),
+      sample: async (step, values) => sample(`refine-step${String(step).padStart(6, '0')}.png`, values),
+      refine: { schedule: r, init: loadValues(unetFinal).values },
+    });
+    saveValues(refineFinal, values, { seconds: String((Date.now() - t0) / 1000) });
+    log.note(`refine: ${r.steps} steps in ${((Date.now() - t0) / 60000).toFixed(1)} min, final loss ${log.last('refine_loss')?.toFixed(4)}`);
+  }
+  if (o.until === 'refine') return plan;
+
   // 5. The 4× upscaler (64 -> 256 px), exported straight into the folder's upscaler/.
   await upscalerStage(o, log);
 
   // 6. Export the model folder, with its model card and loss curves.
-  const unet = loadValues(unetFinal);
+  const unet = loadValues(plan.refine !== null ? refineFinal : unetFinal);
   const vaeFile = loadValues(vaeFinal);
   const vaePsnr = Number(vaeFile.metadata['val_psnr_db']);
   const count = (values: ReadonlyMap<string, Float32Array>, keep: (name: string) => boolean): number =>
@@ -158,6 +204,7 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
     minutes: {
       ...optional('vae', log.minutesBetween('VAE:', 'vae:')),
       ...optional('unet', log.minutesBetween('text encoder:', 'unet:')),
+      ...optional('refine', log.minutesBetween('refine: ', 'refine: ')),
     },
     evaluation: readJsonIfPresent(join(o.outDir, 'eval.json')),
     upscalerMetrics: readJsonIfPresent(join(o.outDir, 'upscaler', 'metrics.json')),
@@ -220,6 +267,31 @@ async function latentsStage(plan: DefaultModelPlan, vae: Map<string, Float32Arra
     (v) => v * scalingFactor,
   );
   return scaled;
+}
+
+/**
+ * Scaled mean latents of the refine run's added drawings, with the first run's scaling factor (already
+ * in plan.vae), so both runs see latents of one scale. Cached in the run folder.
+ */
+async function extraLatentsStage(
+  plan: DefaultModelPlan,
+  vae: Map<string, Float32Array>,
+  extra: ImageDataset,
+  runDir: string,
+  log: StageLog,
+): Promise<Float32Array> {
+  const path = join(runDir, 'latents-refine.safetensors');
+  if (!existsSync(path)) {
+    const { encoder, decoder } = await vaeSessions(plan.vae, vae);
+    const means = await encodeMeans(encoder, extra.readBatch(extra.items.map((_, i) => i)), extra.items.length, plan.vae);
+    await encoder.release();
+    await decoder.release();
+    writeSafetensors(path, { latents: { dtype: 'F32', shape: [means.length], data: means } }, { count: String(extra.items.length) });
+    log.note(`latents: ${extra.items.length} refine drawings encoded`);
+  }
+  const file = readSafetensors(path, path);
+  const factor = plan.vae.scaling_factor;
+  return Float32Array.from(toFloat32(file.tensors.get('latents') as NonNullable<ReturnType<typeof file.tensors.get>>), (v) => v * factor);
 }
 
 /**

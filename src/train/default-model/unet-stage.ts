@@ -21,7 +21,7 @@ import type { HostTensor } from '../../runtime/tensor.ts';
 import { TrainSession } from '../train-session.ts';
 import { trainLoop } from '../loop.ts';
 import { warmupCosine } from '../lr-schedule.ts';
-import type { DefaultModelPlan } from './config.ts';
+import type { DefaultModelPlan, StageSchedule } from './config.ts';
 import { cpuMetadata, type StageLog } from './stage-log.ts';
 
 export interface UnetStageInput {
@@ -38,6 +38,11 @@ export interface UnetStageInput {
   quiet?: boolean;
   /** Called with EMA weights every sampleEvery steps (writes a sample grid). */
   sample?: (step: number, values: Map<string, Float32Array>) => Promise<void>;
+  /**
+   * A second run (the plan's `refine`): its own schedule, checkpoint `unet-refine.safetensors` and loss
+   * series, starting from `init` (the first run's EMA weights). Absent: the first run, from scratch.
+   */
+  refine?: { schedule: StageSchedule & { emaDecay: number }; init: ReadonlyMap<string, Float32Array> };
 }
 
 /**
@@ -48,6 +53,20 @@ export function categoryWeights(categories: readonly string[], cap: number): num
   const counts = new Map<string, number>();
   for (const c of categories) counts.set(c, (counts.get(c) ?? 0) + 1);
   return categories.map((c) => Math.min(1, cap / (counts.get(c) as number)));
+}
+
+/**
+ * Sampling weights of several data folders ("parts") for the plan's refine run: the category cap inside
+ * each part, categories in `exclude` (or below them) never drawn, and each part's total scaled to its
+ * share of the batches.
+ */
+export function partWeights(parts: readonly { categories: readonly string[]; share: number }[], cap: number, exclude: readonly string[]): number[] {
+  const excluded = (c: string): boolean => exclude.some((e) => c === e || c.startsWith(`${e}/`));
+  return parts.flatMap(({ categories, share }) => {
+    const w = categoryWeights(categories, cap).map((v, i) => (excluded(categories[i] as string) ? 0 : v));
+    const total = w.reduce((a, b) => a + b, 0);
+    return w.map((v) => (total > 0 ? (v * share) / total : 0));
+  });
 }
 
 export function buildUnetTraining(plan: DefaultModelPlan, textConfig: ClipTextConfig, batch: number) {
@@ -75,9 +94,11 @@ export function minSnrWeight(snr: number, gamma: number, prediction: 'epsilon' |
 
 export async function trainUnetStage(o: UnetStageInput): Promise<Map<string, Float32Array>> {
   const { plan, tokenizer, latents, captions } = o;
-  const s = plan.unetTraining;
+  const s = { ...plan.unetTraining, ...(o.refine?.schedule ?? {}) };
   const c = plan.unet;
+  const label = o.refine ? 'refine' : 'unet';
   const { g, loss } = buildUnetTraining(plan, o.textConfig, s.batch);
+  if (o.refine) g.setValues(o.refine.init, { complete: true });
   const textParams = [...g.params.keys()].filter((n) => n.startsWith('text_model.'));
   const textCount = textParams.reduce((n, k) => n + (g.params.get(k)?.value.length ?? 0), 0);
   o.log.note(
@@ -113,12 +134,12 @@ export async function trainUnetStage(o: UnetStageInput): Promise<Map<string, Flo
       session,
       steps: s.steps,
       lr: warmupCosine({ lr: s.lr, warmupSteps: s.warmup, totalSteps: s.steps, minLr: s.lr / 10 }),
-      label: 'unet',
+      label,
       quiet: o.quiet ?? false,
       resume: true,
-      checkpoint: { path: join(o.runDir, 'unet.safetensors'), every: s.checkpointEvery, metadata: () => cpuMetadata(o.log) },
+      checkpoint: { path: join(o.runDir, `${o.refine ? 'unet-refine' : 'unet'}.safetensors`), every: s.checkpointEvery, metadata: () => cpuMetadata(o.log) },
       batch: (step): Record<string, HostTensor> => {
-        const rng = new Rng((plan.seed * 104729 + step) >>> 0);
+        const rng = new Rng((plan.seed * 104729 + step + (o.refine ? 7919 : 0)) >>> 0);
         const x0 = new Float32Array(s.batch * latentSize);
         const ids = new BigInt64Array(s.batch * L);
         const ts: number[] = [];
@@ -149,7 +170,7 @@ export async function trainUnetStage(o: UnetStageInput): Promise<Map<string, Flo
               }),
         };
       },
-      onStep: (r) => o.log.point('unet_loss', r.step, r.loss),
+      onStep: (r) => o.log.point(`${label}_loss`, r.step, r.loss),
       ...(o.sample
         ? { sample: { every: s.sampleEvery, run: async (step: number) => (o.sample as NonNullable<typeof o.sample>)(step, await emaValues()) } }
         : {}),
