@@ -14,7 +14,7 @@ import { startRedis, type TestRedis } from '../helpers/redis.ts';
 import { writeTinyDataset } from '../helpers/tiny-dataset.ts';
 
 const GESSO = join(import.meta.dirname, '../../bin/gesso.js');
-const STEPS = 8;
+const STEPS = 150; // enough that a stop relayed through Redis lands mid-run on a quiet machine (8 steps finished first)
 
 describe('render farm: stop and resume a training run', { timeout: 600_000 }, () => {
   let redis: TestRedis;
@@ -71,7 +71,7 @@ describe('render farm: stop and resume a training run', { timeout: 600_000 }, ()
       steps: STEPS,
       batch: 2,
       tiny: true,
-      sampleEvery: 4,
+      sampleEvery: 50,
       checkpointEvery: 1,
     });
     assert.equal(start.status, 202);

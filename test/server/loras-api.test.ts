@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { SHIPPED_MODELS_FOLDER } from '../../src/server/models.ts';
+import { DEFAULT_MODEL_ID, SHIPPED_MODELS_FOLDER } from '../../src/server/models.ts';
 import { startServer, type RunningServer } from '../../src/server/serve.ts';
 import { writeRandomLora } from '../helpers/random-lora.ts';
 
@@ -26,7 +26,7 @@ describe('LoRAs through the server', () => {
     dir = mkdtempSync(join(tmpdir(), 'gesso-loras-'));
     const extra = join(dir, 'my-loras');
     mkdirSync(extra);
-    writeRandomLora(join(extra, 'ink.safetensors'), join(SHIPPED_MODELS_FOLDER, 'gesso-clipart-v1'), 3, 0.05);
+    writeRandomLora(join(extra, 'ink.safetensors'), join(SHIPPED_MODELS_FOLDER, DEFAULT_MODEL_ID), 3, 0.05); // generate uses the default model
     writeFileSync(join(extra, 'broken.safetensors'), 'not a safetensors file');
     writeFileSync(join(extra, 'notes.txt'), 'not a LoRA');
     server = await startServer({ dataDir: join(dir, 'studio'), port: 0, loraFolders: [extra] });
@@ -40,7 +40,7 @@ describe('LoRAs through the server', () => {
     const { json } = await call<{ loras: Record<string, unknown>[] }>('GET', '/api/loras');
     assert.deepEqual(
       json.loras.map((l) => [l.name, l.baseModel]),
-      [['ink', 'gesso-clipart-v1']],
+      [['ink', DEFAULT_MODEL_ID]],
     );
     assert.ok(!JSON.stringify(json).includes(dir), 'no server path is sent');
   });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
-import { SHIPPED_MODELS_FOLDER } from '../../src/server/models.ts';
+import { DEFAULT_MODEL_ID, SHIPPED_MODELS_FOLDER } from '../../src/server/models.ts';
 import { startServer, type RunningServer } from '../../src/server/serve.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { writeRandomLora } from '../helpers/random-lora.ts';
@@ -194,7 +194,7 @@ describe('studio pages in Chromium', { timeout: 900_000 }, () => {
     const loraDir = join(dir, 'studio', 'loras'); // the studio's own LoRA folder, where Train page LoRAs are installed
     mkdirSync(loraDir, { recursive: true });
     const file = join(loraDir, 'bold-lines.safetensors');
-    writeRandomLora(file, join(SHIPPED_MODELS_FOLDER, 'gesso-clipart-v1'), 7, 0.05);
+    writeRandomLora(file, join(SHIPPED_MODELS_FOLDER, DEFAULT_MODEL_ID), 7, 0.05); // the Generate page's default model
     await page.goto(`${server.url}/#/generate`);
     await page.reload(); // a fresh form (the page may still hold the last test's init image) that lists the new file
     await page.getByLabel('Add a LoRA').selectOption('bold-lines');
