@@ -82,7 +82,9 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
   mkdirSync(join(o.runDir, 'samples'), { recursive: true });
   const log = new StageLog(join(o.runDir, 'log.jsonl'), new CpuLedger(join(o.runDir, 'cpu.json')));
   const started = Date.now();
-  const train = combineDatasets(await Promise.all(dataDirs.map((dir) => loadImageDataset(dir, { split: 'train' }))));
+  // Kept per folder too: the refine run weighs each folder's share of the batches.
+  const trainParts = await Promise.all(dataDirs.map((dir) => loadImageDataset(dir, { split: 'train' })));
+  const train = combineDatasets(trainParts);
   const val = combineDatasets(await Promise.all(dataDirs.map((dir) => loadImageDataset(dir, { split: 'val' }))));
   log.note(
     `data: ${train.items.length} train and ${val.items.length} validation drawings at ${train.size} px from ${dataDirs.join(', ')}; plan ${plan.name} (version ${plan.version}); ${log.cpu?.total().toFixed(0)} CPU-seconds used so far`,
@@ -148,7 +150,7 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
       await buildShapesDataset({ outDir: dir, size: IMAGE_SIZE, perColor: o.quick ? 1 : 20, log: (line) => log.note(line) });
     }
     const extra = await Promise.all(extraDirs.map((dir) => loadImageDataset(dir, { split: 'train' })));
-    const parts = [...(await Promise.all(dataDirs.map((dir) => loadImageDataset(dir, { split: 'train' })))), ...extra];
+    const parts = [...trainParts, ...extra];
     if (r.shares.length !== parts.length) throw new InputError(`refine: ${r.shares.length} shares for ${parts.length} data folders`);
     const extraLatents = await extraLatentsStage(plan, vae, combineDatasets(extra), o.runDir, log);
     const all = new Float32Array(scaled.length + extraLatents.length);
@@ -231,6 +233,17 @@ function attributionOf(dataDirs: readonly string[]): string | null {
     .trim();
 }
 
+/** The VAE's mean latent of every drawing of a dataset, unscaled. */
+async function encodeDataset(plan: DefaultModelPlan, vae: Map<string, Float32Array>, data: ImageDataset): Promise<Float32Array> {
+  const { encoder, decoder } = await vaeSessions(plan.vae, vae);
+  try {
+    return await encodeMeans(encoder, data.readBatch(data.items.map((_, i) => i)), data.items.length, plan.vae);
+  } finally {
+    await encoder.release();
+    await decoder.release();
+  }
+}
+
 /**
  * The mean latent of every training drawing, times the scaling factor that makes their std 1 (as SD's
  * 0.18215), which is written into plan.vae. Cached in the run folder, so a resumed run skips it.
@@ -238,10 +251,7 @@ function attributionOf(dataDirs: readonly string[]): string | null {
 async function latentsStage(plan: DefaultModelPlan, vae: Map<string, Float32Array>, train: ImageDataset, runDir: string, log: StageLog): Promise<Float32Array> {
   const latentsPath = join(runDir, 'latents.safetensors');
   if (!existsSync(latentsPath)) {
-    const { encoder, decoder } = await vaeSessions(plan.vae, vae);
-    const means = await encodeMeans(encoder, train.readBatch(train.items.map((_, i) => i)), train.items.length, plan.vae);
-    await encoder.release();
-    await decoder.release();
+    const means = await encodeDataset(plan, vae, train);
     let sum = 0;
     let sq = 0;
     for (const v of means) {
@@ -282,10 +292,7 @@ async function extraLatentsStage(
 ): Promise<Float32Array> {
   const path = join(runDir, 'latents-refine.safetensors');
   if (!existsSync(path)) {
-    const { encoder, decoder } = await vaeSessions(plan.vae, vae);
-    const means = await encodeMeans(encoder, extra.readBatch(extra.items.map((_, i) => i)), extra.items.length, plan.vae);
-    await encoder.release();
-    await decoder.release();
+    const means = await encodeDataset(plan, vae, extra);
     writeSafetensors(path, { latents: { dtype: 'F32', shape: [means.length], data: means } }, { count: String(extra.items.length) });
     log.note(`latents: ${extra.items.length} refine drawings encoded`);
   }
