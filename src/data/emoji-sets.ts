@@ -116,7 +116,8 @@ export const EMOJI_SETS: Record<EmojiSetId, EmojiSet> = {
     version: '1.2.3',
     integrity: 'sha512-T9+T3HIbJNLKKsmxYKlaYhvnHYkz/HNYTV7SHCXVZPfeUi4FqskY70YeN8yYAZT8cCv7w5vJxS4Q1m8zb9CMMg==',
     licence: 'CC-BY-4.0',
-    owner: 'Emoji One (version 2) graphics © Emoji One (https://github.com/joypixels/emojione-legacy), licensed under CC-BY 4.0 (https://creativecommons.org/licenses/by/4.0/)',
+    owner:
+      'Emoji One (version 2) graphics © Emoji One (https://github.com/joypixels/emojione-legacy), licensed under CC-BY 4.0 (https://creativecommons.org/licenses/by/4.0/)',
   }),
   'fluent-3d': iconifyByName({
     id: 'fluent-emoji',
@@ -139,6 +140,7 @@ export const EMOJI_SETS: Record<EmojiSetId, EmojiSet> = {
   streamline: iconifyByName({
     id: 'streamline-emojis',
     setId: 'streamline',
+    style: 'streamline',
     version: '1.2.4',
     integrity: 'sha512-iNr9T9XuZVTyQPJO8ZlLxBzPkpi7qMl+z1l0C31vpEMqhPMelth3n7CeWQYtixdetDPdI81yeG4ROqjWpYJE6A==',
     licence: 'CC-BY-4.0',

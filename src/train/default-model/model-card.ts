@@ -87,9 +87,11 @@ Noise schedule and default sampler: \`${String(r.scheduler['_class_name'])}\`, s
 ${r.refines
   .map(
     (run, k) =>
-      `| refine run ${k + 1}: the same from the ${k === 0 ? "first run's" : 'previous run\'s'} EMA weights, EMA ${run.emaDecay}; ${run.shares.map((sh, i) => `${Math.round(sh * 100)}% ${[...r.data, ...run.extraData][i]}`).join(', ')}; ${run.excludeCategories.join(', ')} left out | ${run.steps} | ${run.batch} | AdamW ${run.lr}, warmup ${run.warmup}, cosine | ${fmt(f.refineMinutes?.[run.name], 1)} min |\n`,
+      `| refine run ${k + 1}: the same from the ${k === 0 ? "first run's" : "previous run's"} EMA weights, EMA ${run.emaDecay}; ${run.shares.map((sh, i) => `${Math.round(sh * 100)}% ${[...r.data, ...run.extraData][i]}`).join(', ')}; ${run.excludeCategories.join(', ')} left out | ${run.steps} | ${run.batch} | AdamW ${run.lr}, warmup ${run.warmup}, cosine | ${fmt(f.refineMinutes?.[run.name], 1)} min |\n`,
   )
-  .join('')}| upscaler (L1 on ${up?.['crop'] ?? '?'} px crops of ${up?.['train_images'] ?? '?'} drawings at 256 px) | ${up?.['steps'] ?? '?'} | ${up?.['batch'] ?? '?'} | Adam, warmup, cosine | ${typeof up?.['train_seconds'] === 'number' ? fmt(up['train_seconds'] / 60, 1) : 'not measured'} min |
+  .join(
+    '',
+  )}| upscaler (L1 on ${up?.['crop'] ?? '?'} px crops of ${up?.['train_images'] ?? '?'} drawings at 256 px) | ${up?.['steps'] ?? '?'} | ${up?.['batch'] ?? '?'} | Adam, warmup, cosine | ${typeof up?.['train_seconds'] === 'number' ? fmt(up['train_seconds'] / 60, 1) : 'not measured'} min |
 
 Loss curves: \`loss-curves.png\` in this folder. Times are wall-clock on the 2-core development machine,
 from a stage's first log line to its last across resumed runs; the machine was shared with other jobs
@@ -153,10 +155,16 @@ function dataSection(f: CardFacts): string {
 - **gesso shapes** (\`gesso data shapes --size 64\`), drawn by gesso, CC0: 7 shapes (star, heart, circle,
   square, triangle, diamond, moon) × 10 colours × 20, filled, outlined or both, captioned "red star,
   shapes" or "a red star". Only the refine run uses them; they teach a colour word on a shape word.
-- The refine run leaves Open Clip Art's \`shapes/stars\` folder out: its drawings are string-art rings
+- **More emoji** (\`gesso data emoji --sets noto-v1,emojione,fluent-3d,fxemoji,streamline --out
+  .cache/emoji-more-64\`, built by the trainer when missing): Noto Emoji's first edition, EmojiOne 2,
+  Fluent Emoji (colour), FxEmoji and Streamline Emojis, from Iconify's npm packages, matched to the
+  CLDR names by icon name. Only the second refine run uses them: up to 8 drawings of each named subject
+  instead of 3. Their style words are outside the first run's vocabulary and read as \`<unk> style\`.
+- The refine runs leave Open Clip Art's \`shapes/stars\` folder out: its drawings are string-art rings
   captioned "black star", and with them "a red star" drew a pink ring.
-- **Licence of the weights**: CC-BY 4.0, because Twemoji's graphics are CC-BY 4.0 (the other sources are
-  CC0, MIT and Apache-2.0; OpenMoji's ShareAlike set is not used). Credit the sources below.
+- **Licence of the weights**: CC-BY 4.0, because Twemoji's, EmojiOne's and Streamline's graphics are
+  CC-BY 4.0 (the other sources are CC0, MIT and Apache-2.0; the ShareAlike sets, OpenMoji and EmojiOne 1,
+  are not used). Credit the sources below.
 
 ${f.attribution ?? '(no ATTRIBUTION.md was found beside the emoji dataset: rebuild it with `gesso data emoji`)'}
 

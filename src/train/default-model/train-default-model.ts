@@ -156,7 +156,7 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
       all.set(extraLatents, scaled.length);
       const t0 = Date.now();
       log.note(
-        `${r.name}: ${r.steps} steps from ${unetWeights === unetFinal ? "the first run's" : 'the previous run\'s'} EMA weights; shares ${r.shares.join(', ')} of ${[...dataDirs, ...r.extraData].join(', ')}; left out: ${r.excludeCategories.join(', ')}`,
+        `${r.name}: ${r.steps} steps from ${unetWeights === unetFinal ? "the first run's" : "the previous run's"} EMA weights; shares ${r.shares.join(', ')} of ${[...dataDirs, ...r.extraData].join(', ')}; left out: ${r.excludeCategories.join(', ')}`,
       );
       const values = await trainUnetStage({
         plan,
@@ -215,7 +215,12 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
   const evalResults = readJsonIfPresent(join(o.outDir, 'eval.json'));
   exportDefaultModel(o.outDir, { plan, vae: plan.vae, vaeValues: vae, textConfig, tokenizer, unetValues: unet.values, modelCard: card });
   if (evalResults) writeFileSync(join(o.outDir, 'eval.json'), `${JSON.stringify(evalResults, null, 2)}\n`);
-  await writeLossCurves(log, join(o.outDir, 'loss-curves.png'), plan.name, plan.refines.map((r) => r.name));
+  await writeLossCurves(
+    log,
+    join(o.outDir, 'loss-curves.png'),
+    plan.name,
+    plan.refines.map((r) => r.name),
+  );
   writeFileSync(
     join(o.outDir, 'training.json'),
     `${JSON.stringify({ model: plan.name, plan, quick: o.quick, vaeValPsnrDb: vaePsnr, data: dataDirs, cpuSeconds: Math.round(log.cpu?.total() ?? 0), trainDrawings: train.items.length, valDrawings: val.items.length }, null, 2)}\n`,
@@ -286,7 +291,13 @@ async function latentsStage(plan: DefaultModelPlan, vae: Map<string, Float32Arra
  * Scaled mean latents of a refine run's added drawings, with the first run's scaling factor (already
  * in plan.vae), so every run sees latents of one scale. Cached at `path` in the run folder.
  */
-async function extraLatentsStage(plan: DefaultModelPlan, vae: Map<string, Float32Array>, extra: ImageDataset, path: string, log: StageLog): Promise<Float32Array> {
+async function extraLatentsStage(
+  plan: DefaultModelPlan,
+  vae: Map<string, Float32Array>,
+  extra: ImageDataset,
+  path: string,
+  log: StageLog,
+): Promise<Float32Array> {
   if (!existsSync(path)) {
     const means = await encodeDataset(plan, vae, extra);
     writeSafetensors(path, { latents: { dtype: 'F32', shape: [means.length], data: means } }, { count: String(extra.items.length) });
@@ -308,7 +319,8 @@ function extraDirReplacements(runs: readonly RefineRun[], dirs: string | readonl
   if (dirs === undefined) return (dir) => dir;
   const given = typeof dirs === 'string' ? [dirs] : [...dirs];
   const planned = [...new Set(runs.flatMap((r) => r.extraData))];
-  if (given.length > planned.length) throw new InputError(`--refine-data names ${given.length} folders; the refine runs add ${planned.length} (${planned.join(', ')})`);
+  if (given.length > planned.length)
+    throw new InputError(`--refine-data names ${given.length} folders; the refine runs add ${planned.length} (${planned.join(', ')})`);
   return (dir) => given[planned.indexOf(dir)] ?? dir;
 }
 
