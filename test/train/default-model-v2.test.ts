@@ -1,6 +1,7 @@
 // The version-2 plan of the default model (v-prediction, min-SNR weights, two datasets) with --quick
 // sizes: the stages train on both datasets, the snapshot samples with v-prediction, and the run's CPU
 // time is kept in cpu.json and in each checkpoint; v1's plan is unchanged.
+import { shortCaption } from '../../src/train/default-model/short-caption.ts';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -189,4 +190,13 @@ test('gesso data shapes refuses a bad --per-color', async () => {
     (e: unknown) => e instanceof InputError && /--per-color: 0 is not a whole number from 1 to 1000/.test(e.message),
   );
   assert.ok(!existsSync(join(root, 'bad-shapes', 'manifest.jsonl')));
+});
+
+test('short captions: the first part of a caption, or its subject without colours', () => {
+  assert.equal(shortCaption('orange cat face, kitten kitty, animal mammal, noto style', false), 'orange cat face');
+  assert.equal(shortCaption('orange cat face, kitten kitty, animal mammal, noto style', true), 'cat face');
+  assert.equal(shortCaption('red apple with green, diet health, food fruit, twemoji style', true), 'apple');
+  assert.equal(shortCaption('a red star', true), 'a star');
+  // A title that is only colour words keeps them: nothing else names the drawing.
+  assert.equal(shortCaption('red with black, special, patterns', true), 'red with black');
 });

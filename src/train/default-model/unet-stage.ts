@@ -22,6 +22,7 @@ import { TrainSession } from '../train-session.ts';
 import { trainLoop } from '../loop.ts';
 import { warmupCosine } from '../lr-schedule.ts';
 import type { DefaultModelPlan, RefineRun } from './config.ts';
+import { shortCaption } from './short-caption.ts';
 import { cpuMetadata, type StageLog } from './stage-log.ts';
 
 export interface UnetStageInput {
@@ -99,6 +100,7 @@ export async function trainUnetStage(o: UnetStageInput): Promise<Map<string, Flo
   const label = o.refine?.run.name ?? 'unet';
   // Each run draws its own batches; the first refine run keeps the offset it was trained with.
   const seedOffset = o.refine ? 7919 * (1 + plan.refines.indexOf(o.refine.run)) : 0;
+  const shortCaptions = o.refine?.run.shortCaptions ?? 0;
   const { g, loss } = buildUnetTraining(plan, o.textConfig, s.batch);
   if (o.refine) g.setValues(o.refine.init, { complete: true });
   const textParams = [...g.params.keys()].filter((n) => n.startsWith('text_model.'));
@@ -148,7 +150,9 @@ export async function trainUnetStage(o: UnetStageInput): Promise<Map<string, Flo
         for (let b = 0; b < s.batch; b++) {
           const i = pick(rng);
           x0.set(latents.subarray(i * latentSize, (i + 1) * latentSize), b * latentSize);
-          const tokens = rng.uniform() < s.captionDropout ? emptyIds : tokenizer.encode(captions[i] as string).ids;
+          const caption =
+            shortCaptions > 0 && rng.uniform() < shortCaptions ? shortCaption(captions[i] as string, rng.uniform() < 0.5) : (captions[i] as string);
+          const tokens = rng.uniform() < s.captionDropout ? emptyIds : tokenizer.encode(caption).ids;
           for (let k = 0; k < L; k++) ids[b * L + k] = BigInt(tokens[k]);
           ts.push(rng.int(schedule.numTrainTimesteps));
         }
