@@ -218,7 +218,7 @@ function planV2(quick: boolean): DefaultModelPlan {
         extraData: quick ? ['.cache/shapes-64'] : ['.cache/shapes-64', '.cache/emoji-more-64'],
         excludeCategories: ['shapes/stars'],
         shares: quick ? [0.3, 0.4, 0.3] : [0.2, 0.35, 0.15, 0.3],
-        // Set at step 1,200: the raw weights at step 1,100 drew cat and dog faces and cars for caption-
+        // Set at step 1,100: the raw weights at step ~1,050 drew cat and dog faces and cars for caption-
         // shaped prompts ("orange cat face, kitten kitty, animal mammal, noto style") and blobs for "a cat".
         shortCaptions: 0.4,
       },
