@@ -1,20 +1,25 @@
 /**
  * Builds the style-transfer training folders from Debian packages (install: apt-get install
- * gnome-backgrounds gimp-data openclipart-svg):
+ * gnome-backgrounds gimp-data openclipart-svg desktop-base plasma-workspace-wallpapers):
  *   <out>/content: GNOME wallpapers (debian/copyright: adwaita* CC-BY-SA-3.0 by Jakub Steiner, the rest
  *                  GPL-2+) and every 40th Open Clip Art drawing (CC0), rendered at 256 px;
  *   <out>/styles:  GIMP's patterns (gimp-data; debian/copyright lists GPL-3+, CC-BY-SA-3.0/4.0 and CC0
- *                  for the data without itemising files), tiled to 256 px.
+ *                  for the data without itemising files), tiled to 256 px;
+ *                  the most colourful, fullest Open Clip Art drawings of another subset (CC0);
+ *                  wallpapers: Debian's desktop-base themes (GPL-2 / GPL-2+ per theme, debian/copyright)
+ *                  and KDE's plasma-workspace-wallpapers (LGPL-3 or CC-BY-SA-4.0, each wallpaper's
+ *                  metadata), the centre half of each cut square, at 256 px.
  * Writes <out>/sources.json with each file's origin and licence. Usage: node --import tsx scripts/style-data.ts [OUT]
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { decodeImage } from '../src/image/read-info.ts';
 import { writeImageFile } from '../src/image/write-image.ts';
 import { squareCrop } from '../src/style/content-set.ts';
 import { readGimpPattern } from '../src/style/gimp-pattern.ts';
 import { loadImage } from '../src/style/load-image.ts';
-import { toPixels, type RgbPlanes } from '../src/style/planes.ts';
+import { resizePlanes, toPixels, toPlanes, type RgbPlanes } from '../src/style/planes.ts';
 
 const out = process.argv[2] ?? '.cache/style-data';
 const SIZE = 256;
@@ -44,9 +49,8 @@ for (const f of readdirSync(gnome).sort()) {
     console.error(`skipped ${f}: ${(e as Error).message}`);
   }
 }
-const clipart = execFileSync('dpkg', ['-L', 'openclipart-svg'], { encoding: 'utf8' })
-  .split('\n')
-  .filter((p) => p.endsWith('.svg'));
+const packageFiles = (pkg: string): string[] => execFileSync('dpkg', ['-L', pkg], { encoding: 'utf8' }).split('\n');
+const clipart = packageFiles('openclipart-svg').filter((p) => p.endsWith('.svg'));
 for (const [i, f] of clipart.entries()) {
   if (i % 40 !== 0) continue;
   try {
@@ -68,5 +72,104 @@ for (const folder of ['Animal', 'Fabric', 'Food', 'Paper', 'Plant', 'Sky', 'Ston
     );
   }
 }
+// Clip art as styles: drawings of another subset (files 20 past every 40th; content uses every 40th),
+// ranked by colourfulness (Hasler & Süsstrunk 2003) times the share of the square they cover, so the
+// style set gains flat saturated colours and outlines rather than mostly white paper.
+const CLIPART_STYLES = 40;
+const ranked: { f: string; i: number; img: RgbPlanes; score: number }[] = [];
+for (const [i, f] of clipart.entries()) {
+  if (i % 40 !== 20) continue;
+  try {
+    const img = await squareCrop(await loadImage(f, 'drawing'), SIZE);
+    ranked.push({ f, i, img, score: colourfulness(img) * coverage(img) });
+  } catch {
+    // as above
+  }
+}
+ranked.sort((a, b) => b.score - a.score);
+for (const { f, i, img } of ranked.slice(0, CLIPART_STYLES)) await save(img, `styles/clipart-${i}.png`, f, 'CC0-1.0');
+
+// Wallpapers as styles: one image per Debian theme and per KDE wallpaper, the centre half of the square
+// (a whole 1920-5120 px wallpaper at 256 px keeps only its gradients).
+const debianThemes = packageFiles('desktop-base').filter((p) => /-theme\/wallpaper\/contents\/images\/1920x1080\.svg$/.test(p));
+for (const f of debianThemes) {
+  const theme = f.split('/')[4] as string;
+  await save(await centreHalf(f), `styles/debian-${theme}.png`, f, theme === 'spacefun-theme' ? 'GPL-2' : 'GPL-2+');
+}
+const kde = '/usr/share/wallpapers';
+const kdeNames = [...new Set(packageFiles('plasma-workspace-wallpapers').map((p) => p.split('/')[4] ?? ''))]
+  .filter((n) => n && existsSync(join(kde, n, 'contents', 'images')))
+  .sort();
+for (const name of kdeNames) {
+  const dir = join(kde, name, 'contents', 'images');
+  // Each folder holds one picture at several sizes (named WxH): the smallest whose shorter side is >= 1000 px.
+  const bySize = readdirSync(dir)
+    .map((f) => ({
+      f,
+      side: Math.min(
+        ...f
+          .replace(/\.\w+$/, '')
+          .split('x')
+          .map(Number),
+      ),
+    }))
+    .sort((a, b) => a.side - b.side);
+  const pick = bySize.find((x) => x.side >= 1000) ?? bySize.at(-1);
+  if (!pick) continue;
+  const file = join(dir, pick.f);
+  await save(await centreHalf(file), `styles/kde-${name}.png`, file, kdeLicence(join(kde, name)));
+}
+
+/** Hasler & Süsstrunk's colourfulness (0 grey, ~100+ very colourful) on 0-255 values. */
+function colourfulness(p: RgbPlanes): number {
+  const n = p.width * p.height;
+  let [srg, syb, qrg, qyb] = [0, 0, 0, 0];
+  for (let k = 0; k < n; k++) {
+    const [r, g, b] = [0, 1, 2].map((c) => 255 * (p.data[c * n + k] as number)) as [number, number, number];
+    const rg = r - g;
+    const yb = 0.5 * (r + g) - b;
+    srg += rg;
+    syb += yb;
+    qrg += rg * rg;
+    qyb += yb * yb;
+  }
+  const [mrg, myb] = [srg / n, syb / n];
+  return Math.sqrt(qrg / n - mrg * mrg + (qyb / n - myb * myb)) + 0.3 * Math.sqrt(mrg * mrg + myb * myb);
+}
+
+/** Share of pixels that are not near-white paper. */
+function coverage(p: RgbPlanes): number {
+  const n = p.width * p.height;
+  let inked = 0;
+  for (let k = 0; k < n; k++) if (Math.min(p.data[k] as number, p.data[n + k] as number, p.data[2 * n + k] as number) < 0.94) inked++;
+  return inked / n;
+}
+
+/** The centre square of half the image's shorter side, at SIZE. */
+async function centreHalf(file: string): Promise<RgbPlanes> {
+  // KDE's largest wallpapers are 5120 px wide, over decodeImage's default 4096-px side.
+  const decoded = await decodeImage(file, { what: 'wallpaper', maxSide: 5120 });
+  const img = toPlanes(decoded.data, decoded.width, decoded.height);
+  const side = Math.floor(Math.min(img.width, img.height) / 2);
+  const [x0, y0] = [Math.floor((img.width - side) / 2), Math.floor((img.height - side) / 2)];
+  const data = new Float32Array(3 * side * side);
+  for (let c = 0; c < 3; c++)
+    for (let y = 0; y < side; y++) {
+      const from = c * img.width * img.height + (y + y0) * img.width + x0;
+      data.set(img.data.subarray(from, from + side), (c * side + y) * side);
+    }
+  return resizePlanes({ data, width: side, height: side }, SIZE, SIZE);
+}
+
+/** A KDE wallpaper's licence from its metadata (metadata.json "License" or metadata.desktop X-KDE-PluginInfo-License). */
+function kdeLicence(dir: string): string {
+  for (const f of ['metadata.json', 'metadata.desktop']) {
+    if (!existsSync(join(dir, f))) continue;
+    const m = /"License"\s*:\s*"([^"]+)"|X-KDE-PluginInfo-License=(.+)/.exec(readFileSync(join(dir, f), 'utf8'));
+    if (m) return (m[1] ?? m[2] ?? '').trim().replace(/^LGPLv3$/, 'LGPL-3.0');
+  }
+  throw new Error(`${dir}: no licence in its metadata`);
+}
+
 writeFileSync(join(out, 'sources.json'), `${JSON.stringify(sources, null, 1)}\n`);
 console.log(`wrote ${sources.length} images to ${out}`);

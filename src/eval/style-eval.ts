@@ -41,7 +41,9 @@ export interface StyleEvalOptions {
   /** Fast network (trained for the first style) and AdaIN model folder; methods without one are skipped. */
   fastModel?: string;
   adainModel?: string;
-  /** Only these method keys (gatys, gatys_random_encoder, adain, fast); default all. */
+  /** A second AdaIN model folder scored in the same run as `adain_compare` (e.g. the decoder a retrained one would replace). */
+  compareAdainModel?: string;
+  /** Only these method keys (gatys, gatys_random_encoder, adain, adain_compare, fast); default all. */
   methods?: readonly string[];
 }
 
@@ -96,6 +98,10 @@ export async function runGrid(
     { key: 'gatys_random_encoder', method: 'gatys', encoder: baseline },
   ];
   if (o.adainModel && existsSync(o.adainModel)) methods.push({ key: 'adain', method: 'adain', model: o.adainModel });
+  if (o.compareAdainModel) {
+    if (!existsSync(o.compareAdainModel)) throw new InputError(`AdaIN model to compare ${JSON.stringify(o.compareAdainModel)} does not exist`);
+    methods.push({ key: 'adain_compare', method: 'adain', model: o.compareAdainModel });
+  }
   if (o.fastModel && existsSync(o.fastModel)) methods.push({ key: 'fast', method: 'fast', model: o.fastModel, onlyStyle: 0 });
   const out: Record<string, (RgbPlanes | null)[][]> = {};
   for (const m of methods.filter((x) => !o.methods || o.methods.includes(x.key))) {
@@ -182,13 +188,14 @@ export async function scoreGrid(
   return scores;
 }
 
-const METHOD_LABELS: Record<string, string> = { gatys: 'Gatys (MobileNetV2)', adain: 'AdaIN', fast: 'fast (leopard net)' };
+const METHOD_LABELS: Record<string, string> = { gatys: 'Gatys (MobileNetV2)', adain: 'AdaIN', adain_compare: 'AdaIN (compared)', fast: 'fast (leopard net)' };
 const CONTENT_LABELS = ['adwaita', 'wood', 'penguin'];
 const STYLE_LABELS = ['leopard', 'pink marble', 'lightning', 'tree bark'];
 
 /**
  * The grid picture, labelled: a first row with the style images, then per method one row per content
  * image (the content first, then its result with each style); grey where a method has no result.
+ * `labels` names the methods (default: METHOD_LABELS); the random-encoder baseline is never drawn.
  */
 export async function writeGridPng(
   path: string,
@@ -196,13 +203,14 @@ export async function writeGridPng(
   contents: RgbPlanes[],
   styles: RgbPlanes[],
   size: number,
+  labels: Record<string, string> = METHOD_LABELS,
 ): Promise<void> {
   const cell = (p: RgbPlanes | null): GridCell =>
     p ? { pixels: toPixels(p), width: p.width, height: p.height } : { pixels: new Float32Array(size * size * 3).fill(0.85), width: size, height: size };
   const rows: GridRow[] = [{ label: 'style images', cells: [cell(null), ...styles.map(cell)] }];
   for (const key of Object.keys(results).filter((k) => k !== 'gatys_random_encoder')) {
     contents.forEach((c, ci) => {
-      rows.push({ label: `${METHOD_LABELS[key] ?? key}: ${CONTENT_LABELS[ci] ?? `content ${ci}`}`, cells: [cell(c), ...results[key]![ci]!.map(cell)] });
+      rows.push({ label: `${labels[key] ?? key}: ${CONTENT_LABELS[ci] ?? `content ${ci}`}`, cells: [cell(c), ...results[key]![ci]!.map(cell)] });
     });
   }
   await writeLabelledGrid(path, rows, { cell: size, columnLabels: ['content', ...STYLE_LABELS.slice(0, styles.length)], labelWidth: 300 });
