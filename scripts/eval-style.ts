@@ -9,7 +9,7 @@
  */
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import { evalImages, runGrid, scoreGrid, writeGridPng } from '../src/eval/style-eval.ts';
+import { evalImages, runGrid, STYLE_LABELS, scoreGrid, writeGridPng } from '../src/eval/style-eval.ts';
 
 const { values } = parseArgs({
   options: {
@@ -48,8 +48,11 @@ if (values['compare-grid'] && compared && results['adain']) {
   const labels = { adain: `AdaIN (${basename(values.adain ?? 'models/gesso-adain-v1')})`, adain_compare: `AdaIN (${basename(values['compare-adain'] ?? '')})` };
   await writeGridPng(values['compare-grid'], { adain_compare: compared, adain: results['adain'] }, contents, styles, size, labels);
 }
-for (const [k, v] of Object.entries(scores))
+for (const [k, v] of Object.entries(scores)) {
   console.log(`${k.padEnd(22)} style distance ${v.styleDistance.toFixed(3)}  SSIM ${v.ssim.toFixed(3)}  (${v.pairs} pairs)`);
+  const perStyle = v.perStyle.map((p, si) => (p ? `${STYLE_LABELS[si]} ${p.styleDistance.toFixed(3)} / ${p.ssim.toFixed(3)}` : null)).filter(Boolean);
+  if (perStyle.length > 1) console.log(`${''.padEnd(22)} per style (distance / SSIM): ${perStyle.join(', ')}`);
+}
 const json: Record<string, number | string> = { size, iterations, seconds: Math.round((performance.now() - started) / 1000) };
 for (const [k, v] of Object.entries(scores)) {
   json[`${k}_style_distance`] = Number(v.styleDistance.toFixed(4));

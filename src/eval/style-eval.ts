@@ -51,6 +51,8 @@ export interface MethodScore {
   styleDistance: number;
   ssim: number;
   pairs: number;
+  /** The same two scores per style image (over the contents), in EVAL_STYLES order; null where the method has no result. */
+  perStyle: ({ styleDistance: number; ssim: number } | null)[];
 }
 
 function tile(p: RgbPlanes, size: number): RgbPlanes {
@@ -170,27 +172,31 @@ export async function scoreGrid(
   const contentGrams = await Promise.all(contents.map((c) => measureGrams(measure, c)));
   const scores: Record<string, MethodScore> = {};
   for (const [key, grid] of Object.entries(results)) {
-    let dist = 0;
-    let sim = 0;
-    let pairs = 0;
+    const dist = styles.map(() => [] as number[]);
+    const sim = styles.map(() => [] as number[]);
     for (const [ci, row] of grid.entries()) {
       for (const [si, img] of row.entries()) {
         if (!img) continue;
         const own = gramDistance(contentGrams[ci]!, styleGrams[si]!);
-        dist += gramDistance(await measureGrams(measure, img), styleGrams[si]!) / own;
-        const c = contents[ci]!;
-        sim += luminanceSsim(img, c);
-        pairs++;
+        dist[si]!.push(gramDistance(await measureGrams(measure, img), styleGrams[si]!) / own);
+        sim[si]!.push(luminanceSsim(img, contents[ci]!));
       }
     }
-    scores[key] = { styleDistance: dist / pairs, ssim: sim / pairs, pairs };
+    const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const all = { dist: dist.flat(), sim: sim.flat() };
+    scores[key] = {
+      styleDistance: mean(all.dist),
+      ssim: mean(all.sim),
+      pairs: all.dist.length,
+      perStyle: dist.map((d, si) => (d.length ? { styleDistance: mean(d), ssim: mean(sim[si]!) } : null)),
+    };
   }
   return scores;
 }
 
 const METHOD_LABELS: Record<string, string> = { gatys: 'Gatys (MobileNetV2)', adain: 'AdaIN', adain_compare: 'AdaIN (compared)', fast: 'fast (leopard net)' };
 const CONTENT_LABELS = ['adwaita', 'wood', 'penguin'];
-const STYLE_LABELS = ['leopard', 'pink marble', 'lightning', 'tree bark'];
+export const STYLE_LABELS = ['leopard', 'pink marble', 'lightning', 'tree bark'];
 
 /**
  * The grid picture, labelled: a first row with the style images, then per method one row per content
