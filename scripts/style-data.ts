@@ -27,23 +27,11 @@ import { resizePlanes, toPixels, toPlanes, type RgbPlanes } from '../src/style/p
 const [out = '.cache/style-data', ...named] = process.argv.slice(2);
 const SIZE = 256;
 const CLIPART_STYLES = 40;
+const PATTERN_FOLDERS = ['Animal', 'Fabric', 'Food', 'Paper', 'Plant', 'Sky', 'Stone', 'Water', 'Wood'];
 type Source = { file: string; from: string; licence: string };
 const PARTS: Record<string, { prefixes: string[]; build: () => Promise<void> }> = {
   content: { prefixes: ['content/'], build: buildContent },
-  patterns: {
-    prefixes: [
-      'styles/Animal-',
-      'styles/Fabric-',
-      'styles/Food-',
-      'styles/Paper-',
-      'styles/Plant-',
-      'styles/Sky-',
-      'styles/Stone-',
-      'styles/Water-',
-      'styles/Wood-',
-    ],
-    build: buildPatterns,
-  },
+  patterns: { prefixes: PATTERN_FOLDERS.map((f) => `styles/${f}-`), build: buildPatterns },
   'clipart-styles': { prefixes: ['styles/clipart-'], build: buildClipartStyles },
   'wallpaper-styles': { prefixes: ['styles/debian-', 'styles/kde-'], build: buildWallpaperStyles },
 };
@@ -97,7 +85,7 @@ async function buildContent(): Promise<void> {
 
 async function buildPatterns(): Promise<void> {
   const patterns = '/usr/share/gimp/2.0/patterns';
-  for (const folder of ['Animal', 'Fabric', 'Food', 'Paper', 'Plant', 'Sky', 'Stone', 'Water', 'Wood']) {
+  for (const folder of PATTERN_FOLDERS) {
     for (const f of readdirSync(join(patterns, folder)).sort()) {
       const p = readGimpPattern(join(patterns, folder, f));
       await save(
