@@ -228,7 +228,8 @@ export function latentInputs(g: Graph, dims: readonly number[]): { noisy: Tensor
 /** The training session of `loss`: AdamW on the trainable parameters, gradients clipped when asked. */
 export function adamwSession(g: Graph, loss: Tensor, o: { weightDecay: number; clipGradNorm?: number }): Promise<TrainSession> {
   const clip = o.clipGradNorm === undefined ? {} : { clipGradNorm: o.clipGradNorm };
-  return TrainSession.create(g, buildTrainStep(g, { loss, optimizer: { kind: 'adamw', weightDecay: o.weightDecay }, ...clip }));
+  // The frozen base model moves to the session's worker: fine-tuning never reads it from the graph again.
+  return TrainSession.create(g, buildTrainStep(g, { loss, optimizer: { kind: 'adamw', weightDecay: o.weightDecay }, ...clip }), { moveFrozen: true });
 }
 
 /** A run's sample grids: fixed prompts and 4 seeds, of the base folder first, then of what the run made. */
