@@ -7,7 +7,8 @@
  *
  *   node --import tsx bench/finetune_sd15_step.ts [--latent 32] [--warmup 1] [--rounds 2] [--threads 2]
  *
- * ORT memory options for comparisons: `--arena off` (ORT's CPU memory arena), `--mem-pattern off`.
+ * ORT options: fine-tuning's own (FINETUNE_SESSION_OPTIONS: no memory pattern); for comparisons
+ * `--arena on|off` (ORT's CPU memory arena) and `--mem-pattern on|off` override them.
  *
  * Weights: built with init 'zeros', then `fastRandomWeights` (repeating random blocks at PyTorch's
  * scale): the arithmetic of a step does not depend on the values.
@@ -21,8 +22,10 @@ import { Graph } from '../src/graph/graph.ts';
 import { mul, reduceMean, sub } from '../src/graph/ops/index.ts';
 import { fastRandomWeights, SD15_UNET } from '../src/models/fixtures/sd15-shapes.ts';
 import { UNet2DCondition } from '../src/models/unet2d-condition.ts';
+import type { SessionOptions } from '../src/runtime/runner.ts';
 import type { HostTensor } from '../src/runtime/tensor.ts';
 import { attachLora, findLinears, freezeAll, UNET_ATTENTION_TARGETS } from '../src/train/finetune/lora-attach.ts';
+import { FINETUNE_SESSION_OPTIONS } from '../src/train/finetune/finetune-common.ts';
 import { TrainSession } from '../src/train/train-session.ts';
 import { currentLoad } from './lib/machine.ts';
 import { peakRssBytes, printPartResult } from './lib/part.ts';
@@ -63,7 +66,11 @@ async function main(): Promise<void> {
   const warmup = intFlag('warmup', values.warmup, 1, 0);
   const rounds = intFlag('rounds', values.rounds, 2, 1);
   const threads = intFlag('threads', values.threads, 2, 1);
-  const session = { ...onOff('arena', values.arena, 'enableCpuMemArena'), ...onOff('mem-pattern', values['mem-pattern'], 'enableMemPattern') };
+  const session: SessionOptions = {
+    ...FINETUNE_SESSION_OPTIONS,
+    ...onOff('arena', values.arena, 'enableCpuMemArena'),
+    ...onOff('mem-pattern', values['mem-pattern'], 'enableMemPattern'),
+  };
   const loads: number[] = [currentLoad()];
   const memory: Record<string, { rss_mib: number; peak_mib: number }> = {};
 
