@@ -58,6 +58,7 @@ export function groupNormGrad(n: Node, [gy, ...rest]: readonly (Tensor | null)[]
  *   dsᵀ = pᵀ ⊙ (dpᵀ − Dᵀ), D = rowsum(g ⊙ o) (= rowsum(dp ⊙ p), FlashAttention's identity);
  *   dq = ds·k = (kᵀ·dsᵀ)ᵀ;   dk = dsᵀ·q.
  * T×S tensors live only inside this rule: sᵀ/pᵀ, dpᵀ and dsᵀ (two at a time when ORT reuses buffers).
+ * A non-finite gradient g makes every gradient here NaN (0·∞): such a step is refused as diverged anyway.
  */
 export function attentionGrad(n: Node, [gy, gLse]: readonly (Tensor | null)[]): (Tensor | null)[] {
   if (gLse) throw new ShapeError(`autodiff: Attention ${n.name}: its logsumexp output is internal and has no gradient rule`);
@@ -65,7 +66,11 @@ export function attentionGrad(n: Node, [gy, gLse]: readonly (Tensor | null)[]): 
   const [q, k, v] = n.inputs as [Tensor, Tensor, Tensor];
   const [o, lse] = n.outputs as [Tensor, Tensor];
   const rowsT = (t: Tensor): Tensor => reshape(t, [...t.shape.slice(0, -2), 1, t.shape[t.rank - 2] as number]); // (..., T, 1) -> (..., 1, T)
-  const pT = exp(sub(matmul(k, transposeLast(q)), rowsT(lse))); // (..., S, T)
+  // qᵀ + 0·Σg: the same values, but the recomputation cannot start before this layer's gradient exists, so
+  // ONNX Runtime cannot schedule it in the forward pass and keep every layer's pᵀ until its backward (a
+  // guard: with the forward's logsumexp made eager in src/graph/composite.ts, it was not measured without it).
+  const qT = add(transposeLast(q), mul(reduceSum(g), 0)); // (..., d, T)
+  const pT = exp(sub(matmul(k, qT), rowsT(lse))); // (..., S, T)
   const dv = matmul(pT, g); // (..., S, dv)
   const d = reduceSum(mul(g, o), [-1], true); // (..., T, 1)
   const dsT = mul(pT, sub(matmul(v, transposeLast(g)), rowsT(d))); // (..., S, T)
