@@ -12,7 +12,7 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { InputError } from '../src/core/errors.ts';
+import { GessoError, InputError } from '../src/core/errors.ts';
 import { writeSection } from './lib/benchmarks-md.ts';
 import { currentLoad, machineInfo } from './lib/machine.ts';
 import { section, type SizeResult } from './lib/finetune-report.ts';
@@ -34,6 +34,10 @@ async function measure(latent: number, rounds: number): Promise<SizeResult> {
   const src = `sd15 lora ${latent}`;
   const stepMs = numbersField(f, 'step_ms', src);
   const cpuMs = numbersField(f, 'step_cpu_ms', src);
+  const systemMs = numbersField(f, 'step_system_ms', src);
+  const memory = f.memory as Record<string, { rss_mib: number }> | undefined;
+  const sessionRss = memory?.['session creation']?.rss_mib;
+  if (typeof sessionRss !== 'number') throw new GessoError(`${src}: field "memory" has no RSS after session creation`);
   return {
     latent,
     pixels: latent * 8,
@@ -45,9 +49,12 @@ async function measure(latent: number, rounds: number): Promise<SizeResult> {
     warmupS: (stepMs[0] as number) / 1000,
     stepS: median(stepMs.slice(1)) / 1000,
     stepCpuS: median(cpuMs.slice(1)) / 1000,
+    stepSystemS: median(systemMs.slice(1)) / 1000,
     steps: stepMs.map((v) => Math.round(v) / 1000),
     loads: numbersField(f, 'loads', src),
+    sessionRssMiB: sessionRss,
     peakRssMiB: part.maxRssBytes / 2 ** 20,
+    sessionOptions: JSON.stringify(f.session_options ?? {}),
   };
 }
 
@@ -76,6 +83,7 @@ async function main(): Promise<void> {
     json[`sd15_lora_step_s_${r.pixels}`] = Number(r.stepS.toFixed(2));
     json[`sd15_lora_step_cpu_s_${r.pixels}`] = Number(r.stepCpuS.toFixed(2));
     json[`sd15_lora_session_s_${r.pixels}`] = Number(r.sessionS.toFixed(1));
+    json[`sd15_lora_session_rss_mib_${r.pixels}`] = Math.round(r.sessionRssMiB);
     json[`sd15_lora_peak_rss_mib_${r.pixels}`] = Math.round(r.peakRssMiB);
   }
   console.log(JSON.stringify(json));

@@ -5,7 +5,7 @@
  */
 import { ShapeError } from '../core/errors.ts';
 import type { Node, Tensor } from '../graph/graph.ts';
-import { add, expand, mul, neg, reduceSum, reshape, sub } from '../graph/ops/index.ts';
+import { add, exp, expand, matmul, mul, neg, reduceSum, reshape, sub, transposeLast } from '../graph/ops/index.ts';
 
 /** SiLU y = x·s, s = sigmoid(x): dy/dx = s + x·s·(1 − s) = s·(1 + x − y), from the saved s and y (4 passes). */
 export function siluGrad(n: Node, [gy, ...rest]: readonly (Tensor | null)[]): (Tensor | null)[] {
@@ -48,4 +48,33 @@ export function groupNormGrad(n: Node, [gy, ...rest]: readonly (Tensor | null)[]
   const d = perChannel(neg(mul(r, groupMean(s1))));
   const dx = add(add(mul(g, a), mul(xhat, b)), d);
   return [dx, scale ? reduceSum(s2, [0], false) : null, bias ? reduceSum(s1, [0], false) : null];
+}
+
+/**
+ * Attention o = p·v, p = softmax(s), s = q·kᵀ, with g = dL/do, worked in the transposed (S, T) layout so
+ * that no recomputed node repeats a forward one (ONNX Runtime would merge the two and keep s alive from
+ * the forward pass to the backward, the memory this rule is for):
+ *   pᵀ = exp(sᵀ − lseᵀ), sᵀ = k·qᵀ recomputed;   dv = pᵀ·g;   dpᵀ = v·gᵀ;
+ *   dsᵀ = pᵀ ⊙ (dpᵀ − Dᵀ), D = rowsum(g ⊙ o) (= rowsum(dp ⊙ p), FlashAttention's identity);
+ *   dq = ds·k = (kᵀ·dsᵀ)ᵀ;   dk = dsᵀ·q.
+ * T×S tensors live only inside this rule: sᵀ/pᵀ, dpᵀ and dsᵀ (two at a time when ORT reuses buffers).
+ * A non-finite gradient g makes every gradient here NaN (0·∞): such a step is refused as diverged anyway.
+ */
+export function attentionGrad(n: Node, [gy, gLse]: readonly (Tensor | null)[]): (Tensor | null)[] {
+  if (gLse) throw new ShapeError(`autodiff: Attention ${n.name}: its logsumexp output is internal and has no gradient rule`);
+  const g = gy as Tensor; // (..., T, dv)
+  const [q, k, v] = n.inputs as [Tensor, Tensor, Tensor];
+  const [o, lse] = n.outputs as [Tensor, Tensor];
+  const rowsT = (t: Tensor): Tensor => reshape(t, [...t.shape.slice(0, -2), 1, t.shape[t.rank - 2] as number]); // (..., T, 1) -> (..., 1, T)
+  // qᵀ + 0·Σg: the same values, but the recomputation cannot start before this layer's gradient exists, so
+  // ONNX Runtime cannot schedule it in the forward pass and keep every layer's pᵀ until its backward (a
+  // guard: with the forward's logsumexp made eager in src/graph/composite.ts, it was not measured without it).
+  const qT = add(transposeLast(q), mul(reduceSum(g), 0)); // (..., d, T)
+  const pT = exp(sub(matmul(k, qT), rowsT(lse))); // (..., S, T)
+  const dv = matmul(pT, g); // (..., S, dv)
+  const d = reduceSum(mul(g, o), [-1], true); // (..., T, 1)
+  const dsT = mul(pT, sub(matmul(v, transposeLast(g)), rowsT(d))); // (..., S, T)
+  const dq = transposeLast(matmul(transposeLast(k), dsT)); // (..., T, d)
+  const dk = matmul(dsT, q); // (..., S, d)
+  return [dq, dk, dv];
 }

@@ -45,7 +45,7 @@ import {
 import { isFloat, sizeOf } from '../graph/types.ts';
 import { convInputGrad, convTransposeInputGrad, convWeightGrad } from './conv-grads.ts';
 import { constInts, sumTo, zeros } from './helpers.ts';
-import { groupNormGrad, siluGrad } from './fused-grads.ts';
+import { attentionGrad, groupNormGrad, siluGrad } from './fused-grads.ts';
 
 export type GradRule = (node: Node, gys: readonly (Tensor | null)[]) => (Tensor | null)[];
 
@@ -357,6 +357,7 @@ export const RULES: Record<string, GradRule> = {
   // Composite ops (domain ai.gesso, src/graph/ops/fused.ts).
   Silu: siluGrad,
   GroupNorm: groupNormGrad,
+  Attention: attentionGrad,
 };
 
 /** Whether an op has a gradient rule, or is known to pass none. */

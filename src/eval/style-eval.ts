@@ -41,7 +41,9 @@ export interface StyleEvalOptions {
   /** Fast network (trained for the first style) and AdaIN model folder; methods without one are skipped. */
   fastModel?: string;
   adainModel?: string;
-  /** Only these method keys (gatys, gatys_random_encoder, adain, fast); default all. */
+  /** A second AdaIN model folder scored in the same run as `adain_compare` (e.g. the decoder a retrained one would replace). */
+  compareAdainModel?: string;
+  /** Only these method keys (gatys, gatys_random_encoder, adain, adain_compare, fast); default all. */
   methods?: readonly string[];
 }
 
@@ -49,6 +51,8 @@ export interface MethodScore {
   styleDistance: number;
   ssim: number;
   pairs: number;
+  /** The same two scores per style image (over the contents), in EVAL_STYLES order; null where the method has no result. */
+  perStyle: ({ styleDistance: number; ssim: number } | null)[];
 }
 
 function tile(p: RgbPlanes, size: number): RgbPlanes {
@@ -96,6 +100,10 @@ export async function runGrid(
     { key: 'gatys_random_encoder', method: 'gatys', encoder: baseline },
   ];
   if (o.adainModel && existsSync(o.adainModel)) methods.push({ key: 'adain', method: 'adain', model: o.adainModel });
+  if (o.compareAdainModel) {
+    if (!existsSync(o.compareAdainModel)) throw new InputError(`AdaIN model to compare ${JSON.stringify(o.compareAdainModel)} does not exist`);
+    methods.push({ key: 'adain_compare', method: 'adain', model: o.compareAdainModel });
+  }
   if (o.fastModel && existsSync(o.fastModel)) methods.push({ key: 'fast', method: 'fast', model: o.fastModel, onlyStyle: 0 });
   const out: Record<string, (RgbPlanes | null)[][]> = {};
   for (const m of methods.filter((x) => !o.methods || o.methods.includes(x.key))) {
@@ -164,31 +172,36 @@ export async function scoreGrid(
   const contentGrams = await Promise.all(contents.map((c) => measureGrams(measure, c)));
   const scores: Record<string, MethodScore> = {};
   for (const [key, grid] of Object.entries(results)) {
-    let dist = 0;
-    let sim = 0;
-    let pairs = 0;
+    const dist = styles.map(() => [] as number[]);
+    const sim = styles.map(() => [] as number[]);
     for (const [ci, row] of grid.entries()) {
       for (const [si, img] of row.entries()) {
         if (!img) continue;
         const own = gramDistance(contentGrams[ci]!, styleGrams[si]!);
-        dist += gramDistance(await measureGrams(measure, img), styleGrams[si]!) / own;
-        const c = contents[ci]!;
-        sim += luminanceSsim(img, c);
-        pairs++;
+        dist[si]!.push(gramDistance(await measureGrams(measure, img), styleGrams[si]!) / own);
+        sim[si]!.push(luminanceSsim(img, contents[ci]!));
       }
     }
-    scores[key] = { styleDistance: dist / pairs, ssim: sim / pairs, pairs };
+    const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const all = { dist: dist.flat(), sim: sim.flat() };
+    scores[key] = {
+      styleDistance: mean(all.dist),
+      ssim: mean(all.sim),
+      pairs: all.dist.length,
+      perStyle: dist.map((d, si) => (d.length ? { styleDistance: mean(d), ssim: mean(sim[si]!) } : null)),
+    };
   }
   return scores;
 }
 
-const METHOD_LABELS: Record<string, string> = { gatys: 'Gatys (MobileNetV2)', adain: 'AdaIN', fast: 'fast (leopard net)' };
+const METHOD_LABELS: Record<string, string> = { gatys: 'Gatys (MobileNetV2)', adain: 'AdaIN', adain_compare: 'AdaIN (compared)', fast: 'fast (leopard net)' };
 const CONTENT_LABELS = ['adwaita', 'wood', 'penguin'];
-const STYLE_LABELS = ['leopard', 'pink marble', 'lightning', 'tree bark'];
+export const STYLE_LABELS = ['leopard', 'pink marble', 'lightning', 'tree bark'];
 
 /**
  * The grid picture, labelled: a first row with the style images, then per method one row per content
  * image (the content first, then its result with each style); grey where a method has no result.
+ * `labels` names the methods (default: METHOD_LABELS); the random-encoder baseline is never drawn.
  */
 export async function writeGridPng(
   path: string,
@@ -196,13 +209,14 @@ export async function writeGridPng(
   contents: RgbPlanes[],
   styles: RgbPlanes[],
   size: number,
+  labels: Record<string, string> = METHOD_LABELS,
 ): Promise<void> {
   const cell = (p: RgbPlanes | null): GridCell =>
     p ? { pixels: toPixels(p), width: p.width, height: p.height } : { pixels: new Float32Array(size * size * 3).fill(0.85), width: size, height: size };
   const rows: GridRow[] = [{ label: 'style images', cells: [cell(null), ...styles.map(cell)] }];
   for (const key of Object.keys(results).filter((k) => k !== 'gatys_random_encoder')) {
     contents.forEach((c, ci) => {
-      rows.push({ label: `${METHOD_LABELS[key] ?? key}: ${CONTENT_LABELS[ci] ?? `content ${ci}`}`, cells: [cell(c), ...results[key]![ci]!.map(cell)] });
+      rows.push({ label: `${labels[key] ?? key}: ${CONTENT_LABELS[ci] ?? `content ${ci}`}`, cells: [cell(c), ...results[key]![ci]!.map(cell)] });
     });
   }
   await writeLabelledGrid(path, rows, { cell: size, columnLabels: ['content', ...STYLE_LABELS.slice(0, styles.length)], labelWidth: 300 });

@@ -92,5 +92,41 @@ export function lowerComposite(n: Node, fresh: (base: string) => string, used: R
     if (affine.length === 0) node('Identity', [h], [y.name]);
     return out;
   }
+  if (n.op === 'Attention') {
+    const [k, v] = n.inputs.slice(1) as [Tensor, Tensor];
+    const last = x.rank - 1;
+    const perm = x.shape.map((_, i) => (i === last ? last - 1 : i === last - 1 ? last : i));
+    const kT = temp('kT');
+    node('Transpose', [k.name], [kT], [{ name: 'perm', type: ATTR_TYPE.INTS, ints: perm }]);
+    const scores = temp('scores');
+    node('MatMul', [x.name, kT], [scores]); // (..., T, S)
+    const probs = temp('probs');
+    node('Softmax', [scores], [probs], [{ name: 'axis', type: ATTR_TYPE.INT, i: last }]);
+    if (!used.has(second.name)) {
+      node('MatMul', [probs, v.name], [y.name]);
+      return out;
+    }
+    // logsumexp = max(s) − log(max(p)), as p = exp(s − logsumexp): two row maxima, no further T×S tensor.
+    const axes = ints([last]);
+    const keep = [{ name: 'keepdims', type: ATTR_TYPE.INT, i: 1 }];
+    const maxScore = temp('max_score');
+    node('ReduceMax', [scores, axes], [maxScore], keep);
+    const maxProb = temp('max_prob');
+    node('ReduceMax', [probs, axes], [maxProb], keep);
+    const logMax = temp('log_max_prob');
+    node('Log', [maxProb], [logMax]);
+    node('Sub', [maxScore, logMax], [second.name]);
+    // o = p·v + 0·logsumexp: the same values, but o now needs the logsumexp, so ORT computes it in the
+    // forward pass. Otherwise ORT defers both row maxima to their first use, in the backward pass, and
+    // keeps s and p of every layer alive until then.
+    const attended = temp('attended');
+    node('MatMul', [probs, v.name], [attended]);
+    const zero = temp('zero');
+    out.initializers.push({ name: zero, dims: [], data_type: ONNX_DTYPE.float32, raw_data: new Uint8Array(Float32Array.of(0).buffer) });
+    const none = temp('no_lse');
+    node('Mul', [second.name, zero], [none]);
+    node('Add', [attended, none], [y.name]);
+    return out;
+  }
   throw new ShapeError(`export: composite op ${n.op} (domain ${COMPOSITE_DOMAIN}) has no lowering`);
 }

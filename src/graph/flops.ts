@@ -2,7 +2,8 @@
  * FLOP counts of a built graph, from its static shapes, for benchmarks (model FLOPs / time as a share
  * of the machine's MatMul ceiling, DESIGN.md §6).
  *
- * Convention: FLOPs = 2 × multiply-accumulates, counted for MatMul, Gemm, Conv and ConvTranspose only.
+ * Convention: FLOPs = 2 × multiply-accumulates, counted for MatMul, Gemm, Conv and ConvTranspose only (and
+ * the two MatMuls inside gesso's composite Attention).
  * Element-wise ops, normalisations, softmax, resizes and data movement are ignored: they are memory-bound
  * and a few percent of a conv net's arithmetic. A Gemm's bias add and alpha/beta scaling are not counted.
  *   MatMul (..., M, K) @ (..., K, N):          2 · prod(out) · K
@@ -32,6 +33,11 @@ export function nodeFlops(n: Node): number {
       return 2 * out.size * sizeOf(w.shape.slice(1));
     case 'ConvTranspose':
       return 2 * a.size * sizeOf(w.shape.slice(1));
+    case 'Attention': {
+      // gesso's composite (src/graph/ops/fused.ts): q·kᵀ (..., T, S) and p·v, two MatMuls.
+      const scores = (out.size / (out.shape[out.rank - 1] as number)) * (w.shape[w.rank - 2] as number);
+      return 2 * scores * (a.shape[a.rank - 1] as number) + 2 * out.size * (w.shape[w.rank - 2] as number);
+    }
     default:
       return 0;
   }

@@ -6,7 +6,7 @@
 import { InputError, ShapeError } from '../core/errors.ts';
 import type { Rng } from '../core/rng.ts';
 import type { Graph, Tensor } from '../graph/graph.ts';
-import { add, matmul, mul, reshape, softmax, transpose, transposeLast, where } from '../graph/ops/index.ts';
+import { add, attention, matmul, mul, reshape, softmax, transpose, transposeLast, where } from '../graph/ops/index.ts';
 import { formatShape } from '../graph/types.ts';
 import type { WeightInit } from './init.ts';
 import { expectInput, nameOf, positiveInt } from './layer.ts';
@@ -106,13 +106,19 @@ export class MultiHeadAttention {
     const q = this.splitHeads(mul(this.toQ.forward(x), 1 / Math.sqrt(this.headDim))); // (B, H, T, dh), pre-scaled
     const k = this.splitHeads(this.toK.forward(context)); // (B, H, S, dh)
     const v = this.splitHeads(this.toV.forward(context)); // (B, H, S, dh)
-    let scores = matmul(q, transposeLast(k)); // (B, H, T, S)
-    if (options.mask) scores = this.applyMask(scores, options.mask, label);
-    if (options.causal) {
-      const allowed = Uint8Array.from({ length: t * s }, (_, i) => (i % s <= Math.floor(i / s) ? 1 : 0));
-      scores = where(x.graph.constant(allowed, [t, s], 'bool', 'causal_mask'), scores, MASKED);
+    let attended: Tensor; // (B, H, T, dh)
+    if (!options.mask && !options.causal) {
+      // One composite node: the same ONNX nodes, but its gradient recomputes the (T, S) probabilities.
+      attended = attention(q, k, v);
+    } else {
+      let scores = matmul(q, transposeLast(k)); // (B, H, T, S)
+      if (options.mask) scores = this.applyMask(scores, options.mask, label);
+      if (options.causal) {
+        const allowed = Uint8Array.from({ length: t * s }, (_, i) => (i % s <= Math.floor(i / s) ? 1 : 0));
+        scores = where(x.graph.constant(allowed, [t, s], 'bool', 'causal_mask'), scores, MASKED);
+      }
+      attended = matmul(softmax(scores, -1), v);
     }
-    const attended = matmul(softmax(scores, -1), v); // (B, H, T, dh)
     const merged = reshape(transpose(attended, [0, 2, 1, 3]), [b, t, this.heads * this.headDim]); // (B, T, H*dh)
     return this.toOut.forward(merged); // (B, T, D)
   }

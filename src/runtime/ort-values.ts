@@ -42,6 +42,7 @@ export function ortSessionOptions(options: SessionOptions): ort.InferenceSession
     },
   };
   if (options.graphOptimizationLevel !== undefined) out.graphOptimizationLevel = options.graphOptimizationLevel;
+  if (options.enableCpuMemArena !== undefined) out.enableCpuMemArena = options.enableCpuMemArena;
   if (options.enableMemPattern !== undefined) out.enableMemPattern = options.enableMemPattern;
   if (options.executionMode !== undefined) out.executionMode = options.executionMode;
   return out;

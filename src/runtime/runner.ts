@@ -32,6 +32,16 @@ export interface SessionOptions {
    */
   dynamicBlockBase?: number;
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /**
+   * ORT's CPU memory arena (default on): freed buffers stay in ORT's pool for reuse and are never given
+   * back to the system, so the process keeps its largest run's footprint (rounded up by the arena's
+   * growth) for the session's life. Off: every buffer is malloc'ed and freed, and big ones go back to the OS.
+   */
+  enableCpuMemArena?: boolean;
+  /**
+   * ORT's memory pattern (default on): after a run ORT plans one block for all of the next run's
+   * intermediate buffers. With the arena on, that block comes on top of what the first run left in the arena.
+   */
   enableMemPattern?: boolean;
   executionMode?: 'sequential' | 'parallel';
   /**

@@ -15,6 +15,8 @@ import { toPlanes, type RgbPlanes } from './planes.ts';
 
 /** 50 megapixels: larger than any photo style transfer on a CPU can use, far below sharp's 268 MP default. */
 export const MAX_PIXELS = 50_000_000;
+/** Longest side decoded: a 50 MP panorama of 16384 × 3052 still loads. */
+const MAX_SIDE = 16384;
 export const SUPPORTED_FORMATS = 'PNG, JPEG, WebP, GIF, TIFF, AVIF or SVG';
 
 /** Decodes an image file to RGB planes in [0, 1]; `role` names it in errors ("style image", "mask"). */
@@ -45,7 +47,8 @@ export async function loadImage(path: string, role: string): Promise<RgbPlanes> 
     );
   }
   if (width < 1 || height < 1) throw new InputError(`${role} ${JSON.stringify(path)} declares a size of ${width}x${height}`);
-  const decoded = await decodeImage(path);
+  // The pixel count is checked above; a panorama or a 5K photo may be wider than decodeImage's default side.
+  const decoded = await decodeImage(path, { what: role, maxSide: MAX_SIDE });
   return toPlanes(decoded.data, decoded.width, decoded.height);
 }
 

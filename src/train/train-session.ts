@@ -40,20 +40,41 @@ export class TrainSession {
     this.inputNames = new Set(spec.model.inputs.map((i) => i.name));
   }
 
-  /** Loads the step model (in a worker thread unless `inProcess`) with the graph's initial parameters. */
-  static async create(g: Graph, spec: TrainStep, options: { inProcess?: boolean; threads?: number; session?: SessionOptions } = {}): Promise<TrainSession> {
+  /**
+   * Loads the step model (in a worker thread unless `inProcess`) with the graph's initial parameters.
+   *
+   * Frozen parameters (a LoRA's base model: nearly all the memory) are not copied in-process: the session
+   * reads the graph's own arrays, which it never writes (replace a frozen `param.value`, never write into
+   * it, while the session lives). A worker needs its own copy; `moveFrozen` moves the graph's arrays there
+   * instead, leaving the graph's frozen values empty (length 0): for callers that never read the frozen
+   * weights from the graph again (fine-tuning saves only what it trains). Either way the process then holds
+   * the base model once, not twice.
+   */
+  static async create(
+    g: Graph,
+    spec: TrainStep,
+    options: { inProcess?: boolean; threads?: number; session?: SessionOptions; moveFrozen?: boolean } = {},
+  ): Promise<TrainSession> {
     await checkNchwcBlock(spec.nchwcBlock, 'the training step');
     const sessionOptions: SessionOptions = { name: 'train step', ...(options.threads ? { intraOpThreads: options.threads } : {}), ...options.session };
     const runner = options.inProcess ? await Session.create(spec.model.bytes, sessionOptions) : await WorkerSession.create(spec.model.bytes, sessionOptions);
+    const inputs = new Map(spec.model.inputs.map((i) => [i.name, i]));
+    // Frozen: non-trainable parameters the step never changes. Buffers the step carries forward (a spectral
+    // norm's power-iteration vector) are state like weights, and go into checkpoints.
+    const carried = new Set(Object.values(spec.carry));
+    const frozen = new Set([...g.params.values()].filter((p) => !p.trainable && inputs.has(p.name) && !carried.has(p.name)).map((p) => p.name));
     const shapes = new Map<string, readonly number[]>();
     const initial: Record<string, HostTensor> = {};
+    const frozenValues: Record<string, HostTensor> = {};
     for (const input of spec.model.inputs) {
       const param = g.params.get(input.name);
-      if (param) {
-        initial[input.name] = { dtype: 'float32', dims: [...input.shape], data: Float32Array.from(param.value) };
-        shapes.set(input.name, input.shape);
-      }
+      if (!param) continue;
+      shapes.set(input.name, input.shape);
+      if (frozen.has(input.name)) frozenValues[input.name] = { dtype: 'float32', dims: [...input.shape], data: param.value };
+      else initial[input.name] = { dtype: 'float32', dims: [...input.shape], data: Float32Array.from(param.value) };
     }
+    // In-process, `transfer` keeps the graph's arrays; for a worker it moves them (else they are copied).
+    await runner.setState(frozenValues, { transfer: options.inProcess === true || options.moveFrozen === true });
     const flatParams = (): Float32Array => {
       const out = new Float32Array(spec.paramSizes.reduce((a, b) => a + b, 0));
       let offset = 0;
@@ -65,7 +86,7 @@ export class TrainSession {
       return out;
     };
     for (const name of spec.state) {
-      const input = spec.model.inputs.find((i) => i.name === name);
+      const input = inputs.get(name);
       if (!input) continue;
       const size = input.shape.reduce((a, b) => a * b, 1);
       let start: Float32Array;
@@ -76,10 +97,6 @@ export class TrainSession {
       shapes.set(name, input.shape);
     }
     await runner.setState(initial, { transfer: true });
-    // Frozen: non-trainable parameters the step never changes. Buffers the step carries forward (a spectral
-    // norm's power-iteration vector) are state like weights, and go into checkpoints.
-    const carried = new Set(Object.values(spec.carry));
-    const frozen = new Set([...g.params.values()].filter((p) => !p.trainable && shapes.has(p.name) && !carried.has(p.name)).map((p) => p.name));
     return new TrainSession(spec, runner, shapes, frozen);
   }
 

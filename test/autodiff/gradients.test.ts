@@ -84,6 +84,14 @@ const cases: Record<string, GradCase> = {
     return { wrt: [x, scale, bias], out: op.silu(op.groupNorm(x, scale, bias, 3, 1e-5)) };
   }),
   'GELU (composite)': unary(op.gelu),
+  'Attention (composite: probabilities recomputed in the backward pass)': {
+    build: (g) => {
+      const q = g.input('q', [2, 2, 3, 4]);
+      const k = g.input('k', [2, 2, 5, 4]);
+      const v = g.input('v', [2, 2, 5, 3]);
+      return { wrt: [q, k, v], out: op.attention(q, k, v) };
+    },
+  },
   Where: {
     build: (g, rng) => {
       const cond = op.greater(g.constant(rng.normal(12), [3, 4], 'float32'), 0);

@@ -56,9 +56,10 @@ test('gradients through a tiny UNet with cross-attention match finite difference
   assert.deepEqual(failures, []);
 });
 
-test('the UNet gradient check can fail: a wrong Softmax rule breaks it', async () => {
-  const right = RULES['Softmax'] as GradRule;
-  RULES['Softmax'] = (n, gys) => right(n, gys).map((gx) => (gx ? mul(gx, 1.5) : null));
+test('the UNet gradient check can fail: a wrong attention rule breaks it', async () => {
+  // The UNet's attention is the composite Attention node (no mask), with its own rule.
+  const right = RULES['Attention'] as GradRule;
+  RULES['Attention'] = (n, gys) => right(n, gys).map((gx) => (gx ? mul(gx, 1.5) : null));
   try {
     const { failures } = await gradCheck(unetCase, 7);
     assert.ok(
@@ -66,6 +67,6 @@ test('the UNet gradient check can fail: a wrong Softmax rule breaks it', async (
       failures.join('\n'),
     );
   } finally {
-    RULES['Softmax'] = right;
+    RULES['Attention'] = right;
   }
 });

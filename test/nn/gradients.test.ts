@@ -90,6 +90,15 @@ const cases: Record<string, GradCase> = {
     const ids = g.constant(BigInt64Array.from([1n, 5n, 1n, 0n, 6n, 5n]), [2, 3], 'int64');
     return { inputs: [], out: new Embedding(g, 'tok', { num: 7, dim: 3 }, rng).forward(ids) };
   }),
+  'MultiHeadAttention self, 2 heads, no mask (composite Attention)': layerCase((g, rng) => {
+    const x = g.input('x', [2, 4, 6]);
+    return { inputs: [x], out: new MultiHeadAttention(g, 'attn', { dim: 6, heads: 2 }, rng).forward(x) };
+  }),
+  'MultiHeadAttention cross, 2 heads, no mask (composite Attention)': layerCase((g, rng) => {
+    const x = g.input('x', [2, 3, 4]);
+    const ctx = g.input('ctx', [2, 5, 6]);
+    return { inputs: [x, ctx], out: new MultiHeadAttention(g, 'xattn', { dim: 4, heads: 2, contextDim: 6 }, rng).forward(x, { context: ctx }) };
+  }),
   'MultiHeadAttention self, 2 heads, causal': layerCase((g, rng) => {
     const x = g.input('x', [2, 4, 6]);
     return { inputs: [x], out: new MultiHeadAttention(g, 'attn', { dim: 6, heads: 2, qkvBias: true }, rng).forward(x, { causal: true }) };

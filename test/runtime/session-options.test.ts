@@ -13,6 +13,7 @@ const allOptions: SessionOptions = {
   interOpThreads: 1,
   allowSpinning: true,
   graphOptimizationLevel: 'disabled',
+  enableCpuMemArena: false,
   enableMemPattern: false,
   executionMode: 'parallel',
   logSeverityLevel: 3,

@@ -51,6 +51,16 @@ test('a PNG declaring 20000x20000 is refused from its header, before decoding', 
   assert.ok(performance.now() - started < 5000, 'refusal should not decode 400 MP');
 });
 
+test('an image wider than 4096 px but under 50 MP loads (a 5K photo, a panorama)', async () => {
+  const wide = join(dir, 'panorama.png');
+  await sharp({ create: { width: 5120, height: 64, channels: 3, background: { r: 0, g: 128, b: 255 } } })
+    .png()
+    .toFile(wide);
+  const img = await loadImage(wide, 'content image');
+  assert.equal(img.width, 5120);
+  assert.equal(img.height, 64);
+});
+
 test('an SVG that references a local file is refused without rendering it', async () => {
   const p = join(dir, 'leak.svg');
   writeFileSync(

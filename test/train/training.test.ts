@@ -57,6 +57,37 @@ test('a small convnet overfits one batch (loss falls 100x)', async () => {
   }
 });
 
+test('frozen parameters are held once: read in place in-process, moved to a worker with moveFrozen; the steps are the same', async () => {
+  const run = async (options: { inProcess?: boolean; moveFrozen?: boolean }) => {
+    const { g, loss, batch } = buildSmallConvnet(7);
+    for (const name of ['conv1.weight', 'conv2.weight']) g.params.set(name, { ...g.params.get(name)!, trainable: false });
+    const frozen = g.params.get('conv2.weight')!.value;
+    const before = Float32Array.from(frozen);
+    const spec = buildTrainStep(g, { loss, optimizer: { kind: 'adamw' } });
+    const session = await TrainSession.create(g, spec, options);
+    try {
+      const losses: number[] = [];
+      for (let i = 0; i < 5; i++) losses.push((await session.step(batch, 1e-2)).loss);
+      const held = (await session.values(['conv2.weight'])).get('conv2.weight')!;
+      assert.deepEqual(held, before, 'the session holds the frozen weights unchanged');
+      return { losses, graphLength: frozen.length, fc: (await session.values()).get('fc.weight')! };
+    } finally {
+      await session.release();
+    }
+  };
+  const copied = await run({});
+  const inPlace = await run({ inProcess: true });
+  const moved = await run({ moveFrozen: true });
+  assert.equal(copied.graphLength, 8 * 8 * 9, 'without moveFrozen a worker gets a copy and the graph keeps its arrays');
+  assert.equal(inPlace.graphLength, 8 * 8 * 9, 'in-process the graph keeps its arrays');
+  assert.equal(moved.graphLength, 0, "moveFrozen moves the graph's arrays to the worker");
+  assert.ok(copied.losses[4]! < copied.losses[0]!, `the trainable layer learns: ${copied.losses}`);
+  for (const other of [inPlace, moved]) {
+    assert.deepEqual(other.losses, copied.losses);
+    assert.deepEqual(other.fc, copied.fc);
+  }
+});
+
 /** y = w * x on scalars: the optimizer's arithmetic can be checked by hand. */
 async function oneParamSteps(optimizer: OptimizerConfig, steps: number, lr: number): Promise<number[]> {
   const g = new Graph();

@@ -46,3 +46,24 @@ export function groupNorm(x: Tensor, scale: Tensor | null, bias: Tensor | null, 
   ];
   return x.graph.addNode('GroupNorm', [x, scale, bias], { groups: { i: groups }, epsilon: { f: eps } }, outs, COMPOSITE_DOMAIN)[0] as Tensor;
 }
+
+/**
+ * Scaled dot-product attention of pre-scaled queries q (B, H, T, dh) over keys k and values v (B, H, S, dh):
+ * softmax(q·kᵀ)·v, without a mask. Outputs [o (B, H, T, dh), logsumexp of each score row (B, H, T, 1)].
+ * Lowered to Transpose, MatMul, Softmax, MatMul (the nodes an inference model always had); a training step
+ * also computes the row logsumexp, so the gradient rule recomputes the T×S probabilities from q, k and it
+ * instead of keeping them from the forward pass: at 4096 positions (SD 1.5 at 512²) each is 512 MiB per
+ * layer (the memory-saving recomputation of FlashAttention, Dao et al. 2022, without its tiling).
+ */
+export function attention(q: Tensor, k: Tensor, v: Tensor): Tensor {
+  const label = `Attention of q ${formatShape(q.shape)}, k ${formatShape(k.shape)}, v ${formatShape(v.shape)}`;
+  const rank = q.rank;
+  const same = (a: Tensor, b: Tensor, dims: number[]): boolean => dims.every((d) => a.shape[d] === b.shape[d]);
+  const batchDims = q.shape.map((_, i) => i).slice(0, rank - 2);
+  if ([q, k, v].some((t) => t.dtype !== 'float32' || t.rank !== rank) || rank < 3) throw new ShapeError(`${label}: needs float32 tensors of one rank >= 3`);
+  if (!same(q, k, [...batchDims, rank - 1]) || !same(k, v, [...batchDims, rank - 2]))
+    throw new ShapeError(`${label}: q (..., T, d), k (..., S, d) and v (..., S, dv) must share their batch dims, q and k their width`);
+  const o = { shape: [...q.shape.slice(0, rank - 1), v.shape[rank - 1] as number], dtype: q.dtype };
+  const lse = { shape: [...q.shape.slice(0, rank - 1), 1], dtype: q.dtype };
+  return q.graph.addNode('Attention', [q, k, v], {}, [o, lse], COMPOSITE_DOMAIN)[0] as Tensor;
+}
