@@ -111,6 +111,43 @@ test('gesso data emoji builds a captioned dataset with each set licence per file
   assert.match(attribution, /\*\*fluent\*\* \(2 drawings, MIT\)/);
 });
 
+test('Iconify sets named by short name: aliases followed once, numbered variants, FxEmoji run-together names', async () => {
+  const iconify = (icons: Record<string, string>, aliases: Record<string, { parent: string }> = {}): Record<string, string> => ({
+    'icons.json': JSON.stringify({
+      prefix: 'x',
+      width: 64,
+      height: 64,
+      icons: Object.fromEntries(Object.entries(icons).map(([k, fill]) => [k, { body: `<circle cx="32" cy="32" r="28" fill="${fill}"/>` }])),
+      aliases,
+    }),
+  });
+  // emojione: "star" is an alias of "red-apple" (as "cricket" is of "cricket-game"): the first name keeps the drawing.
+  fakePackage(EMOJI_SETS.emojione.package, iconify({ 'red-apple': '#d00' }, { star: { parent: 'red-apple' } }));
+  fakePackage(EMOJI_SETS.streamline.package, iconify({ 'red-apple-1': '#e11', 'red-apple-2': '#e22' }));
+  fakePackage(EMOJI_SETS.fxemoji.package, iconify({ redapple: '#c22', star: '#fc0' }));
+  const out = join(root, 'emoji-more-32');
+  const report = await buildEmojiDataset({ outDir: out, size: 32, packagesDir: packages, valFraction: 0, sets: ['emojione', 'streamline', 'fxemoji'] });
+  const sources = readManifest(out)
+    .map((l) => l.source)
+    .sort();
+  assert.deepEqual(sources, [
+    '@iconify-json/emojione@1.2.3:red-apple.svg',
+    '@iconify-json/fxemoji@1.2.2:redapple.svg',
+    '@iconify-json/fxemoji@1.2.2:star.svg',
+    '@iconify-json/streamline-emojis@1.2.4:red-apple-1.svg',
+  ]);
+  const sets = report['sets'] as { id: string; missing: number }[];
+  assert.deepEqual(
+    sets.map((s) => [s.id, s.missing]),
+    [
+      ['emojione', 1],
+      ['streamline', 1],
+      ['fxemoji', 0],
+    ],
+  );
+  assert.match(readFileSync(join(out, 'ATTRIBUTION.md'), 'utf8'), /\*\*streamline\*\* \(1 drawings, CC-BY-4\.0\): Streamline Emojis/);
+});
+
 test('bad input: an unknown set, a damaged name list, a tarball that is not the pinned version, no registry', async () => {
   assert.throws(
     () => parseEmojiSets('twemoji,apple'),

@@ -1,6 +1,7 @@
 // The version-2 plan of the default model (v-prediction, min-SNR weights, two datasets) with --quick
 // sizes: the stages train on both datasets, the snapshot samples with v-prediction, and the run's CPU
 // time is kept in cpu.json and in each checkpoint; v1's plan is unchanged.
+import { shortCaption } from '../../src/train/default-model/short-caption.ts';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -62,9 +63,17 @@ test('plans: version 1 is still gesso-clipart-v1 (ε, no loss weights); version 
   assert.equal(v2.scheduler['prediction_type'], 'v_prediction');
   assert.equal(v2.unetTraining.minSnrGamma, 5);
   assert.deepEqual(v2.data, ['.cache/openclipart-64', '.cache/emoji-64']);
-  assert.ok(v2.refine !== null && v1.refine === null);
-  assert.deepEqual(v2.refine.excludeCategories, ['shapes/stars']);
-  assert.equal(v2.refine.shares.length, v2.data.length + v2.refine.extraData.length);
+  assert.equal(v1.refines.length, 0);
+  assert.deepEqual(
+    v2.refines.map((r) => r.name),
+    ['refine', 'refine2'],
+  );
+  assert.deepEqual(v2.refines[1]?.extraData, ['.cache/shapes-64', '.cache/emoji-more-64']);
+  for (const r of v2.refines) {
+    assert.deepEqual(r.excludeCategories, ['shapes/stars']);
+    assert.equal(r.shares.length, v2.data.length + r.extraData.length);
+    assert.ok(Math.abs(r.shares.reduce((a, b) => a + b, 0) - 1) < 1e-9, `${r.name}: shares sum to 1`);
+  }
 });
 
 test('refine weights: the category cap inside each part, left-out categories never drawn, each part its share', () => {
@@ -147,7 +156,7 @@ test('gesso train default --version 2 --quick trains on both datasets with v-pre
   assert.ok(ledger.cpuSeconds > 0);
 });
 
-test('the refine run starts from the first run and adds gesso shapes: string-art stars left out, own checkpoint and samples', async () => {
+test('the refine runs start from the run before and add gesso shapes: string-art stars left out, own checkpoints and samples', async () => {
   const runDir = join(root, 'run');
   const shapesDir = join(root, 'shapes');
   const report = await buildShapesDataset({ outDir: shapesDir, size: 64, perColor: 1, valFraction: 0.1 });
@@ -169,6 +178,10 @@ test('the refine run starts from the first run and adds gesso shapes: string-art
   assert.match(log, /"series":"refine_loss"/);
   assert.ok(existsSync(join(runDir, 'unet-refine.final.safetensors')));
   assert.ok(existsSync(join(runDir, 'samples', 'refine-step000002.png')));
+  assert.match(log, /refine2: 2 steps from the previous run's EMA weights/);
+  assert.match(log, /"series":"refine2_loss"/);
+  assert.ok(existsSync(join(runDir, 'unet-refine2.final.safetensors')));
+  assert.ok(existsSync(join(runDir, 'samples', 'refine2-step000002.png')));
 });
 
 test('gesso data shapes refuses a bad --per-color', async () => {
@@ -177,4 +190,13 @@ test('gesso data shapes refuses a bad --per-color', async () => {
     (e: unknown) => e instanceof InputError && /--per-color: 0 is not a whole number from 1 to 1000/.test(e.message),
   );
   assert.ok(!existsSync(join(root, 'bad-shapes', 'manifest.jsonl')));
+});
+
+test('short captions: the first part of a caption, or its subject without colours', () => {
+  assert.equal(shortCaption('orange cat face, kitten kitty, animal mammal, noto style', false), 'orange cat face');
+  assert.equal(shortCaption('orange cat face, kitten kitty, animal mammal, noto style', true), 'cat face');
+  assert.equal(shortCaption('red apple with green, diet health, food fruit, twemoji style', true), 'apple');
+  assert.equal(shortCaption('a red star', true), 'a star');
+  // A title that is only colour words keeps them: nothing else names the drawing.
+  assert.equal(shortCaption('red with black, special, patterns', true), 'red with black');
 });

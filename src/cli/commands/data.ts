@@ -29,7 +29,7 @@ in the report. Running again with the same OUT resumes: unchanged files are not 
       Emoji drawings from npm packages, downloaded from the npm registry with \`npm pack\` into --packages
       (default .cache/npm; checked against pinned hashes; later builds work offline from there). Sets:
 ${Object.values(EMOJI_SETS)
-  .map((s) => `        ${s.id.padEnd(9)} ${s.package.name}@${s.package.version}, graphics ${s.licence}`)
+  .map((s) => `        ${s.id.padEnd(12)} ${s.package.name}@${s.package.version}, graphics ${s.licence}`)
   .join('\n')}
       Captions from the Unicode CLDR names and keywords (emojibase-data) with the set as a style word:
       "red apple with green, food fruit, twemoji style". Skin-tone variants, flags and components are

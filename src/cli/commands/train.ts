@@ -81,8 +81,9 @@ run folder and resumes where it stopped; run the same command again. The run's C
 processes) are kept in <run>/cpu.json and in each checkpoint.
 
   --version V   1: gesso-clipart-v1 (the first default, kept for comparison; Open Clip Art, ε-prediction)
-                2: gesso-default-v2 (the shipped default; Open Clip Art + emoji, then a refine run
-                   with gesso's coloured shapes; v-prediction, min-SNR weights, wider UNet)
+                2: gesso-default-v2 (the shipped default; Open Clip Art + emoji, then two refine
+                   runs: gesso's coloured shapes, then five more emoji sets; v-prediction, min-SNR
+                   weights, wider UNet)
   --data DIRS   comma-separated \`gesso data\` folders at 64 px (default: version 1
                 .cache/openclipart-64; version 2 .cache/openclipart-64,.cache/emoji-64)
   --run DIR     checkpoints, logs and sample grids (default .cache/train-default, version 2
@@ -90,9 +91,9 @@ processes) are kept in <run>/cpu.json and in each checkpoint.
   --out DIR     the finished model folder (default models/gesso-clipart-v1, version 2
                 models/gesso-default-v2; <run>/model with --quick)
   --quick       a few steps per stage with tiny batches (tests)
-  --until S     stop after stage S
-  --refine-data DIRS  version 2: folders the second UNet run adds (default .cache/shapes-64, built
-                when missing)
+  --until S     stop after stage S (refine: after the last refine run)
+  --refine-data DIRS  version 2: folders the refine runs add, in order (default
+                .cache/shapes-64,.cache/emoji-more-64; both built when missing)
   --unet-steps N  shorten the UNet stage to N steps (pilot runs; the model is not the plan's)
 
 Usage: gesso train style --style MINE.png --content DIR [--run DIR] [--steps N] [--size N] [--batch N]

@@ -23,6 +23,17 @@ export interface StageSchedule {
   sampleEvery: number;
 }
 
+export interface RefineRun extends StageSchedule {
+  /** Names its checkpoint (`unet-<name>.safetensors`), loss series (`<name>_loss`) and sample grids. */
+  name: string;
+  emaDecay: number;
+  extraData: string[];
+  excludeCategories: string[];
+  shares: number[];
+  /** Share of samples trained on a short form of their caption (short-caption.ts); 0: full captions only. */
+  shortCaptions: number;
+}
+
 export interface DefaultModelPlan {
   version: PlanVersion;
   /** The model folder's name (and its card's title). */
@@ -46,12 +57,12 @@ export interface DefaultModelPlan {
     minSnrGamma: number | null;
   };
   /**
-   * A second UNet run that starts from the first's EMA weights with a fresh warmup and cosine, on a
-   * different data mix: more sets (`extraData`, encoded with the first run's VAE scaling), categories
-   * left out, and each data folder's share of the batches (`shares`, one per folder of `data` then
-   * `extraData`; inside a folder the category cap still applies). null: no second run.
+   * Further UNet runs, in order, each starting from the previous run's EMA weights with a fresh warmup
+   * and cosine, on its own data mix: more sets (`extraData`, encoded with the first run's VAE scaling),
+   * categories left out, and each data folder's share of the batches (`shares`, one per folder of `data`
+   * then `extraData`; inside a folder the category cap still applies). Empty: the first run only.
    */
-  refine: (StageSchedule & { emaDecay: number; extraData: string[]; excludeCategories: string[]; shares: number[] }) | null;
+  refines: RefineRun[];
   /** diffusers scheduler config used in training (noise schedule) and shipped for sampling. */
   scheduler: Record<string, unknown>;
 }
@@ -103,7 +114,7 @@ function planV1(quick: boolean): DefaultModelPlan {
     text: { hiddenSize: textWidth, layers: quick ? 1 : 2, heads: 4, maxLength: 16, minWordCount: quick ? 1 : 3, maxVocab: 4000 },
     unet,
     unetTraining: { ...stage(4000, 16, 1e-3), captionDropout: 0.1, emaDecay: 0.998, categoryCap: 300, prediction: 'epsilon', minSnrGamma: null },
-    refine: null,
+    refines: [],
     scheduler: SCHEDULER_V1,
   };
 }
@@ -169,22 +180,49 @@ function planV2(quick: boolean): DefaultModelPlan {
     // emoji the largest share of the batches. Planned at 4,000 steps; shortened to 2,500 at step 308
     // (lr still at its peak) and to 2,000 at step 1,000 (cosine recomputed from there), so the run
     // finishes within one session on the shared 2-core machine.
-    refine: {
-      steps: quick ? 2 : 2000,
-      batch: quick ? 2 : 32,
-      lr: 5e-4,
-      warmup: quick ? 1 : 200,
-      checkpointEvery: quick ? 2 : 100,
-      sampleEvery: quick ? 2 : 500,
-      // A faster EMA than the first run's 0.9995 (half-life 1,386 steps), whose average would still be
-      // mostly the first run's weights at the end of a 2,500-step run. Set at step 600.
-      emaDecay: 0.998,
-      // Shares of the batches: Open Clip Art, emoji, gesso shapes. Set at step 700 (0.35/0.5/0.15 before):
-      // raw weights at step 600 drew the right colours but blobs for "a red star".
-      extraData: ['.cache/shapes-64'],
-      excludeCategories: ['shapes/stars'],
-      shares: [0.25, 0.45, 0.3],
-    },
+    refines: [
+      {
+        name: 'refine',
+        steps: quick ? 2 : 2000,
+        batch: quick ? 2 : 32,
+        lr: 5e-4,
+        warmup: quick ? 1 : 200,
+        checkpointEvery: quick ? 2 : 100,
+        sampleEvery: quick ? 2 : 500,
+        // A faster EMA than the first run's 0.9995 (half-life 1,386 steps), whose average would still be
+        // mostly the first run's weights at the end of a 2,500-step run. Set at step 600.
+        emaDecay: 0.998,
+        // Shares of the batches: Open Clip Art, emoji, gesso shapes. Set at step 700 (0.35/0.5/0.15 before):
+        // raw weights at step 600 drew the right colours but blobs for "a red star".
+        extraData: ['.cache/shapes-64'],
+        excludeCategories: ['shapes/stars'],
+        shares: [0.25, 0.45, 0.3],
+        shortCaptions: 0,
+      },
+      // The first refine run taught stars and hearts (about 1,000 steps at ~1.4 stars per batch) but left
+      // most emoji subjects as right-coloured blobs: each had 3 drawings (one per set). The second adds
+      // five more emoji sets (`gesso data emoji --sets noto-v1,emojione,fluent-3d,fxemoji,streamline`,
+      // up to 8 drawings per subject) and gives emoji 65% of the batches. Planned at 3,000 steps;
+      // shortened to 2,000 at step 500 (cosine recomputed from there): at 0.4 step/s beside other jobs
+      // it would not have finished within the session.
+      {
+        name: 'refine2',
+        steps: quick ? 2 : 2000,
+        batch: quick ? 2 : 32,
+        lr: 4e-4,
+        warmup: quick ? 1 : 100,
+        checkpointEvery: quick ? 2 : 100,
+        sampleEvery: quick ? 2 : 500,
+        emaDecay: 0.998,
+        // Quick runs (tests) have no emoji-more folder: the shapes stand in for it.
+        extraData: quick ? ['.cache/shapes-64'] : ['.cache/shapes-64', '.cache/emoji-more-64'],
+        excludeCategories: ['shapes/stars'],
+        shares: quick ? [0.3, 0.4, 0.3] : [0.2, 0.35, 0.15, 0.3],
+        // Set at step 1,100: the raw weights at step ~1,050 drew cat and dog faces and cars for caption-
+        // shaped prompts ("orange cat face, kitten kitty, animal mammal, noto style") and blobs for "a cat".
+        shortCaptions: 0.4,
+      },
+    ],
     scheduler: { ...SCHEDULER_V1, prediction_type: 'v_prediction' },
   };
 }

@@ -17,7 +17,9 @@ export interface CardFacts {
   params: { vae: number; text: number; unet: number; upscaler?: number };
   dataset: { dir: string; train: number; val: number };
   vaePsnr: number;
-  minutes: { vae?: number; unet?: number; refine?: number };
+  minutes: { vae?: number; unet?: number };
+  /** Wall-clock minutes of each refine run, by name. */
+  refineMinutes?: Record<string, number | undefined>;
   /** Model-folder-relative eval results, when `npm run eval:default` has written them. */
   evaluation?: Record<string, unknown> | null;
   upscalerMetrics?: Record<string, unknown> | null;
@@ -25,7 +27,7 @@ export interface CardFacts {
   attribution?: string | null;
 }
 
-export async function writeLossCurves(log: StageLog, path: string, name = MODEL_NAME): Promise<void> {
+export async function writeLossCurves(log: StageLog, path: string, name = MODEL_NAME, refineNames: readonly string[] = []): Promise<void> {
   const smooth = (pts: readonly [number, number][], k = 25): [number, number][] =>
     pts.map(([x], i) => {
       const window = pts.slice(Math.max(0, i - k), i + 1);
@@ -35,14 +37,14 @@ export async function writeLossCurves(log: StageLog, path: string, name = MODEL_
     [
       { name: 'VAE loss (MSE + KL)', points: smooth(log.get('vae_loss')) },
       { name: 'UNet loss (ε or weighted v MSE)', points: smooth(log.get('unet_loss')) },
-      ...(log.get('refine_loss').length > 0
-        ? [
-            {
-              name: 'UNet refine run (steps after the first run)',
-              points: smooth(log.get('refine_loss')).map(([x, y]): [number, number] => [x + lastStep(log.get('unet_loss')), y]),
-            },
-          ]
-        : []),
+      // Each refine run continues the step axis where the run before it ended.
+      ...refineNames
+        .map((run) => log.get(`${run}_loss`))
+        .filter((pts) => pts.length > 0)
+        .map((pts, k, runs) => {
+          const offset = [log.get('unet_loss'), ...runs.slice(0, k)].reduce((sum, p) => sum + lastStep(p), 0);
+          return { name: `UNet refine run ${k + 1}`, points: smooth(pts).map(([x, y]): [number, number] => [x + offset, y]) };
+        }),
     ],
     { title: `${name}: training loss (moving average of 25 steps)`, xLabel: 'step', yLabel: 'loss', logY: true },
   );
@@ -82,11 +84,14 @@ Noise schedule and default sampler: \`${String(r.scheduler['_class_name'])}\`, s
 | --- | ---: | ---: | --- | --- |
 | VAE (MSE + ${r.klWeight} · KL) | ${r.vaeTraining.steps} | ${r.vaeTraining.batch} | AdamW ${r.vaeTraining.lr}, warmup ${r.vaeTraining.warmup}, cosine | ${fmt(f.minutes.vae, 1)} min |
 | text encoder + UNet (caption dropout ${r.unetTraining.captionDropout}, EMA ${r.unetTraining.emaDecay}) | ${r.unetTraining.steps} | ${r.unetTraining.batch} | AdamW ${r.unetTraining.lr}, warmup ${r.unetTraining.warmup}, cosine | ${fmt(f.minutes.unet, 1)} min |
-${
-  r.refine === null
-    ? ''
-    : `| refine run: the same from the first run's EMA weights, EMA ${r.refine.emaDecay}; ${r.refine.shares.map((sh, i) => `${Math.round(sh * 100)}% ${[...r.data, ...r.refine!.extraData][i]}`).join(', ')}; ${r.refine.excludeCategories.join(', ')} left out | ${r.refine.steps} | ${r.refine.batch} | AdamW ${r.refine.lr}, warmup ${r.refine.warmup}, cosine | ${fmt(f.minutes.refine, 1)} min |\n`
-}| upscaler (L1 on ${up?.['crop'] ?? '?'} px crops of ${up?.['train_images'] ?? '?'} drawings at 256 px) | ${up?.['steps'] ?? '?'} | ${up?.['batch'] ?? '?'} | Adam, warmup, cosine | ${typeof up?.['train_seconds'] === 'number' ? fmt(up['train_seconds'] / 60, 1) : 'not measured'} min |
+${r.refines
+  .map(
+    (run, k) =>
+      `| refine run ${k + 1}: the same from the ${k === 0 ? "first run's" : "previous run's"} EMA weights, EMA ${run.emaDecay}; ${run.shares.map((sh, i) => `${Math.round(sh * 100)}% ${[...r.data, ...run.extraData][i]}`).join(', ')}; ${run.excludeCategories.join(', ')} left out | ${run.steps} | ${run.batch} | AdamW ${run.lr}, warmup ${run.warmup}, cosine | ${fmt(f.refineMinutes?.[run.name], 1)} min |\n`,
+  )
+  .join(
+    '',
+  )}| upscaler (L1 on ${up?.['crop'] ?? '?'} px crops of ${up?.['train_images'] ?? '?'} drawings at 256 px) | ${up?.['steps'] ?? '?'} | ${up?.['batch'] ?? '?'} | Adam, warmup, cosine | ${typeof up?.['train_seconds'] === 'number' ? fmt(up['train_seconds'] / 60, 1) : 'not measured'} min |
 
 Loss curves: \`loss-curves.png\` in this folder. Times are wall-clock on the 2-core development machine,
 from a stage's first log line to its last across resumed runs; the machine was shared with other jobs
@@ -150,10 +155,16 @@ function dataSection(f: CardFacts): string {
 - **gesso shapes** (\`gesso data shapes --size 64\`), drawn by gesso, CC0: 7 shapes (star, heart, circle,
   square, triangle, diamond, moon) × 10 colours × 20, filled, outlined or both, captioned "red star,
   shapes" or "a red star". Only the refine run uses them; they teach a colour word on a shape word.
-- The refine run leaves Open Clip Art's \`shapes/stars\` folder out: its drawings are string-art rings
+- **More emoji** (\`gesso data emoji --sets noto-v1,emojione,fluent-3d,fxemoji,streamline --out
+  .cache/emoji-more-64\`, built by the trainer when missing): Noto Emoji's first edition, EmojiOne 2,
+  Fluent Emoji (colour), FxEmoji and Streamline Emojis, from Iconify's npm packages, matched to the
+  CLDR names by icon name. Only the second refine run uses them: up to 8 drawings of each named subject
+  instead of 3. Their style words are outside the first run's vocabulary and read as \`<unk> style\`.
+- The refine runs leave Open Clip Art's \`shapes/stars\` folder out: its drawings are string-art rings
   captioned "black star", and with them "a red star" drew a pink ring.
-- **Licence of the weights**: CC-BY 4.0, because Twemoji's graphics are CC-BY 4.0 (the other sources are
-  CC0, MIT and Apache-2.0; OpenMoji's ShareAlike set is not used). Credit the sources below.
+- **Licence of the weights**: CC-BY 4.0, because Twemoji's, EmojiOne's and Streamline's graphics are
+  CC-BY 4.0 (the other sources are CC0, MIT and Apache-2.0; the ShareAlike sets, OpenMoji and EmojiOne 1,
+  are not used). Credit the sources below.
 
 ${f.attribution ?? '(no ATTRIBUTION.md was found beside the emoji dataset: rebuild it with `gesso data emoji`)'}
 

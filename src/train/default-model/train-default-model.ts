@@ -9,13 +9,13 @@
  *   6. export    the model folder in the diffusers ONNX layout, with its model card
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { InputError } from '../../core/errors.ts';
 import { readTextFile } from '../../core/safe-read.ts';
 import { combineDatasets, loadImageDataset, type ImageDataset } from '../../data/dataset.ts';
 import { readSafetensors, toFloat32, writeSafetensors } from '../../weights/safetensors.ts';
 import { type WordTokenizer, saveWordTokenizer, loadWordTokenizer } from '../../text/word-tokenizer.ts';
-import { defaultModelPlan, IMAGE_SIZE, type DefaultModelPlan, type PlanVersion } from './config.ts';
+import { defaultModelPlan, IMAGE_SIZE, type DefaultModelPlan, type PlanVersion, type RefineRun } from './config.ts';
 import { CpuLedger } from './cpu-ledger.ts';
 import { StageLog } from './stage-log.ts';
 import { encodeMeans, trainVaeStage, vaeSessions } from './vae-stage.ts';
@@ -25,6 +25,8 @@ import { exportDefaultModel } from './export-stage.ts';
 import { sampleGrid } from './samples.ts';
 import { buildOpenclipartDataset } from '../../data/openclipart.ts';
 import { buildShapesDataset } from '../../data/shapes.ts';
+import { buildEmojiDataset } from '../../data/emoji.ts';
+import { MORE_EMOJI_SETS } from '../../data/emoji-sets.ts';
 import { trainUpscaler } from '../upscaler/train-upscaler.ts';
 import { modelCard, readJsonIfPresent, writeLossCurves } from './model-card.ts';
 
@@ -137,48 +139,46 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
   }
   if (o.until === 'unet') return plan;
 
-  // 4b. The refine run (plan v2): from the first run's EMA weights, on the refine data mix.
-  const refineFinal = join(o.runDir, 'unet-refine.final.safetensors');
-  if (plan.refine !== null && !existsSync(refineFinal)) {
-    const r = plan.refine;
-    const extraDirs = o.refineDataDir === undefined ? r.extraData : typeof o.refineDataDir === 'string' ? [o.refineDataDir] : [...o.refineDataDir];
-    r.extraData = extraDirs;
-    for (const dir of extraDirs) {
-      if (existsSync(join(dir, 'manifest.jsonl'))) continue;
-      // gesso's own shapes are cheap and deterministic: built here like the upscaler's data.
-      if (!/shapes/.test(dir)) throw new InputError(`no dataset at ${dir}: build it with \`gesso data\` first`);
-      await buildShapesDataset({ outDir: dir, size: IMAGE_SIZE, perColor: o.quick ? 1 : 20, log: (line) => log.note(line) });
+  // 4b. The refine runs (plan v2), each from the previous run's EMA weights, on its own data mix.
+  let unetWeights = unetFinal;
+  const replaceExtra = extraDirReplacements(plan.refines, o.refineDataDir);
+  for (const r of plan.refines) {
+    const runFinal = join(o.runDir, `unet-${r.name}.final.safetensors`);
+    if (!existsSync(runFinal)) {
+      r.extraData = r.extraData.map(replaceExtra);
+      for (const dir of r.extraData) await ensureRefineData(dir, o.quick, log);
+      const extra = await Promise.all(r.extraData.map((dir) => loadImageDataset(dir, { split: 'train' })));
+      const parts = [...trainParts, ...extra];
+      if (r.shares.length !== parts.length) throw new InputError(`${r.name}: ${r.shares.length} shares for ${parts.length} data folders`);
+      const extraLatents = await extraLatentsStage(plan, vae, combineDatasets(extra), join(o.runDir, `latents-${r.name}.safetensors`), log);
+      const all = new Float32Array(scaled.length + extraLatents.length);
+      all.set(scaled);
+      all.set(extraLatents, scaled.length);
+      const t0 = Date.now();
+      log.note(
+        `${r.name}: ${r.steps} steps from ${unetWeights === unetFinal ? "the first run's" : "the previous run's"} EMA weights; shares ${r.shares.join(', ')} of ${[...dataDirs, ...r.extraData].join(', ')}; left out: ${r.excludeCategories.join(', ')}`,
+      );
+      const values = await trainUnetStage({
+        plan,
+        textConfig,
+        tokenizer,
+        latents: all,
+        captions: parts.flatMap((p) => p.items.map((i) => i.caption)),
+        weights: partWeights(
+          parts.map((p, k) => ({ categories: p.items.map((i) => i.category), share: r.shares[k] as number })),
+          plan.unetTraining.categoryCap,
+          r.excludeCategories,
+        ),
+        runDir: o.runDir,
+        log,
+        ...(o.quiet !== undefined ? { quiet: o.quiet } : {}),
+        sample: async (step, values) => sample(`${r.name}-step${String(step).padStart(6, '0')}.png`, values),
+        refine: { run: r, init: loadValues(unetWeights).values },
+      });
+      saveValues(runFinal, values, { seconds: String((Date.now() - t0) / 1000) });
+      log.note(`${r.name}: ${r.steps} steps in ${((Date.now() - t0) / 60000).toFixed(1)} min, final loss ${log.last(`${r.name}_loss`)?.toFixed(4)}`);
     }
-    const extra = await Promise.all(extraDirs.map((dir) => loadImageDataset(dir, { split: 'train' })));
-    const parts = [...trainParts, ...extra];
-    if (r.shares.length !== parts.length) throw new InputError(`refine: ${r.shares.length} shares for ${parts.length} data folders`);
-    const extraLatents = await extraLatentsStage(plan, vae, combineDatasets(extra), o.runDir, log);
-    const all = new Float32Array(scaled.length + extraLatents.length);
-    all.set(scaled);
-    all.set(extraLatents, scaled.length);
-    const t0 = Date.now();
-    log.note(
-      `refine: ${r.steps} steps from the first run's EMA weights; shares ${r.shares.join(', ')} of ${[...dataDirs, ...extraDirs].join(', ')}; left out: ${r.excludeCategories.join(', ')}`,
-    );
-    const values = await trainUnetStage({
-      plan,
-      textConfig,
-      tokenizer,
-      latents: all,
-      captions: parts.flatMap((p) => p.items.map((i) => i.caption)),
-      weights: partWeights(
-        parts.map((p, k) => ({ categories: p.items.map((i) => i.category), share: r.shares[k] as number })),
-        plan.unetTraining.categoryCap,
-        r.excludeCategories,
-      ),
-      runDir: o.runDir,
-      log,
-      ...(o.quiet !== undefined ? { quiet: o.quiet } : {}),
-      sample: async (step, values) => sample(`refine-step${String(step).padStart(6, '0')}.png`, values),
-      refine: { schedule: r, init: loadValues(unetFinal).values },
-    });
-    saveValues(refineFinal, values, { seconds: String((Date.now() - t0) / 1000) });
-    log.note(`refine: ${r.steps} steps in ${((Date.now() - t0) / 60000).toFixed(1)} min, final loss ${log.last('refine_loss')?.toFixed(4)}`);
+    unetWeights = runFinal;
   }
   if (o.until === 'refine') return plan;
 
@@ -186,7 +186,7 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
   await upscalerStage(o, log);
 
   // 6. Export the model folder, with its model card and loss curves.
-  const unet = loadValues(plan.refine !== null ? refineFinal : unetFinal);
+  const unet = loadValues(unetWeights);
   const vaeFile = loadValues(vaeFinal);
   const vaePsnr = Number(vaeFile.metadata['val_psnr_db']);
   const count = (values: ReadonlyMap<string, Float32Array>, keep: (name: string) => boolean): number =>
@@ -206,16 +206,21 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
     minutes: {
       ...optional('vae', log.minutesBetween('VAE:', 'vae:')),
       ...optional('unet', log.minutesBetween('text encoder:', 'unet:')),
-      ...optional('refine', log.minutesBetween('refine: ', 'refine: ')),
     },
+    refineMinutes: Object.fromEntries(plan.refines.map((r) => [r.name, log.minutesBetween(`${r.name}: `, `${r.name}: `)])),
     evaluation: readJsonIfPresent(join(o.outDir, 'eval.json')),
     upscalerMetrics: readJsonIfPresent(join(o.outDir, 'upscaler', 'metrics.json')),
-    attribution: attributionOf(dataDirs),
+    attribution: attributionOf([...dataDirs, ...plan.refines.flatMap((r) => r.extraData)]),
   });
   const evalResults = readJsonIfPresent(join(o.outDir, 'eval.json'));
   exportDefaultModel(o.outDir, { plan, vae: plan.vae, vaeValues: vae, textConfig, tokenizer, unetValues: unet.values, modelCard: card });
   if (evalResults) writeFileSync(join(o.outDir, 'eval.json'), `${JSON.stringify(evalResults, null, 2)}\n`);
-  await writeLossCurves(log, join(o.outDir, 'loss-curves.png'), plan.name);
+  await writeLossCurves(
+    log,
+    join(o.outDir, 'loss-curves.png'),
+    plan.name,
+    plan.refines.map((r) => r.name),
+  );
   writeFileSync(
     join(o.outDir, 'training.json'),
     `${JSON.stringify({ model: plan.name, plan, quick: o.quick, vaeValPsnrDb: vaePsnr, data: dataDirs, cpuSeconds: Math.round(log.cpu?.total() ?? 0), trainDrawings: train.items.length, valDrawings: val.items.length }, null, 2)}\n`,
@@ -226,11 +231,14 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
 
 /** The ATTRIBUTION.md of the first dataset that has one (an emoji build), without its title. */
 function attributionOf(dataDirs: readonly string[]): string | null {
-  const dir = dataDirs.find((d) => existsSync(join(d, 'ATTRIBUTION.md')));
-  if (dir === undefined) return null;
-  return readTextFile(join(dir, 'ATTRIBUTION.md'), 'attribution list')
-    .replace(/^# .*\n+/, '')
-    .trim();
+  const lists = [...new Set(dataDirs)]
+    .filter((d) => existsSync(join(d, 'ATTRIBUTION.md')))
+    .map((d) =>
+      readTextFile(join(d, 'ATTRIBUTION.md'), 'attribution list')
+        .replace(/^# .*\n+/, '')
+        .trim(),
+    );
+  return lists.length === 0 ? null : lists.join('\n\n');
 }
 
 /** The VAE's mean latent of every drawing of a dataset, unscaled. */
@@ -280,25 +288,50 @@ async function latentsStage(plan: DefaultModelPlan, vae: Map<string, Float32Arra
 }
 
 /**
- * Scaled mean latents of the refine run's added drawings, with the first run's scaling factor (already
- * in plan.vae), so both runs see latents of one scale. Cached in the run folder.
+ * Scaled mean latents of a refine run's added drawings, with the first run's scaling factor (already
+ * in plan.vae), so every run sees latents of one scale. Cached at `path` in the run folder.
  */
 async function extraLatentsStage(
   plan: DefaultModelPlan,
   vae: Map<string, Float32Array>,
   extra: ImageDataset,
-  runDir: string,
+  path: string,
   log: StageLog,
 ): Promise<Float32Array> {
-  const path = join(runDir, 'latents-refine.safetensors');
   if (!existsSync(path)) {
     const means = await encodeDataset(plan, vae, extra);
     writeSafetensors(path, { latents: { dtype: 'F32', shape: [means.length], data: means } }, { count: String(extra.items.length) });
-    log.note(`latents: ${extra.items.length} refine drawings encoded`);
+    log.note(`latents: ${extra.items.length} refine drawings encoded into ${basename(path)}`);
   }
   const file = readSafetensors(path, path);
+  if (Number(file.metadata['count']) !== extra.items.length) {
+    throw new InputError(`${path} holds latents of ${file.metadata['count']} drawings, the refine data ${extra.items.length}: delete it to re-encode`);
+  }
   const factor = plan.vae.scaling_factor;
   return Float32Array.from(toFloat32(file.tensors.get('latents') as NonNullable<ReturnType<typeof file.tensors.get>>), (v) => v * factor);
+}
+
+/**
+ * `--refine-data DIRS`: the folders the refine runs add, replaced in order of first appearance (the
+ * plan's `.cache/shapes-64` by the first DIR, `.cache/emoji-more-64` by the second, ...).
+ */
+function extraDirReplacements(runs: readonly RefineRun[], dirs: string | readonly string[] | undefined): (dir: string) => string {
+  if (dirs === undefined) return (dir) => dir;
+  const given = typeof dirs === 'string' ? [dirs] : [...dirs];
+  const planned = [...new Set(runs.flatMap((r) => r.extraData))];
+  if (given.length > planned.length)
+    throw new InputError(`--refine-data names ${given.length} folders; the refine runs add ${planned.length} (${planned.join(', ')})`);
+  return (dir) => given[planned.indexOf(dir)] ?? dir;
+}
+
+/** A refine folder that is missing: gesso's shapes and the extra emoji sets are built here; anything else is an error. */
+async function ensureRefineData(dir: string, quick: boolean, log: StageLog): Promise<void> {
+  if (existsSync(join(dir, 'manifest.jsonl'))) return;
+  const note = (line: string): void => log.note(line);
+  // gesso's own shapes are cheap and deterministic: built here like the upscaler's data.
+  if (/shapes/.test(dir)) await buildShapesDataset({ outDir: dir, size: IMAGE_SIZE, perColor: quick ? 1 : 20, log: note });
+  else if (/emoji-more/.test(dir)) await buildEmojiDataset({ outDir: dir, size: IMAGE_SIZE, sets: MORE_EMOJI_SETS, log: note });
+  else throw new InputError(`no dataset at ${dir}: build it with \`gesso data\` first`);
 }
 
 /**

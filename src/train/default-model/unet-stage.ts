@@ -21,7 +21,8 @@ import type { HostTensor } from '../../runtime/tensor.ts';
 import { TrainSession } from '../train-session.ts';
 import { trainLoop } from '../loop.ts';
 import { warmupCosine } from '../lr-schedule.ts';
-import type { DefaultModelPlan, StageSchedule } from './config.ts';
+import type { DefaultModelPlan, RefineRun } from './config.ts';
+import { shortCaption } from './short-caption.ts';
 import { cpuMetadata, type StageLog } from './stage-log.ts';
 
 export interface UnetStageInput {
@@ -39,10 +40,10 @@ export interface UnetStageInput {
   /** Called with EMA weights every sampleEvery steps (writes a sample grid). */
   sample?: (step: number, values: Map<string, Float32Array>) => Promise<void>;
   /**
-   * A second run (the plan's `refine`): its own schedule, checkpoint `unet-refine.safetensors` and loss
-   * series, starting from `init` (the first run's EMA weights). Absent: the first run, from scratch.
+   * A refine run (one of the plan's `refines`): its own schedule, checkpoint `unet-<name>.safetensors`
+   * and loss series, starting from `init` (the previous run's EMA weights). Absent: the first run, from scratch.
    */
-  refine?: { schedule: StageSchedule & { emaDecay: number }; init: ReadonlyMap<string, Float32Array> };
+  refine?: { run: RefineRun; init: ReadonlyMap<string, Float32Array> };
 }
 
 /**
@@ -94,9 +95,12 @@ export function minSnrWeight(snr: number, gamma: number, prediction: 'epsilon' |
 
 export async function trainUnetStage(o: UnetStageInput): Promise<Map<string, Float32Array>> {
   const { plan, tokenizer, latents, captions } = o;
-  const s = { ...plan.unetTraining, ...(o.refine?.schedule ?? {}) };
+  const s = { ...plan.unetTraining, ...(o.refine?.run ?? {}) };
   const c = plan.unet;
-  const label = o.refine ? 'refine' : 'unet';
+  const label = o.refine?.run.name ?? 'unet';
+  // Each run draws its own batches; the first refine run keeps the offset it was trained with.
+  const seedOffset = o.refine ? 7919 * (1 + plan.refines.indexOf(o.refine.run)) : 0;
+  const shortCaptions = o.refine?.run.shortCaptions ?? 0;
   const { g, loss } = buildUnetTraining(plan, o.textConfig, s.batch);
   if (o.refine) g.setValues(o.refine.init, { complete: true });
   const textParams = [...g.params.keys()].filter((n) => n.startsWith('text_model.'));
@@ -137,16 +141,18 @@ export async function trainUnetStage(o: UnetStageInput): Promise<Map<string, Flo
       label,
       quiet: o.quiet ?? false,
       resume: true,
-      checkpoint: { path: join(o.runDir, `${o.refine ? 'unet-refine' : 'unet'}.safetensors`), every: s.checkpointEvery, metadata: () => cpuMetadata(o.log) },
+      checkpoint: { path: join(o.runDir, `unet${o.refine ? `-${label}` : ''}.safetensors`), every: s.checkpointEvery, metadata: () => cpuMetadata(o.log) },
       batch: (step): Record<string, HostTensor> => {
-        const rng = new Rng((plan.seed * 104729 + step + (o.refine ? 7919 : 0)) >>> 0);
+        const rng = new Rng((plan.seed * 104729 + step + seedOffset) >>> 0);
         const x0 = new Float32Array(s.batch * latentSize);
         const ids = new BigInt64Array(s.batch * L);
         const ts: number[] = [];
         for (let b = 0; b < s.batch; b++) {
           const i = pick(rng);
           x0.set(latents.subarray(i * latentSize, (i + 1) * latentSize), b * latentSize);
-          const tokens = rng.uniform() < s.captionDropout ? emptyIds : tokenizer.encode(captions[i] as string).ids;
+          const caption =
+            shortCaptions > 0 && rng.uniform() < shortCaptions ? shortCaption(captions[i] as string, rng.uniform() < 0.5) : (captions[i] as string);
+          const tokens = rng.uniform() < s.captionDropout ? emptyIds : tokenizer.encode(caption).ids;
           for (let k = 0; k < L; k++) ids[b * L + k] = BigInt(tokens[k]);
           ts.push(rng.int(schedule.numTrainTimesteps));
         }
