@@ -10,7 +10,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
 import { InputError } from '../core/errors.ts';
-import { decodeImage } from '../image/read-info.ts';
+import { decodeImageBytes } from '../image/read-info.ts';
 import { toPlanes, type RgbPlanes } from './planes.ts';
 
 /** 50 megapixels: larger than any photo style transfer on a CPU can use, far below sharp's 268 MP default. */
@@ -48,7 +48,7 @@ export async function loadImage(path: string, role: string): Promise<RgbPlanes> 
   }
   if (width < 1 || height < 1) throw new InputError(`${role} ${JSON.stringify(path)} declares a size of ${width}x${height}`);
   // The pixel count is checked above; a panorama or a 5K photo may be wider than decodeImage's default side.
-  const decoded = await decodeImage(path, { what: role, maxSide: MAX_SIDE });
+  const decoded = await decodeImageBytes(bytes, path, { what: role, maxSide: MAX_SIDE });
   return toPlanes(decoded.data, decoded.width, decoded.height);
 }
 

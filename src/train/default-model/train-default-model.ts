@@ -141,11 +141,12 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
 
   // 4b. The refine runs (plan v2), each from the previous run's EMA weights, on its own data mix.
   let unetWeights = unetFinal;
+  // The folders actually used, for every run (finished ones too: the model card names them).
   const replaceExtra = extraDirReplacements(plan.refines, o.refineDataDir);
+  for (const r of plan.refines) r.extraData = r.extraData.map(replaceExtra);
   for (const r of plan.refines) {
     const runFinal = join(o.runDir, `unet-${r.name}.final.safetensors`);
     if (!existsSync(runFinal)) {
-      r.extraData = r.extraData.map(replaceExtra);
       for (const dir of r.extraData) await ensureRefineData(dir, o.quick, log);
       const extra = await Promise.all(r.extraData.map((dir) => loadImageDataset(dir, { split: 'train' })));
       const parts = [...trainParts, ...extra];
