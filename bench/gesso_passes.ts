@@ -5,11 +5,11 @@
  *
  * Conv passes are timed in every variant gesso has, so the table shows why the training step uses the
  * one it does: forward and dX as standard Conv and as the NCHWc lowering (src/graph/nchwc.ts); dX at
- * stride 2 as ConvTranspose; dW per kernel tap and by unfold (src/autodiff/conv-grads.ts).
+ * stride 2 as ConvTranspose; dW per kernel tap, by unfold and by factored unfolds (src/autodiff/conv-grads.ts).
  */
 import { nchwcBlockSize } from '../src/core/cpu-features.ts';
 import { Rng } from '../src/core/rng.ts';
-import { convInputGrad, convWeightGradPerTap, convWeightGradUnfold, weightGradByUnfold } from '../src/autodiff/conv-grads.ts';
+import { convInputGrad, convWeightGradFactored, convWeightGradPerTap, convWeightGradUnfold, weightGradMethod } from '../src/autodiff/conv-grads.ts';
 import { gradients } from '../src/autodiff/grad.ts';
 import { exportOnnx } from '../src/graph/export.ts';
 import { Graph, type Tensor } from '../src/graph/graph.ts';
@@ -86,7 +86,7 @@ async function convVariants(c: ConvPassCase, threads: number, rng: Rng): Promise
   };
   const blocked = block > 0 && fitsNchwc(c.cout, c.cin, 1, block);
   const blockedDx = block > 0 && fitsNchwc(c.cin, c.cout, 1, block);
-  const unfold = weightGradByUnfold(geo);
+  const method = weightGradMethod(geo);
   const specs: { pass: ConvPass; variant: string; block: number; used: boolean; f: (x: Tensor, w: Tensor, gy: Tensor) => Tensor }[] = [
     { pass: 'forward', variant: 'Conv', block: 0, used: !blocked, f: (x, w) => conv(x, w, null, geo) },
     {
@@ -96,9 +96,17 @@ async function convVariants(c: ConvPassCase, threads: number, rng: Rng): Promise
       used: c.stride !== 1 || !blockedDx,
       f: (x, w, gy) => convInputGrad(x, w, gy, geo),
     },
-    { pass: 'dW', variant: 'per-tap Slice + MatMul', block: 0, used: !unfold, f: (x, _w, gy) => convWeightGradPerTap(x, gy, kernel, geo) },
-    { pass: 'dW', variant: 'unfold + MatMul', block: 0, used: unfold, f: (x, _w, gy) => convWeightGradUnfold(x, gy, kernel, geo) },
+    { pass: 'dW', variant: 'per-tap Slice + MatMul', block: 0, used: method === 'per-tap', f: (x, _w, gy) => convWeightGradPerTap(x, gy, kernel, geo) },
+    { pass: 'dW', variant: 'unfold + MatMul', block: 0, used: method === 'unfold', f: (x, _w, gy) => convWeightGradUnfold(x, gy, kernel, geo) },
   ];
+  if (c.stride === 1)
+    specs.push({
+      pass: 'dW',
+      variant: 'factored unfolds + MatMul',
+      block: 0,
+      used: method === 'factored',
+      f: (x, _w, gy) => convWeightGradFactored(x, gy, kernel, geo),
+    });
   if (blocked) specs.push({ pass: 'forward', variant: `NCHWc ${block}`, block, used: true, f: (x, w) => conv(x, w, null, geo) });
   if (blockedDx && c.stride === 1)
     specs.push({ pass: 'dX', variant: `Conv, flipped weight, NCHWc ${block}`, block, used: true, f: (x, w, gy) => convInputGrad(x, w, gy, geo) });

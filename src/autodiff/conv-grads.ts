@@ -1,8 +1,8 @@
 /**
  * Gradients of Conv and ConvTranspose with standard ONNX ops (no training kernels).
- * Weight gradients use im2col: one strided slice of the padded input per kernel tap, stacked and
- * multiplied by the output gradient in a single batched MatMul. DESIGN.md §1 measured this ~4×
- * faster than expressing dW as a transposed convolution.
+ * Weight gradients are im2col-style products of the input and the output gradient (DESIGN.md §1
+ * measured this ~4× faster than expressing dW as a transposed convolution), in three forms:
+ * factored unfolds at stride 1, one unfold at other strides, per-tap slices for grouped strided convs.
  */
 import type { Tensor } from '../graph/graph.ts';
 import { ShapeError } from '../core/errors.ts';
@@ -95,13 +95,9 @@ export function convWeightGradUnfold(input: Tensor, gout: Tensor, kernel: readon
   const [kh, kw] = kernel;
   const k = kh * kw;
   if (geo.group !== 1) throw new ShapeError(`convWeightGradUnfold: group ${geo.group} is not supported (use convWeightGrad)`);
-  const oneHot = new Float32Array(cin * k * k); // (Cin·K, 1, kH, kW): channel c·K + t copies tap t of channel c
-  for (let c = 0; c < cin; c++) for (let t = 0; t < k; t++) oneHot[(c * k + t) * k + t] = 1;
-  const taps = input.graph.constant(oneHot, [cin * k, 1, kh, kw], 'float32', 'unfold_taps');
-  const chunk = Math.max(1, Math.floor(UNFOLD_CHUNK_BYTES / (4 * cin * k * ho * wo)));
+  const taps = oneHotTaps(input, k, kernel, (t) => t, 'unfold_taps'); // (Cin·K, 1, kH, kW)
   const parts: Tensor[] = [];
-  for (let start = 0; start < n; start += chunk) {
-    const end = Math.min(n, start + chunk);
+  for (const [start, end] of batchRanges(n, 4 * cin * k * ho * wo, UNFOLD_CHUNK_BYTES)) {
     const x = end - start === n ? input : slice(input, [start], [end], [0]);
     const gy = end - start === n ? gout : slice(gout, [start], [end], [0]);
     const cols = conv(x, taps, null, { strides: geo.strides, pads: geo.pads, dilations: geo.dilations, group: cin }); // (n', Cin·K, Ho, Wo)
@@ -112,17 +108,78 @@ export function convWeightGradUnfold(input: Tensor, gout: Tensor, kernel: readon
   return reshape(sum, [cout, cin, kh, kw]);
 }
 
-/** Unfolded input per chunk: 64 MiB keeps a 64-channel 3×3 layer at 64×64 in one piece for batch 8. */
+/** Unfolded tensors per chunk: 64 MiB keeps a 64-channel 3×3 layer at 64×64 in one piece for batch 8. */
 const UNFOLD_CHUNK_BYTES = 64 * 2 ** 20;
 
-/** Whether dW goes by unfold (measured in bench/engine_passes.ts; see convWeightGradUnfold). */
-export function weightGradByUnfold(geo: Geometry): boolean {
-  return geo.group === 1 && geo.strides.some((s) => s > 1);
+/** [start, end) batch ranges of near-equal size, each holding at most `bytesPerSample · size` ≤ `limit` bytes. */
+function batchRanges(n: number, bytesPerSample: number, limit: number): [number, number][] {
+  const count = Math.ceil(n / Math.max(1, Math.floor(limit / bytesPerSample)));
+  const size = Math.ceil(n / count);
+  const ranges: [number, number][] = [];
+  for (let start = 0; start < n; start += size) ranges.push([start, Math.min(n, start + size)]);
+  return ranges;
 }
 
-/** dL/dW for y = conv(input, W), by whichever method measured faster for this geometry. */
+/** Constant depthwise one-hot kernels (C·T, 1, kH, kW): output channel c·T + t copies tap `tapOf(t)` of channel c. */
+function oneHotTaps(input: Tensor, taps: number, kernel: readonly [number, number], tapOf: (t: number) => number, name: string): Tensor {
+  const c = input.shape[1] as number;
+  const k = kernel[0] * kernel[1];
+  const values = new Float32Array(c * taps * k);
+  for (let ch = 0; ch < c; ch++) for (let t = 0; t < taps; t++) values[(ch * taps + t) * k + tapOf(t)] = 1;
+  return input.graph.constant(values, [c * taps, 1, kernel[0], kernel[1]], 'float32', name);
+}
+
+/**
+ * dL/dW at stride 1 from two small unfolds instead of one big one. The input is unfolded along the
+ * width only (kW shifted copies, padded rows kept) and the output gradient along the height only (kH
+ * copies, shifted down by i·dH rows and zero-filled), each by a threaded depthwise Conv with one-hot
+ * kernels; one batched MatMul over (padded rows × output columns) then yields every (row tap, column tap)
+ * pair at once:
+ *   Σ_{y',x} gout[o, y'−i·dH, x] · xpad[c, y', x+j·dW] = Σ_{y,x} gout[o, y, x] · xpad[c, y+i·dH, x+j·dW] = dW[o, c, i, j].
+ * It writes kW·|x| + kH·|gout| (6 copies for 3×3) where convWeightGradUnfold writes kH·kW·|x| (9), for
+ * a MatMul only (H+kH−1)/H longer. Measured in the per-pass table of bench:engine (BENCHMARKS.md).
+ */
+export function convWeightGradFactored(input: Tensor, gout: Tensor, kernel: readonly [number, number], geo: Geometry, chunkBytes = UNFOLD_CHUNK_BYTES): Tensor {
+  const [n, cin, h] = input.shape as [number, number, number, number];
+  const [, cout, , wo] = gout.shape as [number, number, number, number];
+  const [kh, kw] = kernel;
+  const [dh, dw] = geo.dilations as [number, number];
+  const [pt, pl, pb, pr] = geo.pads as [number, number, number, number];
+  const g = geo.group;
+  if (geo.strides.some((s) => s !== 1))
+    throw new ShapeError(`convWeightGradFactored: strides ${geo.strides.join('x')}; only stride 1 is supported (use convWeightGrad)`);
+  const hp = h + pt + pb; // padded input rows = gout rows + (kH − 1)·dH
+  const l = hp * wo;
+  const colTaps = kw === 1 && pt + pl + pb + pr === 0 ? null : oneHotTaps(input, kw, [1, kw], (t) => t, 'unfold_cols');
+  const rowTaps = kh === 1 ? null : oneHotTaps(gout, kh, [kh, 1], (t) => kh - 1 - t, 'unfold_rows');
+  const parts: Tensor[] = [];
+  for (const [start, end] of batchRanges(n, 4 * l * (cin * kw + cout * kh), chunkBytes)) {
+    const m = end - start;
+    const x = m === n ? input : slice(input, [start], [end], [0]);
+    const gy = m === n ? gout : slice(gout, [start], [end], [0]);
+    const cols = colTaps ? conv(x, colTaps, null, { pads: geo.pads, dilations: [1, dw], group: cin }) : x; // (m, Cin·kW, Hp, Wo)
+    const rows = rowTaps ? conv(gy, rowTaps, null, { pads: [(kh - 1) * dh, 0, (kh - 1) * dh, 0], dilations: [dh, 1], group: cout }) : gy; // (m, Cout·kH, Hp, Wo)
+    const prod = matmul(reshape(rows, [m, g, (cout / g) * kh, l]), transposeLast(reshape(cols, [m, g, (cin / g) * kw, l]))); // (m, G, Cout/G·kH, Cin/G·kW)
+    parts.push(reduceSum(prod, [0])); // (G, Cout/G·kH, Cin/G·kW)
+  }
+  const sum = parts.reduce((a, b) => add(a, b));
+  return reshape(transpose(reshape(sum, [g, cout / g, kh, cin / g, kw]), [0, 1, 3, 2, 4]), [cout, cin / g, kh, kw]);
+}
+
+/**
+ * dL/dW for y = conv(input, W), by the method measured fastest for its geometry (bench:engine's
+ * per-pass table): factored unfolds at stride 1, one unfold at other strides, per-tap slices for
+ * grouped strided convolutions (which the unfold does not take).
+ */
 export function convWeightGrad(input: Tensor, gout: Tensor, kernel: readonly [number, number], geo: Geometry): Tensor {
-  return weightGradByUnfold(geo) ? convWeightGradUnfold(input, gout, kernel, geo) : convWeightGradPerTap(input, gout, kernel, geo);
+  if (geo.strides.every((s) => s === 1)) return convWeightGradFactored(input, gout, kernel, geo);
+  return geo.group === 1 ? convWeightGradUnfold(input, gout, kernel, geo) : convWeightGradPerTap(input, gout, kernel, geo);
+}
+
+/** Which method convWeightGrad uses for this geometry (for the benchmark's "used" marks). */
+export function weightGradMethod(geo: Geometry): 'factored' | 'unfold' | 'per-tap' {
+  if (geo.strides.every((s) => s === 1)) return 'factored';
+  return geo.group === 1 ? 'unfold' : 'per-tap';
 }
 
 /** dL/dx for y = conv(x, W). */

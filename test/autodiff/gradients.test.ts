@@ -173,6 +173,36 @@ const cases: Record<string, GradCase> = {
       return { wrt: [x, w, b], out: op.conv(x, w, b, { group: 2, pads: 1 }) };
     },
   },
+  // dW by factored unfolds (stride 1): a depthwise conv, a 1-row kernel (no row unfold), a 1-column kernel.
+  'Conv (depthwise 3x3)': {
+    build: (g) => {
+      const x = g.input('x', [2, 3, 5, 6]);
+      const w = g.input('w', [3, 1, 3, 3]);
+      return { wrt: [x, w], out: op.conv(x, w, null, { group: 3, pads: 1 }) };
+    },
+  },
+  'Conv (1x3, pads 1 on every side)': {
+    build: (g) => {
+      const x = g.input('x', [2, 2, 4, 5]);
+      const w = g.input('w', [3, 2, 1, 3]);
+      return { wrt: [x, w], out: op.conv(x, w, null, { pads: 1 }) };
+    },
+  },
+  'Conv (3x1, no padding)': {
+    build: (g) => {
+      const x = g.input('x', [2, 2, 5, 4]);
+      const w = g.input('w', [3, 2, 3, 1]);
+      return { wrt: [x, w], out: op.conv(x, w, null) };
+    },
+  },
+  // dW by per-tap slices: the unfold takes no groups.
+  'Conv (groups 2, stride 2)': {
+    build: (g) => {
+      const x = g.input('x', [2, 4, 7, 6]);
+      const w = g.input('w', [4, 2, 3, 3]);
+      return { wrt: [x, w], out: op.conv(x, w, null, { group: 2, strides: [2, 2], pads: 1 }) };
+    },
+  },
   'Conv (1x1)': {
     build: (g) => {
       const x = g.input('x', [2, 3, 4, 4]);
@@ -180,7 +210,7 @@ const cases: Record<string, GradCase> = {
       return { wrt: [x, w], out: op.conv(x, w, null) };
     },
   },
-  // Training steps lower these to ORT's blocked NCHWc kernels (forward and dX; dW by unfold at stride 2).
+  // Training steps lower these to ORT's blocked NCHWc kernels (forward and dX; dW by factored unfolds at stride 1, by unfold at stride 2).
   'Conv NCHWc (16->16, 3x3, bias)': {
     nchwcBlock: nchwcBlockSize(),
     build: (g) => {
@@ -229,6 +259,13 @@ const cases: Record<string, GradCase> = {
       const w = g.input('w', [3, 2, 3, 3]);
       const b = g.input('b', [2]);
       return { wrt: [x, w, b], out: op.convTranspose(x, w, b, { strides: [2, 2], pads: 1, outputPadding: [1, 1] }) };
+    },
+  },
+  'ConvTranspose (stride 1, pad 1)': {
+    build: (g) => {
+      const x = g.input('x', [2, 3, 4, 5]);
+      const w = g.input('w', [3, 2, 3, 3]);
+      return { wrt: [x, w], out: op.convTranspose(x, w, null, { pads: 1 }) };
     },
   },
   'ConvTranspose (groups 2)': {
