@@ -4,7 +4,8 @@
  *   1. the ceiling: 2048³ float32 MatMul in onnxruntime-node (here) and in PyTorch (its peer)
  *   2. the PyTorch peer (child processes): first its BLAS core type (each OPENBLAS_CORETYPE candidate's
  *      MatMul rate, checked against float64; the fastest correct one is used), then fp32 and bf16
- *      autocast, 3. the tfjs peer (child process), 4. gesso (in process), 5. the per-pass table
+ *      autocast, fp32 both as installed and with glibc keeping freed memory ("torch-kept", GLIBC_KEEP_MEMORY
+ *      in bench/lib/peers.ts; the speed-ups in the JSON line use the faster fp32 configuration), 3. the tfjs peer (child process), 4. gesso (in process), 5. the per-pass table
  *      (bench/engine_passes.ts: one conv's forward, dX and dW at stride 1 and 2, and forward + backward
  *      of ConvTranspose, GroupNorm, InstanceNorm and attention; per core, PyTorch and gesso alternating).
  * Prints a table, rewrites the `engine` section of BENCHMARKS.md, and prints as its LAST line one
@@ -25,7 +26,7 @@ import { gessoWorkload } from './gesso_engine.ts';
 import { writeSection } from './lib/benchmarks-md.ts';
 import { busyWarning, currentLoad, machineInfo, packageVersion } from './lib/machine.ts';
 import { timeOrtMatmul } from './lib/ort-matmul.ts';
-import { runTfjsPeer, runTorchBlasCheck, runTorchPeer, TORCH_UNSET_ENV, torchPython, type BlasCheck } from './lib/peers.ts';
+import { GLIBC_KEEP_MEMORY, runTfjsPeer, runTorchBlasCheck, runTorchPeer, TORCH_UNSET_ENV, torchPython, type BlasCheck } from './lib/peers.ts';
 import { passMarkdown, passText, runPassTable, type PassRow } from './engine_passes.ts';
 import { runModelSteps, stepsJson, stepsMarkdown, stepsText, type ModelStepRow } from './engine_steps.ts';
 import { buildRows, headline, markdownTable, textTable, type Ceiling, type Measurement } from './lib/report.ts';
@@ -177,13 +178,14 @@ async function main(): Promise<void> {
   for (let b = 0; b < blocks; b++) {
     log(`block ${b + 1}/${blocks}: ${perBlock.warmup}+${perBlock.rounds} rounds each`);
     if (torch) {
-      for (const [name, autocastBf16] of [
-        ['torch', false],
-        ['torch-bf16', true],
+      for (const [name, autocastBf16, keepFreedMemory] of [
+        ['torch', false, false],
+        ['torch-kept', false, true],
+        ['torch-bf16', true, false],
       ] as const) {
         const r = await runPeer(
           name,
-          () => runTorchPeer({ quick, timeoutMs: peerTimeoutMs, openblasCoretype, autocastBf16, threads: THREADS, ...perBlock }),
+          () => runTorchPeer({ quick, timeoutMs: peerTimeoutMs, openblasCoretype, autocastBf16, keepFreedMemory, threads: THREADS, ...perBlock }),
           notes,
         );
         reports[name] = b === 0 ? r : mergeReports(reports[name] ?? null, r);
@@ -222,7 +224,7 @@ async function main(): Promise<void> {
     measurements.push({ workload, step: 'forward', peer: 'gesso', result: { ms: g.forwardMs, cpuMs: g.forwardCpuMs, backend: 'ort' } });
     measurements.push({ workload, step: 'train', peer: 'gesso', result: { ms: g.trainMs, cpuMs: g.trainCpuMs, backend: 'ort' } });
   }
-  const peerNames = flags.peers.flatMap((p) => (p === 'torch' ? ['torch', 'torch-bf16'] : [p]));
+  const peerNames = flags.peers.flatMap((p) => (p === 'torch' ? ['torch', 'torch-kept', 'torch-bf16'] : [p]));
   for (const name of peerNames) {
     const report = reports[name] ?? null;
     measurements.push(...peerMeasurements(name, report, `${name} peer failed`));
@@ -402,7 +404,7 @@ function sectionBody(s: SectionInput): string {
     '',
     s.table,
     '',
-    'gesso speedup = peer median ms / gesso median ms (above 1: gesso is faster). Training GFLOP/s count 3 × forward FLOPs. "torch-bf16" is PyTorch with `torch.autocast("cpu", torch.bfloat16)` around the forward pass (its backward follows in bf16 where autocast cast).',
+    `gesso speedup = peer median ms / gesso median ms (above 1: gesso is faster). Training GFLOP/s count 3 × forward FLOPs. "torch-kept" is PyTorch fp32 with \`GLIBC_TUNABLES=${GLIBC_KEEP_MEMORY}\` (glibc keeps freed memory, so PyTorch's per-call buffers stop page-faulting; docs/engine-dnnl.md); the speed-ups of the JSON line use the faster of "torch" and "torch-kept". "torch-bf16" is PyTorch with \`torch.autocast("cpu", torch.bfloat16)\` around the forward pass (its backward follows in bf16 where autocast cast).`,
     ...(s.blasChecks.length > 0
       ? [
           '',

@@ -30,7 +30,7 @@ import { writeSection } from './lib/benchmarks-md.ts';
 import { runJsonChild } from './lib/child.ts';
 import { currentLoad, machineInfo } from './lib/machine.ts';
 import { CONV_PASSES, type ConvPass, type ConvPassCase, convPassFlops, PASS_CASES } from './lib/pass-cases.ts';
-import { TORCH_UNSET_ENV, torchPython } from './lib/peers.ts';
+import { GLIBC_KEEP_MEMORY, TORCH_UNSET_ENV, torchPython } from './lib/peers.ts';
 import { median } from './lib/rounds.ts';
 
 const PEERS_DIR = new URL('./peers/', import.meta.url).pathname;
@@ -120,7 +120,6 @@ interface TorchRow {
  * tunables glibc keeps freed memory and the faults disappear. PyTorch users can set them too, so the peer
  * runs both ways and the ratios use the faster.
  */
-const GLIBC_KEEP_MEMORY = 'glibc.malloc.mmap_threshold=4294967296:glibc.malloc.trim_threshold=4294967296';
 
 type Key = string;
 const key = (threads: number, caseId: string, pass: string, side: Side): Key => `${threads}|${caseId}|${pass}|${side}`;

@@ -10,6 +10,13 @@ const PEERS_DIR = fileURLToPath(new URL('../peers/', import.meta.url));
 export const TORCH_UNSET_ENV = ['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE'] as const;
 
 /**
+ * GLIBC_TUNABLES that make glibc keep freed memory: PyTorch allocates its blocked copies and outputs
+ * afresh on every call, and without this glibc returns them to the kernel and the next call page-faults
+ * them in again (docs/engine-dnnl.md). PyTorch at its best runs with it.
+ */
+export const GLIBC_KEEP_MEMORY = 'glibc.malloc.mmap_threshold=4294967296:glibc.malloc.trim_threshold=4294967296';
+
+/**
  * The Python that has Debian's python3-torch: $GESSO_BENCH_PYTHON, else /usr/bin/python3 (a
  * pyenv or venv python3 earlier on PATH usually lacks torch), else python3 from PATH.
  */
@@ -32,6 +39,8 @@ export interface TorchRunOptions extends PeerRunOptions {
   matmulOnly?: boolean;
   /** Run the forward passes under bf16 autocast (reported as peer "torch-bf16"). */
   autocastBf16?: boolean;
+  /** Run with GLIBC_KEEP_MEMORY (reported as peer "torch-kept"). */
+  keepFreedMemory?: boolean;
   /** torch.set_num_threads (default 2). */
   threads?: number;
   /** Untimed and timed rounds (default: the peer's own, by --quick). */
@@ -49,7 +58,10 @@ export async function runTorchPeer(opts: TorchRunOptions): Promise<PeerReport> {
     ...(opts.warmup === undefined ? [] : ['--warmup', String(opts.warmup)]),
     ...(opts.rounds === undefined ? [] : ['--rounds', String(opts.rounds)]),
   ];
-  const setEnv: Record<string, string> = opts.openblasCoretype === undefined ? {} : { OPENBLAS_CORETYPE: opts.openblasCoretype };
+  const setEnv: Record<string, string> = {
+    ...(opts.openblasCoretype === undefined ? {} : { OPENBLAS_CORETYPE: opts.openblasCoretype }),
+    ...(opts.keepFreedMemory === true ? { GLIBC_TUNABLES: GLIBC_KEEP_MEMORY } : {}),
+  };
   const json = await runJsonChild(torchPython(), args, 'torch peer', {
     unsetEnv: TORCH_UNSET_ENV,
     setEnv,

@@ -63,3 +63,18 @@ test('CPU-time medians give their own speedup beside the wall-time one', () => {
   const h = headline(rows, { ortGflops: 150, torchGflops: 150 }, {});
   assert.equal(h.train_speedup_vs_torch_cpu_time, 2);
 });
+
+test('headline speed-ups compare with the faster PyTorch fp32 configuration (as installed or glibc keeping memory)', () => {
+  const both: Measurement[] = [
+    { workload: 'convnet', step: 'forward', peer: 'gesso', result: { ms: [50] } },
+    { workload: 'convnet', step: 'train', peer: 'gesso', result: { ms: [200] } },
+    { workload: 'convnet', step: 'forward', peer: 'torch', result: { ms: [40] } },
+    { workload: 'convnet', step: 'train', peer: 'torch', result: { ms: [160] } },
+    { workload: 'convnet', step: 'forward', peer: 'torch-kept', result: { ms: [45] } },
+    { workload: 'convnet', step: 'train', peer: 'torch-kept', result: { ms: [150] } },
+    { workload: 'convnet', step: 'train', peer: 'torch-bf16', result: { ms: [100] } },
+  ];
+  const h = headline(buildRows(both, { ortGflops: 150, torchGflops: 300 }), { ortGflops: 150, torchGflops: 300 }, {});
+  assert.equal(h.infer_speedup_vs_torch, 0.8); // torch as installed was faster: 40 / 50
+  assert.equal(h.train_speedup_vs_torch, 0.75); // torch-kept was faster: 150 / 200 (bf16 is not fp32)
+});
