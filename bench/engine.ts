@@ -399,7 +399,7 @@ function sectionBody(s: SectionInput): string {
     '',
     `- Machine: ${m.cpuModel}, nproc ${m.nproc}, ${m.simd}, ${m.memoryGiB} GiB; Node ${m.node}. 1-minute load average ${m.loadAverage} at the start, ${s.loadAtEnd} at the end.`,
     `- Versions: ${versions}.`,
-    `- Rounds: PyTorch and gesso alternate in ${s.blocks} block(s) of ${s.rounds.warmup} warm-up + ${Math.ceil(s.rounds.rounds / s.blocks)} timed rounds each (PyTorch fp32, PyTorch bf16, then gesso), medians over all timed rounds; ORT MatMul: median of ${s.rounds.rounds} after ${s.rounds.warmup} warm-up; tfjs: see the rounds column. ${s.threads} thread(s) for ORT and PyTorch (python: ${torchPython()}, ${torchEnv}).`,
+    `- Rounds: PyTorch and gesso alternate in ${s.blocks} block(s) of ${s.rounds.warmup} warm-up + ${Math.ceil(s.rounds.rounds / s.blocks)} timed rounds each (PyTorch fp32 as installed, PyTorch fp32 with glibc keeping freed memory, PyTorch bf16, then gesso), medians over all timed rounds; ORT MatMul: median of ${s.rounds.rounds} after ${s.rounds.warmup} warm-up; tfjs: see the rounds column. ${s.threads} thread(s) for ORT and PyTorch (python: ${torchPython()}, ${torchEnv}).`,
     `- Ceiling: ${s.ceilingLine}; "% of ceiling" divides by the larger.`,
     '',
     s.table,

@@ -132,9 +132,9 @@ function oneHotTaps(input: Tensor, taps: number, kernel: readonly [number, numbe
 /**
  * dL/dW at stride 1 from two small unfolds instead of one big one. The input is unfolded along the
  * width only (kW shifted copies, padded rows kept) and the output gradient along the height only (kH
- * copies, shifted down by i·dH rows and zero-filled), each by a threaded depthwise Conv with one-hot
- * kernels; one batched MatMul over (padded rows × output columns) then yields every (row tap, column tap)
- * pair at once:
+ * copies, shifted down by i·dH rows and zero-filled), each by a depthwise Conv with one-hot kernels;
+ * one batched MatMul over (padded rows × output columns) then yields every (row tap, column tap) pair
+ * at once:
  *   Σ_{y',x} gout[o, y'−i·dH, x] · xpad[c, y', x+j·dW] = Σ_{y,x} gout[o, y, x] · xpad[c, y+i·dH, x+j·dW] = dW[o, c, i, j].
  * It writes kW·|x| + kH·|gout| (6 copies for 3×3) where convWeightGradUnfold writes kH·kW·|x| (9), for
  * a MatMul only (H+kH−1)/H longer. Measured in the per-pass table of bench:engine (BENCHMARKS.md).
@@ -172,11 +172,12 @@ export function convWeightGradFactored(input: Tensor, gout: Tensor, kernel: read
  * grouped strided convolutions (which the unfold does not take).
  */
 export function convWeightGrad(input: Tensor, gout: Tensor, kernel: readonly [number, number], geo: Geometry): Tensor {
-  if (geo.strides.every((s) => s === 1)) return convWeightGradFactored(input, gout, kernel, geo);
-  return geo.group === 1 ? convWeightGradUnfold(input, gout, kernel, geo) : convWeightGradPerTap(input, gout, kernel, geo);
+  const method = weightGradMethod(geo);
+  if (method === 'factored') return convWeightGradFactored(input, gout, kernel, geo);
+  return method === 'unfold' ? convWeightGradUnfold(input, gout, kernel, geo) : convWeightGradPerTap(input, gout, kernel, geo);
 }
 
-/** Which method convWeightGrad uses for this geometry (for the benchmark's "used" marks). */
+/** Which method convWeightGrad uses for this geometry (also the benchmark's "used" marks). */
 export function weightGradMethod(geo: Geometry): 'factored' | 'unfold' | 'per-tap' {
   if (geo.strides.every((s) => s === 1)) return 'factored';
   return geo.group === 1 ? 'unfold' : 'per-tap';
