@@ -227,12 +227,12 @@ and through the MobileNetV2 encoder of the perceptual losses. Per op type, from 
 | --- | ---: | ---: | ---: | --- |
 ${rows.join('\n')}
 
-- **Convolution backward kernels.** dW as per-tap Slice + (Fused)MatMul takes ${share(['FusedMatMul', 'MatMul', 'Slice', 'Concat'])} of the
-  kernel time; the convolutions themselves (forward and dX: Conv, FusedConv, NchwcConv, ConvTranspose, reorders)
+- **Convolution backward kernels.** dW's products (FusedMatMul, MatMul, and the Slice and Concat of strided
+  layers) take ${share(['FusedMatMul', 'MatMul', 'Slice', 'Concat'])} of the kernel time; convolutions (forward, dX, and the depthwise Convs that
+  unfold dW's operands: Conv, FusedConv, NchwcConv, ConvTranspose, reorders)
   ${share(['Conv', 'FusedConv', 'NchwcConv', 'ConvTranspose', 'ReorderInput', 'ReorderOutput'])}. onnxruntime-node has no convolution-backward kernels (ORT's training kernels are not in the npm
-  build), so gesso writes dW as im2col-style products and stride-2 dX as ConvTranspose; PyTorch runs oneDNN's direct kernels for all three passes. Per core
-  (DESIGN.md §1, 64→64 3×3, batch 8, 64²): dW 34.5–40.2 ms against PyTorch's 28.6; dX 32.9 ms as ConvTranspose
-  against 23.5. With constant weights on ORT's blocked kernels the inference workloads above run
+  build), so gesso writes dW as im2col-style products (src/autodiff/conv-grads.ts) and stride-2 dX as ConvTranspose; PyTorch runs oneDNN's direct kernels for all three passes.
+  Per core, 64→64 3×3, batch 8, 64²: bench:engine's per-pass table. With constant weights on ORT's blocked kernels the inference workloads above run
   ${Math.min(...inference).toFixed(2)}–${Math.max(...inference).toFixed(2)}× PyTorch; the training step does not get there.
 - **Reflection padding.** The same step with zero padding used ${padCost.zeros.toFixed(0)} CPU ms against ${padCost.reflect.toFixed(0)} with reflection
   (the two alternating round by round, medians): reflect padding and its adjoint (Pad, Slice and Add nodes, where
