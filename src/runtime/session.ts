@@ -24,6 +24,9 @@
  *                   one run, worse in the next); 1 thread 700-776 / 331-390 (on a loaded machine the
  *                   second thread gains little wall time and costs ~20% more CPU).
  *   inference       sequential 184 / 75, + spinning 267 / 115, parallel 2x2 314 / 144, 1x2 372 / 153.
+ * On an idle machine (2026-12-02, other jobs paused, after the dW rework): sequential 231 / 389, + spinning
+ * 212 / 416, 3 threads 225 / 393; parallel 2x2 411 / 784, 1x2 409 / 797 against sequential 281 / 477 in
+ * another run. Spinning gains 8% wall for 7% more CPU when nothing else runs and loses ~40% under load.
  * So both training and inference keep sequential execution without spinning. 4 intra-op threads on
  * the 2 cores ran the step at 421-542 ms at load 14: more runnable threads take a bigger share of a busy
  * CPU from the other processes, at ~10% more CPU. At load 3.2 they lose (step 274 / 423 against 241 /
