@@ -170,10 +170,11 @@ export function headline(rows: readonly Row[], ceiling: Ceiling, extra: Record<s
   const out: Record<string, unknown> = {};
   for (const workload of ['convnet', 'transformer'] as const) {
     const prefix = workload === 'convnet' ? '' : 'transformer_';
-    out[`${prefix}infer_speedup_vs_torch`] = round(bestTorchRow(rows, workload, 'forward')?.gessoSpeedup);
-    out[`${prefix}train_speedup_vs_torch`] = round(bestTorchRow(rows, workload, 'train')?.gessoSpeedup);
-    out[`${prefix}infer_speedup_vs_torch_cpu_time`] = round(bestTorchRow(rows, workload, 'forward')?.gessoSpeedupCpu);
-    out[`${prefix}train_speedup_vs_torch_cpu_time`] = round(bestTorchRow(rows, workload, 'train')?.gessoSpeedupCpu);
+    const [infer, train] = [bestTorchRow(rows, workload, 'forward'), bestTorchRow(rows, workload, 'train')];
+    out[`${prefix}infer_speedup_vs_torch`] = round(infer?.gessoSpeedup);
+    out[`${prefix}train_speedup_vs_torch`] = round(train?.gessoSpeedup);
+    out[`${prefix}infer_speedup_vs_torch_cpu_time`] = round(infer?.gessoSpeedupCpu);
+    out[`${prefix}train_speedup_vs_torch_cpu_time`] = round(train?.gessoSpeedupCpu);
     out[`${prefix}train_pct_of_peak`] = round(rowFor(rows, 'gesso', workload, 'train')?.pctOfCeiling, 2);
     out[`${prefix}infer_pct_of_peak`] = round(rowFor(rows, 'gesso', workload, 'forward')?.pctOfCeiling, 2);
   }
