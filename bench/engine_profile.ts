@@ -4,7 +4,8 @@
  * The ratio column shows which op types the second thread speeds up; ORT's Slice, Concat, Pad and
  * most Transposes run on one thread. Kernel times are wall time per node, so a preempted node is
  * charged the wait: read them beside the load average.
- *   node --import tsx bench/engine_profile.ts [--threads 2] [--steps 4]
+ * `--nodes N` also lists the N slowest nodes at N threads, with their shapes.
+ *   node --import tsx bench/engine_profile.ts [--threads 2] [--steps 4] [--nodes 20]
  */
 import { parseArgs } from 'node:util';
 import { Rng } from '../src/core/rng.ts';
@@ -16,7 +17,9 @@ import { currentLoad } from './lib/machine.ts';
 import { profileTrainStep } from './lib/ort-profile.ts';
 import { ADAM, inputShape } from './lib/workloads.ts';
 
-const { values } = parseArgs({ options: { threads: { type: 'string', default: '2' }, steps: { type: 'string', default: '4' } } });
+const { values } = parseArgs({
+  options: { threads: { type: 'string', default: '2' }, steps: { type: 'string', default: '4' }, nodes: { type: 'string', default: '0' } },
+});
 const threads = Number(values.threads);
 const steps = Number(values.steps);
 
@@ -46,4 +49,7 @@ const profile = (intraOp: number) => profileTrainStep(g, spec, { threads: intraO
     );
   }
   console.log(`${'all kernels'.padEnd(22)} ${''.padStart(5)} ${total(one.byOp).toFixed(1).padStart(8)} ${total(many.byOp).toFixed(1).padStart(8)}`);
+  const slowest = [...many.byNode].sort((a, b) => b[1].ms - a[1].ms).slice(0, Number(values.nodes));
+  if (slowest.length > 0) console.log(`\nslowest nodes at ${threads} threads (kernel ms per step):`);
+  for (const [name, n] of slowest) console.log(`${n.ms.toFixed(2).padStart(7)}  ${n.op.padEnd(18)} ${name.slice(0, 50).padEnd(50)} ${n.shapes}`);
 }

@@ -22,7 +22,7 @@ interface ProfileEvent {
   name: string;
   ts: number;
   dur: number;
-  args?: { op_name?: string };
+  args?: { op_name?: string; input_type_shape?: unknown; output_type_shape?: unknown };
 }
 
 export interface OpTypeProfile {
@@ -30,6 +30,8 @@ export interface OpTypeProfile {
   stepMs: number[];
   /** Per op type: kernel ms per step and node count. */
   byOp: Map<string, { ms: number; nodes: number }>;
+  /** Per node: its op type, kernel ms per step, and its input and output shapes as ORT recorded them. */
+  byNode: Map<string, { op: string; ms: number; shapes: string }>;
 }
 
 /** Feeds as TrainSession would give them: the graph's parameters, zero optimizer state; `batch` or random normal for the rest. */
@@ -75,6 +77,7 @@ export async function profileTrainStep(
     const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').sort((a, b) => a.ts - b.ts);
     const first = runs[UNPROFILED_WARMUP]?.ts ?? 0;
     const byOp = new Map<string, { ms: number; nodes: number }>();
+    const byNode = new Map<string, { op: string; ms: number; shapes: string }>();
     for (const e of events) {
       if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time') || e.ts < first) continue;
       const op = e.args?.op_name ?? '?';
@@ -82,8 +85,12 @@ export async function profileTrainStep(
       row.ms += e.dur / 1000 / o.steps;
       row.nodes += 1 / o.steps;
       byOp.set(op, row);
+      const name = e.name.replace(/_kernel_time$/, '');
+      const node = byNode.get(name) ?? { op, ms: 0, shapes: `${JSON.stringify(e.args?.input_type_shape)} -> ${JSON.stringify(e.args?.output_type_shape)}` };
+      node.ms += e.dur / 1000 / o.steps;
+      byNode.set(name, node);
     }
-    return { stepMs: runs.slice(UNPROFILED_WARMUP).map((r) => r.dur / 1000), byOp };
+    return { stepMs: runs.slice(UNPROFILED_WARMUP).map((r) => r.dur / 1000), byOp, byNode };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
