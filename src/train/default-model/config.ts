@@ -222,6 +222,26 @@ function planV2(quick: boolean): DefaultModelPlan {
         // shaped prompts ("orange cat face, kitten kitty, animal mammal, noto style") and blobs for "a cat".
         shortCaptions: 0.4,
       },
+      // The second run's grids drew caption-shaped prompts ("orange cat face, kitten kitty, animal mammal,
+      // noto style") as cats and cars and short ones ("a cat") as blobs; its short captions ran for its
+      // last 900 steps only. The third trains on short captions from step 1, at half the samples, on the
+      // same emoji-heavy mix. Continued from the exported model (`--from-model models/gesso-default-v2`):
+      // the run folder of the earlier runs was gone. Steps chosen to fit the CPU left in the 8-hour
+      // budget (about 7,700 CPU-s) and one session's wall time.
+      {
+        name: 'refine3',
+        steps: quick ? 2 : 1800,
+        batch: quick ? 2 : 32,
+        lr: 3e-4,
+        warmup: quick ? 1 : 50,
+        checkpointEvery: quick ? 2 : 100,
+        sampleEvery: quick ? 2 : 500,
+        emaDecay: 0.998,
+        extraData: quick ? ['.cache/shapes-64'] : ['.cache/shapes-64', '.cache/emoji-more-64'],
+        excludeCategories: ['shapes/stars'],
+        shares: quick ? [0.3, 0.4, 0.3] : [0.2, 0.35, 0.15, 0.3],
+        shortCaptions: 0.5,
+      },
     ],
     scheduler: { ...SCHEDULER_V1, prediction_type: 'v_prediction' },
   };

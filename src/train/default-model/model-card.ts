@@ -25,9 +25,17 @@ export interface CardFacts {
   upscalerMetrics?: Record<string, unknown> | null;
   /** ATTRIBUTION.md of an emoji dataset trained on (`gesso data emoji`), if any. */
   attribution?: string | null;
+  /** Stages imported from an exported model (`--from-model`): their times and loss curves were not recorded by this run. */
+  imported?: { from: string; stages: readonly string[] };
 }
 
-export async function writeLossCurves(log: StageLog, path: string, name = MODEL_NAME, refineNames: readonly string[] = []): Promise<void> {
+export async function writeLossCurves(
+  log: StageLog,
+  path: string,
+  name = MODEL_NAME,
+  refineNames: readonly string[] = [],
+  imported: readonly string[] = [],
+): Promise<void> {
   const smooth = (pts: readonly [number, number][], k = 25): [number, number][] =>
     pts.map(([x], i) => {
       const window = pts.slice(Math.max(0, i - k), i + 1);
@@ -39,19 +47,30 @@ export async function writeLossCurves(log: StageLog, path: string, name = MODEL_
       { name: 'UNet loss (ε or weighted v MSE)', points: smooth(log.get('unet_loss')) },
       // Each refine run continues the step axis where the run before it ended.
       ...refineNames
-        .map((run) => log.get(`${run}_loss`))
-        .filter((pts) => pts.length > 0)
-        .map((pts, k, runs) => {
-          const offset = [log.get('unet_loss'), ...runs.slice(0, k)].reduce((sum, p) => sum + lastStep(p), 0);
+        .map((run, k) => ({ k, pts: log.get(`${run}_loss`) }))
+        .filter(({ pts }) => pts.length > 0)
+        .map(({ k, pts }) => {
+          const offset = ['unet', ...refineNames.slice(0, k)].reduce((sum, run) => sum + lastStep(log.get(`${run}_loss`)), 0);
           return { name: `UNet refine run ${k + 1}`, points: smooth(pts).map(([x, y]): [number, number] => [x + offset, y]) };
         }),
     ],
-    { title: `${name}: training loss (moving average of 25 steps)`, xLabel: 'step', yLabel: 'loss', logY: true },
+    {
+      // Said on the plot: an imported stage's curve is missing, not flat.
+      title: `${name}: training loss (moving average of 25 steps)${imported.length > 0 ? `; not recorded (imported): ${imported.join(', ')}` : ''}`,
+      xLabel: 'step',
+      yLabel: 'loss',
+      logY: true,
+    },
   );
   writeFileSync(path, png);
 }
 
 const lastStep = (pts: readonly [number, number][]): number => pts[pts.length - 1]?.[0] ?? 0;
+
+/** A stage's time, or why there is none (imported from an exported model). */
+function time(f: CardFacts, stage: string, minutes: number | undefined): string {
+  return f.imported?.stages.includes(stage) ? 'imported: not recorded' : `${fmt(minutes, 1)} min`;
+}
 
 const fmt = (v: unknown, digits = 3): string => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : 'not measured');
 
@@ -82,12 +101,12 @@ Noise schedule and default sampler: \`${String(r.scheduler['_class_name'])}\`, s
 
 | stage | steps | batch | learning rate | time |
 | --- | ---: | ---: | --- | --- |
-| VAE (MSE + ${r.klWeight} · KL) | ${r.vaeTraining.steps} | ${r.vaeTraining.batch} | AdamW ${r.vaeTraining.lr}, warmup ${r.vaeTraining.warmup}, cosine | ${fmt(f.minutes.vae, 1)} min |
-| text encoder + UNet (caption dropout ${r.unetTraining.captionDropout}, EMA ${r.unetTraining.emaDecay}) | ${r.unetTraining.steps} | ${r.unetTraining.batch} | AdamW ${r.unetTraining.lr}, warmup ${r.unetTraining.warmup}, cosine | ${fmt(f.minutes.unet, 1)} min |
+| VAE (MSE + ${r.klWeight} · KL) | ${r.vaeTraining.steps} | ${r.vaeTraining.batch} | AdamW ${r.vaeTraining.lr}, warmup ${r.vaeTraining.warmup}, cosine | ${time(f, 'vae', f.minutes.vae)} |
+| text encoder + UNet (caption dropout ${r.unetTraining.captionDropout}, EMA ${r.unetTraining.emaDecay}) | ${r.unetTraining.steps} | ${r.unetTraining.batch} | AdamW ${r.unetTraining.lr}, warmup ${r.unetTraining.warmup}, cosine | ${time(f, 'unet', f.minutes.unet)} |
 ${r.refines
   .map(
     (run, k) =>
-      `| refine run ${k + 1}: the same from the ${k === 0 ? "first run's" : "previous run's"} EMA weights, EMA ${run.emaDecay}; ${run.shares.map((sh, i) => `${Math.round(sh * 100)}% ${[...r.data, ...run.extraData][i]}`).join(', ')}; ${run.excludeCategories.join(', ')} left out | ${run.steps} | ${run.batch} | AdamW ${run.lr}, warmup ${run.warmup}, cosine | ${fmt(f.refineMinutes?.[run.name], 1)} min |\n`,
+      `| refine run ${k + 1}: the same from the ${k === 0 ? "first run's" : "previous run's"} EMA weights, EMA ${run.emaDecay}; ${run.shares.map((sh, i) => `${Math.round(sh * 100)}% ${[...r.data, ...run.extraData][i]}`).join(', ')}; ${run.excludeCategories.join(', ')} left out${run.shortCaptions > 0 ? `; ${Math.round(run.shortCaptions * 100)}% of samples on a short caption` : ''} | ${run.steps} | ${run.batch} | AdamW ${run.lr}, warmup ${run.warmup}, cosine | ${time(f, run.name, f.refineMinutes?.[run.name])} |\n`,
   )
   .join(
     '',
@@ -96,7 +115,14 @@ ${r.refines
 Loss curves: \`loss-curves.png\` in this folder. Times are wall-clock on the 2-core development machine,
 from a stage's first log line to its last across resumed runs; the machine was shared with other jobs
 (load average 5–15) for most of the VAE stage.
-
+${
+  f.imported
+    ? `\nThe stages marked "imported" were trained by an earlier run whose run folder was not kept; this run
+continued from their exported weights in \`${f.imported.from}\` (\`gesso train default --from-model\`), so
+their times and loss curves are not recorded here (earlier versions of this card had them).
+`
+    : ''
+}
 Reproduce (the data step needs \`apt-get install openclipart-svg\`):
 
 \`\`\`sh
