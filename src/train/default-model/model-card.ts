@@ -35,7 +35,9 @@ export async function writeLossCurves(
   name = MODEL_NAME,
   refineNames: readonly string[] = [],
   imported: readonly string[] = [],
-): Promise<void> {
+): Promise<boolean> {
+  // Every stage imported: there is no curve to draw (the card says so).
+  if (!hasLossCurves(log, refineNames)) return false;
   const smooth = (pts: readonly [number, number][], k = 25): [number, number][] =>
     pts.map(([x], i) => {
       const window = pts.slice(Math.max(0, i - k), i + 1);
@@ -63,6 +65,12 @@ export async function writeLossCurves(
     },
   );
   writeFileSync(path, png);
+  return true;
+}
+
+/** Whether this run's log has any loss to plot (none when every stage was imported). */
+export function hasLossCurves(log: StageLog, refineNames: readonly string[]): boolean {
+  return ['vae', 'unet', ...refineNames].some((run) => log.get(`${run}_loss`).length > 0);
 }
 
 const lastStep = (pts: readonly [number, number][]): number => pts[pts.length - 1]?.[0] ?? 0;
@@ -112,7 +120,14 @@ ${r.refines
     '',
   )}| upscaler (L1 on ${up?.['crop'] ?? '?'} px crops of ${up?.['train_images'] ?? '?'} drawings at 256 px) | ${up?.['steps'] ?? '?'} | ${up?.['batch'] ?? '?'} | Adam, warmup, cosine | ${typeof up?.['train_seconds'] === 'number' ? fmt(up['train_seconds'] / 60, 1) : 'not measured'} min |
 
-Loss curves: \`loss-curves.png\` in this folder. Times are wall-clock on the 2-core development machine,
+${
+  hasLossCurves(
+    f.log,
+    r.refines.map((run) => run.name),
+  )
+    ? 'Loss curves: `loss-curves.png` in this folder.'
+    : 'No loss curves: this run trained none of the stages.'
+} Times are wall-clock on the 2-core development machine,
 from a stage's first log line to its last across resumed runs; the machine was shared with other jobs
 (load average 5–15) for most of the VAE stage.
 ${
