@@ -230,7 +230,7 @@ function planV2(quick: boolean): DefaultModelPlan {
       // budget (about 7,700 CPU-s) and one session's wall time.
       {
         name: 'refine3',
-        steps: quick ? 2 : 1800,
+        steps: quick ? 2 : 3000,
         batch: quick ? 2 : 32,
         lr: 3e-4,
         warmup: quick ? 1 : 50,
