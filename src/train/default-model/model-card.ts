@@ -144,7 +144,9 @@ Reproduce (the data step needs \`apt-get install openclipart-svg\`):
 ${
   r.version === 1
     ? 'node bin/gesso.js data openclipart --size 64\nnode bin/gesso.js train default\nnpm run eval:default'
-    : 'node bin/gesso.js data openclipart --size 64\nnode bin/gesso.js data emoji --size 64\nnode bin/gesso.js data shapes --size 64\nnode bin/gesso.js train default --version 2\nnode bin/gesso.js eval default --model models/gesso-default-v2 --compare models/gesso-clipart-v1'
+    : `node bin/gesso.js data openclipart --size 64\nnode bin/gesso.js data emoji --size 64\nnode bin/gesso.js data shapes --size 64\nnode bin/gesso.js train default --version 2${
+        f.imported ? ` --from-model ${f.imported.from}   # or without --from-model: every stage from scratch` : ''
+      }\nnode bin/gesso.js eval default --model models/gesso-default-v2 --compare models/gesso-clipart-v1`
 }
 \`\`\`
 
@@ -199,7 +201,7 @@ function dataSection(f: CardFacts): string {
 - **More emoji** (\`gesso data emoji --sets noto-v1,emojione,fluent-3d,fxemoji,streamline --out
   .cache/emoji-more-64\`, built by the trainer when missing): Noto Emoji's first edition, EmojiOne 2,
   Fluent Emoji (colour), FxEmoji and Streamline Emojis, from Iconify's npm packages, matched to the
-  CLDR names by icon name. Only the second refine run uses them: up to 8 drawings of each named subject
+  CLDR names by icon name. Only the second and later refine runs use them: up to 8 drawings of each named subject
   instead of 3. Their style words are outside the first run's vocabulary and read as \`<unk> style\`.
 - The refine runs leave Open Clip Art's \`shapes/stars\` folder out: its drawings are string-art rings
   captioned "black star", and with them "a red star" drew a pink ring.
