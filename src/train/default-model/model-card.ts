@@ -58,7 +58,7 @@ export async function writeLossCurves(
     ],
     {
       // Said on the plot: an imported stage's curve is missing, not flat.
-      title: `${name}: training loss (moving average of 25 steps)${imported.length > 0 ? `; not recorded (imported): ${imported.join(', ')}` : ''}`,
+      title: `${name}: training loss (moving average of 25 steps)${imported.length > 0 ? `; ${imported.length} imported stages not recorded` : ''}`,
       xLabel: 'step',
       yLabel: 'loss',
       logY: true,
