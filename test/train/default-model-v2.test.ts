@@ -46,7 +46,7 @@ test('plans: version 1 is still gesso-clipart-v1 (ε, no loss weights); version 
   assert.equal(v1.refines.length, 0);
   assert.deepEqual(
     v2.refines.map((r) => r.name),
-    ['refine', 'refine2', 'refine3'],
+    ['refine', 'refine2', 'refine3', 'refine4'],
   );
   // refine3 trains on short captions from its first step.
   assert.equal(v2.refines[2]?.shortCaptions, 0.5);
