@@ -81,9 +81,9 @@ run folder and resumes where it stopped; run the same command again. The run's C
 processes) are kept in <run>/cpu.json and in each checkpoint.
 
   --version V   1: gesso-clipart-v1 (the first default, kept for comparison; Open Clip Art, ε-prediction)
-                2: gesso-default-v2 (the shipped default; Open Clip Art + emoji, then three refine
-                   runs: gesso's coloured shapes, then five more emoji sets, then short captions
-                   from the start; v-prediction, min-SNR weights, wider UNet)
+                2: gesso-default-v2 (the shipped default; Open Clip Art + emoji, then refine runs:
+                   gesso's coloured shapes, five more emoji sets, short captions; v-prediction,
+                   min-SNR weights, wider UNet; docs/default-model-v2.md says which runs shipped)
   --data DIRS   comma-separated \`gesso data\` folders at 64 px (default: version 1
                 .cache/openclipart-64; version 2 .cache/openclipart-64,.cache/emoji-64)
   --run DIR     checkpoints, logs and sample grids (default .cache/train-default, version 2
