@@ -242,7 +242,7 @@ function planV2(quick: boolean): DefaultModelPlan {
         extraData: quick ? ['.cache/shapes-64'] : ['.cache/shapes-64', '.cache/emoji-more-64'],
         excludeCategories: ['shapes/stars'],
         shares: quick ? [0.3, 0.4, 0.3] : [0.2, 0.35, 0.15, 0.3],
-        // Trained 2026-12-02 (not shipped): emoji CAS 0.93 of the ceiling, Fréchet 24.4 (shipped 20.5).
+        // Trained 2026-12-02: emoji CAS 0.93 of the ceiling, Fréchet 24.4 (refine2: 20.5).
         shortCaptions: 0.5,
       },
       // refine3 met the emoji-CAS target (0.93 of the ceiling) but moved the pictures away from Open Clip
@@ -261,8 +261,8 @@ function planV2(quick: boolean): DefaultModelPlan {
         extraData: quick ? ['.cache/shapes-64'] : ['.cache/shapes-64', '.cache/emoji-more-64'],
         excludeCategories: ['shapes/stars'],
         shares: quick ? [0.3, 0.4, 0.3] : [0.45, 0.3, 0.05, 0.2],
-        // Trained 2026-12-02 (not shipped): emoji CAS 1.00 of the ceiling, a cat 3/4 in the grid, but
-        // Fréchet 24.7 against the shipped refine2's 20.5 (docs/default-model-v2.md).
+        // Trained 2026-12-02 and shipped: emoji CAS 1.00 of the ceiling, clocks 4/4 and a cat 3/4 in the
+        // grid, but Fréchet 24.7 against refine2's 20.5 (docs/default-model-v2.md).
         shortCaptions: 0.25,
       },
     ],
