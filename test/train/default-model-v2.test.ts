@@ -3,12 +3,10 @@
 // time is kept in cpu.json and in each checkpoint; v1's plan is unchanged.
 import { shortCaption } from '../../src/train/default-model/short-caption.ts';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import sharp from 'sharp';
-import { Rng } from '../../src/core/rng.ts';
 import { combineDatasets, loadImageDataset } from '../../src/data/dataset.ts';
 import { defaultModelPlan } from '../../src/train/default-model/config.ts';
 import { buildShapesDataset, SHAPE_COLORS, SHAPE_NAMES } from '../../src/data/shapes.ts';
@@ -17,27 +15,9 @@ import { trainDefaultModel } from '../../src/train/default-model/train-default-m
 import { minSnrWeight, partWeights } from '../../src/train/default-model/unet-stage.ts';
 import { readSafetensors } from '../../src/weights/safetensors.ts';
 import { InputError } from '../../src/core/errors.ts';
+import { writeDataset } from './default-model-data.ts';
 
 let root = '';
-
-/** A tiny `gesso data` folder: discs of one colour with one caption, 4 train + 1 val. */
-async function writeDataset(dir: string, caption: string, category: string, rgb: [number, number, number]): Promise<void> {
-  mkdirSync(join(dir, 'images'), { recursive: true });
-  const rng = new Rng(caption.length);
-  const lines: string[] = [];
-  for (let i = 0; i < 5; i++) {
-    const px = Buffer.alloc(64 * 64 * 3, 255);
-    const cx = 24 + rng.int(16);
-    const r = 10 + rng.int(10);
-    for (let y = 0; y < 64; y++) for (let x = 0; x < 64; x++) if ((x - cx) ** 2 + (y - 32) ** 2 < r * r) px.set(rgb, (y * 64 + x) * 3);
-    const file = `images/${i}.png`;
-    await sharp(px, { raw: { width: 64, height: 64, channels: 3 } })
-      .png()
-      .toFile(join(dir, file));
-    lines.push(JSON.stringify({ file, caption, category, source: `test:${caption}:${i}`, licence: 'CC0-1.0', split: i === 0 ? 'val' : 'train', colors: [] }));
-  }
-  writeFileSync(join(dir, 'manifest.jsonl'), `${lines.join('\n')}\n`);
-}
 
 before(async () => {
   root = mkdtempSync(join(tmpdir(), 'gesso-default-v2-'));
@@ -66,8 +46,10 @@ test('plans: version 1 is still gesso-clipart-v1 (ε, no loss weights); version 
   assert.equal(v1.refines.length, 0);
   assert.deepEqual(
     v2.refines.map((r) => r.name),
-    ['refine', 'refine2'],
+    ['refine', 'refine2', 'refine3', 'refine4'],
   );
+  // refine3 trains on short captions from its first step.
+  assert.equal(v2.refines[2]?.shortCaptions, 0.5);
   assert.deepEqual(v2.refines[1]?.extraData, ['.cache/shapes-64', '.cache/emoji-more-64']);
   for (const r of v2.refines) {
     assert.deepEqual(r.excludeCategories, ['shapes/stars']);
@@ -182,6 +164,8 @@ test('the refine runs start from the run before and add gesso shapes: string-art
   assert.match(log, /"series":"refine2_loss"/);
   assert.ok(existsSync(join(runDir, 'unet-refine2.final.safetensors')));
   assert.ok(existsSync(join(runDir, 'samples', 'refine2-step000002.png')));
+  assert.match(log, /refine3: 2 steps from the previous run's EMA weights/);
+  assert.ok(existsSync(join(runDir, 'unet-refine3.final.safetensors')));
 });
 
 test('gesso data shapes refuses a bad --per-color', async () => {

@@ -71,7 +71,7 @@ async function runGanTraining(args: string[]): Promise<number> {
   return 0;
 }
 
-const usage = `Usage: gesso train default [--version 1|2] [--quick] [--data DIR[,DIR]] [--run DIR] [--out DIR] [--until vae|unet|refine|export]
+const usage = `Usage: gesso train default [--version 1|2] [--quick] [--data DIR[,DIR]] [--run DIR] [--out DIR] [--until vae|unet|refine|export] [--from-model DIR]
        gesso train gan --data DIR [--size 64|128] [--steps N] [--batch B] [--run DIR] [--out DIR] [--seed S]
        gesso train finetune ...   a LoRA on a folder of your pictures (gesso train finetune --help)
 
@@ -81,9 +81,9 @@ run folder and resumes where it stopped; run the same command again. The run's C
 processes) are kept in <run>/cpu.json and in each checkpoint.
 
   --version V   1: gesso-clipart-v1 (the first default, kept for comparison; Open Clip Art, ε-prediction)
-                2: gesso-default-v2 (the shipped default; Open Clip Art + emoji, then two refine
-                   runs: gesso's coloured shapes, then five more emoji sets; v-prediction, min-SNR
-                   weights, wider UNet)
+                2: gesso-default-v2 (the shipped default; Open Clip Art + emoji, then refine runs:
+                   gesso's coloured shapes, five more emoji sets, short captions; v-prediction,
+                   min-SNR weights, wider UNet; docs/default-model-v2.md says which runs shipped)
   --data DIRS   comma-separated \`gesso data\` folders at 64 px (default: version 1
                 .cache/openclipart-64; version 2 .cache/openclipart-64,.cache/emoji-64)
   --run DIR     checkpoints, logs and sample grids (default .cache/train-default, version 2
@@ -95,6 +95,11 @@ processes) are kept in <run>/cpu.json and in each checkpoint.
   --refine-data DIRS  version 2: folders the refine runs add, in order (default
                 .cache/shapes-64,.cache/emoji-more-64; both built when missing)
   --unet-steps N  shorten the UNet stage to N steps (pilot runs; the model is not the plan's)
+  --from-model DIR  seed an empty run folder from an exported model (its training.json): VAE,
+                tokenizer, UNet + text encoder of its last refine run, upscaler, latent scaling
+                factor and CPU-seconds, so the plan's later refine runs continue from it when the
+                run folder of the earlier stages is gone. Refused unless the recorded plan matches
+                the current one for those stages. Needed once; later runs resume without it
 
 Usage: gesso train style --style MINE.png --content DIR [--run DIR] [--steps N] [--size N] [--batch N]
 
@@ -156,6 +161,7 @@ export const trainCommand: Command = {
         out: { type: 'string' },
         until: { type: 'string' },
         'refine-data': { type: 'string' },
+        'from-model': { type: 'string' },
         style: { type: 'string' },
         content: { type: 'string' },
         steps: { type: 'string' },
@@ -204,6 +210,7 @@ export const trainCommand: Command = {
       ...(unetSteps !== undefined ? { unetSteps } : {}),
       ...(dataDirs ? { dataDir: dataDirs } : {}),
       ...(refineDirs ? { refineDataDir: refineDirs } : {}),
+      ...(values['from-model'] ? { fromModel: values['from-model'] } : {}),
       runDir,
       outDir: values.out ?? (values.quick ? `${runDir}/model` : version === 2 ? 'models/gesso-default-v2' : 'models/gesso-clipart-v1'),
       quick: values.quick ?? false,

@@ -25,9 +25,19 @@ export interface CardFacts {
   upscalerMetrics?: Record<string, unknown> | null;
   /** ATTRIBUTION.md of an emoji dataset trained on (`gesso data emoji`), if any. */
   attribution?: string | null;
+  /** Stages imported from an exported model (`--from-model`): their times and loss curves were not recorded by this run. */
+  imported?: { from: string; stages: readonly string[] };
 }
 
-export async function writeLossCurves(log: StageLog, path: string, name = MODEL_NAME, refineNames: readonly string[] = []): Promise<void> {
+export async function writeLossCurves(
+  log: StageLog,
+  path: string,
+  name = MODEL_NAME,
+  refineNames: readonly string[] = [],
+  imported: readonly string[] = [],
+): Promise<boolean> {
+  // Every stage imported: there is no curve to draw (the card says so).
+  if (!hasLossCurves(log, refineNames)) return false;
   const smooth = (pts: readonly [number, number][], k = 25): [number, number][] =>
     pts.map(([x], i) => {
       const window = pts.slice(Math.max(0, i - k), i + 1);
@@ -39,19 +49,36 @@ export async function writeLossCurves(log: StageLog, path: string, name = MODEL_
       { name: 'UNet loss (ε or weighted v MSE)', points: smooth(log.get('unet_loss')) },
       // Each refine run continues the step axis where the run before it ended.
       ...refineNames
-        .map((run) => log.get(`${run}_loss`))
-        .filter((pts) => pts.length > 0)
-        .map((pts, k, runs) => {
-          const offset = [log.get('unet_loss'), ...runs.slice(0, k)].reduce((sum, p) => sum + lastStep(p), 0);
+        .map((run, k) => ({ k, pts: log.get(`${run}_loss`) }))
+        .filter(({ pts }) => pts.length > 0)
+        .map(({ k, pts }) => {
+          const offset = ['unet', ...refineNames.slice(0, k)].reduce((sum, run) => sum + lastStep(log.get(`${run}_loss`)), 0);
           return { name: `UNet refine run ${k + 1}`, points: smooth(pts).map(([x, y]): [number, number] => [x + offset, y]) };
         }),
     ],
-    { title: `${name}: training loss (moving average of 25 steps)`, xLabel: 'step', yLabel: 'loss', logY: true },
+    {
+      // Said on the plot: an imported stage's curve is missing, not flat.
+      title: `${name}: training loss (moving average of 25 steps)${imported.length > 0 ? `; ${imported.length} imported stages not recorded` : ''}`,
+      xLabel: 'step',
+      yLabel: 'loss',
+      logY: true,
+    },
   );
   writeFileSync(path, png);
+  return true;
+}
+
+/** Whether this run's log has any loss to plot (none when every stage was imported). */
+export function hasLossCurves(log: StageLog, refineNames: readonly string[]): boolean {
+  return ['vae', 'unet', ...refineNames].some((run) => log.get(`${run}_loss`).length > 0);
 }
 
 const lastStep = (pts: readonly [number, number][]): number => pts[pts.length - 1]?.[0] ?? 0;
+
+/** A stage's time, or why there is none (imported from an exported model). */
+function time(f: CardFacts, stage: string, minutes: number | undefined): string {
+  return f.imported?.stages.includes(stage) ? 'imported: not recorded' : `${fmt(minutes, 1)} min`;
+}
 
 const fmt = (v: unknown, digits = 3): string => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : 'not measured');
 
@@ -82,28 +109,44 @@ Noise schedule and default sampler: \`${String(r.scheduler['_class_name'])}\`, s
 
 | stage | steps | batch | learning rate | time |
 | --- | ---: | ---: | --- | --- |
-| VAE (MSE + ${r.klWeight} · KL) | ${r.vaeTraining.steps} | ${r.vaeTraining.batch} | AdamW ${r.vaeTraining.lr}, warmup ${r.vaeTraining.warmup}, cosine | ${fmt(f.minutes.vae, 1)} min |
-| text encoder + UNet (caption dropout ${r.unetTraining.captionDropout}, EMA ${r.unetTraining.emaDecay}) | ${r.unetTraining.steps} | ${r.unetTraining.batch} | AdamW ${r.unetTraining.lr}, warmup ${r.unetTraining.warmup}, cosine | ${fmt(f.minutes.unet, 1)} min |
+| VAE (MSE + ${r.klWeight} · KL) | ${r.vaeTraining.steps} | ${r.vaeTraining.batch} | AdamW ${r.vaeTraining.lr}, warmup ${r.vaeTraining.warmup}, cosine | ${time(f, 'vae', f.minutes.vae)} |
+| text encoder + UNet (caption dropout ${r.unetTraining.captionDropout}, EMA ${r.unetTraining.emaDecay}) | ${r.unetTraining.steps} | ${r.unetTraining.batch} | AdamW ${r.unetTraining.lr}, warmup ${r.unetTraining.warmup}, cosine | ${time(f, 'unet', f.minutes.unet)} |
 ${r.refines
   .map(
     (run, k) =>
-      `| refine run ${k + 1}: the same from the ${k === 0 ? "first run's" : "previous run's"} EMA weights, EMA ${run.emaDecay}; ${run.shares.map((sh, i) => `${Math.round(sh * 100)}% ${[...r.data, ...run.extraData][i]}`).join(', ')}; ${run.excludeCategories.join(', ')} left out | ${run.steps} | ${run.batch} | AdamW ${run.lr}, warmup ${run.warmup}, cosine | ${fmt(f.refineMinutes?.[run.name], 1)} min |\n`,
+      `| refine run ${k + 1}: the same from the ${k === 0 ? "first run's" : "previous run's"} EMA weights, EMA ${run.emaDecay}; ${run.shares.map((sh, i) => `${Math.round(sh * 100)}% ${[...r.data, ...run.extraData][i]}`).join(', ')}; ${run.excludeCategories.join(', ')} left out${run.shortCaptions > 0 ? `; ${Math.round(run.shortCaptions * 100)}% of samples on a short caption` : ''} | ${run.steps} | ${run.batch} | AdamW ${run.lr}, warmup ${run.warmup}, cosine | ${time(f, run.name, f.refineMinutes?.[run.name])} |\n`,
   )
   .join(
     '',
   )}| upscaler (L1 on ${up?.['crop'] ?? '?'} px crops of ${up?.['train_images'] ?? '?'} drawings at 256 px) | ${up?.['steps'] ?? '?'} | ${up?.['batch'] ?? '?'} | Adam, warmup, cosine | ${typeof up?.['train_seconds'] === 'number' ? fmt(up['train_seconds'] / 60, 1) : 'not measured'} min |
 
-Loss curves: \`loss-curves.png\` in this folder. Times are wall-clock on the 2-core development machine,
+${
+  hasLossCurves(
+    f.log,
+    r.refines.map((run) => run.name),
+  )
+    ? 'Loss curves: `loss-curves.png` in this folder.'
+    : 'No loss curves: this run trained none of the stages.'
+} Times are wall-clock on the 2-core development machine,
 from a stage's first log line to its last across resumed runs; the machine was shared with other jobs
 (load average 5–15) for most of the VAE stage.
-
+${
+  f.imported
+    ? `\nThe stages marked "imported" were trained by an earlier run whose run folder was not kept; this run
+continued from their exported weights in \`${f.imported.from}\` (\`gesso train default --from-model\`), so
+their times and loss curves are not recorded here (earlier versions of this card had them).
+`
+    : ''
+}
 Reproduce (the data step needs \`apt-get install openclipart-svg\`):
 
 \`\`\`sh
 ${
   r.version === 1
     ? 'node bin/gesso.js data openclipart --size 64\nnode bin/gesso.js train default\nnpm run eval:default'
-    : 'node bin/gesso.js data openclipart --size 64\nnode bin/gesso.js data emoji --size 64\nnode bin/gesso.js data shapes --size 64\nnode bin/gesso.js train default --version 2\nnode bin/gesso.js eval default --model models/gesso-default-v2 --compare models/gesso-clipart-v1'
+    : `node bin/gesso.js data openclipart --size 64\nnode bin/gesso.js data emoji --size 64\nnode bin/gesso.js data shapes --size 64\nnode bin/gesso.js train default --version 2${
+        f.imported ? ` --from-model ${f.imported.from}   # or without --from-model: every stage from scratch` : ''
+      }\nnode bin/gesso.js eval default --model models/gesso-default-v2 --compare models/gesso-clipart-v1`
 }
 \`\`\`
 
@@ -158,7 +201,7 @@ function dataSection(f: CardFacts): string {
 - **More emoji** (\`gesso data emoji --sets noto-v1,emojione,fluent-3d,fxemoji,streamline --out
   .cache/emoji-more-64\`, built by the trainer when missing): Noto Emoji's first edition, EmojiOne 2,
   Fluent Emoji (colour), FxEmoji and Streamline Emojis, from Iconify's npm packages, matched to the
-  CLDR names by icon name. Only the second refine run uses them: up to 8 drawings of each named subject
+  CLDR names by icon name. Only the second and later refine runs use them: up to 8 drawings of each named subject
   instead of 3. Their style words are outside the first run's vocabulary and read as \`<unk> style\`.
 - The refine runs leave Open Clip Art's \`shapes/stars\` folder out: its drawings are string-art rings
   captioned "black star", and with them "a red star" drew a pink ring.

@@ -8,7 +8,7 @@
  *   5. upscaler  a 4× upscaler (64 -> 256 px) on the drawings rendered at 256 px
  *   6. export    the model folder in the diffusers ONNX layout, with its model card
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { InputError } from '../../core/errors.ts';
 import { readTextFile } from '../../core/safe-read.ts';
@@ -29,6 +29,10 @@ import { buildEmojiDataset } from '../../data/emoji.ts';
 import { MORE_EMOJI_SETS } from '../../data/emoji-sets.ts';
 import { trainUpscaler } from '../upscaler/train-upscaler.ts';
 import { modelCard, readJsonIfPresent, writeLossCurves } from './model-card.ts';
+import { loadValues, saveValues } from './weights-file.ts';
+import { IMPORTED_UPSCALER, importFromModel, readImportRecord } from './import-model.ts';
+
+export { loadValues, saveValues };
 
 export interface TrainDefaultOptions {
   /** `gesso data` folder(s) at 64 px (default: the plan's, e.g. .cache/openclipart-64 and .cache/emoji-64). */
@@ -48,17 +52,11 @@ export interface TrainDefaultOptions {
   unetSteps?: number;
   /** `gesso data` folder at 256 px for the upscaler (default .cache/openclipart-256; built when missing). */
   upscalerDataDir?: string;
-}
-
-export function saveValues(path: string, values: ReadonlyMap<string, Float32Array>, metadata: Record<string, string> = {}): void {
-  const tensors: Record<string, { dtype: 'F32'; shape: number[]; data: Float32Array }> = {};
-  for (const [name, v] of values) tensors[name] = { dtype: 'F32', shape: [v.length], data: v };
-  writeSafetensors(path, tensors, metadata);
-}
-
-export function loadValues(path: string): { values: Map<string, Float32Array>; metadata: Record<string, string> } {
-  const file = readSafetensors(path, path);
-  return { values: new Map([...file.tensors].map(([name, t]) => [name, Float32Array.from(toFloat32(t))])), metadata: file.metadata };
+  /**
+   * An exported model folder (its training.json) whose finished stages seed an empty run folder
+   * (import-model.ts): continue the plan when the run folder of those stages is gone.
+   */
+  fromModel?: string;
 }
 
 function optional<K extends string>(key: K, value: number | undefined): Partial<Record<K, number>> {
@@ -81,9 +79,20 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
       throw new InputError(`no dataset at ${dir}: run \`${build} first`);
     }
   }
+  // The folders actually used, for every refine run (finished ones too: the model card names them).
+  const replaceExtra = extraDirReplacements(plan.refines, o.refineDataDir);
+  for (const r of plan.refines) r.extraData = r.extraData.map(replaceExtra);
+  // Before the ledger is opened: an import starts it at the model's CPU-seconds.
+  const fresh = o.fromModel !== undefined && readImportRecord(o.runDir) === null;
+  const imported = o.fromModel !== undefined ? await importFromModel(o.fromModel, plan, o.runDir, o.quick) : readImportRecord(o.runDir);
+  const wasImported = (stage: string): boolean => imported?.stages.includes(stage) ?? false;
   mkdirSync(join(o.runDir, 'samples'), { recursive: true });
   const log = new StageLog(join(o.runDir, 'log.jsonl'), new CpuLedger(join(o.runDir, 'cpu.json')));
   const started = Date.now();
+  if (fresh && imported)
+    log.note(
+      `import: ${imported.stages.join(', ')} imported from ${imported.from} (VAE, tokenizer, UNet + text encoder of ${imported.stages[imported.stages.length - 1]}, upscaler; latent scaling_factor ${imported.scalingFactor}; ${imported.cpuSeconds} CPU-seconds); their loss curves and times are not in this log`,
+    );
   // Kept per folder too: the refine run weighs each folder's share of the batches.
   const trainParts = await Promise.all(dataDirs.map((dir) => loadImageDataset(dir, { split: 'train' })));
   const train = combineDatasets(trainParts);
@@ -104,7 +113,7 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
   const vae = loadValues(vaeFinal).values;
 
   // 3. Latents: the mean latent of every training drawing, scaled to unit std.
-  const scaled = await latentsStage(plan, vae, train, o.runDir, log);
+  const scaled = await latentsStage(plan, vae, train, o.runDir, log, imported?.scalingFactor);
 
   // 4. Tokenizer, text encoder and UNet.
   const tokenizerPath = join(o.runDir, 'gesso_tokenizer.json');
@@ -117,7 +126,7 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
     exportDefaultModel(snapshotDir, { plan, vae: plan.vae, vaeValues: vae, textConfig, tokenizer, unetValues: values });
     await sampleGrid(snapshotDir, join(o.runDir, 'samples', file), { seeds: o.quick ? 1 : 4, steps: o.quick ? 2 : 20 });
   };
-  if (!existsSync(unetFinal)) {
+  if (!existsSync(unetFinal) && !wasImported('unet')) {
     const t0 = Date.now();
     const values = await trainUnetStage({
       plan,
@@ -141,11 +150,10 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
 
   // 4b. The refine runs (plan v2), each from the previous run's EMA weights, on its own data mix.
   let unetWeights = unetFinal;
-  // The folders actually used, for every run (finished ones too: the model card names them).
-  const replaceExtra = extraDirReplacements(plan.refines, o.refineDataDir);
-  for (const r of plan.refines) r.extraData = r.extraData.map(replaceExtra);
   for (const r of plan.refines) {
     const runFinal = join(o.runDir, `unet-${r.name}.final.safetensors`);
+    // An import keeps the values of its last run only: earlier imported runs have no file.
+    if (wasImported(r.name) && !existsSync(runFinal)) continue;
     if (!existsSync(runFinal)) {
       for (const dir of r.extraData) await ensureRefineData(dir, o.quick, log);
       const extra = await Promise.all(r.extraData.map((dir) => loadImageDataset(dir, { split: 'train' })));
@@ -208,6 +216,7 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
       ...optional('vae', log.minutesBetween('VAE:', 'vae:')),
       ...optional('unet', log.minutesBetween('text encoder:', 'unet:')),
     },
+    ...(imported ? { imported: { from: imported.from, stages: imported.stages } } : {}),
     refineMinutes: Object.fromEntries(plan.refines.map((r) => [r.name, log.minutesBetween(`${r.name}: `, `${r.name}: `)])),
     evaluation: readJsonIfPresent(join(o.outDir, 'eval.json')),
     upscalerMetrics: readJsonIfPresent(join(o.outDir, 'upscaler', 'metrics.json')),
@@ -221,10 +230,11 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
     join(o.outDir, 'loss-curves.png'),
     plan.name,
     plan.refines.map((r) => r.name),
+    imported?.stages ?? [],
   );
   writeFileSync(
     join(o.outDir, 'training.json'),
-    `${JSON.stringify({ model: plan.name, plan, quick: o.quick, vaeValPsnrDb: vaePsnr, data: dataDirs, cpuSeconds: Math.round(log.cpu?.total() ?? 0), trainDrawings: train.items.length, valDrawings: val.items.length }, null, 2)}\n`,
+    `${JSON.stringify({ model: plan.name, plan, quick: o.quick, vaeValPsnrDb: vaePsnr, data: dataDirs, cpuSeconds: Math.round(log.cpu?.total() ?? 0), ...(imported ? { imported: { from: imported.from, stages: imported.stages } } : {}), trainDrawings: train.items.length, valDrawings: val.items.length }, null, 2)}\n`,
   );
   log.note(`export: ${o.outDir} written (VAE PSNR ${vaePsnr.toFixed(2)} dB, ${Math.round((Date.now() - started) / 1000)} s this run)`);
   return plan;
@@ -257,7 +267,15 @@ async function encodeDataset(plan: DefaultModelPlan, vae: Map<string, Float32Arr
  * The mean latent of every training drawing, times the scaling factor that makes their std 1 (as SD's
  * 0.18215), which is written into plan.vae. Cached in the run folder, so a resumed run skips it.
  */
-async function latentsStage(plan: DefaultModelPlan, vae: Map<string, Float32Array>, train: ImageDataset, runDir: string, log: StageLog): Promise<Float32Array> {
+async function latentsStage(
+  plan: DefaultModelPlan,
+  vae: Map<string, Float32Array>,
+  train: ImageDataset,
+  runDir: string,
+  log: StageLog,
+  /** The factor an imported UNet was trained with: kept, so latents are scaled exactly as in its training. */
+  importedFactor?: number,
+): Promise<Float32Array> {
   const latentsPath = join(runDir, 'latents.safetensors');
   if (!existsSync(latentsPath)) {
     const means = await encodeDataset(plan, vae, train);
@@ -272,10 +290,12 @@ async function latentsStage(plan: DefaultModelPlan, vae: Map<string, Float32Arra
     writeSafetensors(
       latentsPath,
       { latents: { dtype: 'F32', shape: [means.length], data: means } },
-      { scaling_factor: String(1 / std), latent_mean: String(mean) },
+      { scaling_factor: String(importedFactor ?? 1 / std), latent_mean: String(mean) },
     );
     log.note(
-      `latents: ${train.items.length} drawings encoded; latent std ${std.toFixed(4)}, mean ${mean.toFixed(4)} -> scaling_factor ${(1 / std).toFixed(5)}`,
+      `latents: ${train.items.length} drawings encoded; latent std ${std.toFixed(4)}, mean ${mean.toFixed(4)} -> scaling_factor ${
+        importedFactor === undefined ? (1 / std).toFixed(5) : `${importedFactor} (imported; 1/std would be ${(1 / std).toFixed(5)})`
+      }`,
     );
   }
   const latentFile = readSafetensors(latentsPath, latentsPath);
@@ -340,6 +360,11 @@ async function ensureRefineData(dir: string, quick: boolean, log: StageLog): Pro
  * the model folder's upscaler/; skipped when the folder already has one.
  */
 async function upscalerStage(o: TrainDefaultOptions, log: StageLog): Promise<void> {
+  const importedUpscaler = join(o.runDir, IMPORTED_UPSCALER);
+  if (!existsSync(join(o.outDir, 'upscaler', 'model.onnx')) && existsSync(join(importedUpscaler, 'model.onnx'))) {
+    cpSync(importedUpscaler, join(o.outDir, 'upscaler'), { recursive: true });
+    log.note(`upscaler: the imported one (${importedUpscaler})`);
+  }
   if (!existsSync(join(o.outDir, 'upscaler', 'model.onnx'))) {
     const hiDir = o.upscalerDataDir ?? (o.quick ? join(o.runDir, 'openclipart-256') : '.cache/openclipart-256');
     if (!existsSync(join(hiDir, 'manifest.jsonl'))) {
