@@ -5,7 +5,7 @@
  * trained values, `training.json` records the plan, the latent scaling factor and the CPU-seconds.
  * Everything is read and checked before anything is written, so a refusal leaves the run folder as it was.
  */
-import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../core/errors.ts';
 import { readJsonObjectFile } from '../../core/json.ts';
@@ -137,9 +137,4 @@ export function importedStages(recorded: DefaultModelPlan, plan: DefaultModelPla
   if (runs.length > plan.refines.length) same('refines', runs, plan.refines);
   runs.forEach((r, k) => same(`refine run ${k + 1}`, r, plan.refines[k]));
   return ['vae', 'unet', ...runs.map((r) => r.name)];
-}
-
-/** Lists the files of a run folder (for tests: nothing written on refusal). */
-export function runFiles(runDir: string): string[] {
-  return existsSync(runDir) ? readdirSync(runDir).sort() : [];
 }

@@ -30,7 +30,7 @@ import { MORE_EMOJI_SETS } from '../../data/emoji-sets.ts';
 import { trainUpscaler } from '../upscaler/train-upscaler.ts';
 import { modelCard, readJsonIfPresent, writeLossCurves } from './model-card.ts';
 import { loadValues, saveValues } from './weights-file.ts';
-import { IMPORTED_UPSCALER, importFromModel, readImportRecord } from './import-model.ts';
+import { finalFile, IMPORTED_UPSCALER, importFromModel, readImportRecord } from './import-model.ts';
 
 export { loadValues, saveValues };
 
@@ -102,7 +102,7 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
   );
 
   // 2. VAE
-  const vaeFinal = join(o.runDir, 'vae.final.safetensors');
+  const vaeFinal = finalFile(o.runDir, 'vae');
   if (!existsSync(vaeFinal)) {
     const t0 = Date.now();
     const r = await trainVaeStage(plan, train, val, o.runDir, log, o.quiet);
@@ -121,7 +121,7 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
   const tokenizer: WordTokenizer = await loadWordTokenizer(tokenizerPath);
   const textConfig = textEncoderConfig(plan, tokenizer);
   const snapshotDir = join(o.runDir, 'snapshot');
-  const unetFinal = join(o.runDir, 'unet.final.safetensors');
+  const unetFinal = finalFile(o.runDir, 'unet');
   const sample = async (file: string, values: Map<string, Float32Array>): Promise<void> => {
     exportDefaultModel(snapshotDir, { plan, vae: plan.vae, vaeValues: vae, textConfig, tokenizer, unetValues: values });
     await sampleGrid(snapshotDir, join(o.runDir, 'samples', file), { seeds: o.quick ? 1 : 4, steps: o.quick ? 2 : 20 });
@@ -151,7 +151,7 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
   // 4b. The refine runs (plan v2), each from the previous run's EMA weights, on its own data mix.
   let unetWeights = unetFinal;
   for (const r of plan.refines) {
-    const runFinal = join(o.runDir, `unet-${r.name}.final.safetensors`);
+    const runFinal = finalFile(o.runDir, r.name);
     // An import keeps the values of its last run only: earlier imported runs have no file.
     if (wasImported(r.name) && !existsSync(runFinal)) continue;
     if (!existsSync(runFinal)) {
