@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { InputError } from '../../src/core/errors.ts';
 import { buildShapesDataset } from '../../src/data/shapes.ts';
-import type { DefaultModelPlan } from '../../src/train/default-model/config.ts';
+import { defaultModelPlan, isWeightAverage, trainingRuns, type DefaultModelPlan } from '../../src/train/default-model/config.ts';
 import { loadValues, trainDefaultModel, type TrainDefaultOptions } from '../../src/train/default-model/train-default-model.ts';
 import { readSafetensors } from '../../src/weights/safetensors.ts';
 import { writeDataset } from './default-model-data.ts';
@@ -50,6 +50,46 @@ before(async () => {
   writeFileSync(join(older, 'training.json'), JSON.stringify(training));
 });
 
+test('a weight average needs its runs: a folder that adds one, then the mean of exactly those values', async () => {
+  // An export whose last run was refine4: refine5 trains, but the average also needs refine2's values.
+  const atRefine4 = join(root, 'model-at-refine4');
+  cpSync(join(root, 'model'), atRefine4, { recursive: true });
+  const training = readTraining(atRefine4);
+  training.plan.refines = training.plan.refines.slice(0, 4);
+  writeFileSync(join(atRefine4, 'training.json'), JSON.stringify(training));
+  const runDir = join(root, 'run-average');
+  const outDir = join(root, 'model-average');
+  await assert.rejects(
+    trainDefaultModel({ ...options(runDir, outDir), fromModel: atRefine4 }),
+    (e: unknown) => e instanceof InputError && /soup: no final weights of refine2 .*--from-model DIR,DIR2/.test(e.message),
+  );
+  assert.ok(!existsSync(join(outDir, 'training.json')), 'nothing exported');
+  // The folder whose last run is refine2 supplies it; the run folder resumes (refine5 is not retrained).
+  await trainDefaultModel({ ...options(runDir, outDir), fromRuns: [join(root, 'older-model')] });
+  const log = readFileSync(join(runDir, 'log.jsonl'), 'utf8');
+  assert.equal(log.match(/"note":"refine5: 2 steps in/g)?.length, 1);
+  assert.match(log, /import: refine2's UNet \+ text encoder from /);
+  const soup = training.plan.refines.length === 4 ? defaultSoup() : null;
+  assert.ok(soup);
+  const parts = soup.average.map((a) => ({ values: loadValues(join(runDir, `unet-${a.run}.final.safetensors`)).values, weight: a.weight }));
+  const mean = loadValues(join(runDir, 'unet-soup.final.safetensors')).values;
+  assert.deepEqual([...mean.keys()].sort(), [...(parts[0]?.values.keys() ?? [])].sort());
+  for (const [name, v] of mean) {
+    const expected = new Float32Array(v.length);
+    for (const { values, weight } of parts) {
+      const x = values.get(name) as Float32Array;
+      for (let i = 0; i < v.length; i++) expected[i] = (expected[i] as number) + weight * (x[i] as number);
+    }
+    assert.deepEqual(v, expected, name);
+  }
+  assert.match(readFileSync(join(outDir, 'README.md'), 'utf8'), /soup: the weighted mean of refine2 \(0\.6\) and refine5 \(0\.4\)/);
+});
+
+function defaultSoup() {
+  const last = defaultModelPlan(true, 2).refines.at(-1);
+  return last && isWeightAverage(last) ? last : null;
+}
+
 after(() => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
@@ -77,7 +117,8 @@ test('--from-model imports every stage of an exported model exactly (values, sca
   assert.deepEqual(exported.imported?.stages, ['vae', 'unet', ...runs]);
   assert.equal(readFileSync(join(outDir, 'upscaler', 'model.onnx'), 'utf8'), UPSCALER, "the model's upscaler is carried over");
   const card = readFileSync(join(outDir, 'README.md'), 'utf8');
-  assert.equal(card.match(/imported: not recorded/g)?.length, 2 + runs.length, 'the card says no times were recorded for imported stages');
+  const trained = trainingRuns(original.plan).length;
+  assert.equal(card.match(/imported: not recorded/g)?.length, 2 + trained, 'the card says no times were recorded for imported stages');
   assert.match(card, /No loss curves: this run trained none of the stages/);
 });
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { combineDatasets, loadImageDataset } from '../../src/data/dataset.ts';
-import { defaultModelPlan } from '../../src/train/default-model/config.ts';
+import { defaultModelPlan, isWeightAverage, trainingRuns } from '../../src/train/default-model/config.ts';
 import { buildShapesDataset, SHAPE_COLORS, SHAPE_NAMES } from '../../src/data/shapes.ts';
 import { CpuLedger } from '../../src/train/default-model/cpu-ledger.ts';
 import { trainDefaultModel } from '../../src/train/default-model/train-default-model.ts';
@@ -46,12 +46,21 @@ test('plans: version 1 is still gesso-clipart-v1 (ε, no loss weights); version 
   assert.equal(v1.refines.length, 0);
   assert.deepEqual(
     v2.refines.map((r) => r.name),
-    ['refine', 'refine2', 'refine3', 'refine4'],
+    ['refine', 'refine2', 'refine3', 'refine4', 'refine5', 'soup'],
   );
+  const runs = trainingRuns(v2);
   // refine3 trains on short captions from its first step.
-  assert.equal(v2.refines[2]?.shortCaptions, 0.5);
-  assert.deepEqual(v2.refines[1]?.extraData, ['.cache/shapes-64', '.cache/emoji-more-64']);
-  for (const r of v2.refines) {
+  assert.equal(runs[2]?.shortCaptions, 0.5);
+  assert.deepEqual(runs[1]?.extraData, ['.cache/shapes-64', '.cache/emoji-more-64']);
+  // The shipped weights average two runs of one trajectory; the weights sum to 1.
+  const soup = v2.refines[5];
+  assert.ok(soup && isWeightAverage(soup));
+  assert.deepEqual(
+    soup.average.map((a) => a.run),
+    ['refine2', 'refine5'],
+  );
+  assert.ok(Math.abs(soup.average.reduce((a, b) => a + b.weight, 0) - 1) < 1e-9);
+  for (const r of runs) {
     assert.deepEqual(r.excludeCategories, ['shapes/stars']);
     assert.equal(r.shares.length, v2.data.length + r.extraData.length);
     assert.ok(Math.abs(r.shares.reduce((a, b) => a + b, 0) - 1) < 1e-9, `${r.name}: shares sum to 1`);

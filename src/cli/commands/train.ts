@@ -71,7 +71,14 @@ async function runGanTraining(args: string[]): Promise<number> {
   return 0;
 }
 
-const usage = `Usage: gesso train default [--version 1|2] [--quick] [--data DIR[,DIR]] [--run DIR] [--out DIR] [--until vae|unet|refine|export] [--from-model DIR]
+/** `--from-model DIR[,DIR2...]`: the folder to continue from, then folders that add one run each. */
+function fromModelFolders(flag: string | undefined): { fromModel?: string; fromRuns?: string[] } {
+  const dirs = (flag ?? '').split(',').filter((d) => d.length > 0);
+  if (dirs.length === 0) return {};
+  return { fromModel: dirs[0] as string, ...(dirs.length > 1 ? { fromRuns: dirs.slice(1) } : {}) };
+}
+
+const usage = `Usage: gesso train default [--version 1|2] [--quick] [--data DIR[,DIR]] [--run DIR] [--out DIR] [--until vae|unet|refine|export] [--from-model DIR[,DIR2...]]
        gesso train gan --data DIR [--size 64|128] [--steps N] [--batch B] [--run DIR] [--out DIR] [--seed S]
        gesso train finetune ...   a LoRA on a folder of your pictures (gesso train finetune --help)
 
@@ -99,7 +106,9 @@ processes) are kept in <run>/cpu.json and in each checkpoint.
                 tokenizer, UNet + text encoder of its last refine run, upscaler, latent scaling
                 factor and CPU-seconds, so the plan's later refine runs continue from it when the
                 run folder of the earlier stages is gone. Refused unless the recorded plan matches
-                the current one for those stages. Needed once; later runs resume without it
+                the current one for those stages. Needed once; later runs resume without it.
+                Folders after the first add their last run's UNet + text encoder, for a weight
+                average (a plan stage) of runs that were not the first folder's last
 
 Usage: gesso train style --style MINE.png --content DIR [--run DIR] [--steps N] [--size N] [--batch N]
 
@@ -210,7 +219,7 @@ export const trainCommand: Command = {
       ...(unetSteps !== undefined ? { unetSteps } : {}),
       ...(dataDirs ? { dataDir: dataDirs } : {}),
       ...(refineDirs ? { refineDataDir: refineDirs } : {}),
-      ...(values['from-model'] ? { fromModel: values['from-model'] } : {}),
+      ...fromModelFolders(values['from-model']),
       runDir,
       outDir: values.out ?? (values.quick ? `${runDir}/model` : version === 2 ? 'models/gesso-default-v2' : 'models/gesso-clipart-v1'),
       quick: values.quick ?? false,

@@ -14,7 +14,7 @@ import { buildUNet2DCondition } from '../../models/unet2d-condition.ts';
 import { buildVaeDecoder, buildVaeEncoder } from '../../models/autoencoder-kl.ts';
 import { SD_LAYOUT } from '../../models/sd-layout.ts';
 import type { Graph } from '../../graph/graph.ts';
-import { loadWordTokenizer, WORD_TOKENIZER_FILE } from '../../text/word-tokenizer.ts';
+import { loadWordTokenizer, WORD_TOKENIZER_FILE, type WordTokenizer } from '../../text/word-tokenizer.ts';
 import { loadFolderWeights } from '../finetune/finetune-common.ts';
 import type { DefaultModelPlan } from './config.ts';
 import { textEncoderConfig } from './text-stage.ts';
@@ -59,18 +59,10 @@ export async function importFromModel(modelDir: string, plan: DefaultModelPlan, 
   }
   const clash = TRAINED_FILES.find((f) => existsSync(join(runDir, f)));
   if (clash) throw new InputError(`--from-model: ${runDir} already holds a run (${clash}); import into an empty --run folder`);
-  const trainingPath = join(modelDir, 'training.json');
-  if (!existsSync(trainingPath)) throw new InputError(`--from-model: ${modelDir} has no training.json (not exported by gesso train default)`);
-  const training = readJsonObjectFile(trainingPath, 'training record') as {
-    plan?: DefaultModelPlan;
-    quick?: boolean;
-    cpuSeconds?: number;
-    vaeValPsnrDb?: number;
-  };
+  const training = readTrainingRecord(modelDir, quick);
   const recorded = training.plan;
-  if (!recorded || typeof training.cpuSeconds !== 'number') throw new InputError(`${trainingPath}: no "plan" or "cpuSeconds"`);
-  if ((training.quick ?? false) !== quick) throw new InputError(`--from-model: ${modelDir} was trained ${training.quick ? 'with' : 'without'} --quick`);
   const stages = importedStages(recorded, plan, modelDir);
+  const trainingPath = join(modelDir, 'training.json');
   const scalingFactor = recorded.vae.scaling_factor;
   if (!(typeof scalingFactor === 'number' && scalingFactor > 0)) throw new InputError(`${trainingPath}: plan.vae.scaling_factor is missing`);
 
@@ -81,11 +73,7 @@ export async function importFromModel(modelDir: string, plan: DefaultModelPlan, 
     [buildVaeEncoder(plan.vae, { init: 'zeros' }).graph, SD_LAYOUT.vaeEncoder.onnx],
     [buildVaeDecoder(plan.vae, { init: 'zeros' }).graph, SD_LAYOUT.vaeDecoder.onnx],
   ]);
-  const textConfig = textEncoderConfig(plan, tokenizer);
-  const unet = valuesFrom(modelDir, [
-    [buildClipTextEncoder(textConfig, { init: 'zeros', idsDtype: 'int64', eosTokenId: tokenizer.eosId }).graph, SD_LAYOUT.textEncoder.onnx],
-    [buildUNet2DCondition(plan.unet, { init: 'zeros', sequence: textConfig.max_position_embeddings, timestepDtype: 'int64' }).graph, SD_LAYOUT.unet.onnx],
-  ]);
+  const unet = unetValuesFrom(modelDir, plan, tokenizer);
 
   mkdirSync(runDir, { recursive: true });
   const from = { imported_from: modelDir };
@@ -103,6 +91,33 @@ export async function importFromModel(modelDir: string, plan: DefaultModelPlan, 
   return record;
 }
 
+/**
+ * Imports the UNet and text encoder of an earlier export whose last run a later stage needs (a weight
+ * average of runs that are not the first folder's last): `gesso train default --from-model DIR,DIR2`.
+ * Its plan must match the current one as far as it goes; its last run's final file is written unless
+ * the run folder has it. Returns that run's name.
+ */
+export async function importRunFromModel(modelDir: string, plan: DefaultModelPlan, runDir: string, quick: boolean): Promise<string> {
+  const training = readTrainingRecord(modelDir, quick);
+  const stages = importedStages(training.plan, plan, modelDir);
+  const last = stages[stages.length - 1] as string;
+  if (last === 'vae') throw new InputError(`--from-model: ${modelDir} records no UNet run`);
+  const file = finalFile(runDir, last);
+  if (existsSync(file)) return last;
+  const tokenizer = await loadWordTokenizer(join(modelDir, SD_LAYOUT.tokenizer.folder, WORD_TOKENIZER_FILE));
+  saveValues(file, unetValuesFrom(modelDir, plan, tokenizer), { imported_from: modelDir });
+  return last;
+}
+
+/** The text encoder's and UNet's parameters from a model folder. */
+function unetValuesFrom(modelDir: string, plan: DefaultModelPlan, tokenizer: WordTokenizer): Map<string, Float32Array> {
+  const textConfig = textEncoderConfig(plan, tokenizer);
+  return valuesFrom(modelDir, [
+    [buildClipTextEncoder(textConfig, { init: 'zeros', idsDtype: 'int64', eosTokenId: tokenizer.eosId }).graph, SD_LAYOUT.textEncoder.onnx],
+    [buildUNet2DCondition(plan.unet, { init: 'zeros', sequence: textConfig.max_position_embeddings, timestepDtype: 'int64' }).graph, SD_LAYOUT.unet.onnx],
+  ]);
+}
+
 /** Every parameter of each graph from its ONNX file in the folder (names as the trainer saves them). */
 function valuesFrom(modelDir: string, parts: readonly [Graph, string][]): Map<string, Float32Array> {
   const values = new Map<string, Float32Array>();
@@ -111,6 +126,23 @@ function valuesFrom(modelDir: string, parts: readonly [Graph, string][]): Map<st
     for (const [name, p] of g.params) values.set(name, p.value);
   }
   return values;
+}
+
+interface TrainingRecord {
+  plan: DefaultModelPlan;
+  quick?: boolean;
+  cpuSeconds: number;
+  vaeValPsnrDb?: number;
+}
+
+/** A model folder's training.json, checked to be an export of `gesso train default` (with --quick or not, as `quick`). */
+function readTrainingRecord(modelDir: string, quick: boolean): TrainingRecord {
+  const trainingPath = join(modelDir, 'training.json');
+  if (!existsSync(trainingPath)) throw new InputError(`--from-model: ${modelDir} has no training.json (not exported by gesso train default)`);
+  const training = readJsonObjectFile(trainingPath, 'training record') as Partial<TrainingRecord>;
+  if (!training.plan || typeof training.cpuSeconds !== 'number') throw new InputError(`${trainingPath}: no "plan" or "cpuSeconds"`);
+  if ((training.quick ?? false) !== quick) throw new InputError(`--from-model: ${modelDir} was trained ${training.quick ? 'with' : 'without'} --quick`);
+  return training as TrainingRecord;
 }
 
 /**

@@ -7,7 +7,7 @@ import { readJsonObjectFile } from '../../core/json.ts';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { plotLines } from '../../image/plot.ts';
-import type { DefaultModelPlan } from './config.ts';
+import { isWeightAverage, type DefaultModelPlan, type PlanRun } from './config.ts';
 import { MODEL_NAME } from './config.ts';
 import type { StageLog } from './stage-log.ts';
 
@@ -111,14 +111,7 @@ Noise schedule and default sampler: \`${String(r.scheduler['_class_name'])}\`, s
 | --- | ---: | ---: | --- | --- |
 | VAE (MSE + ${r.klWeight} · KL) | ${r.vaeTraining.steps} | ${r.vaeTraining.batch} | AdamW ${r.vaeTraining.lr}, warmup ${r.vaeTraining.warmup}, cosine | ${time(f, 'vae', f.minutes.vae)} |
 | text encoder + UNet (caption dropout ${r.unetTraining.captionDropout}, EMA ${r.unetTraining.emaDecay}) | ${r.unetTraining.steps} | ${r.unetTraining.batch} | AdamW ${r.unetTraining.lr}, warmup ${r.unetTraining.warmup}, cosine | ${time(f, 'unet', f.minutes.unet)} |
-${r.refines
-  .map(
-    (run, k) =>
-      `| refine run ${k + 1}: the same from the ${k === 0 ? "first run's" : "previous run's"} EMA weights, EMA ${run.emaDecay}; ${run.shares.map((sh, i) => `${Math.round(sh * 100)}% ${[...r.data, ...run.extraData][i]}`).join(', ')}; ${run.excludeCategories.join(', ')} left out${run.shortCaptions > 0 ? `; ${Math.round(run.shortCaptions * 100)}% of samples on a short caption` : ''} | ${run.steps} | ${run.batch} | AdamW ${run.lr}, warmup ${run.warmup}, cosine | ${time(f, run.name, f.refineMinutes?.[run.name])} |\n`,
-  )
-  .join(
-    '',
-  )}| upscaler (L1 on ${up?.['crop'] ?? '?'} px crops of ${up?.['train_images'] ?? '?'} drawings at 256 px) | ${up?.['steps'] ?? '?'} | ${up?.['batch'] ?? '?'} | Adam, warmup, cosine | ${typeof up?.['train_seconds'] === 'number' ? fmt(up['train_seconds'] / 60, 1) : 'not measured'} min |
+${r.refines.map((run, k) => runRow(r, f, run, k)).join('')}| upscaler (L1 on ${up?.['crop'] ?? '?'} px crops of ${up?.['train_images'] ?? '?'} drawings at 256 px) | ${up?.['steps'] ?? '?'} | ${up?.['batch'] ?? '?'} | Adam, warmup, cosine | ${typeof up?.['train_seconds'] === 'number' ? fmt(up['train_seconds'] / 60, 1) : 'not measured'} min |
 
 ${
   hasLossCurves(
@@ -220,4 +213,14 @@ export function readJsonIfPresent(path: string): Record<string, unknown> | null 
 
 export function cardPath(dir: string): string {
   return join(dir, 'README.md');
+}
+
+/** The training table's row of a refine run, or of a weight average (which trains nothing). */
+function runRow(r: DefaultModelPlan, f: CardFacts, run: PlanRun, k: number): string {
+  if (isWeightAverage(run))
+    return `| ${run.name}: the weighted mean of ${run.average.map((a) => `${a.run} (${a.weight})`).join(' and ')} (a model soup: no training) | – | – | – | – |\n`;
+  const start = k === 0 ? "first run's" : "previous run's";
+  const shares = run.shares.map((sh, i) => `${Math.round(sh * 100)}% ${[...r.data, ...run.extraData][i]}`).join(', ');
+  const short = run.shortCaptions > 0 ? `; ${Math.round(run.shortCaptions * 100)}% of samples on a short caption` : '';
+  return `| refine run ${k + 1} (${run.name}): the same from the ${start} EMA weights, EMA ${run.emaDecay}; ${shares}; ${run.excludeCategories.join(', ')} left out${short} | ${run.steps} | ${run.batch} | AdamW ${run.lr}, warmup ${run.warmup}, cosine | ${time(f, run.name, f.refineMinutes?.[run.name])} |\n`;
 }

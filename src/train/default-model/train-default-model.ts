@@ -15,7 +15,7 @@ import { readTextFile } from '../../core/safe-read.ts';
 import { combineDatasets, loadImageDataset, type ImageDataset } from '../../data/dataset.ts';
 import { readSafetensors, toFloat32, writeSafetensors } from '../../weights/safetensors.ts';
 import { type WordTokenizer, saveWordTokenizer, loadWordTokenizer } from '../../text/word-tokenizer.ts';
-import { defaultModelPlan, IMAGE_SIZE, type DefaultModelPlan, type PlanVersion, type RefineRun } from './config.ts';
+import { defaultModelPlan, IMAGE_SIZE, isWeightAverage, trainingRuns, type DefaultModelPlan, type PlanVersion, type RefineRun, type WeightAverage } from './config.ts';
 import { CpuLedger } from './cpu-ledger.ts';
 import { StageLog } from './stage-log.ts';
 import { encodeMeans, trainVaeStage, vaeSessions } from './vae-stage.ts';
@@ -30,7 +30,7 @@ import { MORE_EMOJI_SETS } from '../../data/emoji-sets.ts';
 import { trainUpscaler } from '../upscaler/train-upscaler.ts';
 import { modelCard, readJsonIfPresent, writeLossCurves } from './model-card.ts';
 import { loadValues, saveValues } from './weights-file.ts';
-import { finalFile, IMPORTED_UPSCALER, importFromModel, readImportRecord } from './import-model.ts';
+import { finalFile, IMPORTED_UPSCALER, importFromModel, importRunFromModel, readImportRecord } from './import-model.ts';
 
 export { loadValues, saveValues };
 
@@ -57,6 +57,8 @@ export interface TrainDefaultOptions {
    * (import-model.ts): continue the plan when the run folder of those stages is gone.
    */
   fromModel?: string;
+  /** Exported folders whose last run a weight average needs (import-model.ts importRunFromModel). */
+  fromRuns?: readonly string[];
 }
 
 function optional<K extends string>(key: K, value: number | undefined): Partial<Record<K, number>> {
@@ -80,12 +82,14 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
     }
   }
   // The folders actually used, for every refine run (finished ones too: the model card names them).
-  const replaceExtra = extraDirReplacements(plan.refines, o.refineDataDir);
-  for (const r of plan.refines) r.extraData = r.extraData.map(replaceExtra);
+  const replaceExtra = extraDirReplacements(trainingRuns(plan), o.refineDataDir);
+  for (const r of trainingRuns(plan)) r.extraData = r.extraData.map(replaceExtra);
   // Before the ledger is opened: an import starts it at the model's CPU-seconds.
   const fresh = o.fromModel !== undefined && readImportRecord(o.runDir) === null;
   const imported = o.fromModel !== undefined ? await importFromModel(o.fromModel, plan, o.runDir, o.quick) : readImportRecord(o.runDir);
   const wasImported = (stage: string): boolean => imported?.stages.includes(stage) ?? false;
+  const addedRuns: string[] = [];
+  for (const dir of o.fromRuns ?? []) addedRuns.push(await importRunFromModel(dir, plan, o.runDir, o.quick));
   mkdirSync(join(o.runDir, 'samples'), { recursive: true });
   const log = new StageLog(join(o.runDir, 'log.jsonl'), new CpuLedger(join(o.runDir, 'cpu.json')));
   const started = Date.now();
@@ -93,6 +97,7 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
     log.note(
       `import: ${imported.stages.join(', ')} imported from ${imported.from} (VAE, tokenizer, UNet + text encoder of ${imported.stages[imported.stages.length - 1]}, upscaler; latent scaling_factor ${imported.scalingFactor}; ${imported.cpuSeconds} CPU-seconds); their loss curves and times are not in this log`,
     );
+  for (const [k, run] of addedRuns.entries()) log.note(`import: ${run}'s UNet + text encoder from ${o.fromRuns?.[k]}`);
   // Kept per folder too: the refine run weighs each folder's share of the batches.
   const trainParts = await Promise.all(dataDirs.map((dir) => loadImageDataset(dir, { split: 'train' })));
   const train = combineDatasets(trainParts);
@@ -154,7 +159,10 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
     const runFinal = finalFile(o.runDir, r.name);
     // An import keeps the values of its last run only: earlier imported runs have no file.
     if (wasImported(r.name) && !existsSync(runFinal)) continue;
-    if (!existsSync(runFinal)) {
+    if (!existsSync(runFinal) && isWeightAverage(r)) {
+      saveValues(runFinal, averageRuns(r, o.runDir), { average: JSON.stringify(r.average) });
+      log.note(`${r.name}: ${r.average.map((a) => `${a.weight} × ${a.run}`).join(' + ')} (weights averaged, no training)`);
+    } else if (!existsSync(runFinal) && !isWeightAverage(r)) {
       for (const dir of r.extraData) await ensureRefineData(dir, o.quick, log);
       const extra = await Promise.all(r.extraData.map((dir) => loadImageDataset(dir, { split: 'train' })));
       const parts = [...trainParts, ...extra];
@@ -220,7 +228,7 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
     refineMinutes: Object.fromEntries(plan.refines.map((r) => [r.name, log.minutesBetween(`${r.name}: `, `${r.name}: `)])),
     evaluation: readJsonIfPresent(join(o.outDir, 'eval.json')),
     upscalerMetrics: readJsonIfPresent(join(o.outDir, 'upscaler', 'metrics.json')),
-    attribution: attributionOf([...dataDirs, ...plan.refines.flatMap((r) => r.extraData)]),
+    attribution: attributionOf([...dataDirs, ...trainingRuns(plan).flatMap((r) => r.extraData)]),
   });
   const evalResults = readJsonIfPresent(join(o.outDir, 'eval.json'));
   exportDefaultModel(o.outDir, { plan, vae: plan.vae, vaeValues: vae, textConfig, tokenizer, unetValues: unet.values, modelCard: card });
@@ -238,6 +246,32 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
   );
   log.note(`export: ${o.outDir} written (VAE PSNR ${vaePsnr.toFixed(2)} dB, ${Math.round((Date.now() - started) / 1000)} s this run)`);
   return plan;
+}
+
+/**
+ * The weighted mean of earlier runs' final values. A run imported from a model folder has them only when
+ * it was that folder's last run: `--from-model` takes more folders for the others.
+ */
+function averageRuns(r: WeightAverage, runDir: string): Map<string, Float32Array> {
+  const sources = r.average.map(({ run, weight }) => {
+    const file = finalFile(runDir, run);
+    if (!existsSync(file))
+      throw new InputError(
+        `${r.name}: no final weights of ${run} in ${runDir}; pass the exported folder whose last run was ${run} to --from-model after the first folder (--from-model DIR,DIR2)`,
+      );
+    return { values: loadValues(file).values, weight };
+  });
+  const out = new Map<string, Float32Array>();
+  for (const [name, first] of sources[0]?.values ?? []) {
+    const mean = new Float32Array(first.length);
+    for (const { values, weight } of sources) {
+      const v = values.get(name);
+      if (!v || v.length !== mean.length) throw new InputError(`${r.name}: ${name} is missing or has another size in one of ${r.average.map((a) => a.run).join(', ')}`);
+      for (let i = 0; i < mean.length; i++) mean[i] = (mean[i] as number) + weight * (v[i] as number);
+    }
+    out.set(name, mean);
+  }
+  return out;
 }
 
 /** The ATTRIBUTION.md of the first dataset that has one (an emoji build), without its title. */
