@@ -15,7 +15,16 @@ import { readTextFile } from '../../core/safe-read.ts';
 import { combineDatasets, loadImageDataset, type ImageDataset } from '../../data/dataset.ts';
 import { readSafetensors, toFloat32, writeSafetensors } from '../../weights/safetensors.ts';
 import { type WordTokenizer, saveWordTokenizer, loadWordTokenizer } from '../../text/word-tokenizer.ts';
-import { defaultModelPlan, IMAGE_SIZE, isWeightAverage, trainingRuns, type DefaultModelPlan, type PlanVersion, type RefineRun, type WeightAverage } from './config.ts';
+import {
+  defaultModelPlan,
+  IMAGE_SIZE,
+  isWeightAverage,
+  trainingRuns,
+  type DefaultModelPlan,
+  type PlanVersion,
+  type RefineRun,
+  type WeightAverage,
+} from './config.ts';
 import { CpuLedger } from './cpu-ledger.ts';
 import { StageLog } from './stage-log.ts';
 import { encodeMeans, trainVaeStage, vaeSessions } from './vae-stage.ts';
@@ -266,7 +275,8 @@ function averageRuns(r: WeightAverage, runDir: string): Map<string, Float32Array
     const mean = new Float32Array(first.length);
     for (const { values, weight } of sources) {
       const v = values.get(name);
-      if (!v || v.length !== mean.length) throw new InputError(`${r.name}: ${name} is missing or has another size in one of ${r.average.map((a) => a.run).join(', ')}`);
+      if (!v || v.length !== mean.length)
+        throw new InputError(`${r.name}: ${name} is missing or has another size in one of ${r.average.map((a) => a.run).join(', ')}`);
       for (let i = 0; i < mean.length; i++) mean[i] = (mean[i] as number) + weight * (v[i] as number);
     }
     out.set(name, mean);
