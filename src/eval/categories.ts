@@ -41,6 +41,8 @@ export interface ContentCategory {
   coverage: number;
   /** Share of all captions containing the phrase that are in this category. */
   precision: number;
+  /** Which of several data folders the category was chosen from (chooseCategoriesPerPart). */
+  part?: number;
 }
 
 /** The category key of a manifest category path: its first two folders. */
@@ -139,13 +141,13 @@ export function chooseCategoriesPerPart(parts: readonly (readonly DatasetItem[])
   const all = parts.flat();
   const ranked = rankCategories(all).filter((c) => c.qualifies);
   const chosen: ContentCategory[] = [];
-  for (const items of parts) {
+  for (const [part, items] of parts.entries()) {
     const keys = new Set(items.map((it) => categoryKey(it.category)));
     chosen.push(
       ...ranked
         .filter((c) => keys.has(c.key) && !chosen.some((d) => d.key === c.key))
         .slice(0, n)
-        .map(({ qualifies: _, ...c }) => c),
+        .map(({ qualifies: _, ...c }) => ({ ...c, part })),
     );
   }
   if (chosen.length < 2)

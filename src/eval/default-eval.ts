@@ -116,6 +116,8 @@ export interface ModelScores {
   casPerCategory: Record<string, number>;
   generatedAs: Record<string, Record<string, number>>;
   frechet: number;
+  /** The distance over each data folder's categories (index `part` of the folders measured). */
+  frechetByPart: { part: number; value: number; generated: number; real: number }[];
   colorAdherence: number;
   color: EvalReport['color'];
   vae: EvalReport['vae'];
@@ -153,12 +155,27 @@ export interface EvalReport {
     hues: (number | null)[];
     unknownWords: string[];
   }[];
-  frechet: { generated: number; real: number; value: number; realReference: number | null; realReferenceCount: number };
+  frechet: {
+    generated: number;
+    real: number;
+    value: number;
+    realReference: number | null;
+    realReferenceCount: number;
+    /** With several data folders: the distance over each folder's categories alone (generated vs its val drawings). */
+    byData: FrechetPart[];
+  };
   vae: { images: number; meanPsnrDb: number; pooledPsnrDb: number };
   grid: { path: string; prompts: string[]; seeds: number[]; unknownWords: Record<string, string[]> } | null;
   /** The compared model's scores (with `compare`). */
   compare: ModelScores | null;
   seconds: number;
+}
+
+export interface FrechetPart {
+  data: string;
+  value: number;
+  generated: number;
+  real: number;
 }
 
 /** Words of `prompt` a word tokenizer does not know (they become <unk>); none for BPE tokenizers. */
@@ -197,6 +214,7 @@ export async function runDefaultEval(o: DefaultEvalOptions): Promise<EvalReport>
       classifier,
       realValFeatures: real.valFeatures,
       realValCount: real.valCount,
+      realValLabels: real.valLabels,
       seedsPerPrompt,
       size: dataset.size,
       generation,
@@ -229,6 +247,7 @@ export async function runDefaultEval(o: DefaultEvalOptions): Promise<EvalReport>
         value: round(main.details.frechet, 3),
         realReference: real.reference === null ? null : round(real.reference, 3),
         realReferenceCount: real.referenceCount,
+        byData: main.frechetByPart.map((f) => ({ ...f, data: packageRelative(dataDirs[f.part] ?? String(f.part)), value: round(f.value, 3) })).map(({ part: _, ...f }) => f),
       },
       vae: fromScores.vae,
       grid: fromScores.grid,
@@ -290,7 +309,7 @@ async function realFeatures(
   heldOut: HeldOut,
   classes: number,
   perClass: number,
-): Promise<{ valFeatures: Float32Array; valCount: number; reference: number | null; referenceCount: number }> {
+): Promise<{ valFeatures: Float32Array; valCount: number; valLabels: number[]; reference: number | null; referenceCount: number }> {
   const F = classifier.featureDim;
   const valOnly = heldOut.filter((h) => h.split === 'val');
   const realVal = valOnly.length >= 2 ? valOnly : heldOut;
@@ -301,7 +320,7 @@ async function realFeatures(
     const refOut = await classifier.run(dataset.readBatch(reference), reference.length);
     distance = frechetDistance({ data: refOut.features, count: reference.length, dim: F }, { data: valOut.features, count: realVal.length, dim: F });
   }
-  return { valFeatures: valOut.features, valCount: realVal.length, reference: distance, referenceCount: reference.length };
+  return { valFeatures: valOut.features, valCount: realVal.length, valLabels: realVal.map((h) => h.label), reference: distance, referenceCount: reference.length };
 }
 
 /** The compared model (e.g. v1) measured the same way, without the details only the main report keeps. */
@@ -371,6 +390,8 @@ interface ScoreSetting {
   classifier: ClassifierRunner;
   realValFeatures: Float32Array;
   realValCount: number;
+  /** The category of each real val drawing, in realValFeatures' order. */
+  realValLabels: readonly number[];
   seedsPerPrompt: number;
   size: number;
   generation: GenerationSettings;
@@ -404,6 +425,7 @@ async function scoreModel(model: DiffusionModel, o: ScoreSetting, gridPath: stri
   log(`cas: ${(cas * 100).toFixed(1)}% (chance ${(100 / K).toFixed(1)}%)`);
   const F = classifier.featureDim;
   const frechet = frechetDistance({ data: genOut.features, count: genCount, dim: F }, { data: o.realValFeatures, count: o.realValCount, dim: F });
+  const frechetByPart = frechetPerPart(o, genOut.features, genLabels);
 
   const color: EvalReport['color'] = [];
   for (const { prompt, color: name } of COLOR_PROMPTS) {
@@ -434,12 +456,35 @@ async function scoreModel(model: DiffusionModel, o: ScoreSetting, gridPath: stri
     casPerCategory: Object.fromEntries(categories.map((c, k) => [c.key, round(casPerClass[k] as number)])),
     generatedAs: Object.fromEntries(categories.map((c, k) => [c.key, histogram(genPred.slice(k * seedsPerPrompt, (k + 1) * seedsPerPrompt), categories)])),
     frechet: round(frechet, 3),
+    frechetByPart,
     colorAdherence: round(colorAdherence),
     color,
     vae: vaeReport,
     grid,
     details: { perClassGenerated, genPred, casPerClass, genCount, cas, frechet, color, colorAdherence, vae, grid },
   };
+}
+
+/**
+ * The Fréchet distance over each data folder's categories alone (when the categories come from several
+ * folders): which source's drawings the generated ones are far from. Parts with fewer than two real or
+ * generated images are left out.
+ */
+function frechetPerPart(o: ScoreSetting, genFeatures: Float32Array, genLabels: readonly number[]): { part: number; value: number; generated: number; real: number }[] {
+  const parts = [...new Set(o.categories.map((c) => c.part).filter((p): p is number => p !== undefined))];
+  if (parts.length < 2) return [];
+  const F = o.classifier.featureDim;
+  const rowsOf = (features: Float32Array, labels: readonly number[], part: number): { data: Float32Array; count: number; dim: number } => {
+    const rows = labels.flatMap((label, i) => (o.categories[label]?.part === part ? [i] : []));
+    const data = new Float32Array(rows.length * F);
+    rows.forEach((r, k) => data.set(features.subarray(r * F, (r + 1) * F), k * F));
+    return { data, count: rows.length, dim: F };
+  };
+  return parts.flatMap((part) => {
+    const gen = rowsOf(genFeatures, genLabels, part);
+    const real = rowsOf(o.realValFeatures, o.realValLabels, part);
+    return gen.count < 2 || real.count < 2 ? [] : [{ part, value: frechetDistance(gen, real), generated: gen.count, real: real.count }];
+  });
 }
 
 /** Accuracy of each class: the share of its items predicted as it (NaN-free: a class with no items counts 0). */

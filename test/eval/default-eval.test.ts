@@ -70,6 +70,7 @@ test('gesso eval default --quick: one JSON line last, eval.json in the model fol
   assert.equal(report.vae.images, 8);
   assert.equal(report.frechet.generated, 12);
   assert.equal(report.frechet.real, 9, 'the val split of the three categories');
+  assert.deepEqual(report.frechet.byData, [], 'one data folder: no per-folder distances');
   assert.ok(run.stderr.includes('CAS'), 'a readable summary on stderr');
 
   const meta = await sharp(gridPath).metadata();
@@ -151,6 +152,17 @@ test('gesso eval default --compare: a second model measured on the same categori
   assert.equal(summary.frechet_v1, compare.frechet);
   assert.notEqual(summary.frechet, summary.frechet_v1, 'two different random models give different images');
   assert.ok(existsSync(join(root, 'grid-main-compare.png')), 'the compared model has its own grid');
+  // The distance over each folder's categories alone: 2 categories (8 images) from data-a, 1 (4) from data-b.
+  assert.deepEqual(
+    report.frechet.byData.map((f) => [f.data.split('/').at(-1), f.generated]),
+    [
+      ['data-a', 8],
+      ['data-b', 4],
+    ],
+  );
+  assert.equal(report.frechet.byData.reduce((n, f) => n + f.real, 0), report.frechet.real, "every val drawing is in one folder's part");
+  for (const f of report.frechet.byData) assert.ok(Number.isFinite(f.value) && f.value >= 0, `${f.data}: ${f.value}`);
+  assert.equal(compare.frechetByPart.length, 2);
   await assert.rejects(
     evalCommand.run(['default', '--model', join(root, 'model'), '--compare', join(root, 'nowhere'), '--data', join(root, 'data')]),
     (e: Error) => e instanceof InputError && /--compare .*nowhere is not a model folder/.test(e.message),

@@ -257,11 +257,13 @@ ${ganUsage}`,
           ),
           `colour          ${pct(s.color_adherence)} mean; ${report.color.map((c) => `${c.color} ${c.matches}/${c.seeds}${c.meetsTarget ? '' : ' (below ' + pct(COLOR_TARGET) + ')'}`).join(', ')}`,
           `Fréchet         ${s.frechet} (${report.frechet.generated} generated vs ${report.frechet.real} val drawings; real held-out drawings score ${report.frechet.realReference ?? 'n/a'})`,
+          ...report.frechet.byData.map((f) => `  ${f.data.padEnd(30)} ${f.value} (its categories only: ${f.generated} generated vs ${f.real} val drawings)`),
           ...(report.grid ? [`grid            ${report.grid.path}`] : []),
           ...(report.compare
             ? [
                 `compared with ${report.compare.model}: VAE ${report.compare.vae.meanPsnrDb} dB, CAS ${pct(report.compare.cas)}, colour ${pct(report.compare.colorAdherence)}, Fréchet ${report.compare.frechet}`,
                 ...Object.entries(report.compare.casPerCategory).map(([key, v]) => `  ${key.padEnd(30)} CAS ${pct(v)}`),
+                ...report.compare.frechetByPart.map((f) => `  Fréchet over ${report.frechet.byData[f.part]?.data ?? `data folder ${f.part + 1}`}: ${f.value.toFixed(3)}`),
                 ...(report.compare.grid ? [`  grid ${report.compare.grid.path}`] : []),
               ]
             : []),
