@@ -247,7 +247,7 @@ export async function runDefaultEval(o: DefaultEvalOptions): Promise<EvalReport>
         value: round(main.details.frechet, 3),
         realReference: real.reference === null ? null : round(real.reference, 3),
         realReferenceCount: real.referenceCount,
-        byData: main.frechetByPart.map((f) => ({ ...f, data: packageRelative(dataDirs[f.part] ?? String(f.part)), value: round(f.value, 3) })).map(({ part: _, ...f }) => f),
+        byData: main.frechetByPart.map(({ part, ...f }) => ({ ...f, data: packageRelative(dataDirs[part] ?? String(part)), value: round(f.value, 3) })),
       },
       vae: fromScores.vae,
       grid: fromScores.grid,
@@ -320,7 +320,13 @@ async function realFeatures(
     const refOut = await classifier.run(dataset.readBatch(reference), reference.length);
     distance = frechetDistance({ data: refOut.features, count: reference.length, dim: F }, { data: valOut.features, count: realVal.length, dim: F });
   }
-  return { valFeatures: valOut.features, valCount: realVal.length, valLabels: realVal.map((h) => h.label), reference: distance, referenceCount: reference.length };
+  return {
+    valFeatures: valOut.features,
+    valCount: realVal.length,
+    valLabels: realVal.map((h) => h.label),
+    reference: distance,
+    referenceCount: reference.length,
+  };
 }
 
 /** The compared model (e.g. v1) measured the same way, without the details only the main report keeps. */
@@ -470,7 +476,11 @@ async function scoreModel(model: DiffusionModel, o: ScoreSetting, gridPath: stri
  * folders): which source's drawings the generated ones are far from. Parts with fewer than two real or
  * generated images are left out.
  */
-function frechetPerPart(o: ScoreSetting, genFeatures: Float32Array, genLabels: readonly number[]): { part: number; value: number; generated: number; real: number }[] {
+function frechetPerPart(
+  o: ScoreSetting,
+  genFeatures: Float32Array,
+  genLabels: readonly number[],
+): { part: number; value: number; generated: number; real: number }[] {
   const parts = [...new Set(o.categories.map((c) => c.part).filter((p): p is number => p !== undefined))];
   if (parts.length < 2) return [];
   const F = o.classifier.featureDim;

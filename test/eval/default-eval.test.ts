@@ -160,7 +160,11 @@ test('gesso eval default --compare: a second model measured on the same categori
       ['data-b', 4],
     ],
   );
-  assert.equal(report.frechet.byData.reduce((n, f) => n + f.real, 0), report.frechet.real, "every val drawing is in one folder's part");
+  assert.equal(
+    report.frechet.byData.reduce((n, f) => n + f.real, 0),
+    report.frechet.real,
+    "every val drawing is in one folder's part",
+  );
   for (const f of report.frechet.byData) assert.ok(Number.isFinite(f.value) && f.value >= 0, `${f.data}: ${f.value}`);
   assert.equal(compare.frechetByPart.length, 2);
   await assert.rejects(

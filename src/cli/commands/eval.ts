@@ -263,7 +263,9 @@ ${ganUsage}`,
             ? [
                 `compared with ${report.compare.model}: VAE ${report.compare.vae.meanPsnrDb} dB, CAS ${pct(report.compare.cas)}, colour ${pct(report.compare.colorAdherence)}, Fréchet ${report.compare.frechet}`,
                 ...Object.entries(report.compare.casPerCategory).map(([key, v]) => `  ${key.padEnd(30)} CAS ${pct(v)}`),
-                ...report.compare.frechetByPart.map((f) => `  Fréchet over ${report.frechet.byData[f.part]?.data ?? `data folder ${f.part + 1}`}: ${f.value.toFixed(3)}`),
+                ...report.compare.frechetByPart.map(
+                  (f) => `  Fréchet over ${report.frechet.byData[f.part]?.data ?? `data folder ${f.part + 1}`}: ${f.value.toFixed(3)}`,
+                ),
                 ...(report.compare.grid ? [`  grid ${report.compare.grid.path}`] : []),
               ]
             : []),
