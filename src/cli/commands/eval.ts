@@ -128,7 +128,8 @@ const usage = `Usage: gesso eval default [options]
 
 Measures a text-to-image model folder against the drawings it learned from, for its model card:
 VAE reconstruction PSNR, classification accuracy score (CAS) and its ceiling, colour adherence,
-Fréchet distance in the classifier's feature space; writes a labelled grid of samples.
+Fréchet distance in the classifier's feature space (overall, and with several --data folders also
+over each folder's categories alone); writes a labelled grid of samples.
 Progress goes to stderr; the last line of stdout is one JSON object with
 vae_psnr_db, cas, cas_ceiling, color_adherence, frechet (and with --compare, the compared model's
 vae_psnr_db_v1, cas_v1, color_adherence_v1, frechet_v1 on the same held-out drawings).
