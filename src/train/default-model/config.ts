@@ -315,7 +315,7 @@ function planV2(quick: boolean): DefaultModelPlan {
       },
       // refine2 drew Open Clip Art's categories best (Fréchet 20.5) and refine5 the emoji subjects (0.98
       // of the ceiling against refine2's 0.70). Their weighted mean, which costs no training, keeps most
-      // of both (docs/default-model-v2.md, "The shipped weights").
+      // of both (docs/default-model-v2.md, "The fifth refine run and the weight average").
       {
         name: 'soup',
         average: [

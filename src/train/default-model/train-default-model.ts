@@ -262,6 +262,9 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
  * it was that folder's last run: `--from-model` takes more folders for the others.
  */
 function averageRuns(r: WeightAverage, runDir: string): Map<string, Float32Array> {
+  const total = r.average.reduce((a, b) => a + b.weight, 0);
+  if (r.average.length < 2 || Math.abs(total - 1) > 1e-6)
+    throw new InputError(`${r.name}: a weight average needs two or more runs whose weights sum to 1, got ${JSON.stringify(r.average)}`);
   const sources = r.average.map(({ run, weight }) => {
     const file = finalFile(runDir, run);
     if (!existsSync(file))
