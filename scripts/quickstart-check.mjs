@@ -1,6 +1,6 @@
 // Runs the README's quick start as a newcomer would: clones this repository (its committed HEAD) into a
 // temporary folder and runs the commands of README.md's "Quick start" block there, one by one, with no
-// gesso-related environment variables; then checks that the first command wrote the image it names.
+// environment but PATH and a fresh HOME (a newcomer's shell); then checks that the first command wrote the image it names.
 // The commands are read from README.md itself, so the README and CI cannot drift apart.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -26,8 +26,11 @@ const image = commands[0].match(/--out\s+(\S+)/)?.[1];
 if (image === undefined) throw new Error(`the first quick-start command names no --out image: ${commands[0]}`);
 
 const dir = mkdtempSync(join(tmpdir(), 'gesso-quickstart-'));
-const env = { ...process.env };
-for (const key of Object.keys(env)) if (/^(ONNXRUNTIME_|npm_config_onnxruntime)/i.test(key)) delete env[key];
+// A newcomer's shell: PATH and a home folder of their own. Nothing of this machine's user carries over:
+// not `npm run`'s npm_config_* variables, not ~/.npmrc (root's here set node-gyp's nodedir, which hid an
+// npm ci that failed for everyone else), not npm's cache.
+const home = mkdtempSync(join(tmpdir(), 'gesso-quickstart-home-'));
+const env = { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', HOME: home };
 try {
   execFileSync('git', ['clone', '--quiet', repo, dir], { stdio: 'inherit' });
   for (const command of commands) {
@@ -45,4 +48,5 @@ try {
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
+  rmSync(home, { recursive: true, force: true });
 }
