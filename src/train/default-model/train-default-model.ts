@@ -91,8 +91,9 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
     }
   }
   // The folders actually used, for every refine run (finished ones too: the model card names them).
-  const replaceExtra = extraDirReplacements(trainingRuns(plan), o.refineDataDir);
-  for (const r of trainingRuns(plan)) r.extraData = r.extraData.map(replaceExtra);
+  const runs = trainingRuns(plan);
+  const replaceExtra = extraDirReplacements(runs, o.refineDataDir);
+  for (const r of runs) r.extraData = r.extraData.map(replaceExtra);
   // Before the ledger is opened: an import starts it at the model's CPU-seconds.
   const fresh = o.fromModel !== undefined && readImportRecord(o.runDir) === null;
   const imported = o.fromModel !== undefined ? await importFromModel(o.fromModel, plan, o.runDir, o.quick) : readImportRecord(o.runDir);
@@ -166,12 +167,13 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
   let unetWeights = unetFinal;
   for (const r of plan.refines) {
     const runFinal = finalFile(o.runDir, r.name);
+    const done = existsSync(runFinal);
     // An import keeps the values of its last run only: earlier imported runs have no file.
-    if (wasImported(r.name) && !existsSync(runFinal)) continue;
-    if (!existsSync(runFinal) && isWeightAverage(r)) {
+    if (wasImported(r.name) && !done) continue;
+    if (!done && isWeightAverage(r)) {
       saveValues(runFinal, averageRuns(r, o.runDir), { average: JSON.stringify(r.average) });
       log.note(`${r.name}: ${r.average.map((a) => `${a.weight} × ${a.run}`).join(' + ')} (weights averaged, no training)`);
-    } else if (!existsSync(runFinal) && !isWeightAverage(r)) {
+    } else if (!done && !isWeightAverage(r)) {
       for (const dir of r.extraData) await ensureRefineData(dir, o.quick, log);
       const extra = await Promise.all(r.extraData.map((dir) => loadImageDataset(dir, { split: 'train' })));
       const parts = [...trainParts, ...extra];
