@@ -170,8 +170,15 @@ def timed_step(fn, warmup, rounds, bf16):
     return {"ms": ms, "cpu_ms": cpu, "backend": "cpu bf16 autocast" if bf16 else "cpu"}
 
 
-def time_workload(name, warmup, rounds, bf16=False):
+def time_workload(name, warmup, rounds, bf16=False, freeze_conv_weights=False):
     model, x, y = build(name)
+    if freeze_conv_weights:
+        # No weight or bias gradient for any convolution (bench/engine_dw_bound.ts: the step without conv dW;
+        # a trainable bias alone would still run oneDNN's backward-weights pass, which gives both)
+        for m in model.modules():
+            if isinstance(m, torch.nn.Conv2d):
+                for p in m.parameters():
+                    p.requires_grad_(False)
     opt = torch.optim.Adam(model.parameters(), **ADAM)
 
     def forward():
@@ -256,6 +263,8 @@ def main():
     p.add_argument("--blas-check", action="store_true", help="MatMul rate and error against float64 only")
     p.add_argument("--autocast", choices=["bf16"], default=None, help="forward passes under bf16 autocast")
     p.add_argument("--threads", type=int, default=THREADS, help="torch.set_num_threads (default 2)")
+    p.add_argument("--convnet-only", action="store_true", help="time the conv net only (no transformer)")
+    p.add_argument("--freeze-conv-weights", action="store_true", help="conv weights and biases get no gradient (the step without conv dW)")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -282,9 +291,10 @@ def main():
     print(f"torch: matmul {warmup}+{rounds} rounds", file=sys.stderr)
     report["matmul"] = time_matmul(2048, warmup, rounds)
     workloads = {}
-    for name in () if args.matmul_only else ("convnet", "transformer"):
+    names = () if args.matmul_only else ("convnet",) if args.convnet_only else ("convnet", "transformer")
+    for name in names:
         print(f"torch: {name} forward/train {warmup}+{rounds} rounds", file=sys.stderr)
-        workloads[name] = time_workload(name, warmup, rounds, bf16)
+        workloads[name] = time_workload(name, warmup, rounds, bf16, args.freeze_conv_weights)
     report["workloads"] = workloads
     report["versions"] = {
         "torch": torch.__version__,

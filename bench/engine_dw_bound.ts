@@ -1,0 +1,165 @@
+/**
+ * How fast could the conv net's training step of `bench:engine` get if its weight gradients (dW) ran
+ * in oneDNN (option A of docs/engine-dnnl.md)? An optimistic bound, measured rather than estimated:
+ *   full       the training step as gesso runs it;
+ *   no-conv-dw the same step with every convolution's weight and bias frozen, so the graph computes no conv
+ *              dW or bias gradient and no Adam update for them (everything else, GroupNorm's gradients included);
+ *   oneDNN dW  the 18 convolutions' dW (with bias gradients) in oneDNN at the same thread count, on
+ *              preallocated arrays, one after another.
+ * bound = no-conv-dw + oneDNN dW: what option A would cost if moving each conv's input and output
+ * gradient out of ORT and the weight gradients back in were free (they are not: ≈ 92 MB each way).
+ * The PyTorch peer's step is timed in the same run, whole and with its conv weights and biases frozen too (torch-no-conv-dw),
+ * so the part of the step that is not conv dW can be compared on its own.
+ *   node --import tsx bench/engine_dw_bound.ts [--rounds 5] [--blocks 3] [--threads 2]
+ */
+import { spawnSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { Rng } from '../src/core/rng.ts';
+import { Graph } from '../src/graph/graph.ts';
+import { mul, reduceMean, sub } from '../src/graph/ops/index.ts';
+import { buildTrainStep } from '../src/autodiff/train-step.ts';
+import { buildReferenceConvNet } from '../src/models/fixtures/reference-convnet.ts';
+import type { HostTensor } from '../src/runtime/tensor.ts';
+import { dnnlConv2d, dnnlStatus, setDnnlThreads } from '../src/runtime/dnnl/backend.ts';
+import { TrainSession } from '../src/train/train-session.ts';
+import { currentLoad } from './lib/machine.ts';
+import { median, timeRoundsWithCpu } from './lib/rounds.ts';
+import { ADAM, inputShape } from './lib/workloads.ts';
+
+const { values } = parseArgs({
+  options: { rounds: { type: 'string', default: '5' }, blocks: { type: 'string', default: '3' }, threads: { type: 'string', default: '2' } },
+});
+const rounds = Number(values.rounds);
+const blocks = Number(values.blocks);
+const threads = Number(values.threads);
+
+const status = dnnlStatus();
+if (!status.available) throw new Error(`oneDNN is not available: ${status.reason}`);
+
+function seeded(shape: number[], rng: Rng): HostTensor {
+  return { dtype: 'float32', dims: shape, data: rng.normal(shape.reduce((a, b) => a * b, 1)) };
+}
+const rng = new Rng(1);
+const x = seeded(inputShape('convnet'), rng);
+const y = seeded(inputShape('convnet'), rng);
+
+async function stepRunner(freezeConvWeights: boolean): Promise<{ run: () => Promise<unknown>; release: () => Promise<void> }> {
+  const g = new Graph();
+  const input = g.input('x', inputShape('convnet')); // (8, 3, 64, 64)
+  const target = g.input('y', inputShape('convnet'));
+  const diff = sub(buildReferenceConvNet(g, new Rng(0)).forward(input), target);
+  if (freezeConvWeights) {
+    // Each convolution's weight (rank 4) and its bias: oneDNN's backward-weights pass gives both.
+    const convs = [...g.params.values()].filter((p) => p.tensor.rank === 4).map((p) => p.name.replace(/weight$/, ''));
+    for (const [name, p] of g.params) if (convs.some((c) => name === `${c}weight` || name === `${c}bias`)) g.params.set(name, { ...p, trainable: false });
+  }
+  const spec = buildTrainStep(g, { loss: reduceMean(mul(diff, diff)), optimizer: { kind: 'adam', beta1: ADAM.beta1, beta2: ADAM.beta2, eps: ADAM.eps } });
+  const s = await TrainSession.create(g, spec, { inProcess: true, session: { intraOpThreads: threads } });
+  return { run: () => s.step({ x, y }, ADAM.lr), release: () => s.release() };
+}
+
+/** The reference net's 18 convolutions (bench/REFERENCE.md), batch 8: [in, out, input size, stride]. */
+const CONVS: [number, number, number, number][] = [
+  [3, 32, 64, 1],
+  [32, 32, 64, 1],
+  [32, 32, 64, 1],
+  [32, 64, 64, 2],
+  [64, 64, 32, 1],
+  [64, 64, 32, 1],
+  [64, 128, 32, 2],
+  ...Array.from({ length: 4 }, (): [number, number, number, number] => [128, 128, 16, 1]),
+  [128, 64, 32, 1],
+  [64, 64, 32, 1],
+  [64, 64, 32, 1],
+  [64, 32, 64, 1],
+  [32, 32, 64, 1],
+  [32, 32, 64, 1],
+  [32, 3, 64, 1],
+];
+
+function dnnlDwRunner(): () => Promise<unknown> {
+  setDnnlThreads(threads);
+  const layers = CONVS.map(([c, o, size, stride]) => {
+    const conv = dnnlConv2d({
+      batch: 8,
+      inChannels: c,
+      height: size,
+      width: size,
+      outChannels: o,
+      kernel: [3, 3],
+      stride: [stride, stride],
+      padding: [1, 1, 1, 1],
+      bias: true,
+    });
+    const out = size / stride;
+    return { conv, x: rng.normal(8 * c * size * size), dy: rng.normal(8 * o * out * out), dw: new Float32Array(o * c * 9), db: new Float32Array(o) };
+  });
+  return async () => {
+    for (const l of layers) l.conv.backwardWeights(l.x, l.dy, { dw: l.dw, db: l.db });
+  };
+}
+
+/** The PyTorch peer's conv-net training step (bench/peers/torch_engine.py), every timed round. */
+function torchStep(freezeConvWeights: boolean): { ms: number[]; cpuMs: number[] } {
+  const args = ['bench/peers/torch_engine.py', '--convnet-only', '--threads', String(threads), '--warmup', '3', '--rounds', String(rounds)];
+  const r = spawnSync('/usr/bin/python3', freezeConvWeights ? [...args, '--freeze-conv-weights'] : args, {
+    encoding: 'utf8',
+    env: { ...process.env, OPENBLAS_CORETYPE: 'Cooperlake' },
+  });
+  if (r.status !== 0) throw new Error(`torch peer failed: ${r.stderr}`);
+  const report = JSON.parse(r.stdout.trim().split('\n').at(-1) as string) as { workloads: { convnet: { train: { ms: number[]; cpu_ms: number[] } } } };
+  const { ms, cpu_ms } = report.workloads.convnet.train;
+  return { ms, cpuMs: cpu_ms };
+}
+
+const runners = { full: await stepRunner(false), 'no-conv-dw': await stepRunner(true) };
+const dw = dnnlDwRunner();
+const times: Record<string, { ms: number[]; cpu: number[] }> = {
+  full: { ms: [], cpu: [] },
+  'no-conv-dw': { ms: [], cpu: [] },
+  'oneDNN dW': { ms: [], cpu: [] },
+  torch: { ms: [], cpu: [] },
+  'torch-no-conv-dw': { ms: [], cpu: [] },
+};
+const loadBefore = currentLoad();
+for (let b = 0; b < blocks; b++) {
+  for (const [name, r] of Object.entries(runners)) {
+    const t = await timeRoundsWithCpu(r.run, { warmup: 2, rounds });
+    times[name]?.ms.push(...t.ms);
+    times[name]?.cpu.push(...t.cpuMs);
+  }
+  const t = await timeRoundsWithCpu(dw, { warmup: 2, rounds });
+  times['oneDNN dW']?.ms.push(...t.ms);
+  times['oneDNN dW']?.cpu.push(...t.cpuMs);
+  for (const [name, freeze] of [
+    ['torch', false],
+    ['torch-no-conv-dw', true],
+  ] as const) {
+    const p = torchStep(freeze);
+    times[name]?.ms.push(...p.ms);
+    times[name]?.cpu.push(...p.cpuMs);
+  }
+}
+for (const r of Object.values(runners)) await r.release();
+const med = (name: string, k: 'ms' | 'cpu'): number => median(times[name]?.[k] ?? []);
+console.log(`${threads} thread(s), ${blocks} blocks x ${rounds} rounds, 1-minute load ${loadBefore} -> ${currentLoad()}`);
+for (const name of Object.keys(times))
+  console.log(`  ${name.padEnd(12)} wall ${med(name, 'ms').toFixed(1).padStart(7)} ms   CPU ${med(name, 'cpu').toFixed(1).padStart(7)} ms`);
+const bound = med('no-conv-dw', 'ms') + med('oneDNN dW', 'ms');
+const boundCpu = med('no-conv-dw', 'cpu') + med('oneDNN dW', 'cpu');
+console.log(`  bound        wall ${bound.toFixed(1).padStart(7)} ms   CPU ${boundCpu.toFixed(1).padStart(7)} ms`);
+console.log(
+  JSON.stringify({
+    threads,
+    full_ms: med('full', 'ms'),
+    no_conv_dw_ms: med('no-conv-dw', 'ms'),
+    dnnl_dw_ms: med('oneDNN dW', 'ms'),
+    bound_ms: bound,
+    torch_ms: med('torch', 'ms'),
+    torch_no_conv_dw_ms: med('torch-no-conv-dw', 'ms'),
+    speedup_now: med('torch', 'ms') / med('full', 'ms'),
+    speedup_bound: med('torch', 'ms') / bound,
+    speedup_without_conv_dw: med('torch-no-conv-dw', 'ms') / med('no-conv-dw', 'ms'),
+    speedup_conv_dw_alone: (med('torch', 'ms') - med('torch-no-conv-dw', 'ms')) / (med('full', 'ms') - med('no-conv-dw', 'ms')),
+  }),
+);
