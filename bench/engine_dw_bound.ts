@@ -22,6 +22,7 @@ import { buildReferenceConvNet } from '../src/models/fixtures/reference-convnet.
 import type { HostTensor } from '../src/runtime/tensor.ts';
 import { dnnlConv2d, dnnlStatus, setDnnlThreads } from '../src/runtime/dnnl/backend.ts';
 import { TrainSession } from '../src/train/train-session.ts';
+import { freezeConvolutions } from './lib/freeze-convs.ts';
 import { currentLoad } from './lib/machine.ts';
 import { median, timeRoundsWithCpu } from './lib/rounds.ts';
 import { ADAM, inputShape } from './lib/workloads.ts';
@@ -48,11 +49,7 @@ async function stepRunner(freezeConvWeights: boolean): Promise<{ run: () => Prom
   const input = g.input('x', inputShape('convnet')); // (8, 3, 64, 64)
   const target = g.input('y', inputShape('convnet'));
   const diff = sub(buildReferenceConvNet(g, new Rng(0)).forward(input), target);
-  if (freezeConvWeights) {
-    // Each convolution's weight (rank 4) and its bias: oneDNN's backward-weights pass gives both.
-    const convs = [...g.params.values()].filter((p) => p.tensor.rank === 4).map((p) => p.name.replace(/weight$/, ''));
-    for (const [name, p] of g.params) if (convs.some((c) => name === `${c}weight` || name === `${c}bias`)) g.params.set(name, { ...p, trainable: false });
-  }
+  if (freezeConvWeights) freezeConvolutions(g);
   const spec = buildTrainStep(g, { loss: reduceMean(mul(diff, diff)), optimizer: { kind: 'adam', beta1: ADAM.beta1, beta2: ADAM.beta2, eps: ADAM.eps } });
   const s = await TrainSession.create(g, spec, { inProcess: true, session: { intraOpThreads: threads } });
   return { run: () => s.step({ x, y }, ADAM.lr), release: () => s.release() };

@@ -4,8 +4,9 @@
  * The ratio column shows which op types the second thread speeds up; ORT's Slice, Concat, Pad and
  * most Transposes run on one thread. Kernel times are wall time per node, so a preempted node is
  * charged the wait: read them beside the load average.
- * `--nodes N` also lists the N slowest nodes at N threads, with their shapes.
- *   node --import tsx bench/engine_profile.ts [--threads 2] [--steps 4] [--nodes 20]
+ * `--nodes N` also lists the N slowest nodes at N threads, with their shapes. `--freeze-convs` profiles the
+ * step without conv weight and bias gradients (bench/engine_dw_bound.ts).
+ *   node --import tsx bench/engine_profile.ts [--threads 2] [--steps 4] [--nodes 20] [--freeze-convs]
  */
 import { parseArgs } from 'node:util';
 import { Rng } from '../src/core/rng.ts';
@@ -13,12 +14,18 @@ import { Graph } from '../src/graph/graph.ts';
 import { mul, reduceMean, sub } from '../src/graph/ops/index.ts';
 import { buildTrainStep } from '../src/autodiff/train-step.ts';
 import { buildReferenceConvNet } from '../src/models/fixtures/reference-convnet.ts';
+import { freezeConvolutions } from './lib/freeze-convs.ts';
 import { currentLoad } from './lib/machine.ts';
 import { profileTrainStep } from './lib/ort-profile.ts';
 import { ADAM, inputShape } from './lib/workloads.ts';
 
 const { values } = parseArgs({
-  options: { threads: { type: 'string', default: '2' }, steps: { type: 'string', default: '4' }, nodes: { type: 'string', default: '0' } },
+  options: {
+    threads: { type: 'string', default: '2' },
+    steps: { type: 'string', default: '4' },
+    nodes: { type: 'string', default: '0' },
+    'freeze-convs': { type: 'boolean', default: false },
+  },
 });
 const threads = Number(values.threads);
 const steps = Number(values.steps);
@@ -27,6 +34,7 @@ const g = new Graph();
 const input = g.input('x', inputShape('convnet')); // (8, 3, 64, 64)
 const target = g.input('y', inputShape('convnet'));
 const diff = sub(buildReferenceConvNet(g, new Rng(0)).forward(input), target);
+if (values['freeze-convs']) freezeConvolutions(g);
 const spec = buildTrainStep(g, { loss: reduceMean(mul(diff, diff)), optimizer: { kind: 'adam', beta1: ADAM.beta1, beta2: ADAM.beta2, eps: ADAM.eps } });
 
 const profile = (intraOp: number) => profileTrainStep(g, spec, { threads: intraOp, steps, lr: ADAM.lr });
