@@ -5,6 +5,7 @@
 //         bytes followed by the 258-byte "magic trailer", so readers that walk sub-blocks skip it), and
 //         the recipe JSON in a comment extension, which most GIF tools show.
 // Both are inserted into the bytes an encoder (sharp) wrote; the frames are not touched.
+import { concatBytes } from '../core/bytes.ts';
 import { InputError } from '../core/errors.ts';
 import { tryParseJson, isJsonObject, type JsonObject } from '../core/json.ts';
 import { metadataXmp, type ImageMetadata } from './write-image.ts';
@@ -163,9 +164,7 @@ function readGif(b: Uint8Array, label: string): { xmp?: string; comments: string
       parts.push(b.subarray(i + 1, i + 1 + n));
       i += 1 + n;
     }
-    const data = new Uint8Array(parts.reduce((s, x) => s + x.length, 0));
-    parts.reduce((o, x) => (data.set(x, o), o + x.length), 0);
-    return [data, i + 1];
+    return [concatBytes(parts), i + 1];
   };
   for (let i = afterColourTable(b); i < b.length; ) {
     const kind = need(i);
