@@ -25,7 +25,7 @@ import { TrainSession } from '../src/train/train-session.ts';
 import { freezeConvolutions } from './lib/freeze-convs.ts';
 import { currentLoad } from './lib/machine.ts';
 import { median, timeRoundsWithCpu } from './lib/rounds.ts';
-import { ADAM, inputShape } from './lib/workloads.ts';
+import { ADAM, CONVNET, convNetLayers, inputShape } from './lib/workloads.ts';
 
 const { values } = parseArgs({
   options: { rounds: { type: 'string', default: '5' }, blocks: { type: 'string', default: '3' }, threads: { type: 'string', default: '2' } },
@@ -55,41 +55,28 @@ async function stepRunner(freezeConvWeights: boolean): Promise<{ run: () => Prom
   return { run: () => s.step({ x, y }, ADAM.lr), release: () => s.release() };
 }
 
-/** The reference net's 18 convolutions (bench/REFERENCE.md), batch 8: [in, out, input size, stride]. */
-const CONVS: [number, number, number, number][] = [
-  [3, 32, 64, 1],
-  [32, 32, 64, 1],
-  [32, 32, 64, 1],
-  [32, 64, 64, 2],
-  [64, 64, 32, 1],
-  [64, 64, 32, 1],
-  [64, 128, 32, 2],
-  ...Array.from({ length: 4 }, (): [number, number, number, number] => [128, 128, 16, 1]),
-  [128, 64, 32, 1],
-  [64, 64, 32, 1],
-  [64, 64, 32, 1],
-  [64, 32, 64, 1],
-  [32, 32, 64, 1],
-  [32, 32, 64, 1],
-  [32, 3, 64, 1],
-];
-
 function dnnlDwRunner(): () => Promise<unknown> {
   setDnnlThreads(threads);
-  const layers = CONVS.map(([c, o, size, stride]) => {
+  const layers = convNetLayers().map(({ cin, cout, outSize, stride }) => {
+    const size = outSize * stride; // (B, cin, size, size) -> (B, cout, outSize, outSize)
     const conv = dnnlConv2d({
-      batch: 8,
-      inChannels: c,
+      batch: CONVNET.batch,
+      inChannels: cin,
       height: size,
       width: size,
-      outChannels: o,
+      outChannels: cout,
       kernel: [3, 3],
       stride: [stride, stride],
       padding: [1, 1, 1, 1],
       bias: true,
     });
-    const out = size / stride;
-    return { conv, x: rng.normal(8 * c * size * size), dy: rng.normal(8 * o * out * out), dw: new Float32Array(o * c * 9), db: new Float32Array(o) };
+    return {
+      conv,
+      x: rng.normal(CONVNET.batch * cin * size * size),
+      dy: rng.normal(CONVNET.batch * cout * outSize * outSize),
+      dw: new Float32Array(cout * cin * 9),
+      db: new Float32Array(cout),
+    };
   });
   return async () => {
     for (const l of layers) l.conv.backwardWeights(l.x, l.dy, { dw: l.dw, db: l.db });

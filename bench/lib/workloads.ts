@@ -37,32 +37,33 @@ export const TRANSFORMER = {
   layerNormEps: 1e-5,
 } as const;
 
-/** One 3×3 convolution of the conv net: channels in/out and the output resolution. */
+/** One 3×3 convolution of the conv net (padding 1): channels in/out, the output resolution and the stride. */
 interface ConvLayer {
   cin: number;
   cout: number;
   outSize: number;
+  stride: 1 | 2;
 }
 
 /** The conv net's 3×3 convolutions in order, as REFERENCE.md lists them. */
 export function convNetLayers(): ConvLayer[] {
   const resBlock = (c: number, size: number): ConvLayer[] => [
-    { cin: c, cout: c, outSize: size },
-    { cin: c, cout: c, outSize: size },
+    { cin: c, cout: c, outSize: size, stride: 1 },
+    { cin: c, cout: c, outSize: size, stride: 1 },
   ];
   return [
-    { cin: 3, cout: 32, outSize: 64 }, // stem
+    { cin: 3, cout: 32, outSize: 64, stride: 1 }, // stem
     ...resBlock(32, 64),
-    { cin: 32, cout: 64, outSize: 32 }, // down1, stride 2
+    { cin: 32, cout: 64, outSize: 32, stride: 2 }, // down1
     ...resBlock(64, 32),
-    { cin: 64, cout: 128, outSize: 16 }, // down2, stride 2
+    { cin: 64, cout: 128, outSize: 16, stride: 2 }, // down2
     ...resBlock(128, 16),
     ...resBlock(128, 16),
-    { cin: 128, cout: 64, outSize: 32 }, // up1, after nearest ×2
+    { cin: 128, cout: 64, outSize: 32, stride: 1 }, // up1, after nearest ×2
     ...resBlock(64, 32),
-    { cin: 64, cout: 32, outSize: 64 }, // up2, after nearest ×2
+    { cin: 64, cout: 32, outSize: 64, stride: 1 }, // up2, after nearest ×2
     ...resBlock(32, 64),
-    { cin: 32, cout: 3, outSize: 64 }, // head
+    { cin: 32, cout: 3, outSize: 64, stride: 1 }, // head
   ];
 }
 
