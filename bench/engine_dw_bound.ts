@@ -10,9 +10,8 @@
  * gradient out of ORT and the weight gradients back in were free (they are not: ≈ 92 MB each way).
  * The PyTorch peer's step is timed in the same run, whole and with its conv weights and biases frozen too (torch-no-conv-dw),
  * so the part of the step that is not conv dW can be compared on its own.
- *   node --import tsx bench/engine_dw_bound.ts [--rounds 5] [--blocks 3] [--threads 2]
+ *   node --import tsx bench/engine_dw_bound.ts [--rounds 5] [--blocks 3] [--threads 2] [--openblas-coretype NAME]
  */
-import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { Rng } from '../src/core/rng.ts';
 import { Graph } from '../src/graph/graph.ts';
@@ -24,15 +23,24 @@ import { dnnlConv2d, dnnlStatus, setDnnlThreads } from '../src/runtime/dnnl/back
 import { TrainSession } from '../src/train/train-session.ts';
 import { freezeConvolutions } from './lib/freeze-convs.ts';
 import { currentLoad } from './lib/machine.ts';
+import { runTorchPeer } from './lib/peers.ts';
+import { isTimed } from './lib/results.ts';
 import { median, timeRoundsWithCpu } from './lib/rounds.ts';
 import { ADAM, CONVNET, convNetLayers, inputShape } from './lib/workloads.ts';
 
 const { values } = parseArgs({
-  options: { rounds: { type: 'string', default: '5' }, blocks: { type: 'string', default: '3' }, threads: { type: 'string', default: '2' } },
+  options: {
+    rounds: { type: 'string', default: '5' },
+    blocks: { type: 'string', default: '3' },
+    threads: { type: 'string', default: '2' },
+    'openblas-coretype': { type: 'string' },
+  },
 });
 const rounds = Number(values.rounds);
 const blocks = Number(values.blocks);
 const threads = Number(values.threads);
+/** OPENBLAS_CORETYPE for the PyTorch children; unset by default (OpenBLAS detects the CPU; bench:engine's BLAS table says which is fastest). */
+const coretype = values['openblas-coretype'];
 
 const status = dnnlStatus();
 if (!status.available) throw new Error(`oneDNN is not available: ${status.reason}`);
@@ -49,7 +57,9 @@ async function stepRunner(freezeConvWeights: boolean): Promise<{ run: () => Prom
   const input = g.input('x', inputShape('convnet')); // (8, 3, 64, 64)
   const target = g.input('y', inputShape('convnet'));
   const diff = sub(buildReferenceConvNet(g, new Rng(0)).forward(input), target);
-  if (freezeConvWeights) freezeConvolutions(g);
+  // 18 convolutions, each with a weight and a bias (bench/REFERENCE.md)
+  if (freezeConvWeights && freezeConvolutions(g) !== 2 * convNetLayers().length)
+    throw new Error('freezeConvolutions: expected every conv weight and bias of the reference net');
   const spec = buildTrainStep(g, { loss: reduceMean(mul(diff, diff)), optimizer: { kind: 'adam', beta1: ADAM.beta1, beta2: ADAM.beta2, eps: ADAM.eps } });
   const s = await TrainSession.create(g, spec, { inProcess: true, session: { intraOpThreads: threads } });
   return { run: () => s.step({ x, y }, ADAM.lr), release: () => s.release() };
@@ -84,16 +94,20 @@ function dnnlDwRunner(): () => Promise<unknown> {
 }
 
 /** The PyTorch peer's conv-net training step (bench/peers/torch_engine.py), every timed round. */
-function torchStep(freezeConvWeights: boolean): { ms: number[]; cpuMs: number[] } {
-  const args = ['bench/peers/torch_engine.py', '--convnet-only', '--threads', String(threads), '--warmup', '3', '--rounds', String(rounds)];
-  const r = spawnSync('/usr/bin/python3', freezeConvWeights ? [...args, '--freeze-conv-weights'] : args, {
-    encoding: 'utf8',
-    env: { ...process.env, OPENBLAS_CORETYPE: 'Cooperlake' },
+async function torchStep(freezeConvWeights: boolean): Promise<{ ms: number[]; cpuMs: number[] }> {
+  const report = await runTorchPeer({
+    quick: false,
+    timeoutMs: 600_000,
+    threads,
+    warmup: 3,
+    rounds,
+    convnetOnly: true,
+    freezeConvWeights,
+    ...(coretype === undefined ? {} : { openblasCoretype: coretype }),
   });
-  if (r.status !== 0) throw new Error(`torch peer failed: ${r.stderr}`);
-  const report = JSON.parse(r.stdout.trim().split('\n').at(-1) as string) as { workloads: { convnet: { train: { ms: number[]; cpu_ms: number[] } } } };
-  const { ms, cpu_ms } = report.workloads.convnet.train;
-  return { ms, cpuMs: cpu_ms };
+  const step = report.workloads.convnet?.train;
+  if (!step || !isTimed(step) || !step.cpuMs) throw new Error('torch peer: no timed conv-net training step in its report');
+  return { ms: step.ms, cpuMs: step.cpuMs };
 }
 
 const runners = { full: await stepRunner(false), 'no-conv-dw': await stepRunner(true) };
@@ -119,7 +133,7 @@ for (let b = 0; b < blocks; b++) {
     ['torch', false],
     ['torch-no-conv-dw', true],
   ] as const) {
-    const p = torchStep(freeze);
+    const p = await torchStep(freeze);
     times[name]?.ms.push(...p.ms);
     times[name]?.cpu.push(...p.cpuMs);
   }
@@ -128,10 +142,10 @@ for (const r of Object.values(runners)) await r.release();
 const med = (name: string, k: 'ms' | 'cpu'): number => median(times[name]?.[k] ?? []);
 console.log(`${threads} thread(s), ${blocks} blocks x ${rounds} rounds, 1-minute load ${loadBefore} -> ${currentLoad()}`);
 for (const name of Object.keys(times))
-  console.log(`  ${name.padEnd(12)} wall ${med(name, 'ms').toFixed(1).padStart(7)} ms   CPU ${med(name, 'cpu').toFixed(1).padStart(7)} ms`);
+  console.log(`  ${name.padEnd(16)} wall ${med(name, 'ms').toFixed(1).padStart(7)} ms   CPU ${med(name, 'cpu').toFixed(1).padStart(7)} ms`);
 const bound = med('no-conv-dw', 'ms') + med('oneDNN dW', 'ms');
 const boundCpu = med('no-conv-dw', 'cpu') + med('oneDNN dW', 'cpu');
-console.log(`  bound        wall ${bound.toFixed(1).padStart(7)} ms   CPU ${boundCpu.toFixed(1).padStart(7)} ms`);
+console.log(`  ${'bound'.padEnd(16)} wall ${bound.toFixed(1).padStart(7)} ms   CPU ${boundCpu.toFixed(1).padStart(7)} ms`);
 console.log(
   JSON.stringify({
     threads,

@@ -43,6 +43,10 @@ export interface TorchRunOptions extends PeerRunOptions {
   keepFreedMemory?: boolean;
   /** torch.set_num_threads (default 2). */
   threads?: number;
+  /** Time the conv net only (no transformer). */
+  convnetOnly?: boolean;
+  /** Conv weights and biases get no gradient: the step without conv dW (bench/engine_dw_bound.ts). */
+  freezeConvWeights?: boolean;
   /** Untimed and timed rounds (default: the peer's own, by --quick). */
   warmup?: number;
   rounds?: number;
@@ -55,6 +59,8 @@ export async function runTorchPeer(opts: TorchRunOptions): Promise<PeerReport> {
     ...(opts.matmulOnly === true ? ['--matmul-only'] : []),
     ...(opts.autocastBf16 === true ? ['--autocast', 'bf16'] : []),
     ...(opts.threads === undefined ? [] : ['--threads', String(opts.threads)]),
+    ...(opts.convnetOnly === true ? ['--convnet-only'] : []),
+    ...(opts.freezeConvWeights === true ? ['--freeze-conv-weights'] : []),
     ...(opts.warmup === undefined ? [] : ['--warmup', String(opts.warmup)]),
     ...(opts.rounds === undefined ? [] : ['--rounds', String(opts.rounds)]),
   ];
