@@ -25,3 +25,21 @@ test('an unknown command or flag is a clear error, exit code 2, no stack trace',
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
   }
 });
+
+test('`gesso train TARGET --help` and `gesso eval TARGET --help` print that target alone; without a target, all of them', () => {
+  for (const [command, target, own, others] of [
+    ['train', 'finetune', /^Usage: gesso train finetune /, /gesso train gan|gesso train default/],
+    ['train', 'gan', /^Usage: gesso train gan /, /gesso train finetune|--from-model/],
+    ['train', 'default', /^Usage: gesso train default /, /gesso train finetune|--d-lr/],
+    ['eval', 'lora', /^Usage: gesso eval lora /, /gesso eval gan|--compare-grid/],
+  ] as const) {
+    const r = gesso(command, target, '--help');
+    assert.equal(r.status, 0, `${command} ${target} --help`);
+    assert.match(r.stdout, own);
+    assert.doesNotMatch(r.stdout, others, `${command} ${target} --help shows only ${target}`);
+  }
+  const all = gesso('train', '--help').stdout;
+  for (const target of ['default', 'style', 'gan', 'finetune']) assert.match(all, new RegExp(`Usage: gesso train ${target} `));
+  const evalAll = gesso('eval', '--help').stdout;
+  for (const target of ['default', 'lora', 'gan']) assert.match(evalAll, new RegExp(`Usage: gesso eval ${target} `));
+});

@@ -1,6 +1,11 @@
 /** One `gesso` subcommand's module: full usage text and its action. */
 export interface Command {
   usage: string;
+  /**
+   * Usage of each target a first positional names (`gesso train finetune --help` prints only
+   * `targets.finetune`); `usage` is all of them.
+   */
+  targets?: Readonly<Record<string, string>>;
   /** Runs the command with the arguments after its name; resolves to the process exit code. */
   run(args: string[]): Promise<number>;
 }

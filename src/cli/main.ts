@@ -23,7 +23,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const module = await command.load();
   if (rest.includes('--help') || rest.includes('-h')) {
-    console.log(module.usage);
+    const target = rest[0] !== undefined ? module.targets?.[rest[0]] : undefined;
+    console.log(target ?? module.usage);
     return 0;
   }
   return module.run(rest);

@@ -124,7 +124,7 @@ async function trainedOn(modelDir: string): Promise<string[]> {
   return [DEFAULT_DATA_DIR];
 }
 
-const usage = `Usage: gesso eval default [options]
+const defaultUsage = `Usage: gesso eval default [options]
 
 Measures a text-to-image model folder against the drawings it learned from, for its model card:
 VAE reconstruction PSNR, classification accuracy score (CAS) and its ceiling, colour adherence,
@@ -157,14 +157,15 @@ Options:
   --report FILE      where to write the results as JSON: the five numbers at the top level, and
                      under "details" every number behind them (per category, per colour, settings)
                      (default: eval.json in the model folder, which the model card is written from)
-  --no-report        write no JSON file
+  --no-report        write no JSON file`;
 
-${loraEvalUsage}`;
+const targets = { default: defaultUsage, lora: loraEvalUsage, gan: ganUsage };
 
 export const evalCommand: Command = {
-  usage: `${usage}
+  usage: `Usage: gesso eval default|lora|gan [options]   (gesso eval TARGET --help: that target alone)
 
-${ganUsage}`,
+${Object.values(targets).join('\n\n')}`,
+  targets,
   async run(args: string[]): Promise<number> {
     if (args[0] === 'gan') return runGanEvalCommand(args.slice(1));
     if (args[0] === 'lora') return runLoraEvalCommand(args.slice(1));

@@ -18,7 +18,7 @@ grid with fixed seeds every --sample-every steps (samples/; step000000-base.png 
   --method full       every UNet weight trains; writes a complete model folder <out>/model (the source
                       folder copied, its UNet replaced; the source is never written)
 
-  --model DIR         model folder (diffusers ONNX layout with unet/config.json, e.g. models/gesso-clipart-v1)
+  --model DIR         model folder (diffusers ONNX layout with unet/config.json, e.g. models/gesso-default-v2)
   --data DIR          pictures with a caption .txt beside each, or a \`gesso data folder\` output.
                       LoRA needs the captions; textual inversion captions a bare picture with WORD,
                       full with the folder's name (with a warning)
@@ -76,7 +76,7 @@ export async function runFinetune(args: string[]): Promise<number> {
       'prior-weight': { type: 'string', default: '1' },
     },
   });
-  if (!values.model) throw new InputError('train finetune: --model DIR is required (e.g. models/gesso-clipart-v1)');
+  if (!values.model) throw new InputError('train finetune: --model DIR is required (e.g. models/gesso-default-v2)');
   if (!values.data) throw new InputError('train finetune: --data DIR is required (pictures with caption .txt files)');
   const method = finetuneMethod(values.method);
   const num = (flag: string, v: string): number => numberFlag(`train finetune: --${flag}`, v);

@@ -78,9 +78,7 @@ function fromModelFolders(flag: string | undefined): { fromModel?: string; fromR
   return { fromModel: dirs[0] as string, ...(dirs.length > 1 ? { fromRuns: dirs.slice(1) } : {}) };
 }
 
-const usage = `Usage: gesso train default [--version 1|2] [--quick] [--data DIR[,DIR]] [--run DIR] [--out DIR] [--until vae|unet|refine|export] [--from-model DIR[,DIR2...]]
-       gesso train gan --data DIR [--size 64|128] [--steps N] [--batch B] [--run DIR] [--out DIR] [--seed S]
-       gesso train finetune ...   a LoRA on a folder of your pictures (gesso train finetune --help)
+const defaultUsage = `Usage: gesso train default [--version 1|2] [--quick] [--data DIR[,DIR]] [--run DIR] [--out DIR] [--until vae|unet|refine|export] [--from-model DIR[,DIR2...]]
 
 Trains gesso's default text-to-image model with gesso's own engine: a KL autoencoder, then a text
 encoder + UNet, then a 4x upscaler, then exports the model folder. Every stage checkpoints into the
@@ -108,9 +106,9 @@ processes) are kept in <run>/cpu.json and in each checkpoint.
                 run folder of the earlier stages is gone. Refused unless the recorded plan matches
                 the current one for those stages. Needed once; later runs resume without it.
                 Folders after the first add their last run's UNet + text encoder, for a weight
-                average (a plan stage) of runs that were not the first folder's last
+                average (a plan stage) of runs that were not the first folder's last`;
 
-Usage: gesso train style --style MINE.png --content DIR [--run DIR] [--steps N] [--size N] [--batch N]
+const styleUsage = `Usage: gesso train style --style MINE.png --content DIR [--run DIR] [--steps N] [--size N] [--batch N]
 
 Trains a fast style network for your own style image (Johnson et al.'s perceptual losses over the
 MobileNetV2 encoder; instance norm, residual blocks, resize + conv upsampling) on the images in DIR.
@@ -127,10 +125,11 @@ along the way and exports <run>/style.onnx in the ONNX model zoo's fast-neural-s
   --style-weight X  weight of the style loss against the content loss (default ${TRAIN_FAST_DEFAULTS.styleWeight});
                 lower keeps more of the content's layout
   --lr X        peak Adam learning rate (default ${TRAIN_FAST_DEFAULTS.lr})
-  --init FILE   start from the weights of a style.onnx this command exported (fine-tuning)
+  --init FILE   start from the weights of a style.onnx this command exported (fine-tuning)`;
 
+const ganUsage = `Usage: gesso train gan --data DIR [--size 64|128] [--steps N] [--batch B] [--run DIR] [--out DIR] [--seed S]
 
-gesso train gan trains a GAN on your own pictures (a folder of .png .jpg .webp .svg, or a dataset from
+Trains a GAN on your own pictures (a folder of .png .jpg .webp .svg, or a dataset from
 \`gesso data\`): broken files are skipped and counted, a val split is held out for \`gesso eval gan\`.
 Spectral norm, DiffAugment and an EMA generator let a few hundred images suffice. Prints both losses,
 writes a fixed-latent sample grid every --sample-every steps, checkpoints and resumes exactly (run the
@@ -149,12 +148,17 @@ same command again), and exports generator.onnx (z -> image) with a model card.
   --out DIR           the model folder (default <run>/model)
   --seed S            (default 0)
   --sample-every N    (default 500)   --checkpoint-every N (default 250)
-  --stop-at N         stop after step N with a checkpoint (resume later)
+  --stop-at N         stop after step N with a checkpoint (resume later)`;
 
-${finetuneUsage}`;
+const targets = { default: defaultUsage, style: styleUsage, gan: ganUsage, finetune: finetuneUsage };
+
+const usage = `Usage: gesso train default|style|gan|finetune [options]   (gesso train TARGET --help: that target alone)
+
+${Object.values(targets).join('\n\n')}`;
 
 export const trainCommand: Command = {
   usage,
+  targets,
   async run(args: string[]): Promise<number> {
     if (args[0] === 'gan') return runGanTraining(args.slice(1));
     if (args[0] === 'finetune') return runFinetune(args.slice(1));
