@@ -119,7 +119,7 @@ export { buildShapesDataset, SHAPE_COLORS, SHAPE_NAMES, type ShapesBuildOptions 
 /** Several `gesso data` folders of one size as one training set. */
 export { combineDatasets, loadImageDataset, type ImageDataset } from './data/dataset.ts';
 export { folderSources } from './data/folder-source.ts';
-/** `gesso train default [--version 1|2]`: the plans (config.ts) and the resumable run; CPU time is kept in <run>/cpu.json. */
+/** `gesso train default [--version 2|1]`: the plans (config.ts) and the resumable run; CPU time is kept in <run>/cpu.json. */
 export { trainDefaultModel, type TrainDefaultOptions } from './train/default-model/train-default-model.ts';
 export { defaultModelPlan, type DefaultModelPlan, type PlanVersion } from './train/default-model/config.ts';
 /** `gesso eval default [--compare DIR]`: CAS, ceiling, colour adherence, Fréchet, VAE PSNR; a second model on the same held-out set. */

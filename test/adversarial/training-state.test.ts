@@ -120,7 +120,7 @@ test('item 15: a dataset with only 3 validation drawings trains the VAE stage (a
     .filter((l) => l.includes('"split":"val"')).length;
   assert.ok(val > 0 && val < 8, `${val} validation drawings; the case needs fewer than the grid's 8`);
   const runDir = join(root, 'run');
-  await trainDefaultModel({ dataDir, runDir, outDir: join(root, 'model'), quick: true, quiet: true, until: 'vae' });
-  await trainDefaultModel({ dataDir, runDir, outDir: join(root, 'model'), quick: true, quiet: true, until: 'vae' });
+  await trainDefaultModel({ dataDir, runDir, outDir: join(root, 'model'), quick: true, quiet: true, version: 1, until: 'vae' });
+  await trainDefaultModel({ dataDir, runDir, outDir: join(root, 'model'), quick: true, quiet: true, version: 1, until: 'vae' });
   assert.ok(existsSync(join(runDir, 'vae.final.safetensors')));
 });

@@ -20,7 +20,7 @@ test('gesso train default --quick runs every stage (upscaler included), exports 
   });
   const runDir = join(root, 'run');
   const outDir = join(root, 'model');
-  await trainDefaultModel({ dataDir, runDir, outDir, quick: true, quiet: true });
+  await trainDefaultModel({ dataDir, runDir, outDir, quick: true, quiet: true, version: 1 });
   for (const f of [
     'model_index.json',
     'upscaler/model.onnx',
@@ -49,7 +49,7 @@ test('gesso train default --quick runs every stage (upscaler included), exports 
 
   // A second run finds every stage finished and only re-exports.
   const t0 = Date.now();
-  await trainDefaultModel({ dataDir, runDir, outDir, quick: true, quiet: true });
+  await trainDefaultModel({ dataDir, runDir, outDir, quick: true, quiet: true, version: 1 });
   const log = readFileSync(join(runDir, 'log.jsonl'), 'utf8');
   assert.equal(log.match(/"note":"vae: validation PSNR/g)?.length, 1, 'the VAE stage ran once');
   assert.ok(Date.now() - t0 < 120_000);

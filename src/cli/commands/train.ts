@@ -78,23 +78,23 @@ function fromModelFolders(flag: string | undefined): { fromModel?: string; fromR
   return { fromModel: dirs[0] as string, ...(dirs.length > 1 ? { fromRuns: dirs.slice(1) } : {}) };
 }
 
-const defaultUsage = `Usage: gesso train default [--version 1|2] [--quick] [--data DIR[,DIR]] [--run DIR] [--out DIR] [--until vae|unet|refine|export] [--from-model DIR[,DIR2...]]
+const defaultUsage = `Usage: gesso train default [--version 2|1] [--quick] [--data DIR[,DIR]] [--run DIR] [--out DIR] [--until vae|unet|refine|export] [--from-model DIR[,DIR2...]]
 
 Trains gesso's default text-to-image model with gesso's own engine: a KL autoencoder, then a text
 encoder + UNet, then a 4x upscaler, then exports the model folder. Every stage checkpoints into the
 run folder and resumes where it stopped; run the same command again. The run's CPU-seconds (all
 processes) are kept in <run>/cpu.json and in each checkpoint.
 
-  --version V   1: gesso-clipart-v1 (the first default, kept for comparison; Open Clip Art, ε-prediction)
-                2: gesso-default-v2 (the shipped default; Open Clip Art + emoji, then refine runs:
-                   gesso's coloured shapes, five more emoji sets, short captions; v-prediction,
+  --version V   2 (default): gesso-default-v2, the shipped default (Open Clip Art + emoji, then refine
+                   runs: gesso's coloured shapes, five more emoji sets, short captions; v-prediction,
                    min-SNR weights, wider UNet; docs/default-model-v2.md says which runs shipped)
-  --data DIRS   comma-separated \`gesso data\` folders at 64 px (default: version 1
-                .cache/openclipart-64; version 2 .cache/openclipart-64,.cache/emoji-64)
-  --run DIR     checkpoints, logs and sample grids (default .cache/train-default, version 2
-                .cache/train-default-v2; with --quick <default>-quick)
-  --out DIR     the finished model folder (default models/gesso-clipart-v1, version 2
-                models/gesso-default-v2; <run>/model with --quick)
+                1: gesso-clipart-v1 (the first default, kept for comparison; Open Clip Art, ε-prediction)
+  --data DIRS   comma-separated \`gesso data\` folders at 64 px (default: version 2
+                .cache/openclipart-64,.cache/emoji-64; version 1 .cache/openclipart-64)
+  --run DIR     checkpoints, logs and sample grids (default .cache/train-default-v2, version 1
+                .cache/train-default; with --quick <default>-quick)
+  --out DIR     the finished model folder (default models/gesso-default-v2, version 1
+                models/gesso-clipart-v1; <run>/model with --quick)
   --quick       a few steps per stage with tiny batches (tests)
   --until S     stop after stage S (refine: after the last refine run)
   --refine-data DIRS  version 2: folders the refine runs add, in order (default
@@ -167,7 +167,7 @@ export const trainCommand: Command = {
       allowPositionals: true,
       options: {
         quick: { type: 'boolean', default: false },
-        version: { type: 'string', default: '1' },
+        version: { type: 'string', default: '2' },
         'unet-steps': { type: 'string' },
         data: { type: 'string' },
         run: { type: 'string' },

@@ -136,7 +136,7 @@ Reproduce (the data step needs \`apt-get install openclipart-svg\`):
 \`\`\`sh
 ${
   r.version === 1
-    ? 'node bin/gesso.js data openclipart --size 64\nnode bin/gesso.js train default\nnpm run eval:default'
+    ? 'node bin/gesso.js data openclipart --size 64\nnode bin/gesso.js train default --version 1\nnpm run eval:default'
     : `node bin/gesso.js data openclipart --size 64\nnode bin/gesso.js data emoji --size 64\nnode bin/gesso.js data shapes --size 64\nnode bin/gesso.js train default --version 2${
         f.imported ? ` --from-model ${f.imported.from}   # or without --from-model: every stage from scratch` : ''
       }\nnode bin/gesso.js eval default --model models/gesso-default-v2 --compare models/gesso-clipart-v1`

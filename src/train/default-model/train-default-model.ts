@@ -46,10 +46,10 @@ export { loadValues, saveValues };
 export interface TrainDefaultOptions {
   /** `gesso data` folder(s) at 64 px (default: the plan's, e.g. .cache/openclipart-64 and .cache/emoji-64). */
   dataDir?: string | readonly string[];
-  /** Which plan (config.ts): 1 = gesso-clipart-v1 (default), 2 = gesso-default-v2. */
+  /** Which plan (config.ts): 2 = gesso-default-v2, the shipped default (default); 1 = gesso-clipart-v1. */
   version?: PlanVersion;
   runDir: string;
-  /** Where the finished model folder goes (default models/gesso-clipart-v1). */
+  /** Where the finished model folder goes (the CLI's default: models/gesso-default-v2, or models/gesso-clipart-v1 for version 1). */
   outDir: string;
   quick: boolean;
   quiet?: boolean;
@@ -75,7 +75,7 @@ function optional<K extends string>(key: K, value: number | undefined): Partial<
 }
 
 export async function trainDefaultModel(o: TrainDefaultOptions): Promise<DefaultModelPlan> {
-  const plan = defaultModelPlan(o.quick, o.version ?? 1);
+  const plan = defaultModelPlan(o.quick, o.version ?? 2);
   const dataDirs = o.dataDir === undefined ? plan.data : typeof o.dataDir === 'string' ? [o.dataDir] : [...o.dataDir];
   plan.data = dataDirs;
   if (o.unetSteps !== undefined) {
