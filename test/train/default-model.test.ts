@@ -10,7 +10,7 @@ import { generate } from '../../src/pipelines/generate.ts';
 
 const hasClipart = spawnSync('dpkg', ['-s', 'openclipart-svg']).status === 0;
 
-test('gesso train default --quick runs every stage (upscaler included), exports a loadable SD-layout folder and resumes', {
+test('gesso train default --version 1 --quick runs every stage (upscaler included), exports a loadable SD-layout folder and resumes', {
   skip: hasClipart ? false : 'openclipart-svg is not installed',
 }, async () => {
   const root = mkdtempSync(join(tmpdir(), 'gesso-default-'));
