@@ -39,6 +39,7 @@ test('`gesso train TARGET --help` and `gesso eval TARGET --help` print that targ
     assert.doesNotMatch(r.stdout, others, `${command} ${target} --help shows only ${target}`);
   }
   const all = gesso('train', '--help').stdout;
+  assert.equal(gesso('train', 'constructor', '--help').stdout, all, 'a name that is not a target gets the whole usage');
   for (const target of ['default', 'style', 'gan', 'finetune']) assert.match(all, new RegExp(`Usage: gesso train ${target} `));
   const evalAll = gesso('eval', '--help').stdout;
   for (const target of ['default', 'lora', 'gan']) assert.match(evalAll, new RegExp(`Usage: gesso eval ${target} `));

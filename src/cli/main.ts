@@ -23,7 +23,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const module = await command.load();
   if (rest.includes('--help') || rest.includes('-h')) {
-    const target = rest[0] !== undefined ? module.targets?.[rest[0]] : undefined;
+    const targets = module.targets ?? {};
+    const target = rest[0] !== undefined && Object.hasOwn(targets, rest[0]) ? targets[rest[0]] : undefined;
     console.log(target ?? module.usage);
     return 0;
   }
