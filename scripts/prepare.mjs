@@ -27,7 +27,7 @@ function buildSqlite() {
   console.log('better-sqlite3: no prebuilt binary could be downloaded; compiling it (needs python3, make and g++)');
   // npm hands its bundled node-gyp to scripts as npm_config_node_gyp; `nodedir` comes from .npmrc.
   const nodeGyp = process.env.npm_config_node_gyp || createRequire(process.env.npm_execpath || import.meta.url).resolve('node-gyp/bin/node-gyp.js');
-  execFileSync(node, [nodeGyp, 'rebuild', '--release'], { cwd: dir, env, stdio: 'inherit' });
+  execFileSync(node, [nodeGyp, 'rebuild', '--release', '--loglevel', 'warn'], { cwd: dir, env, stdio: 'inherit' });
 }
 
 buildSqlite();

@@ -1,6 +1,7 @@
 // Runs the README's quick start as a newcomer would: clones this repository (its committed HEAD) into a
 // temporary folder and runs the commands of README.md's "Quick start" block there, one by one, with no
-// environment but PATH and a fresh HOME (a newcomer's shell); then checks that the first command wrote the image it names.
+// environment but a fresh HOME (a newcomer's shell, started with `env -i`); then checks that the first command wrote
+// the image it names.
 // The commands are read from README.md itself, so the README and CI cannot drift apart.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -26,16 +27,18 @@ const image = commands[0].match(/--out\s+(\S+)/)?.[1];
 if (image === undefined) throw new Error(`the first quick-start command names no --out image: ${commands[0]}`);
 
 const dir = mkdtempSync(join(tmpdir(), 'gesso-quickstart-'));
-// A newcomer's shell: PATH and a home folder of their own. Nothing of this machine's user carries over:
-// not `npm run`'s npm_config_* variables, not ~/.npmrc (root's here set node-gyp's nodedir, which hid an
-// npm ci that failed for everyone else), not npm's cache.
+// A newcomer's shell: a home folder of their own and nothing else, not even PATH (bash then finds npm on its
+// built-in default path but exports none, and npm gives lifecycle scripts node_modules/.bin only when a PATH
+// exists: scripts/prepare.mjs). Nothing of this machine's user carries over: not `npm run`'s npm_config_*
+// variables, not ~/.npmrc (root's here set node-gyp's nodedir, which hid an npm ci that failed for everyone
+// else), not npm's cache.
 const home = mkdtempSync(join(tmpdir(), 'gesso-quickstart-home-'));
-const env = { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', HOME: home };
+const env = { HOME: home };
 try {
   execFileSync('git', ['clone', '--quiet', repo, dir], { stdio: 'inherit' });
   for (const command of commands) {
     console.log(`quick start $ ${command}`);
-    const run = spawnSync('bash', ['-c', command], { cwd: dir, env, stdio: 'inherit' });
+    const run = spawnSync('/bin/bash', ['-c', command], { cwd: dir, env, stdio: 'inherit' });
     if (run.status !== 0) throw new Error(`quick-start command failed (exit ${run.status ?? run.signal}): ${command}`);
     if (command === commands[0]) {
       const path = join(dir, image);
