@@ -4,6 +4,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { buildGesso, buildWeb } from './build-steps.mjs';
 
 function findTests(dir) {
   const out = [];
@@ -25,12 +26,12 @@ function newestMtime(path) {
 
 const webBuilt = existsSync('web/dist/index.html') ? statSync('web/dist/index.html').mtimeMs : 0;
 if (Math.max(newestMtime('web/src'), newestMtime('web/index.html'), newestMtime('web/vite.config.ts')) > webBuilt) {
-  const web = spawnSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', 'web', '--logLevel', 'warn'], { stdio: 'inherit' });
-  if (web.status !== 0) process.exit(web.status ?? 1);
+  const web = buildWeb();
+  if (web !== 0) process.exit(web);
 }
 
-const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
-if (build.status !== 0) process.exit(build.status ?? 1);
+const build = buildGesso();
+if (build !== 0) process.exit(build);
 
 const filter = process.argv.slice(2);
 const files = findTests('test').filter((f) => filter.length === 0 || filter.some((s) => f.includes(s)));

@@ -59,10 +59,9 @@ export async function importFromModel(modelDir: string, plan: DefaultModelPlan, 
   }
   const clash = TRAINED_FILES.find((f) => existsSync(join(runDir, f)));
   if (clash) throw new InputError(`--from-model: ${runDir} already holds a run (${clash}); import into an empty --run folder`);
-  const training = readTrainingRecord(modelDir, quick);
+  const { training, path: trainingPath } = readTrainingRecord(modelDir, quick);
   const recorded = training.plan;
   const stages = importedStages(recorded, plan, modelDir);
-  const trainingPath = join(modelDir, 'training.json');
   const scalingFactor = recorded.vae.scaling_factor;
   if (!(typeof scalingFactor === 'number' && scalingFactor > 0)) throw new InputError(`${trainingPath}: plan.vae.scaling_factor is missing`);
 
@@ -98,7 +97,7 @@ export async function importFromModel(modelDir: string, plan: DefaultModelPlan, 
  * the run folder has it. Returns that run's name.
  */
 export async function importRunFromModel(modelDir: string, plan: DefaultModelPlan, runDir: string, quick: boolean): Promise<string> {
-  const training = readTrainingRecord(modelDir, quick);
+  const { training } = readTrainingRecord(modelDir, quick);
   const stages = importedStages(training.plan, plan, modelDir);
   const last = stages[stages.length - 1] as string;
   if (last === 'vae') throw new InputError(`--from-model: ${modelDir} records no UNet run`);
@@ -135,14 +134,14 @@ interface TrainingRecord {
   vaeValPsnrDb?: number;
 }
 
-/** A model folder's training.json, checked to be an export of `gesso train default` (with --quick or not, as `quick`). */
-function readTrainingRecord(modelDir: string, quick: boolean): TrainingRecord {
+/** A model folder's training.json and its path, checked to be an export of `gesso train default` (with --quick or not, as `quick`). */
+function readTrainingRecord(modelDir: string, quick: boolean): { training: TrainingRecord; path: string } {
   const trainingPath = join(modelDir, 'training.json');
   if (!existsSync(trainingPath)) throw new InputError(`--from-model: ${modelDir} has no training.json (not exported by gesso train default)`);
   const training = readJsonObjectFile(trainingPath, 'training record') as Partial<TrainingRecord>;
   if (!training.plan || typeof training.cpuSeconds !== 'number') throw new InputError(`${trainingPath}: no "plan" or "cpuSeconds"`);
   if ((training.quick ?? false) !== quick) throw new InputError(`--from-model: ${modelDir} was trained ${training.quick ? 'with' : 'without'} --quick`);
-  return training as TrainingRecord;
+  return { training: training as TrainingRecord, path: trainingPath };
 }
 
 /**

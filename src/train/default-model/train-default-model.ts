@@ -239,7 +239,7 @@ export async function trainDefaultModel(o: TrainDefaultOptions): Promise<Default
     refineMinutes: Object.fromEntries(plan.refines.map((r) => [r.name, log.minutesBetween(`${r.name}: `, `${r.name}: `)])),
     evaluation: readJsonIfPresent(join(o.outDir, 'eval.json')),
     upscalerMetrics: readJsonIfPresent(join(o.outDir, 'upscaler', 'metrics.json')),
-    attribution: attributionOf([...dataDirs, ...trainingRuns(plan).flatMap((r) => r.extraData)]),
+    attribution: attributionOf([...dataDirs, ...runs.flatMap((r) => r.extraData)]),
   });
   const evalResults = readJsonIfPresent(join(o.outDir, 'eval.json'));
   exportDefaultModel(o.outDir, { plan, vae: plan.vae, vaeValues: vae, textConfig, tokenizer, unetValues: unet.values, modelCard: card });
