@@ -10,14 +10,12 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { delimiter, dirname, join } from 'node:path';
-import { buildGesso, buildWeb } from './build-steps.mjs';
+import { join } from 'node:path';
+import { buildGesso, buildWeb, envWithPath } from './build-steps.mjs';
 
 const root = join(import.meta.dirname, '..');
 const node = process.execPath;
-// Debian's default PATH when the shell exported none, behind the project's own tools.
-const systemPath = process.env.PATH || '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-const env = { ...process.env, PATH: [join(root, 'node_modules', '.bin'), dirname(node), systemPath].join(delimiter) };
+const env = envWithPath();
 
 /** better-sqlite3's install step: its prebuilt binary if one downloads, else a compile with npm's node-gyp. */
 function buildSqlite() {

@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { buildGesso, buildWeb } from './build-steps.mjs';
+import { buildGesso, buildWeb, envWithPath } from './build-steps.mjs';
 
 function findTests(dir) {
   const out = [];
@@ -40,7 +40,9 @@ if (files.length === 0) {
   process.exit(1);
 }
 // assert-message.mjs: a failing message-less assert.ok reports its call site at once (see that file).
+// The tests start npm, redis-server, chromium, git…: they get a PATH even when the shell exported none.
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--import', './test/helpers/assert-message.mjs', '--test', '--test-concurrency=1', ...files], {
   stdio: 'inherit',
+  env: envWithPath(),
 });
 process.exit(result.status ?? 1);
